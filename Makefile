@@ -17,12 +17,12 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX   := $(OUTPUT)/vmlinux.h
 VERSION   := 0.1.0
 
-PKGS      := libbpf jansson libcrypto zlib
+PKGS      := libbpf jansson libcrypto zlib libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-             -Wimplicit-fallthrough -Wno-unused-parameter
+             -Wimplicit-fallthrough -Wno-unused-parameter -Wno-format-truncation
 CFLAGS    ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DIDTRACE_VERSION='"$(VERSION)"' \
               -Iinclude -I$(OUTPUT) $(PKG_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
@@ -54,6 +54,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps run test unit kernel-test asan bench format clean
 
 all: $(BIN) idtrace
@@ -126,7 +127,7 @@ asan:
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS)
-	$(Q)./scripts/bench.sh
+	$(Q)python3 scripts/bench.py $(BENCH)
 
 format:
 	$(Q)clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/helpers/*.c)

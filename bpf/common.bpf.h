@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What every probe family shares: the ring buffer, the counters, and the
+ * kernel-version shims. Each family is its own object; the loader makes them
+ * share one "events" ring buffer and one "counters" array by reusing the
+ * first object's map fds.
+ */
+#ifndef IDTRACE_COMMON_BPF_H
+#define IDTRACE_COMMON_BPF_H
+
+#include "idtrace_wire.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IDT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Mask v (a 64-bit variable) with the literal m where the verifier sees it:
+ * a C-level mask may be folded or moved by the compiler. */
+#define VERIFIER_MASK(v, m) asm volatile("%[x] &= " #m : [x] "+r"(v))
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* loginuid and sessionid exist only with CONFIG_AUDIT (kernel/auditsc.c);
+ * without it there is no audit identity: report "unset". */
+static __always_inline void read_audit_ids(struct task_struct *task, __u32 *loginuid,
+					   __u32 *sessionid)
+{
+	*loginuid = (__u32)-1;
+	*sessionid = (__u32)-1;
+	if (bpf_core_field_exists(task->loginuid)) {
+		*loginuid = BPF_CORE_READ(task, loginuid.val);
+		*sessionid = BPF_CORE_READ(task, sessionid);
+	}
+}
+
+#endif /* IDTRACE_COMMON_BPF_H */

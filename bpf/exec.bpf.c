@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Process lifecycle probes: exec, fork and exit, on BTF tracepoints.
+ *
+ * The exec record carries what the daemon needs to attribute a process that
+ * may be gone before userspace looks at it: credentials, loginuid, cgroup,
+ * the path given to execve, argv and the initial environment (for CI
+ * context). All of it is read here, at exec, from the new image.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "idtrace_wire.h"
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before load. */
+const volatile __u32 idt_wire_version = IDT_WIRE_VERSION;
+const volatile __u32 capture_env = 1;
+
+struct exec_scratch {
+	struct idt_exec ev;
+	char tail[IDT_EXEC_TAIL_MAX];
+};
+
+/* One scratch record per CPU. Too large for a per-CPU array value (32 KiB
+ * limit), so a plain array indexed by CPU; the loader sizes it. Tracepoint
+ * programs run with migration disabled, so the slot stays ours. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized to the number of possible CPUs */
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} exec_scratch SEC(".maps");
+
+static __always_inline void fill_hdr(struct idt_hdr *h, __u32 type, struct task_struct *task)
+{
+	h->type = type;
+	h->version = IDT_WIRE_VERSION;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->pid = BPF_CORE_READ(task, tgid);
+	h->tid = BPF_CORE_READ(task, pid);
+}
+
+/* Read a user range [start, end) of the new image into dst, at most max
+ * bytes. Returns the bytes copied; sets *trunc / *fault. */
+static __always_inline __u32 read_user_range(char *dst, __u64 start, __u64 end, __u32 max,
+					     bool *trunc, bool *fault)
+{
+	__u64 n;
+
+	if (end <= start)
+		return 0;
+	n = end - start;
+	if (n > max) {
+		n = max;
+		*trunc = true;
+	}
+	if (bpf_probe_read_user(dst, n, (const void *)start)) {
+		*fault = true;
+		return 0;
+	}
+	return n;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct exec_scratch *s;
+	struct idt_exec *ev;
+	struct mm_struct *mm;
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 exe_len, args_len, env_len = 0, size;
+	bool trunc = false, fault = false;
+	long n;
+
+	s = bpf_map_lookup_elem(&exec_scratch, &cpu);
+	if (!s)
+		return 0;
+	ev = &s->ev;
+	fill_hdr(&ev->hdr, IDT_EV_EXEC, task);
+	ev->old_tid = old_pid;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->uid = BPF_CORE_READ(task, cred, uid.val);
+	ev->euid = BPF_CORE_READ(task, cred, euid.val);
+	ev->gid = BPF_CORE_READ(task, cred, gid.val);
+	ev->egid = BPF_CORE_READ(task, cred, egid.val);
+	read_audit_ids(task, &ev->loginuid, &ev->sessionid);
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->start_ns = BPF_CORE_READ(task, start_boottime);
+	ev->parent_start_ns = BPF_CORE_READ(task, real_parent, group_leader, start_boottime);
+	ev->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	ev->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	ev->argc = BPF_CORE_READ(bprm, argc);
+	ev->flags = 0;
+	ev->_pad = 0;
+
+	n = bpf_probe_read_kernel_str(s->tail, IDT_EXE_MAX, BPF_CORE_READ(bprm, filename));
+	exe_len = n > 0 ? n - 1 : 0; /* without the NUL */
+	if (exe_len >= IDT_EXE_MAX - 1)
+		ev->flags |= IDT_EXEC_EXE_TRUNC;
+	exe_len &= IDT_EXE_MAX - 1;
+	ev->exe.off = 0;
+	ev->exe.len = exe_len;
+
+	mm = BPF_CORE_READ(task, mm);
+	args_len = read_user_range(&s->tail[exe_len], BPF_CORE_READ(mm, arg_start),
+				   BPF_CORE_READ(mm, arg_end), IDT_ARGS_MAX, &trunc, &fault);
+	if (trunc)
+		ev->flags |= IDT_EXEC_ARGS_TRUNC;
+	if (fault)
+		ev->flags |= IDT_EXEC_ARGS_FAULT;
+	if (args_len > IDT_ARGS_MAX)
+		args_len = IDT_ARGS_MAX;
+	ev->args.off = exe_len;
+	ev->args.len = args_len;
+
+	if (capture_env) {
+		__u32 off = exe_len + args_len;
+
+		trunc = fault = false;
+		if (off > IDT_EXE_MAX + IDT_ARGS_MAX)
+			return 0; /* cannot happen; keeps the verifier's bounds */
+		env_len = read_user_range(&s->tail[off], BPF_CORE_READ(mm, env_start),
+					  BPF_CORE_READ(mm, env_end), IDT_ENV_MAX, &trunc, &fault);
+		if (trunc)
+			ev->flags |= IDT_EXEC_ENV_TRUNC;
+		if (fault)
+			ev->flags |= IDT_EXEC_ENV_FAULT;
+		if (env_len > IDT_ENV_MAX)
+			env_len = IDT_ENV_MAX;
+	}
+	ev->env.off = exe_len + args_len;
+	ev->env.len = env_len;
+
+	size = sizeof(*ev) + exe_len + args_len + env_len;
+	if (size > sizeof(*s))
+		return 0;
+	count(IDT_CNT_EXEC);
+	if (bpf_ringbuf_output(&events, s, size, 0))
+		count(IDT_CNT_LOST_EXEC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(idt_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct idt_fork *ev;
+
+	/* Threads share their process's identity: only new processes count. */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	count(IDT_CNT_FORK);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(IDT_CNT_LOST_FORK);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, IDT_EV_FORK, child);
+	ev->ppid = BPF_CORE_READ(child, real_parent, tgid);
+	ev->uid = BPF_CORE_READ(child, cred, uid.val);
+	ev->start_ns = BPF_CORE_READ(child, start_boottime);
+	ev->parent_start_ns = BPF_CORE_READ(child, real_parent, group_leader, start_boottime);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(idt_exit, struct task_struct *task)
+{
+	struct idt_exit *ev;
+
+	/* Report the process, not each thread: only when the last thread of
+	 * the group exits (signal->live already dropped to 0 at this point). */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	count(IDT_CNT_EXIT);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(IDT_CNT_LOST_EXIT);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, IDT_EV_EXIT, task);
+	ev->exit_code = BPF_CORE_READ(task, exit_code);
+	ev->_pad = 0;
+	ev->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}

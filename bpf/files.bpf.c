@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Credential file opens: open, openat, openat2 and creat, matched in the
+ * kernel so that an open of any other file never reaches the ring buffer.
+ *
+ * Only the syscall exits are hooked: a successful open is judged by the file
+ * it produced (its inode, or its directory and name), a failed one by the
+ * basename it asked for, read from the syscall's saved registers. No enter
+ * hook means no per-open map update on the hot path.
+ *
+ * Match order: (1) the opened inode is a watched credential file; (2) its
+ * directory is watched and its name fits one of that directory's patterns
+ * (files created after the daemon started); (3) a failed open whose basename
+ * is a watched name.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "idtrace_wire.h"
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 self_tgid = 0; /* the daemon: its own fingerprint reads are not events */
+
+#define NAME_BUF 256 /* NAME_MAX + 1 */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct idt_file_key);
+	__type(value, struct idt_watch);
+} watch_inodes SEC(".maps");
+
+/* Watched directories (and the failed-open filter at dev 0 / ino 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct idt_file_key);
+	__type(value, struct idt_dir_watch);
+} watch_dirs SEC(".maps");
+
+/* Credential names per directory: exact, prefix and suffix keys. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct idt_name_key);
+	__type(value, struct idt_watch);
+} watch_names SEC(".maps");
+
+struct open_scratch {
+	struct idt_open ev;
+	char path[IDT_OPEN_PATH_MAX];
+	char name[NAME_BUF + IDT_WATCH_NAME_MAX]; /* slack: keys are copied with one bounded read */
+	struct idt_name_key key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct open_scratch);
+} open_scratch SEC(".maps");
+
+/* Look up name[off, off + n) under (dir, kind). */
+static __always_inline struct idt_watch *lookup_name(struct open_scratch *s,
+						     const struct idt_file_key *dir, __u32 kind,
+						     __u32 off, __u32 n)
+{
+	__u64 sz, pos;
+
+	if (n == 0 || n >= IDT_WATCH_NAME_MAX)
+		return NULL;
+	__builtin_memset(&s->key, 0, sizeof(s->key));
+	s->key.dev = dir->dev;
+	s->key.ino = dir->ino;
+	s->key.kind = kind;
+	/* one bounded copy, no per-byte loop: keeps the verifier's work flat */
+	sz = n;
+	pos = off;
+	VERIFIER_MASK(sz, 63);   /* IDT_WATCH_NAME_MAX - 1 */
+	VERIFIER_MASK(pos, 255); /* NAME_BUF - 1 */
+	bpf_probe_read_kernel(s->key.name, sz, &s->name[pos]);
+	return bpf_map_lookup_elem(&watch_names, &s->key);
+}
+
+/* Does s->name (len bytes) name a credential under dir's rules? Returns
+ * its type, or 0. */
+static __always_inline __u32 match_name(struct open_scratch *s, const struct idt_file_key *dir,
+					const struct idt_dir_watch *dw, __u32 len)
+{
+	struct idt_watch *w;
+	__u32 i;
+
+	if (len == 0 || len >= NAME_BUF)
+		return 0;
+	for (i = 0; i < IDT_MAX_LENS; i++) {
+		__u32 n = dw->exclude_lens[i];
+
+		if (n && n <= len && lookup_name(s, dir, IDT_NAME_EXCLUDE, len - n, n))
+			return 0;
+	}
+	if (dw->any_type)
+		return dw->any_type;
+	w = lookup_name(s, dir, IDT_NAME_EXACT, 0, len);
+	if (w)
+		return w->cred_type;
+	for (i = 0; i < IDT_MAX_LENS; i++) {
+		__u32 n = dw->prefix_lens[i];
+
+		if (n && n <= len && (w = lookup_name(s, dir, IDT_NAME_PREFIX, 0, n)))
+			return w->cred_type;
+		n = dw->suffix_lens[i];
+		if (n && n <= len && (w = lookup_name(s, dir, IDT_NAME_SUFFIX, len - n, n)))
+			return w->cred_type;
+	}
+	return 0;
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, int fd)
+{
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = NULL;
+
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline void fill_and_send(struct open_scratch *s, struct task_struct *task,
+					  __u32 match, __u32 cred_type, long ret,
+					  const char *upath, __u32 name_len)
+{
+	struct idt_open *ev = &s->ev;
+	long n;
+	__u32 path_len, size;
+
+	ev->hdr.type = IDT_EV_OPEN;
+	ev->hdr.version = IDT_WIRE_VERSION;
+	ev->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	ev->hdr.pid = BPF_CORE_READ(task, tgid);
+	ev->hdr.tid = BPF_CORE_READ(task, pid);
+	ev->ret = ret;
+	ev->match = match;
+	ev->cred_type = cred_type;
+	ev->uid = BPF_CORE_READ(task, cred, uid.val);
+	ev->euid = BPF_CORE_READ(task, cred, euid.val);
+	ev->loginuid = (__u32)-1;
+	if (bpf_core_field_exists(task->loginuid))
+		ev->loginuid = BPF_CORE_READ(task, loginuid.val);
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+
+	__u64 off, sz;
+
+	n = upath ? bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, upath) : 0;
+	path_len = n > 0 ? n - 1 : 0;
+	path_len &= IDT_OPEN_PATH_MAX - 1;
+	ev->path.off = 0;
+	ev->path.len = path_len;
+	/* the dentry name follows the path in the tail (path has NAME_BUF of
+	 * slack after it: the name buffer) */
+	if (name_len >= NAME_BUF)
+		name_len = NAME_BUF - 1;
+	off = path_len;
+	sz = name_len;
+	VERIFIER_MASK(off, 1023);
+	VERIFIER_MASK(sz, 255);
+	if (sz)
+		bpf_probe_read_kernel(&s->path[off], sz, s->name);
+	ev->name.off = path_len;
+	ev->name.len = name_len;
+	size = sizeof(*ev) + path_len + name_len;
+	if (size > sizeof(*ev) + IDT_OPEN_PATH_MAX + NAME_BUF)
+		return;
+	count(IDT_CNT_OPEN);
+	if (bpf_ringbuf_output(&events, s, size, 0))
+		count(IDT_CNT_LOST_OPEN);
+}
+
+/* A successful open: is this file, or its directory + name, watched? */
+static __always_inline void check_file(struct open_scratch *s, struct task_struct *task, long fd,
+				       const char *upath)
+{
+	struct idt_file_key key = {};
+	struct idt_dir_watch *dw;
+	struct idt_watch *w;
+	struct dentry *dentry, *parent;
+	struct inode *inode;
+	struct file *f;
+	__u32 len, type;
+
+	f = fd_file(task, fd);
+	if (!f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	w = bpf_map_lookup_elem(&watch_inodes, &key);
+	s->ev.dev = key.dev;
+	s->ev.ino = key.ino;
+	s->ev.flags = BPF_CORE_READ(f, f_flags);
+	if (w) {
+		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd, upath, 0);
+		return;
+	}
+	dentry = BPF_CORE_READ(f, f_path.dentry);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	key.dev = BPF_CORE_READ(parent, d_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	dw = bpf_map_lookup_elem(&watch_dirs, &key);
+	if (!dw)
+		return;
+	len = BPF_CORE_READ(dentry, d_name.len);
+	if (len >= NAME_BUF)
+		return;
+	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
+		return;
+	type = match_name(s, &key, dw, len);
+	if (type)
+		fill_and_send(s, task, IDT_MATCH_DIR, type, fd, upath, len);
+}
+
+/* A failed open: does the basename it asked for name a credential? */
+static __always_inline void check_failed(struct open_scratch *s, struct task_struct *task, long err,
+					 const char *upath)
+{
+	static const struct idt_file_key any_dir = {};
+	struct idt_dir_watch *dw;
+	__u32 i, start = 0, len, type;
+	long n;
+
+	dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
+	if (!dw)
+		return;
+	n = bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, upath);
+	if (n <= 1)
+		return;
+	len = (n - 1) & (IDT_OPEN_PATH_MAX - 1);
+	/* The basename: only its last IDT_WATCH_NAME_MAX bytes can matter. */
+	start = len > IDT_WATCH_NAME_MAX ? len - IDT_WATCH_NAME_MAX : 0;
+	for (i = 0; i < IDT_WATCH_NAME_MAX; i++) {
+		if (i >= len)
+			break;
+		if (s->path[(len - 1 - i) & (IDT_OPEN_PATH_MAX - 1)] == '/') {
+			start = len - i;
+			break;
+		}
+	}
+	len -= start;
+	if (len == 0 || len >= IDT_WATCH_NAME_MAX)
+		return;
+	{
+		__u64 sz = len, off = start;
+
+		VERIFIER_MASK(sz, 63);   /* IDT_WATCH_NAME_MAX - 1 */
+		VERIFIER_MASK(off, 1023); /* IDT_OPEN_PATH_MAX - 1 */
+		bpf_probe_read_kernel(s->name, sz, &s->path[off]);
+	}
+	s->ev.dev = 0;
+	s->ev.ino = 0;
+	type = match_name(s, &any_dir, dw, len);
+	if (type)
+		fill_and_send(s, task, IDT_MATCH_NAME, type, err, upath, 0);
+}
+
+static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int flags_arg)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	struct open_scratch *s;
+	const char *upath;
+	__u32 zero = 0;
+
+	count(IDT_CNT_OPEN_SEEN);
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s)
+		return 0;
+	/* The syscall's arguments are still in its saved user registers. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	upath = (const char *)(path_arg ? PT_REGS_PARM2_CORE_SYSCALL(regs)
+					: PT_REGS_PARM1_CORE_SYSCALL(regs));
+	s->ev.syscall = sys;
+	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
+	if (ret >= 0) {
+		check_file(s, task, ret, upath);
+		return 0;
+	}
+	/* flags as requested, for the report of a failed attempt */
+	if (flags_arg == 2)
+		s->ev.flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	else if (flags_arg == 3)
+		s->ev.flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	else if (flags_arg == 4) {
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+		s->ev.flags = how.flags;
+	} else {
+		s->ev.flags = 01 | 0100 | 01000; /* creat: O_WRONLY|O_CREAT|O_TRUNC */
+	}
+	check_failed(s, task, ret, upath);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_open")
+int idt_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx->ret, IDT_SYS_OPEN, 0, 2);
+}
+
+SEC("tp/syscalls/sys_exit_openat")
+int idt_exit_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx->ret, IDT_SYS_OPENAT, 1, 3);
+}
+
+SEC("tp/syscalls/sys_exit_openat2")
+int idt_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx->ret, IDT_SYS_OPENAT2, 1, 4);
+}
+
+SEC("tp/syscalls/sys_exit_creat")
+int idt_exit_creat(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx->ret, IDT_SYS_CREAT, 0, 0);
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The wire format between the BPF programs and the daemon: ring-buffer
+ * records. Fixed-width types only, explicit padding, variable-length data in
+ * a tail addressed by {off, len} relative to the start of the tail.
+ *
+ * Bump IDT_WIRE_VERSION on any change; the loader refuses a probe object
+ * built with another version.
+ */
+#ifndef IDTRACE_WIRE_H
+#define IDTRACE_WIRE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define IDT_WIRE_VERSION 1
+
+/* Record types (idt_hdr.type). */
+#define IDT_EV_EXEC 1
+#define IDT_EV_FORK 2
+#define IDT_EV_EXIT 3
+#define IDT_EV_OPEN 4
+
+/* Bounds of what an exec record carries. Powers of two: the BPF side masks
+ * offsets and lengths with (MAX - 1) to keep the verifier convinced. */
+#define IDT_EXE_MAX 4096   /* bytes of the path given to execve */
+#define IDT_ARGS_MAX 4096  /* bytes of argv, NUL-separated */
+#define IDT_ENV_MAX 32768  /* bytes of the initial environment */
+#define IDT_EXEC_TAIL_MAX (IDT_EXE_MAX + IDT_ARGS_MAX + IDT_ENV_MAX)
+
+/* idt_exec.flags */
+#define IDT_EXEC_EXE_TRUNC (1u << 0)
+#define IDT_EXEC_ARGS_TRUNC (1u << 1)
+#define IDT_EXEC_ENV_TRUNC (1u << 2)
+#define IDT_EXEC_ARGS_FAULT (1u << 3) /* argv could not be read */
+#define IDT_EXEC_ENV_FAULT (1u << 4)  /* environment could not be read */
+
+/* Kernel counters in the per-CPU "counters" array, by index. */
+#define IDT_CNT_EXEC 0
+#define IDT_CNT_FORK 1
+#define IDT_CNT_EXIT 2
+#define IDT_CNT_LOST_EXEC 3 /* ring buffer full */
+#define IDT_CNT_LOST_FORK 4
+#define IDT_CNT_LOST_EXIT 5
+#define IDT_CNT_OPEN_SEEN 6 /* open-family syscalls that returned, all files */
+#define IDT_CNT_OPEN 7      /* of those, records sent: a watched file */
+#define IDT_CNT_LOST_OPEN 8
+#define IDT_CNT_OPEN_ARGS_FULL 9 /* in-flight open table full: open not checked */
+#define IDT_CNT_MAX 16
+
+struct idt_hdr {
+	__u32 type;    /* IDT_EV_* */
+	__u32 version; /* IDT_WIRE_VERSION */
+	__u64 ts_ns;   /* CLOCK_BOOTTIME, ns */
+	__u32 pid;     /* tgid */
+	__u32 tid;
+};
+
+struct idt_span {
+	__u32 off; /* from the start of the record's tail */
+	__u32 len; /* bytes, no terminating NUL counted */
+};
+
+struct idt_exec {
+	struct idt_hdr hdr;
+	__u32 ppid;     /* real parent's tgid */
+	__u32 old_tid;  /* tid that called execve (differs when a thread exec'd) */
+	__u32 uid, euid, gid, egid;
+	__u32 loginuid; /* 4294967295 = unset */
+	__u32 sessionid;
+	__u64 cgroup_id; /* cgroup v2 id (kernfs inode) */
+	__u64 start_ns;  /* task start, CLOCK_BOOTTIME ns: with pid, the exec's identity */
+	__u64 parent_start_ns;
+	__u32 flags;     /* IDT_EXEC_* */
+	__u32 argc;
+	struct idt_span exe;
+	struct idt_span args;
+	struct idt_span env;
+	__u64 exe_ino;   /* inode of the executed file */
+	__u32 exe_dev;   /* its device, kernel encoding (MAJOR << 20 | MINOR) */
+	__u32 _pad;
+	/* tail: exe, args, env */
+};
+
+struct idt_fork {
+	struct idt_hdr hdr; /* pid = child tgid */
+	__u32 ppid;
+	__u32 uid;
+	__u64 start_ns;        /* child's start, CLOCK_BOOTTIME ns */
+	__u64 parent_start_ns; /* parent's start */
+};
+
+struct idt_exit {
+	struct idt_hdr hdr;
+	__u32 exit_code; /* as in wait(2) status */
+	__u32 _pad;
+	__u64 start_ns;
+};
+
+/* Credential watch maps, filled by the daemon. */
+#define IDT_WATCH_NAME_MAX 64 /* bytes of a basename compared in the kernel */
+
+struct idt_file_key {
+	__u32 dev; /* kernel encoding (MAJOR << 20 | MINOR) */
+	__u32 _pad;
+	__u64 ino;
+};
+
+struct idt_watch {
+	__u32 cred_type; /* the daemon's credential type id */
+	__u32 _pad;
+};
+
+/* Credential names are matched with hash lookups, not string loops: the
+ * kernel builds candidate keys from a name (the whole name, its first L
+ * bytes, its last L bytes, for the lengths the daemon lists) and looks each
+ * up in watch_names. Patterns: "exact", "prefix*", "*suffix", "*". */
+#define IDT_NAME_EXACT 1
+#define IDT_NAME_PREFIX 2
+#define IDT_NAME_SUFFIX 3
+#define IDT_NAME_EXCLUDE 4 /* a suffix that disqualifies a name (e.g. ".pub") */
+#define IDT_MAX_LENS 4
+
+struct idt_name_key {
+	__u32 dev;  /* directory (dev, ino); 0/0 for the failed-open filter */
+	__u32 kind; /* IDT_NAME_* */
+	__u64 ino;
+	char name[IDT_WATCH_NAME_MAX]; /* zero-padded */
+};
+
+/* Per watched directory (and, at dev 0 / ino 0 in watch_dirs, the
+ * failed-open filter): which candidate keys to try. */
+struct idt_dir_watch {
+	__u32 any_type;     /* non-zero: every name in this directory is a credential of this type */
+	__u8 prefix_lens[IDT_MAX_LENS]; /* 0 = unused */
+	__u8 suffix_lens[IDT_MAX_LENS];
+	__u8 exclude_lens[IDT_MAX_LENS]; /* suffix lengths of IDT_NAME_EXCLUDE keys */
+	__u32 _pad;
+};
+
+/* idt_open.match */
+#define IDT_MATCH_INODE 1 /* the opened file's (dev, ino) is watched */
+#define IDT_MATCH_DIR 2   /* its directory is watched and its name matches */
+#define IDT_MATCH_NAME 3  /* a failed open whose basename is watched */
+
+#define IDT_OPEN_PATH_MAX 1024
+
+/* idt_open.syscall */
+#define IDT_SYS_OPEN 1
+#define IDT_SYS_OPENAT 2
+#define IDT_SYS_OPENAT2 3
+#define IDT_SYS_CREAT 4
+
+struct idt_open {
+	struct idt_hdr hdr;
+	__s32 ret;       /* fd, or negative errno */
+	__u32 flags;     /* open flags */
+	__s32 dfd;       /* directory fd for openat/openat2 (AT_FDCWD = -100) */
+	__u32 syscall;   /* IDT_SYS_* */
+	__u32 match;     /* IDT_MATCH_* */
+	__u32 cred_type; /* from the matching watch entry */
+	__u32 dev;       /* kernel encoding; 0 for a failed open */
+	__u32 uid, euid;
+	__u32 loginuid;
+	__u64 ino;
+	__u64 cgroup_id;
+	__u64 start_ns;  /* task start, to match the process record */
+	struct idt_span path; /* the path as the caller passed it */
+	struct idt_span name; /* the dentry's name (successful opens) */
+	/* tail: path, name */
+};
+
+#endif /* IDTRACE_WIRE_H */

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""idtrace benchmarks: each prints ratios measured side by side in one run.
+
+Variants are interleaved round by round (untraced, idtrace, peers), so drift
+of the machine hits every variant alike; the figure is the median per
+variant, as a ratio to the untraced median.
+
+    python3 scripts/bench.py            # every benchmark
+    python3 scripts/bench.py exec       # only the exec storm
+"""
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IDTRACE = os.path.join(ROOT, ".output", "idtrace")
+HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+
+
+def wait_file_has(path, needle, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path, "rb") as f:
+                if needle in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for %r in %s" % (needle, path))
+
+
+class Idtrace:
+    name = "idtrace"
+
+    def __init__(self, *args):
+        self.args = list(args)
+        self.lost = []
+
+    def start(self):
+        self.dir = tempfile.mkdtemp(prefix="idtrace-bench-")
+        self.out = os.path.join(self.dir, "events.jsonl")
+        self.p = subprocess.Popen([IDTRACE, "--output", self.out, "--log-level", "error"]
+                                  + self.args, stderr=subprocess.DEVNULL)
+        wait_file_has(self.out, b"agent.ready")
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(60)
+        with open(self.out, "rb") as f:
+            last = json.loads(f.read().splitlines()[-1])
+        self.lost.append(last["lost"]["total"])
+        self.rss_kb = last["agent"]["rss_kb"]
+        subprocess.run(["rm", "-rf", self.dir])
+
+
+class Execsnoop:
+    name = "execsnoop"
+
+    def start(self):
+        self.p = subprocess.Popen(["/usr/sbin/execsnoop"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+        self.p.stdout.readline()  # its header: probes are attached
+        # keep draining so it never blocks on a full pipe
+        self.sink = subprocess.Popen(["cat"], stdin=self.p.stdout, stdout=subprocess.DEVNULL)
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(30)
+        self.sink.wait(30)
+
+
+class Auditd:
+    name = "auditd"
+
+    def __init__(self, rules):
+        self.rules = rules
+
+    def start(self):
+        os.makedirs("/var/log/audit", exist_ok=True)
+        subprocess.run(["auditctl", "-D"], capture_output=True)
+        self.p = subprocess.Popen(["auditd", "-n"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        for rule in self.rules:
+            subprocess.run(["auditctl"] + rule, check=True, capture_output=True)
+
+    def stop(self):
+        subprocess.run(["auditctl", "-D"], capture_output=True)
+        self.p.send_signal(signal.SIGTERM)
+        self.p.wait(30)
+
+
+class Untraced:
+    name = "untraced"
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+
+def interleave(variants, sample):
+    """Run sample() under each variant, round by round; return medians (ns)."""
+    times = {v.name: [] for v in variants}
+    sample()  # warm caches once, unmeasured
+    for r in range(ROUNDS):
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        for v in order:
+            v.start()
+            try:
+                times[v.name].append(sample())
+            finally:
+                v.stop()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def report(title, medians, unit_div, unit, extra=None):
+    base = medians["untraced"]
+    print("\n== %s (%d rounds, median) ==" % (title, ROUNDS))
+    for name, t in medians.items():
+        print("  %-10s %10.1f %s   ratio %.3f" % (name, t / unit_div, unit, t / base))
+    for line in extra or []:
+        print("  " + line)
+
+
+def bench_exec():
+    n = int(os.environ.get("BENCH_EXECS", "2000"))
+
+    def storm():
+        out = subprocess.run([os.path.join(HELPERS, "exec_storm"), str(n)], check=True,
+                             capture_output=True, text=True).stdout
+        return int(out)
+
+    idt = Idtrace()
+    variants = [Untraced(), idt, Execsnoop(),
+                Auditd([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"]])]
+    med = interleave(variants, storm)
+    report("exec storm: %d x fork+exec of /usr/bin/true" % n, med, 1e6, "ms",
+           ["idtrace lost events per storm: %s (target 0)" % idt.lost,
+            "idtrace RSS at exit: %d KiB" % idt.rss_kb,
+            "target: idtrace ratio < 1.05 and below execsnoop and auditd"])
+
+
+BENCHES = {"exec": bench_exec}
+
+
+def main(argv):
+    if os.geteuid() != 0:
+        print("bench needs root", file=sys.stderr)
+        return 1
+    for name in argv or list(BENCHES):
+        if name not in BENCHES:
+            print("unknown benchmark %r (have: %s)" % (name, ", ".join(BENCHES)),
+                  file=sys.stderr)
+            return 2
+        BENCHES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

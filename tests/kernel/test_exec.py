@@ -1,0 +1,223 @@
+"""Kernel tests for process execs and their identity chains (issue: foundation)."""
+
+import os
+import subprocess
+import time
+
+from harness import (TRUE, UNSET, Cgroup, Daemon, check, eq, canary, execs_with, github_env,
+                     hop, marker, run, spawn, user_name)
+
+
+def test_exec_ci_human_cgroup(d: Daemon):
+    """A 1 ms process in a new cgroup, loginuid 1000, GitHub Actions env: every hop exact."""
+    mark, secret = marker(), canary()
+    cg = Cgroup()
+    try:
+        p = run([TRUE, "--idtrace-marker", mark], env=github_env(4242, secret), loginuid=1000,
+                cgroup=cg)
+        ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    finally:
+        cg.remove()
+    proc = ev["process"]
+    eq(proc["pid"], p.pid, "process.pid")
+    eq(proc["ppid"], os.getpid(), "process.ppid")
+    eq(proc["exe"], TRUE, "process.exe")
+    eq(proc["args"], [TRUE, "--idtrace-marker", mark], "process.args")
+    eq(proc["auid"], 1000, "process.auid")
+    eq(proc["uid"], 0, "process.uid")
+    eq(proc["source"], "kernel", "process.source")
+    check(proc["exec_id"].split("-")[1] == str(p.pid), "exec_id names the pid")
+    kinds = [h["kind"] for h in ev["chain"]]
+    eq(kinds, ["human", "ci_job", "workload", "process"], "chain hop order")
+    human = hop(ev, "human")
+    eq(human["uid"], 1000, "human.uid")
+    if user_name(1000):
+        eq(human.get("user"), user_name(1000), "human.user")
+    ci = hop(ev, "ci_job")
+    eq(ci["provider"], "github_actions", "ci.provider")
+    eq(ci["repository"], "acme/widgets", "ci.repository")
+    eq(ci["workflow"], "deploy", "ci.workflow")
+    eq(ci["run_id"], "4242", "ci.run_id")
+    eq(ci["job"], "release", "ci.job")
+    eq(ci["actor"], "alice-gh", "ci.actor")
+    eq(ci["triggering_actor"], "bob-gh", "ci.triggering_actor")
+    eq(ci["event"], "push", "ci.event")
+    eq(ci["ref"], "refs/heads/main", "ci.ref")
+    eq(ci["sha"], "0123456789abcdef0123456789abcdef01234567", "ci.sha")
+    eq(ci["established_by"]["pid"], p.pid, "ci established by this exec")
+    check("GITHUB_TOKEN" in ci.get("token_vars_present", []), "token var noted by name")
+    wl = hop(ev, "workload")
+    eq(wl["cgroup_path"], "/" + cg.name, "workload.cgroup_path")
+    eq(proc["cgroup_id"], wl["cgroup_id"], "cgroup ids agree")
+    ph = hop(ev, "process")
+    eq(ph["pid"], p.pid, "process hop pid")
+    eq(ph["ancestors"], [], "the CI job starts at this exec: no ancestors above it")
+    prov = ev["provenance"]
+    eq(prov["collapsed"], False, "provenance.collapsed")
+    check(prov["originator"].startswith("human:"), "originator is the human")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the GITHUB_TOKEN canary never appears")
+
+
+def test_collapsed_daemon_like(d: Daemon):
+    """No loginuid and no CI context: a daemon under a shared identity is collapsed."""
+    mark = marker()
+    p = run([TRUE, mark], env={"PATH": "/usr/bin"}, loginuid=UNSET)
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    eq(ev["process"]["pid"], p.pid, "pid")
+    eq(ev["process"]["auid"], UNSET, "auid unset")
+    eq(hop(ev, "human"), None, "no human hop")
+    eq(hop(ev, "ci_job"), None, "no ci_job hop")
+    eq(ev["provenance"]["collapsed"], True, "collapsed")
+    eq(ev["provenance"]["originator"], "unknown", "originator")
+    check("no_login_uid" in ev["provenance"]["reasons"], "reason no_login_uid")
+    check("no_ci_context" in ev["provenance"]["reasons"], "reason no_ci_context")
+
+
+def test_seeded_lineage(d: Daemon):
+    """A shell started before the daemon: its child is attributed through /proc seeding."""
+    mark, secret = marker(), canary()
+    # started before the daemon: the fixture defers start
+    sh = spawn(["/bin/sh", "-c", "read x; " + TRUE + " " + mark], env=github_env(777, secret),
+               loginuid=1000, stdin=subprocess.PIPE)
+    time.sleep(0.2)
+    d.start()
+    sh.stdin.write(b"go\n")
+    sh.stdin.close()
+    sh.wait(timeout=10)
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    eq(ev["process"]["ppid"], sh.pid, "ppid is the seeded shell")
+    ph = hop(ev, "process")
+    eq(ph["ancestors"][0]["pid"], sh.pid, "first ancestor is the shell")
+    check(ph["ancestors"][0]["exe"].endswith("sh") or "dash" in ph["ancestors"][0]["exe"],
+          "ancestor exe is the shell")
+    ci = hop(ev, "ci_job")
+    eq(ci["run_id"], "777", "CI context seeded from /proc/PID/environ")
+    eq(ci["established_by"]["pid"], sh.pid, "job established by the seeded shell")
+    eq(hop(ev, "human")["uid"], 1000, "human from the seeded lineage")
+    d.stop()
+    check(secret.encode() not in d.raw(), "canary never appears")
+    seeded = [e for e in d.stopped_events if e["type"] == "agent.ready"][0]
+    check(seeded["agent"]["seeded_processes"] > 0, "agent.ready counts seeded processes")
+
+
+test_seeded_lineage.defer_start = True
+
+
+def test_env_scrubbed_keeps_job(d: Daemon):
+    """env -i cannot shed the CI job its lineage established."""
+    mark, secret = marker(), canary()
+    run(["/bin/sh", "-c", "env -i " + TRUE + " " + mark], env=github_env(5150, secret))
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    ci = hop(ev, "ci_job")
+    check(ci is not None, "ci_job hop kept")
+    eq(ci["run_id"], "5150", "inherited run id")
+    check(any(r.startswith("ci_env_scrubbed") for r in ev["provenance"]["reasons"]),
+          "scrubbed environment noted")
+    eq(ev["provenance"]["collapsed"], False, "not collapsed")
+
+
+def test_env_conflict_keeps_lineage(d: Daemon):
+    """A descendant claiming another CI job keeps the inherited one; the claim is a reason."""
+    mark, secret = marker(), canary()
+    run(["/bin/sh", "-c", "GITHUB_RUN_ID=999 GITHUB_REPOSITORY=evil/repo " + TRUE + " " + mark],
+        env=github_env(31337, secret))
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    ci = hop(ev, "ci_job")
+    eq(ci["run_id"], "31337", "lineage job kept")
+    eq(ci["repository"], "acme/widgets", "lineage repository kept")
+    reasons = [r for r in ev["provenance"]["reasons"] if r.startswith("ci_context_conflict")]
+    eq(len(reasons), 1, "one conflict reason")
+    check("evil/repo#999" in reasons[0], "the conflicting claim is named")
+
+
+def test_exec_without_fork(d: Daemon):
+    """sh -c 'exec true': the previous image of the same pid is the first ancestor."""
+    mark = marker()
+    p = run(["/bin/sh", "-c", "exec " + TRUE + " " + mark], env={"PATH": "/usr/bin"})
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    eq(ev["process"]["pid"], p.pid, "same pid")
+    anc = hop(ev, "process")["ancestors"]
+    eq(anc[0]["pid"], p.pid, "previous image has the same pid")
+    eq(anc[0]["exe"], "/bin/sh", "previous image is the shell")
+    eq(ev["process"]["parent_exec_id"], anc[0]["exec_id"], "parent_exec_id links the image")
+
+
+def test_reparented_lineage(d: Daemon):
+    """A grandchild whose parent exited keeps that parent in its lineage."""
+    mark = marker()
+    p = run(["/bin/sh", "-c", "(sleep 0.5; exec " + TRUE + " " + mark + ") & exit 0"],
+            env={"PATH": "/usr/bin:/bin"}, loginuid=1000)
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    check(ev["process"]["ppid"] != p.pid, "re-parented away from the exited shell")
+    pids = [a["pid"] for a in hop(ev, "process")["ancestors"]]
+    check(p.pid in pids, "the exited shell %d is still in the lineage %r" % (p.pid, pids))
+
+
+def test_args_redacted(d: Daemon):
+    """Secrets in argv are replaced; the canary never reaches the output."""
+    mark, secret = marker(), canary()
+    gh = "ghp_" + canary("")[:36]
+    run([TRUE, mark, "--password", secret, "-H", "Authorization: Bearer " + secret,
+         "DB_PASSWORD=" + secret, gh], env={"PATH": "/usr/bin"})
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    args = ev["process"]["args"]
+    eq(args[2], "--password", "option kept")
+    eq(args[3], "[REDACTED]", "password value")
+    eq(args[5], "Authorization: [REDACTED]", "header value")
+    eq(args[6], "DB_PASSWORD=[REDACTED]", "KEY=VALUE")
+    eq(args[7], "[REDACTED]", "GitHub token")
+    d.stop()
+    check(secret.encode() not in d.raw(), "canary never appears")
+    check(gh.encode() not in d.raw(), "GitHub token never appears")
+
+
+def test_burst_1000_no_loss(d: Daemon):
+    """1000 execs in a burst: every one reported, zero lost."""
+    mark = marker()
+    script = "i=0; while [ $i -lt 1000 ]; do %s %s $i; i=$((i+1)); done" % (TRUE, mark)
+    run(["/bin/sh", "-c", script], env={"PATH": "/usr/bin"})
+    d.wait_for(lambda e: e in execs_with([e], mark), count=1000, timeout=60)
+    stats = d.stats()
+    got = execs_with(d.stopped_events, mark)
+    eq(len(got), 1000, "execs reported")
+    eq(sorted(int(e["process"]["args"][2]) for e in got), list(range(1000)), "each one once")
+    eq(stats["lost"]["total"], 0, "lost events")
+    check(stats["kernel"]["exec"] >= 1000, "kernel counted the execs")
+    eq(stats["received"]["exec"], stats["kernel"]["exec"], "every exec the kernel saw arrived")
+    check(stats["events"]["process.exec"] >= 1000, "stats count process.exec")
+
+
+def test_ready_and_stats(d: Daemon):
+    """agent.ready names the probes; agent.stats closes the stream on SIGINT."""
+    ready = d.events()[0]
+    eq(ready["type"], "agent.ready", "first line")
+    hooks = sorted(p["hook"] for p in ready["probes"])
+    eq(hooks, ["tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
+               "tp_btf/sched_process_fork"], "attached probes")
+    for key in ("time", "host", "schema_version"):
+        check(key in ready, "agent.ready has " + key)
+    check(ready["time"].endswith("Z") and len(ready["time"]) == 30, "RFC 3339 ns time")
+    eq(ready["host"]["boot_id"], open("/proc/sys/kernel/random/boot_id").read().strip(),
+       "host.boot_id")
+    mark = marker()
+    run([TRUE, mark], env={})
+    d.wait_for(lambda e: e in execs_with([e], mark))
+    stats = d.stats()
+    check(stats["events"]["process.exec"] >= 1, "exec counted")
+    check(stats["agent"]["rss_kb"] > 0, "rss reported")
+    eq(os.stat(d.path).st_mode & 0o777, 0o600, "output file mode")
+
+
+CASES = [
+    test_exec_ci_human_cgroup,
+    test_collapsed_daemon_like,
+    test_seeded_lineage,
+    test_env_scrubbed_keeps_job,
+    test_env_conflict_keeps_lineage,
+    test_exec_without_fork,
+    test_reparented_lineage,
+    test_args_redacted,
+    test_burst_1000_no_loss,
+    test_ready_and_stats,
+]

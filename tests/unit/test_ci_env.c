@@ -1,0 +1,1304 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ci_env.h"
+
+/* A block literal: each entry its own literal ending in "\0"; the length leaves out the
+ * compiler's trailing NUL so the block ends exactly as the kernel's does. */
+#define BLOCK(lit) lit, sizeof(lit) - 1
+
+#define CANARY "Zq7CANARYx9f3a1c5e7b"
+#define CANARY_PART "x9f3a1c5"
+
+/* Parse from an exactly-sized heap copy so ASan sees any read past len. */
+static int parse(const char *env, size_t len, struct ci_job *job)
+{
+	char *copy = malloc(len ? len : 1);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, env, len);
+	rc = ci_env_parse(copy, len, job);
+	free(copy);
+	return rc;
+}
+
+struct want {
+	const char *provider, *repository, *workflow, *run_id, *run_attempt, *job, *job_id, *actor,
+		*triggering_actor, *event, *ref, *sha, *pull_request, *server_url;
+	const char *tokens[CI_TOKEN_VARS_MAX + 1]; /* NULL-terminated */
+	uint32_t truncated;
+};
+
+#define S(x) ((x) ? (x) : "")
+
+static void expect_job(const struct ci_job *j, const struct want *w)
+{
+	int n = 0;
+
+	assert_string_equal(j->provider, S(w->provider));
+	assert_string_equal(j->repository, S(w->repository));
+	assert_string_equal(j->workflow, S(w->workflow));
+	assert_string_equal(j->run_id, S(w->run_id));
+	assert_string_equal(j->run_attempt, S(w->run_attempt));
+	assert_string_equal(j->job, S(w->job));
+	assert_string_equal(j->job_id, S(w->job_id));
+	assert_string_equal(j->actor, S(w->actor));
+	assert_string_equal(j->triggering_actor, S(w->triggering_actor));
+	assert_string_equal(j->event, S(w->event));
+	assert_string_equal(j->ref, S(w->ref));
+	assert_string_equal(j->sha, S(w->sha));
+	assert_string_equal(j->pull_request, S(w->pull_request));
+	assert_string_equal(j->server_url, S(w->server_url));
+	while (w->tokens[n])
+		n++;
+	assert_int_equal(j->n_token_vars, n);
+	for (int i = 0; i < n; i++)
+		assert_string_equal(j->token_vars[i], w->tokens[i]);
+	assert_int_equal(j->truncated, w->truncated);
+}
+
+static void assert_no_canary(const struct ci_job *j)
+{
+	assert_null(memmem(j, sizeof(*j), CANARY, strlen(CANARY)));
+	assert_null(memmem(j, sizeof(*j), CANARY_PART, strlen(CANARY_PART)));
+}
+
+/* ---- providers ---- */
+
+static const char github_env[] =
+	"PATH=/usr/local/bin:/usr/bin:/bin\0"
+	"HOME=/home/runner\0"
+	"CI=true\0"
+	"GITHUB_ACTIONS=true\0"
+	"GITHUB_REPOSITORY=octo-org/hello-world\0"
+	"GITHUB_REPOSITORY_OWNER=octo-org\0"
+	"GITHUB_WORKFLOW=CI\0"
+	"GITHUB_WORKFLOW_REF=octo-org/hello-world/.github/workflows/ci.yml@refs/pull/42/merge\0"
+	"GITHUB_RUN_ID=9876543210\0"
+	"GITHUB_RUN_NUMBER=311\0"
+	"GITHUB_RUN_ATTEMPT=2\0"
+	"GITHUB_JOB=build\0"
+	"GITHUB_ACTOR=octocat\0"
+	"GITHUB_TRIGGERING_ACTOR=hubot\0"
+	"GITHUB_EVENT_NAME=pull_request\0"
+	"GITHUB_REF=refs/pull/42/merge\0"
+	"GITHUB_HEAD_REF=feature/login\0"
+	"GITHUB_SHA=ffac537e6cbbf934b08745a378932722df287a53\0"
+	"GITHUB_SERVER_URL=https://github.com\0"
+	"GITHUB_API_URL=https://api.github.com\0"
+	"RUNNER_OS=Linux\0"
+	"ACTIONS_ID_TOKEN_REQUEST_URL=https://pipelines.actions.githubusercontent.com/x/idtoken\0"
+	"ACTIONS_ID_TOKEN_REQUEST_TOKEN=eyJ0eXAiOiJKV1Qi" CANARY "\0"
+	"GITHUB_TOKEN=ghs_" CANARY "\0";
+
+static void test_github_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "github_actions",
+		.repository = "octo-org/hello-world",
+		.workflow = "CI",
+		.run_id = "9876543210",
+		.run_attempt = "2",
+		.job = "build",
+		.actor = "octocat",
+		.triggering_actor = "hubot",
+		.event = "pull_request",
+		.ref = "refs/pull/42/merge",
+		.sha = "ffac537e6cbbf934b08745a378932722df287a53",
+		.pull_request = "42",
+		.server_url = "https://github.com",
+		.tokens = { "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "GITHUB_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(github_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_github_push(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITHUB_REPOSITORY=acme/api\0"
+				  "GITHUB_WORKFLOW=.github/workflows/release.yml\0"
+				  "GITHUB_RUN_ID=1\0"
+				  "GITHUB_RUN_ATTEMPT=1\0"
+				  "GITHUB_JOB=publish\0"
+				  "GITHUB_ACTOR=dependabot[bot]\0"
+				  "GITHUB_TRIGGERING_ACTOR=dependabot[bot]\0"
+				  "GITHUB_EVENT_NAME=push\0"
+				  "GITHUB_REF=refs/tags/v1.2.3\0"
+				  "GITHUB_SHA=0123456789abcdef0123456789abcdef01234567\0"
+				  "GITHUB_SERVER_URL=https://ghe.acme.internal:8443\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "github_actions",
+		.repository = "acme/api",
+		.workflow = ".github/workflows/release.yml",
+		.run_id = "1",
+		.run_attempt = "1",
+		.job = "publish",
+		.actor = "dependabot[bot]",
+		.triggering_actor = "dependabot[bot]",
+		.event = "push",
+		.ref = "refs/tags/v1.2.3",
+		.sha = "0123456789abcdef0123456789abcdef01234567",
+		.server_url = "https://ghe.acme.internal:8443",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_github_pr_ref_must_be_digits(void **state)
+{
+	static const char *const refs[] = { "refs/pull/4x2/merge", "refs/pull//merge",
+					    "refs/pull/42/head", "refs/pull/42",
+					    "refs/heads/pull/42/merge", "refs/pull/-1/merge" };
+	struct ci_job j;
+	char env[128];
+
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		size_t off = (size_t)sprintf(env, "GITHUB_ACTIONS=true") + 1;
+
+		off += (size_t)sprintf(env + off, "GITHUB_REF=%s", refs[i]) + 1;
+		assert_int_equal(parse(env, off, &j), 0);
+		assert_string_equal(j.ref, refs[i]);
+		assert_string_equal(j.pull_request, "");
+		assert_int_equal(j.truncated, 0);
+	}
+}
+
+static void test_github_marker_must_be_true(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=false\0GITHUB_RUN_ID=5\0"), &j), -ENOENT);
+	assert_string_equal(j.provider, "");
+	assert_string_equal(j.run_id, "");
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=\0GITHUB_RUN_ID=5\0"), &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=truex\0GITHUB_RUN_ID=5\0"), &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("GITHUB_RUN_ID=5\0"), &j), -ENOENT);
+}
+
+static const char gitlab_env[] =
+	"GITLAB_CI=true\0"
+	"CI=true\0"
+	"CI_SERVER_URL=https://gitlab.example.com\0"
+	"CI_PROJECT_PATH=platform/billing-service\0"
+	"CI_PROJECT_ID=4711\0"
+	"CI_PIPELINE_ID=1048576\0"
+	"CI_PIPELINE_NAME=Nightly build\0"
+	"CI_CONFIG_PATH=.gitlab-ci.yml\0"
+	"CI_PIPELINE_SOURCE=merge_request_event\0"
+	"CI_JOB_NAME=unit-tests 1/3\0"
+	"CI_JOB_ID=555123987\0"
+	"CI_JOB_STAGE=test\0"
+	"GITLAB_USER_LOGIN=mwilson\0"
+	"GITLAB_USER_EMAIL=mwilson@example.com\0"
+	"CI_COMMIT_REF_NAME=fix/rounding\0"
+	"CI_COMMIT_SHA=3f1c2b7e9d0a4c5b6e7f8091a2b3c4d5e6f70812\0"
+	"CI_MERGE_REQUEST_IID=318\0"
+	"CI_REPOSITORY_URL=https://gitlab-ci-token:" CANARY "@gitlab.example.com/platform/billing-"
+	"service.git\0"
+	"CI_JOB_TOKEN=" CANARY "\0"
+	"CI_REGISTRY_PASSWORD=" CANARY "\0"
+	"CI_DEPENDENCY_PROXY_PASSWORD=" CANARY "\0"
+	"CI_JOB_JWT_V2=eyJhbGciOiJSUzI1NiJ9." CANARY "\0";
+
+static void test_gitlab_merge_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "gitlab_ci",
+		.repository = "platform/billing-service",
+		.workflow = "Nightly build",
+		.run_id = "1048576",
+		.job = "unit-tests 1/3",
+		.job_id = "555123987",
+		.actor = "mwilson",
+		.event = "merge_request_event",
+		.ref = "fix/rounding",
+		.sha = "3f1c2b7e9d0a4c5b6e7f8091a2b3c4d5e6f70812",
+		.pull_request = "318",
+		.server_url = "https://gitlab.example.com",
+		.tokens = { "CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "CI_DEPENDENCY_PROXY_PASSWORD",
+			    "CI_JOB_JWT_V2" },
+	};
+
+	assert_int_equal(parse(BLOCK(gitlab_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_gitlab_workflow_falls_back_to_config_path(void **state)
+{
+	static const char env[] = "GITLAB_CI=true\0"
+				  "CI_PIPELINE_NAME=\0"
+				  "CI_CONFIG_PATH=ci/pipeline.yml\0"
+				  "CI_PIPELINE_ID=7\0"
+				  "CI_PIPELINE_SOURCE=push\0"
+				  "CI_COMMIT_REF_NAME=v2.0.0\0"
+				  "CI_MERGE_REQUEST_IID=\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "gitlab_ci",
+		.workflow = "ci/pipeline.yml",
+		.run_id = "7",
+		.event = "push",
+		.ref = "v2.0.0",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static const char jenkins_env[] =
+	"JENKINS_HOME=/var/jenkins_home\0"
+	"JENKINS_URL=https://ci.example.com/\0"
+	"JOB_NAME=team/app/PR-117\0"
+	"JOB_BASE_NAME=PR-117\0"
+	"BUILD_NUMBER=57\0"
+	"BUILD_ID=57\0"
+	"BUILD_TAG=jenkins-team-app-PR-117-57\0"
+	"BUILD_URL=https://ci.example.com/job/team/job/app/job/PR-117/57/\0"
+	"STAGE_NAME=Integration tests\0"
+	"GIT_URL=https://deploy-bot:" CANARY "@git.example.com/team/app.git\0"
+	"GIT_COMMIT=9b2e6c1d0f3a4b5c6d7e8f9012a3b4c5d6e7f809\0"
+	"GIT_BRANCH=PR-117\0"
+	"BRANCH_NAME=PR-117\0"
+	"CHANGE_ID=117\0"
+	"CHANGE_AUTHOR=contributor\0"
+	"BUILD_USER_ID=alice\0"
+	"NODE_NAME=agent-03\0";
+
+static void test_jenkins_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "jenkins",
+		.repository = "https://git.example.com/team/app.git",
+		.workflow = "team/app/PR-117",
+		.run_id = "57",
+		.job = "Integration tests",
+		.actor = "alice",
+		.ref = "PR-117",
+		.sha = "9b2e6c1d0f3a4b5c6d7e8f9012a3b4c5d6e7f809",
+		.pull_request = "117",
+		.server_url = "https://ci.example.com/",
+	};
+
+	assert_int_equal(parse(BLOCK(jenkins_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_jenkins_freestyle_without_url(void **state)
+{
+	static const char env[] = "JENKINS_HOME=/var/lib/jenkins\0"
+				  "JENKINS_URL=\0"
+				  "JOB_NAME=nightly-backup\0"
+				  "BUILD_ID=1204\0"
+				  "GIT_URL=git@git.example.com:ops/backup.git\0"
+				  "GIT_BRANCH=origin/main\0"
+				  "GIT_COMMIT=abc123\0"
+				  "CHANGE_ID=\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "jenkins",
+		.repository = "git@git.example.com:ops/backup.git",
+		.workflow = "nightly-backup",
+		.run_id = "1204",
+		.ref = "origin/main",
+		.sha = "abc123",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_jenkins_url_alone_is_not_a_job(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("JENKINS_URL=https://ci.example.com/\0"
+				     "PATH=/bin\0"),
+			       &j),
+			 -ENOENT);
+	assert_string_equal(j.provider, "");
+	assert_string_equal(j.server_url, "");
+	assert_int_equal(parse(BLOCK("JOB_NAME=x\0BUILD_NUMBER=1\0"), &j), -ENOENT);
+}
+
+static const char buildkite_env[] =
+	"BUILDKITE=true\0"
+	"CI=true\0"
+	"BUILDKITE_ORGANIZATION_SLUG=acme\0"
+	"BUILDKITE_REPO=git@github.com:acme/widgets.git\0"
+	"BUILDKITE_PIPELINE_SLUG=widgets\0"
+	"BUILDKITE_BUILD_NUMBER=1514\0"
+	"BUILDKITE_BUILD_ID=0190c3a1-9c43-4f4e-8b3d-1f2e3d4c5b6a\0"
+	"BUILDKITE_JOB_ID=0190c3a1-a111-4b22-8c33-d44e55f66a77\0"
+	"BUILDKITE_RETRY_COUNT=1\0"
+	"BUILDKITE_LABEL=\xf0\x9f\x94\xa8 Build\0"
+	"BUILDKITE_STEP_KEY=build\0"
+	"BUILDKITE_BUILD_CREATOR=Jane Doe\0"
+	"BUILDKITE_BUILD_AUTHOR=John Roe\0"
+	"BUILDKITE_SOURCE=webhook\0"
+	"BUILDKITE_BRANCH=main\0"
+	"BUILDKITE_COMMIT=e4d1c2b3a4958677a8b9c0d1e2f3a4b5c6d7e8f9\0"
+	"BUILDKITE_PULL_REQUEST=false\0"
+	"BUILDKITE_BUILD_URL=https://buildkite.com/acme/widgets/builds/1514\0"
+	"BUILDKITE_AGENT_ACCESS_TOKEN=bkagent_" CANARY "\0";
+
+static void test_buildkite_branch_build(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "buildkite",
+		.repository = "git@github.com:acme/widgets.git",
+		.workflow = "widgets",
+		.run_id = "1514",
+		.run_attempt = "2",
+		.job = "\xf0\x9f\x94\xa8 Build",
+		.job_id = "0190c3a1-a111-4b22-8c33-d44e55f66a77",
+		.actor = "Jane Doe",
+		.event = "webhook",
+		.ref = "main",
+		.sha = "e4d1c2b3a4958677a8b9c0d1e2f3a4b5c6d7e8f9",
+		.server_url = "https://buildkite.com",
+		.tokens = { "BUILDKITE_AGENT_ACCESS_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(buildkite_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_buildkite_fallbacks(void **state)
+{
+	static const char env[] = "BUILDKITE=true\0"
+				  "BUILDKITE_REPO=https://x-access-token:" CANARY
+				  "@github.com/acme/widgets.git\0"
+				  "BUILDKITE_PIPELINE_SLUG=widgets\0"
+				  "BUILDKITE_BUILD_NUMBER=9\0"
+				  "BUILDKITE_RETRY_COUNT=0\0"
+				  "BUILDKITE_STEP_KEY=lint\0"
+				  "BUILDKITE_BUILD_CREATOR=\0"
+				  "BUILDKITE_BUILD_AUTHOR=John Roe\0"
+				  "BUILDKITE_PULL_REQUEST=88\0"
+				  "BUILDKITE_BUILD_URL=notaurl\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "buildkite",
+		.repository = "https://github.com/acme/widgets.git",
+		.workflow = "widgets",
+		.run_id = "9",
+		.run_attempt = "1",
+		.job = "lint",
+		.actor = "John Roe",
+		.pull_request = "88",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_buildkite_bad_retry_count(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("BUILDKITE=true\0BUILDKITE_RETRY_COUNT=-1\0"), &j), 0);
+	assert_string_equal(j.run_attempt, "");
+	assert_int_equal(parse(BLOCK("BUILDKITE=true\0BUILDKITE_RETRY_COUNT=99999999999\0"), &j),
+			 0);
+	assert_string_equal(j.run_attempt, "");
+	assert_int_equal(parse(BLOCK("BUILDKITE=true\0BUILDKITE_RETRY_COUNT=999999999\0"), &j), 0);
+	assert_string_equal(j.run_attempt, "1000000000");
+}
+
+static const char circleci_env[] =
+	"CIRCLECI=true\0"
+	"CI=true\0"
+	"CIRCLE_PROJECT_USERNAME=acme\0"
+	"CIRCLE_PROJECT_REPONAME=rocket\0"
+	"CIRCLE_REPOSITORY_URL=git@github.com:acme/rocket.git\0"
+	"CIRCLE_WORKFLOW_ID=6f0a2e1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b\0"
+	"CIRCLE_BUILD_NUM=3312\0"
+	"CIRCLE_JOB=test-linux\0"
+	"CIRCLE_USERNAME=jdoe\0"
+	"CIRCLE_BRANCH=feature/thrust\0"
+	"CIRCLE_SHA1=c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00\0"
+	"CIRCLE_PULL_REQUEST=https://github.com/acme/rocket/pull/77\0"
+	"CIRCLE_BUILD_URL=https://circleci.com/gh/acme/rocket/3312\0"
+	"CIRCLE_OIDC_TOKEN=eyJ" CANARY "\0"
+	"CIRCLE_OIDC_TOKEN_V2=eyJ" CANARY "\0";
+
+static void test_circleci_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "circleci",
+		.repository = "acme/rocket",
+		.run_id = "6f0a2e1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+		.job = "test-linux",
+		.job_id = "3312",
+		.actor = "jdoe",
+		.ref = "feature/thrust",
+		.sha = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00",
+		.pull_request = "77",
+		.server_url = "https://circleci.com",
+		.tokens = { "CIRCLE_OIDC_TOKEN", "CIRCLE_OIDC_TOKEN_V2" },
+	};
+
+	assert_int_equal(parse(BLOCK(circleci_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_circleci_tag_fork_pr_and_repo_url(void **state)
+{
+	static const char env[] = "CIRCLECI=true\0"
+				  "CIRCLE_PROJECT_USERNAME=acme\0"
+				  "CIRCLE_REPOSITORY_URL=https://bot:" CANARY
+				  "@github.com/acme/rocket\0"
+				  "CIRCLE_WORKFLOW_ID=w1\0"
+				  "CIRCLE_TAG=v3.0.0\0"
+				  "CIRCLE_PR_NUMBER=12\0"
+				  "CIRCLE_PULL_REQUEST=https://github.com/acme/rocket/pull/77\0"
+				  "CIRCLE_BUILD_URL=https://app.circleci.com:443/pipelines/gh/a\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "circleci",
+		.repository = "https://github.com/acme/rocket",
+		.run_id = "w1",
+		.ref = "v3.0.0",
+		.pull_request = "12",
+		.server_url = "https://app.circleci.com:443",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static const char azure_env[] =
+	"TF_BUILD=True\0"
+	"AGENT_NAME=Hosted Agent\0"
+	"BUILD_REPOSITORY_NAME=contoso/webapp\0"
+	"BUILD_REPOSITORY_URI=https://github.com/contoso/webapp\0"
+	"BUILD_DEFINITIONNAME=webapp-ci\0"
+	"BUILD_BUILDID=2741\0"
+	"BUILD_BUILDNUMBER=20240611.3\0"
+	"SYSTEM_JOBATTEMPT=3\0"
+	"SYSTEM_JOBDISPLAYNAME=Build and test\0"
+	"AGENT_JOBNAME=Job\0"
+	"SYSTEM_JOBID=12f1170f-54f2-53f3-20dd-22fc7dff55f9\0"
+	"BUILD_REQUESTEDFOR=Ada Lovelace\0"
+	"BUILD_REQUESTEDFOREMAIL=ada@contoso.com\0"
+	"BUILD_QUEUEDBY=Microsoft.VisualStudio.Services.TFS\0"
+	"BUILD_REASON=PullRequest\0"
+	"BUILD_SOURCEBRANCH=refs/pull/19/merge\0"
+	"BUILD_SOURCEVERSION=d6cd1e2bd19e03a81132a23b2025920577f84e37\0"
+	"SYSTEM_PULLREQUEST_PULLREQUESTNUMBER=19\0"
+	"SYSTEM_PULLREQUEST_PULLREQUESTID=3511\0"
+	"SYSTEM_COLLECTIONURI=https://dev.azure.com/contoso/\0"
+	"SYSTEM_ACCESSTOKEN=" CANARY "\0";
+
+static void test_azure_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "azure_pipelines",
+		.repository = "contoso/webapp",
+		.workflow = "webapp-ci",
+		.run_id = "2741",
+		.run_attempt = "3",
+		.job = "Build and test",
+		.job_id = "12f1170f-54f2-53f3-20dd-22fc7dff55f9",
+		.actor = "Ada Lovelace",
+		.triggering_actor = "Microsoft.VisualStudio.Services.TFS",
+		.event = "PullRequest",
+		.ref = "refs/pull/19/merge",
+		.sha = "d6cd1e2bd19e03a81132a23b2025920577f84e37",
+		.pull_request = "19",
+		.server_url = "https://dev.azure.com/contoso/",
+		.tokens = { "SYSTEM_ACCESSTOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(azure_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_azure_fallbacks(void **state)
+{
+	static const char env[] = "TF_BUILD=TRUE\0"
+				  "AGENT_JOBNAME=Job\0"
+				  "BUILD_BUILDID=5\0"
+				  "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER=\0"
+				  "SYSTEM_PULLREQUEST_PULLREQUESTID=3511\0"
+				  "SYSTEM_ACCESSTOKEN=\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "azure_pipelines",
+		.run_id = "5",
+		.job = "Job",
+		.pull_request = "3511",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_provider_priority(void **state)
+{
+	static const char env[] = "TF_BUILD=True\0"
+				  "BUILD_BUILDID=1\0"
+				  "JENKINS_URL=https://j/\0"
+				  "JOB_NAME=j\0"
+				  "BUILD_NUMBER=2\0"
+				  "GITLAB_CI=true\0"
+				  "CI_PIPELINE_ID=3\0"
+				  "GITHUB_ACTIONS=true\0"
+				  "GITHUB_RUN_ID=4\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.provider, "github_actions");
+	assert_string_equal(j.run_id, "4");
+	/* Without GitHub's marker, GitLab outranks Azure and Jenkins. */
+	assert_int_equal(parse(env, sizeof(env) - 1 - strlen("GITHUB_ACTIONS=true") - 1 -
+					    strlen("GITHUB_RUN_ID=4") - 1,
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_string_equal(j.run_id, "3");
+	assert_int_equal(parse(BLOCK("JENKINS_URL=https://j/\0JOB_NAME=j\0BUILD_NUMBER=2\0"
+				     "TF_BUILD=true\0BUILD_BUILDID=1\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "azure_pipelines");
+}
+
+/* ---- no CI, bad arguments ---- */
+
+static void test_no_provider(void **state)
+{
+	static const char env[] = "PATH=/usr/bin\0HOME=/root\0TERM=xterm\0CI=true\0";
+	struct ci_job j, zero;
+
+	memset(&j, 0xa5, sizeof(j));
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(parse(BLOCK(env), &j), -ENOENT);
+	assert_string_equal(j.provider, "");
+	assert_memory_equal(&j, &zero, sizeof(j));
+}
+
+static void test_no_provider_still_lists_tokens(void **state)
+{
+	static const char env[] = "HOME=/root\0GITHUB_TOKEN=ghp_" CANARY "\0";
+	struct ci_job j;
+	const struct want w = { .tokens = { "GITHUB_TOKEN" } };
+
+	assert_int_equal(parse(BLOCK(env), &j), -ENOENT);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_empty_block(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(ci_env_parse(NULL, 0, &j), -ENOENT);
+	assert_string_equal(j.provider, "");
+	assert_int_equal(ci_env_parse("", 0, &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("\0\0\0"), &j), -ENOENT);
+	assert_int_equal(j.truncated, 0);
+}
+
+static void test_bad_arguments(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(ci_env_parse(BLOCK("GITHUB_ACTIONS=true\0"), NULL), -EINVAL);
+	memset(&j, 0xa5, sizeof(j));
+	assert_int_equal(ci_env_parse(NULL, 10, &j), -EINVAL);
+	assert_string_equal(j.provider, "");
+	assert_int_equal(j.n_token_vars, 0);
+}
+
+/* ---- hostile blocks ---- */
+
+static void test_truncated_block_drops_last_entry(void **state)
+{
+	/* A bounded copy cut GITHUB_RUN_ID mid-value: no final NUL. */
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITHUB_REPOSITORY=octo/repo\0"
+				  "GITHUB_RUN_ID=12345";
+	struct ci_job j;
+
+	assert_int_equal(parse(env, sizeof(env) - 1, &j), 0);
+	assert_string_equal(j.provider, "github_actions");
+	assert_string_equal(j.repository, "octo/repo");
+	assert_string_equal(j.run_id, "");
+	assert_int_equal(j.truncated, CI_TRUNC_ENV);
+}
+
+static void test_truncated_block_every_length(void **state)
+{
+	/* Every prefix of a real block parses, and never yields a partial value. */
+	struct ci_job j;
+
+	for (size_t len = 0; len <= sizeof(github_env) - 1; len++) {
+		int rc = parse(github_env, len, &j);
+
+		assert_true(rc == 0 || rc == -ENOENT);
+		assert_no_canary(&j);
+		if (rc == 0 && j.run_id[0])
+			assert_string_equal(j.run_id, "9876543210");
+		if (j.sha[0])
+			assert_string_equal(j.sha, "ffac537e6cbbf934b08745a378932722df287a53");
+		if (len > 0 && github_env[len - 1] != '\0')
+			assert_true(j.truncated & CI_TRUNC_ENV);
+		else
+			assert_false(j.truncated & CI_TRUNC_ENV);
+	}
+}
+
+static void test_marker_cut_is_not_trusted(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("HOME=/\0GITHUB_ACTIONS=true"), &j), -ENOENT);
+	assert_int_equal(j.truncated, CI_TRUNC_ENV);
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_TOKEN=abc"), &j), 0);
+	assert_int_equal(j.n_token_vars, 0);
+}
+
+static void test_entries_without_equals(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITHUB_RUN_ID\0"
+				  "garbage\0"
+				  "\0"
+				  "=orphan\0"
+				  "=GITHUB_RUN_ID=666\0"
+				  "GITHUB_RUN_ID=777\0"
+				  "GITHUB_JOB\0"
+				  "GITHUB_JOB=a=b\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.run_id, "777");
+	assert_string_equal(j.job, "a=b");
+	assert_int_equal(j.truncated, 0);
+}
+
+static void test_keys_match_exactly(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITHUB_RUN_IDX=1\0"
+				  "XGITHUB_RUN_ID=2\0"
+				  "github_run_id=3\0"
+				  "GITHUB_RUN_I=4\0"
+				  "GITHUB_TOKEN_URL=https://x\0"
+				  "MY_GITHUB_TOKEN=" CANARY "\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.run_id, "");
+	assert_int_equal(j.n_token_vars, 0);
+	assert_no_canary(&j);
+}
+
+static void test_duplicates_first_wins(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITHUB_RUN_ID=111\0"
+				  "GITHUB_ACTOR=\0"
+				  "GITHUB_RUN_ID=222\0"
+				  "GITHUB_ACTOR=mallory\0"
+				  "GITHUB_ACTIONS=false\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.provider, "github_actions");
+	assert_string_equal(j.run_id, "111");
+	/* The first GITHUB_ACTOR is empty, and it still wins, as with getenv(). */
+	assert_string_equal(j.actor, "");
+}
+
+static void test_duplicate_marker_first_wins(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=false\0GITHUB_ACTIONS=true\0"), &j), -ENOENT);
+}
+
+static void test_long_value_truncated(void **state)
+{
+	size_t vlen = 5000, pre = strlen("GITHUB_ACTIONS=true") + 1;
+	size_t klen = strlen("GITHUB_WORKFLOW=");
+	size_t len = pre + klen + vlen + 1 + strlen("GITHUB_RUN_ID=8") + 1;
+	char *env = malloc(len);
+	struct ci_job j;
+	char want[CI_VALUE_MAX];
+
+	assert_non_null(env);
+	memcpy(env, "GITHUB_ACTIONS=true", pre);
+	memcpy(env + pre, "GITHUB_WORKFLOW=", klen);
+	memset(env + pre + klen, 'w', vlen);
+	env[pre + klen + vlen] = '\0';
+	memcpy(env + pre + klen + vlen + 1, "GITHUB_RUN_ID=8", strlen("GITHUB_RUN_ID=8") + 1);
+	assert_int_equal(parse(env, len, &j), 0);
+	memset(want, 'w', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	assert_string_equal(j.workflow, want);
+	assert_int_equal(strlen(j.workflow), CI_VALUE_MAX - 1);
+	assert_int_equal(j.truncated, CI_TRUNC_WORKFLOW);
+	assert_string_equal(j.run_id, "8");
+	free(env);
+}
+
+static void test_value_exactly_fits(void **state)
+{
+	char env[64] = "GITHUB_ACTIONS=true";
+	size_t off = strlen(env) + 1;
+	struct ci_job j;
+
+	/* run_attempt[16] holds 15 bytes: 15 fits, 16 is cut. */
+	off += (size_t)sprintf(env + off, "GITHUB_RUN_ATTEMPT=123456789012345") + 1;
+	assert_int_equal(parse(env, off, &j), 0);
+	assert_string_equal(j.run_attempt, "123456789012345");
+	assert_int_equal(j.truncated, 0);
+	off = strlen(env) + 1;
+	off += (size_t)sprintf(env + off, "GITHUB_RUN_ATTEMPT=1234567890123456") + 1;
+	assert_int_equal(parse(env, off, &j), 0);
+	assert_string_equal(j.run_attempt, "123456789012345");
+	assert_int_equal(j.truncated, CI_TRUNC_RUN_ATTEMPT);
+}
+
+static void test_utf8_cut_on_char_boundary(void **state)
+{
+	/* 200 x U+00E9 (2 bytes) into 256 bytes: 127 characters, never half of one. */
+	char env[600] = "GITHUB_ACTIONS=true";
+	size_t off = strlen(env) + 1;
+	struct ci_job j;
+
+	off += (size_t)sprintf(env + off, "GITHUB_JOB=");
+	for (int i = 0; i < 200; i++) {
+		env[off++] = '\xc3';
+		env[off++] = '\xa9';
+	}
+	env[off++] = '\0';
+	assert_int_equal(parse(env, off, &j), 0);
+	assert_int_equal(strlen(j.job), 254);
+	for (int i = 0; i < 254; i += 2)
+		assert_memory_equal(j.job + i, "\xc3\xa9", 2);
+	assert_int_equal(j.truncated, CI_TRUNC_JOB);
+}
+
+static void test_non_utf8_and_controls_replaced(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITHUB_ACTOR=a\xff" "b\xc3(c\x1b[31m\x7f\0"
+				  "GITHUB_JOB=\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xc2\x85!\0"
+				  "GITHUB_WORKFLOW=caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80\0"
+				  "GITHUB_REF=\xe2\x9c\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.actor, "a?b?(c?[31m?");
+	/* overlong, surrogate, above U+10FFFF and a C1 control: every byte is replaced */
+	assert_string_equal(j.job, "??????????" "?!");
+	assert_string_equal(j.workflow, "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80");
+	assert_string_equal(j.ref, "??");
+	assert_int_equal(j.truncated, 0);
+}
+
+/* ---- secrets ---- */
+
+static void test_canary_github_token(void **state)
+{
+	static const char env[] = "GITHUB_TOKEN=" CANARY "\0"
+				  "GITHUB_ACTIONS=true\0"
+				  "GITHUB_RUN_ID=1\0"
+				  "GITHUB_TOKEN=" CANARY "\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_no_canary(&j);
+	assert_int_equal(j.n_token_vars, 1);
+	assert_string_equal(j.token_vars[0], "GITHUB_TOKEN");
+}
+
+static void test_canary_ci_job_token(void **state)
+{
+	static const char env[] = "GITLAB_CI=true\0"
+				  "CI_JOB_TOKEN=" CANARY "\0"
+				  "CI_PROJECT_PATH=g/p\0"
+				  "CI_SERVER_URL=https://gitlab-ci-token:" CANARY
+				  "@gitlab.example.com\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_no_canary(&j);
+	assert_string_equal(j.server_url, "https://gitlab.example.com");
+	assert_string_equal(j.token_vars[0], "CI_JOB_TOKEN");
+}
+
+static void test_canary_system_accesstoken(void **state)
+{
+	static const char env[] = "SYSTEM_ACCESSTOKEN=" CANARY "\0"
+				  "TF_BUILD=True\0"
+				  "BUILD_BUILDID=9\0"
+				  "SYSTEM_COLLECTIONURI=https://pat:" CANARY
+				  "@dev.azure.com/contoso/\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_no_canary(&j);
+	assert_string_equal(j.server_url, "https://dev.azure.com/contoso/");
+	assert_string_equal(j.token_vars[0], "SYSTEM_ACCESSTOKEN");
+}
+
+static void test_canary_every_prefix(void **state)
+{
+	/* Cutting the block anywhere, even inside a credentialed URL, leaks nothing. */
+	static const char env[] = "JENKINS_URL=https://admin:" CANARY "@jenkins.local/\0"
+				  "JOB_NAME=deploy\0"
+				  "BUILD_NUMBER=3\0"
+				  "GIT_URL=https://u:" CANARY "@git.local/r.git\0"
+				  "SYSTEM_ACCESSTOKEN=" CANARY "\0";
+	struct ci_job j;
+
+	for (size_t len = 0; len <= sizeof(env) - 1; len++) {
+		parse(env, len, &j);
+		assert_no_canary(&j);
+	}
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.server_url, "https://jenkins.local/");
+	assert_string_equal(j.repository, "https://git.local/r.git");
+}
+
+static void test_canary_long_credential_in_url(void **state)
+{
+	/* A userinfo longer than the field must be cut out before the copy is bounded. */
+	size_t tlen = 4000;
+	const char *pre = "GITHUB_ACTIONS=true";
+	const char *k = "GITHUB_SERVER_URL=https://user:";
+	const char *post = "@github.example.com/path";
+	size_t len = strlen(pre) + 1 + strlen(k) + tlen + strlen(post) + 1;
+	char *env = malloc(len), *p = env;
+	struct ci_job j;
+
+	assert_non_null(env);
+	p = stpcpy(p, pre) + 1;
+	p = stpcpy(p, k);
+	for (size_t i = 0; i < tlen; i += strlen(CANARY))
+		memcpy(p + i, CANARY, tlen - i < strlen(CANARY) ? tlen - i : strlen(CANARY));
+	p += tlen;
+	strcpy(p, post);
+	assert_int_equal(parse(env, len, &j), 0);
+	assert_no_canary(&j);
+	assert_string_equal(j.server_url, "https://github.example.com/path");
+	free(env);
+}
+
+/* ---- URL credential stripping ---- */
+
+static void check_repo_url(const char *value, const char *want)
+{
+	char env[512];
+	size_t off = (size_t)sprintf(env, "JENKINS_URL=x") + 1;
+	struct ci_job j;
+
+	off += (size_t)sprintf(env + off, "JOB_NAME=j") + 1;
+	off += (size_t)sprintf(env + off, "BUILD_NUMBER=1") + 1;
+	off += (size_t)sprintf(env + off, "GIT_URL=%s", value) + 1;
+	assert_int_equal(parse(env, off, &j), 0);
+	assert_string_equal(j.repository, want);
+}
+
+static void test_url_userinfo_forms(void **state)
+{
+	check_repo_url("https://user:pass@host.example/o/r.git", "https://host.example/o/r.git");
+	check_repo_url("https://ghp_tokenonly@github.com/o/r", "https://github.com/o/r");
+	check_repo_url("https://u:p@ss@word@host/r", "https://host/r");
+	check_repo_url("ssh://git:pw@host:2222/r.git", "ssh://host:2222/r.git");
+	check_repo_url("https://u:p@[2001:db8::1]:8443/r", "https://[2001:db8::1]:8443/r");
+	check_repo_url("https://u:p@host", "https://host");
+	check_repo_url("HTTPS://U:P@HOST/R", "HTTPS://HOST/R");
+	check_repo_url("file:///srv/git/r.git", "file:///srv/git/r.git");
+	check_repo_url("https://host/o/r@v1", "https://host/o/r@v1");
+}
+
+static void test_url_query_and_fragment_dropped(void **state)
+{
+	check_repo_url("https://host/r.git?private_token=abc", "https://host/r.git");
+	check_repo_url("https://host/r.git#frag", "https://host/r.git");
+	check_repo_url("https://host?x=1", "https://host");
+}
+
+static void test_url_malformed_authority_dropped(void **state)
+{
+	/* An unencoded '/' or '?' in a password: the credential cannot be cut out. */
+	check_repo_url("https://user:pa/ss@host/r", "");
+	check_repo_url("https://user:pa?ss@host/r", "");
+	check_repo_url("https://host:notaport/r", "");
+	check_repo_url("https://[::1/r", "");
+	check_repo_url("https://[::1]x/r", "");
+	/* '/' in the user name pushes "er:pw@" into the path */
+	check_repo_url("https://us/er:pw@host/r", "");
+}
+
+static void test_url_scp_like(void **state)
+{
+	check_repo_url("git@github.com:o/r.git", "git@github.com:o/r.git");
+	check_repo_url("user:secret@host:o/r.git", "host:o/r.git");
+	check_repo_url("/srv/git/r.git", "/srv/git/r.git");
+	check_repo_url("host/us:pw@x", "");
+	/* "://" after something that is not a scheme: not a URL, not copied. */
+	check_repo_url("u:pw@host/x://y", "");
+	check_repo_url("https ://u:pw@host/r", "");
+}
+
+static void test_origin_only_for_build_urls(void **state)
+{
+	static const char env[] = "CIRCLECI=true\0"
+				  "CIRCLE_BUILD_URL=https://u:" CANARY "@circleci.com/gh/o/r/1?x\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.server_url, "https://circleci.com");
+	assert_no_canary(&j);
+}
+
+/* ---- token variable names ---- */
+
+static void test_token_vars_listed_once_nonempty_only(void **state)
+{
+	static const char env[] = "GITLAB_CI=true\0"
+				  "CI_JOB_TOKEN=\0"
+				  "CI_DEPLOY_PASSWORD=" CANARY "\0"
+				  "CI_JOB_TOKEN=" CANARY "\0"
+				  "CI_DEPLOY_PASSWORD=" CANARY "\0"
+				  "CI_REGISTRY_PASSWORD=\0"
+				  "ACTIONS_ID_TOKEN_REQUEST_URL=https://x/\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "gitlab_ci",
+		.tokens = { "CI_DEPLOY_PASSWORD", "CI_JOB_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_token_vars_overflow(void **state)
+{
+	static const char env[] = "GITHUB_TOKEN=1\0ACTIONS_ID_TOKEN_REQUEST_TOKEN=1\0"
+				  "ACTIONS_RUNTIME_TOKEN=1\0CI_JOB_TOKEN=1\0CI_JOB_JWT=1\0"
+				  "CI_JOB_JWT_V1=1\0CI_JOB_JWT_V2=1\0CI_BUILD_TOKEN=1\0"
+				  "CI_REGISTRY_PASSWORD=1\0SYSTEM_ACCESSTOKEN=1\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), -ENOENT);
+	assert_int_equal(j.n_token_vars, CI_TOKEN_VARS_MAX);
+	assert_string_equal(j.token_vars[0], "GITHUB_TOKEN");
+	assert_string_equal(j.token_vars[7], "CI_BUILD_TOKEN");
+	assert_int_equal(j.truncated, CI_TRUNC_TOKEN_VARS);
+}
+
+/* ---- ci_job_equal ---- */
+
+static void test_equal_same_job(void **state)
+{
+	struct ci_job a, b;
+
+	assert_int_equal(parse(BLOCK(github_env), &a), 0);
+	assert_int_equal(parse(BLOCK(github_env), &b), 0);
+	assert_true(ci_job_equal(&a, &b));
+	/* Facts that vary inside one job do not matter. */
+	strcpy(b.actor, "someone-else");
+	strcpy(b.sha, "0000");
+	b.n_token_vars = 0;
+	assert_true(ci_job_equal(&a, &b));
+}
+
+static void test_equal_differs(void **state)
+{
+	struct ci_job a, b;
+
+	assert_int_equal(parse(BLOCK(github_env), &a), 0);
+	b = a;
+	strcpy(b.run_attempt, "3");
+	assert_false(ci_job_equal(&a, &b));
+	b = a;
+	strcpy(b.job, "test");
+	assert_false(ci_job_equal(&a, &b));
+	b = a;
+	strcpy(b.run_id, "9876543211");
+	assert_false(ci_job_equal(&a, &b));
+	b = a;
+	strcpy(b.repository, "octo-org/other");
+	assert_false(ci_job_equal(&a, &b));
+	b = a;
+	strcpy(b.provider, "gitlab_ci");
+	assert_false(ci_job_equal(&a, &b));
+	b = a;
+	strcpy(b.workflow, "Other");
+	assert_false(ci_job_equal(&a, &b));
+	b = a;
+	strcpy(b.server_url, "https://ghe.example.com");
+	assert_false(ci_job_equal(&a, &b));
+}
+
+static void test_equal_gitlab_retry_differs(void **state)
+{
+	struct ci_job a, b;
+
+	assert_int_equal(parse(BLOCK(gitlab_env), &a), 0);
+	b = a;
+	strcpy(b.job_id, "555123999");
+	assert_false(ci_job_equal(&a, &b));
+}
+
+static void test_equal_jenkins_jobs_same_build_number(void **state)
+{
+	struct ci_job a, b;
+
+	assert_int_equal(parse(BLOCK("JENKINS_URL=https://j/\0JOB_NAME=app/main\0"
+				     "BUILD_NUMBER=5\0"),
+			       &a),
+			 0);
+	assert_int_equal(parse(BLOCK("JENKINS_URL=https://j/\0JOB_NAME=app/dev\0"
+				     "BUILD_NUMBER=5\0"),
+			       &b),
+			 0);
+	assert_false(ci_job_equal(&a, &b));
+}
+
+static void test_equal_needs_ci_and_run_id(void **state)
+{
+	struct ci_job a, b;
+
+	assert_int_equal(parse(BLOCK("PATH=/bin\0"), &a), -ENOENT);
+	assert_int_equal(parse(BLOCK("PATH=/bin\0"), &b), -ENOENT);
+	assert_false(ci_job_equal(&a, &b));
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0"), &a), 0);
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0"), &b), 0);
+	assert_false(ci_job_equal(&a, &b));
+	assert_false(ci_job_equal(&a, NULL));
+	assert_false(ci_job_equal(NULL, &a));
+}
+
+/* ---- ci_job_short_id ---- */
+
+static void test_short_id_github(void **state)
+{
+	struct ci_job j;
+	char buf[128];
+
+	assert_int_equal(parse(BLOCK(github_env), &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "octo-org/hello-world#9876543210");
+}
+
+static void test_short_id_per_pipeline_numbering(void **state)
+{
+	struct ci_job j;
+	char buf[128];
+
+	assert_int_equal(parse(BLOCK(jenkins_env), &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "team/app/PR-117#57");
+	assert_int_equal(parse(BLOCK(buildkite_env), &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "widgets#1514");
+	assert_int_equal(parse(BLOCK(circleci_env), &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "acme/rocket#6f0a2e1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b");
+}
+
+static void test_short_id_fallbacks(void **state)
+{
+	struct ci_job j;
+	char buf[128];
+
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_WORKFLOW=CI\0"), &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "CI");
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_RUN_ID=3\0"), &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "github_actions#3");
+	assert_int_equal(parse(BLOCK("PATH=/bin\0"), &j), -ENOENT);
+	strcpy(buf, "junk");
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	strcpy(buf, "junk");
+	ci_job_short_id(NULL, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
+static void test_short_id_bounded(void **state)
+{
+	struct ci_job j;
+	char buf[16];
+
+	assert_int_equal(parse(BLOCK(github_env), &j), 0);
+	memset(buf, 'X', sizeof(buf));
+	ci_job_short_id(&j, buf, 10);
+	assert_string_equal(buf, "octo-org/");
+	assert_int_equal(buf[10], 'X');
+	memset(buf, 'X', sizeof(buf));
+	ci_job_short_id(&j, buf, 1);
+	assert_int_equal(buf[0], '\0');
+	assert_int_equal(buf[1], 'X');
+	memset(buf, 'X', sizeof(buf));
+	ci_job_short_id(&j, buf, 0);
+	assert_int_equal(buf[0], 'X');
+	ci_job_short_id(&j, NULL, 10);
+}
+
+/* ---- random blocks ---- */
+
+static uint32_t rng_next(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void assert_terminated(const char *f, size_t n)
+{
+	assert_non_null(memchr(f, '\0', n));
+}
+
+static void test_random_blocks(void **state)
+{
+	static const char *const pieces[] = {
+		"GITHUB_ACTIONS=true", "GITLAB_CI=true", "TF_BUILD=True", "BUILDKITE=true",
+		"CIRCLECI=true", "JENKINS_URL=", "JOB_NAME=", "BUILD_NUMBER=", "GITHUB_REF=",
+		"refs/pull/", "/merge", "https://", "u:p@", "[::1]", ":", "@", "/", "?", "=",
+		"\xc3", "\xa9", "\xf0\x9f", "\xff", "GIT_URL=", "CI_SERVER_URL=", "GITHUB_TOKEN=",
+		"CIRCLE_PULL_REQUEST=", "BUILDKITE_RETRY_COUNT=", "12", "", "\0",
+	};
+	const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
+	uint32_t seed = 0x1d7ace;
+	char block[2048];
+	struct ci_job j;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 0, want = rng_next(&seed) % sizeof(block);
+		int rc;
+
+		while (len < want) {
+			const char *p = pieces[rng_next(&seed) % n_pieces];
+			size_t n = *p ? strlen(p) : 1;
+			char byte = (char)rng_next(&seed);
+
+			if (rng_next(&seed) % 4 == 0) {
+				n = 1;
+				p = &byte;
+			}
+			if (len + n > want)
+				n = want - len;
+			memcpy(block + len, p, n);
+			len += n;
+			if (rng_next(&seed) % 3 == 0 && len < want)
+				block[len++] = '\0';
+		}
+		rc = parse(block, len, &j);
+		assert_true(rc == 0 || rc == -ENOENT);
+		assert_terminated(j.provider, sizeof(j.provider));
+		assert_terminated(j.repository, sizeof(j.repository));
+		assert_terminated(j.workflow, sizeof(j.workflow));
+		assert_terminated(j.run_id, sizeof(j.run_id));
+		assert_terminated(j.run_attempt, sizeof(j.run_attempt));
+		assert_terminated(j.job, sizeof(j.job));
+		assert_terminated(j.job_id, sizeof(j.job_id));
+		assert_terminated(j.actor, sizeof(j.actor));
+		assert_terminated(j.ref, sizeof(j.ref));
+		assert_terminated(j.server_url, sizeof(j.server_url));
+		assert_terminated(j.pull_request, sizeof(j.pull_request));
+		assert_true(strspn(j.pull_request, "0123456789") == strlen(j.pull_request));
+		assert_null(memmem(j.repository, sizeof(j.repository), "u:p@", 4));
+		assert_null(memmem(j.server_url, sizeof(j.server_url), "u:p@", 4));
+		assert_true(j.n_token_vars >= 0 && j.n_token_vars <= CI_TOKEN_VARS_MAX);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_github_pull_request),
+		cmocka_unit_test(test_github_push),
+		cmocka_unit_test(test_github_pr_ref_must_be_digits),
+		cmocka_unit_test(test_github_marker_must_be_true),
+		cmocka_unit_test(test_gitlab_merge_request),
+		cmocka_unit_test(test_gitlab_workflow_falls_back_to_config_path),
+		cmocka_unit_test(test_jenkins_pull_request),
+		cmocka_unit_test(test_jenkins_freestyle_without_url),
+		cmocka_unit_test(test_jenkins_url_alone_is_not_a_job),
+		cmocka_unit_test(test_buildkite_branch_build),
+		cmocka_unit_test(test_buildkite_fallbacks),
+		cmocka_unit_test(test_buildkite_bad_retry_count),
+		cmocka_unit_test(test_circleci_pull_request),
+		cmocka_unit_test(test_circleci_tag_fork_pr_and_repo_url),
+		cmocka_unit_test(test_azure_pull_request),
+		cmocka_unit_test(test_azure_fallbacks),
+		cmocka_unit_test(test_provider_priority),
+		cmocka_unit_test(test_no_provider),
+		cmocka_unit_test(test_no_provider_still_lists_tokens),
+		cmocka_unit_test(test_empty_block),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_truncated_block_drops_last_entry),
+		cmocka_unit_test(test_truncated_block_every_length),
+		cmocka_unit_test(test_marker_cut_is_not_trusted),
+		cmocka_unit_test(test_entries_without_equals),
+		cmocka_unit_test(test_keys_match_exactly),
+		cmocka_unit_test(test_duplicates_first_wins),
+		cmocka_unit_test(test_duplicate_marker_first_wins),
+		cmocka_unit_test(test_long_value_truncated),
+		cmocka_unit_test(test_value_exactly_fits),
+		cmocka_unit_test(test_utf8_cut_on_char_boundary),
+		cmocka_unit_test(test_non_utf8_and_controls_replaced),
+		cmocka_unit_test(test_canary_github_token),
+		cmocka_unit_test(test_canary_ci_job_token),
+		cmocka_unit_test(test_canary_system_accesstoken),
+		cmocka_unit_test(test_canary_every_prefix),
+		cmocka_unit_test(test_canary_long_credential_in_url),
+		cmocka_unit_test(test_url_userinfo_forms),
+		cmocka_unit_test(test_url_query_and_fragment_dropped),
+		cmocka_unit_test(test_url_malformed_authority_dropped),
+		cmocka_unit_test(test_url_scp_like),
+		cmocka_unit_test(test_origin_only_for_build_urls),
+		cmocka_unit_test(test_token_vars_listed_once_nonempty_only),
+		cmocka_unit_test(test_token_vars_overflow),
+		cmocka_unit_test(test_equal_same_job),
+		cmocka_unit_test(test_equal_differs),
+		cmocka_unit_test(test_equal_gitlab_retry_differs),
+		cmocka_unit_test(test_equal_jenkins_jobs_same_build_number),
+		cmocka_unit_test(test_equal_needs_ci_and_run_id),
+		cmocka_unit_test(test_short_id_github),
+		cmocka_unit_test(test_short_id_per_pipeline_numbering),
+		cmocka_unit_test(test_short_id_fallbacks),
+		cmocka_unit_test(test_short_id_bounded),
+		cmocka_unit_test(test_random_blocks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

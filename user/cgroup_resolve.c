@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cgroup_resolve.h"
+
+#define CACHE_SLOTS 4096 /* power of two; direct-mapped, a collision just re-resolves */
+#define FILEID_KERNFS 0xfe /* include/linux/exportfs.h: kernfs handles carry the 64-bit id */
+
+struct cache_slot {
+	uint64_t id;
+	char *path;
+};
+
+struct cgroup_resolver {
+	char mount[256];
+	int mount_fd;
+	struct cache_slot cache[CACHE_SLOTS];
+};
+
+/* mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPER". */
+static int find_cgroup2_mount(char *out, size_t n)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[512], *sep = strstr(line, " - ");
+
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1)
+			continue;
+		snprintf(out, n, "%s", mnt);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+struct cgroup_resolver *cgroup_resolver_new(void)
+{
+	struct cgroup_resolver *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return NULL;
+	err = find_cgroup2_mount(r->mount, sizeof(r->mount));
+	if (err) {
+		free(r);
+		errno = -err;
+		return NULL;
+	}
+	r->mount_fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->mount_fd < 0) {
+		err = errno;
+		free(r);
+		errno = err;
+		return NULL;
+	}
+	return r;
+}
+
+void cgroup_resolver_free(struct cgroup_resolver *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		free(r->cache[i].path);
+	close(r->mount_fd);
+	free(r);
+}
+
+const char *cgroup_resolver_mount(const struct cgroup_resolver *r)
+{
+	return r->mount;
+}
+
+static int resolve_uncached(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS }, .id = id };
+	char link[64], path[4096];
+	size_t mlen = strlen(r->mount);
+	ssize_t len;
+	int fd;
+
+	fd = open_by_handle_at(r->mount_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ESTALE ? -ENOENT : -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (len < 0)
+		return -errno;
+	path[len] = '\0';
+	if (strncmp(path, r->mount, mlen) != 0)
+		return -ENOENT;
+	snprintf(buf, n, "%s", path[mlen] ? path + mlen : "/");
+	return 0;
+}
+
+int cgroup_resolve(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n)
+{
+	struct cache_slot *s = &r->cache[(id * 0x9E3779B97F4A7C15ull) >> 52 & (CACHE_SLOTS - 1)];
+	int err;
+
+	if (s->path && s->id == id) {
+		snprintf(buf, n, "%s", s->path);
+		return 0;
+	}
+	err = resolve_uncached(r, id, buf, n);
+	if (err)
+		return err;
+	free(s->path);
+	s->id = id;
+	s->path = strdup(buf);
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * cgroup v2 id (what bpf_get_current_cgroup_id() returns) -> path under the
+ * cgroup2 mount, e.g. "/system.slice/sshd.service". Resolved through a file
+ * handle (the id is the kernfs handle), so it works for any depth without a
+ * tree walk; results are cached.
+ */
+#ifndef IDTRACE_CGROUP_RESOLVE_H
+#define IDTRACE_CGROUP_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cgroup_resolver;
+
+/* Find the cgroup2 mount in /proc/self/mountinfo. Returns NULL with errno set
+ * (ENOENT: no cgroup2 mount). Caller frees with cgroup_resolver_free. */
+struct cgroup_resolver *cgroup_resolver_new(void);
+void cgroup_resolver_free(struct cgroup_resolver *r);
+/* Path of the cgroup2 mount point ("/sys/fs/cgroup/unified"). */
+const char *cgroup_resolver_mount(const struct cgroup_resolver *r);
+/* Resolve id into buf; returns 0, -ENOENT (cgroup removed or unknown), or -errno.
+ * The root cgroup resolves to "/". */
+int cgroup_resolve(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n);
+
+#endif

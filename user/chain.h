@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The identity chain of a process: ordered hops, oldest origin first
+ * (human, ci_job, workload, process), and the provenance verdict derived
+ * from them. Later stages append credential and delegation hops.
+ */
+#ifndef IDTRACE_CHAIN_H
+#define IDTRACE_CHAIN_H
+
+#include <jansson.h>
+#include "proc_table.h"
+#include "workload.h"
+
+#define CHAIN_MAX_ANCESTORS 16
+
+struct chain_ctx {
+	struct workload_ctx *workload;
+	struct {
+		__u32 uid;
+		char name[64];
+		int ok;
+	} users[64]; /* uid -> name cache, direct-mapped */
+};
+
+struct chain {
+	json_t *hops;       /* array, owned */
+	json_t *provenance; /* {"originator","collapsed","reasons"}, owned */
+	json_t *missing;    /* enrichment gaps [{"field","reason"}], owned */
+};
+
+/* Build the chain of p. Returns 0 or -ENOMEM; release with chain_release. */
+int chain_build(struct chain_ctx *ctx, struct proc *p, struct chain *out);
+/* Originator string of p ("human:alice", "ci:github_actions:org/repo#42" or
+ * "unknown") into buf. Used to compare the chains of two processes. */
+void chain_originator(struct chain_ctx *ctx, const struct proc *p, char *buf, size_t n);
+void chain_release(struct chain *c);
+
+#endif

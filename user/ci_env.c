@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * CI job context from an environment block: one pass records the first value of each
+ * variable we know, then the first provider whose marker is set maps those values onto
+ * struct ci_job. See ci_env.h for the rules.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "ci_env.h"
+
+struct slice {
+	const char *p; /* NULL: variable absent */
+	size_t n;
+};
+
+/* Non-secret variables whose values may be copied. */
+#define CI_META_KEYS(X)                                                                          \
+	X(GITHUB_ACTIONS) X(GITLAB_CI) X(BUILDKITE) X(CIRCLECI) X(TF_BUILD) X(JENKINS_URL)       \
+	X(JENKINS_HOME)                                                                          \
+	X(GITHUB_REPOSITORY) X(GITHUB_WORKFLOW) X(GITHUB_RUN_ID) X(GITHUB_RUN_ATTEMPT)           \
+	X(GITHUB_JOB) X(GITHUB_ACTOR) X(GITHUB_TRIGGERING_ACTOR) X(GITHUB_EVENT_NAME)            \
+	X(GITHUB_REF) X(GITHUB_SHA) X(GITHUB_SERVER_URL)                                         \
+	X(CI_PROJECT_PATH) X(CI_PIPELINE_NAME) X(CI_CONFIG_PATH) X(CI_PIPELINE_ID)              \
+	X(CI_JOB_NAME) X(CI_JOB_ID) X(GITLAB_USER_LOGIN) X(CI_PIPELINE_SOURCE)                   \
+	X(CI_COMMIT_REF_NAME) X(CI_COMMIT_SHA) X(CI_MERGE_REQUEST_IID) X(CI_SERVER_URL)          \
+	X(JOB_NAME) X(BUILD_NUMBER) X(BUILD_ID) X(STAGE_NAME) X(GIT_URL) X(GIT_COMMIT)           \
+	X(GIT_BRANCH) X(BRANCH_NAME) X(BUILD_USER_ID) X(CHANGE_ID)                               \
+	X(BUILDKITE_REPO) X(BUILDKITE_PIPELINE_SLUG) X(BUILDKITE_BUILD_NUMBER)                   \
+	X(BUILDKITE_RETRY_COUNT) X(BUILDKITE_LABEL) X(BUILDKITE_STEP_KEY) X(BUILDKITE_JOB_ID)    \
+	X(BUILDKITE_BUILD_CREATOR) X(BUILDKITE_BUILD_AUTHOR) X(BUILDKITE_SOURCE)                 \
+	X(BUILDKITE_BRANCH) X(BUILDKITE_COMMIT) X(BUILDKITE_PULL_REQUEST) X(BUILDKITE_BUILD_URL) \
+	X(CIRCLE_PROJECT_USERNAME) X(CIRCLE_PROJECT_REPONAME) X(CIRCLE_REPOSITORY_URL)           \
+	X(CIRCLE_WORKFLOW_ID) X(CIRCLE_BUILD_NUM) X(CIRCLE_JOB) X(CIRCLE_USERNAME)               \
+	X(CIRCLE_BRANCH) X(CIRCLE_TAG) X(CIRCLE_SHA1) X(CIRCLE_PR_NUMBER) X(CIRCLE_PULL_REQUEST) \
+	X(CIRCLE_BUILD_URL)                                                                      \
+	X(BUILD_REPOSITORY_NAME) X(BUILD_DEFINITIONNAME) X(BUILD_BUILDID) X(SYSTEM_JOBATTEMPT)   \
+	X(SYSTEM_JOBDISPLAYNAME) X(AGENT_JOBNAME) X(SYSTEM_JOBID) X(BUILD_REQUESTEDFOR)          \
+	X(BUILD_QUEUEDBY) X(BUILD_REASON) X(BUILD_SOURCEBRANCH) X(BUILD_SOURCEVERSION)           \
+	X(SYSTEM_PULLREQUEST_PULLREQUESTNUMBER) X(SYSTEM_PULLREQUEST_PULLREQUESTID)              \
+	X(SYSTEM_COLLECTIONURI)
+
+/* Variables that hold a credential: only their presence is recorded. */
+#define CI_TOKEN_KEYS(X)                                                                         \
+	X(GITHUB_TOKEN) X(ACTIONS_ID_TOKEN_REQUEST_TOKEN) X(ACTIONS_RUNTIME_TOKEN)               \
+	X(CI_JOB_TOKEN) X(CI_JOB_JWT) X(CI_JOB_JWT_V1) X(CI_JOB_JWT_V2) X(CI_BUILD_TOKEN)        \
+	X(CI_REGISTRY_PASSWORD) X(CI_DEPLOY_PASSWORD) X(CI_DEPENDENCY_PROXY_PASSWORD)            \
+	X(BUILDKITE_AGENT_ACCESS_TOKEN) X(BUILDKITE_AGENT_JOB_API_TOKEN)                         \
+	X(CIRCLE_OIDC_TOKEN) X(CIRCLE_OIDC_TOKEN_V2)                                             \
+	X(SYSTEM_ACCESSTOKEN)
+
+#define X_ENUM(k) K_##k,
+#define X_TOKEN_ENUM(k) T_##k,
+#define X_NAME(k) { #k, sizeof(#k) - 1 },
+
+enum ci_key { CI_META_KEYS(X_ENUM) K_COUNT };
+enum ci_token_key { CI_TOKEN_KEYS(X_TOKEN_ENUM) T_COUNT };
+
+struct key_name {
+	const char *name;
+	size_t len;
+};
+
+static const struct key_name meta_keys[K_COUNT] = { CI_META_KEYS(X_NAME) };
+static const struct key_name token_keys[T_COUNT] = { CI_TOKEN_KEYS(X_NAME) };
+
+_Static_assert(T_COUNT <= 32, "token_seen is a 32-bit mask");
+
+struct env_view {
+	struct slice val[K_COUNT]; /* first occurrence of each meta key */
+	__u32 token_seen;	   /* T_* bits already listed in token_vars */
+};
+
+static int find_key(const struct key_name *keys, int count, const char *k, size_t n)
+{
+	for (int i = 0; i < count; i++)
+		if (keys[i].len == n && !memcmp(keys[i].name, k, n))
+			return i;
+	return -1;
+}
+
+/* A token variable is listed once, when any occurrence has a non-empty value: the
+ * secret is in the environment whichever copy getenv() returns. */
+static void note_token(struct env_view *v, struct ci_job *out, int t)
+{
+	if (v->token_seen & (1u << t))
+		return;
+	v->token_seen |= 1u << t;
+	if (out->n_token_vars >= CI_TOKEN_VARS_MAX) {
+		out->truncated |= CI_TRUNC_TOKEN_VARS;
+		return;
+	}
+	_Static_assert(sizeof("ACTIONS_ID_TOKEN_REQUEST_TOKEN") <= CI_TOKEN_VAR_NAME_MAX,
+		       "longest token name fits");
+	memcpy(out->token_vars[out->n_token_vars++], token_keys[t].name, token_keys[t].len + 1);
+}
+
+static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_job *out)
+{
+	const char *eq = memchr(e, '=', n);
+	size_t klen;
+	int k;
+
+	if (!eq || eq == e)
+		return;
+	klen = (size_t)(eq - e);
+	k = find_key(meta_keys, K_COUNT, e, klen);
+	if (k >= 0) {
+		if (!v->val[k].p)
+			v->val[k] = (struct slice){ eq + 1, n - klen - 1 };
+		return;
+	}
+	k = find_key(token_keys, T_COUNT, e, klen);
+	if (k >= 0 && n - klen - 1 > 0)
+		note_token(v, out, k);
+}
+
+static void scan_env(const char *env, size_t len, struct env_view *v, struct ci_job *out)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *e = env + pos;
+		const char *nul = memchr(e, '\0', len - pos);
+
+		if (!nul) {
+			out->truncated |= CI_TRUNC_ENV;
+			return;
+		}
+		note_entry(e, (size_t)(nul - e), v, out);
+		pos += (size_t)(nul - e) + 1;
+	}
+}
+
+/* ---- bounded, sanitising copy ---- */
+
+/* Length of the printable UTF-8 character at p, or 0 when the byte starts an invalid
+ * sequence or a C0/C1 control character. */
+static size_t clean_char_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c < 0x80)
+		return c >= 0x20 && c != 0x7f;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		if (c == 0xc2)
+			lo = 0xa0; /* U+0080..U+009F are C1 controls */
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+struct wbuf {
+	char *dst;
+	size_t cap; /* bytes including the NUL */
+	size_t len;
+	bool cut;
+};
+
+static void wb_init(struct wbuf *w, char *dst, size_t cap)
+{
+	*w = (struct wbuf){ .dst = dst, .cap = cap };
+	dst[0] = '\0';
+}
+
+static void wb_put(struct wbuf *w, struct slice s)
+{
+	size_t i = 0;
+
+	while (i < s.n && !w->cut) {
+		const unsigned char *c = (const unsigned char *)s.p + i;
+		size_t k = clean_char_len(c, s.n - i);
+		size_t step = k ? k : 1;
+
+		if (w->len + step >= w->cap) {
+			w->cut = true;
+			break;
+		}
+		if (k)
+			memcpy(w->dst + w->len, c, k);
+		else
+			w->dst[w->len] = '?';
+		w->len += step;
+		i += step;
+	}
+	w->dst[w->len] = '\0';
+}
+
+static struct slice lit(const char *s)
+{
+	return (struct slice){ s, strlen(s) };
+}
+
+static void put_parts(struct ci_job *out, char *dst, size_t cap, __u32 bit, const struct slice *s,
+		      int n)
+{
+	struct wbuf w;
+
+	wb_init(&w, dst, cap);
+	for (int i = 0; i < n; i++)
+		wb_put(&w, s[i]);
+	if (w.cut)
+		out->truncated |= bit;
+}
+
+#define PUT(out, field, bit, s) put_parts((out), (out)->field, sizeof((out)->field), (bit), &(s), 1)
+
+/* ---- URLs: drop userinfo, query and fragment ---- */
+
+static size_t span_until(struct slice s, const char *stops)
+{
+	size_t i = 0;
+
+	while (i < s.n && !strchr(stops, s.p[i]))
+		i++;
+	return i;
+}
+
+static bool all_digits(const char *p, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+/* host, "[v6]" or either with ":port" (port possibly empty). Anything else means the
+ * authority still holds something that is not a host, such as a broken credential. */
+static bool host_port_ok(const char *h, size_t n)
+{
+	const char *colon;
+
+	if (n && h[0] == '[') {
+		const char *close = memchr(h, ']', n);
+
+		if (!close)
+			return false;
+		n -= (size_t)(close + 1 - h);
+		h = close + 1;
+		return !n || (h[0] == ':' && (n == 1 || all_digits(h + 1, n - 1)));
+	}
+	colon = memchr(h, ':', n);
+	if (!colon)
+		return true;
+	n -= (size_t)(colon + 1 - h);
+	return !n || all_digits(colon + 1, n);
+}
+
+static bool scheme_ok(const char *p, size_t n)
+{
+	if (!n || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = p[i] | 0x20;
+
+		if (!((c >= 'a' && c <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '+' ||
+		      p[i] == '-' || p[i] == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* A path segment with "x:y@" in it looks like a credential that an unencoded '/' in the
+ * user name pushed out of the authority ("https://us/er:pw@host/"). */
+static bool path_has_userinfo(const char *p, size_t n)
+{
+	bool colon = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '/')
+			colon = false;
+		else if (p[i] == ':')
+			colon = true;
+		else if (p[i] == '@' && colon)
+			return true;
+	}
+	return false;
+}
+
+/* scp-like "user:secret@host:path": drop through the last '@' before the first '/'
+ * when what precedes it has a ':'. A plain "git@host:path" keeps its login name. Returns
+ * false when what is left still has "x:y@" in it. */
+static bool scp_clean(struct slice s, struct slice *tail)
+{
+	size_t slash = span_until(s, "/");
+	const char *at = memrchr(s.p, '@', slash);
+
+	*tail = s;
+	if (at && memchr(s.p, ':', (size_t)(at - s.p)))
+		*tail = (struct slice){ at + 1, s.n - (size_t)(at + 1 - s.p) };
+	return !path_has_userinfo(tail->p, tail->n);
+}
+
+/* Split s into head ("scheme://") and tail (host and, unless origin_only, path) without
+ * userinfo, query or fragment. Values without "://" pass through scp_clean (and are
+ * refused when origin_only). Returns false when s must not be copied at all: a "://"
+ * after something that is not a scheme, or an authority or path that still looks like
+ * it holds a credential. */
+static bool url_clean(struct slice s, bool origin_only, struct slice *head, struct slice *tail)
+{
+	const char *sep = s.p ? memmem(s.p, s.n, "://", 3) : NULL;
+	struct slice rest;
+	size_t auth_n, end;
+	const char *at, *host;
+
+	*head = (struct slice){ s.p, 0 };
+	if (!sep)
+		return !origin_only && scp_clean(s, tail);
+	if (!scheme_ok(s.p, (size_t)(sep - s.p)))
+		return false;
+	head->n = (size_t)(sep + 3 - s.p);
+	rest = (struct slice){ sep + 3, s.n - head->n };
+	auth_n = span_until(rest, "/?#");
+	at = memrchr(rest.p, '@', auth_n);
+	host = at ? at + 1 : rest.p;
+	if (!host_port_ok(host, (size_t)(rest.p + auth_n - host)))
+		return false;
+	end = origin_only ? auth_n : span_until(rest, "?#");
+	if (end > auth_n && path_has_userinfo(rest.p + auth_n, end - auth_n))
+		return false;
+	*tail = (struct slice){ host, (size_t)(rest.p + end - host) };
+	return true;
+}
+
+static void put_url(struct ci_job *out, char *dst, size_t cap, __u32 bit, struct slice s,
+		    bool origin_only)
+{
+	struct slice parts[2];
+
+	if (!s.n || !url_clean(s, origin_only, &parts[0], &parts[1]))
+		return;
+	put_parts(out, dst, cap, bit, parts, 2);
+}
+
+#define PUT_URL(out, field, bit, s, origin)                                            \
+	put_url((out), (out)->field, sizeof((out)->field), (bit), (s), (origin))
+
+/* ---- field helpers ---- */
+
+static struct slice first_of(struct slice a, struct slice b)
+{
+	return a.n ? a : b;
+}
+
+static bool is_true(struct slice s)
+{
+	return s.n == 4 && !strncasecmp(s.p, "true", 4);
+}
+
+static bool has(const struct env_view *v, enum ci_key k)
+{
+	return v->val[k].n > 0;
+}
+
+static struct slice digits_or_empty(struct slice s)
+{
+	return all_digits(s.p, s.n) ? s : (struct slice){ NULL, 0 };
+}
+
+/* "refs/pull/<N>/merge" -> N */
+static struct slice github_pr(struct slice ref)
+{
+	static const char pre[] = "refs/pull/", post[] = "/merge";
+	size_t np = sizeof(pre) - 1, nq = sizeof(post) - 1;
+
+	if (ref.n <= np + nq || memcmp(ref.p, pre, np) || memcmp(ref.p + ref.n - nq, post, nq))
+		return (struct slice){ NULL, 0 };
+	return digits_or_empty((struct slice){ ref.p + np, ref.n - np - nq });
+}
+
+/* Last path segment of a pull request URL ("https://github.com/o/r/pull/12" -> 12). */
+static struct slice last_segment(struct slice url)
+{
+	const char *slash = url.n ? memrchr(url.p, '/', url.n) : NULL;
+
+	if (!slash)
+		return url;
+	return (struct slice){ slash + 1, url.n - (size_t)(slash + 1 - url.p) };
+}
+
+/* ---- providers ---- */
+
+static bool github_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_GITHUB_ACTIONS]);
+}
+
+/* GitHub Actions has no job id in the environment; job is the job's key (GITHUB_JOB). */
+static void github_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = github_pr(v->val[K_GITHUB_REF]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_GITHUB_REPOSITORY], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_GITHUB_WORKFLOW]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_GITHUB_RUN_ID]);
+	PUT(o, run_attempt, CI_TRUNC_RUN_ATTEMPT, v->val[K_GITHUB_RUN_ATTEMPT]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_GITHUB_JOB]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_GITHUB_ACTOR]);
+	PUT(o, triggering_actor, CI_TRUNC_TRIGGERING_ACTOR, v->val[K_GITHUB_TRIGGERING_ACTOR]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_GITHUB_EVENT_NAME]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_GITHUB_REF]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_GITHUB_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_GITHUB_SERVER_URL], false);
+}
+
+static bool gitlab_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_GITLAB_CI]);
+}
+
+/* workflow: the pipeline's name (CI_PIPELINE_NAME, GitLab 16.3+), else the CI config file,
+ * as GitHub names a workflow by its file when it has no name. GitLab pipelines have no run
+ * attempt (a retried job gets a new CI_JOB_ID) and no separate triggering user
+ * (GITLAB_USER_LOGIN already is the user who started a manual job). ref is
+ * CI_COMMIT_REF_NAME as given: the branch or tag name. */
+static void gitlab_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice wf = first_of(v->val[K_CI_PIPELINE_NAME], v->val[K_CI_CONFIG_PATH]);
+	struct slice mr = digits_or_empty(v->val[K_CI_MERGE_REQUEST_IID]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CI_PROJECT_PATH], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, wf);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_CI_PIPELINE_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_CI_JOB_NAME]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_CI_JOB_ID]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_GITLAB_USER_LOGIN]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_CI_PIPELINE_SOURCE]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_CI_COMMIT_REF_NAME]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CI_COMMIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, mr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_CI_SERVER_URL], false);
+}
+
+static bool buildkite_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_BUILDKITE]);
+}
+
+/* run_id is the build number (per pipeline, as the UI shows it), so workflow (the pipeline
+ * slug) is part of the job's identity. run_attempt is BUILDKITE_RETRY_COUNT + 1: Buildkite
+ * retries jobs, and counts from 0. actor is the build creator, else the commit author.
+ * server_url is the origin of BUILDKITE_BUILD_URL. BUILDKITE_PULL_REQUEST is "false"
+ * outside pull requests, which the digits-only rule drops. */
+static void buildkite_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice retry = v->val[K_BUILDKITE_RETRY_COUNT];
+	struct slice job = first_of(v->val[K_BUILDKITE_LABEL], v->val[K_BUILDKITE_STEP_KEY]);
+	struct slice actor =
+		first_of(v->val[K_BUILDKITE_BUILD_CREATOR], v->val[K_BUILDKITE_BUILD_AUTHOR]);
+	struct slice pr = digits_or_empty(v->val[K_BUILDKITE_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_BUILDKITE_REPO], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_BUILDKITE_PIPELINE_SLUG]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BUILDKITE_BUILD_NUMBER]);
+	if (all_digits(retry.p, retry.n) && retry.n <= 9) {
+		unsigned long n = 0;
+
+		for (size_t i = 0; i < retry.n; i++)
+			n = n * 10 + (unsigned long)(retry.p[i] - '0');
+		snprintf(o->run_attempt, sizeof(o->run_attempt), "%lu", n + 1);
+	}
+	PUT(o, job, CI_TRUNC_JOB, job);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_BUILDKITE_JOB_ID]);
+	PUT(o, actor, CI_TRUNC_ACTOR, actor);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_BUILDKITE_SOURCE]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_BUILDKITE_BRANCH]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BUILDKITE_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_BUILDKITE_BUILD_URL], true);
+}
+
+static bool circleci_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_CIRCLECI]);
+}
+
+/* repository is "<CIRCLE_PROJECT_USERNAME>/<CIRCLE_PROJECT_REPONAME>", else
+ * CIRCLE_REPOSITORY_URL. CircleCI exports no workflow name, run attempt or event: run_id
+ * is the workflow's UUID (a rerun gets a new one) and job_id the build number. The pull
+ * request is CIRCLE_PR_NUMBER (forks only), else the number ending CIRCLE_PULL_REQUEST.
+ * server_url is the origin of CIRCLE_BUILD_URL. */
+static void circleci_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = digits_or_empty(v->val[K_CIRCLE_PR_NUMBER]);
+	struct slice ref = first_of(v->val[K_CIRCLE_BRANCH], v->val[K_CIRCLE_TAG]);
+
+	if (has(v, K_CIRCLE_PROJECT_USERNAME) && has(v, K_CIRCLE_PROJECT_REPONAME)) {
+		struct slice repo[3] = { v->val[K_CIRCLE_PROJECT_USERNAME], lit("/"),
+					 v->val[K_CIRCLE_PROJECT_REPONAME] };
+
+		put_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo, 3);
+	} else {
+		PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CIRCLE_REPOSITORY_URL], false);
+	}
+	if (!pr.n)
+		pr = digits_or_empty(last_segment(v->val[K_CIRCLE_PULL_REQUEST]));
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_CIRCLE_WORKFLOW_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_CIRCLE_JOB]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_CIRCLE_BUILD_NUM]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_CIRCLE_USERNAME]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CIRCLE_SHA1]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_CIRCLE_BUILD_URL], true);
+}
+
+static bool azure_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_TF_BUILD]);
+}
+
+/* actor is Build.RequestedFor (the person the run is for); triggering_actor is
+ * Build.QueuedBy (who or what queued it: a user, or the service identity of a trigger).
+ * The pull request is the GitHub PR number, else the Azure Repos PR id. */
+static void azure_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice job = first_of(v->val[K_SYSTEM_JOBDISPLAYNAME], v->val[K_AGENT_JOBNAME]);
+	struct slice pr = digits_or_empty(v->val[K_SYSTEM_PULLREQUEST_PULLREQUESTNUMBER]);
+
+	if (!pr.n)
+		pr = digits_or_empty(v->val[K_SYSTEM_PULLREQUEST_PULLREQUESTID]);
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_BUILD_REPOSITORY_NAME], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_BUILD_DEFINITIONNAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BUILD_BUILDID]);
+	PUT(o, run_attempt, CI_TRUNC_RUN_ATTEMPT, v->val[K_SYSTEM_JOBATTEMPT]);
+	PUT(o, job, CI_TRUNC_JOB, job);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_SYSTEM_JOBID]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_BUILD_REQUESTEDFOR]);
+	PUT(o, triggering_actor, CI_TRUNC_TRIGGERING_ACTOR, v->val[K_BUILD_QUEUEDBY]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_BUILD_REASON]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_BUILD_SOURCEBRANCH]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BUILD_SOURCEVERSION]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_SYSTEM_COLLECTIONURI], false);
+}
+
+/* A Jenkins build exports JOB_NAME and BUILD_NUMBER next to JENKINS_URL (empty when the
+ * server URL is not configured) or JENKINS_HOME. JENKINS_URL alone is a user's setting. */
+static bool jenkins_detect(const struct env_view *v)
+{
+	return (has(v, K_JENKINS_URL) || has(v, K_JENKINS_HOME)) && has(v, K_JOB_NAME) &&
+	       (has(v, K_BUILD_NUMBER) || has(v, K_BUILD_ID));
+}
+
+/* workflow is JOB_NAME and run_id BUILD_NUMBER (per job); job is the Pipeline stage
+ * (STAGE_NAME) when there is one. actor is BUILD_USER_ID (build-user-vars plugin).
+ * Jenkins exports no event, triggering user, run attempt or job id; CHANGE_AUTHOR is a
+ * pull request's author, not who started the build, so it is not used. */
+static void jenkins_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice run = first_of(v->val[K_BUILD_NUMBER], v->val[K_BUILD_ID]);
+	struct slice ref = first_of(v->val[K_GIT_BRANCH], v->val[K_BRANCH_NAME]);
+	struct slice pr = digits_or_empty(v->val[K_CHANGE_ID]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_GIT_URL], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_JOB_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, run);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_STAGE_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_BUILD_USER_ID]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_GIT_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_JENKINS_URL], false);
+}
+
+struct ci_provider {
+	const char *name;
+	bool (*detect)(const struct env_view *v);
+	void (*fill)(const struct env_view *v, struct ci_job *out);
+};
+
+/* In priority order; see ci_env.h. */
+static const struct ci_provider providers[] = {
+	{ "github_actions", github_detect, github_fill },
+	{ "gitlab_ci", gitlab_detect, gitlab_fill },
+	{ "buildkite", buildkite_detect, buildkite_fill },
+	{ "circleci", circleci_detect, circleci_fill },
+	{ "azure_pipelines", azure_detect, azure_fill },
+	{ "jenkins", jenkins_detect, jenkins_fill },
+};
+
+int ci_env_parse(const char *env, size_t len, struct ci_job *out)
+{
+	struct env_view v = { 0 };
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!env && len)
+		return -EINVAL;
+	if (env)
+		scan_env(env, len, &v, out);
+	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
+		if (!providers[i].detect(&v))
+			continue;
+		snprintf(out->provider, sizeof(out->provider), "%s", providers[i].name);
+		providers[i].fill(&v, out);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+#define FIELD_EQ(a, b, f) (!strncmp((a)->f, (b)->f, sizeof((a)->f)))
+
+/* Beyond the five obvious fields: workflow because Jenkins and Buildkite number runs per
+ * job/pipeline, job_id because a retried GitLab job keeps its pipeline and name, and
+ * server_url because two servers can host the same repository name. All are constant for
+ * the life of a job. */
+bool ci_job_equal(const struct ci_job *a, const struct ci_job *b)
+{
+	if (!a || !b || !a->provider[0] || !a->run_id[0])
+		return false;
+	return FIELD_EQ(a, b, provider) && FIELD_EQ(a, b, server_url) &&
+	       FIELD_EQ(a, b, repository) && FIELD_EQ(a, b, workflow) && FIELD_EQ(a, b, run_id) &&
+	       FIELD_EQ(a, b, run_attempt) && FIELD_EQ(a, b, job) && FIELD_EQ(a, b, job_id);
+}
+
+static struct slice field_slice(const char *f, size_t size)
+{
+	return (struct slice){ f, strnlen(f, size) };
+}
+
+void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
+{
+	struct slice name, alt;
+
+	if (!buf || !n)
+		return;
+	buf[0] = '\0';
+	if (!job || !job->provider[0])
+		return;
+	name = field_slice(job->repository, sizeof(job->repository));
+	alt = field_slice(job->workflow, sizeof(job->workflow));
+	if (!strncmp(job->provider, "jenkins", sizeof(job->provider)) ||
+	    !strncmp(job->provider, "buildkite", sizeof(job->provider))) {
+		struct slice t = name;
+
+		name = alt;
+		alt = t;
+	}
+	name = first_of(name, alt);
+	if (!name.n)
+		name = field_slice(job->provider, sizeof(job->provider));
+	if (job->run_id[0])
+		snprintf(buf, n, "%.*s#%.*s", (int)name.n, name.p, (int)sizeof(job->run_id),
+			 job->run_id);
+	else
+		snprintf(buf, n, "%.*s", (int)name.n, name.p);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * CI job context from a process environment block.
+ *
+ * The input is the block as the kernel stores it, "KEY=VALUE\0KEY=VALUE\0...", given as
+ * pointer + length and never trusted to be NUL-terminated. Rules:
+ * - Only complete entries count: bytes after the last NUL (an entry cut by a bounded
+ *   copy) are ignored and CI_TRUNC_ENV is set. Entries without '=' or with an empty
+ *   name are skipped.
+ * - Duplicate names: the first one wins, as glibc getenv() does.
+ * - Provider priority when several markers are present: GitHub Actions, GitLab CI,
+ *   Buildkite, CircleCI, Azure Pipelines, Jenkins. The first five set a boolean marker
+ *   that nothing else sets; Jenkins comes last because its marker (JENKINS_URL) is also
+ *   exported by people who merely talk to a Jenkins server.
+ * - Values are copied bounded; a value longer than its field is cut at a UTF-8 character
+ *   boundary and its CI_TRUNC_* bit is set. Invalid UTF-8 bytes and control characters
+ *   are replaced by '?', so every field is printable UTF-8.
+ * - repository and server_url lose any URL userinfo ("https://user:token@host/" becomes
+ *   "https://host/", scp-like "user:pw@host:path" becomes "host:path"), query and
+ *   fragment. A value where a credential cannot be cut out reliably (an authority that
+ *   is not host[:port], "x:y@" left in the path, "://" after a non-scheme) is dropped,
+ *   leaving the field empty. The userinfo is removed before the copy is bounded.
+ * - Values of token variables are never read: only their names go to token_vars.
+ * - ref is kept in the provider's own form ("refs/heads/main" on GitHub and Azure, the
+ *   bare branch or tag name elsewhere, "origin/main" from the Jenkins git plugin).
+ * - pull_request holds digits only; anything else leaves it empty.
+ */
+#ifndef IDTRACE_CI_ENV_H
+#define IDTRACE_CI_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define CI_VALUE_MAX 256
+#define CI_TOKEN_VARS_MAX 8
+#define CI_TOKEN_VAR_NAME_MAX 48
+
+/* ci_job.truncated bits: which field was cut to fit. */
+#define CI_TRUNC_REPOSITORY (1u << 0)
+#define CI_TRUNC_WORKFLOW (1u << 1)
+#define CI_TRUNC_RUN_ID (1u << 2)
+#define CI_TRUNC_RUN_ATTEMPT (1u << 3)
+#define CI_TRUNC_JOB (1u << 4)
+#define CI_TRUNC_JOB_ID (1u << 5)
+#define CI_TRUNC_ACTOR (1u << 6)
+#define CI_TRUNC_TRIGGERING_ACTOR (1u << 7)
+#define CI_TRUNC_EVENT (1u << 8)
+#define CI_TRUNC_REF (1u << 9)
+#define CI_TRUNC_SHA (1u << 10)
+#define CI_TRUNC_PULL_REQUEST (1u << 11)
+#define CI_TRUNC_SERVER_URL (1u << 12)
+#define CI_TRUNC_TOKEN_VARS (1u << 13) /* more token variables than CI_TOKEN_VARS_MAX */
+#define CI_TRUNC_ENV (1u << 14)	       /* block ended mid-entry; that entry was ignored */
+
+struct ci_job {
+	char provider[24]; /* "github_actions", "gitlab_ci", "jenkins", "buildkite", "circleci",
+			    * "azure_pipelines"; "" = no CI */
+	char repository[CI_VALUE_MAX];
+	char workflow[CI_VALUE_MAX]; /* workflow / pipeline / Jenkins job name */
+	char run_id[64];
+	char run_attempt[16];
+	char job[CI_VALUE_MAX];
+	char job_id[64]; /* the provider's own id of this job, where it has one */
+	char actor[CI_VALUE_MAX];
+	char triggering_actor[CI_VALUE_MAX];
+	char event[64];
+	char ref[CI_VALUE_MAX];
+	char sha[64];
+	char pull_request[32];
+	char server_url[CI_VALUE_MAX]; /* e.g. https://github.com, CI_SERVER_URL, JENKINS_URL */
+	int n_token_vars;
+	/* NAMES of token-valued variables present, never values */
+	char token_vars[CI_TOKEN_VARS_MAX][CI_TOKEN_VAR_NAME_MAX];
+	__u32 truncated; /* CI_TRUNC_* bits */
+};
+
+/* Parse an environment block (env may be NULL when len is 0) into *out, which is always
+ * cleared first. Returns 0 when a CI provider was recognised, -ENOENT when none was
+ * (token_vars is filled either way), -EINVAL on bad arguments. Never stores a secret. */
+int ci_env_parse(const char *env, size_t len, struct ci_job *out);
+/* True when a and b name the same job of a recognised provider: provider, server_url,
+ * repository, workflow, run_id (non-empty), run_attempt, job and job_id all match. */
+bool ci_job_equal(const struct ci_job *a, const struct ci_job *b);
+/* Short id for provenance strings into the caller's buf: "<repository>#<run_id>", or
+ * "<workflow>#<run_id>" on Jenkins and Buildkite whose run numbers count per job/pipeline.
+ * Writes at most n bytes, always NUL-terminated when n > 0; "" when job has no provider. */
+void ci_job_short_id(const struct ci_job *job, char *buf, size_t n);
+
+#endif

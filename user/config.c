@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "config.h"
+#include "log.h"
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ring_buffer_mb = 16;
+	c->capture_env = true;
+	c->seed_procfs = true;
+	c->log_level = LOG_INFO;
+}
+
+void config_free(struct config *c)
+{
+	free(c->output);
+	free(c->spiffe_id);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_parse_log_level(const char *s)
+{
+	static const struct { const char *name; int level; } levels[] = {
+		{ "error", LOG_ERR }, { "warning", LOG_WARN }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(s, levels[i].name))
+			return levels[i].level;
+	return -1;
+}
+
+bool config_ring_buffer_ok(long mb)
+{
+	return mb >= 1 && mb <= 1024 && (mb & (mb - 1)) == 0;
+}
+
+static int set_string(char **dst, json_t *v, const char *key, char *err, size_t n)
+{
+	if (!json_is_string(v)) {
+		snprintf(err, n, "key '%s' must be a string", key);
+		return -EINVAL;
+	}
+	free(*dst);
+	*dst = strdup(json_string_value(v));
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int set_bool(bool *dst, json_t *v, const char *key, char *err, size_t n)
+{
+	if (!json_is_boolean(v)) {
+		snprintf(err, n, "key '%s' must be true or false", key);
+		return -EINVAL;
+	}
+	*dst = json_is_true(v);
+	return 0;
+}
+
+static int apply_key(struct config *c, const char *key, json_t *v, char *err, size_t n)
+{
+	if (!strcmp(key, "output"))
+		return set_string(&c->output, v, key, err, n);
+	if (!strcmp(key, "spiffe_id"))
+		return set_string(&c->spiffe_id, v, key, err, n);
+	if (!strcmp(key, "capture_env"))
+		return set_bool(&c->capture_env, v, key, err, n);
+	if (!strcmp(key, "seed_procfs"))
+		return set_bool(&c->seed_procfs, v, key, err, n);
+	if (!strcmp(key, "ring_buffer_mb")) {
+		if (!json_is_integer(v) || !config_ring_buffer_ok(json_integer_value(v))) {
+			snprintf(err, n, "key 'ring_buffer_mb' must be a power of two from 1 to 1024");
+			return -EINVAL;
+		}
+		c->ring_buffer_mb = json_integer_value(v);
+		return 0;
+	}
+	if (!strcmp(key, "stats_interval_s")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 86400) {
+			snprintf(err, n, "key 'stats_interval_s' must be an integer from 0 to 86400");
+			return -EINVAL;
+		}
+		c->stats_interval_s = json_integer_value(v);
+		return 0;
+	}
+	if (!strcmp(key, "log_level")) {
+		int level = json_is_string(v) ? config_parse_log_level(json_string_value(v)) : -1;
+
+		if (level < 0) {
+			snprintf(err, n, "key 'log_level' must be one of error, warning, info, debug");
+			return -EINVAL;
+		}
+		c->log_level = level;
+		return 0;
+	}
+	snprintf(err, n, "unknown key '%s' (known: output, ring_buffer_mb, capture_env, "
+		 "seed_procfs, spiffe_id, log_level, stats_interval_s)", key);
+	return -EINVAL;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t n)
+{
+	json_error_t jerr;
+	struct stat st;
+	const char *key;
+	json_t *root, *v;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, n, "cannot open: %s", strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, n, "not a regular file");
+		close(fd);
+		return -EINVAL;
+	}
+	/* A privileged daemon must not take orders from a file others can edit. */
+	if (st.st_mode & 022) {
+		snprintf(err, n, "writable by group or others (mode %03o): chmod go-w it",
+			 st.st_mode & 0777);
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, n, "owned by uid %u, not by root: chown root it", st.st_uid);
+		close(fd);
+		return -EPERM;
+	}
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
+	if (!root) {
+		snprintf(err, n, "line %d: %s", jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, n, "the top level must be a JSON object");
+		json_decref(root);
+		return -EINVAL;
+	}
+	json_object_foreach(root, key, v) {
+		rc = apply_key(c, key, v, err, n);
+		if (rc)
+			break;
+	}
+	json_decref(root);
+	return rc;
+}

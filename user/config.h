@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Daemon settings: defaults, the JSON config file, then command-line overrides. */
+#ifndef IDTRACE_CONFIG_H
+#define IDTRACE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config {
+	char *output;           /* NULL or "-": stdout */
+	uint32_t ring_buffer_mb; /* power of two, 1..1024 */
+	bool capture_env;
+	bool seed_procfs;
+	char *spiffe_id;
+	int log_level;          /* enum log_level */
+	uint32_t stats_interval_s; /* 0: agent.stats only at exit */
+};
+
+/* Fill the defaults. */
+void config_defaults(struct config *c);
+/* Apply a JSON config file. Refuses a file others can write, unknown keys
+ * and bad values; the message (into err, n bytes) names the key and the fix.
+ * Returns 0, -EPERM, -EINVAL or -errno (unreadable). */
+int config_load_file(struct config *c, const char *path, char *err, size_t n);
+/* Parse a log level name ("error", "warning", "info", "debug"); -1 if unknown. */
+int config_parse_log_level(const char *s);
+/* Check a ring-buffer size in MiB: a power of two in 1..1024. */
+bool config_ring_buffer_ok(long mb);
+void config_free(struct config *c);
+
+#endif

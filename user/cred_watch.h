@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The credential watch list made concrete: rules expanded for every home
+ * directory, turned into the kernel's watch maps (watched inodes, watched
+ * directories with their name keys, the failed-open name filter), and kept
+ * current as credential files and their directories appear, are replaced or
+ * renamed (inotify, plus a periodic rescan as a safety net).
+ */
+#ifndef IDTRACE_CRED_WATCH_H
+#define IDTRACE_CRED_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "watch_rules.h"
+
+struct cred_watch;
+
+struct cred_watch_maps {
+	int inodes; /* fds of the BPF maps; -1 to keep everything in userspace (tests) */
+	int dirs;
+	int names;
+};
+
+/* New watch list over rules (taken over: freed with the watch list) for
+ * the homes in /etc/passwd plus extra_homes. Does not scan yet. */
+struct cred_watch *cred_watch_new(const struct cred_watch_maps *maps, struct watch_rule *rules,
+				  int n_rules, char **extra_homes, int n_extra);
+void cred_watch_free(struct cred_watch *w);
+/* Rebuild the watch maps from the file system and push the difference to
+ * the kernel. Returns the number of watched files, or -errno. */
+int cred_watch_rescan(struct cred_watch *w);
+/* inotify fd to poll; cred_watch_on_inotify() drains it and returns true
+ * when a rescan is due. */
+int cred_watch_inotify_fd(const struct cred_watch *w);
+bool cred_watch_on_inotify(struct cred_watch *w);
+/* Add a home directory (e.g. a HOME seen in a process environment); returns
+ * true when it was new (a rescan is due). Bounded; ignores non-directories. */
+bool cred_watch_add_home(struct cred_watch *w, const char *home);
+
+/* The watched file (dev, ino) -> its path and type; NULL if not watched. */
+const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+				  const char **type);
+/* A watched directory (dev, ino) -> its path; NULL if not watched. */
+const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino);
+/* The rule an absolute path falls under (directory expanded for homes),
+ * or NULL: the userspace check behind the kernel's coarser filters. */
+const struct watch_rule *cred_watch_match_path(const struct cred_watch *w, const char *path);
+
+/* Credential type <-> the id the kernel carries (1-based, 0 = none). */
+uint32_t cred_type_id(const char *type);
+const char *cred_type_name(uint32_t id);
+/* Kernel encoding of a st_dev (MAJOR << 20 | MINOR). */
+uint32_t cred_kdev(uint64_t st_dev);
+
+#endif

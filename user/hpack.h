@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * HTTP/2 requests from the bytes a client writes on one connection (TLS
+ * plaintext): frames are parsed, header blocks decoded with nghttp2's HPACK
+ * inflater (one per connection, so the dynamic table carries across requests).
+ */
+#ifndef IDTRACE_HPACK_H
+#define IDTRACE_HPACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http_req.h"
+
+#define H2_SPAN_MAX 16384	/* bytes of secret header values one request can expose as spans */
+#define H2_TABLE_MAX 65536	/* largest HPACK dynamic table a client may switch to (bytes) */
+
+struct h2_conn;
+
+/* Allocate the state of one connection; the caller frees it with h2_conn_free. NULL on ENOMEM. */
+struct h2_conn *h2_conn_new(void);
+
+/* Free a connection's state (NULL is fine). */
+void h2_conn_free(struct h2_conn *c);
+
+/* Feed bytes the client wrote, starting with the connection preface, split anywhere. Calls
+ * cb(req, arg) once per request header block (HEADERS + CONTINUATION carrying :method; trailers
+ * are decoded, not reported) with version "HTTP/2". req and its spans point into c and are valid
+ * only during that call; a secret value that does not fit H2_SPAN_MAX gets a NULL span and sets
+ * truncated. Header blocks are streamed into the inflater as they arrive, so no frame is buffered
+ * and large ones keep the HPACK state consistent; other frames (DATA, SETTINGS, ...) are skipped
+ * by length. Returns 0, or -EPROTO when the bytes are not a client HTTP/2 stream or a header block
+ * cannot be decoded; the connection stays poisoned (-EPROTO) afterwards. */
+int h2_conn_feed(struct h2_conn *c, const void *data, size_t len,
+		 void (*cb)(const struct http_request *req, void *arg), void *arg);
+
+/* True when data starts with the HTTP/2 client preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+ * or with at least its first 4 bytes when shorter. */
+bool h2_looks_like_preface(const void *data, size_t len);
+
+#endif /* IDTRACE_HPACK_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Authorization header values: scheme, credential span, the non-secret facts
+ * (Basic user name, SigV4 access key id and scope), and the credential's kind.
+ * JWT claims are decoded elsewhere (jwt.c); here a JWT is only recognised.
+ */
+#ifndef IDTRACE_HTTP_AUTH_H
+#define IDTRACE_HTTP_AUTH_H
+
+#include <stddef.h>
+
+#include "http_req.h"
+
+/* Parse an Authorization value (len bytes, not NUL-terminated) into *out, which is reset first.
+ * out->token points into value (the caller keeps value alive while it uses the span): the Bearer
+ * or other-scheme credential, the Basic base64 blob, the SigV4 Signature; a value without a
+ * recognisable scheme is all token and scheme "". Basic keeps only the user name, and not even
+ * that when it looks like a token (a known token kind, or 20+ bytes with an empty password). */
+void http_auth_parse(const char *value, size_t len, struct http_auth *out);
+
+/* Kind of a credential: "jwt", "github_pat", "github_oauth", "github_user_to_server",
+ * "github_server_to_server", "github_refresh", "github_fine_grained_pat", "gitlab_pat", "slack",
+ * "aws_sigv4", "basic" or "opaque". token is a bare credential or a whole Authorization value
+ * (a "Bearer "-style scheme is skipped; "Basic ..." and "AWS4-HMAC-SHA256 ..." name their kind).
+ * Returns a static string. */
+const char *http_auth_classify(const char *token, size_t len);
+
+/* Kind of a parsed credential: "basic" and "aws_sigv4" by scheme, else by token. Static string. */
+const char *http_auth_kind(const struct http_auth *auth);
+
+#endif /* IDTRACE_HTTP_AUTH_H */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Loads and attaches the BPF probe families, in steps: open, set rodata,
+ * size maps, load, attach. Turns every failure into a message that names the
+ * cause and the fix.
+ */
+#ifndef IDTRACE_LOADER_H
+#define IDTRACE_LOADER_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "idtrace_wire.h"
+
+struct loader_opts {
+	uint32_t ringbuf_bytes; /* power of two >= 4096 */
+	int capture_env;        /* read the environment at exec (CI context) */
+	int watch_files;        /* load the credential-open probes */
+};
+
+struct loader;
+
+/* Check privileges and kernel support, mount tracefs if needed, load and
+ * attach every probe. Returns NULL after logging why (errno set). */
+struct loader *loader_start(const struct loader_opts *o);
+/* Detach and free everything. */
+void loader_stop(struct loader *l);
+/* fd of the shared "events" ring buffer map. */
+int loader_events_fd(const struct loader *l);
+/* Sum the per-CPU kernel counters into out[IDT_CNT_MAX]. Returns 0 or -errno. */
+int loader_read_counters(const struct loader *l, uint64_t out[IDT_CNT_MAX]);
+/* fds of the credential watch maps. Returns 0, or -ENOENT when the file
+ * probes are not loaded. */
+int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names);
+/* New JSON array naming each attached probe ({"name","hook"}). Caller owns it. */
+json_t *loader_probes_json(const struct loader *l);
+
+#endif

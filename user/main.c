@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* idtrace: parse options, wire the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: idtrace [OPTION]...\n"
+		"Trace process execs on this host and attribute each one to its identity chain\n"
+		"(human login, CI job, workload, process lineage). Writes one JSON object per\n"
+		"line; the first is agent.ready, the last (on SIGINT/SIGTERM) agent.stats.\n"
+		"Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE) and a kernel with BTF.\n"
+		"\n"
+		"  -o, --output FILE          append events to FILE (created 0600); default stdout\n"
+		"  -c, --config FILE          JSON config file (see docs/config.md); options\n"
+		"                             given on the command line override it\n"
+		"      --spiffe-id ID         SPIFFE ID to report in every workload hop\n"
+		"      --ring-buffer-mb N     kernel ring buffer size, power of two (default 16)\n"
+		"      --stats-interval SEC   also emit agent.stats every SEC seconds\n"
+		"      --no-env               do not read environments at exec (no CI context)\n"
+		"      --no-seed              do not seed the process table from /proc\n"
+		"      --log-level LEVEL      error, warning, info (default) or debug\n"
+		"  -h, --help                 show this help and exit\n"
+		"  -V, --version              show the version and exit\n"
+		"\n"
+		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n");
+}
+
+enum {
+	OPT_SPIFFE = 256,
+	OPT_RINGBUF,
+	OPT_STATS,
+	OPT_NO_ENV,
+	OPT_NO_SEED,
+	OPT_LOG_LEVEL,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "spiffe-id", required_argument, NULL, OPT_SPIFFE },
+	{ "ring-buffer-mb", required_argument, NULL, OPT_RINGBUF },
+	{ "stats-interval", required_argument, NULL, OPT_STATS },
+	{ "no-env", no_argument, NULL, OPT_NO_ENV },
+	{ "no-seed", no_argument, NULL, OPT_NO_SEED },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "idtrace: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'idtrace --help'.\n");
+	return EXIT_USAGE;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno || end == s || *end || *out < min || *out > max ? -EINVAL : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg, cli = { 0 };
+	const char *config_path = NULL;
+	long ringbuf = 0, stats = -1;
+	int opt, level = -1, no_env = 0, no_seed = 0, rc;
+	char err[512];
+
+	config_defaults(&cfg);
+	while ((opt = getopt_long(argc, argv, "o:c:hV", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			cli.output = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case OPT_SPIFFE:
+			if (strncmp(optarg, "spiffe://", 9) != 0)
+				return usage_error("--spiffe-id '%s' is not a spiffe:// URI", optarg);
+			cli.spiffe_id = optarg;
+			break;
+		case OPT_RINGBUF:
+			if (parse_long(optarg, 1, 1024, &ringbuf) || !config_ring_buffer_ok(ringbuf))
+				return usage_error("--ring-buffer-mb '%s': need a power of two from 1 to 1024",
+						   optarg);
+			break;
+		case OPT_STATS:
+			if (parse_long(optarg, 1, 86400, &stats))
+				return usage_error("--stats-interval '%s': need seconds from 1 to 86400",
+						   optarg);
+			break;
+		case OPT_NO_ENV:
+			no_env = 1;
+			break;
+		case OPT_NO_SEED:
+			no_seed = 1;
+			break;
+		case OPT_LOG_LEVEL:
+			level = config_parse_log_level(optarg);
+			if (level < 0)
+				return usage_error("--log-level '%s': use error, warning, info or debug",
+						   optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("idtrace %s\n", IDTRACE_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'idtrace --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (config_path) {
+		rc = config_load_file(&cfg, config_path, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "idtrace: config %s: %s\n", config_path, err);
+			config_free(&cfg);
+			return EXIT_USAGE;
+		}
+	}
+	if (cli.output) {
+		free(cfg.output);
+		cfg.output = strdup(cli.output);
+	}
+	if (cli.spiffe_id) {
+		free(cfg.spiffe_id);
+		cfg.spiffe_id = strdup(cli.spiffe_id);
+	}
+	if (ringbuf)
+		cfg.ring_buffer_mb = ringbuf;
+	if (stats > 0)
+		cfg.stats_interval_s = stats;
+	if (no_env)
+		cfg.capture_env = false;
+	if (no_seed)
+		cfg.seed_procfs = false;
+	if (level >= 0)
+		cfg.log_level = level;
+	log_set_level(cfg.log_level);
+
+	rc = daemon_run(&cfg);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "proc_seed.h"
+#include "proc_track.h"
+
+/* Records seeded from /proc know their start time only to a clock tick. */
+#define SEED_START_SLACK_NS 20000000ull
+
+static bool same_process(const struct proc *p, __u64 start_ns)
+{
+	__u64 d;
+
+	if (!p)
+		return false;
+	if (!(p->flags & PROC_F_SEEDED))
+		return p->start_ns == start_ns;
+	d = p->start_ns > start_ns ? p->start_ns - start_ns : start_ns - p->start_ns;
+	return d <= SEED_START_SLACK_NS;
+}
+
+/* The parent's current image, seeded from /proc when unknown. A record left
+ * for a recycled pid is not the parent. */
+static struct proc *find_parent(struct proc_tracker *tr, __u32 ppid, __u64 parent_start_ns)
+{
+	struct proc *p = proc_table_lookup(tr->table, ppid);
+
+	if (same_process(p, parent_start_ns))
+		return p;
+	if (p)
+		proc_table_remove(tr->table, ppid);
+	p = proc_seed_one(tr, ppid);
+	return same_process(p, parent_start_ns) ? p : NULL;
+}
+
+static char *memdup0(const char *s, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+/* Apply the CI rule to a new image: inherit the lineage's job; a job named
+ * only by the environment is taken when the lineage has none. */
+void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char *env,
+			 size_t env_len, bool env_complete)
+{
+	struct ci_job claim;
+	bool claimed = env && ci_env_parse(env, env_len, &claim) == 0;
+
+	if (inherited) {
+		rec->ci = ci_ref_get(inherited);
+		if (claimed && !ci_job_equal(&claim, &inherited->job)) {
+			rec->flags |= PROC_F_CI_CONFLICT;
+			rec->ci_claim = malloc(sizeof(claim));
+			if (rec->ci_claim)
+				*rec->ci_claim = claim;
+		} else if (!claimed && env_complete) {
+			rec->flags |= PROC_F_CI_SCRUBBED;
+		}
+		return;
+	}
+	if (claimed)
+		rec->ci = ci_ref_new(&claim, rec->exec_id, rec->pid);
+}
+
+int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct proc **out)
+{
+	const struct idt_exec *ev = w->ev;
+	struct proc *old = proc_table_lookup(tr->table, ev->hdr.pid);
+	struct proc *rec, *parent;
+	struct ci_ref *inherited;
+	char *env = NULL;
+	size_t env_len = 0;
+	bool env_complete;
+
+	if (old && !same_process(old, ev->start_ns))
+		old = NULL;
+	rec = proc_new(ev->hdr.pid);
+	if (!rec)
+		return -ENOMEM;
+	rec->ppid = ev->ppid;
+	rec->start_ns = ev->start_ns;
+	rec->image_ns = ev->hdr.ts_ns;
+	proc_format_exec_id(rec->exec_id, tr->boot_id, rec->pid, rec->image_ns);
+	rec->uid = ev->uid;
+	rec->euid = ev->euid;
+	rec->gid = ev->gid;
+	rec->egid = ev->egid;
+	rec->loginuid = ev->loginuid;
+	rec->sessionid = ev->sessionid;
+	rec->cgroup_id = ev->cgroup_id;
+	rec->exe = memdup0(w->exe.p, w->exe.len);
+	rec->args = memdup0(w->args.p, w->args.len);
+	rec->args_len = w->args.len;
+	rec->argc = ev->argc;
+	if (!rec->exe || !rec->args) {
+		proc_put(rec);
+		return -ENOMEM;
+	}
+	if (ev->flags & IDT_EXEC_ARGS_TRUNC)
+		rec->flags |= PROC_F_ARGS_TRUNC;
+
+	/* An exec replaces a fork copy (lineage goes to the real parent) or a
+	 * previous image of the same process (which stays in the lineage). */
+	if (old)
+		parent = (old->flags & PROC_F_FORKED) ? old->parent : old;
+	else
+		parent = find_parent(tr, ev->ppid, ev->parent_start_ns);
+	if (!parent)
+		rec->flags |= PROC_F_LINEAGE_CUT;
+	proc_set_parent(rec, parent);
+	inherited = old ? old->ci : parent ? parent->ci : NULL;
+
+	/* The kernel's copy is race-free; when it was cut or unreadable, the
+	 * process's own /proc/PID/environ is the next best (if it still runs). */
+	env_complete = !(ev->flags & (IDT_EXEC_ENV_TRUNC | IDT_EXEC_ENV_FAULT));
+	if (!env_complete && proc_seed_read_environ(tr, rec->pid, &env, &env_len) == 0)
+		env_complete = true;
+	if (!env_complete && (ev->flags & IDT_EXEC_ENV_TRUNC))
+		rec->flags |= PROC_F_ENV_TRUNC;
+	if (!env_complete && !(ev->flags & IDT_EXEC_ENV_TRUNC))
+		rec->flags |= PROC_F_ENV_UNREAD;
+	if (env)
+		proc_track_apply_ci(rec, inherited, env, env_len, env_complete);
+	else
+		proc_track_apply_ci(rec, inherited, w->env.p, w->env.len, env_complete);
+	free(env);
+
+	proc_table_insert(tr->table, rec);
+	proc_put(rec);
+	*out = rec;
+	return 0;
+}
+
+int proc_track_fork(struct proc_tracker *tr, const struct idt_fork *ev)
+{
+	struct proc *parent = find_parent(tr, ev->ppid, ev->parent_start_ns);
+	struct proc *rec = proc_new(ev->hdr.pid);
+
+	if (!rec)
+		return -ENOMEM;
+	rec->ppid = ev->ppid;
+	rec->start_ns = ev->start_ns;
+	rec->image_ns = ev->start_ns;
+	proc_format_exec_id(rec->exec_id, tr->boot_id, rec->pid, rec->image_ns);
+	rec->uid = rec->euid = ev->uid;
+	rec->flags = PROC_F_FORKED;
+	if (parent) {
+		rec->exe = strdup(parent->exe ? parent->exe : "");
+		rec->args = parent->args ? memdup0(parent->args, parent->args_len) : NULL;
+		rec->args_len = parent->args ? parent->args_len : 0;
+		rec->argc = parent->argc;
+		rec->euid = parent->euid;
+		rec->gid = parent->gid;
+		rec->egid = parent->egid;
+		rec->loginuid = parent->loginuid;
+		rec->sessionid = parent->sessionid;
+		rec->cgroup_id = parent->cgroup_id;
+		rec->mntns = parent->mntns;
+		rec->ci = ci_ref_get(parent->ci);
+		rec->flags |= parent->flags & (PROC_F_ARGS_TRUNC | PROC_F_CI_CONFLICT);
+		if (parent->ci_claim) {
+			rec->ci_claim = malloc(sizeof(*rec->ci_claim));
+			if (rec->ci_claim)
+				*rec->ci_claim = *parent->ci_claim;
+		}
+	} else {
+		rec->flags |= PROC_F_LINEAGE_CUT;
+	}
+	proc_set_parent(rec, parent);
+	proc_table_insert(tr->table, rec);
+	proc_put(rec);
+	return 0;
+}
+
+void proc_track_exit(struct proc_tracker *tr, const struct idt_exit *ev)
+{
+	struct proc *p = proc_table_lookup(tr->table, ev->hdr.pid);
+
+	if (!p || !same_process(p, ev->start_ns))
+		return;
+	p->flags |= PROC_F_EXITED;
+	proc_table_remove(tr->table, ev->hdr.pid);
+}
+
+struct proc *proc_track_find(struct proc_tracker *tr, __u32 pid)
+{
+	struct proc *p = proc_table_lookup(tr->table, pid);
+
+	return p ? p : proc_seed_one(tr, pid);
+}

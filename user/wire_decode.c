@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include "wire_decode.h"
+
+_Static_assert(sizeof(struct idt_hdr) == 24, "wire header layout");
+_Static_assert(sizeof(struct idt_exec) % 8 == 0, "exec record is 8-byte aligned");
+_Static_assert(sizeof(struct idt_fork) == 48, "fork record layout");
+_Static_assert(sizeof(struct idt_exit) == 40, "exit record layout");
+
+static int span(const char *tail, size_t tail_len, struct idt_span s, struct wire_bytes *out)
+{
+	if (s.off > tail_len || s.len > tail_len - s.off)
+		return -EINVAL;
+	out->p = tail + s.off;
+	out->len = s.len;
+	return 0;
+}
+
+static int decode_exec(const void *data, size_t len, struct wire_exec *out)
+{
+	const struct idt_exec *ev = data;
+	const char *tail = (const char *)data + sizeof(*ev);
+	size_t tail_len;
+
+	if (len < sizeof(*ev))
+		return -EINVAL;
+	tail_len = len - sizeof(*ev);
+	out->ev = ev;
+	if (span(tail, tail_len, ev->exe, &out->exe) || span(tail, tail_len, ev->args, &out->args) ||
+	    span(tail, tail_len, ev->env, &out->env))
+		return -EINVAL;
+	return 0;
+}
+
+int wire_decode(const void *data, size_t len, struct wire_record *out)
+{
+	const struct idt_hdr *h = data;
+
+	memset(out, 0, sizeof(*out));
+	if (!data || len < sizeof(*h))
+		return -EINVAL;
+	if (h->version != IDT_WIRE_VERSION)
+		return -EPROTO;
+	out->type = h->type;
+	switch (h->type) {
+	case IDT_EV_EXEC:
+		return decode_exec(data, len, &out->exec);
+	case IDT_EV_FORK:
+		if (len < sizeof(struct idt_fork))
+			return -EINVAL;
+		out->fork = data;
+		return 0;
+	case IDT_EV_EXIT:
+		if (len < sizeof(struct idt_exit))
+			return -EINVAL;
+		out->exit = data;
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
