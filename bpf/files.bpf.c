@@ -200,6 +200,8 @@ static __always_inline void check_file(struct open_scratch *s, struct task_struc
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
 	s->ev.flags = BPF_CORE_READ(f, f_flags);
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
 	if (w) {
 		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd, upath, 0);
 		return;
@@ -217,8 +219,11 @@ static __always_inline void check_file(struct open_scratch *s, struct task_struc
 	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
 		return;
 	type = match_name(s, &key, dw, len);
-	if (type)
-		fill_and_send(s, task, IDT_MATCH_DIR, type, fd, upath, len);
+	if (!type)
+		return;
+	s->ev.dir_dev = key.dev;
+	s->ev.dir_ino = key.ino;
+	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, upath, len);
 }
 
 /* A failed open: does the basename it asked for name a credential? */
@@ -259,6 +264,8 @@ static __always_inline void check_failed(struct open_scratch *s, struct task_str
 	}
 	s->ev.dev = 0;
 	s->ev.ino = 0;
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
 	type = match_name(s, &any_dir, dw, len);
 	if (type)
 		fill_and_send(s, task, IDT_MATCH_NAME, type, err, upath, 0);

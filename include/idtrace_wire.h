@@ -164,6 +164,9 @@ struct idt_open {
 	__u32 uid, euid;
 	__u32 loginuid;
 	__u64 ino;
+	__u64 dir_ino;   /* the directory of a IDT_MATCH_DIR file (dev: dir_dev) */
+	__u32 dir_dev;
+	__u32 _pad;
 	__u64 cgroup_id;
 	__u64 start_ns;  /* task start, to match the process record */
 	struct idt_span path; /* the path as the caller passed it */

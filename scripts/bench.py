@@ -150,7 +150,44 @@ def bench_exec():
             "target: idtrace ratio < 1.05 and below execsnoop and auditd"])
 
 
-BENCHES = {"exec": bench_exec}
+def bench_open():
+    """openat+close of a file nobody watches, with credential files watched."""
+    n = int(os.environ.get("BENCH_OPENS", "200000"))
+    home = tempfile.mkdtemp(prefix="idtrace-bench-home-")
+    creds = []
+    for rel in (".aws/credentials", ".ssh/id_ed25519", ".kube/config", ".netrc",
+                ".docker/config.json", ".git-credentials"):
+        path = os.path.join(home, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("fake\n")
+        os.chmod(path, 0o600)
+        creds.append(path)
+    plain = os.path.join(home, "plain.txt")
+    with open(plain, "w") as f:
+        f.write("plain\n")
+
+    def storm():
+        out = subprocess.run([os.path.join(HELPERS, "open_storm"), str(n), plain], check=True,
+                             capture_output=True, text=True).stdout
+        return int(out)
+
+    key = os.path.join(home, "fingerprint.key")
+    idt = Idtrace("--watch-home", home, "--key-file", key, "--no-seed")
+    rules = []
+    for c in creds + ["/etc/shadow", "/etc/gshadow"]:
+        rules.append(["-w", c, "-p", "r"])
+    variants = [Untraced(), idt, Auditd(rules)]
+    try:
+        med = interleave(variants, storm)
+    finally:
+        subprocess.run(["rm", "-rf", home])
+    report("open storm: %d x openat+close of a non-watched file" % n, med, 1e6, "ms",
+           ["idtrace lost events per storm: %s" % idt.lost,
+            "target: idtrace ratio < 1.10 and below auditd (-w PATH -p r on the same files)"])
+
+
+BENCHES = {"exec": bench_exec, "open": bench_open}
 
 
 def main(argv):

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "config.h"
 #include "log.h"
+#include "watch_rules.h"
 
 void config_defaults(struct config *c)
 {
@@ -17,12 +18,83 @@ void config_defaults(struct config *c)
 	c->capture_env = true;
 	c->seed_procfs = true;
 	c->log_level = LOG_INFO;
+	c->watch_files = true;
+}
+
+static int push_str(char ***arr, int n, const char *s)
+{
+	char **v = realloc(*arr, (n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	*arr = v;
+	v[n] = strdup(s);
+	return v[n] ? 0 : -ENOMEM;
+}
+
+static int add_watch(struct config *c, const char *path, const char *type, char *err, size_t n)
+{
+	struct watch_rule r;
+	int rc;
+
+	if (!watch_type_known(type)) {
+		snprintf(err, n, "unknown credential type '%s' for %s (use aws, gcp, azure, "
+			 "k8s_service_account, kubeconfig, ssh_private_key, docker, git, netrc, npm, "
+			 "pypi, vault, github_cli, spiffe, shadow or custom)", type, path);
+		return -EINVAL;
+	}
+	rc = watch_rule_parse(path, type, NULL, &r);
+	if (rc) {
+		snprintf(err, n, "bad watch path '%s': need an absolute path (or ~/...) whose last "
+			 "component is a name, prefix*, *suffix or *, at most 63 bytes", path);
+		return rc;
+	}
+	watch_rule_free(&r);
+	rc = push_str(&c->watch_paths, c->n_watch, path);
+	rc = rc ?: push_str(&c->watch_types, c->n_watch, type);
+	if (rc)
+		return rc;
+	c->n_watch++;
+	return 0;
+}
+
+int config_add_watch(struct config *c, const char *spec, char *err, size_t n)
+{
+	const char *eq = strrchr(spec, '=');
+	char path[4096];
+
+	if (!eq)
+		return add_watch(c, spec, "custom", err, n);
+	snprintf(path, sizeof(path), "%.*s", (int)(eq - spec), spec);
+	return add_watch(c, path, eq + 1, err, n);
+}
+
+int config_add_home(struct config *c, const char *dir, char *err, size_t n)
+{
+	if (dir[0] != '/') {
+		snprintf(err, n, "home directory '%s' must be an absolute path", dir);
+		return -EINVAL;
+	}
+	if (push_str(&c->homes, c->n_homes, dir))
+		return -ENOMEM;
+	c->n_homes++;
+	return 0;
 }
 
 void config_free(struct config *c)
 {
 	free(c->output);
 	free(c->spiffe_id);
+	free(c->key_file);
+	for (int i = 0; i < c->n_watch; i++) {
+		free(c->watch_paths[i]);
+		free(c->watch_types[i]);
+	}
+	free(c->watch_paths);
+	free(c->watch_types);
+	for (int i = 0; i < c->n_homes; i++)
+		free(c->homes[i]);
+	free(c->homes);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -70,6 +142,56 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return set_string(&c->output, v, key, err, n);
 	if (!strcmp(key, "spiffe_id"))
 		return set_string(&c->spiffe_id, v, key, err, n);
+	if (!strcmp(key, "key_file"))
+		return set_string(&c->key_file, v, key, err, n);
+	if (!strcmp(key, "watch_files"))
+		return set_bool(&c->watch_files, v, key, err, n);
+	if (!strcmp(key, "watch")) {
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(v)) {
+			snprintf(err, n, "key 'watch' must be an array of {\"path\", \"type\"}");
+			return -EINVAL;
+		}
+		json_array_foreach(v, i, e) {
+			json_t *p = json_object_get(e, "path"), *t = json_object_get(e, "type");
+			int rc;
+
+			if (!json_is_string(p) || (t && !json_is_string(t)) ||
+			    json_object_size(e) != (t ? 2u : 1u)) {
+				snprintf(err, n, "watch[%zu] must be {\"path\": string, \"type\": "
+					 "string} and nothing else", i);
+				return -EINVAL;
+			}
+			rc = add_watch(c, json_string_value(p), t ? json_string_value(t) : "custom",
+				       err, n);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "watch_homes")) {
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(v)) {
+			snprintf(err, n, "key 'watch_homes' must be an array of paths");
+			return -EINVAL;
+		}
+		json_array_foreach(v, i, e) {
+			int rc;
+
+			if (!json_is_string(e)) {
+				snprintf(err, n, "watch_homes[%zu] must be a string", i);
+				return -EINVAL;
+			}
+			rc = config_add_home(c, json_string_value(e), err, n);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "capture_env"))
 		return set_bool(&c->capture_env, v, key, err, n);
 	if (!strcmp(key, "seed_procfs"))
@@ -102,7 +224,8 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return 0;
 	}
 	snprintf(err, n, "unknown key '%s' (known: output, ring_buffer_mb, capture_env, "
-		 "seed_procfs, spiffe_id, log_level, stats_interval_s)", key);
+		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, watch, watch_homes, "
+		 "key_file)", key);
 	return -EINVAL;
 }
 

@@ -14,7 +14,22 @@ struct config {
 	char *spiffe_id;
 	int log_level;          /* enum log_level */
 	uint32_t stats_interval_s; /* 0: agent.stats only at exit */
+	bool watch_files;        /* credential-open probes */
+	char *key_file;          /* fingerprint key; created 0600 when missing */
+	int n_watch;             /* extra credential rules */
+	char **watch_paths;
+	char **watch_types;
+	int n_homes;             /* extra home directories to watch */
+	char **homes;
 };
+
+#define CONFIG_DEFAULT_KEY_FILE "/var/lib/idtrace/fingerprint.key"
+
+/* Add a credential rule "PATH" or "PATH=TYPE" (type defaults to "custom").
+ * Returns 0, or -EINVAL with a message in err. */
+int config_add_watch(struct config *c, const char *spec, char *err, size_t n);
+/* Add a home directory to watch. Returns 0 or -EINVAL/-ENOMEM. */
+int config_add_home(struct config *c, const char *dir, char *err, size_t n);
 
 /* Fill the defaults. */
 void config_defaults(struct config *c);

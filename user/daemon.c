@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "cred_event.h"
 #include "daemon.h"
 #include "event.h"
 #include "loader.h"
@@ -13,6 +14,8 @@
 #include "output.h"
 #include "proc_track.h"
 #include "wire_decode.h"
+
+#define RESCAN_INTERVAL_NS (5 * 1000000000ull) /* safety net behind inotify */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -28,10 +31,13 @@ struct daemon {
 	struct output *out;
 	struct proc_tracker tracker;
 	struct event_ctx ev;
+	struct cred_ctx cred; /* cred.watch is NULL when file probes are off */
+	bool rescan_due;
+	__u64 next_rescan_ns;
 	__u64 started_ns;
 	int fatal; /* negative errno once the output failed */
 	/* userspace counters */
-	__u64 n_exec, n_fork, n_exit, decode_errors, emit_errors, seeded;
+	__u64 n_exec, n_fork, n_exit, n_open, n_cred, decode_errors, emit_errors, seeded;
 };
 
 static void emit(struct daemon *d, json_t *ev)
@@ -48,6 +54,73 @@ static void emit(struct daemon *d, json_t *ev)
 		d->fatal = err;
 		log_err("writing events failed: %s", strerror(-err));
 	}
+}
+
+/* A HOME seen in a new process's environment is a home directory to watch
+ * (CI runners and containers use homes that /etc/passwd does not list). */
+static void note_home(struct daemon *d, const struct wire_bytes *env)
+{
+	const char *p = env->p, *end = env->p + env->len;
+	char home[4096];
+
+	if (!d->cred.watch)
+		return;
+	while (p < end) {
+		const char *nul = memchr(p, '\0', end - p);
+		size_t n = nul ? (size_t)(nul - p) : (size_t)(end - p);
+
+		if (n > 5 && n - 5 < sizeof(home) && !memcmp(p, "HOME=", 5)) {
+			snprintf(home, sizeof(home), "%.*s", (int)(n - 5), p + 5);
+			if (cred_watch_add_home(d->cred.watch, home))
+				d->rescan_due = true;
+			return;
+		}
+		p += n + 1;
+	}
+}
+
+/* The process behind a file record; a stand-in built from the record when
+ * the process is gone and was never seen (caller puts it). */
+static struct proc *open_proc(struct daemon *d, const struct idt_open *ev, bool *temp)
+{
+	struct proc *p = proc_track_find(&d->tracker, ev->hdr.pid);
+
+	*temp = false;
+	if (p)
+		return p;
+	p = proc_new(ev->hdr.pid);
+	if (!p)
+		return NULL;
+	*temp = true;
+	p->start_ns = p->image_ns = ev->start_ns;
+	proc_format_exec_id(p->exec_id, d->tracker.boot_id, p->pid, p->start_ns);
+	p->uid = ev->uid;
+	p->euid = ev->euid;
+	p->loginuid = ev->loginuid;
+	p->cgroup_id = ev->cgroup_id;
+	p->exe = strdup("");
+	p->flags = PROC_F_LINEAGE_CUT | PROC_F_EXITED;
+	return p;
+}
+
+static void on_open(struct daemon *d, const struct wire_open *w)
+{
+	bool temp;
+	struct proc *p = open_proc(d, w->ev, &temp);
+	json_t *ev;
+
+	d->n_open++;
+	if (!p || !d->cred.watch) {
+		d->emit_errors += !p;
+		return;
+	}
+	ev = cred_event_build(&d->cred, &d->ev, p, w);
+	if (ev) {
+		d->n_cred++;
+		emit(d, ev);
+	}
+	if (temp)
+		proc_put(p);
 }
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -68,6 +141,10 @@ static int on_record(void *ctx, void *data, size_t len)
 			emit(d, event_process_exec(&d->ev, p));
 		else
 			d->emit_errors++;
+		note_home(d, &r.exec.env);
+		break;
+	case IDT_EV_OPEN:
+		on_open(d, &r.open);
 		break;
 	case IDT_EV_FORK:
 		d->n_fork++;
@@ -95,20 +172,28 @@ static json_t *stats_event(struct daemon *d)
 		fclose(f);
 	}
 	loader_read_counters(d->loader, k);
-	json_object_set_new(ev, "events", json_pack("{s:I}", "process.exec", (json_int_t)d->n_exec));
+	json_object_set_new(ev, "events",
+			    json_pack("{s:I, s:I}", "process.exec", (json_int_t)d->n_exec,
+				      "credential.read", (json_int_t)d->n_cred));
 	json_object_set_new(ev, "kernel",
-			    json_pack("{s:I, s:I, s:I}", "exec", (json_int_t)k[IDT_CNT_EXEC], "fork",
-				      (json_int_t)k[IDT_CNT_FORK], "exit", (json_int_t)k[IDT_CNT_EXIT]));
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "exec", (json_int_t)k[IDT_CNT_EXEC],
+				      "fork", (json_int_t)k[IDT_CNT_FORK], "exit",
+				      (json_int_t)k[IDT_CNT_EXIT], "opens_checked",
+				      (json_int_t)k[IDT_CNT_OPEN_SEEN], "open",
+				      (json_int_t)k[IDT_CNT_OPEN]));
 	json_object_set_new(ev, "received",
-			    json_pack("{s:I, s:I, s:I}", "exec", (json_int_t)d->n_exec, "fork",
-				      (json_int_t)d->n_fork, "exit", (json_int_t)d->n_exit));
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "exec", (json_int_t)d->n_exec,
+				      "fork", (json_int_t)d->n_fork, "exit", (json_int_t)d->n_exit,
+				      "open", (json_int_t)d->n_open, "open_filtered",
+				      (json_int_t)d->cred.filtered));
 	json_object_set_new(ev, "lost",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "exec",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "exec",
 				      (json_int_t)k[IDT_CNT_LOST_EXEC], "fork",
 				      (json_int_t)k[IDT_CNT_LOST_FORK], "exit",
-				      (json_int_t)k[IDT_CNT_LOST_EXIT], "total",
+				      (json_int_t)k[IDT_CNT_LOST_EXIT], "open",
+				      (json_int_t)k[IDT_CNT_LOST_OPEN], "total",
 				      (json_int_t)(k[IDT_CNT_LOST_EXEC] + k[IDT_CNT_LOST_FORK] +
-						   k[IDT_CNT_LOST_EXIT]),
+						   k[IDT_CNT_LOST_EXIT] + k[IDT_CNT_LOST_OPEN]),
 				      "decode_errors", (json_int_t)d->decode_errors, "emit_errors",
 				      (json_int_t)d->emit_errors));
 	json_object_set_new(ev, "agent",
@@ -133,11 +218,67 @@ static json_t *ready_event(struct daemon *d)
 	return ev;
 }
 
+/* Rules: the defaults, then the configured ones. Returns the count or -errno. */
+static int load_rules(const struct config *cfg, struct watch_rule **out)
+{
+	struct watch_rule *rules, *more;
+	int n = watch_rules_defaults(&rules);
+
+	if (n < 0)
+		return n;
+	more = realloc(rules, (n + cfg->n_watch) * sizeof(*rules));
+	if (!more) {
+		for (int i = 0; i < n; i++)
+			watch_rule_free(&rules[i]);
+		free(rules);
+		return -ENOMEM;
+	}
+	rules = more;
+	for (int i = 0; i < cfg->n_watch; i++)
+		if (watch_rule_parse(cfg->watch_paths[i], cfg->watch_types[i], NULL, &rules[n]) == 0)
+			n++;
+	*out = rules;
+	return n;
+}
+
+static int setup_files(struct daemon *d)
+{
+	const char *key_file = d->cfg->key_file ? d->cfg->key_file : CONFIG_DEFAULT_KEY_FILE;
+	struct cred_watch_maps maps;
+	struct watch_rule *rules;
+	int n, err;
+
+	err = fingerprint_key_load(key_file, &d->cred.key);
+	if (err) {
+		log_err("cannot use fingerprint key file %s: %s (it must be a regular file of 32 "
+			"bytes, mode 0600, owned by root; remove it to have a new one made)",
+			key_file, strerror(-err));
+		return err;
+	}
+	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names);
+	if (err)
+		return err;
+	n = load_rules(d->cfg, &rules);
+	if (n < 0)
+		return n;
+	d->cred.proc_root = "/proc";
+	d->cred.pivots = pivot_table_new(4096);
+	d->cred.watch = cred_watch_new(&maps, rules, n, d->cfg->homes, d->cfg->n_homes);
+	if (!d->cred.pivots || !d->cred.watch)
+		return -ENOMEM;
+	err = cred_watch_rescan(d->cred.watch);
+	if (err < 0)
+		return err;
+	log_debug("watching %d credential files", err);
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	struct loader_opts lo = {
 		.ringbuf_bytes = d->cfg->ring_buffer_mb << 20,
 		.capture_env = d->cfg->capture_env,
+		.watch_files = d->cfg->watch_files,
 	};
 	int err;
 
@@ -170,6 +311,11 @@ static int setup(struct daemon *d)
 		log_err("cannot set up the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	if (d->cfg->watch_files) {
+		err = setup_files(d);
+		if (err)
+			return err;
+	}
 	if (d->cfg->seed_procfs) {
 		err = proc_track_seed_all(&d->tracker);
 		if (err < 0)
@@ -182,6 +328,8 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	cred_ctx_release(&d->cred);
+	explicit_bzero(&d->cred.key, sizeof(d->cred.key));
 	ring_buffer__free(d->rb);
 	loader_stop(d->loader);
 	proc_table_free(d->tracker.table);
@@ -207,10 +355,16 @@ int daemon_run(const struct config *cfg)
 	if (cfg->stats_interval_s)
 		next_stats = host_info_boot_ns() + cfg->stats_interval_s * 1000000000ull;
 	while (!stop_requested && !d.fatal) {
-		err = ring_buffer__poll(d.rb, 200);
+		err = ring_buffer__poll(d.rb, 100);
 		if (err < 0 && err != -EINTR && !d.fatal) {
 			log_err("polling the ring buffer failed: %s", strerror(-err));
 			goto out;
+		}
+		if (d.cred.watch && (cred_watch_on_inotify(d.cred.watch) || d.rescan_due ||
+				     host_info_boot_ns() >= d.next_rescan_ns)) {
+			cred_watch_rescan(d.cred.watch);
+			d.rescan_due = false;
+			d.next_rescan_ns = host_info_boot_ns() + RESCAN_INTERVAL_NS;
 		}
 		if (next_stats && host_info_boot_ns() >= next_stats) {
 			emit(&d, stats_event(&d));

@@ -15,8 +15,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: idtrace [OPTION]...\n"
-		"Trace process execs on this host and attribute each one to its identity chain\n"
-		"(human login, CI job, workload, process lineage). Writes one JSON object per\n"
+		"Trace process execs and credential file reads on this host and attribute each\n"
+		"one to its identity chain (human login, CI job, workload, process lineage,\n"
+		"credential). Writes one JSON object per\n"
 		"line; the first is agent.ready, the last (on SIGINT/SIGTERM) agent.stats.\n"
 		"Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE) and a kernel with BTF.\n"
 		"\n"
@@ -26,6 +27,13 @@ static void usage(FILE *f)
 		"      --spiffe-id ID         SPIFFE ID to report in every workload hop\n"
 		"      --ring-buffer-mb N     kernel ring buffer size, power of two (default 16)\n"
 		"      --stats-interval SEC   also emit agent.stats every SEC seconds\n"
+		"      --watch PATH[=TYPE]    also watch credential files at PATH (repeatable);\n"
+		"                             the last component may be NAME, PREFIX*, *SUFFIX\n"
+		"                             or *; ~/ means every home; TYPE defaults to custom\n"
+		"      --watch-home DIR       treat DIR as a home directory too (repeatable)\n"
+		"      --key-file FILE        fingerprint key (default " CONFIG_DEFAULT_KEY_FILE ",\n"
+		"                             created 0600 when missing)\n"
+		"      --no-files             do not watch credential file opens\n"
 		"      --no-env               do not read environments at exec (no CI context)\n"
 		"      --no-seed              do not seed the process table from /proc\n"
 		"      --log-level LEVEL      error, warning, info (default) or debug\n"
@@ -42,6 +50,10 @@ enum {
 	OPT_NO_ENV,
 	OPT_NO_SEED,
 	OPT_LOG_LEVEL,
+	OPT_WATCH,
+	OPT_WATCH_HOME,
+	OPT_KEY_FILE,
+	OPT_NO_FILES,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +65,10 @@ static const struct option long_opts[] = {
 	{ "no-env", no_argument, NULL, OPT_NO_ENV },
 	{ "no-seed", no_argument, NULL, OPT_NO_SEED },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "watch", required_argument, NULL, OPT_WATCH },
+	{ "watch-home", required_argument, NULL, OPT_WATCH_HOME },
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "no-files", no_argument, NULL, OPT_NO_FILES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -80,10 +96,12 @@ int main(int argc, char **argv)
 	struct config cfg, cli = { 0 };
 	const char *config_path = NULL;
 	long ringbuf = 0, stats = -1;
-	int opt, level = -1, no_env = 0, no_seed = 0, rc;
+	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, rc;
+	struct config extra; /* repeatable options, applied after the config file */
 	char err[512];
 
 	config_defaults(&cfg);
+	config_defaults(&extra);
 	while ((opt = getopt_long(argc, argv, "o:c:hV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
@@ -118,6 +136,20 @@ int main(int argc, char **argv)
 			if (level < 0)
 				return usage_error("--log-level '%s': use error, warning, info or debug",
 						   optarg);
+			break;
+		case OPT_WATCH:
+			if (config_add_watch(&extra, optarg, err, sizeof(err)))
+				return usage_error("--watch: %s", err);
+			break;
+		case OPT_WATCH_HOME:
+			if (config_add_home(&extra, optarg, err, sizeof(err)))
+				return usage_error("--watch-home: %s", err);
+			break;
+		case OPT_KEY_FILE:
+			cli.key_file = optarg;
+			break;
+		case OPT_NO_FILES:
+			no_files = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -157,6 +189,21 @@ int main(int argc, char **argv)
 		cfg.capture_env = false;
 	if (no_seed)
 		cfg.seed_procfs = false;
+	if (no_files)
+		cfg.watch_files = false;
+	if (cli.key_file) {
+		free(cfg.key_file);
+		cfg.key_file = strdup(cli.key_file);
+	}
+	for (int i = 0; i < extra.n_watch; i++) {
+		char spec[8192];
+
+		snprintf(spec, sizeof(spec), "%s=%s", extra.watch_paths[i], extra.watch_types[i]);
+		config_add_watch(&cfg, spec, err, sizeof(err));
+	}
+	for (int i = 0; i < extra.n_homes; i++)
+		config_add_home(&cfg, extra.homes[i], err, sizeof(err));
+	config_free(&extra);
 	if (level >= 0)
 		cfg.log_level = level;
 	log_set_level(cfg.log_level);

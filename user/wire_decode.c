@@ -33,6 +33,21 @@ static int decode_exec(const void *data, size_t len, struct wire_exec *out)
 	return 0;
 }
 
+static int decode_open(const void *data, size_t len, struct wire_open *out)
+{
+	const struct idt_open *ev = data;
+	const char *tail = (const char *)data + sizeof(*ev);
+	size_t tail_len;
+
+	if (len < sizeof(*ev))
+		return -EINVAL;
+	tail_len = len - sizeof(*ev);
+	out->ev = ev;
+	if (span(tail, tail_len, ev->path, &out->path) || span(tail, tail_len, ev->name, &out->name))
+		return -EINVAL;
+	return 0;
+}
+
 int wire_decode(const void *data, size_t len, struct wire_record *out)
 {
 	const struct idt_hdr *h = data;
@@ -56,6 +71,8 @@ int wire_decode(const void *data, size_t len, struct wire_record *out)
 			return -EINVAL;
 		out->exit = data;
 		return 0;
+	case IDT_EV_OPEN:
+		return decode_open(data, len, &out->open);
 	default:
 		return -ENOTSUP;
 	}

@@ -20,12 +20,18 @@ struct wire_exec {
 	struct wire_bytes exe, args, env;
 };
 
+struct wire_open {
+	const struct idt_open *ev;
+	struct wire_bytes path, name;
+};
+
 struct wire_record {
 	__u32 type; /* IDT_EV_* */
 	union {
 		struct wire_exec exec;
 		const struct idt_fork *fork;
 		const struct idt_exit *exit;
+		struct wire_open open;
 	};
 };
 

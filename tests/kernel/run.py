@@ -15,9 +15,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 import test_cli  # noqa: E402
+import test_creds  # noqa: E402
 import test_exec  # noqa: E402
 
-MODULES = [test_exec, test_cli]
+MODULES = [test_exec, test_creds, test_cli]
 
 
 def main(argv):

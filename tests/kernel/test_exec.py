@@ -108,7 +108,7 @@ def test_env_scrubbed_keeps_job(d: Daemon):
     """env -i cannot shed the CI job its lineage established."""
     mark, secret = marker(), canary()
     run(["/bin/sh", "-c", "env -i " + TRUE + " " + mark], env=github_env(5150, secret))
-    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
     ci = hop(ev, "ci_job")
     check(ci is not None, "ci_job hop kept")
     eq(ci["run_id"], "5150", "inherited run id")
@@ -122,7 +122,7 @@ def test_env_conflict_keeps_lineage(d: Daemon):
     mark, secret = marker(), canary()
     run(["/bin/sh", "-c", "GITHUB_RUN_ID=999 GITHUB_REPOSITORY=evil/repo " + TRUE + " " + mark],
         env=github_env(31337, secret))
-    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
     ci = hop(ev, "ci_job")
     eq(ci["run_id"], "31337", "lineage job kept")
     eq(ci["repository"], "acme/widgets", "lineage repository kept")
@@ -193,7 +193,9 @@ def test_ready_and_stats(d: Daemon):
     ready = d.events()[0]
     eq(ready["type"], "agent.ready", "first line")
     hooks = sorted(p["hook"] for p in ready["probes"])
-    eq(hooks, ["tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
+    eq(hooks, ["tp/syscalls/sys_exit_creat", "tp/syscalls/sys_exit_open",
+               "tp/syscalls/sys_exit_openat", "tp/syscalls/sys_exit_openat2",
+               "tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
                "tp_btf/sched_process_fork"], "attached probes")
     for key in ("time", "host", "schema_version"):
         check(key in ready, "agent.ready has " + key)

@@ -1,0 +1,269 @@
+"""Kernel tests for credential file reads (issue: credential file reads)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from harness import (ROOT, UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop,
+                     marker, run)
+
+HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
+CAT = "/usr/bin/cat"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def fake_jwt(claims):
+    header = b64url(json.dumps({"alg": "RS256", "kid": "test"}).encode())
+    payload = b64url(json.dumps(claims).encode())
+    return "%s.%s.%s" % (header, payload, b64url(os.urandom(64)))
+
+
+class Creds:
+    """A temporary home full of fake credentials, all carrying one canary."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="idt-creds-")
+        os.chmod(self.dir, 0o755)
+        self.home = os.path.join(self.dir, "home")
+        self.key_file = os.path.join(self.dir, "state", "fingerprint.key")
+        self.secret = canary()
+        self.akid = "AKIA" + os.urandom(8).hex().upper()
+        os.makedirs(os.path.join(self.home, ".aws"))
+        self.aws = os.path.join(self.home, ".aws", "credentials")
+        self.write(self.aws, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                   % (self.akid, self.secret))
+        self.token_dir = os.path.join(self.dir, "secrets")
+        os.makedirs(self.token_dir)
+        self.token = os.path.join(self.token_dir, "token")
+        self.jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "sub":
+                             "system:serviceaccount:payments:deployer", "aud": ["api"],
+                             "exp": 4102444800, "iat": 1700000000, "canary": self.secret,
+                             "kubernetes.io": {"namespace": "payments",
+                                               "pod": {"name": "deployer-7f9", "uid": "u1"},
+                                               "serviceaccount": {"name": "deployer",
+                                                                  "uid": "u2"}}})
+        self.write(self.token, self.jwt + "\n")
+
+    def write(self, path, text, mode=0o600):
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+
+    def args(self):
+        return ["--watch-home", self.home, "--key-file", self.key_file,
+                "--watch", self.token + "=k8s_service_account"]
+
+    def fingerprint(self, secret):
+        key = open(self.key_file, "rb").read()
+        return "hmac-sha256:" + hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def reads(d, pid=None, path=None, count=1, timeout=20, uid=None):
+    def pred(e):
+        return (e.get("type") == "credential.read" and (pid is None or e["process"]["pid"] == pid)
+                and (path is None or e["file"]["path"] == path)
+                and (uid is None or e["process"]["uid"] == uid))
+    return d.wait_for(pred, count=count, timeout=timeout)
+
+
+def only_read(d, pid, path):
+    """Exactly one credential.read of path by pid, after the daemon drained."""
+    reads(d, pid, path)
+    evs = [e for e in d.stop() if e.get("type") == "credential.read"
+           and e["process"]["pid"] == pid]
+    eq(len(evs), 1, "credential.read events by pid %d" % pid)
+    eq(evs[0]["file"]["path"], path, "file.path")
+    return evs[0]
+
+
+def assert_no_canary(d, c):
+    raw = d.raw()
+    check(c.secret.encode() not in raw, "the canary secret never appears in the output")
+    check(c.jwt.encode() not in raw, "the token never appears in the output")
+
+
+def with_creds(fn):
+    """Case wrapper: fake credentials and a daemon watching them."""
+    def case(_):
+        c = Creds()
+        d = Daemon(*c.args())
+        try:
+            d.start()
+            fn(d, c)
+            d.stop()
+            assert_no_canary(d, c)
+        finally:
+            d.kill()
+            c.remove()
+    case.__name__ = fn.__name__
+    case.__doc__ = fn.__doc__
+    case.no_daemon = True
+    return case
+
+
+@with_creds
+def test_cred_cat_aws(d, c):
+    """cat ~/.aws/credentials: path, type, access key id, fingerprint, chain."""
+    p = run([CAT, c.aws], env={"PATH": "/usr/bin"}, loginuid=1000, stdout=subprocess.DEVNULL)
+    ev = only_read(d, p.pid, c.aws)
+    eq(ev["process"]["exe"], CAT, "process.exe")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"]["aws_access_key_id"], c.akid, "access key id")
+    eq(ev["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint of the secret key")
+    eq(ev["file"]["result"] >= 0, True, "result is an fd")
+    check("O_RDONLY" in ev["file"]["flags"], "flags named")
+    eq(ev["file"]["inode"], os.stat(c.aws).st_ino, "file.inode")
+    last = ev["chain"][-1]
+    eq(last["kind"], "credential", "credential hop last")
+    eq(last["fingerprint"], c.fingerprint(c.secret), "hop fingerprint")
+    eq(last["read_by_exec_id"], ev["process"]["exec_id"], "hop names the reader")
+    eq(hop(ev, "human")["uid"], 1000, "human hop")
+    eq(os.stat(c.key_file).st_mode & 0o777, 0o600, "key file mode")
+
+
+@with_creds
+def test_cred_python_token(d, c):
+    """python3 open() of a service-account token: JWT claims, never the token."""
+    p = run(["python3", "-c", "open(%r).read()" % c.token], env={"PATH": "/usr/bin:/bin"})
+    ev = only_read(d, p.pid, c.token)
+    eq(ev["credential"]["type"], "k8s_service_account", "type")
+    claims = ev["credential"]["claims"]
+    eq(claims["iss"], "https://kubernetes.default.svc", "iss")
+    eq(claims["sub"], "system:serviceaccount:payments:deployer", "sub")
+    eq(claims["exp"], 4102444800, "exp")
+    eq(claims["kubernetes"]["namespace"], "payments", "namespace")
+    eq(claims["kubernetes"]["serviceaccount"], "deployer", "service account")
+    eq(ev["credential"]["fingerprint"], c.fingerprint(c.jwt), "fingerprint of the token")
+
+
+@with_creds
+def test_cred_relative_path(d, c):
+    """A relative path after cd resolves against the process's cwd."""
+    p = run(["/bin/sh", "-c", "cd %s/.aws && exec %s credentials" % (c.home, CAT)],
+            env={"PATH": "/usr/bin"}, stdout=subprocess.DEVNULL)
+    ev = only_read(d, p.pid, c.aws)
+    eq(ev["file"]["path_as_given"], "credentials", "path as given")
+
+
+@with_creds
+def test_cred_symlink(d, c):
+    """A symlink to a credential is reported with the credential's real path."""
+    link = os.path.join(c.dir, "innocent.txt")
+    os.symlink(c.aws, link)
+    p = run([CAT, link], env={}, stdout=subprocess.DEVNULL)
+    ev = only_read(d, p.pid, c.aws)
+    eq(ev["file"]["path_as_given"], link, "path as given")
+    eq(ev["credential"]["type"], "aws", "type")
+
+
+@with_creds
+def test_cred_created_later(d, c):
+    """A credential file created after the daemon started is watched."""
+    gh = os.path.join(c.home, ".config", "gh")
+    os.makedirs(gh)
+    hosts = os.path.join(gh, "hosts.yml")
+    token = "gho_" + c.secret
+    c.write(hosts, "github.com:\n    oauth_token: %s\n    user: octo\n" % token)
+    time.sleep(0.5)  # inotify or the kernel's directory match: either must see it
+    p = run([CAT, hosts], env={}, stdout=subprocess.DEVNULL)
+    ev = only_read(d, p.pid, hosts)
+    eq(ev["credential"]["type"], "github_cli", "type")
+    eq(ev["credential"]["fingerprint"], c.fingerprint(token), "fingerprint of the oauth token")
+
+
+@with_creds
+def test_cred_failed_open(d, c):
+    """A non-root attempt on a credential (EACCES) and a missing one (ENOENT) are evidence."""
+    netrc = os.path.join(c.home, ".netrc")
+    c.write(netrc, "machine example.com login me password %s\n" % c.secret, mode=0o000)
+    p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", CAT, netrc],
+            env={"PATH": "/usr/bin"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check(p.returncode != 0, "cat as nobody failed")
+    # (the test's own write of the file is an access too: look for nobody's)
+    evs = reads(d, path=netrc, uid=65534)
+    eq(evs[0]["file"]["result"], "EACCES", "result")
+    eq(evs[0]["credential"]["type"], "netrc", "type")
+    missing = os.path.join(c.home, ".vault-token")
+    p = run([CAT, missing], env={}, stderr=subprocess.DEVNULL)
+    ev = reads(d, p.pid, missing)[0]
+    eq(ev["file"]["result"], "ENOENT", "result of a missing credential")
+    eq(ev["credential"]["type"], "vault", "type")
+    eq(ev["file"]["match"], "name", "matched by name")
+
+
+@with_creds
+def test_cred_openat2(d, c):
+    """An open through openat2(2) is seen too."""
+    p = run([os.path.join(HELPERS, "openat2_read"), c.aws], env={})
+    eq(p.returncode, 0, "openat2 helper")
+    ev = only_read(d, p.pid, c.aws)
+    eq(ev["file"]["syscall"], "openat2", "syscall")
+
+
+@with_creds
+def test_cred_pivot(d, c):
+    """The same credential read by a human, then by a CI job: a pivot."""
+    p1 = run([CAT, c.aws], env={}, loginuid=1000, stdout=subprocess.DEVNULL)
+    reads(d, p1.pid, c.aws)
+    p2 = run([CAT, c.aws], env=github_env(9001, canary()), loginuid=UNSET,
+             stdout=subprocess.DEVNULL)
+    ev = reads(d, p2.pid, c.aws)[0]
+    pivots = [r for r in ev["provenance"]["reasons"] if r.startswith("credential_pivot:")]
+    eq(len(pivots), 1, "one pivot reason")
+    check("read_by=human:" in pivots[0], "names the earlier reader: %s" % pivots[0])
+    first = reads(d, p1.pid, c.aws)[0]
+    check(first["process"]["exec_id"] in pivots[0], "names the earlier exec")
+
+
+def test_cred_open_storm_filtered(_):
+    """100k opens of a non-credential file: no record ever reaches the ring buffer."""
+    c = Creds()
+    d = Daemon(*c.args())
+    plain = os.path.join(c.dir, "plain.txt")
+    c.write(plain, "nothing secret\n")
+    try:
+        d.start()
+        p = run([os.path.join(HELPERS, "open_storm"), "100000", plain], env={},
+                stdout=subprocess.DEVNULL)
+        eq(p.returncode, 0, "open storm")
+        stats = d.stats()
+        events = d.stopped_events
+        creds = [e for e in events if e.get("type") == "credential.read"]
+        check(not [e for e in creds if e["file"]["path"] == plain], "no event for the plain file")
+        check(stats["kernel"]["opens_checked"] >= 100000, "the kernel checked every open")
+        eq(stats["kernel"]["open"], stats["received"]["open"], "records sent == received")
+        eq(stats["received"]["open"], len(creds) + stats["received"]["open_filtered"],
+           "every record became an event or was a rule miss")
+        check(stats["received"]["open"] < 10, "the storm produced no records (%d)"
+              % stats["received"]["open"])
+        eq(stats["lost"]["open"], 0, "no open record lost")
+    finally:
+        d.kill()
+        c.remove()
+
+
+test_cred_open_storm_filtered.no_daemon = True
+
+CASES = [
+    test_cred_cat_aws,
+    test_cred_python_token,
+    test_cred_relative_path,
+    test_cred_symlink,
+    test_cred_created_later,
+    test_cred_failed_open,
+    test_cred_openat2,
+    test_cred_pivot,
+    test_cred_open_storm_filtered,
+]

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+#include "wire_decode.h"
+
+static unsigned char buf[sizeof(struct idt_exec) + 64] __attribute__((aligned(8)));
+
+static struct idt_exec *exec_record(void)
+{
+	struct idt_exec *ev = (struct idt_exec *)buf;
+	char *tail = (char *)buf + sizeof(*ev);
+
+	memset(buf, 0, sizeof(buf));
+	ev->hdr.type = IDT_EV_EXEC;
+	ev->hdr.version = IDT_WIRE_VERSION;
+	memcpy(tail, "/bin/ls" "ls\0-l" "A=1", 7 + 5 + 3);
+	ev->exe = (struct idt_span){ 0, 7 };
+	ev->args = (struct idt_span){ 7, 5 };
+	ev->env = (struct idt_span){ 12, 3 };
+	return ev;
+}
+
+static void test_exec_ok(void **state)
+{
+	struct wire_record r;
+
+	exec_record();
+	assert_int_equal(wire_decode(buf, sizeof(struct idt_exec) + 15, &r), 0);
+	assert_int_equal(r.type, IDT_EV_EXEC);
+	assert_int_equal(r.exec.exe.len, 7);
+	assert_memory_equal(r.exec.exe.p, "/bin/ls", 7);
+	assert_memory_equal(r.exec.args.p, "ls\0-l", 5);
+	assert_memory_equal(r.exec.env.p, "A=1", 3);
+}
+
+static void test_exec_span_out_of_bounds(void **state)
+{
+	struct wire_record r;
+	struct idt_exec *ev = exec_record();
+
+	ev->env = (struct idt_span){ 12, 4 }; /* one past the record */
+	assert_int_equal(wire_decode(buf, sizeof(*ev) + 15, &r), -EINVAL);
+	ev->env = (struct idt_span){ 0xffffffffu, 2 }; /* off + len overflows */
+	assert_int_equal(wire_decode(buf, sizeof(*ev) + 15, &r), -EINVAL);
+	ev->env = (struct idt_span){ 2, 0xffffffffu };
+	assert_int_equal(wire_decode(buf, sizeof(*ev) + 15, &r), -EINVAL);
+}
+
+static void test_short_and_unknown(void **state)
+{
+	struct wire_record r;
+	struct idt_exec *ev = exec_record();
+
+	assert_int_equal(wire_decode(buf, 3, &r), -EINVAL);
+	assert_int_equal(wire_decode(buf, sizeof(*ev) - 1, &r), -EINVAL);
+	ev->hdr.type = 99;
+	assert_int_equal(wire_decode(buf, sizeof(*ev), &r), -ENOTSUP);
+	ev->hdr.version = IDT_WIRE_VERSION + 1;
+	assert_int_equal(wire_decode(buf, sizeof(*ev), &r), -EPROTO);
+	ev->hdr.version = IDT_WIRE_VERSION;
+	ev->hdr.type = IDT_EV_FORK;
+	assert_int_equal(wire_decode(buf, sizeof(struct idt_fork) - 1, &r), -EINVAL);
+	assert_int_equal(wire_decode(buf, sizeof(struct idt_fork), &r), 0);
+	assert_int_equal(wire_decode(NULL, 100, &r), -EINVAL);
+}
+
+static void test_open_record(void **state)
+{
+	static unsigned char ob[sizeof(struct idt_open) + 32] __attribute__((aligned(8)));
+	struct idt_open *ev = (struct idt_open *)ob;
+	struct wire_record r;
+
+	ev->hdr.type = IDT_EV_OPEN;
+	ev->hdr.version = IDT_WIRE_VERSION;
+	memcpy(ob + sizeof(*ev), "creds" "x", 6);
+	ev->path = (struct idt_span){ 0, 5 };
+	ev->name = (struct idt_span){ 5, 1 };
+	assert_int_equal(wire_decode(ob, sizeof(*ev) + 6, &r), 0);
+	assert_memory_equal(r.open.path.p, "creds", 5);
+	assert_int_equal(r.open.name.len, 1);
+	assert_int_equal(wire_decode(ob, sizeof(*ev) + 5, &r), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_ok),
+		cmocka_unit_test(test_exec_span_out_of_bounds),
+		cmocka_unit_test(test_short_and_unknown),
+		cmocka_unit_test(test_open_record),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

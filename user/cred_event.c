@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "chain.h"
+#include "cred_event.h"
+#include "cred_inspect.h"
+#include "json_str.h"
+
+json_t *cred_event_flags(uint32_t flags)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} bits[] = {
+		{ O_CREAT, "O_CREAT" },     { O_EXCL, "O_EXCL" },         { O_NOCTTY, "O_NOCTTY" },
+		{ O_TRUNC, "O_TRUNC" },     { O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_DSYNC, "O_DSYNC" },     { O_DIRECT, "O_DIRECT" },     { O_DIRECTORY, "O_DIRECTORY" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" }, { O_CLOEXEC, "O_CLOEXEC" },
+		{ O_PATH, "O_PATH" },
+	};
+	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	json_t *arr = json_array();
+
+	json_array_append_new(arr, json_string(acc[flags & O_ACCMODE]));
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if ((flags & bits[i].bit) == bits[i].bit)
+			json_array_append_new(arr, json_string(bits[i].name));
+	return arr;
+}
+
+/* Clean an absolute path lexically: "//", "." and ".." (never above "/"). */
+static void clean_path(char *p)
+{
+	char *out = p, *in = p;
+
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		if (in[0] == '.' && (in[1] == '/' || !in[1])) {
+			in++;
+			continue;
+		}
+		if (in[0] == '.' && in[1] == '.' && (in[2] == '/' || !in[2])) {
+			in += 2;
+			while (out > p && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		while (*in && *in != '/')
+			*out++ = *in++;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+int cred_event_resolve(const char *proc_root, uint32_t pid, int dfd, const char *path,
+		       size_t len, char *out, size_t n)
+{
+	char link[64], base[PATH_MAX];
+	ssize_t blen;
+
+	if (len && path[0] == '/') {
+		snprintf(out, n, "%.*s", (int)len, path);
+		clean_path(out);
+		return 0;
+	}
+	if (dfd == AT_FDCWD)
+		snprintf(link, sizeof(link), "%s/%u/cwd", proc_root, pid);
+	else
+		snprintf(link, sizeof(link), "%s/%u/fd/%d", proc_root, pid, dfd);
+	blen = readlink(link, base, sizeof(base) - 1);
+	if (blen <= 0 || base[0] != '/') {
+		snprintf(out, n, "%.*s", (int)len, path);
+		return -ENOENT;
+	}
+	base[blen] = '\0';
+	snprintf(out, n, "%s/%.*s", base, (int)len, path);
+	clean_path(out);
+	return 0;
+}
+
+/* Fingerprint and facts of the file at path, from the cache when the file
+ * (inode, size, mtime) has not changed. Returns the slot. */
+static int inspect_cached(struct cred_ctx *cc, const char *type, const char *path,
+			  uint32_t kdev, uint64_t ino)
+{
+	struct cred_info ci;
+	struct stat st;
+	unsigned int slot;
+
+	if (stat(path, &st) == 0) {
+		kdev = cred_kdev(st.st_dev);
+		ino = st.st_ino;
+		for (unsigned int i = 0; i < CRED_CACHE; i++) {
+			if (cc->cache[i].facts && cc->cache[i].ino == ino && cc->cache[i].kdev == kdev &&
+			    cc->cache[i].size == st.st_size &&
+			    cc->cache[i].mtime_ns == st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec)
+				return i;
+		}
+	}
+	slot = cc->cache_next++ % CRED_CACHE;
+	json_decref(cc->cache[slot].facts);
+	memset(&cc->cache[slot], 0, sizeof(cc->cache[slot]));
+	cred_inspect_file(type, path, 0, 0, &cc->key, &ci);
+	cc->cache[slot].kdev = kdev;
+	cc->cache[slot].ino = ino;
+	if (stat(path, &st) == 0) {
+		cc->cache[slot].size = st.st_size;
+		cc->cache[slot].mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	} else {
+		cc->cache[slot].ino = 0; /* never a hit */
+	}
+	memcpy(cc->cache[slot].fingerprint, ci.fingerprint, sizeof(ci.fingerprint));
+	memcpy(cc->cache[slot].error, ci.error, sizeof(ci.error));
+	cc->cache[slot].facts = ci.facts;
+	return slot;
+}
+
+static json_t *result_json(int32_t ret)
+{
+	const char *name;
+
+	if (ret >= 0)
+		return json_integer(ret);
+	name = strerrorname_np(-ret);
+	return name ? json_string(name) : json_integer(ret);
+}
+
+/* The file's path: from the watch list for a watched inode or directory,
+ * else resolved from what the process passed. */
+static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, char *buf, size_t n,
+			     bool *resolved)
+{
+	const struct idt_open *ev = w->ev;
+	const char *p;
+
+	*resolved = true;
+	if (ev->match == IDT_MATCH_INODE) {
+		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL);
+		if (p)
+			return p;
+	} else if (ev->match == IDT_MATCH_DIR) {
+		p = cred_watch_dir_path(cc->watch, ev->dir_dev, ev->dir_ino);
+		if (p) {
+			snprintf(buf, n, "%s/%.*s", strcmp(p, "/") ? p : "", (int)w->name.len,
+				 w->name.p);
+			return buf;
+		}
+	}
+	*resolved = cred_event_resolve(cc->proc_root, ev->hdr.pid, ev->dfd, w->path.p, w->path.len,
+				       buf, n) == 0;
+	if (*resolved) {
+		/* through symlinks where the file exists */
+		char real[PATH_MAX];
+
+		if (realpath(buf, real))
+			snprintf(buf, n, "%s", real);
+	}
+	return buf;
+}
+
+static void note_pivots(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p, json_t *ev,
+			const char *fp, const char *path, const char *type)
+{
+	struct pivot_reader others[PIVOT_READERS], me = { 0 };
+	json_t *reasons = json_object_get(json_object_get(ev, "provenance"), "reasons");
+	char reason[512];
+	int n;
+
+	chain_originator(&ec->chain, p, me.originator, sizeof(me.originator));
+	n = pivot_table_others(cc->pivots, fp, me.originator, others);
+	for (int i = 0; i < n; i++) {
+		snprintf(reason, sizeof(reason), "credential_pivot:%s:%s_by=%s,exec_id=%s", fp,
+			 others[i].how, others[i].originator, others[i].exec_id);
+		json_array_append_new(reasons, json_str_bytes(reason, strlen(reason), 512, NULL));
+	}
+	snprintf(me.exec_id, sizeof(me.exec_id), "%s", p->exec_id);
+	me.pid = p->pid;
+	snprintf(me.how, sizeof(me.how), "read");
+	snprintf(me.path, sizeof(me.path), "%s", path);
+	snprintf(me.type, sizeof(me.type), "%s", type);
+	pivot_table_note(cc->pivots, fp, &me);
+}
+
+json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p,
+			 const struct wire_open *w)
+{
+	const struct idt_open *ev = w->ev;
+	const char *type = cred_type_name(ev->cred_type), *path, *fp;
+	json_t *out, *file, *cred, *hop;
+	char buf[PATH_MAX], dev[32];
+	bool resolved;
+	int slot;
+
+	path = file_path(cc, w, buf, sizeof(buf), &resolved);
+	/* The kernel filters coarsely for directories and failed opens;
+	 * the rules decide. */
+	if (ev->match != IDT_MATCH_INODE && !cred_watch_match_path(cc->watch, path)) {
+		cc->filtered++;
+		return NULL;
+	}
+	out = event_new(ec, "credential.read", ev->hdr.ts_ns);
+	if (!out || event_attach_identity(ec, out, p)) {
+		json_decref(out);
+		return NULL;
+	}
+	snprintf(dev, sizeof(dev), "%u:%u", ev->dev >> 20, ev->dev & 0xfffff);
+	file = json_pack("{s:o, s:o, s:o, s:o, s:s}", "path",
+			 json_str_bytes(path, strlen(path), PATH_MAX, NULL), "path_as_given",
+			 json_str_bytes(w->path.p, w->path.len, PATH_MAX, NULL), "flags",
+			 cred_event_flags(ev->flags), "result", result_json(ev->ret), "match",
+			 ev->match == IDT_MATCH_INODE ? "inode"
+			 : ev->match == IDT_MATCH_DIR ? "directory"
+						      : "name");
+	if (!resolved)
+		json_object_set_new(file, "path_resolved", json_false());
+	if (ev->syscall >= IDT_SYS_OPEN && ev->syscall <= IDT_SYS_CREAT) {
+		static const char *const names[] = { "", "open", "openat", "openat2", "creat" };
+
+		json_object_set_new(file, "syscall", json_string(names[ev->syscall]));
+	}
+	if (ev->ino) {
+		json_object_set_new(file, "inode", json_integer(ev->ino));
+		json_object_set_new(file, "device", json_string(dev));
+	}
+	json_object_set_new(out, "file", file);
+
+	slot = inspect_cached(cc, type, path, ev->dev, ev->ino);
+	fp = cc->cache[slot].fingerprint;
+	cred = json_pack("{s:s, s:s}", "type", type, "source", "file");
+	if (*fp)
+		json_object_set_new(cred, "fingerprint", json_string(fp));
+	else
+		json_object_set_new(out, "enrichment",
+				    json_pack("{s:s, s:[{s:s, s:s}]}", "status", "partial", "missing",
+					      "field", "credential.fingerprint", "reason",
+					      cc->cache[slot].error));
+	json_object_update(cred, cc->cache[slot].facts);
+	json_object_set_new(out, "credential", cred);
+
+	hop = json_pack("{s:s, s:s, s:s, s:o, s:s}", "kind", "credential", "type", type, "source",
+			"file", "path", json_str_bytes(path, strlen(path), PATH_MAX, NULL),
+			"read_by_exec_id", p->exec_id);
+	if (*fp)
+		json_object_set_new(hop, "fingerprint", json_string(fp));
+	json_array_append_new(json_object_get(out, "chain"), hop);
+	if (*fp)
+		note_pivots(cc, ec, p, out, fp, path, type);
+	return out;
+}
+
+void cred_ctx_release(struct cred_ctx *cc)
+{
+	for (unsigned int i = 0; i < CRED_CACHE; i++)
+		json_decref(cc->cache[i].facts);
+	pivot_table_free(cc->pivots);
+	cred_watch_free(cc->watch);
+}

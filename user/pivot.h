@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Who used which credential: fingerprint -> the chains that read or
+ * presented it, in bounded memory (least recently used fingerprints are
+ * forgotten first). A credential touched by chains with different
+ * originators has crossed identities: a pivot.
+ */
+#ifndef IDTRACE_PIVOT_H
+#define IDTRACE_PIVOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PIVOT_READERS 4 /* remembered per fingerprint, most recent first */
+
+struct pivot_reader {
+	char originator[160];
+	char exec_id[48];
+	uint32_t pid;
+	char how[16];   /* "read" (a credential file) or "presented" (sent in a request) */
+	char path[256]; /* for reads: the file */
+	char type[32];  /* credential type */
+};
+
+struct pivot_table;
+
+/* New table remembering at most capacity fingerprints. NULL on ENOMEM. */
+struct pivot_table *pivot_table_new(size_t capacity);
+void pivot_table_free(struct pivot_table *t);
+/* Copy into out (up to PIVOT_READERS) the earlier users of fp whose
+ * originator differs from originator; returns how many. */
+int pivot_table_others(struct pivot_table *t, const char *fp, const char *originator,
+		       struct pivot_reader *out);
+/* The most recent reader ("read") of fp, or NULL. Borrowed until the next call. */
+const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const char *fp);
+/* Remember that r used fp. */
+void pivot_table_note(struct pivot_table *t, const char *fp, const struct pivot_reader *r);
+
+#endif

@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "redact.h"
+
+#define ENTROPY_MIN_RUN 32
+#define ENTROPY_MIN_BITS 4.0
+#define PATH_MIN_SLASHES 3
+#define PATH_MIN_WORD 7
+
+/* The element being redacted and which of its bytes go. */
+struct ctx {
+	const char *s;
+	size_t n;
+	unsigned char *mark;
+};
+
+enum prev_kind { PREV_NONE, PREV_SECRET, PREV_P, PREV_USER, PREV_HEADER };
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static bool is_lower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool is_b64url(char c)
+{
+	return is_alnum(c) || c == '_' || c == '-';
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_quote(char c)
+{
+	return c == '"' || c == '\'';
+}
+
+static char fold(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	if (c == '-' || c == '.')
+		return '_';
+	return c;
+}
+
+/* s[0..n) equals lit, ignoring case and with '-', '.', '_' all alike. */
+static bool name_eq(const char *s, size_t n, const char *lit)
+{
+	size_t i;
+
+	if (n != strlen(lit))
+		return false;
+	for (i = 0; i < n; i++)
+		if (fold(s[i]) != fold(lit[i]))
+			return false;
+	return true;
+}
+
+static bool name_has_suffix(const char *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+
+	return n >= k && name_eq(s + n - k, k, lit);
+}
+
+static bool name_has_prefix(const char *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+
+	return n >= k && name_eq(s, k, lit);
+}
+
+/* Offset of lit in s[from..n) with name_eq folding, or n. */
+static size_t name_find(const char *s, size_t n, size_t from, const char *lit)
+{
+	size_t k = strlen(lit), i;
+
+	for (i = from; i + k <= n; i++)
+		if (name_eq(s + i, k, lit))
+			return i;
+	return n;
+}
+
+static bool in_list(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (name_eq(s, n, *list))
+			return true;
+	return false;
+}
+
+/* An option name (dashes stripped) that takes a secret value. */
+static bool secret_option(const char *s, size_t n)
+{
+	static const char *const exact[] = { "password", "passwd", "pass", "passin", "passout",
+					     "token", "secret", "api-key", "apikey", "access-key",
+					     "secret-key", "client-secret", "auth", NULL };
+	static const char *const suffix[] = { "-password", "-passwd", "-token", "-secret",
+					      "-api-key", "-apikey", "-access-key", "-secret-key",
+					      NULL };
+	const char *const *p;
+
+	if (n < 2 || name_has_prefix(s, n, "no-"))
+		return false;
+	if (in_list(s, n, exact))
+		return true;
+	for (p = suffix; *p; p++)
+		if (name_has_suffix(s, n, *p))
+			return true;
+	return false;
+}
+
+/* A KEY of KEY=VALUE whose value is a secret. */
+static bool secret_key(const char *s, size_t n)
+{
+	static const char *const words[] = { "password", "passwd", "secret", "token",
+					     "api_key", "apikey", "access_key", "private_key",
+					     "credential", NULL };
+	static const char *const where[] = { "file", "path", "dir", NULL };
+	const char *const *p;
+	size_t at;
+
+	for (p = where; *p; p++)
+		if (name_has_suffix(s, n, *p))
+			return false;
+	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass"))
+		return true;
+	for (p = words; *p; p++)
+		if (name_find(s, n, 0, *p) < n)
+			return true;
+	for (at = name_find(s, n, 0, "auth"); at < n; at = name_find(s, n, at + 1, "auth"))
+		if (!name_has_prefix(s + at + 4, n - at - 4, "or"))
+			return true;
+	return false;
+}
+
+static bool secret_query_name(const char *s, size_t n)
+{
+	static const char *const names[] = {
+		"token", "access_token", "refresh_token", "id_token", "key", "api_key", "apikey",
+		"sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+		"password", "secret", "client_secret", "code", NULL,
+	};
+
+	return in_list(s, n, names);
+}
+
+static void mark(struct ctx *c, size_t from, size_t to)
+{
+	if (to > from)
+		memset(c->mark + from, 1, to - from);
+}
+
+static enum prev_kind classify_prev(const char *p, size_t n)
+{
+	size_t dashes = 0;
+
+	if (!p || n < 2 || p[0] != '-' || memchr(p, '=', n))
+		return PREV_NONE;
+	if (n == 2 && p[1] == 'p')
+		return PREV_P;
+	if ((n == 2 && p[1] == 'u') || (n == 6 && !memcmp(p, "--user", 6)))
+		return PREV_USER;
+	if ((n == 2 && p[1] == 'H') || (n == 8 && !memcmp(p, "--header", 8)))
+		return PREV_HEADER;
+	while (dashes < 2 && dashes < n && p[dashes] == '-')
+		dashes++;
+	return secret_option(p + dashes, n - dashes) ? PREV_SECRET : PREV_NONE;
+}
+
+/* What follows a bare "-p" when it is not a password. */
+static bool p_value_benign(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || s[0] == '-' || s[0] == '.' || s[0] == '~' || memchr(s, '/', n))
+		return true;
+	for (i = 0; i < n; i++)
+		if (!is_digit(s[i]) && (!s[i] || !strchr(".:-[]", s[i])))
+			return false;
+	return true;
+}
+
+/* -u / --user "user:pass": the part after the first ':', unless it is a gid. */
+static void redact_userpass(struct ctx *c)
+{
+	const char *colon = memchr(c->s, ':', c->n);
+	size_t from, i;
+
+	if (!colon)
+		return;
+	from = (size_t)(colon - c->s) + 1;
+	for (i = from; i < c->n && is_digit(c->s[i]); i++)
+		;
+	if (i == c->n)
+		return;
+	mark(c, from, c->n);
+}
+
+/* Header "Name: value" whose name starts at `at`; returns where scanning resumes. */
+static size_t header_at(struct ctx *c, size_t at, bool any_secret_name)
+{
+	static const char *const names[] = {
+		"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
+		"api-key", "apikey", "private-token", "job-token", "deploy-token", "x-auth-token",
+		"x-access-token", "x-vault-token", "x-amz-security-token", "x-goog-api-key",
+		"x-csrf-token", "ocp-apim-subscription-key", NULL,
+	};
+	const char *s = c->s;
+	size_t e = at, v, end;
+	char quote;
+
+	while (e < c->n && (is_alnum(s[e]) || s[e] == '-' || s[e] == '_'))
+		e++;
+	if (e == at)
+		return at + 1;
+	if (!in_list(s + at, e - at, names) &&
+	    !(any_secret_name &&
+	      (secret_key(s + at, e - at) || name_find(s + at, e - at, 0, "cookie") < e - at)))
+		return e;
+	v = e;
+	while (v < c->n && (s[v] == ' ' || s[v] == '\t'))
+		v++;
+	if (v == c->n || s[v] != ':')
+		return e;
+	v++;
+	while (v < c->n && (s[v] == ' ' || s[v] == '\t'))
+		v++;
+	quote = at > 0 && is_quote(s[at - 1]) ? s[at - 1] : 0;
+	end = v;
+	while (end < c->n && s[end] != quote)
+		end++;
+	if (!quote)
+		end = c->n;
+	mark(c, v, end);
+	return end > e ? end : e;
+}
+
+static void redact_headers(struct ctx *c, bool after_header_opt)
+{
+	size_t i = 0;
+
+	if (after_header_opt)
+		i = header_at(c, 0, true);
+	else if (c->n > 2 && !memcmp(c->s, "-H", 2))
+		header_at(c, 2, true);
+	else if (c->n > 9 && !memcmp(c->s, "--header=", 9))
+		header_at(c, 9, true);
+	/* A header name starts the element or follows a space or a quote ("sh -c" strings);
+	 * after '/' it would be URL userinfo ("https://x-access-token:...@"). */
+	while (i < c->n) {
+		if (i > 0 && !is_space(c->s[i - 1]) && !is_quote(c->s[i - 1]))
+			i++;
+		else
+			i = header_at(c, i, false);
+	}
+}
+
+static bool is_pair_delim(char c)
+{
+	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',';
+}
+
+static bool is_key_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* End of a KEY=VALUE value starting at v (past any opening quote). */
+static size_t value_end(const struct ctx *c, size_t v, char quote, bool to_end, bool query)
+{
+	size_t e = v;
+
+	if (quote) {
+		while (e < c->n && c->s[e] != quote)
+			e++;
+		return e;
+	}
+	if (to_end)
+		return c->n;
+	while (e < c->n && !is_space(c->s[e]) && !is_quote(c->s[e]) && c->s[e] != '&' &&
+	       (query ? c->s[e] != '#' : c->s[e] != ';' && c->s[e] != ','))
+		e++;
+	return e;
+}
+
+/* KEY=VALUE at a pair start; returns where scanning resumes. */
+static size_t pair_at(struct ctx *c, size_t i)
+{
+	const char *s = c->s;
+	bool query = i > 0 && (s[i - 1] == '?' || s[i - 1] == '&');
+	size_t j = i, k, v, e;
+	bool dashed;
+	char quote = 0;
+
+	while (j < c->n && s[j] == '-')
+		j++;
+	dashed = j > i;
+	for (k = j; k < c->n && is_key_char(s[k]); k++)
+		;
+	if (k == j || k == c->n || s[k] != '=')
+		return k > i ? k : i + 1;
+	if (!secret_key(s + j, k - j) && !(query && secret_query_name(s + j, k - j)) &&
+	    !(dashed && secret_option(s + j, k - j)))
+		return k + 1;
+	v = k + 1;
+	if (v < c->n && is_quote(s[v]))
+		quote = s[v++];
+	e = value_end(c, v, quote, i == 0, query);
+	mark(c, v, e);
+	return e > v ? e : v;
+}
+
+static void redact_pairs(struct ctx *c)
+{
+	size_t i = 0;
+
+	while (i < c->n) {
+		if (i == 0 || is_pair_delim(c->s[i - 1]))
+			i = pair_at(c, i);
+		else
+			i++;
+	}
+}
+
+/* scheme://user:pass@host -> the pass. */
+static void redact_userinfo(struct ctx *c)
+{
+	const char *s = c->s, *hit;
+	size_t from = 0;
+
+	while (from + 3 <= c->n && (hit = memmem(s + from, c->n - from, "://", 3))) {
+		size_t a = (size_t)(hit - s) + 3, e = a, at = 0, colon = 0;
+		bool has_at = false, has_colon = false;
+
+		for (; e < c->n && s[e] && !strchr("/?#<>\"'", s[e]) && !is_space(s[e]); e++) {
+			if (s[e] == '@') {
+				at = e;
+				has_at = true;
+			}
+		}
+		for (size_t k = a; has_at && k < at; k++) {
+			if (s[k] == ':') {
+				colon = k;
+				has_colon = true;
+				break;
+			}
+		}
+		if (has_colon)
+			mark(c, colon + 1, at);
+		from = e > a ? e : a;
+	}
+}
+
+static size_t run_len(const char *s, size_t n, size_t from, bool (*ok)(char))
+{
+	size_t e = from;
+
+	while (e < n && ok(s[e]))
+		e++;
+	return e - from;
+}
+
+static bool is_gh_char(char c)
+{
+	return is_alnum(c);
+}
+
+static bool is_pat_char(char c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+static bool is_slack_char(char c)
+{
+	return is_alnum(c) || c == '-';
+}
+
+static bool is_akia_char(char c)
+{
+	return is_upper(c) || is_digit(c);
+}
+
+static bool has_prefix_at(const struct ctx *c, size_t i, const char *lit)
+{
+	size_t k = strlen(lit);
+
+	return c->n - i >= k && !memcmp(c->s + i, lit, k);
+}
+
+/* sk-...: a [A-Za-z0-9_-] run holding >= 20 consecutive alnum. Returns its length or 0. */
+static size_t sk_token(const struct ctx *c, size_t from)
+{
+	size_t len = run_len(c->s, c->n, from, is_b64url), i, alnum = 0;
+	bool ok = false;
+
+	for (i = from; i < from + len; i++) {
+		alnum = is_alnum(c->s[i]) ? alnum + 1 : 0;
+		ok = ok || alnum >= 20;
+	}
+	return ok ? len : 0;
+}
+
+/* Length of a known-format token at i, or 0. */
+static size_t token_at(const struct ctx *c, size_t i)
+{
+	const char *s = c->s;
+	size_t r;
+
+	if (has_prefix_at(c, i, "github_pat_")) {
+		r = run_len(s, c->n, i + 11, is_pat_char);
+		return r >= 20 ? 11 + r : 0;
+	}
+	if (c->n - i >= 4 && s[i] == 'g' && s[i + 1] == 'h' && s[i + 2] &&
+	    strchr("pousr", s[i + 2]) && s[i + 3] == '_') {
+		r = run_len(s, c->n, i + 4, is_gh_char);
+		return r >= 16 ? 4 + r : 0;
+	}
+	if (has_prefix_at(c, i, "glpat-")) {
+		r = run_len(s, c->n, i + 6, is_b64url);
+		return r >= 20 ? 6 + r : 0;
+	}
+	if (c->n - i >= 5 && !memcmp(s + i, "xox", 3) && s[i + 3] && strchr("bpars", s[i + 3]) &&
+	    s[i + 4] == '-') {
+		r = run_len(s, c->n, i + 5, is_slack_char);
+		return r >= 10 ? 5 + r : 0;
+	}
+	if (has_prefix_at(c, i, "AKIA") || has_prefix_at(c, i, "ASIA")) {
+		r = run_len(s, c->n, i + 4, is_akia_char);
+		if (r != 16 || (i + 20 < c->n && is_alnum(s[i + 20])))
+			return 0;
+		return 20;
+	}
+	if (has_prefix_at(c, i, "sk-")) {
+		r = sk_token(c, i + 3);
+		return r ? 3 + r : 0;
+	}
+	return 0;
+}
+
+static void redact_tokens(struct ctx *c)
+{
+	size_t i = 0;
+
+	while (i < c->n) {
+		size_t t = 0;
+
+		if (i == 0 || !is_alnum(c->s[i - 1]))
+			t = token_at(c, i);
+		mark(c, i, i + t);
+		i += t ? t : 1;
+	}
+}
+
+/* JWT / JWE: eyJ<b64url>.<b64url>.[<b64url>][.<b64url>...]; returns its length or 0. */
+static size_t jwt_at(const struct ctx *c, size_t i)
+{
+	const char *s = c->s;
+	size_t e, r;
+
+	if (!has_prefix_at(c, i, "eyJ"))
+		return 0;
+	r = run_len(s, c->n, i, is_b64url);
+	if (r < 11 || i + r >= c->n || s[i + r] != '.')
+		return 0;
+	e = i + r + 1;
+	r = run_len(s, c->n, e, is_b64url);
+	if (!r || e + r >= c->n || s[e + r] != '.')
+		return 0;
+	e += r;
+	while (e < c->n && s[e] == '.')
+		e += 1 + run_len(s, c->n, e + 1, is_b64url);
+	return e - i;
+}
+
+static void redact_jwts(struct ctx *c)
+{
+	size_t i = 0;
+
+	while (i < c->n) {
+		size_t t = 0;
+
+		if (i == 0 || (!is_b64url(c->s[i - 1]) && c->s[i - 1] != '.'))
+			t = jwt_at(c, i);
+		mark(c, i, i + t);
+		i += t ? t : 1;
+	}
+}
+
+/* log2(x) for x >= 1, to ~1e-9, without libm. */
+static double log2_u(size_t x)
+{
+	double m = (double)x, r = 0, bit = 1;
+	int k;
+
+	while (m >= 2) {
+		m /= 2;
+		r += 1;
+	}
+	for (k = 0; k < 40; k++) {
+		m *= m;
+		bit /= 2;
+		if (m >= 2) {
+			m /= 2;
+			r += bit;
+		}
+	}
+	return r;
+}
+
+static bool is_entropy_char(char c)
+{
+	return is_b64url(c) || c == '+' || c == '/' || c == '=';
+}
+
+/* Shannon entropy of s[0..n) in bits per byte. */
+static double entropy(const char *s, size_t n)
+{
+	size_t count[256] = { 0 }, i;
+	double sum = 0;
+
+	for (i = 0; i < n; i++)
+		count[(unsigned char)s[i]]++;
+	for (i = 0; i < 256; i++)
+		if (count[i])
+			sum += (double)count[i] * log2_u(count[i]);
+	return log2_u(n) - sum / (double)n;
+}
+
+/* A run with '/' that reads as a path: many '/', or an English-length lowercase word. */
+static bool looks_like_path(const char *s, size_t n)
+{
+	size_t i, slashes = 0, word = 0, longest = 0;
+
+	for (i = 0; i < n; i++) {
+		slashes += s[i] == '/';
+		word = is_lower(s[i]) ? word + 1 : 0;
+		longest = word > longest ? word : longest;
+	}
+	return slashes >= PATH_MIN_SLASHES || (slashes && longest >= PATH_MIN_WORD);
+}
+
+static bool high_entropy(const char *s, size_t n)
+{
+	bool upper = false, lower = false, digit = false, hex = true;
+	size_t i;
+
+	if (n < ENTROPY_MIN_RUN)
+		return false;
+	for (i = 0; i < n; i++) {
+		upper = upper || is_upper(s[i]);
+		lower = lower || is_lower(s[i]);
+		digit = digit || is_digit(s[i]);
+		hex = hex && (is_digit(s[i]) || strchr("abcdefABCDEF", s[i]));
+	}
+	if (hex || !(upper && lower && digit) || looks_like_path(s, n))
+		return false;
+	return entropy(s, n) >= ENTROPY_MIN_BITS;
+}
+
+static void redact_entropy(struct ctx *c)
+{
+	size_t i = 0;
+
+	while (i < c->n) {
+		size_t r = run_len(c->s, c->n, i, is_entropy_char);
+
+		if (high_entropy(c->s + i, r))
+			mark(c, i, i + r);
+		i += r ? r : 1;
+	}
+}
+
+static bool has_private_key(const char *s, size_t n)
+{
+	const char *begin = memmem(s, n, "-----BEGIN ", 11);
+
+	return begin && memmem(begin, n - (size_t)(begin - s), "PRIVATE KEY-----", 16);
+}
+
+static char *dup_bytes(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+
+	if (!out)
+		return NULL;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* The element with every marked run replaced by one REDACTED. */
+static char *render(const struct ctx *c)
+{
+	const size_t rl = strlen(REDACTED);
+	size_t i, size = 1, o = 0;
+	char *out;
+
+	for (i = 0; i < c->n; i++)
+		size += !c->mark[i] ? 1 : (i == 0 || !c->mark[i - 1]) ? rl : 0;
+	out = malloc(size);
+	if (!out)
+		return NULL;
+	for (i = 0; i < c->n; i++) {
+		if (!c->mark[i]) {
+			out[o++] = c->s[i];
+		} else if (i == 0 || !c->mark[i - 1]) {
+			memcpy(out + o, REDACTED, rl);
+			o += rl;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
+{
+	enum prev_kind pk = classify_prev(prev, prev_len);
+	struct ctx c = { .s = arg, .n = arg ? len : 0 };
+	char *out;
+
+	if (!c.n)
+		return dup_bytes("", 0);
+	if (has_private_key(c.s, c.n) || pk == PREV_SECRET ||
+	    (pk == PREV_P && !p_value_benign(c.s, c.n)))
+		return dup_bytes(REDACTED, strlen(REDACTED));
+	c.mark = calloc(c.n, 1);
+	if (!c.mark)
+		return NULL;
+	if (pk == PREV_USER)
+		redact_userpass(&c);
+	redact_headers(&c, pk == PREV_HEADER);
+	redact_pairs(&c);
+	redact_userinfo(&c);
+	redact_tokens(&c);
+	redact_jwts(&c);
+	redact_entropy(&c);
+	out = render(&c);
+	free(c.mark);
+	return out;
+}

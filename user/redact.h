@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * argv redaction for process events. Each element is judged with the one before it;
+ * whatever looks like a secret is replaced by REDACTED and the rest is kept byte for byte
+ * (non-UTF-8 included: the JSON layer handles encoding). Rules, in the order applied:
+ *
+ * Whole element -> "[REDACTED]":
+ * - a PEM private key ("-----BEGIN ... PRIVATE KEY-----" anywhere in it);
+ * - the value after a secret option: -/-- followed by password, passwd, pass, passin,
+ *   passout, token, secret, api-key, apikey, access-key, secret-key, client-secret, auth,
+ *   or a name ending in -password, -passwd, -token, -secret, -api-key, -apikey,
+ *   -access-key or -secret-key ('_' counts as '-', case ignored), except --no-*. The
+ *   value is redacted even when it starts with '-' (`mysql --password --user x` loses
+ *   "--user": over-redacting beats leaking). An empty value stays empty.
+ * - the value after exactly "-p" (sshpass, docker login), unless it reads as what -p
+ *   means elsewhere: digits or a port mapping (only 0-9 . : - [ ]: ssh -p 22,
+ *   docker -p 8080:80), a path (has '/', or starts with '.' or '~': mkdir -p /tmp/x), or
+ *   another option (starts with '-'). A bare word after -p IS redacted (mkdir -p build
+ *   loses "build"). Attached "-pSECRET" (mysql) is NOT redacted: without argv[0] it cannot
+ *   be told from patch -p1, ip -pretty or tar -pxf.
+ * Part of the element -> "[REDACTED]" (overlapping or touching parts merge into one):
+ * - after "-u" or "--user" (curl): "user:pass" -> "user:[REDACTED]"; a value without ':'
+ *   or with only digits after it (docker -u 1000:1000, uid:gid) is kept.
+ * - HTTP header values: "Authorization: Bearer x" -> "Authorization: [REDACTED]" for
+ *   Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, Api-Key, ApiKey,
+ *   Private-Token, Job-Token, Deploy-Token, X-Auth-Token, X-Access-Token, X-Vault-Token,
+ *   X-Amz-Security-Token, X-Goog-Api-Key, X-CSRF-Token, Ocp-Apim-Subscription-Key,
+ *   at the start of the element or after a space or quote (so also inside "sh -c"
+ *   strings; the value ends at the quote that opened the header, else at the end of the
+ *   element). After -H / --header, or in
+ *   "-H..." / "--header=..." elements, any header whose name matches the KEY=VALUE
+ *   keywords below (or contains COOKIE) is redacted too. A bare "Auth: ..." commit
+ *   message is not a header.
+ * - KEY=VALUE where KEY ([A-Za-z0-9_.-], leading dashes skipped, so also --key=value and
+ *   -Dkey=value) contains, case-insensitively with '-' and '.' as '_': PASSWORD, PASSWD,
+ *   SECRET, TOKEN, API_KEY, APIKEY, ACCESS_KEY, PRIVATE_KEY, CREDENTIAL, AUTH (but not as
+ *   part of AUTHOR: GIT_AUTHOR_NAME is kept), or is PASS / ends in _PASS, or is a secret
+ *   option name after dashes (--pass=x). Keys ending in FILE, PATH or DIR name where a
+ *   secret lives, not the secret, and are kept (--password-file=/run/pw). At the start
+ *   of the element the value runs to its end; pairs later in the element (after space,
+ *   ',', ';', '&', '?', quotes: conninfo strings, helm --set, shell strings) end at the
+ *   next such delimiter or at their closing quote.
+ * - URL query parameters: after '?' or '&', names in the KEY=VALUE rule or exactly (case
+ *   ignored) token, access_token, refresh_token, id_token, key, api_key, apikey, sig,
+ *   signature, x-amz-signature, x-amz-credential, x-amz-security-token, password,
+ *   secret, client_secret, code; the value ends at '&', '#', whitespace or a quote.
+ * - URL userinfo "scheme://user:pass@host" -> "scheme://user:[REDACTED]@host" (the last
+ *   '@' before the path ends the userinfo). A user name alone (git@, or a token used as
+ *   the user name) is kept by this rule; the token rules below still apply to it.
+ * - Known token formats, anywhere, starting at a non-alphanumeric boundary: gh[pousr]_ +
+ *   16 or more alnum, github_pat_ + 20 or more [A-Za-z0-9_], glpat- + 20 or more
+ *   [A-Za-z0-9_-], xox[bpars]- + 10 or more [A-Za-z0-9-], AKIA/ASIA + exactly 16 [A-Z0-9],
+ *   sk- + a [A-Za-z0-9_-] run holding 20 or more consecutive alnum (sk-proj-..., not
+ *   sk-some-kebab-name), JWTs (eyJ + 8 or more base64url, '.', base64url, '.', optional
+ *   base64url, more '.'-parts for JWE). The whole token, prefix included, is replaced.
+ * - High-entropy strings: a maximal run of 32 or more [A-Za-z0-9+/=_-] with Shannon
+ *   entropy >= 4.0 bits/char mixing upper case, lower case and digits. Kept: runs of hex
+ *   digits only (git SHA-1s, SHA-256s: ids, not secrets, and at most 2 classes anyway),
+ *   and paths: runs with '/' that have 3 or more '/' or 7 or more lowercase letters in a
+ *   row (/home/user/Projects/App2/src/components would otherwise qualify). A base64
+ *   secret with a '/' that happens to look like that (a few percent of AWS secret keys)
+ *   is missed by this rule.
+ */
+#ifndef IDTRACE_REDACT_H
+#define IDTRACE_REDACT_H
+
+#include <stddef.h>
+
+#define REDACTED "[REDACTED]"
+
+/* Redact one argv element (len bytes at arg, any bytes) given the element before it
+ * (prev, prev_len; NULL for argv[0]). Returns a new NUL-terminated string the caller
+ * frees: a copy, REDACTED, or the element with its secret parts replaced by REDACTED.
+ * The output holds a NUL before its end only if the input did. NULL only on ENOMEM. */
+char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len);
+
+#endif

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include "cgroup_path.h"
+#include "cgroup_resolve.h"
+#include "json_str.h"
+#include "jwt.h"
+#include "workload.h"
+
+#define SA_TOKEN_PATH "var/run/secrets/kubernetes.io/serviceaccount/token"
+#define SA_TOKEN_MAX (64 * 1024)
+#define SA_CACHE 64
+
+struct sa_entry {
+	__u32 mntns;
+	int err; /* 0, or why the token could not be read */
+	char ns[256];
+	char name[256];
+};
+
+struct workload_ctx {
+	const char *proc_root;
+	char *spiffe_id;
+	struct cgroup_resolver *cg;
+	struct sa_entry sa[SA_CACHE];
+	unsigned int sa_next;
+};
+
+struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_id)
+{
+	struct workload_ctx *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->proc_root = proc_root;
+	w->spiffe_id = spiffe_id ? strdup(spiffe_id) : NULL;
+	w->cg = cgroup_resolver_new(); /* NULL: no cgroup2 on this host */
+	return w;
+}
+
+void workload_ctx_free(struct workload_ctx *w)
+{
+	if (!w)
+		return;
+	cgroup_resolver_free(w->cg);
+	free(w->spiffe_id);
+	free(w);
+}
+
+const char *workload_cgroup2_mount(const struct workload_ctx *w)
+{
+	return w->cg ? cgroup_resolver_mount(w->cg) : NULL;
+}
+
+static void add_missing(json_t *missing, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_missing(json_t *missing, const char *field, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	json_array_append_new(missing, json_pack("{s:s, s:s}", "field", field, "reason", reason));
+}
+
+static void set_str(json_t *o, const char *key, const char *val)
+{
+	if (val && *val)
+		json_object_set_new(o, key, json_str_bytes(val, strlen(val), 4096, NULL));
+}
+
+/* On a hybrid (v1 + v2) host a container's cgroup may exist only in the v1
+ * hierarchies; look there when the v2 path names no container. */
+static void parse_v1_paths(struct workload_ctx *w, const struct proc *p, struct workload_info *wl)
+{
+	char path[128], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", w->proc_root, p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct workload_info v1;
+		char *cg = strchr(line, ':');
+
+		cg = cg ? strchr(cg + 1, ':') : NULL;
+		if (!cg || line[0] == '0')
+			continue;
+		cg++;
+		cg[strcspn(cg, "\n")] = '\0';
+		if (cgroup_path_parse(cg, strlen(cg), &v1) == 0 && v1.container_id[0]) {
+			*wl = v1;
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static int open_in_root(const char *root, const char *rel)
+{
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -errno;
+	fd = syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	if (fd < 0)
+		fd = -errno;
+	close(dfd);
+	return fd;
+}
+
+/* Read the pod's service-account token through the process's own root and
+ * keep only the namespace and account name from its claims. */
+static void read_service_account(struct workload_ctx *w, const struct proc *p, struct sa_entry *e)
+{
+	char root[128], *buf;
+	struct jwt_claims *c;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(root, sizeof(root), "%s/%u/root", w->proc_root, p->pid);
+	fd = open_in_root(root, SA_TOKEN_PATH);
+	if (fd < 0) {
+		e->err = fd;
+		return;
+	}
+	buf = malloc(SA_TOKEN_MAX);
+	c = calloc(1, sizeof(*c));
+	if (!buf || !c || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		e->err = -EINVAL;
+		goto out;
+	}
+	n = read(fd, buf, SA_TOKEN_MAX);
+	if (n <= 0 || jwt_decode(buf, n, c) != 0 || !c->k8s_namespace[0]) {
+		e->err = -EBADMSG;
+		goto out;
+	}
+	snprintf(e->ns, sizeof(e->ns), "%s", c->k8s_namespace);
+	snprintf(e->name, sizeof(e->name), "%s", c->k8s_serviceaccount);
+	e->err = 0;
+out:
+	if (buf)
+		explicit_bzero(buf, SA_TOKEN_MAX);
+	free(buf);
+	free(c);
+	close(fd);
+}
+
+static const struct sa_entry *service_account(struct workload_ctx *w, struct proc *p)
+{
+	struct sa_entry *e;
+
+	if (!p->mntns) {
+		char path[128];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%u/ns/mnt", w->proc_root, p->pid);
+		if (stat(path, &st) != 0)
+			return NULL;
+		p->mntns = st.st_ino;
+	}
+	for (unsigned int i = 0; i < SA_CACHE; i++)
+		if (w->sa[i].mntns == p->mntns)
+			return &w->sa[i];
+	e = &w->sa[w->sa_next++ % SA_CACHE];
+	memset(e, 0, sizeof(*e));
+	e->mntns = p->mntns;
+	read_service_account(w, p, e);
+	return e;
+}
+
+json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
+{
+	json_t *hop = json_pack("{s:s, s:I}", "kind", "workload", "cgroup_id", (json_int_t)p->cgroup_id);
+	struct workload_info wl;
+	char path[4096];
+	int err;
+
+	if (!hop)
+		return NULL;
+	if (!p->cgroup_path && w->cg && p->cgroup_id) {
+		err = cgroup_resolve(w->cg, p->cgroup_id, path, sizeof(path));
+		if (!err)
+			p->cgroup_path = strdup(path);
+		else
+			add_missing(missing, "workload.cgroup_path", "cgroup id %llu: %s",
+				    (unsigned long long)p->cgroup_id, strerror(-err));
+	} else if (!p->cgroup_path) {
+		add_missing(missing, "workload.cgroup_path", "%s",
+			    w->cg ? "no cgroup id recorded" : "no cgroup2 mount on this host");
+	}
+	memset(&wl, 0, sizeof(wl));
+	if (p->cgroup_path) {
+		set_str(hop, "cgroup_path", p->cgroup_path);
+		cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl);
+	}
+	if (!wl.container_id[0] && !(p->flags & PROC_F_EXITED))
+		parse_v1_paths(w, p, &wl);
+	set_str(hop, "runtime", wl.runtime);
+	set_str(hop, "container_id", wl.container_id);
+	set_str(hop, "pod_uid", wl.pod_uid);
+	set_str(hop, "qos_class", wl.qos_class);
+	set_str(hop, "systemd_unit", wl.systemd_unit);
+	set_str(hop, "systemd_slice", wl.systemd_slice);
+	if (wl.pod_uid[0]) {
+		const struct sa_entry *sa = service_account(w, p);
+
+		if (sa && !sa->err) {
+			json_t *o = json_object();
+
+			set_str(o, "namespace", sa->ns);
+			set_str(o, "name", sa->name);
+			json_object_set_new(hop, "service_account", o);
+		} else {
+			add_missing(missing, "workload.service_account", "%s",
+				    sa ? strerror(-sa->err) : "process gone before its token was read");
+		}
+	}
+	set_str(hop, "spiffe_id", w->spiffe_id);
+	return hop;
+}
