@@ -26,6 +26,18 @@ struct {
  * a C-level mask may be folded or moved by the compiler. */
 #define VERIFIER_MASK(v, m) asm volatile("%[x] &= " #m : [x] "+r"(v))
 
+/* Wake the consumer only once a batch has built up: a wakeup per record
+ * costs the traced task an irq_work and the daemon a context switch. The
+ * daemon also polls on a short timeout, so a lone record waits at most
+ * that long. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									      : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);

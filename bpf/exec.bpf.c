@@ -139,7 +139,7 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (size > sizeof(*s))
 		return 0;
 	count(IDT_CNT_EXEC);
-	if (bpf_ringbuf_output(&events, s, size, 0))
+	if (bpf_ringbuf_output(&events, s, size, rb_flags()))
 		count(IDT_CNT_LOST_EXEC);
 	return 0;
 }
@@ -163,7 +163,7 @@ int BPF_PROG(idt_fork, struct task_struct *parent, struct task_struct *child)
 	ev->uid = BPF_CORE_READ(child, cred, uid.val);
 	ev->start_ns = BPF_CORE_READ(child, start_boottime);
 	ev->parent_start_ns = BPF_CORE_READ(child, real_parent, group_leader, start_boottime);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, rb_flags());
 	return 0;
 }
 
@@ -186,6 +186,6 @@ int BPF_PROG(idt_exit, struct task_struct *task)
 	ev->exit_code = BPF_CORE_READ(task, exit_code);
 	ev->_pad = 0;
 	ev->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, rb_flags());
 	return 0;
 }

@@ -174,7 +174,7 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 	if (size > sizeof(*ev) + IDT_OPEN_PATH_MAX + NAME_BUF)
 		return;
 	count(IDT_CNT_OPEN);
-	if (bpf_ringbuf_output(&events, s, size, 0))
+	if (bpf_ringbuf_output(&events, s, size, rb_flags()))
 		count(IDT_CNT_LOST_OPEN);
 }
 

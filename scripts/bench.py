@@ -65,9 +65,11 @@ class Execsnoop:
     name = "execsnoop"
 
     def start(self):
-        self.p = subprocess.Popen(["/usr/sbin/execsnoop"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL)
-        self.p.stdout.readline()  # its header: probes are attached
+        # line-buffered, so its header (printed once probes are attached) arrives
+        self.p = subprocess.Popen(["stdbuf", "-oL", "/usr/sbin/execsnoop"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if not self.p.stdout.readline():
+            raise RuntimeError("execsnoop exited before attaching")
         # keep draining so it never blocks on a full pipe
         self.sink = subprocess.Popen(["cat"], stdin=self.p.stdout, stdout=subprocess.DEVNULL)
 

@@ -2,7 +2,8 @@
 #include <errno.h>
 #include "b64.h"
 
-static int value(char c, bool url)
+/* Value of c in the chosen alphabet, or -1. */
+static int b64_value(unsigned char c, bool url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -17,30 +18,47 @@ static int value(char c, bool url)
 	return -1;
 }
 
+/* Length of the data characters once valid padding is stripped, or -EINVAL. */
+static int b64_data_len(const char *in, size_t len, bool url, size_t *n)
+{
+	size_t pad = 0, i;
+
+	while (pad < len && pad < 3 && in[len - 1 - pad] == '=')
+		pad++;
+	if (pad > 2 || (pad && len % 4))
+		return -EINVAL;
+	*n = len - pad;
+	if (*n % 4 == 1)
+		return -EINVAL;
+	for (i = 0; i < *n; i++)
+		if (b64_value((unsigned char)in[i], url) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 int b64_decode(const char *in, size_t len, bool url, unsigned char *out, size_t out_cap,
 	       size_t *out_len)
 {
-	unsigned int acc = 0, bits = 0;
-	size_t n = 0;
+	size_t n, need, i, o = 0;
+	unsigned int acc = 0;
+	int bits = 0, err;
 
-	while (len && in[len - 1] == '=')
-		len--;
-	if (len % 4 == 1)
+	if (!in && len)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		int v = value(in[i], url);
-
-		if (v < 0)
-			return -EINVAL;
-		acc = (acc << 6) | (unsigned int)v;
+	err = b64_data_len(in, len, url, &n);
+	if (err)
+		return err;
+	need = B64_DECODED_MAX(n);
+	*out_len = need;
+	if (need > out_cap)
+		return -ENOSPC;
+	for (i = 0; i < n; i++) {
+		acc = (acc << 6 | (unsigned int)b64_value((unsigned char)in[i], url)) & 0xffffff;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (n >= out_cap)
-				return -ENOSPC;
-			out[n++] = (acc >> bits) & 0xff;
+			out[o++] = (unsigned char)(acc >> bits);
 		}
 	}
-	*out_len = n;
 	return 0;
 }

@@ -27,7 +27,6 @@ struct state {
 	struct workload_info *out;
 	size_t index;	 /* segment number, from 0 */
 	enum prev_kind prev;
-	bool in_kubepods;
 	bool have_unit;
 	bool ns_default; /* the first segment was "default" */
 	char slice[256]; /* deepest .slice so far */
@@ -114,7 +113,7 @@ static const char *id_between(struct seg g, const char *prefix, const char *suff
 
 /* Single-segment container layouts. conmon segments match none: "crio-conmon-<id>" has
  * no id right after "crio-". */
-static bool match_container_segment(struct state *st, struct seg g)
+static void match_container_segment(struct state *st, struct seg g)
 {
 	static const struct {
 		const char *prefix, *suffix, *runtime;
@@ -133,15 +132,13 @@ static bool match_container_segment(struct state *st, struct seg g)
 
 		if (id) {
 			set_container(st, forms[i].runtime, id);
-			return true;
+			return;
 		}
 	}
-	return false;
 }
 
 static void kube_reset(struct state *st)
 {
-	st->in_kubepods = true;
 	st->out->pod_uid[0] = '\0';
 	st->out->qos_class[0] = '\0';
 }
@@ -182,8 +179,7 @@ static enum prev_kind match_kube_cgroupfs(struct state *st, struct seg g)
 /* systemd kubepods slice: dash-separated levels, "[prefix-]kubepods[-<qos>][-pod<uuid_>]". */
 static void match_kube_slice(struct state *st, struct seg g)
 {
-	const char *s = g.s, *end = g.s + g.n - strlen(".slice");
-	const char *p = s, *dash;
+	const char *p = g.s, *end = g.s + g.n - strlen(".slice"), *dash;
 	char uid[UUID_LEN + 1];
 
 	/* Find the "kubepods" level. */
@@ -207,7 +203,9 @@ static void match_kube_slice(struct state *st, struct seg g)
 			return;
 		p = dash + 1;
 	}
-	if (end - p < 3 || memcmp(p, "pod", 3) || !parse_uuid(p + 3, (size_t)(end - p - 3), '_', uid))
+	if (end - p < 3 || memcmp(p, "pod", 3))
+		return;
+	if (!parse_uuid(p + 3, (size_t)(end - p - 3), '_', uid))
 		return;
 	if (!st->out->qos_class[0])
 		set_qos(st, "guaranteed");
@@ -253,9 +251,8 @@ static bool is_namespace(struct seg g)
 		return false;
 	for (i = 0; i < g.n; i++) {
 		char c = g.s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 
-		if (alnum)
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 			continue;
 		if ((c != '.' && c != '_' && c != '-') || i == 0 || i == g.n - 1)
 			return false;

@@ -200,9 +200,18 @@ bool cred_watch_on_inotify(struct cred_watch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool any = false;
+	ssize_t n;
 
-	while (read(w->ifd, buf, sizeof(buf)) > 0)
-		any = true;
+	while ((n = read(w->ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			/* IN_IGNORED follows our own inotify_rm_watch: not a change */
+			if (!(ev->mask & IN_IGNORED))
+				any = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
 	return any;
 }
 
@@ -219,7 +228,7 @@ static void watch_changes(struct cred_watch *w, const char *dir)
 	for (;;) {
 		wd = inotify_add_watch(w->ifd, path, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
 							 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |
-							 IN_CLOSE_WRITE | IN_ONLYDIR);
+							 IN_ONLYDIR);
 		if (wd >= 0 || errno != ENOENT)
 			break;
 		char *slash = strrchr(path, '/');
@@ -480,9 +489,13 @@ int cred_watch_rescan(struct cred_watch *w)
 	struct set old_inodes = w->inodes, old_dirs = w->dirs, old_names = w->names;
 	int err;
 
-	for (size_t i = 0; i < w->n_wds; i++)
-		inotify_rm_watch(w->ifd, w->wds[i]);
-	w->n_wds = 0;
+	int *old_wds = w->wds;
+	size_t n_old_wds = w->n_wds;
+
+	/* Re-adding a watched directory returns its existing wd; only watches
+	 * no longer wanted are removed after the build. */
+	w->wds = NULL;
+	w->n_wds = w->cap_wds = 0;
 	set_clear(&w->rule_dirs, offsetof(struct rule_dir, dir));
 	w->inodes = (struct set){ .size = sizeof(struct inode_entry) };
 	w->dirs = (struct set){ .size = sizeof(struct dir_entry) };
@@ -490,6 +503,15 @@ int cred_watch_rescan(struct cred_watch *w)
 	w->rule_dirs.size = sizeof(struct rule_dir);
 
 	err = build(w);
+	for (size_t i = 0; i < n_old_wds; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < w->n_wds && !kept; j++)
+			kept = w->wds[j] == old_wds[i];
+		if (!kept)
+			inotify_rm_watch(w->ifd, old_wds[i]);
+	}
+	free(old_wds);
 	qsort(w->inodes.v, w->inodes.n, w->inodes.size, cmp_file_key);
 	qsort(w->dirs.v, w->dirs.n, w->dirs.size, cmp_file_key);
 	dedupe_names(&w->names);

@@ -16,6 +16,10 @@
 #include "wire_decode.h"
 
 #define RESCAN_INTERVAL_NS (5 * 1000000000ull) /* safety net behind inotify */
+#define RESCAN_MIN_GAP_NS (200 * 1000000ull)
+/* The probes wake us only for a batch (wakeup_bytes); this bounds the delay
+ * of a lone event. */
+#define POLL_TIMEOUT_MS 50
 
 static volatile sig_atomic_t stop_requested;
 
@@ -33,7 +37,7 @@ struct daemon {
 	struct event_ctx ev;
 	struct cred_ctx cred; /* cred.watch is NULL when file probes are off */
 	bool rescan_due;
-	__u64 next_rescan_ns;
+	__u64 last_rescan_ns;
 	__u64 started_ns;
 	int fatal; /* negative errno once the output failed */
 	/* userspace counters */
@@ -159,6 +163,23 @@ static int on_record(void *ctx, void *data, size_t len)
 	return d->fatal;
 }
 
+/* Rescan the credential watch list on a file-system change (at most every
+ * RESCAN_MIN_GAP_NS, so a burst of changes costs one rescan) and every
+ * RESCAN_INTERVAL_NS regardless. */
+static void maybe_rescan(struct daemon *d)
+{
+	__u64 now = host_info_boot_ns();
+
+	if (cred_watch_on_inotify(d->cred.watch))
+		d->rescan_due = true;
+	if (!(d->rescan_due && now >= d->last_rescan_ns + RESCAN_MIN_GAP_NS) &&
+	    now < d->last_rescan_ns + RESCAN_INTERVAL_NS)
+		return;
+	cred_watch_rescan(d->cred.watch);
+	d->rescan_due = false;
+	d->last_rescan_ns = now;
+}
+
 static json_t *stats_event(struct daemon *d)
 {
 	uint64_t k[IDT_CNT_MAX] = { 0 };
@@ -269,6 +290,7 @@ static int setup_files(struct daemon *d)
 	err = cred_watch_rescan(d->cred.watch);
 	if (err < 0)
 		return err;
+	d->last_rescan_ns = host_info_boot_ns();
 	log_debug("watching %d credential files", err);
 	return 0;
 }
@@ -355,17 +377,16 @@ int daemon_run(const struct config *cfg)
 	if (cfg->stats_interval_s)
 		next_stats = host_info_boot_ns() + cfg->stats_interval_s * 1000000000ull;
 	while (!stop_requested && !d.fatal) {
-		err = ring_buffer__poll(d.rb, 100);
+		err = ring_buffer__poll(d.rb, POLL_TIMEOUT_MS);
+		/* records sent without a wakeup are only seen by consuming */
+		if (err >= 0)
+			err = ring_buffer__consume(d.rb);
 		if (err < 0 && err != -EINTR && !d.fatal) {
 			log_err("polling the ring buffer failed: %s", strerror(-err));
 			goto out;
 		}
-		if (d.cred.watch && (cred_watch_on_inotify(d.cred.watch) || d.rescan_due ||
-				     host_info_boot_ns() >= d.next_rescan_ns)) {
-			cred_watch_rescan(d.cred.watch);
-			d.rescan_due = false;
-			d.next_rescan_ns = host_info_boot_ns() + RESCAN_INTERVAL_NS;
-		}
+		if (d.cred.watch)
+			maybe_rescan(&d);
 		if (next_stats && host_info_boot_ns() >= next_stats) {
 			emit(&d, stats_event(&d));
 			next_stats += cfg->stats_interval_s * 1000000000ull;

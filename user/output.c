@@ -10,6 +10,7 @@
 #include "output.h"
 
 struct output {
+	char buf[64 * 1024];
 	FILE *f;
 	int owned;
 	uint64_t lines;
@@ -55,8 +56,27 @@ fail:
 
 int output_write(struct output *o, json_t *ev)
 {
-	if (json_dumpf(ev, o->f, JSON_COMPACT) || fputc('\n', o->f) == EOF)
+	/* One buffer, one fwrite: json_dumpf writes token by token. */
+	size_t n = json_dumpb(ev, o->buf, sizeof(o->buf) - 1, JSON_COMPACT);
+	char *big = NULL;
+	const char *line = o->buf;
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > sizeof(o->buf) - 1) {
+		big = json_dumps(ev, JSON_COMPACT);
+		if (!big)
+			return -ENOMEM;
+		line = big;
+		n = strlen(big);
+	} else {
+		o->buf[n] = '\n';
+	}
+	if (fwrite(line, 1, n + !big, o->f) != n + !big || (big && fputc('\n', o->f) == EOF)) {
+		free(big);
 		return -(errno ? errno : EIO);
+	}
+	free(big);
 	o->lines++;
 	return 0;
 }

@@ -247,11 +247,9 @@ static size_t header_at(struct ctx *c, size_t at, bool any_secret_name)
 	while (v < c->n && (s[v] == ' ' || s[v] == '\t'))
 		v++;
 	quote = at > 0 && is_quote(s[at - 1]) ? s[at - 1] : 0;
-	end = v;
+	end = quote ? v : c->n;
 	while (end < c->n && s[end] != quote)
 		end++;
-	if (!quote)
-		end = c->n;
 	mark(c, v, end);
 	return end > e ? end : e;
 }
@@ -343,6 +341,46 @@ static void redact_pairs(struct ctx *c)
 	}
 }
 
+/* "KEY": "VALUE" (JSON, Python dict literals) with a secret KEY; returns where scanning
+ * resumes. The value is a quoted string (backslash escapes honoured) or a bare token. */
+static size_t json_pair_at(struct ctx *c, size_t i)
+{
+	const char *s = c->s;
+	size_t k, v, e;
+	char quote = s[i];
+
+	for (k = i + 1; k < c->n && is_key_char(s[k]); k++)
+		;
+	if (k == i + 1 || k == c->n || s[k] != quote || !secret_key(s + i + 1, k - i - 1))
+		return k;
+	v = k + 1;
+	while (v < c->n && is_space(s[v]))
+		v++;
+	if (v == c->n || s[v] != ':')
+		return k + 1;
+	v++;
+	while (v < c->n && is_space(s[v]))
+		v++;
+	if (v < c->n && is_quote(s[v])) {
+		quote = s[v++];
+		for (e = v; e < c->n && s[e] != quote; e++)
+			e += s[e] == '\\' && e + 1 < c->n;
+	} else {
+		for (e = v; e < c->n && !is_space(s[e]) && s[e] && !strchr(",}]", s[e]); e++)
+			;
+	}
+	mark(c, v, e);
+	return e > k ? e : k + 1;
+}
+
+static void redact_json_pairs(struct ctx *c)
+{
+	size_t i = 0;
+
+	while (i < c->n)
+		i = is_quote(c->s[i]) ? json_pair_at(c, i) : i + 1;
+}
+
 /* scheme://user:pass@host -> the pass. */
 static void redact_userinfo(struct ctx *c)
 {
@@ -408,42 +446,56 @@ static bool has_prefix_at(const struct ctx *c, size_t i, const char *lit)
 	return c->n - i >= k && !memcmp(c->s + i, lit, k);
 }
 
-/* sk-...: a [A-Za-z0-9_-] run holding >= 20 consecutive alnum. Returns its length or 0. */
-static size_t sk_token(const struct ctx *c, size_t from)
+/* sk-...: the [A-Za-z0-9_-] run after "sk-" holds >= 20 consecutive alnum. */
+static bool sk_run_ok(const char *s, size_t n)
 {
-	size_t len = run_len(c->s, c->n, from, is_b64url), i, alnum = 0;
-	bool ok = false;
+	size_t i, alnum = 0;
 
-	for (i = from; i < from + len; i++) {
-		alnum = is_alnum(c->s[i]) ? alnum + 1 : 0;
-		ok = ok || alnum >= 20;
+	for (i = 0; i < n; i++) {
+		alnum = is_alnum(s[i]) ? alnum + 1 : 0;
+		if (alnum >= 20)
+			return true;
 	}
-	return ok ? len : 0;
+	return false;
+}
+
+/* Token formats whose run may hold further boundaries ('_' or '-' inside it). When one
+ * fails at i, every later start inside the same run sees a sub-run and fails too, so it
+ * is not tried again before fail_until: this keeps the scan linear. */
+enum run_token { RT_GITHUB_PAT, RT_GLPAT, RT_XOX, RT_SK, RT_COUNT };
+
+static size_t run_token(size_t *fail_until, enum run_token t, size_t i, size_t pre,
+			size_t run, bool ok)
+{
+	if (ok)
+		return pre + run;
+	fail_until[t] = i + pre + run;
+	return 0;
 }
 
 /* Length of a known-format token at i, or 0. */
-static size_t token_at(const struct ctx *c, size_t i)
+static size_t token_at(const struct ctx *c, size_t i, size_t *fail_until)
 {
 	const char *s = c->s;
 	size_t r;
 
-	if (has_prefix_at(c, i, "github_pat_")) {
+	if (i >= fail_until[RT_GITHUB_PAT] && has_prefix_at(c, i, "github_pat_")) {
 		r = run_len(s, c->n, i + 11, is_pat_char);
-		return r >= 20 ? 11 + r : 0;
+		return run_token(fail_until, RT_GITHUB_PAT, i, 11, r, r >= 20);
 	}
 	if (c->n - i >= 4 && s[i] == 'g' && s[i + 1] == 'h' && s[i + 2] &&
 	    strchr("pousr", s[i + 2]) && s[i + 3] == '_') {
 		r = run_len(s, c->n, i + 4, is_gh_char);
 		return r >= 16 ? 4 + r : 0;
 	}
-	if (has_prefix_at(c, i, "glpat-")) {
+	if (i >= fail_until[RT_GLPAT] && has_prefix_at(c, i, "glpat-")) {
 		r = run_len(s, c->n, i + 6, is_b64url);
-		return r >= 20 ? 6 + r : 0;
+		return run_token(fail_until, RT_GLPAT, i, 6, r, r >= 20);
 	}
-	if (c->n - i >= 5 && !memcmp(s + i, "xox", 3) && s[i + 3] && strchr("bpars", s[i + 3]) &&
-	    s[i + 4] == '-') {
+	if (i >= fail_until[RT_XOX] && c->n - i >= 5 && !memcmp(s + i, "xox", 3) && s[i + 3] &&
+	    strchr("bpars", s[i + 3]) && s[i + 4] == '-') {
 		r = run_len(s, c->n, i + 5, is_slack_char);
-		return r >= 10 ? 5 + r : 0;
+		return run_token(fail_until, RT_XOX, i, 5, r, r >= 10);
 	}
 	if (has_prefix_at(c, i, "AKIA") || has_prefix_at(c, i, "ASIA")) {
 		r = run_len(s, c->n, i + 4, is_akia_char);
@@ -451,22 +503,23 @@ static size_t token_at(const struct ctx *c, size_t i)
 			return 0;
 		return 20;
 	}
-	if (has_prefix_at(c, i, "sk-")) {
-		r = sk_token(c, i + 3);
-		return r ? 3 + r : 0;
+	if (i >= fail_until[RT_SK] && has_prefix_at(c, i, "sk-")) {
+		r = run_len(s, c->n, i + 3, is_b64url);
+		return run_token(fail_until, RT_SK, i, 3, r, sk_run_ok(s + i + 3, r));
 	}
 	return 0;
 }
 
 static void redact_tokens(struct ctx *c)
 {
+	size_t fail_until[RT_COUNT] = { 0 };
 	size_t i = 0;
 
 	while (i < c->n) {
 		size_t t = 0;
 
 		if (i == 0 || !is_alnum(c->s[i - 1]))
-			t = token_at(c, i);
+			t = token_at(c, i, fail_until);
 		mark(c, i, i + t);
 		i += t ? t : 1;
 	}
@@ -528,9 +581,11 @@ static double log2_u(size_t x)
 	return r;
 }
 
+/* '=' is left out: inside a run it joins KEY=VALUE ("X-Amz-Algorithm=AWS4-HMAC-SHA256");
+ * base64 padding is taken back in by redact_entropy(). */
 static bool is_entropy_char(char c)
 {
-	return is_b64url(c) || c == '+' || c == '/' || c == '=';
+	return is_b64url(c) || c == '+' || c == '/';
 }
 
 /* Shannon entropy of s[0..n) in bits per byte. */
@@ -578,15 +633,25 @@ static bool high_entropy(const char *s, size_t n)
 	return entropy(s, n) >= ENTROPY_MIN_BITS;
 }
 
+/* Runs of is_entropy_char, less leading '/' and '-' (the "//" of a URL, a path's root,
+ * an option's dashes) and trailing '/'; a qualifying run takes its '=' padding along. */
 static void redact_entropy(struct ctx *c)
 {
 	size_t i = 0;
 
 	while (i < c->n) {
-		size_t r = run_len(c->s, c->n, i, is_entropy_char);
+		size_t r = run_len(c->s, c->n, i, is_entropy_char), a = i, e = i + r;
 
-		if (high_entropy(c->s + i, r))
-			mark(c, i, i + r);
+		while (a < e && (c->s[a] == '/' || c->s[a] == '-'))
+			a++;
+		while (e > a && c->s[e - 1] == '/')
+			e--;
+		if (high_entropy(c->s + a, e - a)) {
+			if (e == i + r)
+				while (e < c->n && c->s[e] == '=')
+					e++;
+			mark(c, a, e);
+		}
 		i += r ? r : 1;
 	}
 }
@@ -651,6 +716,7 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 		redact_userpass(&c);
 	redact_headers(&c, pk == PREV_HEADER);
 	redact_pairs(&c);
+	redact_json_pairs(&c);
 	redact_userinfo(&c);
 	redact_tokens(&c);
 	redact_jwts(&c);

@@ -40,6 +40,9 @@
  *   of the element the value runs to its end; pairs later in the element (after space,
  *   ',', ';', '&', '?', quotes: conninfo strings, helm --set, shell strings) end at the
  *   next such delimiter or at their closing quote.
+ * - JSON / dict literals: "KEY": "VALUE" or 'KEY': VALUE with KEY as in the KEY=VALUE rule
+ *   (curl -d '{"password":"x"}' -> '{"password":"[REDACTED]"}'); a quoted value ends at
+ *   its unescaped closing quote, a bare one at ',', '}', ']' or whitespace.
  * - URL query parameters: after '?' or '&', names in the KEY=VALUE rule or exactly (case
  *   ignored) token, access_token, refresh_token, id_token, key, api_key, apikey, sig,
  *   signature, x-amz-signature, x-amz-credential, x-amz-security-token, password,
@@ -53,8 +56,11 @@
  *   sk- + a [A-Za-z0-9_-] run holding 20 or more consecutive alnum (sk-proj-..., not
  *   sk-some-kebab-name), JWTs (eyJ + 8 or more base64url, '.', base64url, '.', optional
  *   base64url, more '.'-parts for JWE). The whole token, prefix included, is replaced.
- * - High-entropy strings: a maximal run of 32 or more [A-Za-z0-9+/=_-] with Shannon
- *   entropy >= 4.0 bits/char mixing upper case, lower case and digits. Kept: runs of hex
+ * - High-entropy strings: a maximal run of [A-Za-z0-9+/_-], less leading '/' and '-'
+ *   (URL "//", path root, option dashes) and trailing '/', of 32 or more bytes with
+ *   Shannon entropy >= 4.0 bits/char mixing upper case, lower case and digits; its
+ *   trailing '=' padding goes with it. '=' elsewhere splits runs, so KEY=VALUE is judged
+ *   as two strings (X-Amz-Algorithm=AWS4-HMAC-SHA256 is not a secret). Kept: runs of hex
  *   digits only (git SHA-1s, SHA-256s: ids, not secrets, and at most 2 classes anyway),
  *   and paths: runs with '/' that have 3 or more '/' or 7 or more lowercase letters in a
  *   row (/home/user/Projects/App2/src/components would otherwise qualify). A base64
@@ -68,8 +74,8 @@
 
 #define REDACTED "[REDACTED]"
 
-/* Redact one argv element (len bytes at arg, any bytes) given the element before it
- * (prev, prev_len; NULL for argv[0]). Returns a new NUL-terminated string the caller
+/* Redact one argv element (len bytes at arg, any bytes; arg may be NULL when len is 0)
+ * given the element before it (prev, prev_len; NULL for argv[0]). Returns a new NUL-terminated string the caller
  * frees: a copy, REDACTED, or the element with its secret parts replaced by REDACTED.
  * The output holds a NUL before its end only if the input did. NULL only on ENOMEM. */
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len);

@@ -108,7 +108,8 @@ static void test_valid_multibyte_kept(void **state)
 	EXPECT("\xef\xbf\xbf", "\xef\xbf\xbf");			/* U+FFFF */
 	EXPECT("\xf0\x90\x80\x80", "\xf0\x90\x80\x80");		/* U+10000 */
 	EXPECT("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");		/* U+10FFFF */
-	EXPECT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	EXPECT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+	       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 	EXPECT(FFFD, FFFD); /* a real U+FFFD in the input stays one */
 }
 
@@ -228,9 +229,10 @@ static uint32_t rng(uint32_t *s)
 
 static void test_64k_garbage(void **state)
 {
-	static const char *pieces[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80",
-					"\xc0\xaf", "\xf4\x90\x80\x80", "\x00", "\x1b", "\"",
-					"\\", "\xe2\x82" };
+	static const char *pieces[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf",
+		"\xf4\x90\x80\x80", "\x00", "\x1b", "\"", "\\", "\xe2\x82",
+	};
 	const size_t len = 64 * 1024;
 	char *buf = malloc(len);
 	uint32_t seed = 0x1234567;

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "redact.h"
+
+/* Low entropy on purpose (lower case + digits, 20 chars): the high-entropy rule never
+ * fires on it, so each position proves its own rule. */
+#define CANARY "q7canaryx9f3zv2mw4kp"
+/* Random-looking: every rule, the high-entropy one included, must hide it. */
+#define CANARY_HIGH "Kq8vT2mZ9xLr4NpW7bYc3HdJ6fGs5QaE"
+#define CANARY_AKIA "AKIAQ7CANARYX9F3ZV2M"
+
+/* Redact from exactly-sized heap copies (no NUL) so ASan sees any read past a length. */
+static char *redact_n(const char *prev, size_t prev_len, const char *arg, size_t len)
+{
+	char *p = NULL, *a = malloc(len ? len : 1), *out;
+
+	assert_non_null(a);
+	memcpy(a, arg, len);
+	if (prev) {
+		p = malloc(prev_len ? prev_len : 1);
+		assert_non_null(p);
+		memcpy(p, prev, prev_len);
+	}
+	out = redact_arg(p, prev_len, a, len);
+	assert_non_null(out);
+	free(a);
+	free(p);
+	return out;
+}
+
+static void expect_after(const char *prev, const char *arg, const char *want)
+{
+	char *out = redact_n(prev, prev ? strlen(prev) : 0, arg, strlen(arg));
+
+	assert_string_equal(out, want);
+	free(out);
+}
+
+#define EXPECT(arg, want) expect_after(NULL, arg, want)
+#define KEPT(arg) expect_after(NULL, arg, arg)
+#define KEPT_AFTER(prev, arg) expect_after(prev, arg, arg)
+
+static void test_secret_option_value(void **state)
+{
+	static const char *opts[] = {
+		"--password", "--passwd", "--pass", "--token", "--secret", "--api-key", "--apikey",
+		"--access-key", "--secret-key", "--client-secret", "--auth",
+		/* single dash (Go flags, openssl), suffixes, '_' for '-', any case */
+		"-password", "-token", "-pass", "-passin", "--db-password", "--github_token",
+		"--vault-token", "--aws-secret-key", "--PASSWORD", "--Api-Key",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		expect_after(opts[i], "hunter2", REDACTED);
+		expect_after(opts[i], "-starts-with-dash", REDACTED);
+	}
+	/* An empty value has nothing to hide. */
+	expect_after("--password", "", "");
+}
+
+static void test_not_secret_options(void **state)
+{
+	KEPT_AFTER("--no-password", "dbname");
+	KEPT_AFTER("--password-stdin", "registry.example.com");
+	KEPT_AFTER("--tokenizer", "bert");
+	KEPT_AFTER("--passage", "x");
+	KEPT_AFTER("--author", "Jane Doe");
+	KEPT_AFTER("--password=x", "next");	/* the value was attached */
+	KEPT_AFTER("password", "next");		/* not an option */
+	KEPT_AFTER("-", "file");
+	KEPT_AFTER("--", "file");
+}
+
+static void test_option_equals_forms(void **state)
+{
+	EXPECT("--password=hunter2", "--password=" REDACTED);
+	EXPECT("--passwd=hunter2", "--passwd=" REDACTED);
+	EXPECT("--pass=hunter2", "--pass=" REDACTED);
+	EXPECT("--token=abc", "--token=" REDACTED);
+	EXPECT("--api-key=abc", "--api-key=" REDACTED);
+	EXPECT("--auth=abc", "--auth=" REDACTED);
+	EXPECT("--client-secret=a=b c", "--client-secret=" REDACTED);
+	EXPECT("-Dspring.datasource.password=pw", "-Dspring.datasource.password=" REDACTED);
+	EXPECT("-Djavax.net.ssl.keyStorePassword=pw", "-Djavax.net.ssl.keyStorePassword=" REDACTED);
+	EXPECT("--password=", "--password=");
+	KEPT("--password-file=/run/secrets/pw");
+	KEPT("--token-path=/var/run/token");
+	KEPT("--author=Jane Doe <jane@example.com>");
+	KEPT("--output=/tmp/out");
+}
+
+static void test_dash_p_ambiguous(void **state)
+{
+	expect_after("-p", "hunter2", REDACTED);	/* sshpass -p, docker login -p */
+	expect_after("-p", "build", REDACTED);		/* documented over-redaction */
+	KEPT_AFTER("-p", "22");				/* ssh -p 22 */
+	KEPT_AFTER("-p", "8080:80");			/* docker run -p */
+	KEPT_AFTER("-p", "127.0.0.1:8080:80");
+	KEPT_AFTER("-p", "8000-8010:8000-8010");
+	KEPT_AFTER("-p", "[::1]:80:80");
+	KEPT_AFTER("-p", "8080:80/udp");
+	KEPT_AFTER("-p", "/tmp/x");			/* mkdir -p /tmp/x */
+	KEPT_AFTER("-p", "a/b/c");
+	KEPT_AFTER("-p", "./dir");
+	KEPT_AFTER("-p", "~/dir");
+	KEPT_AFTER("-p", "-e");				/* perl -p -e */
+	KEPT_AFTER("-p", "");
+	/* Attached -pSECRET stays: indistinguishable from patch -p1, tar -pxf. */
+	KEPT("-phunter2");
+	KEPT("-p1");
+	KEPT_AFTER("-P", "hunter2");
+}
+
+static void test_headers(void **state)
+{
+	expect_after("-H", "Authorization: Bearer abc.def", "Authorization: " REDACTED);
+	expect_after("-H", "Authorization: Basic dXNlcjpwYXNz", "Authorization: " REDACTED);
+	expect_after("-H", "Proxy-Authorization: Basic x", "Proxy-Authorization: " REDACTED);
+	expect_after("-H", "Cookie: a=b; c=d", "Cookie: " REDACTED);
+	expect_after("-H", "X-Api-Key: k123", "X-Api-Key: " REDACTED);
+	expect_after("-H", "Private-Token: t", "Private-Token: " REDACTED);
+	expect_after("--header", "authorization:bearer x", "authorization:" REDACTED);
+	expect_after("-H", "X-Custom-Token: abc", "X-Custom-Token: " REDACTED);
+	expect_after("-H", "X-Session-Cookie: abc", "X-Session-Cookie: " REDACTED);
+	/* Known names need no -H. */
+	EXPECT("Authorization: Bearer abc", "Authorization: " REDACTED);
+	EXPECT("X-Api-Key : k", "X-Api-Key : " REDACTED);
+	/* Attached forms. */
+	EXPECT("-HAuthorization: Bearer abc", "-HAuthorization: " REDACTED);
+	EXPECT("-HX-My-Token: abc", "-HX-My-Token: " REDACTED);
+	EXPECT("--header=Cookie: sid=1", "--header=Cookie: " REDACTED);
+	/* Inside a shell string: up to the quote that opened it. */
+	EXPECT("curl -H 'Authorization: Bearer T' https://x",
+	       "curl -H 'Authorization: " REDACTED "' https://x");
+	EXPECT("curl -H \"Cookie: a=b\" -H 'Accept: */*'",
+	       "curl -H \"Cookie: " REDACTED "\" -H 'Accept: */*'");
+	/* Not secret. */
+	KEPT_AFTER("-H", "Accept: application/json");
+	KEPT_AFTER("-H", "Authorization:"); /* curl: remove the header */
+	KEPT("X-Custom-Token: abc");	    /* unknown name without -H */
+	KEPT("Auth: fix login");
+	KEPT("cookies: are tasty");
+	KEPT("cookie monster");
+}
+
+static void test_curl_user(void **state)
+{
+	expect_after("-u", "user:pass", "user:" REDACTED);
+	expect_after("--user", "alice:p4ss:w0rd", "alice:" REDACTED);
+	expect_after("-u", ":secret", ":" REDACTED);
+	expect_after("-u", "bob:12ab", "bob:" REDACTED);
+	KEPT_AFTER("-u", "user");	/* curl prompts for the password */
+	KEPT_AFTER("-u", "1000:1000"); /* docker -u uid:gid */
+	KEPT_AFTER("--user", "app:0");
+	KEPT_AFTER("-u", "user:");
+	KEPT_AFTER("-U", "user:pass");
+}
+
+static void test_env_assignments(void **state)
+{
+	EXPECT("DB_PASSWORD=hunter2", "DB_PASSWORD=" REDACTED);
+	EXPECT("MYSQL_ROOT_PASSWD=x", "MYSQL_ROOT_PASSWD=" REDACTED);
+	EXPECT("AWS_SECRET_ACCESS_KEY=x", "AWS_SECRET_ACCESS_KEY=" REDACTED);
+	EXPECT("GITHUB_TOKEN=x", "GITHUB_TOKEN=" REDACTED);
+	EXPECT("OPENAI_API_KEY=x", "OPENAI_API_KEY=" REDACTED);
+	EXPECT("STRIPE_APIKEY=x", "STRIPE_APIKEY=" REDACTED);
+	EXPECT("AWS_ACCESS_KEY_ID=x", "AWS_ACCESS_KEY_ID=" REDACTED);
+	EXPECT("SSH_PRIVATE_KEY=x", "SSH_PRIVATE_KEY=" REDACTED);
+	EXPECT("GOOGLE_CREDENTIALS={\"a\":1}", "GOOGLE_CREDENTIALS=" REDACTED);
+	EXPECT("NPM_AUTH=x", "NPM_AUTH=" REDACTED);
+	EXPECT("OAUTH_CLIENT=x", "OAUTH_CLIENT=" REDACTED);
+	EXPECT("db_password=x y z", "db_password=" REDACTED);
+	EXPECT("DB_PASS=x", "DB_PASS=" REDACTED);
+	EXPECT("PASS=x", "PASS=" REDACTED);
+	EXPECT("TOKEN='a b' rest", "TOKEN='" REDACTED "' rest");
+	KEPT("GIT_AUTHOR_NAME=Jane");
+	KEPT("GIT_AUTHOR_EMAIL=jane@example.com");
+	KEPT("PATH=/usr/bin:/bin");
+	KEPT("HOME=/root");
+	KEPT("TOKEN_FILE=/var/run/token");
+	KEPT("GOOGLE_APPLICATION_CREDENTIALS_PATH=/k.json");
+	KEPT("PASSPORT=x");
+	KEPT("COMPASS=x");
+	KEPT("A=B");
+	KEPT("=value");
+}
+
+static void test_embedded_pairs(void **state)
+{
+	EXPECT("host=db password=s3cret dbname=app", "host=db password=" REDACTED " dbname=app");
+	EXPECT("Server=x;Password=pw;Database=d", "Server=x;Password=" REDACTED ";Database=d");
+	EXPECT("a=1,db.password=x,b=2", "a=1,db.password=" REDACTED ",b=2");
+	EXPECT("export API_TOKEN='a b c'; ./deploy", "export API_TOKEN='" REDACTED "'; ./deploy");
+	EXPECT("FOO=1 DB_PASSWORD=x ./run", "FOO=1 DB_PASSWORD=" REDACTED " ./run");
+	EXPECT("mysql --password=pw -h db", "mysql --password=" REDACTED " -h db");
+}
+
+static void test_json_pairs(void **state)
+{
+	EXPECT("{\"user\":\"bob\",\"password\":\"hunter2\"}",
+	       "{\"user\":\"bob\",\"password\":\"" REDACTED "\"}");
+	EXPECT("{\"api_key\": \"a\\\"b\", \"n\": 1}",
+	       "{\"api_key\": \"" REDACTED "\", \"n\": 1}");
+	EXPECT("{'client_secret': 'x', 'id': 2}", "{'client_secret': '" REDACTED "', 'id': 2}");
+	EXPECT("{\"pin\":1,\"token\":123456}", "{\"pin\":1,\"token\":" REDACTED "}");
+	KEPT("{\"author\":\"Jane\",\"tokens_file\":\"/x\"}");
+	KEPT("{\"password\"}");
+	KEPT("\"password\":");
+	KEPT("\"");
+}
+
+static void test_url_userinfo(void **state)
+{
+	EXPECT("https://user:pass@host/x", "https://user:" REDACTED "@host/x");
+	EXPECT("postgres://app:s3cr3t@db:5432/app", "postgres://app:" REDACTED "@db:5432/app");
+	EXPECT("redis://:pw@cache:6379", "redis://:" REDACTED "@cache:6379");
+	EXPECT("https://u:p@ss@host/", "https://u:" REDACTED "@host/");
+	EXPECT("https://x-access-token:abc@github.com/o/r.git",
+	       "https://x-access-token:" REDACTED "@github.com/o/r.git");
+	EXPECT("git clone https://bob:pw@example.com/r mirror",
+	       "git clone https://bob:" REDACTED "@example.com/r mirror");
+	EXPECT("a=https://u:1@h b=ftp://v:2@k",
+	       "a=https://u:" REDACTED "@h b=ftp://v:" REDACTED "@k");
+	KEPT("ssh://git@github.com/o/r.git");
+	KEPT("https://host:8443/path@x");
+	KEPT("https://u:@host/");
+	KEPT("https://example.com/a:b@c");
+	KEPT("://");
+	KEPT("x://");
+}
+
+static void test_url_query(void **state)
+{
+	static const char *names[] = { "token", "access_token", "key", "api_key", "sig",
+				       "signature", "X-Amz-Signature", "X-Amz-Credential",
+				       "password", "secret", "code", "client_secret", "KEY" };
+	char in[128], want[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(in, sizeof(in), "https://h/x?page=2&%s=abc&sort=asc#top", names[i]);
+		snprintf(want, sizeof(want), "https://h/x?page=2&%s=" REDACTED "&sort=asc#top",
+			 names[i]);
+		EXPECT(in, want);
+		snprintf(in, sizeof(in), "https://h/x?%s=abc", names[i]);
+		snprintf(want, sizeof(want), "https://h/x?%s=" REDACTED, names[i]);
+		EXPECT(in, want);
+	}
+	EXPECT("https://b.s3.amazonaws.com/o?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+	       "&X-Amz-Credential=AKID%2F20240101&X-Amz-Signature=abcdef",
+	       "https://b.s3.amazonaws.com/o?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+	       "&X-Amz-Credential=" REDACTED "&X-Amz-Signature=" REDACTED);
+	KEPT("https://h/x?page=2&sort=asc");
+	KEPT("https://h/x?monkey=1&keyboard=2&codec=h264");
+	KEPT("code=1"); /* "code" is only secret in a query */
+}
+
+static void test_token_prefixes(void **state)
+{
+	static const char *tokens[] = {
+		"ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI",
+		"gho_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI",
+		"ghu_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI",
+		"ghs_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI",
+		"ghr_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI",
+		"github_pat_11ABCDEFG0abcdefghijkl_mnopqrstuvwxyz0123456789",
+		"glpat-abcdefghij0123456789",
+		"xoxb-1234567890-abcdefghij",
+		"xoxp-1234567890-abcdefghij",
+		"xoxa-1234567890-abcdefghij",
+		"xoxr-1234567890-abcdefghij",
+		"xoxs-1234567890-abcdefghij",
+		"AKIAIOSFODNN7EXAMPLE",
+		"ASIAIOSFODNN7EXAMPLE",
+		"sk-abcdefghij0123456789",
+		"sk-proj-abcdefghij0123456789ABCDEF",
+	};
+	char in[160], want[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+		EXPECT(tokens[i], REDACTED);
+		snprintf(in, sizeof(in), "token is %s, ok", tokens[i]);
+		EXPECT(in, "token is " REDACTED ", ok");
+		snprintf(in, sizeof(in), "x:%s@host", tokens[i]);
+		snprintf(want, sizeof(want), "x:%s@host", REDACTED);
+		EXPECT(in, want);
+	}
+	EXPECT("https://ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI@github.com/o/r",
+	       "https://" REDACTED "@github.com/o/r");
+	/* Too short, wrong shape, or no boundary. */
+	KEPT("ghp_short");
+	KEPT("ghx_aB3dE6gH9jK2mN5pQ8sT1vW4");
+	KEPT("xghp_ab3de6gh9jk2mn5pq8st1vw4");
+	KEPT("glpat-short");
+	KEPT("xoxb-123");
+	KEPT("AKIAIOSFODNN7EXAMPLEX");
+	KEPT("AKIAIOSFODNN7EXAMPL");
+	KEPT("AKIAiosfodnn7example");
+	KEPT("XAKIAIOSFODNN7EXAMPLE");
+	KEPT("sk-some-kebab-case-name-here");
+	KEPT("task-abcdefghij0123456789");
+	KEPT("sk-");
+}
+
+static void test_jwt(void **state)
+{
+	EXPECT("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnLV9f", REDACTED);
+	EXPECT("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig more",
+	       "Bearer " REDACTED " more");
+	/* alg none: empty signature, the trailing dot goes too. */
+	EXPECT("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", REDACTED);
+	/* JWE: five parts. */
+	EXPECT("eyJhbGciOiJSU0EtT0FFUCJ9.a2V5.aXY.Y2lwaGVy.dGFn", REDACTED);
+	EXPECT("--id-token-hint=eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.s",
+	       "--id-token-hint=" REDACTED);
+	KEPT("eyJhbGciOiJIUzI1NiJ9");	 /* one part only */
+	KEPT("eyJhbGciOiJIUzI1NiJ9.abc"); /* two parts */
+	KEPT("eyJ.a.b");
+	KEPT("keyJabcdefghijkl.abc.def"); /* no boundary */
+}
+
+static void test_pem(void **state)
+{
+	EXPECT("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", REDACTED);
+	EXPECT("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n", REDACTED);
+	EXPECT("--key=-----BEGIN EC PRIVATE KEY-----", REDACTED);
+	EXPECT("x -----BEGIN ENCRYPTED PRIVATE KEY----- y", REDACTED);
+	KEPT("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----");
+	KEPT("-----BEGIN PUBLIC KEY-----");
+	KEPT("PRIVATE KEY----- -----BEGIN"); /* wrong order */
+}
+
+static void test_high_entropy(void **state)
+{
+	EXPECT(CANARY_HIGH, REDACTED);
+	EXPECT("value " CANARY_HIGH " end", "value " REDACTED " end");
+	EXPECT("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", REDACTED);	/* AWS secret */
+	EXPECT("c2VjcmV0LXN0cmluZy13aXRoLWVub3VnaC1lbnRyb3B5Cg==", REDACTED); /* base64 */
+	KEPT("Kq8vT2mZ9xLr4NpW7bYc3HdJ6fGs5Qa");	/* 31 chars */
+	KEPT("q7canaryx9f3zv2mw4kpq7canaryx9f3zv2mw4kp");	/* no upper case */
+	KEPT("AAAAAAAAaaaaaaaa1111111111111111AAAA");	/* low entropy */
+	KEPT("ThisIsNotRandomAtAllReallyNotAtAll1");	/* entropy < 4 */
+	KEPT("da39a3ee5e6b4b0d3255bfef95601890afd80709"); /* SHA-1 */
+	KEPT("DA39A3EE5E6B4B0D3255BFEF95601890AFD80709");
+	KEPT("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"); /* SHA-256 */
+	KEPT("/home/user/Projects/MyApp2/src/components/Header.tsx");
+	KEPT("org/springframework/boot/SpringApplication3");
+	KEPT("/opt/Data2024/Reports/QuarterlyFinance/Summary");
+}
+
+static void test_non_secrets_left_alone(void **state)
+{
+	static const char *argvs[][6] = {
+		{ "ls", "-la", NULL },
+		{ "mkdir", "-p", "/tmp/x", NULL },
+		{ "ssh", "-p", "22", "host", NULL },
+		{ "git", "commit", "-m", "fix token parsing", NULL },
+		{ "git", "checkout", "9fceb02d0ae598e95dc970b74767f19372d61af8", NULL },
+		{ "cat", "/etc/ssl/private/README", NULL },
+		{ "kubectl", "delete", "pod", "123e4567-e89b-12d3-a456-426614174000", NULL },
+		{ "docker", "run", "-p", "8080:80", "nginx:1.25", NULL },
+		{ "git", "log", "--author=Jane", "-n", "3", NULL },
+		{ "curl", "-H", "Accept: application/json", "https://api.example.com/v1?page=2",
+		  NULL },
+	};
+	size_t v, i;
+
+	for (v = 0; v < sizeof(argvs) / sizeof(argvs[0]); v++)
+		for (i = 0; argvs[v][i]; i++)
+			expect_after(i ? argvs[v][i - 1] : NULL, argvs[v][i], argvs[v][i]);
+}
+
+static void test_non_utf8_passthrough(void **state)
+{
+	char *out;
+
+	KEPT("caf\xe9 \xff\xfe --x");
+	EXPECT("DB_PASSWORD=\xff\xfe", "DB_PASSWORD=" REDACTED);
+	EXPECT("\xc3\xa9 https://u:p\xff@h", "\xc3\xa9 https://u:" REDACTED "@h");
+	expect_after("--pass\xff", "x", "x");
+	/* Embedded NUL: kept, and the output is still terminated after it. */
+	out = redact_n(NULL, 0, "a\0b", 3);
+	assert_memory_equal(out, "a\0b", 4);
+	free(out);
+	out = redact_n(NULL, 0, "TOKEN=x\0y", 9);
+	assert_string_equal(out, "TOKEN=" REDACTED);
+	free(out);
+}
+
+static void test_null_and_empty(void **state)
+{
+	char *out = redact_arg(NULL, 0, NULL, 0);
+
+	assert_non_null(out);
+	assert_string_equal(out, "");
+	free(out);
+	out = redact_arg(NULL, 5, "abc", 3); /* NULL prev ignores its length */
+	assert_string_equal(out, "abc");
+	free(out);
+	KEPT("");
+	expect_after("", "x", "x");
+}
+
+/* Inputs built to make a careless scanner quadratic: each must finish quickly. */
+static void test_huge_inputs(void **state)
+{
+	static const char *units[] = {
+		"Cookie:", "a=", "&key=", "://", "eyJ", "sk-", "ghp_", "'", "x:y@", "-----BEGIN ",
+		"Authorization: '", "/", "A1b", "github_pat_", "glpat-", "xoxb-", "AKIA", "eyJa.",
+		"x=' ", "https://u:p@", "--password=", " TOKEN=\"", "?sig=", "\"token\":\"",
+		"\"a\":", "\"",
+	};
+	const size_t len = 256 * 1024;
+	char *buf = malloc(len);
+	size_t u, i;
+
+	assert_non_null(buf);
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		size_t k = strlen(units[u]);
+		char *out;
+
+		for (i = 0; i < len; i++)
+			buf[i] = units[u][i % k];
+		out = redact_n("-H", 2, buf, len);
+		assert_true(strlen(out) <= len * 11);
+		free(out);
+	}
+	free(buf);
+}
+
+static uint32_t rng(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Random elements from rule-shaped pieces around a canary: never crash, never leak a
+ * canary that sits in a value position. */
+static void test_random_elements(void **state)
+{
+	static const char *pieces[] = {
+		"--password", "=", ":", "@", "://", "?", "&", "token", "Authorization", " ",
+		"'", "\"", "-p", "eyJ", ".", "ghp_", "AKIA", "\xff", "\0", "a", "Z", "9", "/",
+		"-----BEGIN ", "PRIVATE KEY-----",
+	};
+	uint32_t seed = 0xdecafbad;
+	char buf[512];
+	int iter;
+
+	for (iter = 0; iter < 20000; iter++) {
+		size_t n = 0, k = rng(&seed) % 32;
+		char *out;
+
+		while (k--) {
+			const char *pc = pieces[rng(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t pl = *pc ? strlen(pc) : 1;
+
+			if (n + pl > sizeof(buf))
+				break;
+			memcpy(buf + n, pc, pl);
+			n += pl;
+		}
+		out = redact_n(iter % 3 ? "-H" : "--password", iter % 3 ? 2 : 10, buf, n);
+		free(out);
+	}
+}
+
+#define CANARY_VECTORS(C)                                                                  \
+	{                                                                                  \
+		{ "mysql", "--password", C, NULL },                                        \
+		{ "mysql", "--password=" C, NULL },                                        \
+		{ "app", "-token", C, NULL },                                              \
+		{ "app", "--db-password", C, NULL },                                       \
+		{ "app", "--client-secret=" C, NULL },                                     \
+		{ "sshpass", "-p", C, "ssh", "host", NULL },                               \
+		{ "curl", "-H", "Authorization: Bearer " C, NULL },                        \
+		{ "curl", "-H", "Cookie: session=" C, NULL },                              \
+		{ "curl", "-HX-Api-Key: " C, NULL },                                       \
+		{ "wget", "--header=Private-Token: " C, NULL },                            \
+		{ "curl", "-d", "{\"user\":\"a\",\"password\":\"" C "\"}", NULL },         \
+		{ "curl", "-u", "alice:" C, NULL },                                        \
+		{ "curl", "--user", "alice:" C, NULL },                                    \
+		{ "env", "DB_PASSWORD=" C, "./run", NULL },                                \
+		{ "psql", "host=db password=" C " dbname=app", NULL },                     \
+		{ "helm", "--set", "a=1,auth.password=" C ",b=2", NULL },                  \
+		{ "sh", "-c", "export API_TOKEN='" C "'; ./deploy", NULL },                \
+		{ "sh", "-c", "curl -H 'Authorization: token " C "' https://api", NULL },  \
+		{ "git", "clone", "https://bob:" C "@example.com/r.git", NULL },           \
+		{ "curl", "https://h/x?page=1&access_token=" C "&x=y", NULL },             \
+		{ "curl", "https://h/x?X-Amz-Signature=" C, NULL },                        \
+		{ "java", "-Djavax.net.ssl.trustStorePassword=" C, "-jar", "a.jar", NULL }, \
+		{ "gh", "auth", "ghp_" C "abcd", NULL },                                   \
+		{ "x", "github_pat_" C "_abc", NULL },                                     \
+		{ "x", "glpat-" C, NULL },                                                 \
+		{ "x", "xoxb-" C, NULL },                                                  \
+		{ "x", "sk-proj-" C, NULL },                                               \
+		{ "x", "eyJhbGciOiJIUzI1NiJ9." C ".c2ln", NULL },                          \
+		{ "x", "-----BEGIN PRIVATE KEY-----\n" C "\n-----END PRIVATE KEY-----",    \
+		  NULL },                                                                  \
+	}
+
+#define MAX_ARGS 6
+
+static void check_canary(const char *const (*argvs)[MAX_ARGS], size_t count, const char *canary)
+{
+	size_t v, i;
+
+	for (v = 0; v < count; v++) {
+		bool seen = false;
+
+		for (i = 0; argvs[v][i]; i++) {
+			const char *prev = i ? argvs[v][i - 1] : NULL;
+			char *out = redact_n(prev, prev ? strlen(prev) : 0, argvs[v][i],
+					     strlen(argvs[v][i]));
+
+			seen = seen || strstr(argvs[v][i], canary);
+			if (memmem(out, strlen(out), canary, strlen(canary)))
+				fail_msg("canary leaked in vector %zu arg %zu: %s", v, i, out);
+			free(out);
+		}
+		assert_true(seen);
+	}
+}
+
+static void test_canary(void **state)
+{
+	static const char *const low[][MAX_ARGS] = CANARY_VECTORS(CANARY);
+	static const char *const high[][MAX_ARGS] = CANARY_VECTORS(CANARY_HIGH);
+	static const char *const akia[][MAX_ARGS] = {
+		{ "echo", CANARY_AKIA, NULL },
+		{ "aws", "configure", "set", "aws_access_key_id", CANARY_AKIA, NULL },
+		{ "env", "KEY_ID=" CANARY_AKIA, NULL },
+		{ "sh", "-c", "echo '" CANARY_AKIA "' > creds", NULL },
+	};
+
+	/* The low canary alone is no secret: each vector above needs its own rule. */
+	KEPT(CANARY);
+	KEPT_AFTER("echo", CANARY);
+	check_canary(low, sizeof(low) / sizeof(low[0]), CANARY);
+	check_canary(high, sizeof(high) / sizeof(high[0]), CANARY_HIGH);
+	check_canary(akia, sizeof(akia) / sizeof(akia[0]), CANARY_AKIA);
+	EXPECT(CANARY_HIGH, REDACTED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_secret_option_value),
+		cmocka_unit_test(test_not_secret_options),
+		cmocka_unit_test(test_option_equals_forms),
+		cmocka_unit_test(test_dash_p_ambiguous),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_curl_user),
+		cmocka_unit_test(test_env_assignments),
+		cmocka_unit_test(test_embedded_pairs),
+		cmocka_unit_test(test_json_pairs),
+		cmocka_unit_test(test_url_userinfo),
+		cmocka_unit_test(test_url_query),
+		cmocka_unit_test(test_token_prefixes),
+		cmocka_unit_test(test_jwt),
+		cmocka_unit_test(test_pem),
+		cmocka_unit_test(test_high_entropy),
+		cmocka_unit_test(test_non_secrets_left_alone),
+		cmocka_unit_test(test_non_utf8_passthrough),
+		cmocka_unit_test(test_null_and_empty),
+		cmocka_unit_test(test_huge_inputs),
+		cmocka_unit_test(test_random_elements),
+		cmocka_unit_test(test_canary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
