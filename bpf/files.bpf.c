@@ -120,7 +120,8 @@ static __always_inline __u32 match_name(struct open_scratch *s, const struct idt
 
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	/* task is a trusted BTF pointer: plain loads, no helper calls */
+	struct file **fds = task->files->fdt->fd;
 	struct file *f = NULL;
 
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
@@ -178,9 +179,21 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 		count(IDT_CNT_LOST_OPEN);
 }
 
+/* The path argument of the open, from the syscall's saved user registers;
+ * also records the dfd. Read only for a match: it costs helper calls. */
+static __always_inline const char *user_path(struct open_scratch *s, struct task_struct *task,
+					     int path_arg)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
+	return (const char *)(path_arg ? PT_REGS_PARM2_CORE_SYSCALL(regs)
+				       : PT_REGS_PARM1_CORE_SYSCALL(regs));
+}
+
 /* A successful open: is this file, or its directory + name, watched? */
 static __always_inline void check_file(struct open_scratch *s, struct task_struct *task, long fd,
-				       const char *upath)
+				       int path_arg)
 {
 	struct idt_file_key key = {};
 	struct idt_dir_watch *dw;
@@ -199,16 +212,17 @@ static __always_inline void check_file(struct open_scratch *s, struct task_struc
 	w = bpf_map_lookup_elem(&watch_inodes, &key);
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
-	s->ev.flags = BPF_CORE_READ(f, f_flags);
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	if (w) {
-		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd, upath, 0);
+		s->ev.flags = BPF_CORE_READ(f, f_flags);
+		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd, user_path(s, task, path_arg),
+			      0);
 		return;
 	}
 	dentry = BPF_CORE_READ(f, f_path.dentry);
 	parent = BPF_CORE_READ(dentry, d_parent);
-	key.dev = BPF_CORE_READ(parent, d_inode, i_sb, s_dev);
+	/* a dentry's parent is on the same superblock: key.dev stays */
 	key.ino = BPF_CORE_READ(parent, d_inode, i_ino);
 	dw = bpf_map_lookup_elem(&watch_dirs, &key);
 	if (!dw)
@@ -223,7 +237,8 @@ static __always_inline void check_file(struct open_scratch *s, struct task_struc
 		return;
 	s->ev.dir_dev = key.dev;
 	s->ev.dir_ino = key.ino;
-	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, upath, len);
+	s->ev.flags = BPF_CORE_READ(f, f_flags);
+	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, user_path(s, task, path_arg), len);
 }
 
 /* A failed open: does the basename it asked for name a credential? */
@@ -285,16 +300,14 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s)
 		return 0;
-	/* The syscall's arguments are still in its saved user registers. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	upath = (const char *)(path_arg ? PT_REGS_PARM2_CORE_SYSCALL(regs)
-					: PT_REGS_PARM1_CORE_SYSCALL(regs));
 	s->ev.syscall = sys;
-	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
 	if (ret >= 0) {
-		check_file(s, task, ret, upath);
+		check_file(s, task, ret, path_arg);
 		return 0;
 	}
+	/* The syscall's arguments are still in its saved user registers. */
+	upath = user_path(s, task, path_arg);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	/* flags as requested, for the report of a failed attempt */
 	if (flags_arg == 2)
 		s->ev.flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
@@ -334,4 +347,37 @@ SEC("tp/syscalls/sys_exit_creat")
 int idt_exit_creat(struct trace_event_raw_sys_exit *ctx)
 {
 	return on_open_exit(ctx->ret, IDT_SYS_CREAT, 0, 0);
+}
+
+/* The syscall numbers of the open family on this architecture; set by the
+ * loader (unused ones stay -1). */
+const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]); /* see syscallno in pt_regs */
+#else
+	return -1;
+#endif
+}
+
+/* One raw (BTF) tracepoint for every syscall exit: cheaper per open than the
+ * per-syscall trace events, which build a perf record before calling us. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = syscall_nr(regs);
+
+	if (nr == nr_openat)
+		return on_open_exit(ret, IDT_SYS_OPENAT, 1, 3);
+	if (nr == nr_open)
+		return on_open_exit(ret, IDT_SYS_OPEN, 0, 2);
+	if (nr == nr_openat2)
+		return on_open_exit(ret, IDT_SYS_OPENAT2, 1, 4);
+	if (nr == nr_creat)
+		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -126,44 +127,70 @@ static int load_exec(struct loader *l, const struct loader_opts *o)
 
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
-static int load_files(struct loader *l)
+/* Load the credential-open probes. raw_exit: one raw tracepoint on sys_exit
+ * (cheapest per open); else the per-syscall trace events sys_exit_open*,
+ * which need tracefs but no BTF-enabled raw tracepoint. */
+static int load_files_as(struct loader *l, bool raw_exit)
 {
 	static const struct {
 		const char *name, *hook;
-	} hooks[] = {
+	} tp_hooks[] = {
 		{ "open", "tp/syscalls/sys_exit_open" },
 		{ "openat", "tp/syscalls/sys_exit_openat" },
 		{ "openat2", "tp/syscalls/sys_exit_openat2" },
 		{ "creat", "tp/syscalls/sys_exit_creat" },
 	};
-	struct bpf_program *progs[4];
+	struct bpf_program *tp_progs[4];
 	int err;
 
 	l->files = files_bpf__open();
-	if (!l->files) {
-		err = -errno;
-		log_err("cannot open the file probe object: %s", strerror(-err));
-		return err;
-	}
+	if (!l->files)
+		return -errno;
 	l->files->rodata->self_tgid = getpid();
+	l->files->rodata->nr_openat = SYS_openat;
+	l->files->rodata->nr_openat2 = SYS_openat2;
+#ifdef SYS_open
+	l->files->rodata->nr_open = SYS_open;
+#endif
+#ifdef SYS_creat
+	l->files->rodata->nr_creat = SYS_creat;
+#endif
+	tp_progs[0] = l->files->progs.idt_exit_open;
+	tp_progs[1] = l->files->progs.idt_exit_openat;
+	tp_progs[2] = l->files->progs.idt_exit_openat2;
+	tp_progs[3] = l->files->progs.idt_exit_creat;
+	for (int i = 0; i < 4; i++)
+		bpf_program__set_autoload(tp_progs[i], !raw_exit);
+	bpf_program__set_autoload(l->files->progs.idt_sys_exit, raw_exit);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
-	if (err) {
-		log_err("cannot share the ring buffer with the file probes: %s", strerror(-err));
+	err = err ?: files_bpf__load(l->files);
+	if (err)
 		return err;
-	}
-	err = files_bpf__load(l->files);
-	if (err) {
+	if (raw_exit)
+		return attach(l, l->files->progs.idt_sys_exit, "open", "tp_btf/sys_exit");
+	for (int i = 0; i < 4 && !err; i++)
+		err = attach(l, tp_progs[i], tp_hooks[i].name, tp_hooks[i].hook);
+	return err;
+}
+
+static int load_files(struct loader *l)
+{
+	int err = load_files_as(l, true);
+
+	if (!err)
+		return 0;
+	log_warn("raw tracepoint sys_exit unavailable (%s); using the sys_exit_open* trace events",
+		 strerror(-err));
+	for (; l->n_links > 0 && !strcmp(l->links[l->n_links - 1].hook, "tp_btf/sys_exit");
+	     l->n_links--)
+		bpf_link__destroy(l->links[l->n_links - 1].link);
+	files_bpf__destroy(l->files);
+	l->files = NULL;
+	err = load_files_as(l, false);
+	if (err)
 		log_err("cannot load the credential-open probes: %s (see the libbpf messages above)",
 			strerror(-err));
-		return err;
-	}
-	progs[0] = l->files->progs.idt_exit_open;
-	progs[1] = l->files->progs.idt_exit_openat;
-	progs[2] = l->files->progs.idt_exit_openat2;
-	progs[3] = l->files->progs.idt_exit_creat;
-	for (int i = 0; i < 4 && !err; i++)
-		err = attach(l, progs[i], hooks[i].name, hooks[i].hook);
 	return err;
 }
 

@@ -193,10 +193,8 @@ def test_ready_and_stats(d: Daemon):
     ready = d.events()[0]
     eq(ready["type"], "agent.ready", "first line")
     hooks = sorted(p["hook"] for p in ready["probes"])
-    eq(hooks, ["tp/syscalls/sys_exit_creat", "tp/syscalls/sys_exit_open",
-               "tp/syscalls/sys_exit_openat", "tp/syscalls/sys_exit_openat2",
-               "tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
-               "tp_btf/sched_process_fork"], "attached probes")
+    eq(hooks, ["tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
+               "tp_btf/sched_process_fork", "tp_btf/sys_exit"], "attached probes")
     for key in ("time", "host", "schema_version"):
         check(key in ready, "agent.ready has " + key)
     check(ready["time"].endswith("Z") and len(ready["time"]) == 30, "RFC 3339 ns time")
