@@ -17,9 +17,9 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX   := $(OUTPUT)/vmlinux.h
 VERSION   := 0.1.0
 
-PKGS      := libbpf jansson libcrypto zlib libnghttp2
+PKGS      := libbpf jansson libssl libcrypto zlib libnghttp2 rdkafka
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
              -Wimplicit-fallthrough -Wno-unused-parameter -Wno-format-truncation
@@ -44,6 +44,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
+# Test and bench tools that link the daemon's library (fixtures, drivers).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/tools/%,$(TOOL_SRCS))
 
 ifeq ($(V),1)
 Q =
@@ -66,7 +69,7 @@ idtrace: $(BIN)
 deps:
 	$(Q)./scripts/deps.sh
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/helpers:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/helpers $(OUTPUT)/tests/tools:
 	$(Q)mkdir -p $@
 
 $(VMLINUX): | $(OUTPUT)
@@ -104,6 +107,10 @@ $(OUTPUT)/tests/helpers/%: tests/helpers/%.c | $(OUTPUT)/tests/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+$(OUTPUT)/tests/tools/%: tests/tools/%.c $(LIB) | $(OUTPUT)/tests/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iuser $< $(LIB) $(PKG_LIBS) $(LDFLAGS) -o $@
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BIN) $(ARGS)
@@ -111,7 +118,7 @@ run: deps
 unit: $(UNIT_BINS)
 	$(Q)./tests/run-unit.sh $(UNIT_BINS)
 
-kernel-test: $(BIN) $(HELPER_BINS)
+kernel-test: $(BIN) $(HELPER_BINS) $(TOOL_BINS)
 	$(Q)python3 tests/kernel/run.py $(CASES)
 
 test: deps
@@ -126,7 +133,7 @@ asan:
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' unit
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(TOOL_BINS)
 	$(Q)python3 scripts/bench.py $(BENCH)
 
 format:
@@ -135,4 +142,4 @@ format:
 clean:
 	$(Q)rm -rf .output .output-asan idtrace
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests/tools/*.d)

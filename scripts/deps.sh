@@ -7,9 +7,10 @@ set -euo pipefail
 PKGS=(
 	make gcc clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev libssl-dev
-	libcmocka-dev libnghttp2-dev
+	libcmocka-dev libnghttp2-dev librdkafka-dev
 	# peers and real programs used by the kernel tests and the benchmark
 	curl openssl python3 libbpf-tools auditd util-linux procps
+	gnutls-bin nginx rsyslog rsyslog-openssl kcat
 )
 
 missing=()
