@@ -14,13 +14,17 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 1
+#define IDT_WIRE_VERSION 2
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
 #define IDT_EV_FORK 2
 #define IDT_EV_EXIT 3
 #define IDT_EV_OPEN 4
+#define IDT_EV_TLS_DATA 5  /* plaintext a process wrote into a TLS session */
+#define IDT_EV_TLS_CONN 6  /* a TLS session's socket and 4-tuple, learned */
+#define IDT_EV_TLS_SNI 7   /* the server name a client set */
+#define IDT_EV_TLS_CLOSE 8 /* the session was freed */
 
 /* Bounds of what an exec record carries. Powers of two: the BPF side masks
  * offsets and lengths with (MAX - 1) to keep the verifier convinced. */
@@ -47,6 +51,10 @@
 #define IDT_CNT_OPEN 7      /* of those, records sent: a watched file */
 #define IDT_CNT_LOST_OPEN 8
 #define IDT_CNT_OPEN_ARGS_FULL 9 /* in-flight open table full: open not checked */
+#define IDT_CNT_TLS_DATA 10  /* TLS plaintext records sent */
+#define IDT_CNT_LOST_TLS 11  /* any TLS record lost: ring buffer full */
+#define IDT_CNT_TLS_TRUNC 12 /* writes larger than IDT_TLS_DATA_MAX: tail not captured */
+#define IDT_CNT_TLS_CONN 13  /* sessions whose socket was resolved */
 #define IDT_CNT_MAX 16
 
 struct idt_hdr {
@@ -172,6 +180,61 @@ struct idt_open {
 	struct idt_span path; /* the path as the caller passed it */
 	struct idt_span name; /* the dentry's name (successful opens) */
 	/* tail: path, name */
+};
+
+/* TLS libraries (idt_tls_*.lib) */
+#define IDT_TLS_OPENSSL 1
+#define IDT_TLS_GNUTLS 2
+
+#define IDT_TLS_DATA_MAX 16384 /* bytes of one write captured; power of two */
+#define IDT_TLS_SNI_MAX 256
+
+/* Every TLS record names its session by the library's session pointer (SSL *,
+ * gnutls_session_t) within the writing process: (hdr.pid, session). */
+struct idt_tls_data {
+	struct idt_hdr hdr;
+	__u64 session;
+	__u64 start_ns; /* task start, to match the process record */
+	__u32 lib;      /* IDT_TLS_* */
+	__u32 total;    /* bytes the call wrote */
+	__u32 len;      /* bytes captured in the tail (<= total, <= IDT_TLS_DATA_MAX) */
+	__u32 _pad;
+	/* tail: len bytes of plaintext */
+};
+
+/* idt_tls_conn.family */
+#define IDT_AF_INET 2
+#define IDT_AF_INET6 10
+
+struct idt_tls_conn {
+	struct idt_hdr hdr;
+	__u64 session;
+	__u64 start_ns;
+	__u32 lib;
+	__s32 fd;
+	__u16 family; /* IDT_AF_*, 0 when the fd is not an inet socket */
+	__u16 lport;  /* host order */
+	__u16 rport;  /* host order */
+	__u16 _pad;
+	__u8 laddr[16]; /* IPv4 in the first 4 bytes */
+	__u8 raddr[16];
+};
+
+struct idt_tls_sni {
+	struct idt_hdr hdr;
+	__u64 session;
+	__u64 start_ns;
+	__u32 lib;
+	__u32 len; /* bytes of name, no NUL */
+	char name[IDT_TLS_SNI_MAX];
+};
+
+struct idt_tls_close {
+	struct idt_hdr hdr;
+	__u64 session;
+	__u64 start_ns;
+	__u32 lib;
+	__u32 _pad;
 };
 
 #endif /* IDTRACE_WIRE_H */

@@ -19,6 +19,7 @@ void config_defaults(struct config *c)
 	c->seed_procfs = true;
 	c->log_level = LOG_INFO;
 	c->watch_files = true;
+	c->trace_tls = true;
 }
 
 static int push_str(char ***arr, int n, const char *s)
@@ -146,6 +147,8 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return set_string(&c->key_file, v, key, err, n);
 	if (!strcmp(key, "watch_files"))
 		return set_bool(&c->watch_files, v, key, err, n);
+	if (!strcmp(key, "trace_tls"))
+		return set_bool(&c->trace_tls, v, key, err, n);
 	if (!strcmp(key, "watch")) {
 		size_t i;
 		json_t *e;
@@ -224,8 +227,8 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return 0;
 	}
 	snprintf(err, n, "unknown key '%s' (known: output, ring_buffer_mb, capture_env, "
-		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, watch, watch_homes, "
-		 "key_file)", key);
+		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, trace_tls, watch, "
+		 "watch_homes, key_file)", key);
 	return -EINVAL;
 }
 

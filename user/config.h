@@ -15,6 +15,7 @@ struct config {
 	int log_level;          /* enum log_level */
 	uint32_t stats_interval_s; /* 0: agent.stats only at exit */
 	bool watch_files;        /* credential-open probes */
+	bool trace_tls;          /* TLS library probes */
 	char *key_file;          /* fingerprint key; created 0600 when missing */
 	int n_watch;             /* extra credential rules */
 	char **watch_paths;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "output.h"
 #include "proc_track.h"
+#include "tls_track.h"
 #include "wire_decode.h"
 
 #define RESCAN_INTERVAL_NS (5 * 1000000000ull) /* safety net behind inotify */
@@ -36,12 +37,14 @@ struct daemon {
 	struct proc_tracker tracker;
 	struct event_ctx ev;
 	struct cred_ctx cred; /* cred.watch is NULL when file probes are off */
+	struct tls_event_ctx tls_ev;
+	struct tls_track *tls; /* NULL when TLS probes are off */
 	bool rescan_due;
 	__u64 last_rescan_ns;
 	__u64 started_ns;
 	int fatal; /* negative errno once the output failed */
 	/* userspace counters */
-	__u64 n_exec, n_fork, n_exit, n_open, n_cred, decode_errors, emit_errors, seeded;
+	__u64 n_exec, n_fork, n_exit, n_open, n_cred, n_tls, decode_errors, emit_errors, seeded;
 };
 
 static void emit(struct daemon *d, json_t *ev)
@@ -58,6 +61,14 @@ static void emit(struct daemon *d, json_t *ev)
 		d->fatal = err;
 		log_err("writing events failed: %s", strerror(-err));
 	}
+}
+
+static void emit_tls(json_t *ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->n_tls += ev != NULL;
+	emit(d, ev);
 }
 
 /* A HOME seen in a new process's environment is a home directory to watch
@@ -141,11 +152,20 @@ static int on_record(void *ctx, void *data, size_t len)
 	switch (r.type) {
 	case IDT_EV_EXEC:
 		d->n_exec++;
+		if (d->tls)
+			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->hdr.ts_ns);
 		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0)
 			emit(d, event_process_exec(&d->ev, p));
 		else
 			d->emit_errors++;
 		note_home(d, &r.exec.env);
+		break;
+	case IDT_EV_TLS_DATA:
+	case IDT_EV_TLS_CONN:
+	case IDT_EV_TLS_SNI:
+	case IDT_EV_TLS_CLOSE:
+		if (d->tls)
+			tls_track_record(d->tls, &r);
 		break;
 	case IDT_EV_OPEN:
 		on_open(d, &r.open);
@@ -156,6 +176,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case IDT_EV_EXIT:
 		d->n_exit++;
+		if (d->tls)
+			tls_track_exit(d->tls, r.exit->hdr.pid, r.exit->hdr.ts_ns);
 		proc_track_exit(&d->tracker, r.exit);
 		break;
 	}
@@ -194,14 +216,21 @@ static json_t *stats_event(struct daemon *d)
 	}
 	loader_read_counters(d->loader, k);
 	json_object_set_new(ev, "events",
-			    json_pack("{s:I, s:I}", "process.exec", (json_int_t)d->n_exec,
-				      "credential.read", (json_int_t)d->n_cred));
+			    json_pack("{s:I, s:I, s:I}", "process.exec", (json_int_t)d->n_exec,
+				      "credential.read", (json_int_t)d->n_cred, "tls.request",
+				      (json_int_t)d->n_tls));
 	json_object_set_new(ev, "kernel",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "exec", (json_int_t)k[IDT_CNT_EXEC],
 				      "fork", (json_int_t)k[IDT_CNT_FORK], "exit",
 				      (json_int_t)k[IDT_CNT_EXIT], "opens_checked",
 				      (json_int_t)k[IDT_CNT_OPEN_SEEN], "open",
 				      (json_int_t)k[IDT_CNT_OPEN]));
+	json_object_set_new(json_object_get(ev, "kernel"), "tls_data",
+			    json_integer(k[IDT_CNT_TLS_DATA]));
+	json_object_set_new(json_object_get(ev, "kernel"), "tls_conn",
+			    json_integer(k[IDT_CNT_TLS_CONN]));
+	json_object_set_new(json_object_get(ev, "kernel"), "tls_writes_truncated",
+			    json_integer(k[IDT_CNT_TLS_TRUNC]));
 	json_object_set_new(ev, "received",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "exec", (json_int_t)d->n_exec,
 				      "fork", (json_int_t)d->n_fork, "exit", (json_int_t)d->n_exit,
@@ -214,7 +243,8 @@ static json_t *stats_event(struct daemon *d)
 				      (json_int_t)k[IDT_CNT_LOST_EXIT], "open",
 				      (json_int_t)k[IDT_CNT_LOST_OPEN], "total",
 				      (json_int_t)(k[IDT_CNT_LOST_EXEC] + k[IDT_CNT_LOST_FORK] +
-						   k[IDT_CNT_LOST_EXIT] + k[IDT_CNT_LOST_OPEN]),
+						   k[IDT_CNT_LOST_EXIT] + k[IDT_CNT_LOST_OPEN] +
+						   k[IDT_CNT_LOST_TLS]),
 				      "decode_errors", (json_int_t)d->decode_errors, "emit_errors",
 				      (json_int_t)d->emit_errors));
 	json_object_set_new(ev, "agent",
@@ -224,6 +254,9 @@ static json_t *stats_event(struct daemon *d)
 				      "rss_kb", (json_int_t)(rss_pages * (sysconf(_SC_PAGESIZE) / 1024)),
 				      "proc_table_size",
 				      (json_int_t)proc_table_count(d->tracker.table)));
+	json_object_set_new(json_object_get(ev, "lost"), "tls", json_integer(k[IDT_CNT_LOST_TLS]));
+	if (d->tls)
+		json_object_set_new(ev, "tls", tls_track_stats(d->tls));
 	return ev;
 }
 
@@ -236,6 +269,8 @@ static json_t *ready_event(struct daemon *d)
 				      (json_int_t)getpid(), "seeded_processes", (json_int_t)d->seeded,
 				      "output", d->cfg->output ? d->cfg->output : "stdout"));
 	json_object_set_new(ev, "probes", loader_probes_json(d->loader));
+	if (d->cfg->trace_tls)
+		json_object_set_new(ev, "tls_libraries", loader_tls_libs_json(d->loader));
 	return ev;
 }
 
@@ -262,20 +297,31 @@ static int load_rules(const struct config *cfg, struct watch_rule **out)
 	return n;
 }
 
-static int setup_files(struct daemon *d)
+/* The fingerprint key and the pivot table serve credential reads and TLS
+ * requests alike: the same secret has the same fingerprint in both. */
+static int setup_fingerprints(struct daemon *d)
 {
 	const char *key_file = d->cfg->key_file ? d->cfg->key_file : CONFIG_DEFAULT_KEY_FILE;
-	struct cred_watch_maps maps;
-	struct watch_rule *rules;
-	int n, err;
+	int err = fingerprint_key_load(key_file, &d->cred.key);
 
-	err = fingerprint_key_load(key_file, &d->cred.key);
 	if (err) {
 		log_err("cannot use fingerprint key file %s: %s (it must be a regular file of 32 "
 			"bytes, mode 0600, owned by root; remove it to have a new one made)",
 			key_file, strerror(-err));
 		return err;
 	}
+	d->cred.pivots = pivot_table_new(4096);
+	d->tls_ev.key = &d->cred.key;
+	d->tls_ev.pivots = d->cred.pivots;
+	return d->cred.pivots ? 0 : -ENOMEM;
+}
+
+static int setup_files(struct daemon *d)
+{
+	struct cred_watch_maps maps;
+	struct watch_rule *rules;
+	int n, err;
+
 	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names);
 	if (err)
 		return err;
@@ -283,9 +329,8 @@ static int setup_files(struct daemon *d)
 	if (n < 0)
 		return n;
 	d->cred.proc_root = "/proc";
-	d->cred.pivots = pivot_table_new(4096);
 	d->cred.watch = cred_watch_new(&maps, rules, n, d->cfg->homes, d->cfg->n_homes);
-	if (!d->cred.pivots || !d->cred.watch)
+	if (!d->cred.watch)
 		return -ENOMEM;
 	err = cred_watch_rescan(d->cred.watch);
 	if (err < 0)
@@ -301,6 +346,7 @@ static int setup(struct daemon *d)
 		.ringbuf_bytes = d->cfg->ring_buffer_mb << 20,
 		.capture_env = d->cfg->capture_env,
 		.watch_files = d->cfg->watch_files,
+		.trace_tls = d->cfg->trace_tls,
 	};
 	int err;
 
@@ -333,6 +379,9 @@ static int setup(struct daemon *d)
 		log_err("cannot set up the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	err = setup_fingerprints(d);
+	if (err)
+		return err;
 	if (d->cfg->watch_files) {
 		err = setup_files(d);
 		if (err)
@@ -345,11 +394,18 @@ static int setup(struct daemon *d)
 		else
 			d->seeded = err;
 	}
+	/* After seeding: requests of running processes find their records. */
+	if (d->cfg->trace_tls) {
+		d->tls = tls_track_new(d->loader, &d->tracker, &d->ev, &d->tls_ev, emit_tls, d);
+		if (!d->tls)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 static void teardown(struct daemon *d)
 {
+	tls_track_free(d->tls, host_info_boot_ns());
 	cred_ctx_release(&d->cred);
 	explicit_bzero(&d->cred.key, sizeof(d->cred.key));
 	ring_buffer__free(d->rb);
@@ -387,6 +443,8 @@ int daemon_run(const struct config *cfg)
 		}
 		if (d.cred.watch)
 			maybe_rescan(&d);
+		if (d.tls)
+			tls_track_tick(d.tls, host_info_boot_ns());
 		if (next_stats && host_info_boot_ns() >= next_stats) {
 			emit(&d, stats_event(&d));
 			next_stats += cfg->stats_interval_s * 1000000000ull;
@@ -398,6 +456,9 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	/* Drain what the kernel already produced, then report. */
 	ring_buffer__consume(d.rb);
+	/* Sessions still open give their events now, before the counts. */
+	tls_track_free(d.tls, host_info_boot_ns());
+	d.tls = NULL;
 	emit(&d, stats_event(&d));
 	rc = output_flush(d.out) || d.fatal ? 1 : 0;
 out:

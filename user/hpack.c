@@ -358,3 +358,17 @@ int h2_conn_feed(struct h2_conn *c, const void *data, size_t len, h2_cb cb, void
 	}
 	return 0;
 }
+
+int h2_conn_skip(struct h2_conn *c, size_t len)
+{
+	if (!len)
+		return c->state == H2_ERROR ? -EPROTO : 0;
+	if (c->state != H2_SKIP || len > c->left) {
+		c->state = H2_ERROR;
+		return -EPROTO;
+	}
+	c->left -= (uint32_t)len;
+	if (!c->left)
+		c->state = H2_FRAME_HEADER;
+	return 0;
+}

@@ -34,6 +34,10 @@ void h2_conn_free(struct h2_conn *c);
 int h2_conn_feed(struct h2_conn *c, const void *data, size_t len,
 		 void (*cb)(const struct http_request *req, void *arg), void *arg);
 
+/* The client wrote len bytes that were not captured. Harmless inside the
+ * payload of a frame that is skipped anyway (DATA, ...): returns 0. Anywhere
+ * else the stream is lost: the connection is poisoned, -EPROTO. */
+int h2_conn_skip(struct h2_conn *c, size_t len);
 /* True when data starts with the HTTP/2 client preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
  * or with at least its first 4 bytes when shorter. */
 bool h2_looks_like_preface(const void *data, size_t len);

@@ -524,3 +524,17 @@ int http1_parser_feed(struct http1_parser *p, const void *data, size_t len, http
 	}
 	return 0;
 }
+
+int http1_parser_skip(struct http1_parser *p, size_t len)
+{
+	if (!len)
+		return p->state == H1_ERROR ? -EPROTO : 0;
+	if ((p->state != H1_BODY && p->state != H1_CHUNK_DATA) || len > p->left) {
+		p->state = H1_ERROR;
+		return -EPROTO;
+	}
+	p->left -= len;
+	if (!p->left)
+		p->state = p->state == H1_BODY ? H1_HEAD : H1_CHUNK_END;
+	return 0;
+}

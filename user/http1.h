@@ -29,6 +29,11 @@ void http1_parser_free(struct http1_parser *p);
 int http1_parser_feed(struct http1_parser *p, const void *data, size_t len,
 		      void (*cb)(const struct http_request *req, void *arg), void *arg);
 
+/* The client wrote len bytes that were not captured. Inside a body of known
+ * length or a chunk's data that is harmless: returns 0. Anywhere else the
+ * parser has lost the stream: it refuses everything after (-EPROTO), and the
+ * caller may start a new parser at a write that begins a request line. */
+int http1_parser_skip(struct http1_parser *p, size_t len);
 /* True when data starts like an HTTP/1 request line: an upper-case method and a space ("PRI " is
  * the HTTP/2 preface, not HTTP/1). */
 bool http1_looks_like(const void *data, size_t len);

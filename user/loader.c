@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +15,21 @@
 #include "files.skel.h"
 #include "loader.h"
 #include "log.h"
-
-#define MAX_LINKS 16
+#include "tls.skel.h"
 
 struct attached {
-	const char *name;
-	const char *hook;
+	char *name;
+	char *hook;
 	struct bpf_link *link;
 };
 
 struct loader {
 	struct exec_bpf *exec;
 	struct files_bpf *files;
-	struct attached links[MAX_LINKS];
-	int n_links;
+	struct tls_bpf *tls;
+	struct attached *links;
+	int n_links, cap_links;
+	json_t *tls_libs; /* [{"path","library","functions":[...]}] */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -79,6 +81,40 @@ static int ensure_tracefs(void)
 	return -errno;
 }
 
+static int keep_link(struct loader *l, struct bpf_link *link, const char *name, const char *hook)
+{
+	struct attached *more;
+
+	if (l->n_links == l->cap_links) {
+		more = realloc(l->links, (l->cap_links * 2 + 16) * sizeof(*more));
+		if (!more) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		l->links = more;
+		l->cap_links = l->cap_links * 2 + 16;
+	}
+	l->links[l->n_links] = (struct attached){ .name = strdup(name), .hook = strdup(hook),
+						  .link = link };
+	if (!l->links[l->n_links].name || !l->links[l->n_links].hook) {
+		free(l->links[l->n_links].name);
+		free(l->links[l->n_links].hook);
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	l->n_links++;
+	return 0;
+}
+
+static void drop_last_link(struct loader *l)
+{
+	struct attached *a = &l->links[--l->n_links];
+
+	bpf_link__destroy(a->link);
+	free(a->name);
+	free(a->hook);
+}
+
 static int attach(struct loader *l, struct bpf_program *prog, const char *name, const char *hook)
 {
 	struct bpf_link *link = bpf_program__attach(prog);
@@ -89,8 +125,7 @@ static int attach(struct loader *l, struct bpf_program *prog, const char *name, 
 		log_err("cannot attach probe %s to %s: %s", name, hook, strerror(-err));
 		return err;
 	}
-	l->links[l->n_links++] = (struct attached){ .name = name, .hook = hook, .link = link };
-	return 0;
+	return keep_link(l, link, name, hook);
 }
 
 static int load_exec(struct loader *l, const struct loader_opts *o)
@@ -182,9 +217,8 @@ static int load_files(struct loader *l)
 		return 0;
 	log_warn("raw tracepoint sys_exit unavailable (%s); using the sys_exit_open* trace events",
 		 strerror(-err));
-	for (; l->n_links > 0 && !strcmp(l->links[l->n_links - 1].hook, "tp_btf/sys_exit");
-	     l->n_links--)
-		bpf_link__destroy(l->links[l->n_links - 1].link);
+	while (l->n_links > 0 && !strcmp(l->links[l->n_links - 1].hook, "tp_btf/sys_exit"))
+		drop_last_link(l);
 	files_bpf__destroy(l->files);
 	l->files = NULL;
 	err = load_files_as(l, false);
@@ -202,6 +236,128 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
 	*dirs = bpf_map__fd(l->files->maps.watch_dirs);
 	*names = bpf_map__fd(l->files->maps.watch_names);
 	return 0;
+}
+
+/* The TLS probes: uprobes attached per library later (loader_attach_tls),
+ * and the ciphertext-write trace events that find a session's socket. */
+static int load_tls(struct loader *l)
+{
+	static const struct {
+		const char *name, *hook;
+	} hooks[] = {
+		{ "tls_socket", "tp/syscalls/sys_enter_write" },
+		{ "tls_socket", "tp/syscalls/sys_enter_sendto" },
+		{ "tls_socket", "tp/syscalls/sys_enter_sendmsg" },
+		{ "tls_socket", "tp/syscalls/sys_enter_writev" },
+	};
+	struct bpf_program *progs[4];
+	int err, ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	l->tls = tls_bpf__open();
+	if (!l->tls)
+		return -errno;
+	l->tls->rodata->self_tgid = getpid();
+	bpf_map__set_max_entries(l->tls->maps.tls_scratch, ncpu);
+	err = bpf_map__reuse_fd(l->tls->maps.events, bpf_map__fd(l->exec->maps.events));
+	err = err ?: bpf_map__reuse_fd(l->tls->maps.counters, bpf_map__fd(l->exec->maps.counters));
+	err = err ?: tls_bpf__load(l->tls);
+	if (err) {
+		log_err("cannot load the TLS probes: %s (see the libbpf messages above)",
+			strerror(-err));
+		return err;
+	}
+	progs[0] = l->tls->progs.idt_tls_sys_write;
+	progs[1] = l->tls->progs.idt_tls_sys_sendto;
+	progs[2] = l->tls->progs.idt_tls_sys_sendmsg;
+	progs[3] = l->tls->progs.idt_tls_sys_writev;
+	for (int i = 0; i < 4 && !err; i++)
+		err = attach(l, progs[i], hooks[i].name, hooks[i].hook);
+	l->tls_libs = json_array();
+	return err ?: (l->tls_libs ? 0 : -ENOMEM);
+}
+
+int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
+		      json_t **functions)
+{
+	struct probe {
+		const char *func;
+		struct bpf_program *entry, *ret;
+	};
+	const struct probe openssl[] = {
+		{ "SSL_write", l->tls->progs.idt_ssl_write, l->tls->progs.idt_ssl_write_ret },
+		{ "SSL_write_ex", l->tls->progs.idt_ssl_write_ex, l->tls->progs.idt_ssl_write_ex_ret },
+		{ "SSL_connect", l->tls->progs.idt_ssl_handshake,
+		  l->tls->progs.idt_ssl_handshake_ret },
+		{ "SSL_do_handshake", l->tls->progs.idt_ssl_handshake,
+		  l->tls->progs.idt_ssl_handshake_ret },
+		{ "SSL_ctrl", l->tls->progs.idt_ssl_ctrl, NULL },
+		{ "SSL_free", l->tls->progs.idt_ssl_free, NULL },
+	};
+	const struct probe gnutls[] = {
+		{ "gnutls_record_send", l->tls->progs.idt_gnutls_send,
+		  l->tls->progs.idt_gnutls_send_ret },
+		{ "gnutls_handshake", l->tls->progs.idt_gnutls_handshake,
+		  l->tls->progs.idt_gnutls_handshake_ret },
+		{ "gnutls_server_name_set", l->tls->progs.idt_gnutls_sni, NULL },
+		{ "gnutls_deinit", l->tls->progs.idt_gnutls_deinit, NULL },
+	};
+	const struct probe *probes = kind == LOADER_TLS_GNUTLS ? gnutls : openssl;
+	size_t n = kind == LOADER_TLS_GNUTLS ? sizeof(gnutls) / sizeof(gnutls[0])
+					     : sizeof(openssl) / sizeof(openssl[0]);
+	json_t *funcs = json_array();
+	int attached = 0, err = 0;
+	char hook[PATH_MAX + 64];
+
+	if (!l->tls || !funcs) {
+		json_decref(funcs);
+		return l->tls ? -ENOMEM : -ENOENT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (int r = 0; r < 2; r++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func, .retprobe = r);
+			struct bpf_program *prog = r ? probes[i].ret : probes[i].entry;
+			struct bpf_link *link;
+
+			if (!prog)
+				continue;
+			link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+			if (!link) {
+				err = -errno;
+				log_debug("TLS: %s in %s: %s", probes[i].func, display, strerror(-err));
+				break;
+			}
+			snprintf(hook, sizeof(hook), "%s:%s:%s", r ? "uretprobe" : "uprobe", display,
+				 probes[i].func);
+			err = keep_link(l, link, "tls", hook);
+			if (err)
+				break;
+			if (!r)
+				json_array_append_new(funcs, json_string(probes[i].func));
+		}
+		attached += !err;
+		err = 0;
+	}
+	if (!attached) {
+		json_decref(funcs);
+		log_warn("TLS: no probe could be attached to %s", display);
+		return -ENOENT;
+	}
+	json_array_append_new(l->tls_libs,
+			      json_pack("{s:s, s:s, s:O}", "path", display, "library",
+					kind == LOADER_TLS_GNUTLS ? "gnutls" : "openssl",
+					"functions", funcs));
+	if (functions)
+		*functions = funcs;
+	else
+		json_decref(funcs);
+	return 0;
+}
+
+json_t *loader_tls_libs_json(const struct loader *l)
+{
+	return l->tls_libs ? json_deep_copy(l->tls_libs) : json_array();
 }
 
 struct loader *loader_start(const struct loader_opts *o)
@@ -225,6 +381,8 @@ struct loader *loader_start(const struct loader_opts *o)
 	err = load_exec(l, o);
 	if (!err && o->watch_files)
 		err = load_files(l);
+	if (!err && o->trace_tls)
+		err = load_tls(l);
 	if (err) {
 		loader_stop(l);
 		errno = -err;
@@ -237,8 +395,11 @@ void loader_stop(struct loader *l)
 {
 	if (!l)
 		return;
-	for (int i = 0; i < l->n_links; i++)
-		bpf_link__destroy(l->links[i].link);
+	while (l->n_links > 0)
+		drop_last_link(l);
+	free(l->links);
+	json_decref(l->tls_libs);
+	tls_bpf__destroy(l->tls);
 	files_bpf__destroy(l->files);
 	exec_bpf__destroy(l->exec);
 	free(l);
@@ -275,7 +436,8 @@ json_t *loader_probes_json(const struct loader *l)
 	json_t *arr = json_array();
 
 	for (int i = 0; arr && i < l->n_links; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", l->links[i].name, "hook",
+		if (strcmp(l->links[i].name, "tls")) /* per library: loader_tls_libs_json */
+			json_array_append_new(arr, json_pack("{s:s, s:s}", "name", l->links[i].name, "hook",
 						     l->links[i].hook));
 	return arr;
 }

@@ -15,7 +15,11 @@ struct loader_opts {
 	uint32_t ringbuf_bytes; /* power of two >= 4096 */
 	int capture_env;        /* read the environment at exec (CI context) */
 	int watch_files;        /* load the credential-open probes */
+	int trace_tls;          /* load the TLS probes (attach libraries with loader_attach_tls) */
 };
+
+#define LOADER_TLS_OPENSSL 1
+#define LOADER_TLS_GNUTLS 2
 
 struct loader;
 
@@ -31,6 +35,16 @@ int loader_read_counters(const struct loader *l, uint64_t out[IDT_CNT_MAX]);
 /* fds of the credential watch maps. Returns 0, or -ENOENT when the file
  * probes are not loaded. */
 int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names);
+/* Attach the TLS uprobes to the library at path (as the daemon can open
+ * it; display is the name reported, e.g. the path inside a container).
+ * kind: LOADER_TLS_*. Functions the library lacks are skipped. On success
+ * *functions (when not NULL) gets a new reference to the array of attached
+ * function names. Returns 0, -ENOENT when nothing could be attached (or the
+ * TLS probes are not loaded), -ENOMEM. */
+int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
+		      json_t **functions);
+/* New array [{"path","library","functions"}] of the libraries attached. */
+json_t *loader_tls_libs_json(const struct loader *l);
 /* New JSON array naming each attached probe ({"name","hook"}). Caller owns it. */
 json_t *loader_probes_json(const struct loader *l);
 

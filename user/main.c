@@ -34,6 +34,7 @@ static void usage(FILE *f)
 		"      --key-file FILE        fingerprint key (default " CONFIG_DEFAULT_KEY_FILE ",\n"
 		"                             created 0600 when missing)\n"
 		"      --no-files             do not watch credential file opens\n"
+		"      --no-tls               do not trace TLS libraries (no tls.request)\n"
 		"      --no-env               do not read environments at exec (no CI context)\n"
 		"      --no-seed              do not seed the process table from /proc\n"
 		"      --log-level LEVEL      error, warning, info (default) or debug\n"
@@ -54,6 +55,7 @@ enum {
 	OPT_WATCH_HOME,
 	OPT_KEY_FILE,
 	OPT_NO_FILES,
+	OPT_NO_TLS,
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "watch-home", required_argument, NULL, OPT_WATCH_HOME },
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 	{ "no-files", no_argument, NULL, OPT_NO_FILES },
+	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -96,7 +99,7 @@ int main(int argc, char **argv)
 	struct config cfg, cli = { 0 };
 	const char *config_path = NULL;
 	long ringbuf = 0, stats = -1;
-	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, rc;
+	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, rc;
 	struct config extra; /* repeatable options, applied after the config file */
 	char err[512];
 
@@ -151,6 +154,9 @@ int main(int argc, char **argv)
 		case OPT_NO_FILES:
 			no_files = 1;
 			break;
+		case OPT_NO_TLS:
+			no_tls = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -191,6 +197,8 @@ int main(int argc, char **argv)
 		cfg.seed_procfs = false;
 	if (no_files)
 		cfg.watch_files = false;
+	if (no_tls)
+		cfg.trace_tls = false;
 	if (cli.key_file) {
 		free(cfg.key_file);
 		cfg.key_file = strdup(cli.key_file);

@@ -7,6 +7,10 @@ _Static_assert(sizeof(struct idt_hdr) == 24, "wire header layout");
 _Static_assert(sizeof(struct idt_exec) % 8 == 0, "exec record is 8-byte aligned");
 _Static_assert(sizeof(struct idt_fork) == 48, "fork record layout");
 _Static_assert(sizeof(struct idt_exit) == 40, "exit record layout");
+_Static_assert(sizeof(struct idt_tls_data) == 56, "TLS data record layout");
+_Static_assert(sizeof(struct idt_tls_conn) == 88, "TLS conn record layout");
+_Static_assert(sizeof(struct idt_tls_sni) % 8 == 0, "TLS SNI record layout");
+_Static_assert(sizeof(struct idt_tls_close) == 48, "TLS close record layout");
 
 static int span(const char *tail, size_t tail_len, struct idt_span s, struct wire_bytes *out)
 {
@@ -48,6 +52,30 @@ static int decode_open(const void *data, size_t len, struct wire_open *out)
 	return 0;
 }
 
+static int decode_tls_data(const void *data, size_t len, struct wire_tls_data *out)
+{
+	const struct idt_tls_data *ev = data;
+
+	if (len < sizeof(*ev))
+		return -EINVAL;
+	if (ev->len > len - sizeof(*ev) || ev->len > IDT_TLS_DATA_MAX || ev->len > ev->total)
+		return -EINVAL;
+	out->ev = ev;
+	out->data.p = (const char *)data + sizeof(*ev);
+	out->data.len = ev->len;
+	return 0;
+}
+
+static int decode_tls_sni(const void *data, size_t len, const struct idt_tls_sni **out)
+{
+	const struct idt_tls_sni *ev = data;
+
+	if (len < sizeof(*ev) || ev->len >= IDT_TLS_SNI_MAX || ev->name[ev->len] != '\0')
+		return -EINVAL;
+	*out = ev;
+	return 0;
+}
+
 int wire_decode(const void *data, size_t len, struct wire_record *out)
 {
 	const struct idt_hdr *h = data;
@@ -73,6 +101,20 @@ int wire_decode(const void *data, size_t len, struct wire_record *out)
 		return 0;
 	case IDT_EV_OPEN:
 		return decode_open(data, len, &out->open);
+	case IDT_EV_TLS_DATA:
+		return decode_tls_data(data, len, &out->tls_data);
+	case IDT_EV_TLS_CONN:
+		if (len < sizeof(struct idt_tls_conn))
+			return -EINVAL;
+		out->tls_conn = data;
+		return 0;
+	case IDT_EV_TLS_SNI:
+		return decode_tls_sni(data, len, &out->tls_sni);
+	case IDT_EV_TLS_CLOSE:
+		if (len < sizeof(struct idt_tls_close))
+			return -EINVAL;
+		out->tls_close = data;
+		return 0;
 	default:
 		return -ENOTSUP;
 	}

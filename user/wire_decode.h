@@ -25,6 +25,11 @@ struct wire_open {
 	struct wire_bytes path, name;
 };
 
+struct wire_tls_data {
+	const struct idt_tls_data *ev;
+	struct wire_bytes data; /* ev->len captured bytes of ev->total written */
+};
+
 struct wire_record {
 	__u32 type; /* IDT_EV_* */
 	union {
@@ -32,6 +37,10 @@ struct wire_record {
 		const struct idt_fork *fork;
 		const struct idt_exit *exit;
 		struct wire_open open;
+		struct wire_tls_data tls_data;
+		const struct idt_tls_conn *tls_conn;
+		const struct idt_tls_sni *tls_sni; /* name NUL-terminated, len checked */
+		const struct idt_tls_close *tls_close;
 	};
 };
 

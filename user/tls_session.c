@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hpack.h"
+#include "http1.h"
+#include "tls_session.h"
+
+#define TLS_BUCKETS 4096 /* power of two */
+
+struct tls_sessions {
+	struct tls_session *buckets[TLS_BUCKETS];
+	struct tls_session lru; /* sentinel: lru.next is the least recently used */
+	size_t count, max;
+	uint64_t evicted;
+	const struct tls_sessions_ops *ops;
+	void *arg;
+	uint64_t now; /* ts of the record being handled, for callbacks */
+};
+
+const char *tls_lib_name(uint32_t lib)
+{
+	return lib == IDT_TLS_OPENSSL ? "openssl" : lib == IDT_TLS_GNUTLS ? "gnutls" : "unknown";
+}
+
+static size_t bucket_of(uint32_t pid, uint64_t session)
+{
+	uint64_t h = (session ^ ((uint64_t)pid << 32 | pid)) * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 52) & (TLS_BUCKETS - 1);
+}
+
+struct tls_sessions *tls_sessions_new(size_t max, const struct tls_sessions_ops *ops, void *arg)
+{
+	struct tls_sessions *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->max = max ? max : 1;
+	t->ops = ops;
+	t->arg = arg;
+	t->lru.next = t->lru.prev = &t->lru;
+	return t;
+}
+
+static void lru_unlink(struct tls_session *s)
+{
+	s->prev->next = s->next;
+	s->next->prev = s->prev;
+}
+
+static void lru_push(struct tls_sessions *t, struct tls_session *s)
+{
+	s->prev = t->lru.prev;
+	s->next = &t->lru;
+	t->lru.prev->next = s;
+	t->lru.prev = s;
+}
+
+static struct tls_session **slot_of(struct tls_sessions *t, uint32_t pid, uint64_t session)
+{
+	struct tls_session **pp = &t->buckets[bucket_of(pid, session)];
+
+	while (*pp && !((*pp)->pid == pid && (*pp)->session == session))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+/* Report (when it carried no request) and free a session. */
+static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t ts)
+{
+	struct tls_session **pp = slot_of(t, s->pid, s->session);
+
+	if (*pp == s)
+		*pp = s->hnext;
+	lru_unlink(s);
+	t->count--;
+	if (!s->requests && t->ops->ended)
+		t->ops->ended(s, ts, t->arg);
+	http1_parser_free(s->h1);
+	h2_conn_free(s->h2);
+	free(s);
+}
+
+/* Find or create the session of a record; it becomes the most recent. */
+static struct tls_session *get(struct tls_sessions *t, const struct idt_hdr *h, uint64_t session,
+			       uint64_t start_ns, uint32_t lib)
+{
+	struct tls_session **pp = slot_of(t, h->pid, session), *s = *pp;
+
+	if (s && s->start_ns != start_ns && start_ns) {
+		/* the pid was reused by another process: the old one is over */
+		end_session(t, s, h->ts_ns);
+		s = NULL;
+	}
+	if (s) {
+		lru_unlink(s);
+		lru_push(t, s);
+		s->last_ns = h->ts_ns;
+		return s;
+	}
+	if (t->count >= t->max) {
+		t->evicted++;
+		end_session(t, t->lru.next, h->ts_ns);
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->pid = h->pid;
+	s->session = session;
+	s->start_ns = start_ns;
+	s->lib = lib;
+	s->fd = -1;
+	s->first_ns = s->last_ns = h->ts_ns;
+	pp = slot_of(t, h->pid, session);
+	s->hnext = *pp;
+	*pp = s;
+	lru_push(t, s);
+	t->count++;
+	return s;
+}
+
+struct feed_ctx {
+	struct tls_sessions *t;
+	struct tls_session *s;
+};
+
+static void on_request(const struct http_request *req, void *arg)
+{
+	struct feed_ctx *fc = arg;
+
+	fc->s->requests++;
+	if (fc->t->ops->request)
+		fc->t->ops->request(fc->s, req, fc->t->now, fc->t->arg);
+}
+
+/* Decide the protocol from the first plaintext, or after a lost HTTP/1
+ * stream from a write that starts a new request line. */
+static void detect(struct tls_session *s, const void *data, size_t len)
+{
+	if (s->proto == TLS_PROTO_UNKNOWN && h2_looks_like_preface(data, len)) {
+		s->h2 = h2_conn_new();
+		s->proto = s->h2 ? TLS_PROTO_HTTP2 : TLS_PROTO_OTHER;
+	} else if ((s->proto == TLS_PROTO_UNKNOWN || s->proto == TLS_PROTO_HTTP1) &&
+		   http1_looks_like(data, len)) {
+		s->h1 = http1_parser_new();
+		s->proto = s->h1 ? TLS_PROTO_HTTP1 : TLS_PROTO_OTHER;
+	} else if (s->proto == TLS_PROTO_UNKNOWN) {
+		s->proto = TLS_PROTO_OTHER;
+	}
+}
+
+void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, const void *data,
+		       size_t len)
+{
+	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
+	struct feed_ctx fc = { t, s };
+	size_t gap = ev->total - len;
+	int err = 0;
+
+	if (!s)
+		return;
+	t->now = ev->hdr.ts_ns;
+	s->bytes += ev->total;
+	s->uncaptured += gap;
+	if (!s->h1 && !s->h2 && len)
+		detect(s, data, len);
+	if (s->h2) {
+		err = h2_conn_feed(s->h2, data, len, on_request, &fc);
+		err = err ?: h2_conn_skip(s->h2, gap);
+	} else if (s->h1) {
+		err = http1_parser_feed(s->h1, data, len, on_request, &fc);
+		err = err ?: http1_parser_skip(s->h1, gap);
+		if (err) {
+			/* resynchronise at the next write that starts a request */
+			http1_parser_free(s->h1);
+			s->h1 = NULL;
+		}
+	}
+	if (err)
+		s->lost_sync = true;
+}
+
+void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
+{
+	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
+	int af = ev->family == IDT_AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (!s)
+		return;
+	s->fd = ev->fd;
+	if (ev->family != IDT_AF_INET && ev->family != IDT_AF_INET6)
+		return;
+	s->have_conn = true;
+	inet_ntop(af, ev->laddr, s->local.ip, sizeof(s->local.ip));
+	inet_ntop(af, ev->raddr, s->remote.ip, sizeof(s->remote.ip));
+	s->local.port = ev->lport;
+	s->remote.port = ev->rport;
+}
+
+void tls_sessions_sni(struct tls_sessions *t, const struct idt_tls_sni *ev)
+{
+	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
+
+	if (s)
+		memcpy(s->sni, ev->name, ev->len + 1);
+}
+
+void tls_sessions_close(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t ts)
+{
+	struct tls_session *s = *slot_of(t, pid, session);
+
+	if (s)
+		end_session(t, s, ts);
+}
+
+void tls_sessions_end_pid(struct tls_sessions *t, uint32_t pid, uint64_t ts)
+{
+	struct tls_session *s, *next;
+
+	if (!t->count)
+		return;
+	for (s = t->lru.next; s != &t->lru; s = next) {
+		next = s->next;
+		if (s->pid == pid)
+			end_session(t, s, ts);
+	}
+}
+
+size_t tls_sessions_expire(struct tls_sessions *t, uint64_t idle_before_ns)
+{
+	size_t n = 0;
+
+	while (t->lru.next != &t->lru && t->lru.next->last_ns < idle_before_ns) {
+		end_session(t, t->lru.next, t->lru.next->last_ns);
+		n++;
+	}
+	return n;
+}
+
+size_t tls_sessions_count(const struct tls_sessions *t)
+{
+	return t->count;
+}
+
+uint64_t tls_sessions_evicted(const struct tls_sessions *t)
+{
+	return t->evicted;
+}
+
+void tls_sessions_free(struct tls_sessions *t, uint64_t ts)
+{
+	if (!t)
+		return;
+	while (t->lru.next != &t->lru)
+		end_session(t, t->lru.next, ts);
+	free(t);
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "tls_libs.h"
+#include "tls_session.h"
+#include "tls_track.h"
+
+#define TLS_MAX_SESSIONS 16384
+#define TLS_IDLE_NS (15 * 60 * 1000000000ull)   /* a session idle this long is over */
+#define TLS_SCAN_DELAY_NS (20 * 1000000ull)     /* after exec: the loader has mapped libraries */
+#define TLS_RESCAN_NS (30 * 1000000000ull)      /* all processes, for dlopen()ed libraries */
+#define TLS_PENDING 1024                        /* exec'd pids waiting for their scan */
+
+struct tls_track {
+	struct loader *loader;
+	struct proc_tracker *tracker;
+	struct event_ctx *ec;
+	const struct tls_event_ctx *tc;
+	tls_track_emit_fn emit;
+	void *arg;
+	struct tls_libs *libs;
+	struct tls_sessions *sessions;
+	struct {
+		uint32_t pid;
+		uint64_t due;
+	} pending[TLS_PENDING];
+	unsigned int pending_head, pending_len;
+	uint64_t next_rescan;
+	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
+};
+
+/* The process of a TLS record; a stand-in when it was never seen (caller
+ * puts it when *temp). */
+static struct proc *session_proc(struct tls_track *t, const struct tls_session *s, bool *temp)
+{
+	struct proc *p = proc_track_find(t->tracker, s->pid);
+
+	*temp = false;
+	if (p)
+		return p;
+	p = proc_new(s->pid);
+	if (!p)
+		return NULL;
+	*temp = true;
+	p->start_ns = p->image_ns = s->start_ns;
+	proc_format_exec_id(p->exec_id, t->tracker->boot_id, p->pid, p->start_ns);
+	p->loginuid = (uint32_t)-1;
+	p->exe = strdup("");
+	p->flags = PROC_F_LINEAGE_CUT | PROC_F_EXITED;
+	return p;
+}
+
+static void report(struct tls_track *t, const struct tls_session *s,
+		   const struct http_request *req, uint64_t ts)
+{
+	bool temp;
+	struct proc *p = session_proc(t, s, &temp);
+
+	if (!p)
+		return;
+	t->emit(tls_event_build(t->tc, t->ec, p, s, req, ts), t->arg);
+	if (temp)
+		proc_put(p);
+}
+
+static void on_request(const struct tls_session *s, const struct http_request *req, uint64_t ts,
+		       void *arg)
+{
+	struct tls_track *t = arg;
+
+	t->requests++;
+	report(t, s, req, ts);
+}
+
+static void on_ended(const struct tls_session *s, uint64_t ts, void *arg)
+{
+	struct tls_track *t = arg;
+
+	t->sessions_without_http++;
+	report(t, s, NULL, ts);
+}
+
+static const struct tls_sessions_ops session_ops = {
+	.request = on_request,
+	.ended = on_ended,
+};
+
+/* Attach the probes to libraries found since the last call. */
+static void attach_new(struct tls_track *t)
+{
+	size_t first, n = tls_libs_take_new(t->libs, &first);
+
+	for (size_t i = first; i < first + n; i++) {
+		const struct tls_lib *lib = tls_libs_get(t->libs, i);
+		int kind = lib->kind == TLS_LIB_GNUTLS ? LOADER_TLS_GNUTLS : LOADER_TLS_OPENSSL;
+		int err = loader_attach_tls(t->loader, lib->path, lib->display, kind, NULL);
+
+		if (err) {
+			t->attach_failed++;
+			log_warn("TLS: cannot attach to %s: %s", lib->display, strerror(-err));
+		} else {
+			log_info("TLS: attached to %s (%s %s)", lib->display,
+				 tls_libs_kind_name(lib->kind), lib->version);
+		}
+	}
+}
+
+struct tls_track *tls_track_new(struct loader *loader, struct proc_tracker *tracker,
+				struct event_ctx *ec, const struct tls_event_ctx *tc,
+				tls_track_emit_fn emit, void *arg)
+{
+	struct tls_track *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	*t = (struct tls_track){ .loader = loader, .tracker = tracker, .ec = ec, .tc = tc,
+				 .emit = emit, .arg = arg };
+	t->libs = tls_libs_new();
+	t->sessions = tls_sessions_new(TLS_MAX_SESSIONS, &session_ops, t);
+	if (!t->libs || !t->sessions) {
+		tls_libs_free(t->libs);
+		tls_sessions_free(t->sessions, 0);
+		free(t);
+		return NULL;
+	}
+	tls_libs_scan_system(t->libs);
+	tls_libs_scan_all_pids(t->libs);
+	attach_new(t);
+	if (!tls_libs_count(t->libs))
+		log_warn("TLS: no OpenSSL or GnuTLS library found; processes that load one later "
+			 "are picked up as they exec");
+	t->next_rescan = host_info_boot_ns() + TLS_RESCAN_NS;
+	return t;
+}
+
+void tls_track_record(struct tls_track *t, const struct wire_record *r)
+{
+	t->records++;
+	switch (r->type) {
+	case IDT_EV_TLS_DATA:
+		tls_sessions_data(t->sessions, r->tls_data.ev, r->tls_data.data.p,
+				  r->tls_data.data.len);
+		break;
+	case IDT_EV_TLS_CONN:
+		tls_sessions_conn(t->sessions, r->tls_conn);
+		break;
+	case IDT_EV_TLS_SNI:
+		tls_sessions_sni(t->sessions, r->tls_sni);
+		break;
+	case IDT_EV_TLS_CLOSE:
+		tls_sessions_close(t->sessions, r->tls_close->hdr.pid, r->tls_close->session,
+				   r->tls_close->hdr.ts_ns);
+		break;
+	}
+}
+
+void tls_track_exec(struct tls_track *t, uint32_t pid, uint64_t ts)
+{
+	unsigned int i;
+
+	tls_sessions_end_pid(t->sessions, pid, ts);
+	if (t->pending_len == TLS_PENDING) {
+		t->pending_dropped++; /* the periodic rescan still finds its libraries */
+		return;
+	}
+	i = (t->pending_head + t->pending_len++) % TLS_PENDING;
+	t->pending[i].pid = pid;
+	t->pending[i].due = ts + TLS_SCAN_DELAY_NS;
+}
+
+void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts)
+{
+	tls_sessions_end_pid(t->sessions, pid, ts);
+}
+
+void tls_track_tick(struct tls_track *t, uint64_t now)
+{
+	bool found = false;
+
+	while (t->pending_len && t->pending[t->pending_head].due <= now) {
+		found |= tls_libs_scan_pid(t->libs, t->pending[t->pending_head].pid) > 0;
+		t->pending_head = (t->pending_head + 1) % TLS_PENDING;
+		t->pending_len--;
+	}
+	if (now >= t->next_rescan) {
+		found |= tls_libs_scan_all_pids(t->libs) > 0;
+		t->next_rescan = now + TLS_RESCAN_NS;
+	}
+	if (found)
+		attach_new(t);
+	if (now > TLS_IDLE_NS)
+		tls_sessions_expire(t->sessions, now - TLS_IDLE_NS);
+}
+
+json_t *tls_track_stats(const struct tls_track *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "libraries",
+			 (json_int_t)tls_libs_count(t->libs), "attach_failed",
+			 (json_int_t)t->attach_failed, "sessions_open",
+			 (json_int_t)tls_sessions_count(t->sessions), "sessions_evicted",
+			 (json_int_t)tls_sessions_evicted(t->sessions), "requests",
+			 (json_int_t)t->requests, "sessions_without_http",
+			 (json_int_t)t->sessions_without_http, "records", (json_int_t)t->records);
+}
+
+void tls_track_free(struct tls_track *t, uint64_t ts)
+{
+	if (!t)
+		return;
+	tls_sessions_free(t->sessions, ts);
+	tls_libs_free(t->libs);
+	free(t);
+}

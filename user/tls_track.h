@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The TLS side of the daemon: finds TLS libraries (host, running processes,
+ * processes as they exec) and attaches the probes to each one once, feeds
+ * the probes' records to the session table, and turns requests into
+ * tls.request events.
+ */
+#ifndef IDTRACE_TLS_TRACK_H
+#define IDTRACE_TLS_TRACK_H
+
+#include <jansson.h>
+#include "event.h"
+#include "loader.h"
+#include "proc_track.h"
+#include "tls_event.h"
+#include "wire_decode.h"
+
+struct tls_track;
+
+typedef void (*tls_track_emit_fn)(json_t *ev, void *arg);
+
+/* Scan the host's library directories and every running process, attach to
+ * what was found. NULL on ENOMEM; finding no library is not an error. */
+struct tls_track *tls_track_new(struct loader *loader, struct proc_tracker *tracker,
+				struct event_ctx *ec, const struct tls_event_ctx *tc,
+				tls_track_emit_fn emit, void *arg);
+/* A TLS record (IDT_EV_TLS_*). */
+void tls_track_record(struct tls_track *t, const struct wire_record *r);
+/* A process exec'd (its old image's sessions are over; its new image may
+ * map a library not seen yet) or exited. */
+void tls_track_exec(struct tls_track *t, uint32_t pid, uint64_t ts);
+void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts);
+/* Periodic work: scan exec'd processes' mappings, expire idle sessions,
+ * rescan all processes now and then. */
+void tls_track_tick(struct tls_track *t, uint64_t now);
+/* Counters for agent.stats. */
+json_t *tls_track_stats(const struct tls_track *t);
+/* End every session (emitting what is due) and free. */
+void tls_track_free(struct tls_track *t, uint64_t ts);
+
+#endif
