@@ -626,7 +626,7 @@ int tls_libs_add_path(struct tls_libs *set, const char *path, const char *displa
 
 static int tls_libs_scan_dir(struct tls_libs *set, const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX];
 	struct dirent *de;
 	int added = 0;
 	DIR *d;
@@ -639,7 +639,10 @@ static int tls_libs_scan_dir(struct tls_libs *set, const char *dir)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
 			continue;
-		if (tls_libs_add_path(set, path, NULL) == 1)
+		/* Record the file, not the libssl.so link or the /lib alias of /usr/lib. */
+		if (!realpath(path, real))
+			continue;
+		if (tls_libs_add_path(set, real, NULL) == 1)
 			added++;
 	}
 	closedir(d);
