@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Discovery of the TLS libraries (OpenSSL's libssl, GnuTLS) to put uprobes on: on the host's
+ * library directories and in every process's mappings, containers' included. No BPF here:
+ * this module only finds files, says what they are and which functions they export. */
+#ifndef IDTRACE_TLS_LIBS_H
+#define IDTRACE_TLS_LIBS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum tls_lib_kind { TLS_LIB_OPENSSL, TLS_LIB_GNUTLS };
+
+/* Bit numbers in tls_lib.funcs; tls_libs_func_name() gives the symbol. */
+enum tls_func {
+	TLS_FN_SSL_WRITE,
+	TLS_FN_SSL_WRITE_EX,
+	TLS_FN_SSL_READ,
+	TLS_FN_SSL_READ_EX,
+	TLS_FN_SSL_CTRL, /* SSL_set_tlsext_host_name is SSL_ctrl(s, 55, 0, name) */
+	TLS_FN_SSL_SET_TLSEXT_HOST_NAME, /* a macro in OpenSSL; exported by BoringSSL */
+	TLS_FN_SSL_DO_HANDSHAKE,
+	TLS_FN_SSL_CONNECT,
+	TLS_FN_SSL_SHUTDOWN,
+	TLS_FN_SSL_FREE,
+	TLS_FN_GNUTLS_RECORD_SEND,
+	TLS_FN_GNUTLS_RECORD_RECV,
+	TLS_FN_GNUTLS_SERVER_NAME_SET,
+	TLS_FN_GNUTLS_BYE,
+	TLS_FN_GNUTLS_DEINIT,
+	TLS_FN_COUNT
+};
+
+#define TLS_FN_BIT(fn) (1u << (fn))
+
+struct tls_lib {
+	/* As the daemon can open it (and give it to the uprobe attach): a host path, or
+	 * /proc/PID/root/..., or /proc/PID/map_files/START-END for a deleted or replaced file. */
+	char path[PATH_MAX];
+	/* The path inside its own mount namespace, for agent.ready. */
+	char display[PATH_MAX];
+	dev_t dev; /* of the file opened through path (fstat) */
+	ino_t ino;
+	enum tls_lib_kind kind;
+	/* "3.0.19", "1.1.1w", "3.7.9" when found in .rodata (for libssl: in the libcrypto it
+	 * needs, next to it); else from the soname ("3", "1.1"); "" when unknown. */
+	char version[32];
+	unsigned funcs; /* TLS_FN_BIT()s of the functions the ELF defines and exports */
+};
+
+/* Inspect one file: open path (following symlinks; FIFOs, devices and directories are
+ * refused without blocking), parse its dynamic symbols and fill *out. display NULL means
+ * realpath(path). Returns 0, -ENOTSUP for an ELF or other file that is not a TLS library,
+ * -EISDIR, or another -errno from open. */
+int tls_libs_inspect(const char *path, const char *display, struct tls_lib *out);
+
+/* One line of /proc/PID/maps, parsed by tls_libs_maps_parse_line(). */
+struct tls_maps_entry {
+	unsigned long start, end; /* address range, for /proc/PID/map_files/START-END */
+	dev_t dev; /* as the kernel prints it: may differ from stat's on btrfs and overlayfs */
+	ino_t ino;
+	const char *path; /* points into the line; len bytes, no " (deleted)" suffix */
+	size_t len;
+	int deleted;
+};
+
+/* Parse one maps line (len bytes, no NUL needed, a trailing '\n' allowed). Returns 1 when it
+ * maps a file whose basename is libssl.so* or libgnutls.so*, 0 for any other line, -EINVAL
+ * when the line is malformed. Pure: no I/O. */
+int tls_libs_maps_parse_line(const char *line, size_t len, struct tls_maps_entry *e);
+
+/* A set of TLS libraries, deduplicated by the (dev, ino) of the file. */
+struct tls_libs;
+
+/* A new empty set the caller frees with tls_libs_free(); NULL when out of memory. */
+struct tls_libs *tls_libs_new(void);
+void tls_libs_free(struct tls_libs *set);
+
+/* Inspect path and add it (display NULL: realpath(path)). Returns 1 when added, 0 when the
+ * file (by dev and inode) is already in the set, -ENOTSUP when it is not a TLS library (remembered:
+ * not parsed again), or another -errno. */
+int tls_libs_add_path(struct tls_libs *set, const char *path, const char *display);
+
+/* Add the libssl.so* and libgnutls.so* files in the host's library directories. Returns the
+ * number added (0 or more). */
+int tls_libs_scan_system(struct tls_libs *set);
+
+/* Add the TLS libraries process pid maps. Known ones are skipped on the dev and inode of the
+ * maps line, without opening anything. Returns the number added or -errno (-ENOENT when the
+ * process is gone). */
+int tls_libs_scan_pid(struct tls_libs *set, pid_t pid);
+
+/* tls_libs_scan_pid() on every process in /proc; processes that vanish or deny access are
+ * skipped. Returns the number added or -errno when /proc cannot be read. */
+int tls_libs_scan_all_pids(struct tls_libs *set);
+
+size_t tls_libs_count(const struct tls_libs *set);
+/* Library i (0 <= i < count), in order of discovery; borrowed, valid until tls_libs_free(). */
+const struct tls_lib *tls_libs_get(const struct tls_libs *set, size_t i);
+
+/* The libraries added since the previous call: sets *first and returns how many, so they are
+ * tls_libs_get(set, *first) ... tls_libs_get(set, *first + n - 1). */
+size_t tls_libs_take_new(struct tls_libs *set, size_t *first);
+
+/* "SSL_write", ...; NULL for fn >= TLS_FN_COUNT. */
+const char *tls_libs_func_name(enum tls_func fn);
+/* "openssl" or "gnutls". */
+const char *tls_libs_kind_name(enum tls_lib_kind kind);
+
+#endif
