@@ -171,6 +171,31 @@ int line_queue_wait(struct line_queue *q, int timeout_ms)
 	return err;
 }
 
+int line_queue_sleep(struct line_queue *q, int timeout_ms)
+{
+	struct timespec ts;
+	int err = -ETIMEDOUT;
+
+	if (timeout_ms > 0)
+		deadline_after(&ts, timeout_ms);
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		if (q->woken) {
+			q->woken = false;
+			err = -EINTR;
+			break;
+		}
+		if (!timeout_ms)
+			break;
+		if (timeout_ms < 0)
+			pthread_cond_wait(&q->cond, &q->lock);
+		else if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 void line_queue_wake(struct line_queue *q)
 {
 	pthread_mutex_lock(&q->lock);

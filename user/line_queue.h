@@ -35,7 +35,10 @@ int line_queue_pop(struct line_queue *q, int timeout_ms, struct line_queue_item 
 /* Wait up to timeout_ms (as for pop) until the queue is not empty, without
  * taking anything. Returns 0, -ETIMEDOUT or -EINTR after line_queue_wake(). */
 int line_queue_wait(struct line_queue *q, int timeout_ms);
-/* Make the current or the next pop()/wait() return -EINTR at once (one
+/* Sleep up to timeout_ms whatever is queued, until line_queue_wake().
+ * Returns -EINTR when woken, else -ETIMEDOUT. */
+int line_queue_sleep(struct line_queue *q, int timeout_ms);
+/* Make the current or the next pop()/wait()/sleep() return -EINTR at once (one
  * wake-up is remembered until it is consumed). Not async-signal-safe. */
 void line_queue_wake(struct line_queue *q);
 /* Lines and bytes queued now. */

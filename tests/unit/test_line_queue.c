@@ -126,6 +126,10 @@ static void *blocked_pop(void *arg)
 	struct blocked *b = arg;
 	struct line_queue_item *it = NULL;
 
+	if (b->wait_only == 2) {
+		b->rc = line_queue_sleep(b->q, -1);
+		return NULL;
+	}
 	if (b->wait_only) {
 		b->rc = line_queue_wait(b->q, -1);
 		return NULL;
@@ -160,6 +164,22 @@ static void test_wake(void **state)
 	line_queue_wake(q);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(b.rc, -EINTR);
+
+	/* sleep() ignores what is queued; a wake-up ends it. */
+	assert_int_equal(line_queue_push(q, "q", 1, "t"), 0);
+	assert_int_equal(line_queue_sleep(q, 5), -ETIMEDOUT);
+	assert_int_equal(line_queue_sleep(q, 0), -ETIMEDOUT);
+	line_queue_wake(q);
+	assert_int_equal(line_queue_sleep(q, -1), -EINTR);
+	expect_pop(q, "q", "t");
+	b.wait_only = 2;
+	b.rc = 1;
+	assert_int_equal(pthread_create(&t, NULL, blocked_pop, &b), 0);
+	assert_int_equal(line_queue_push(q, "p", 1, "t"), 0); /* does not end it */
+	line_queue_wake(q);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b.rc, -EINTR);
+	expect_pop(q, "p", "t");
 
 	/* And a push wakes a waiting pop. */
 	b.wait_only = 0;
