@@ -125,12 +125,13 @@ static int wait_locked(struct line_queue *q, int timeout_ms)
 	if (timeout_ms > 0)
 		deadline_after(&ts, timeout_ms);
 	for (;;) {
+		/* Lines first: a wake-up only ends a wait. */
+		if (q->head)
+			return 0;
 		if (q->woken) {
 			q->woken = false;
 			return -EINTR;
 		}
-		if (q->head)
-			return 0;
 		if (!timeout_ms)
 			return -ETIMEDOUT;
 		if (timeout_ms < 0)

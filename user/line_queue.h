@@ -30,7 +30,8 @@ void line_queue_destroy(struct line_queue *q);
 int line_queue_push(struct line_queue *q, const char *line, size_t len, const char *type);
 /* Take the head line, waiting up to timeout_ms (0: do not wait, <0: no
  * limit). Returns 0 with *out (caller frees with line_queue_item_free),
- * -ETIMEDOUT when nothing came, or -EINTR after line_queue_wake(). */
+ * -ETIMEDOUT when nothing came, or -EINTR when line_queue_wake() ended the
+ * wait (a queued line is returned rather than a pending wake-up). */
 int line_queue_pop(struct line_queue *q, int timeout_ms, struct line_queue_item **out);
 /* Wait up to timeout_ms (as for pop) until the queue is not empty, without
  * taking anything. Returns 0, -ETIMEDOUT or -EINTR after line_queue_wake(). */
@@ -38,8 +39,9 @@ int line_queue_wait(struct line_queue *q, int timeout_ms);
 /* Sleep up to timeout_ms whatever is queued, until line_queue_wake().
  * Returns -EINTR when woken, else -ETIMEDOUT. */
 int line_queue_sleep(struct line_queue *q, int timeout_ms);
-/* Make the current or the next pop()/wait()/sleep() return -EINTR at once (one
- * wake-up is remembered until it is consumed). Not async-signal-safe. */
+/* End the current or the next wait in pop()/wait()/sleep() with -EINTR
+ * (one wake-up is remembered until a wait consumes it). Not
+ * async-signal-safe. */
 void line_queue_wake(struct line_queue *q);
 /* Lines and bytes queued now. */
 void line_queue_usage(struct line_queue *q, size_t *items, size_t *bytes);

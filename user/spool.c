@@ -543,7 +543,7 @@ static int seg_open(struct spool *s, uint64_t no, int flags, int *fd, uint64_t *
 	return 0;
 }
 
-int spool_append(struct spool *s, const char *line, size_t len, const char *type)
+static int append(struct spool *s, const char *line, size_t len, const char *type, bool bounded)
 {
 	size_t tl = type ? strlen(type) : 0;
 	struct spool_seg *last = s->nseg ? &s->segs[s->nseg - 1] : NULL;
@@ -558,7 +558,7 @@ int spool_append(struct spool *s, const char *line, size_t len, const char *type
 
 	if (tl > SPOOL_MAX_TYPE || len > SPOOL_MAX_LINE)
 		return -EMSGSIZE;
-	if (s->disk + rec + (fresh ? SEG_HDR : 0) > s->max_bytes)
+	if (bounded && s->disk + rec + (fresh ? SEG_HDR : 0) > s->max_bytes)
 		return -ENOSPC;
 	if (fresh)
 		rc = seg_create(s);
@@ -600,6 +600,16 @@ int spool_append(struct spool *s, const char *line, size_t len, const char *type
 	s->disk += rec;
 	s->lines++;
 	return 0;
+}
+
+int spool_append(struct spool *s, const char *line, size_t len, const char *type)
+{
+	return append(s, line, len, type, true);
+}
+
+int spool_append_unbounded(struct spool *s, const char *line, size_t len, const char *type)
+{
+	return append(s, line, len, type, false);
 }
 
 /* Delete the oldest segment, fully read. */

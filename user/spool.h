@@ -34,6 +34,9 @@ void spool_close(struct spool *s);
  * -ENOSPC when it would pass max_bytes, -EMSGSIZE when the line or type is
  * too long for a record, or -errno from the disk (nothing is half-written). */
 int spool_append(struct spool *s, const char *line, size_t len, const char *type);
+/* As spool_append() but past max_bytes: only for the one agent.loss line
+ * written at exit, which must not be lost to the full spool it reports. */
+int spool_append_unbounded(struct spool *s, const char *line, size_t len, const char *type);
 /* The oldest line, without removing it: 0 with *line (NUL-terminated) and
  * *type pointing into the spool's buffer, valid until the next call on s;
  * -ENODATA when the spool is empty; -errno on a read error. */

@@ -151,6 +151,13 @@ static void test_wake(void **state)
 	assert_int_equal(line_queue_pop(q, -1, &it), -EINTR);
 	assert_int_equal(line_queue_pop(q, 0, &it), -ETIMEDOUT);
 
+	/* A queued line comes before a wake-up; the wake-up then ends the
+	 * next wait. */
+	assert_int_equal(line_queue_push(q, "w", 1, "t"), 0);
+	line_queue_wake(q);
+	expect_pop(q, "w", "t");
+	assert_int_equal(line_queue_pop(q, -1, &it), -EINTR);
+
 	/* A pop waiting without limit returns when woken (whether the wake
 	 * comes before or after it starts waiting). */
 	assert_int_equal(pthread_create(&t, NULL, blocked_pop, &b), 0);

@@ -238,6 +238,15 @@ static void test_full(void **state)
 	append_n(s, 10, 20);
 	assert_int_equal(spool_append(s, "line-20", 7, "t"), -ENOSPC);
 	expect_n(s, 10, 20);
+
+	/* Past the bound on purpose (the agent.loss line at exit). */
+	append_n(s, 0, 10);
+	assert_int_equal(spool_append(s, "loss", 4, "agent.loss"), -ENOSPC);
+	assert_int_equal(spool_append_unbounded(s, "loss", 4, "agent.loss"), 0);
+	assert_int_equal(spool_bytes(s), SEG_HDR + 10 * R + REC(10, 4));
+	expect_n(s, 0, 10);
+	expect_line(s, "loss", "agent.loss");
+	expect_empty(s);
 	spool_close(s);
 
 	/* Too small for even one record. */
