@@ -339,7 +339,8 @@ static int dir_list(struct spool *s, uint64_t **out, size_t *count)
 		nos[cnt++] = no;
 	}
 	closedir(d);
-	qsort(nos, cnt, sizeof(*nos), cmp_u64);
+	if (cnt)
+		qsort(nos, cnt, sizeof(*nos), cmp_u64);
 	*out = nos;
 	*count = cnt;
 	return 0;

@@ -34,7 +34,7 @@ struct fake {
 	bool up;      /* connect and send succeed */
 	int eagain;   /* this many next sends return -EAGAIN */
 	bool gate;    /* connect() waits while set */
-	bool in_connect;
+	int in_connect;
 	char **lines, **types;
 	size_t n, cap;
 	int connects, connect_fails, send_fails, disconnects, flushes, reopens, destroyed;
@@ -77,11 +77,11 @@ static int fake_connect(void *st, char *err, size_t n)
 	int rc = 0;
 
 	pthread_mutex_lock(&f->lock);
-	f->in_connect = true;
+	f->in_connect = 1;
 	pthread_cond_broadcast(&f->cond);
 	while (f->gate)
 		pthread_cond_wait(&f->cond, &f->lock);
-	f->in_connect = false;
+	f->in_connect = 0;
 	if (f->up) {
 		f->connects++;
 	} else {
@@ -198,7 +198,12 @@ static void fake_wait(struct fake *f, const void *field, size_t size, long want,
 	deadline(&ts);
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
-		v = size == sizeof(size_t) ? (long)*(const size_t *)field : *(const int *)field;
+		if (size == sizeof(size_t))
+			v = (long)*(const size_t *)field;
+		else if (size == sizeof(int))
+			v = *(const int *)field;
+		else
+			fail_msg("%s: not an int or a size_t", what);
 		if (v >= want)
 			break;
 		if (pthread_cond_timedwait(&f->cond, &f->lock, &ts)) {
