@@ -294,6 +294,9 @@ static int step(struct sink_runner *r)
 	if (lost) {
 		loss = r->opts.loss_line ? r->opts.loss_line(r->opts.loss_ctx, r->uri, lost) : NULL;
 		if (!loss) {
+			if (r->opts.loss_line)
+				log_warn("sink %s: cannot build the agent.loss line for %" PRIu64
+					 " dropped lines", r->uri, lost);
 			atomic_fetch_sub(&r->loss_pending, lost);
 			return STEP_SENT;
 		}
@@ -345,9 +348,7 @@ static int flush(struct sink_runner *r, uint64_t now)
 	return 0;
 }
 
-/* Nothing asked of the thread: it may wait. Checked right before each wait
- * because a non-waiting pop may have eaten the wake-up that came with the
- * request. */
+/* Nothing asked of the thread (stop, reopen): it may wait. */
 static bool may_wait(struct sink_runner *r)
 {
 	return !atomic_load(&r->stop_req) && !atomic_load(&r->reopen_req);
