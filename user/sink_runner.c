@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The per-sink thread: memory queue -> sink, or -> spool -> sink.
+ *
+ * Order is kept by one rule: lines are delivered as
+ *     pending (at most one, held after -EAGAIN) -> spool -> memory queue
+ * and a line only enters the spool behind everything already there: queue
+ * lines go to the spool while the sink is down, while the spool is not
+ * empty, or when a long -EAGAIN lets the queue fill; a pending line is
+ * spooled first (it exists only while the spool is empty). */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "line_queue.h"
+#include "log.h"
+#include "sink_runner.h"
+#include "spool.h"
+
+#define DEF_QUEUE_LINES 65536u
+#define DEF_QUEUE_BYTES (64u << 20)
+#define DEF_SPOOL_BYTES (1ull << 30)
+#define DEF_BACKOFF_MIN 100u
+#define DEF_BACKOFF_MAX 30000u
+#define DEF_FLUSH_MS 200u
+#define STATS_MS 1000u     /* refresh of the sink's own counters */
+#define IDLE_WAIT_MS 1000u /* longest sleep when there is nothing to do */
+#define BATCH 256          /* sends between looks at flags and clocks */
+#define RETRY_MAX_MS 100u  /* longest wait after -EAGAIN */
+
+struct sink_runner {
+	const struct sink_ops *ops;
+	void *st;
+	char *uri;
+	struct sink_runner_opts opts;
+	struct line_queue *q;
+	struct spool *spool;
+	pthread_t thread;
+
+	/* Set by other threads. */
+	atomic_bool stop_req, reopen_req;
+	atomic_uint_fast64_t stop_deadline; /* ms, CLOCK_MONOTONIC */
+
+	/* Counters, read by sink_runner_stats() at any time. */
+	atomic_uint_fast64_t enqueued, delivered, spooled, replayed, dropped, loss_pending;
+	atomic_uint_fast64_t loss_lines, reconnects, spool_lines, spool_bytes;
+	atomic_bool connected;
+	pthread_mutex_t lock; /* last_error, sink_stats */
+	char last_error[256];
+	json_t *sink_stats;
+
+	/* The runner thread's own. */
+	struct line_queue_item *pending;
+	bool ever_connected, fresh_conn, dirty, spool_failing, outage;
+	unsigned backoff_ms, retry_ms;
+	uint64_t next_connect, last_flush, stats_at, dropped_logged, lost;
+	uint64_t left;
+	int stop_rc;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int ms_until(uint64_t when, uint64_t now)
+{
+	return when > now ? (int)(when - now > IDLE_WAIT_MS ? IDLE_WAIT_MS : when - now) : 0;
+}
+
+static void set_error(struct sink_runner *r, const char *what, const char *why)
+{
+	pthread_mutex_lock(&r->lock);
+	snprintf(r->last_error, sizeof(r->last_error), "%s: %s", what, why);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void publish_spool(struct sink_runner *r)
+{
+	if (!r->spool)
+		return;
+	atomic_store(&r->spool_lines, spool_lines(r->spool));
+	atomic_store(&r->spool_bytes, spool_bytes(r->spool));
+}
+
+static void stats_refresh(struct sink_runner *r, uint64_t now)
+{
+	uint64_t dropped = atomic_load(&r->dropped);
+	json_t *obj = NULL;
+
+	r->stats_at = now;
+	if (r->ops->stats) {
+		obj = json_object();
+		if (obj)
+			r->ops->stats(r->st, obj);
+	}
+	pthread_mutex_lock(&r->lock);
+	json_decref(r->sink_stats);
+	r->sink_stats = obj;
+	pthread_mutex_unlock(&r->lock);
+	if (dropped != r->dropped_logged) {
+		log_warn("sink %s: %" PRIu64 " lines dropped so far (spool or queue full)", r->uri,
+			 dropped);
+		r->dropped_logged = dropped;
+	}
+}
+
+static void count_drop(struct sink_runner *r)
+{
+	atomic_fetch_add(&r->dropped, 1);
+	atomic_fetch_add(&r->loss_pending, 1);
+}
+
+/* Put one line behind the spool's contents; a line that does not fit is
+ * dropped and counted. */
+static void spool_line(struct sink_runner *r, const char *line, size_t len, const char *type)
+{
+	int rc = spool_append(r->spool, line, len, type);
+
+	if (!rc) {
+		atomic_fetch_add(&r->spooled, 1);
+		r->spool_failing = false;
+		return;
+	}
+	count_drop(r);
+	if (!r->spool_failing) {
+		if (rc == -ENOSPC)
+			log_warn("sink %s: spool full (%" PRIu64 " bytes): dropping lines until the "
+				 "sink catches up; raise the spool size to keep more",
+				 r->uri, spool_bytes(r->spool));
+		else
+			log_err("sink %s: cannot spool a line: %s", r->uri, strerror(-rc));
+		set_error(r, "spool", strerror(-rc));
+	}
+	r->spool_failing = true;
+}
+
+/* Move the pending line and the memory queue into the spool. */
+static void spill(struct sink_runner *r)
+{
+	struct line_queue_item *it;
+
+	if (!r->spool)
+		return;
+	if (r->pending) {
+		spool_line(r, r->pending->line, r->pending->len, r->pending->type);
+		line_queue_item_free(r->pending);
+		r->pending = NULL;
+	}
+	while (!line_queue_pop(r->q, 0, &it)) {
+		spool_line(r, it->line, it->len, it->type);
+		line_queue_item_free(it);
+	}
+	publish_spool(r);
+}
+
+static void backoff_grow(struct sink_runner *r)
+{
+	r->backoff_ms = r->backoff_ms > r->opts.backoff_max_ms / 2 ? r->opts.backoff_max_ms
+								    : r->backoff_ms * 2;
+}
+
+static void go_down(struct sink_runner *r, const char *what, int rc)
+{
+	uint64_t now = now_ms();
+
+	log_warn("sink %s: %s failed: %s; %s until it is back", r->uri, what, strerror(-rc),
+		 r->spool ? "spooling" : "queueing");
+	set_error(r, what, strerror(-rc));
+	r->ops->disconnect(r->st);
+	atomic_store(&r->connected, false);
+	r->dirty = false;
+	r->outage = true;
+	r->next_connect = now + r->backoff_ms;
+	if (r->fresh_conn) /* connects, then fails at once: back off too */
+		backoff_grow(r);
+	stats_refresh(r, now);
+}
+
+static void try_connect(struct sink_runner *r)
+{
+	char err[256] = "";
+	uint64_t now;
+	int rc = r->ops->connect(r->st, err, sizeof(err));
+
+	now = now_ms();
+	if (rc) {
+		if (!*err)
+			snprintf(err, sizeof(err), "%s", strerror(-rc));
+		/* Say it once per outage; the stats keep the latest cause. */
+		if (!r->outage)
+			log_warn("sink %s: cannot connect: %s; retrying with back-off", r->uri, err);
+		r->outage = true;
+		set_error(r, "connect", err);
+		r->next_connect = now + r->backoff_ms;
+		backoff_grow(r);
+		return;
+	}
+	if (r->ever_connected)
+		atomic_fetch_add(&r->reconnects, 1);
+	if (r->outage)
+		log_info("sink %s: connected%s", r->uri, r->spool && spool_lines(r->spool)
+								 ? "; sending the spool first" : "");
+	r->outage = false;
+	r->ever_connected = true;
+	r->fresh_conn = true;
+	r->last_flush = now;
+	atomic_store(&r->connected, true);
+	stats_refresh(r, now);
+}
+
+static void reopen(struct sink_runner *r)
+{
+	char err[256] = "";
+	int rc;
+
+	r->backoff_ms = r->opts.backoff_min_ms;
+	r->next_connect = 0;
+	if (!atomic_load(&r->connected))
+		return; /* reconnect now */
+	if (!r->ops->reopen) {
+		r->ops->disconnect(r->st);
+		atomic_store(&r->connected, false);
+		return;
+	}
+	rc = r->ops->reopen(r->st, err, sizeof(err));
+	if (rc) {
+		if (*err)
+			log_warn("sink %s: reopen: %s", r->uri, err);
+		go_down(r, "reopen", rc);
+	}
+}
+
+static void sent_ok(struct sink_runner *r)
+{
+	r->dirty = true;
+	r->retry_ms = 0;
+	if (r->fresh_conn) {
+		/* The peer takes lines again: the next outage starts small. */
+		r->fresh_conn = false;
+		r->backoff_ms = r->opts.backoff_min_ms;
+	}
+}
+
+enum { STEP_IDLE = 0, STEP_SENT = 1 };
+
+/* Send the next line in order. STEP_SENT, STEP_IDLE (nothing to send),
+ * -EAGAIN (the sink is busy), or another -errno after the sink went down. */
+static int step(struct sink_runner *r)
+{
+	struct line_queue_item *it;
+	const char *line, *type;
+	uint64_t lost;
+	size_t len;
+	char *loss;
+	int rc;
+
+	if (r->pending) {
+		rc = r->ops->send(r->st, r->pending->line, r->pending->len, r->pending->type);
+		goto sent_pending;
+	}
+	if (r->spool) {
+		rc = spool_peek(r->spool, &line, &len, &type);
+		if (!rc) {
+			rc = r->ops->send(r->st, line, len, type);
+			if (!rc) {
+				spool_consume(r->spool);
+				publish_spool(r);
+				atomic_fetch_add(&r->replayed, 1);
+				atomic_fetch_add(&r->delivered, 1);
+				sent_ok(r);
+				return STEP_SENT;
+			}
+			if (rc != -EAGAIN)
+				go_down(r, "send", rc);
+			return rc;
+		}
+		if (rc != -ENODATA) {
+			log_err("sink %s: cannot read the spool: %s", r->uri, strerror(-rc));
+			set_error(r, "spool", strerror(-rc));
+			return -EAGAIN; /* try again after a pause */
+		}
+	}
+	lost = atomic_load(&r->loss_pending);
+	if (lost) {
+		loss = r->opts.loss_line ? r->opts.loss_line(r->opts.loss_ctx, r->uri, lost) : NULL;
+		if (!loss) {
+			if (r->opts.loss_line)
+				log_warn("sink %s: cannot build the agent.loss line for %" PRIu64
+					 " dropped lines", r->uri, lost);
+			atomic_fetch_sub(&r->loss_pending, lost);
+			return STEP_SENT;
+		}
+		rc = r->ops->send(r->st, loss, strlen(loss), "agent.loss");
+		free(loss);
+		if (!rc) {
+			atomic_fetch_sub(&r->loss_pending, lost);
+			atomic_fetch_add(&r->loss_lines, 1);
+			sent_ok(r);
+			return STEP_SENT;
+		}
+		if (rc != -EAGAIN)
+			go_down(r, "send", rc);
+		return rc;
+	}
+	if (line_queue_pop(r->q, 0, &it))
+		return STEP_IDLE;
+	r->pending = it;
+	rc = r->ops->send(r->st, it->line, it->len, it->type);
+sent_pending:
+	if (!rc) {
+		line_queue_item_free(r->pending);
+		r->pending = NULL;
+		atomic_fetch_add(&r->delivered, 1);
+		sent_ok(r);
+		return STEP_SENT;
+	}
+	if (rc == -EAGAIN)
+		return rc;
+	spill(r); /* the spool is empty: the pending line goes first */
+	go_down(r, "send", rc);
+	return rc;
+}
+
+/* Returns -EAGAIN when the sink could not take it now. */
+static int flush(struct sink_runner *r, uint64_t now)
+{
+	int rc;
+
+	if (!r->dirty)
+		return 0;
+	rc = r->ops->flush(r->st);
+	if (rc == -EAGAIN)
+		return rc;
+	r->dirty = false;
+	r->last_flush = now;
+	if (rc)
+		go_down(r, "flush", rc);
+	return 0;
+}
+
+/* Nothing asked of the thread (stop, reopen): it may wait. */
+static bool may_wait(struct sink_runner *r)
+{
+	return !atomic_load(&r->stop_req) && !atomic_load(&r->reopen_req);
+}
+
+static bool queue_half_full(struct sink_runner *r)
+{
+	size_t items, bytes;
+
+	line_queue_usage(r->q, &items, &bytes);
+	return items >= r->opts.queue_max_lines / 2 || bytes >= r->opts.queue_max_bytes / 2;
+}
+
+/* Wait after -EAGAIN: 1 ms doubling to RETRY_MAX_MS. */
+static int retry_delay(struct sink_runner *r)
+{
+	r->retry_ms = !r->retry_ms ? 1 : r->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
+									 : r->retry_ms * 2;
+	return (int)r->retry_ms;
+}
+
+/* One round of work while connected, then a wait when there is nothing to
+ * do or the sink is busy. */
+static void run_connected(struct sink_runner *r, uint64_t now)
+{
+	int rc = STEP_SENT;
+
+	for (int i = 0; i < BATCH && rc == STEP_SENT && atomic_load(&r->connected); i++) {
+		if (r->spool && !r->pending && spool_lines(r->spool) && !(i & 31))
+			spill(r); /* keep the queue short while replaying */
+		rc = step(r);
+	}
+	if (!atomic_load(&r->connected))
+		return;
+	now = now_ms();
+	if ((rc == STEP_IDLE || now - r->last_flush >= r->opts.flush_interval_ms) &&
+	    flush(r, now) == -EAGAIN && rc == STEP_IDLE)
+		rc = -EAGAIN;
+	if (!atomic_load(&r->connected) || !may_wait(r))
+		return;
+	if (rc == -EAGAIN) {
+		if (queue_half_full(r))
+			spill(r);
+		line_queue_sleep(r->q, retry_delay(r));
+	} else if (rc == STEP_IDLE) {
+		line_queue_wait(r->q, ms_until(r->stats_at + STATS_MS, now));
+	}
+}
+
+static void run_down(struct sink_runner *r, uint64_t now, uint64_t limit)
+{
+	uint64_t until = r->next_connect < limit ? r->next_connect : limit;
+
+	spill(r);
+	if (!may_wait(r) && limit == UINT64_MAX)
+		return;
+	if (r->spool)
+		line_queue_wait(r->q, ms_until(until, now));
+	else
+		line_queue_sleep(r->q, ms_until(until, now));
+}
+
+/* At stop: deliver what is queued and spooled while the sink is up. */
+static void drain(struct sink_runner *r)
+{
+	uint64_t deadline = atomic_load(&r->stop_deadline), now;
+	int rc;
+
+	while ((now = now_ms()) < deadline) {
+		if (!atomic_load(&r->connected)) {
+			if (r->next_connect > deadline)
+				break;
+			if (now >= r->next_connect)
+				try_connect(r);
+			if (!atomic_load(&r->connected)) {
+				run_down(r, now, deadline);
+				continue;
+			}
+		}
+		if (r->spool && !r->pending && spool_lines(r->spool))
+			spill(r);
+		rc = step(r);
+		if (rc == STEP_IDLE)
+			break;
+		if (rc == -EAGAIN)
+			line_queue_sleep(r->q, retry_delay(r));
+	}
+	if (atomic_load(&r->connected))
+		flush(r, now_ms());
+}
+
+/* At stop: keep what could not be sent for the next run. */
+static void keep_rest(struct sink_runner *r)
+{
+	struct line_queue_item *it;
+	uint64_t lost, dropped;
+	char *loss;
+
+	if (!r->spool) {
+		uint64_t n = r->pending ? 1 : 0;
+
+		line_queue_item_free(r->pending);
+		r->pending = NULL;
+		while (!line_queue_pop(r->q, 0, &it)) {
+			line_queue_item_free(it);
+			n++;
+		}
+		if (n) {
+			log_err("sink %s: %" PRIu64 " lines not delivered and lost at exit "
+				"(no spool directory)", r->uri, n);
+			atomic_fetch_add(&r->dropped, n);
+			r->stop_rc = -EPIPE;
+		}
+		return;
+	}
+	dropped = atomic_load(&r->dropped);
+	spill(r);
+	if (atomic_load(&r->dropped) != dropped) {
+		log_err("sink %s: %" PRIu64 " lines lost at exit: the spool is full", r->uri,
+			(uint64_t)(atomic_load(&r->dropped) - dropped));
+		r->stop_rc = -ENOSPC;
+	}
+	lost = atomic_load(&r->loss_pending);
+	if (lost && r->opts.loss_line && (loss = r->opts.loss_line(r->opts.loss_ctx, r->uri, lost))) {
+		/* Announced by the next run, right where the lines went. */
+		if (!spool_append_unbounded(r->spool, loss, strlen(loss), "agent.loss"))
+			atomic_fetch_sub(&r->loss_pending, lost);
+		free(loss);
+	}
+	if (atomic_load(&r->loss_pending))
+		log_err("sink %s: %" PRIu64 " dropped lines were never announced to the sink", r->uri,
+			atomic_load(&r->loss_pending));
+	publish_spool(r);
+	r->left = spool_lines(r->spool);
+	if (r->left)
+		log_warn("sink %s: %" PRIu64 " lines left in the spool for the next run", r->uri,
+			 r->left);
+}
+
+static void *runner_main(void *arg)
+{
+	struct sink_runner *r = arg;
+	uint64_t now;
+
+	stats_refresh(r, now_ms());
+	while (!atomic_load(&r->stop_req)) {
+		if (atomic_exchange(&r->reopen_req, false))
+			reopen(r);
+		now = now_ms();
+		if (now - r->stats_at >= STATS_MS)
+			stats_refresh(r, now);
+		if (!atomic_load(&r->connected) && now >= r->next_connect)
+			try_connect(r);
+		if (atomic_load(&r->connected))
+			run_connected(r, now);
+		else
+			run_down(r, now, UINT64_MAX);
+	}
+	drain(r);
+	keep_rest(r);
+	if (atomic_load(&r->connected))
+		r->ops->disconnect(r->st);
+	atomic_store(&r->connected, false);
+	stats_refresh(r, now_ms());
+	r->ops->destroy(r->st);
+	r->st = NULL;
+	return NULL;
+}
+
+static void runner_free(struct sink_runner *r)
+{
+	line_queue_destroy(r->q);
+	spool_close(r->spool);
+	json_decref(r->sink_stats);
+	pthread_mutex_destroy(&r->lock);
+	free(r->uri);
+	free(r);
+}
+
+int sink_runner_start(const struct sink_ops *ops, void *state, const struct sink_spec *spec,
+		      const struct sink_runner_opts *opts, struct sink_runner **out, char *err,
+		      size_t n)
+{
+	struct sink_runner *r = calloc(1, sizeof(*r));
+	sigset_t all, old;
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	r->ops = ops;
+	r->st = state;
+	r->opts = *opts;
+	r->opts.spool_dir = NULL; /* not ours to keep */
+	if (!r->opts.queue_max_lines)
+		r->opts.queue_max_lines = DEF_QUEUE_LINES;
+	if (!r->opts.queue_max_bytes)
+		r->opts.queue_max_bytes = DEF_QUEUE_BYTES;
+	if (!r->opts.spool_max_bytes)
+		r->opts.spool_max_bytes = DEF_SPOOL_BYTES;
+	if (!r->opts.backoff_min_ms)
+		r->opts.backoff_min_ms = DEF_BACKOFF_MIN;
+	if (!r->opts.backoff_max_ms)
+		r->opts.backoff_max_ms = DEF_BACKOFF_MAX;
+	if (r->opts.backoff_max_ms < r->opts.backoff_min_ms)
+		r->opts.backoff_max_ms = r->opts.backoff_min_ms;
+	if (!r->opts.flush_interval_ms)
+		r->opts.flush_interval_ms = DEF_FLUSH_MS;
+	r->backoff_ms = r->opts.backoff_min_ms;
+	r->uri = strdup(spec->uri ? spec->uri : spec->scheme);
+	rc = r->uri ? line_queue_create(r->opts.queue_max_lines, r->opts.queue_max_bytes, &r->q)
+		    : -ENOMEM;
+	if (rc) {
+		snprintf(err, n, "sink %s: %s", spec->uri, strerror(-rc));
+		goto fail;
+	}
+	if (opts->spool_dir) {
+		rc = spool_open(opts->spool_dir, r->opts.spool_max_bytes,
+				r->opts.spool_segment_bytes, &r->spool, err, n);
+		if (rc)
+			goto fail;
+		publish_spool(r);
+	}
+	/* Signals are for the daemon's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = -pthread_create(&r->thread, NULL, runner_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		snprintf(err, n, "sink %s: cannot start its thread: %s", spec->uri, strerror(-rc));
+		goto fail;
+	}
+	pthread_setname_np(r->thread, "idtrace-sink");
+	*out = r;
+	return 0;
+fail:
+	runner_free(r);
+	return rc;
+}
+
+int sink_runner_enqueue(struct sink_runner *r, const char *line, size_t len, const char *type)
+{
+	int rc = line_queue_push(r->q, line, len, type);
+
+	if (rc) {
+		count_drop(r);
+		return rc;
+	}
+	atomic_fetch_add(&r->enqueued, 1);
+	return 0;
+}
+
+void sink_runner_reopen(struct sink_runner *r)
+{
+	atomic_store(&r->reopen_req, true);
+	line_queue_wake(r->q);
+}
+
+void sink_runner_stats(struct sink_runner *r, json_t *obj)
+{
+	size_t items;
+	json_t *sink;
+
+	line_queue_usage(r->q, &items, NULL);
+	json_object_set_new(obj, "uri", json_string(r->uri));
+	json_object_set_new(obj, "enqueued", json_integer((json_int_t)atomic_load(&r->enqueued)));
+	json_object_set_new(obj, "delivered", json_integer((json_int_t)atomic_load(&r->delivered)));
+	json_object_set_new(obj, "spooled", json_integer((json_int_t)atomic_load(&r->spooled)));
+	json_object_set_new(obj, "replayed", json_integer((json_int_t)atomic_load(&r->replayed)));
+	json_object_set_new(obj, "dropped", json_integer((json_int_t)atomic_load(&r->dropped)));
+	json_object_set_new(obj, "loss_pending",
+			    json_integer((json_int_t)atomic_load(&r->loss_pending)));
+	json_object_set_new(obj, "loss_lines", json_integer((json_int_t)atomic_load(&r->loss_lines)));
+	json_object_set_new(obj, "queue_lines", json_integer((json_int_t)items));
+	json_object_set_new(obj, "spool_lines",
+			    json_integer((json_int_t)atomic_load(&r->spool_lines)));
+	json_object_set_new(obj, "spool_bytes",
+			    json_integer((json_int_t)atomic_load(&r->spool_bytes)));
+	json_object_set_new(obj, "connected", json_boolean(atomic_load(&r->connected)));
+	json_object_set_new(obj, "reconnects", json_integer((json_int_t)atomic_load(&r->reconnects)));
+	pthread_mutex_lock(&r->lock);
+	json_object_set_new(obj, "last_error",
+			    *r->last_error ? json_string(r->last_error) : json_null());
+	sink = r->sink_stats ? json_deep_copy(r->sink_stats) : NULL;
+	pthread_mutex_unlock(&r->lock);
+	if (sink)
+		json_object_set_new(obj, "sink", sink);
+}
+
+int sink_runner_stop(struct sink_runner *r, unsigned drain_timeout_ms, uint64_t *left)
+{
+	int rc;
+
+	if (!r)
+		return 0;
+	atomic_store(&r->stop_deadline, now_ms() + drain_timeout_ms);
+	atomic_store(&r->stop_req, true);
+	line_queue_wake(r->q);
+	pthread_join(r->thread, NULL);
+	if (left)
+		*left = r->left;
+	rc = r->stop_rc;
+	runner_free(r);
+	return rc;
+}
+
+int sink_runner_spool_dir(const char *state_dir, const char *scheme, const char *uri, char *buf,
+			  size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[17], safe[32];
+	size_t i;
+	int len;
+
+	if (!EVP_Digest(uri, strlen(uri), md, &mdlen, EVP_sha256(), NULL) || mdlen < 8)
+		return -EINVAL;
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (i = 0; scheme[i] && i < sizeof(safe) - 1; i++)
+		safe[i] = (scheme[i] >= 'a' && scheme[i] <= 'z') || (scheme[i] >= '0' && scheme[i] <= '9')
+				  ? scheme[i]
+				  : '_';
+	safe[i] = '\0';
+	len = snprintf(buf, n, "%s/spool/%s-%s", state_dir, safe, hex);
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
