@@ -410,6 +410,30 @@ static void test_rotate_big_line(void **state)
 	ops->destroy(st);
 }
 
+/* Lines that fill the limit exactly stay together; the next one moves on. */
+static void test_rotate_exact_fit(void **state)
+{
+	struct fx *fx = *state;
+	void *st = make_connected(fx, "max_size_bytes=4096");
+	char line[1024], *got;
+	size_t len;
+
+	memset(line, 'y', 1023);
+	line[1023] = '\0';
+	for (int i = 0; i < 4; i++)
+		send_str(st, line);
+	assert_int_equal(stat_of(st, "rotations"), 0);
+	send_str(st, "z");
+	assert_int_equal(stat_of(st, "rotations"), 1);
+	ops->destroy(st);
+	got = slurp(name(fx, 1, ".gz"), true, &len);
+	assert_int_equal(len, 4096);
+	free(got);
+	got = slurp(fx->path, false, NULL);
+	assert_string_equal(got, "z\n");
+	free(got);
+}
+
 static void backdate(const char *p, time_t by)
 {
 	struct timespec ts[2] = { { time(NULL) - by, 0 }, { time(NULL) - by, 0 } };
@@ -751,6 +775,7 @@ int main(void)
 		T(test_rotate_keep_zero),
 		T(test_rotate_smaller_keep_prunes),
 		T(test_rotate_big_line),
+		T(test_rotate_exact_fit),
 		T(test_rotate_age),
 		T(test_reopen_after_rename),
 		T(test_write_error),
