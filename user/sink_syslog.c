@@ -501,15 +501,29 @@ static int tls_handshake(struct syslog_sink *s, int64_t deadline, char *err, siz
 	return 0;
 }
 
-static void syslog_disconnect(void *st)
+/* Close the connection. graceful (a healthy stream): send close_notify and
+ * our FIN, then read to the peer's EOF for a bounded time: closing with
+ * unread bytes (TLS 1.3 session tickets) sends a RST, and a RST makes the
+ * peer's kernel drop whatever the peer had not read yet. */
+static void close_conn(struct syslog_sink *s, bool graceful)
 {
-	struct syslog_sink *s = st;
+	if (s->fd >= 0 && graceful && s->sock_type == SOCK_STREAM) {
+		int64_t deadline = now_ms() + (s->send_timeout_ms < 1000 ? s->send_timeout_ms : 1000);
+		char scratch[4096];
+		ssize_t r;
 
-	if (s->ssl) {
-		if (s->tls_clean) {
+		if (s->ssl && s->tls_clean) {
 			ERR_clear_error();
-			SSL_shutdown(s->ssl); /* one close_notify, no waiting */
+			SSL_shutdown(s->ssl); /* one close_notify, no waiting for the peer's */
 		}
+		shutdown(s->fd, SHUT_WR);
+		while (!wait_fd(s->fd, POLLIN, deadline)) {
+			r = recv(s->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+			if (!r || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+				break;
+		}
+	}
+	if (s->ssl) {
 		SSL_free(s->ssl);
 		s->ssl = NULL;
 		s->tls_clean = false;
@@ -518,6 +532,11 @@ static void syslog_disconnect(void *st)
 		close(s->fd);
 	s->fd = -1;
 	ERR_clear_error();
+}
+
+static void syslog_disconnect(void *st)
+{
+	close_conn(st, true);
 }
 
 static int syslog_connect(void *st, char *err, size_t n)
@@ -534,7 +553,7 @@ static int syslog_connect(void *st, char *err, size_t n)
 	if (!rc && s->tr == SYSLOG_TLS)
 		rc = tls_handshake(s, deadline, err, n);
 	if (rc) {
-		syslog_disconnect(s);
+		close_conn(s, false);
 		return rc;
 	}
 	if (s->tr == SYSLOG_UNIX)
@@ -675,7 +694,7 @@ static int flush_stream(struct syslog_sink *s)
 	/* A partly written frame leaves the stream out of step: nothing more
 	 * may go on this connection. */
 	if (rc)
-		syslog_disconnect(s);
+		close_conn(s, false);
 	return rc;
 }
 

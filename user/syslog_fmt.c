@@ -116,21 +116,17 @@ static size_t escape_head(const char *s, size_t len, size_t room, char *out)
 
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		size_t k = 1, w;
+		bool quote = c == '"' || c == '\\', ctl = c < 0x20;
+		size_t k = quote || ctl ? 1 : utf8_len(c);
+		size_t w = quote ? 2 : ctl ? 6 : k;
 
-		if (c == '"' || c == '\\')
-			w = 2;
-		else if (c < 0x20)
-			w = 6;
-		else
-			w = k = c < 0x80 ? 1 : utf8_len(c);
 		if (i + k > len || o + w > room)
 			break;
 		if (out) {
-			if (w == 2) {
+			if (quote) {
 				out[o] = '\\';
 				out[o + 1] = (char)c;
-			} else if (w == 6) {
+			} else if (ctl) {
 				snprintf(out + o, 7, "\\u%04x", c);
 			} else {
 				memcpy(out + o, s + i, k);

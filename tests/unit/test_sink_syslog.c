@@ -606,7 +606,7 @@ static void test_unix_stream(void **state)
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s/stream", tmpdir);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(lfd, 4), 0);
-	st = sink_open("unix://%s/stream", tmpdir);
+	st = sink_open("unix://%s/stream?send_timeout_ms=100", tmpdir);
 	fd = accept(lfd, NULL, NULL);
 	send3(st, 0, 2);
 	assert_int_equal(sink_syslog_ops.flush(st), 0);

@@ -207,10 +207,10 @@ static void test_oversize_standin(void **state)
 	bool over;
 
 	assert_non_null(msg);
-	/* Quotes, backslashes, a control byte and 3-byte UTF-8 to escape and not split. */
+	/* Quotes, backslashes, a control byte, 3- and 2-byte UTF-8 to escape and not split. */
 	memcpy(msg, "{\"type\":\"process.exec\",\"argv\":\"", 31);
 	for (size_t i = 31; i < big; i++)
-		msg[i] = "ab\"\\\x01\xe2\x82\xac"[(i - 31) % 8];
+		msg[i] = "ab\"\\\x01\xe2\x82\xac\xc3\xa9"[(i - 31) % 10];
 	msg[big] = '\0';
 
 	syslog_fmt_init(&f, SYSLOG_FMT_RFC5424, SYSLOG_FRAME_NONE, 86, "h", "idtrace", 1);
