@@ -11,7 +11,9 @@
 
 /* Shapes as user/event.c, user/chain.c and user/cred_event.c build them,
  * and tls.request as the TLS stage will. */
-#define HOST "\"host\":{\"hostname\":\"ci-runner-7\",\"boot_id\":\"3f0c9a2e-5b1d-4c8e-9f10-2a7b6c5d4e3f\"}"
+#define HOST                                                                                      \
+	"\"host\":{\"hostname\":\"ci-runner-7\","                                              \
+	"\"boot_id\":\"3f0c9a2e-5b1d-4c8e-9f10-2a7b6c5d4e3f\"}"
 
 #define CURL_PROCESS                                                                              \
 	"\"process\":{\"pid\":4242,\"ppid\":4200,\"exec_id\":\"3f0c9a2e-4242-81234567890\","       \
@@ -42,14 +44,17 @@ static const char exec_event[] =
 
 /* A backup service (no login, no CI) reads alice's AWS keys: a pivot. */
 static const char cred_event[] =
-	"{\"schema_version\":1,\"type\":\"credential.read\",\"time\":\"2026-11-24T11:31:10.000000001Z\"," HOST
+	"{\"schema_version\":1,\"type\":\"credential.read\","
+	"\"time\":\"2026-11-24T11:31:10.000000001Z\"," HOST
 	",\"process\":{\"pid\":5000,\"ppid\":1,\"exec_id\":\"3f0c9a2e-5000-82000000000\","
 	"\"exe\":\"/usr/bin/cat\",\"args\":[\"cat\",\".aws/credentials\"],\"args_truncated\":false,"
 	"\"uid\":998,\"euid\":998,\"gid\":998,\"egid\":998,\"auid\":4294967295,"
 	"\"session_id\":4294967295,\"cgroup_id\":77,\"source\":\"kernel\"},"
-	"\"chain\":[{\"kind\":\"workload\",\"cgroup_id\":77,\"cgroup_path\":\"/system.slice/backup.service\","
+	"\"chain\":[{\"kind\":\"workload\",\"cgroup_id\":77,"
+	"\"cgroup_path\":\"/system.slice/backup.service\","
 	"\"systemd_unit\":\"backup.service\"},"
-	"{\"kind\":\"process\",\"exe\":\"/usr/bin/cat\",\"pid\":5000,\"exec_id\":\"3f0c9a2e-5000-82000000000\","
+	"{\"kind\":\"process\",\"exe\":\"/usr/bin/cat\",\"pid\":5000,"
+	"\"exec_id\":\"3f0c9a2e-5000-82000000000\","
 	"\"uid\":998,\"euid\":998,\"ancestors\":[]},"
 	"{\"kind\":\"credential\",\"type\":\"aws\",\"source\":\"file\","
 	"\"path\":\"/home/alice/.aws/credentials\","
