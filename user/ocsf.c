@@ -660,8 +660,10 @@ static void ocsf_tls_request(json_t *out, json_t *rest, const json_t *ev,
 			ocsf_set(url, "url_string",
 				 json_sprintf("https://%s%s", json_string_value(host),
 					      json_string_value(path)));
-		json_object_del(h, "host");
-		json_object_del(h, "path");
+		if (host)
+			json_object_del(h, "host");
+		if (path)
+			json_object_del(h, "path");
 	}
 	ocsf_set_obj(req, "url", url);
 	ocsf_set(req, "user_agent", ocsf_take_str(h, "user_agent"));

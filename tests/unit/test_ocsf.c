@@ -416,6 +416,15 @@ static void test_ocsf_http_methods_and_hosts(void **state)
 	assert_absent(o, "tls");
 	json_decref(o);
 
+	/* a host of the wrong type is not mapped, and kept */
+	o = tls_with_http("{\"host\":5,\"path\":\"/p\"}");
+	assert_str_at(o, "http_request.url.path", "/p");
+	assert_absent(o, "http_request.url.hostname");
+	assert_absent(o, "http_request.url.url_string");
+	assert_int_at(o, "unmapped.idtrace.http.host", 5);
+	assert_absent(o, "unmapped.idtrace.http.path");
+	json_decref(o);
+
 	/* a lower-case method is not GET */
 	o = tls_with_http("{\"method\":\"get\",\"host\":\"fe80::1\"}");
 	assert_int_at(o, "activity_id", 99);
