@@ -330,6 +330,69 @@ static void test_leader_failover(void **state)
 	mock_stop(&m);
 }
 
+/* The runner's loop around one line: send, on -EAGAIN flush and retry, on
+ * another error disconnect and connect, as the runner does after back-off. */
+static void runner_send(void *st, int i, int *reconnects)
+{
+	char line[64], err[256];
+	int len = snprintf(line, sizeof(line), "{\"seq\":%d}", i), rc;
+	double deadline = now_s() + 20;
+
+	while ((rc = sink_kafka_ops.send(st, line, len, "test"))) {
+		assert_true(now_s() < deadline);
+		if (rc != -EAGAIN) {
+			sink_kafka_ops.disconnect(st);
+			assert_int_equal(sink_kafka_ops.connect(st, err, sizeof(err)), 0);
+			++*reconnects;
+		} else if (sink_kafka_ops.flush(st) == -EIO) {
+			sink_kafka_ops.disconnect(st);
+			assert_int_equal(sink_kafka_ops.connect(st, err, sizeof(err)), 0);
+			++*reconnects;
+		}
+		usleep(1000);
+	}
+}
+
+/* A fatal producer error (here: the cluster refuses the idempotent producer
+ * id once) makes flush()/send() fail; after disconnect() and connect() a new
+ * producer sends what the old one handed back, first, and nothing is lost. */
+static void test_fatal_error_recovery(void **state)
+{
+	struct mock m;
+	char err[512];
+	void *st;
+	int reconnects = 0, rc;
+	double deadline;
+
+	mock_start(&m);
+	/* ApiKey 22: InitProducerId. */
+	rd_kafka_mock_push_request_errors(m.mc, 22, 1,
+					  RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+	st = sink_open(kafka_uri(&m, ""), NULL, err, sizeof(err));
+	assert_non_null(st);
+	for (int i = 0; i < NLINES; i++) {
+		runner_send(st, i, &reconnects);
+		if (i == 10)
+			usleep(300 * 1000); /* let the refusal arrive */
+	}
+	deadline = now_s() + 20;
+	while (stat_int(st, "delivered") < NLINES) {
+		assert_true(now_s() < deadline);
+		rc = sink_kafka_ops.flush(st);
+		if (rc == -EIO) {
+			sink_kafka_ops.disconnect(st);
+			assert_int_equal(sink_kafka_ops.connect(st, err, sizeof(err)), 0);
+			reconnects++;
+		}
+		usleep(5000);
+	}
+	print_message("      fatal_errors=%lld resent=%lld reconnects=%d\n",
+		      stat_int(st, "fatal_errors"), stat_int(st, "resent"), reconnects);
+	sink_kafka_ops.destroy(st);
+	assert_int_equal(consume_check(m.bootstraps, NLINES), 0);
+	mock_stop(&m);
+}
+
 static void expect_create_error(const char *uri, const char *entry, const char *needle)
 {
 	char err[512];
@@ -433,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_leader_down_and_up),
 		cmocka_unit_test(test_leader_down_in_flight),
 		cmocka_unit_test(test_leader_failover),
+		cmocka_unit_test(test_fatal_error_recovery),
 	};
 
 	log_set_level(getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);
