@@ -55,6 +55,7 @@ struct sink_kafka {
 	bool probed;           /* the first connect() looked at the metadata */
 	bool fatal;            /* rk raised a fatal error: needs replacing */
 	bool all_down;         /* librdkafka says no broker is up */
+	bool topic_missing;    /* the cluster says the topic does not exist */
 	int close_ms;          /* destroy() waits this long for deliveries */
 	struct sink_kafka_line *retry, **retry_tail;
 	size_t retry_len;
@@ -159,6 +160,18 @@ static void sink_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, 
 		/* Not refused by Kafka: this producer gave up on it. Keep it for
 		 * the next producer (connect()). A purged in-flight message may
 		 * also have been written: at least once beats losing it. */
+		sink_kafka_keep(st, m->payload, m->len);
+		return;
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+		/* The topic does not exist (yet): librdkafka fails what it
+		 * queued after topic.metadata.propagation.max.ms. Keep it; it
+		 * goes out once the topic is there (send() says -ENOENT until
+		 * then, so the runner spools and reconnects). */
+		if (!st->retry && sink_kafka_log_ok(st, m->err))
+			log_err("kafka %s: topic '%s' does not exist; events are kept until it "
+				"does", st->uri, st->topic);
+		st->topic_missing = true;
 		sink_kafka_keep(st, m->payload, m->len);
 		return;
 	default:
@@ -460,9 +473,11 @@ static void sink_kafka_probe(struct sink_kafka *st)
 			 "librdkafka keeps trying", st->uri, rd_kafka_err2str(e));
 		return;
 	}
-	if (md->topic_cnt == 1 && md->topics[0].err)
+	if (md->topic_cnt == 1 && md->topics[0].err) {
 		log_warn("kafka %s: topic '%s': %s (events wait until it exists)", st->uri,
 			 st->topic, rd_kafka_err2str(md->topics[0].err));
+		st->topic_missing = true;
+	}
 	rd_kafka_metadata_destroy(md);
 }
 
@@ -476,8 +491,11 @@ static int sink_kafka_connect(void *arg, char *err, size_t n)
 		if (rc)
 			return rc;
 	}
-	if (!st->probed) {
+	/* Ask for the topic again when it was missing: librdkafka itself
+	 * looks only every topic.metadata.refresh.interval.ms. */
+	if (!st->probed || st->topic_missing) {
 		st->probed = true;
+		st->topic_missing = false;
 		sink_kafka_probe(st);
 	}
 	return 0;
@@ -514,10 +532,14 @@ static int sink_kafka_produce(struct sink_kafka *st, const char *line, size_t le
 				st->uri, len);
 		return -EMSGSIZE;
 	default:
+		if (e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+			st->topic_missing = true;
+			return -ENOENT; /* logged by the delivery report or probe */
+		}
 		if (sink_kafka_log_ok(st, e))
 			log_err("kafka %s: cannot produce to '%s': %s", st->uri, st->topic,
 				rd_kafka_err2str(e));
-		return e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ? -ENOENT : -EIO;
+		return -EIO;
 	}
 }
 

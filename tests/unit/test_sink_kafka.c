@@ -57,9 +57,9 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Create (and connect) a sink from uri and an optional config entry;
- * NULL with err set when create() refuses. */
-static void *sink_open(const char *uri, const char *entry_json, char *err, size_t n)
+/* Create a sink from uri and an optional config entry; NULL with err set
+ * when create() refuses. */
+static void *sink_create(const char *uri, const char *entry_json, char *err, size_t n)
 {
 	json_t *entry = entry_json ? json_loads(entry_json, 0, NULL) : NULL;
 	struct sink_spec spec;
@@ -70,6 +70,14 @@ static void *sink_open(const char *uri, const char *entry_json, char *err, size_
 	err[0] = '\0';
 	st = sink_kafka_ops.create(&spec, err, n);
 	sink_spec_free(&spec);
+	return st;
+}
+
+/* sink_create(), then connect() as the runner does first. */
+static void *sink_open(const char *uri, const char *entry_json, char *err, size_t n)
+{
+	void *st = sink_create(uri, entry_json, err, n);
+
 	if (st)
 		assert_int_equal(sink_kafka_ops.connect(st, err, n), 0);
 	return st;
@@ -393,6 +401,53 @@ static void test_fatal_error_recovery(void **state)
 	mock_stop(&m);
 }
 
+/* The topic does not exist for a while: what librdkafka had queued comes
+ * back and is kept, send() says -ENOENT (the runner spools), and once the
+ * topic is there everything arrives once, in order. */
+static void test_topic_missing(void **state)
+{
+	struct mock m;
+	char err[512];
+	void *st;
+	int i = 0, reconnects = 0, rc = 0;
+	double deadline;
+
+	mock_start(&m);
+	rd_kafka_mock_topic_set_error(m.mc, TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+	/* Lines go into librdkafka's queue before it knows about the topic
+	 * (no connect() yet: it would ask at once). */
+	st = sink_create(kafka_uri(&m, "?kafka.topic.metadata.propagation.max.ms=100"), NULL,
+			 err, sizeof(err));
+	assert_non_null(st);
+	for (deadline = now_s() + 10; now_s() < deadline; i++) {
+		char line[64];
+		int len = snprintf(line, sizeof(line), "{\"seq\":%d}", i);
+
+		rc = sink_kafka_ops.send(st, line, len, "test");
+		if (rc)
+			break;
+		sink_kafka_ops.flush(st);
+		usleep(10 * 1000);
+	}
+	assert_int_equal(rc, -ENOENT);
+	/* The queued lines come back through their delivery reports. */
+	for (deadline = now_s() + 10; stat_int(st, "queue_len") > 0; usleep(10 * 1000)) {
+		assert_true(now_s() < deadline);
+		sink_kafka_ops.flush(st);
+	}
+	assert_int_equal(stat_int(st, "delivered"), 0);
+	assert_int_equal(stat_int(st, "delivery_failed"), 0);
+	assert_int_equal(stat_int(st, "resend_len"), i);
+	rd_kafka_mock_topic_set_error(m.mc, TOPIC, RD_KAFKA_RESP_ERR_NO_ERROR);
+	for (int end = i + 100; i < end; i++)
+		runner_send(st, i, &reconnects);
+	assert_true(reconnects >= 1);
+	wait_delivered(st, i);
+	sink_kafka_ops.destroy(st);
+	assert_int_equal(consume_check(m.bootstraps, i), 0);
+	mock_stop(&m);
+}
+
 static void expect_create_error(const char *uri, const char *entry, const char *needle)
 {
 	char err[512];
@@ -497,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_leader_down_in_flight),
 		cmocka_unit_test(test_leader_failover),
 		cmocka_unit_test(test_fatal_error_recovery),
+		cmocka_unit_test(test_topic_missing),
 	};
 
 	log_set_level(getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);
