@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,9 +38,11 @@
 /* Repeat the same kind of error in the log at most this often (s). */
 #define SINK_KAFKA_LOG_EVERY 30
 
-/* A line the producer handed back unsent (fatal error, purge). */
+/* A line the producer handed back unsent (fatal error, purge, missing
+ * topic), kept in the order it was first accepted. */
 struct sink_kafka_line {
 	struct sink_kafka_line *next;
+	unsigned long long seq; /* order of first acceptance by send() */
 	size_t len;
 	char data[];
 };
@@ -57,8 +60,9 @@ struct sink_kafka {
 	bool all_down;         /* librdkafka says no broker is up */
 	bool topic_missing;    /* the cluster says the topic does not exist */
 	int close_ms;          /* destroy() waits this long for deliveries */
-	struct sink_kafka_line *retry, **retry_tail;
+	struct sink_kafka_line *retry, *retry_last;
 	size_t retry_len;
+	unsigned long long seq; /* last sequence number given to a line */
 	unsigned long long produced;  /* lines accepted by send() */
 	unsigned long long delivered; /* acknowledged by the brokers (acks=all) */
 	unsigned long long delivery_failed; /* permanently refused; lost */
@@ -127,20 +131,30 @@ static bool sink_kafka_log_ok(struct sink_kafka *st, rd_kafka_resp_err_t err)
 	return true;
 }
 
-static void sink_kafka_keep(struct sink_kafka *st, const void *data, size_t len)
+/* Put a handed-back line into the retry list, in sequence order: lines
+ * produced again from the list can come back after ones still in it. */
+static void sink_kafka_keep(struct sink_kafka *st, const rd_kafka_message_t *m)
 {
-	struct sink_kafka_line *l = malloc(sizeof(*l) + len);
+	struct sink_kafka_line *l = malloc(sizeof(*l) + m->len), **pos;
 
 	if (!l) {
 		st->delivery_failed++;
 		log_err("kafka %s: out of memory keeping an unsent event: lost", st->uri);
 		return;
 	}
-	l->next = NULL;
-	l->len = len;
-	memcpy(l->data, data, len);
-	*st->retry_tail = l;
-	st->retry_tail = &l->next;
+	l->seq = (uintptr_t)m->_private;
+	l->len = m->len;
+	memcpy(l->data, m->payload, m->len);
+	if (!st->retry_last || st->retry_last->seq < l->seq) {
+		pos = st->retry_last ? &st->retry_last->next : &st->retry;
+	} else {
+		for (pos = &st->retry; *pos && (*pos)->seq < l->seq; pos = &(*pos)->next)
+			;
+	}
+	l->next = *pos;
+	*pos = l;
+	if (!l->next)
+		st->retry_last = l;
 	st->retry_len++;
 }
 
@@ -160,7 +174,7 @@ static void sink_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, 
 		/* Not refused by Kafka: this producer gave up on it. Keep it for
 		 * the next producer (connect()). A purged in-flight message may
 		 * also have been written: at least once beats losing it. */
-		sink_kafka_keep(st, m->payload, m->len);
+		sink_kafka_keep(st, m);
 		return;
 	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
 	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
@@ -172,7 +186,7 @@ static void sink_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, 
 			log_err("kafka %s: topic '%s' does not exist; events are kept until it "
 				"does", st->uri, st->topic);
 		st->topic_missing = true;
-		sink_kafka_keep(st, m->payload, m->len);
+		sink_kafka_keep(st, m);
 		return;
 	default:
 		st->delivery_failed++;
@@ -330,7 +344,7 @@ static void sink_kafka_free_lines(struct sink_kafka *st)
 		st->retry = l->next;
 		free(l);
 	}
-	st->retry_tail = &st->retry;
+	st->retry_last = NULL;
 	st->retry_len = 0;
 }
 
@@ -414,7 +428,6 @@ static void *sink_kafka_create(const struct sink_spec *spec, char *err, size_t n
 		snprintf(err, n, "sink '%s': out of memory", spec->uri);
 		return NULL;
 	}
-	st->retry_tail = &st->retry;
 	st->uri = strdup(spec->uri);
 	st->topic = spec->path ? strdup(spec->path) : NULL;
 	st->conf = rd_kafka_conf_new();
@@ -501,8 +514,10 @@ static int sink_kafka_connect(void *arg, char *err, size_t n)
 	return 0;
 }
 
-/* Hand one line to librdkafka; 0 or -errno (-EAGAIN: queue full). */
-static int sink_kafka_produce(struct sink_kafka *st, const char *line, size_t len)
+/* Hand one line to librdkafka with its sequence number; 0 or -errno
+ * (-EAGAIN: queue full). */
+static int sink_kafka_produce(struct sink_kafka *st, const char *line, size_t len,
+			      unsigned long long seq)
 {
 	rd_kafka_resp_err_t e;
 
@@ -513,7 +528,8 @@ static int sink_kafka_produce(struct sink_kafka *st, const char *line, size_t le
 	e = rd_kafka_producev(st->rk, RD_KAFKA_V_RKT(st->rkt),
 			      RD_KAFKA_V_VALUE((void *)line, len),
 			      RD_KAFKA_V_KEY(st->key, st->key_len),
-			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
 	switch (e) {
 	case RD_KAFKA_RESP_ERR_NO_ERROR:
 		return 0;
@@ -551,7 +567,7 @@ static int sink_kafka_resend(struct sink_kafka *st)
 	while (st->retry) {
 		struct sink_kafka_line *l = st->retry;
 
-		rc = sink_kafka_produce(st, l->data, l->len);
+		rc = sink_kafka_produce(st, l->data, l->len, l->seq);
 		if (rc == -EMSGSIZE) /* a changed message.max.bytes: never fits */
 			st->delivery_failed++;
 		else if (rc)
@@ -562,7 +578,7 @@ static int sink_kafka_resend(struct sink_kafka *st)
 		st->retry_len--;
 		free(l);
 	}
-	st->retry_tail = &st->retry;
+	st->retry_last = NULL;
 	return 0;
 }
 
@@ -576,9 +592,10 @@ static int sink_kafka_send(void *arg, const char *line, size_t len, const char *
 		if (rc)
 			return rc;
 	}
-	rc = sink_kafka_produce(st, line, len);
+	rc = sink_kafka_produce(st, line, len, st->seq + 1);
 	if (rc)
 		return rc;
+	st->seq++;
 	if (++st->produced % SINK_KAFKA_POLL_EVERY == 0)
 		rd_kafka_poll(st->rk, 0);
 	return 0;
