@@ -20,6 +20,20 @@ void config_defaults(struct config *c)
 	c->log_level = LOG_INFO;
 	c->watch_files = true;
 	c->trace_tls = true;
+	c->spool_max_mb = 1024;
+	c->drain_timeout_s = 10;
+}
+
+int config_add_sink(struct config *c, json_t *entry, char *err, size_t n)
+{
+	if (!json_is_string(entry) &&
+	    !(json_is_object(entry) && json_is_string(json_object_get(entry, "uri")))) {
+		snprintf(err, n, "a sink is a URI string or an object with a \"uri\" string");
+		return -EINVAL;
+	}
+	if (!c->sinks && !(c->sinks = json_array()))
+		return -ENOMEM;
+	return json_array_append(c->sinks, entry) ? -ENOMEM : 0;
 }
 
 static int push_str(char ***arr, int n, const char *s)
@@ -96,6 +110,8 @@ void config_free(struct config *c)
 	for (int i = 0; i < c->n_homes; i++)
 		free(c->homes[i]);
 	free(c->homes);
+	json_decref(c->sinks);
+	free(c->state_dir);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -199,6 +215,36 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return set_bool(&c->capture_env, v, key, err, n);
 	if (!strcmp(key, "seed_procfs"))
 		return set_bool(&c->seed_procfs, v, key, err, n);
+	if (!strcmp(key, "state_dir"))
+		return set_string(&c->state_dir, v, key, err, n);
+	if (!strcmp(key, "sinks")) {
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(v)) {
+			snprintf(err, n, "key 'sinks' must be an array of URIs or objects");
+			return -EINVAL;
+		}
+		json_array_foreach(v, i, e) {
+			int rc = config_add_sink(c, e, err, n);
+
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "spool_max_mb") || !strcmp(key, "drain_timeout_s")) {
+		bool spool = key[0] == 's';
+		json_int_t x = json_integer_value(v);
+
+		if (!json_is_integer(v) || x < (spool ? 1 : 0) || x > (spool ? 1048576 : 3600)) {
+			snprintf(err, n, "key '%s' must be an integer from %d to %d", key,
+				 spool ? 1 : 0, spool ? 1048576 : 3600);
+			return -EINVAL;
+		}
+		*(spool ? &c->spool_max_mb : &c->drain_timeout_s) = (uint32_t)x;
+		return 0;
+	}
 	if (!strcmp(key, "ring_buffer_mb")) {
 		if (!json_is_integer(v) || !config_ring_buffer_ok(json_integer_value(v))) {
 			snprintf(err, n, "key 'ring_buffer_mb' must be a power of two from 1 to 1024");
@@ -228,7 +274,7 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 	}
 	snprintf(err, n, "unknown key '%s' (known: output, ring_buffer_mb, capture_env, "
 		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, trace_tls, watch, "
-		 "watch_homes, key_file)", key);
+		 "watch_homes, key_file, sinks, state_dir, spool_max_mb, drain_timeout_s)", key);
 	return -EINVAL;
 }
 

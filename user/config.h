@@ -3,6 +3,7 @@
 #ifndef IDTRACE_CONFIG_H
 #define IDTRACE_CONFIG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,7 +23,17 @@ struct config {
 	char **watch_types;
 	int n_homes;             /* extra home directories to watch */
 	char **homes;
+	json_t *sinks;           /* array of URI strings or {"uri", options...}; NULL: stdout */
+	char *state_dir;         /* spools; NULL: CONFIG_DEFAULT_STATE_DIR */
+	uint32_t spool_max_mb;   /* per sink */
+	uint32_t drain_timeout_s; /* at exit, for sinks to take what is queued */
 };
+
+#define CONFIG_DEFAULT_STATE_DIR "/var/lib/idtrace"
+
+/* Add a sink: a URI string, or an object with "uri" and options. Checks the
+ * shape only (sink_spec_parse checks the rest). Returns 0 or -EINVAL/-ENOMEM. */
+int config_add_sink(struct config *c, json_t *entry, char *err, size_t n);
 
 #define CONFIG_DEFAULT_KEY_FILE "/var/lib/idtrace/fingerprint.key"
 

@@ -11,7 +11,7 @@
 #include "event.h"
 #include "loader.h"
 #include "log.h"
-#include "output.h"
+#include "outputs.h"
 #include "proc_track.h"
 #include "tls_track.h"
 #include "wire_decode.h"
@@ -22,18 +22,21 @@
  * of a lone event. */
 #define POLL_TIMEOUT_MS 50
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reopen_requested;
 
 static void on_signal(int sig)
 {
-	stop_requested = sig;
+	if (sig == SIGHUP)
+		reopen_requested = 1;
+	else
+		stop_requested = sig;
 }
 
 struct daemon {
 	const struct config *cfg;
 	struct loader *loader;
 	struct ring_buffer *rb;
-	struct output *out;
+	struct outputs *out;
 	struct proc_tracker tracker;
 	struct event_ctx ev;
 	struct cred_ctx cred; /* cred.watch is NULL when file probes are off */
@@ -42,7 +45,8 @@ struct daemon {
 	bool rescan_due;
 	__u64 last_rescan_ns;
 	__u64 started_ns;
-	int fatal; /* negative errno once the output failed */
+	int fatal; /* negative errno after a runtime error */
+	bool config_error; /* a sink could not be set up: exit 2 */
 	/* userspace counters */
 	__u64 n_exec, n_fork, n_exit, n_open, n_cred, n_tls, decode_errors, emit_errors, seeded;
 };
@@ -55,12 +59,10 @@ static void emit(struct daemon *d, json_t *ev)
 		d->emit_errors++;
 		return;
 	}
-	err = output_write(d->out, ev);
+	err = outputs_emit(d->out, ev);
 	json_decref(ev);
-	if (err && !d->fatal) {
-		d->fatal = err;
-		log_err("writing events failed: %s", strerror(-err));
-	}
+	if (err)
+		d->emit_errors++;
 }
 
 static void emit_tls(json_t *ev, void *arg)
@@ -255,6 +257,9 @@ static json_t *stats_event(struct daemon *d)
 				      "proc_table_size",
 				      (json_int_t)proc_table_count(d->tracker.table)));
 	json_object_set_new(json_object_get(ev, "lost"), "tls", json_integer(k[IDT_CNT_LOST_TLS]));
+	json_object_set_new(json_object_get(ev, "lost"), "sinks",
+			    json_integer(outputs_dropped(d->out)));
+	json_object_set_new(ev, "sinks", outputs_stats(d->out));
 	if (d->tls)
 		json_object_set_new(ev, "tls", tls_track_stats(d->tls));
 	return ev;
@@ -268,6 +273,7 @@ static json_t *ready_event(struct daemon *d)
 			    json_pack("{s:s, s:I, s:I, s:s}", "version", IDTRACE_VERSION, "pid",
 				      (json_int_t)getpid(), "seeded_processes", (json_int_t)d->seeded,
 				      "output", d->cfg->output ? d->cfg->output : "stdout"));
+	json_object_set_new(json_object_get(ev, "agent"), "sinks", outputs_describe(d->out));
 	json_object_set_new(ev, "probes", loader_probes_json(d->loader));
 	if (d->cfg->trace_tls)
 		json_object_set_new(ev, "tls_libraries", loader_tls_libs_json(d->loader));
@@ -340,6 +346,32 @@ static int setup_files(struct daemon *d)
 	return 0;
 }
 
+/* A sink that cannot be set up is a configuration error: exit 2. */
+#define SETUP_CONFIG_ERROR 2
+
+static int setup_outputs(struct daemon *d)
+{
+	struct outputs_opts oo = {
+		.state_dir = d->cfg->state_dir ? d->cfg->state_dir : CONFIG_DEFAULT_STATE_DIR,
+		.spool_max_bytes = (uint64_t)d->cfg->spool_max_mb << 20,
+		.host = &d->ev.host,
+	};
+	struct sink_spec *specs;
+	char err[1024] = "";
+	int n, rc;
+
+	rc = outputs_specs(d->cfg, &specs, &n, err, sizeof(err));
+	if (!rc) {
+		rc = outputs_open(specs, n, &oo, &d->out, err, sizeof(err));
+		outputs_specs_free(specs, n);
+	}
+	if (rc) {
+		log_err("%s", err[0] ? err : strerror(-rc));
+		d->config_error = true;
+	}
+	return rc;
+}
+
 static int setup(struct daemon *d)
 {
 	struct loader_opts lo = {
@@ -356,9 +388,9 @@ static int setup(struct daemon *d)
 		return err;
 	}
 	d->started_ns = host_info_boot_ns();
-	d->out = output_open(d->cfg->output);
-	if (!d->out)
-		return -EIO;
+	err = setup_outputs(d);
+	if (err)
+		return err;
 	d->ev.chain.workload = workload_ctx_new("/proc", d->cfg->spiffe_id);
 	d->tracker.table = proc_table_new();
 	if (!d->ev.chain.workload || !d->tracker.table)
@@ -412,7 +444,9 @@ static void teardown(struct daemon *d)
 	loader_stop(d->loader);
 	proc_table_free(d->tracker.table);
 	workload_ctx_free(d->ev.chain.workload);
-	output_close(d->out);
+	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))
+		log_err("some events could not be delivered nor kept in a spool (see above)");
+	d->out = NULL;
 }
 
 int daemon_run(const struct config *cfg)
@@ -424,12 +458,14 @@ int daemon_run(const struct config *cfg)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	err = setup(&d);
-	if (err)
+	if (err) {
+		rc = d.config_error ? SETUP_CONFIG_ERROR : 1;
 		goto out;
+	}
 	emit(&d, ready_event(&d));
-	output_flush(d.out);
 	if (cfg->stats_interval_s)
 		next_stats = host_info_boot_ns() + cfg->stats_interval_s * 1000000000ull;
 	while (!stop_requested && !d.fatal) {
@@ -449,8 +485,11 @@ int daemon_run(const struct config *cfg)
 			emit(&d, stats_event(&d));
 			next_stats += cfg->stats_interval_s * 1000000000ull;
 		}
-		if (output_flush(d.out) && !d.fatal)
-			d.fatal = -EIO;
+		if (reopen_requested) {
+			reopen_requested = 0;
+			log_info("SIGHUP: reopening sinks");
+			outputs_reopen(d.out);
+		}
 	}
 	if (d.fatal)
 		goto out;
@@ -460,8 +499,30 @@ int daemon_run(const struct config *cfg)
 	tls_track_free(d.tls, host_info_boot_ns());
 	d.tls = NULL;
 	emit(&d, stats_event(&d));
-	rc = output_flush(d.out) || d.fatal ? 1 : 0;
+	rc = d.fatal ? 1 : 0;
 out:
 	teardown(&d);
 	return rc;
+}
+
+int daemon_check_config(const struct config *cfg)
+{
+	struct sink_spec *specs;
+	char err[1024] = "";
+	int n, rc;
+
+	rc = outputs_specs(cfg, &specs, &n, err, sizeof(err));
+	if (!rc) {
+		rc = outputs_check(specs, n, err, sizeof(err));
+		if (!rc)
+			for (int i = 0; i < n; i++)
+				printf("sink %s: ok\n", specs[i].uri);
+		outputs_specs_free(specs, n);
+	}
+	if (rc) {
+		fprintf(stderr, "idtrace: %s\n", err[0] ? err : strerror(-rc));
+		return SETUP_CONFIG_ERROR;
+	}
+	printf("configuration ok\n");
+	return 0;
 }

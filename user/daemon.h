@@ -9,5 +9,8 @@
 /* Run until SIGINT/SIGTERM. Returns the process exit code: 0 after a clean
  * drain, 1 on a runtime error (already logged). */
 int daemon_run(const struct config *cfg);
+/* --check-config: parse every sink and reach it once. Prints the result;
+ * returns 0 when all is well, 2 otherwise. */
+int daemon_check_config(const struct config *cfg);
 
 #endif

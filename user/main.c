@@ -22,6 +22,14 @@ static void usage(FILE *f)
 		"Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE) and a kernel with BTF.\n"
 		"\n"
 		"  -o, --output FILE          append events to FILE (created 0600); default stdout\n"
+		"      --sink URI             send events to URI (repeatable; replaces the config\n"
+		"                             file's sinks): stdout, file:///PATH, syslog+udp://,\n"
+		"                             syslog+tcp://, syslog+tls://HOST:PORT, unix:///dev/log,\n"
+		"                             kafka://BROKER[,BROKER]/TOPIC; options as a query,\n"
+		"                             e.g. ?format=ocsf&max_size_mb=100 (docs/config.md)\n"
+		"      --state-dir DIR        spools for sinks that are down (default\n"
+		"                             " CONFIG_DEFAULT_STATE_DIR ")\n"
+		"      --check-config         validate the config and reach every sink, then exit\n"
 		"  -c, --config FILE          JSON config file (see docs/config.md); options\n"
 		"                             given on the command line override it\n"
 		"      --spiffe-id ID         SPIFFE ID to report in every workload hop\n"
@@ -56,6 +64,9 @@ enum {
 	OPT_KEY_FILE,
 	OPT_NO_FILES,
 	OPT_NO_TLS,
+	OPT_SINK,
+	OPT_STATE_DIR,
+	OPT_CHECK_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -72,6 +83,9 @@ static const struct option long_opts[] = {
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 	{ "no-files", no_argument, NULL, OPT_NO_FILES },
 	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+	{ "sink", required_argument, NULL, OPT_SINK },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -99,7 +113,7 @@ int main(int argc, char **argv)
 	struct config cfg, cli = { 0 };
 	const char *config_path = NULL;
 	long ringbuf = 0, stats = -1;
-	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, rc;
+	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, check_only = 0, rc;
 	struct config extra; /* repeatable options, applied after the config file */
 	char err[512];
 
@@ -157,6 +171,21 @@ int main(int argc, char **argv)
 		case OPT_NO_TLS:
 			no_tls = 1;
 			break;
+		case OPT_SINK: {
+			json_t *uri = json_string(optarg);
+
+			rc = uri ? config_add_sink(&extra, uri, err, sizeof(err)) : -EINVAL;
+			json_decref(uri);
+			if (rc)
+				return usage_error("--sink: not a valid string: %s", optarg);
+			break;
+		}
+		case OPT_STATE_DIR:
+			cli.state_dir = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			check_only = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -199,6 +228,15 @@ int main(int argc, char **argv)
 		cfg.watch_files = false;
 	if (no_tls)
 		cfg.trace_tls = false;
+	if (extra.sinks || cli.output) {
+		/* the command line's sinks replace the config file's */
+		json_decref(cfg.sinks);
+		cfg.sinks = json_incref(extra.sinks);
+	}
+	if (cli.state_dir) {
+		free(cfg.state_dir);
+		cfg.state_dir = strdup(cli.state_dir);
+	}
 	if (cli.key_file) {
 		free(cfg.key_file);
 		cfg.key_file = strdup(cli.key_file);
@@ -216,6 +254,11 @@ int main(int argc, char **argv)
 		cfg.log_level = level;
 	log_set_level(cfg.log_level);
 
+	if (check_only) {
+		rc = daemon_check_config(&cfg);
+		config_free(&cfg);
+		return rc;
+	}
 	rc = daemon_run(&cfg);
 	config_free(&cfg);
 	return rc;
