@@ -193,8 +193,17 @@ def test_ready_and_stats(d: Daemon):
     ready = d.events()[0]
     eq(ready["type"], "agent.ready", "first line")
     hooks = sorted(p["hook"] for p in ready["probes"])
-    eq(hooks, ["tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
+    eq(hooks, ["tp/syscalls/sys_enter_sendmsg", "tp/syscalls/sys_enter_sendto",
+               "tp/syscalls/sys_enter_write", "tp/syscalls/sys_enter_writev",
+               "tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
                "tp_btf/sched_process_fork", "tp_btf/sys_exit"], "attached probes")
+    libs = {lib["library"]: lib for lib in ready["tls_libraries"]}
+    check("openssl" in libs and "gnutls" in libs, "libssl and libgnutls attached: %r" % libs)
+    check({"SSL_write", "SSL_write_ex", "SSL_ctrl", "SSL_free"} <= set(libs["openssl"]["functions"]),
+          "OpenSSL functions attached")
+    check({"gnutls_record_send", "gnutls_server_name_set"} <= set(libs["gnutls"]["functions"]),
+          "GnuTLS functions attached")
+    eq(ready["agent"]["sinks"], ["file://" + d.path], "the --output file is the one sink")
     for key in ("time", "host", "schema_version"):
         check(key in ready, "agent.ready has " + key)
     check(ready["time"].endswith("Z") and len(ready["time"]) == 30, "RFC 3339 ns time")
