@@ -160,6 +160,8 @@ static int probe_sink(const struct sink_ops *ops, const struct sink_spec *spec, 
 		return -EINVAL;
 	}
 	rc = ops->connect(st, why, sizeof(why));
+	if (!rc && ops->reach)
+		rc = ops->reach(st, why, sizeof(why));
 	if (rc)
 		snprintf(err, errn, "sink %s: cannot connect: %s", spec->uri,
 			 why[0] ? why : strerror(-rc));

@@ -50,13 +50,19 @@ struct sink_ops {
 	/* Open the file / connect the socket / start the client. A failure is
 	 * retried by the runner with back-off; err says why for the log. */
 	int (*connect)(void *st, char *err, size_t n);
+	/* Optional: reach the peer now and fail when it does not answer (the
+	 * start-up and --check-config test), for sinks whose connect() never
+	 * fails because their client reconnects on its own (Kafka). */
+	int (*reach)(void *st, char *err, size_t n);
 	/* Deliver one line (len bytes, no newline). 0: delivered, or accepted
 	 * by a client that guarantees delivery (librdkafka with infinite
 	 * message timeout). -EAGAIN: not accepted now, nothing was lost, try
 	 * again later (a full client queue). Any other -errno: the peer is
 	 * down and this line was NOT delivered; the runner spools it and
 	 * calls disconnect() then connect() again later. A sink must never
-	 * report 0 for a line it may have lost. */
+	 * report 0 for a line it may have lost. -EMSGSIZE: this line can
+	 * never be sent (too large for the peer): the runner drops and counts
+	 * it and goes on. */
 	int (*send)(void *st, const char *line, size_t len, const char *type);
 	/* Push out whatever is buffered. 0 or -errno as for send(). */
 	int (*flush)(void *st);

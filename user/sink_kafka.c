@@ -494,6 +494,27 @@ static void sink_kafka_probe(struct sink_kafka *st)
 	rd_kafka_metadata_destroy(md);
 }
 
+#define SINK_KAFKA_REACH_MS 5000
+
+/* Start-up check: some broker must answer with the cluster's metadata. */
+static int sink_kafka_reach(void *arg, char *err, size_t n)
+{
+	struct sink_kafka *st = arg;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t e;
+
+	if (!st->rk)
+		return -ENOTCONN;
+	e = rd_kafka_metadata(st->rk, 0, st->rkt, &md, SINK_KAFKA_REACH_MS);
+	if (e) {
+		snprintf(err, n, "no Kafka broker answered within %d ms (%s)", SINK_KAFKA_REACH_MS,
+			 rd_kafka_err2str(e));
+		return -EHOSTUNREACH;
+	}
+	rd_kafka_metadata_destroy(md);
+	return 0;
+}
+
 static int sink_kafka_connect(void *arg, char *err, size_t n)
 {
 	struct sink_kafka *st = arg;
@@ -647,6 +668,7 @@ const struct sink_ops sink_kafka_ops = {
 	.scheme = "kafka",
 	.create = sink_kafka_create,
 	.connect = sink_kafka_connect,
+	.reach = sink_kafka_reach,
 	.send = sink_kafka_send,
 	.flush = sink_kafka_flush,
 	.disconnect = sink_kafka_disconnect,

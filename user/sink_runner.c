@@ -280,6 +280,14 @@ static int step(struct sink_runner *r)
 				sent_ok(r);
 				return STEP_SENT;
 			}
+			if (rc == -EMSGSIZE) { /* can never be sent: drop, count, go on */
+				log_warn("sink %s: dropping a %zu-byte line the sink refuses as too "
+					 "large", r->uri, len);
+				spool_consume(r->spool);
+				publish_spool(r);
+				count_drop(r);
+				return STEP_SENT;
+			}
 			if (rc != -EAGAIN)
 				go_down(r, "send", rc);
 			return rc;
@@ -326,6 +334,14 @@ sent_pending:
 	}
 	if (rc == -EAGAIN)
 		return rc;
+	if (rc == -EMSGSIZE) { /* can never be sent: drop, count, go on */
+		log_warn("sink %s: dropping a %zu-byte line the sink refuses as too large", r->uri,
+			 r->pending->len);
+		line_queue_item_free(r->pending);
+		r->pending = NULL;
+		count_drop(r);
+		return STEP_SENT;
+	}
 	spill(r); /* the spool is empty: the pending line goes first */
 	go_down(r, "send", rc);
 	return rc;
