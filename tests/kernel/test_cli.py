@@ -77,6 +77,55 @@ def test_cli_config_applies(_):
             p.kill()
 
 
+def unit_capabilities():
+    """The CapabilityBoundingSet of dist/idtrace.service, as setpriv names."""
+    unit = os.path.join(os.path.dirname(IDTRACE), "..", "dist", "idtrace.service")
+    for line in open(unit):
+        if line.startswith("CapabilityBoundingSet="):
+            return [c.lower().replace("cap_", "") for c in line.split("=", 1)[1].split()]
+    raise AssertionError("no CapabilityBoundingSet in " + unit)
+
+
+def test_cli_unit_capabilities(_):
+    """The systemd unit's capability set is enough: every probe and TLS library attaches."""
+    import time
+    caps = unit_capabilities()
+    check("sys_module" not in caps and "net_admin" not in caps and len(caps) <= 6,
+          "a narrow bounding set: %r" % caps)
+    work = tempfile.mkdtemp(prefix="idtrace-caps-")
+    out = os.path.join(work, "events.jsonl")
+    p = subprocess.Popen(["setpriv", "--bounding-set=-all," + ",".join("+" + c for c in caps),
+                          "--inh-caps=-all", "--", IDTRACE, "--output", out, "--state-dir",
+                          os.path.join(work, "state"), "--key-file", os.path.join(work, "key")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(400):
+            if os.path.exists(out) and b"agent.ready" in open(out, "rb").read():
+                break
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+        subprocess.run(["/usr/bin/true", "caps-marker"])
+        time.sleep(0.5)
+        p.send_signal(2)
+        rc = p.wait(30)
+        err = p.stderr.read().decode(errors="replace")
+        eq(rc, 0, "exit under the unit's capabilities (stderr: %s)" % err[-600:])
+        check("Permission denied" not in err and "Operation not permitted" not in err,
+              "no privilege errors: " + err[-600:])
+        lines = [json.loads(x) for x in open(out, "rb").read().splitlines()]
+        ready = lines[0]
+        eq(ready["type"], "agent.ready", "first line")
+        check(len(ready["probes"]) >= 8, "all probes attached: %r" % ready["probes"])
+        libs = sorted(lib["library"] for lib in ready["tls_libraries"])
+        check("openssl" in libs and "gnutls" in libs, "TLS libraries attached: %r" % libs)
+        check(any(e["type"] == "process.exec" and "caps-marker" in e["process"]["args"]
+                  for e in lines), "an exec is traced")
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def test_cli_not_root(_):
     """Without privileges: exit 1 and a message that says what to do."""
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", IDTRACE],
@@ -89,5 +138,5 @@ for _case in (test_cli_help_version, test_cli_usage_errors, test_cli_config_erro
               test_cli_config_applies, test_cli_not_root):
     _case.no_daemon = True
 
-CASES = [test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
+CASES = [test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
          test_cli_config_applies, test_cli_not_root]
