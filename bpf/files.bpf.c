@@ -353,17 +353,6 @@ int idt_exit_creat(struct trace_event_raw_sys_exit *ctx)
  * loader (unused ones stay -1). */
 const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
 
-static __always_inline long syscall_nr(struct pt_regs *regs)
-{
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]); /* see syscallno in pt_regs */
-#else
-	return -1;
-#endif
-}
-
 /* One raw (BTF) tracepoint for every syscall exit: cheaper per open than the
  * per-syscall trace events, which build a perf record before calling us. */
 SEC("tp_btf/sys_exit")

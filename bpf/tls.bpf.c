@@ -399,7 +399,23 @@ int BPF_KPROBE(idt_gnutls_deinit, void *session)
 	return emit_close((__u64)session, IDT_TLS_GNUTLS);
 }
 
-/* The ciphertext writes of marked threads. */
+/* The ciphertext writes of marked threads: one raw tracepoint on every
+ * syscall exit (a compare of the syscall number for all others), with the
+ * per-syscall trace events as the fallback. Those cost every syscall on the
+ * host more: an enabled sys_enter trace event sends each syscall through the
+ * perf path. */
+
+const volatile long nr_write = -1, nr_sendto = -1, nr_sendmsg = -1, nr_writev = -1;
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = syscall_nr(regs);
+
+	if (nr != nr_write && nr != nr_sendto && nr != nr_sendmsg && nr != nr_writev)
+		return 0;
+	return on_socket_write(PT_REGS_PARM1_CORE_SYSCALL(regs));
+}
 
 SEC("tp/syscalls/sys_enter_write")
 int idt_tls_sys_write(struct trace_event_raw_sys_enter *ctx)

@@ -239,18 +239,18 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
 }
 
 /* The TLS probes: uprobes attached per library later (loader_attach_tls),
- * and the ciphertext-write trace events that find a session's socket. */
-static int load_tls(struct loader *l)
+ * and a syscall-exit hook that finds a session's socket from its ciphertext
+ * write. raw_exit: the raw sys_exit tracepoint; else the per-syscall
+ * sys_enter_* trace events. */
+static int load_tls_as(struct loader *l, bool raw_exit)
 {
-	static const struct {
-		const char *name, *hook;
-	} hooks[] = {
-		{ "tls_socket", "tp/syscalls/sys_enter_write" },
-		{ "tls_socket", "tp/syscalls/sys_enter_sendto" },
-		{ "tls_socket", "tp/syscalls/sys_enter_sendmsg" },
-		{ "tls_socket", "tp/syscalls/sys_enter_writev" },
+	static const char *const tp_hooks[] = {
+		"tp/syscalls/sys_enter_write",
+		"tp/syscalls/sys_enter_sendto",
+		"tp/syscalls/sys_enter_sendmsg",
+		"tp/syscalls/sys_enter_writev",
 	};
-	struct bpf_program *progs[4];
+	struct bpf_program *tp_progs[4];
 	int err, ncpu = libbpf_num_possible_cpus();
 
 	if (ncpu <= 0)
@@ -259,23 +259,50 @@ static int load_tls(struct loader *l)
 	if (!l->tls)
 		return -errno;
 	l->tls->rodata->self_tgid = getpid();
+	l->tls->rodata->nr_write = SYS_write;
+	l->tls->rodata->nr_sendto = SYS_sendto;
+	l->tls->rodata->nr_sendmsg = SYS_sendmsg;
+	l->tls->rodata->nr_writev = SYS_writev;
+	tp_progs[0] = l->tls->progs.idt_tls_sys_write;
+	tp_progs[1] = l->tls->progs.idt_tls_sys_sendto;
+	tp_progs[2] = l->tls->progs.idt_tls_sys_sendmsg;
+	tp_progs[3] = l->tls->progs.idt_tls_sys_writev;
+	for (int i = 0; i < 4; i++)
+		bpf_program__set_autoload(tp_progs[i], !raw_exit);
+	bpf_program__set_autoload(l->tls->progs.idt_tls_sys_exit, raw_exit);
 	bpf_map__set_max_entries(l->tls->maps.tls_scratch, ncpu);
 	err = bpf_map__reuse_fd(l->tls->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->tls->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: tls_bpf__load(l->tls);
+	if (err)
+		return err;
+	if (raw_exit)
+		return attach(l, l->tls->progs.idt_tls_sys_exit, "tls_socket", "tp_btf/sys_exit");
+	for (int i = 0; i < 4 && !err; i++)
+		err = attach(l, tp_progs[i], "tls_socket", tp_hooks[i]);
+	return err;
+}
+
+static int load_tls(struct loader *l)
+{
+	int err = load_tls_as(l, true);
+
+	if (err) {
+		log_warn("raw tracepoint sys_exit unavailable for the TLS probes (%s); using the "
+			 "sys_enter_write/sendto/sendmsg/writev trace events", strerror(-err));
+		while (l->n_links > 0 && !strcmp(l->links[l->n_links - 1].name, "tls_socket"))
+			drop_last_link(l);
+		tls_bpf__destroy(l->tls);
+		l->tls = NULL;
+		err = load_tls_as(l, false);
+	}
 	if (err) {
 		log_err("cannot load the TLS probes: %s (see the libbpf messages above)",
 			strerror(-err));
 		return err;
 	}
-	progs[0] = l->tls->progs.idt_tls_sys_write;
-	progs[1] = l->tls->progs.idt_tls_sys_sendto;
-	progs[2] = l->tls->progs.idt_tls_sys_sendmsg;
-	progs[3] = l->tls->progs.idt_tls_sys_writev;
-	for (int i = 0; i < 4 && !err; i++)
-		err = attach(l, progs[i], hooks[i].name, hooks[i].hook);
 	l->tls_libs = json_array();
-	return err ?: (l->tls_libs ? 0 : -ENOMEM);
+	return l->tls_libs ? 0 : -ENOMEM;
 }
 
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
