@@ -715,20 +715,25 @@ static int tls_libs_same_file(int fd, const struct stat *want)
 	return same;
 }
 
-/* The most durable path that reaches the file behind st: the maps path itself when the
- * process shares our view of it, else through its root, else its mapping. */
-static void tls_libs_pid_path(struct tls_pid_ctx *c, const struct tls_maps_entry *e,
-			      const char *display, const struct stat *st, char *out, size_t size)
+/* The most durable path that reaches the file behind st: the maps path itself when we see
+ * the same file there (same mount namespace, chroot), else through the process's root (a
+ * container's: maps shows paths from its namespace's root), else its mapping. Returns the
+ * root in which display's directory is found (-1: ours), for the libcrypto beside it. */
+static int tls_libs_pid_path(struct tls_pid_ctx *c, const struct tls_maps_entry *e,
+			     const char *display, const struct stat *st, char *out, size_t size)
 {
 	int rootfd = tls_libs_pid_root(c);
 
-	if (!e->deleted && tls_libs_same_file(tls_libs_open(-1, display), st))
+	if (!e->deleted && tls_libs_same_file(tls_libs_open(-1, display), st)) {
 		tls_libs_copy(out, size, display);
-	else if (!e->deleted && rootfd >= 0 &&
-		 tls_libs_same_file(tls_libs_open(rootfd, display), st))
+		return -1;
+	}
+	if (!e->deleted && rootfd >= 0 && tls_libs_same_file(tls_libs_open(rootfd, display), st)) {
 		snprintf(out, size, "/proc/%d/root%s", (int)c->pid, display);
-	else
-		snprintf(out, size, "/proc/%d/map_files/%lx-%lx", (int)c->pid, e->start, e->end);
+		return rootfd;
+	}
+	snprintf(out, size, "/proc/%d/map_files/%lx-%lx", (int)c->pid, e->start, e->end);
+	return rootfd >= 0 ? rootfd : -1;
 }
 
 /* Open the file a maps line names: through map_files (root; reaches deleted and container
@@ -765,7 +770,7 @@ static int tls_libs_pid_entry(struct tls_libs *set, struct tls_pid_ctx *c,
 	struct tls_lib *lib;
 	struct tls_key *k;
 	struct stat st;
-	int fd, err;
+	int fd, rootfd, err;
 
 	if (e->len >= sizeof(lib->display))
 		return 0;
@@ -785,7 +790,8 @@ static int tls_libs_pid_entry(struct tls_libs *set, struct tls_pid_ctx *c,
 	}
 	lib->dev = st.st_dev;
 	lib->ino = st.st_ino;
-	err = tls_libs_inspect_fd(fd, tls_libs_pid_root(c), lib->display, lib);
+	rootfd = tls_libs_pid_path(c, e, lib->display, &st, lib->path, sizeof(lib->path));
+	err = tls_libs_inspect_fd(fd, rootfd, lib->display, lib);
 	if (err == -ENOTSUP) {
 		err = tls_libs_key_add(set, st.st_dev, st.st_ino, -1);
 		if (!err)
@@ -797,7 +803,6 @@ static int tls_libs_pid_entry(struct tls_libs *set, struct tls_pid_ctx *c,
 		goto out_free;
 	}
 	close(fd);
-	tls_libs_pid_path(c, e, lib->display, &st, lib->path, sizeof(lib->path));
 	err = tls_libs_append(set, lib);
 	if (err == 1 && tls_libs_key_add(set, e->dev, e->ino, (long)set->n - 1))
 		err = -ENOMEM;

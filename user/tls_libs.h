@@ -37,7 +37,8 @@ struct tls_lib {
 	/* As the daemon can open it (and give it to the uprobe attach): a host path, or
 	 * /proc/PID/root/..., or /proc/PID/map_files/START-END for a deleted or replaced file. */
 	char path[PATH_MAX];
-	/* The path inside its own mount namespace, for agent.ready. */
+	/* For agent.ready: the path /proc/PID/maps shows (a pivot_root'ed container's is from
+	 * its own root; a chroot's from ours), or the realpath of a host file. */
 	char display[PATH_MAX];
 	dev_t dev; /* of the file opened through path (fstat) */
 	ino_t ino;

@@ -8,11 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -323,6 +327,104 @@ static void test_scan_pid_deleted(void **state)
 	tls_libs_free(set);
 }
 
+/* Child: become a container whose root is dir, map its libssl, report, wait to be killed. */
+static void container_child(const char *dir, int ready)
+{
+	char c = 'x';
+	int fd;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(dir, dir, NULL, MS_BIND, NULL) || chdir(dir) ||
+	    syscall(SYS_pivot_root, ".", "old") || chdir("/") || umount2("/old", MNT_DETACH))
+		_exit(1);
+	fd = open("/usr/lib/x86_64-linux-gnu/" LIBSSL, O_RDONLY);
+	if (fd < 0 || mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+		_exit(2);
+	if (write(ready, &c, 1) != 1)
+		_exit(3);
+	pause();
+	_exit(0);
+}
+
+static pid_t container_pid;
+static char container_dir[] = "/tmp/tls_libs_ctrXXXXXX";
+
+/* Runs even when an assertion fails: no container left paused, holding our stdout. */
+static int container_teardown(void **state)
+{
+	char cmd[PATH_MAX];
+	int status;
+
+	if (container_pid > 0) {
+		kill(container_pid, SIGKILL);
+		waitpid(container_pid, &status, 0);
+		container_pid = 0;
+	}
+	if (strcmp(container_dir + strlen(container_dir) - 6, "XXXXXX")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", container_dir);
+		if (system(cmd))
+			return -1;
+	}
+	return 0;
+}
+
+/* A process in its own mount namespace and root (pivot_root, as container runtimes do): maps
+ * shows paths from its root, reached through /proc/PID/root; libcrypto.so.3 there is an
+ * absolute symlink that must resolve inside that root. Needs root to build the container. */
+static void test_scan_pid_container(void **state)
+{
+	const char *dir = container_dir;
+	char cmd[4 * PATH_MAX], want[64];
+	struct tls_libs *set = tls_libs_new();
+	const struct tls_lib *lib = NULL;
+	int pipefd[2];
+	struct stat st;
+	size_t i;
+	char c;
+
+	assert_non_null(set);
+	if (geteuid() != 0) {
+		tls_libs_free(set);
+		return;
+	}
+	/* Our own libssl (linked in) is mapped in the child too: know it first. */
+	assert_true(tls_libs_scan_pid(set, getpid()) >= 1);
+	assert_non_null(mkdtemp(container_dir));
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; d=%s/usr/lib/x86_64-linux-gnu; mkdir -p %s/old $d; "
+		 "cp /usr/lib/x86_64-linux-gnu/" LIBSSL " $d/; "
+		 "cp /usr/lib/x86_64-linux-gnu/libcrypto.so.3 $d/libcrypto.so.3.real; "
+		 "ln -s /usr/lib/x86_64-linux-gnu/libcrypto.so.3.real $d/libcrypto.so.3",
+		 dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/usr/lib/x86_64-linux-gnu/" LIBSSL, dir);
+	assert_int_equal(stat(cmd, &st), 0);
+	assert_int_equal(pipe(pipefd), 0);
+	container_pid = fork();
+	assert_true(container_pid >= 0);
+	if (!container_pid) {
+		close(pipefd[0]);
+		container_child(dir, pipefd[1]);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+
+	assert_int_equal(tls_libs_scan_pid(set, container_pid), 1);
+	for (i = 0; i < tls_libs_count(set); i++)
+		if (tls_libs_get(set, i)->ino == st.st_ino)
+			lib = tls_libs_get(set, i);
+	assert_non_null(lib);
+	assert_string_equal(lib->display, "/usr/lib/x86_64-linux-gnu/" LIBSSL);
+	snprintf(want, sizeof(want), "/proc/%d/root/usr/lib/x86_64-linux-gnu/" LIBSSL,
+		 (int)container_pid);
+	assert_string_equal(lib->path, want);
+	assert_int_equal(lib->kind, TLS_LIB_OPENSSL);
+	assert_version_3x(lib->version); /* from the container's libcrypto.so.3.real */
+	assert_int_equal(tls_libs_scan_pid(set, container_pid), 0);
+	tls_libs_free(set);
+}
+
 static void test_scan_pid_gone(void **state)
 {
 	struct tls_libs *set = tls_libs_new();
@@ -434,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_symlink_dedupe),
 		cmocka_unit_test(test_scan_pid_self),
 		cmocka_unit_test(test_scan_pid_deleted),
+		cmocka_unit_test_teardown(test_scan_pid_container, container_teardown),
 		cmocka_unit_test(test_scan_pid_gone),
 		cmocka_unit_test(test_maps_parse_line),
 		cmocka_unit_test(test_names),
