@@ -43,6 +43,8 @@ class Idtrace:
     def __init__(self, *args):
         self.args = list(args)
         self.lost = []
+        self.stats = []  # the agent.stats of each round
+        self.tls_http = []
 
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="idtrace-bench-")
@@ -55,8 +57,13 @@ class Idtrace:
         self.p.send_signal(signal.SIGINT)
         self.p.wait(60)
         with open(self.out, "rb") as f:
-            last = json.loads(f.read().splitlines()[-1])
+            lines = f.read().splitlines()
+        last = json.loads(lines[-1])
         self.lost.append(last["lost"]["total"])
+        self.stats.append(last)
+        # tls.request events that carry an HTTP request (not a session's end)
+        self.tls_http.append(sum(1 for line in lines if b'"type":"tls.request"' in line
+                                 and b'"http":{' in line))
         self.rss_kb = last["agent"]["rss_kb"]
         subprocess.run(["rm", "-rf", self.dir])
 
@@ -194,7 +201,106 @@ def bench_open():
             "target: idtrace ratio < 1.10 and below auditd (-w PATH -p r on the same files)"])
 
 
-BENCHES = {"exec": bench_exec, "open": bench_open}
+NGINX_CONF = """
+user root;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    default_type application/octet-stream;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    server {
+        listen 127.0.0.1:%(port)d ssl;
+        server_name localhost;
+        ssl_certificate %(d)s/cert.pem;
+        ssl_certificate_key %(d)s/key.pem;
+        root %(d)s/www;
+    }
+}
+"""
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_tls():
+    """Sequential keep-alive HTTPS requests on loopback: one curl process, one
+    connection, n requests for a 1 KiB static file from nginx over TLS."""
+    import socket
+    n = int(os.environ.get("BENCH_TLS_REQUESTS", "1000"))
+    d = tempfile.mkdtemp(prefix="idtrace-bench-tls-")
+    os.makedirs(os.path.join(d, "www"))
+    with open(os.path.join(d, "www", "1k.bin"), "wb") as f:
+        f.write(b"x" * 1024)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    os.path.join(d, "key.pem"), "-out", os.path.join(d, "cert.pem"), "-days",
+                    "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    port = free_port()
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF % {"d": d, "port": port})
+    url = "https://localhost:%d/1k.bin" % port
+    # a config file, not argv: 1000 URLs, each written to /dev/null
+    curl_cfg = os.path.join(d, "curl.cfg")
+    with open(curl_cfg, "w") as f:
+        f.write('insecure\nsilent\nshow-error\nfail\nhttp1.1\n'
+                'resolve = "localhost:%d:127.0.0.1"\n' % port)
+        for _ in range(n):
+            f.write('url = "%s"\noutput = "/dev/null"\n' % url)
+    nginx = subprocess.Popen(["nginx", "-e", os.path.join(d, "error.log"), "-c",
+                              os.path.join(d, "nginx.conf"), "-p", d, "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+
+    def loop():
+        t0 = time.perf_counter_ns()
+        subprocess.run(["curl", "-K", curl_cfg], check=True, env={"PATH": "/usr/bin:/bin"})
+        return time.perf_counter_ns() - t0
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if nginx.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("nginx did not start: see %s/error.log" % d)
+                time.sleep(0.05)
+        idt = Idtrace("--key-file", os.path.join(d, "fingerprint.key"))
+        med = interleave([Untraced(), idt], loop)
+    finally:
+        os.killpg(nginx.pid, signal.SIGTERM)
+        nginx.wait(30)
+        subprocess.run(["rm", "-rf", d])
+    # agent.stats' own tls section (tls.requests) is missing from the final
+    # stats line (the daemon frees its TLS state first): count the events
+    events = [s["events"]["tls.request"] for s in idt.stats]
+    report("tls: %d sequential keep-alive HTTPS requests (HTTP/1.1, 1 KiB responses, "
+           "one curl, nginx on loopback)" % n, med, 1e6, "ms",
+           ["per request: untraced %.1f us, idtrace %.1f us"
+            % (med["untraced"] / n / 1e3, med["idtrace"] / n / 1e3),
+            "idtrace tls.request events with an HTTP request per round: %s (target %d)"
+            % (idt.tls_http, n),
+            "idtrace tls.request events per round (agent.stats): %s (the client's %d, plus "
+            "one for nginx's session, which carried no request)" % (events, n),
+            "idtrace lost events per round: %s (target 0)" % idt.lost,
+            "target: idtrace ratio < 1.05"])
+
+
+BENCHES = {"exec": bench_exec, "open": bench_open, "tls": bench_tls}
 
 
 def main(argv):

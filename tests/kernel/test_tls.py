@@ -1,0 +1,613 @@
+"""Kernel tests for outbound TLS calls with token context (issue 4).
+
+Every case runs on loopback against a server it starts itself (openssl
+s_server, nginx with HTTP/2, gnutls-serv) with a self-signed certificate for
+"localhost" made at test time, drives a real client (curl, python3's ssl,
+gnutls-cli, openssl s_client), and asserts the exact tls.request the client's
+process produced. Fake secrets carry canaries that must never reach the output.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from harness import (UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop, spawn)
+from test_creds import fake_jwt
+
+CAT = "/usr/bin/cat"
+CURL = "/usr/bin/curl"
+OPENSSL = "/usr/bin/openssl"
+NGINX = "/usr/sbin/nginx"
+GNUTLS_CLI = "/usr/bin/gnutls-cli"
+GNUTLS_SERV = "/usr/bin/gnutls-serv"
+PATH_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_cert(d):
+    """A self-signed certificate for localhost (and 127.0.0.1) in d."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class Server:
+    """A server process on 127.0.0.1:port; stop() kills it and its group."""
+
+    def __init__(self, argv, port, log, cwd=None, hold_stdin=False):
+        self.port = port
+        self.log = open(log, "wb")
+        # s_server without -www ends a connection when its stdin hits EOF:
+        # hold_stdin keeps a pipe open until stop()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE if hold_stdin else
+                                     subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
+                                     env=PATH_ENV)
+        self.log_path = log
+        deadline = time.monotonic() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise TestFailure("server %s exited %d: %s" % (argv[0], self.proc.returncode,
+                                                                self.log_text()))
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TestFailure("server %s never listened on %d" % (argv[0], port))
+            time.sleep(0.05)
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-1000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.log.close()
+
+
+class TLSFixture:
+    """Temp dir with a cert, a fingerprint key path, and the servers started."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="idt-tls-")
+        os.chmod(self.dir, 0o755)
+        self.key_file = os.path.join(self.dir, "state", "fingerprint.key")
+        self.cert, self.key = make_cert(self.dir)
+        self.servers = []
+        self.secrets = []
+
+    def secret(self, value):
+        """Remember a secret that must never appear in the output."""
+        self.secrets.append(value)
+        return value
+
+    def fingerprint(self, secret):
+        key = open(self.key_file, "rb").read()
+        return "hmac-sha256:" + hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def s_server(self, www=True):
+        port = free_port()
+        argv = [OPENSSL, "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", self.cert,
+                "-key", self.key, "-quiet"]
+        if www:
+            argv.append("-www")
+        s = Server(argv, port, os.path.join(self.dir, "s_server-%d.log" % port),
+                   hold_stdin=not www)
+        self.servers.append(s)
+        return s
+
+    def gnutls_serv(self):
+        port = free_port()
+        s = Server([GNUTLS_SERV, "--http", "-p", str(port), "--x509certfile", self.cert,
+                    "--x509keyfile", self.key], port,
+                   os.path.join(self.dir, "gnutls-serv-%d.log" % port))
+        self.servers.append(s)
+        return s
+
+    def nginx(self):
+        s = start_nginx(self.dir, self.cert, self.key)
+        self.servers.append(s)
+        return s
+
+    def remove(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def nginx_conf(prefix, port, cert, key):
+    return """
+user root;
+worker_processes 1;
+pid %(p)s/nginx.pid;
+error_log %(p)s/error.log warn;
+events { worker_connections 128; }
+http {
+    access_log %(p)s/access.log;
+    client_body_temp_path %(p)s/body;
+    proxy_temp_path %(p)s/proxy;
+    fastcgi_temp_path %(p)s/fastcgi;
+    uwsgi_temp_path %(p)s/uwsgi;
+    scgi_temp_path %(p)s/scgi;
+    default_type application/octet-stream;
+    keepalive_requests 100000;
+    keepalive_timeout 120s;
+    server {
+        listen 127.0.0.1:%(port)d ssl http2;
+        server_name localhost;
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
+        location /static/ { root %(p)s/www; }
+        location / { return 200 "ok\\n"; }
+    }
+}
+""" % {"p": prefix, "port": port, "cert": cert, "key": key}
+
+
+def start_nginx(base, cert, key):
+    """nginx 1.22 on a free port with HTTP/2 over TLS, all files under base/nginx."""
+    prefix = os.path.join(base, "nginx")
+    os.makedirs(os.path.join(prefix, "www", "static"), exist_ok=True)
+    port = free_port()
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(nginx_conf(prefix, port, cert, key))
+    return Server([NGINX, "-e", os.path.join(prefix, "error.log"), "-c", conf, "-p", prefix,
+                   "-g", "daemon off;"], port, os.path.join(prefix, "stdout.log"))
+
+
+def assert_no_secrets(d, secrets):
+    """No secret anywhere in the output; a failure names the events holding it."""
+    raw = d.raw()
+    for s in secrets:
+        if s.encode() in raw:
+            where = sorted({(line.split(b'"type":"')[1].split(b'"')[0]).decode(errors="replace")
+                            if b'"type":"' in line else "?"
+                            for line in raw.split(b"\n") if s.encode() in line})
+            raise TestFailure("a secret (%s...) appears in the output, in: %s"
+                              % (s[:12], ", ".join(where)))
+
+
+def with_tls(*extra_args, watch=None, token_claims=None):
+    """Case wrapper: a fixture and a daemon with its own key file."""
+    def wrap(fn):
+        def case(_):
+            fx = TLSFixture()
+            args = ["--key-file", fx.key_file]
+            if watch:
+                # the token file is written before the daemon starts, so the
+                # test's own write is not an access the daemon sees
+                fx.token_file = os.path.join(fx.dir, "secrets", "token")
+                os.makedirs(os.path.dirname(fx.token_file))
+                fx.token_jwt = bearer_jwt(fx, token_claims)
+                with open(fx.token_file, "w") as f:
+                    f.write(fx.token_jwt + "\n")
+                os.chmod(fx.token_file, 0o600)
+                args += ["--watch", fx.token_file + "=" + watch]
+            d = Daemon(*(args + list(extra_args)))
+            try:
+                d.start()
+                fn(d, fx)
+                d.stop()
+                assert_no_secrets(d, fx.secrets)
+            finally:
+                d.kill()
+                fx.remove()
+        case.__name__ = fn.__name__
+        case.__doc__ = fn.__doc__
+        case.no_daemon = True
+        return case
+    return wrap
+
+
+def is_req(pid):
+    return lambda e: e.get("type") == "tls.request" and e["process"]["pid"] == pid
+
+
+def requests_of(d, pid, count=1):
+    """Wait for count tls.request events of pid, then stop the daemon and
+    return all of pid's (so an extra one is seen too)."""
+    d.wait_for(is_req(pid), count=count)
+    return [e for e in d.stop() if is_req(pid)(e)]
+
+
+def finish(p, what, timeout=60, ok=(0,)):
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise TestFailure("%s did not finish within %ds" % (what, timeout))
+    check(p.returncode in ok, "%s exit status %d" % (what, p.returncode))
+
+
+def check_tls(ev, lib, port, sni="localhost"):
+    tls = ev["tls"]
+    eq(tls["library"], lib, "tls.library")
+    eq(tls.get("server_name"), sni, "tls.server_name")
+    eq(tls["remote"], {"ip": "127.0.0.1", "port": port}, "tls.remote")
+    eq(tls["local"]["ip"], "127.0.0.1", "tls.local.ip")
+    check(isinstance(tls["local"]["port"], int) and tls["local"]["port"] > 0,
+          "tls.local.port is a positive int: %r" % tls["local"]["port"])
+    check(tls["local"]["port"] != port, "local port is the client's, not the server's")
+    check(isinstance(tls.get("fd"), int) and tls["fd"] >= 0, "tls.fd")
+    dest = ev["chain"][-1]
+    eq(dest["kind"], "destination", "last hop is the destination")
+    eq(dest.get("server_name"), sni, "destination.server_name")
+    eq(dest["ip"], "127.0.0.1", "destination.ip")
+    eq(dest["port"], port, "destination.port")
+
+
+def bearer_jwt(fx, claims):
+    """A fake JWT whose signature part is a canary; returns (jwt, signature)."""
+    jwt = fake_jwt(claims)
+    fx.secret(jwt)
+    fx.secret(jwt.rsplit(".", 1)[1])
+    return jwt
+
+
+ACT_CLAIMS = {"iss": "https://issuer.idtrace.test", "sub": "user:alice",
+              "aud": "api.idtrace.test", "exp": 4102444800, "iat": 1700000000,
+              "act": {"sub": "agent:deploy-bot", "act": {"sub": "svc:ci-runner"}}}
+
+
+def header_file(fx, name, lines):
+    """Request headers in a file (curl -H @file), so argv carries no secret."""
+    path = os.path.join(fx.dir, name)
+    with open(path, "w") as f:
+        f.write("".join(line + "\n" for line in lines))
+    os.chmod(path, 0o600)
+    return path
+
+
+@with_tls()
+def test_tls_curl_http1_openssl(d, fx):
+    """curl --http1.1 to openssl s_server -www, Bearer JWT with act, query canary:
+    exactly one event with the destination, request line, claims, fingerprint,
+    delegation and destination hops; neither the token nor the query value leak."""
+    srv = fx.s_server()
+    jwt = bearer_jwt(fx, ACT_CLAIMS)
+    qcanary = fx.secret(canary())
+    hdrs = header_file(fx, "h1.hdr", ["Authorization: Bearer " + jwt])
+    url = "https://localhost:%d/v1/items?access_token=%s&page=2" % (srv.port, qcanary)
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-H", "@" + hdrs, "-o", "/dev/null", url], env=PATH_ENV)
+    finish(p, "curl")
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the curl pid")
+    ev = evs[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(ev["process"]["exe"], CURL, "process.exe")
+    check_tls(ev, "openssl", srv.port)
+    check("protocol" not in ev["tls"], "no tls.protocol on an HTTP session")
+    http = ev["http"]
+    eq(http["version"], "1.1", "http.version")
+    eq(http["method"], "GET", "http.method")
+    eq(http["host"], "localhost:%d" % srv.port, "http.host")
+    eq(http["path"], "/v1/items", "http.path without the query")
+    eq(http.get("query_removed"), True, "http.query_removed")
+    check(http["user_agent"].startswith("curl/"), "user_agent: %r" % http["user_agent"])
+    auth = http["authorization"]
+    eq(auth["scheme"], "Bearer", "authorization.scheme")
+    eq(auth["credential_type"], "jwt", "authorization.credential_type")
+    fp = fx.fingerprint(jwt)
+    eq(auth["fingerprint"], fp, "authorization.fingerprint")
+    claims = auth["claims"]
+    eq(claims["iss"], ACT_CLAIMS["iss"], "claims.iss")
+    eq(claims["sub"], "user:alice", "claims.sub")
+    eq(claims["aud"], "api.idtrace.test", "claims.aud")
+    eq(claims["exp"], 4102444800, "claims.exp")
+    eq([a.get("sub") for a in claims["act"]], ["agent:deploy-bot", "svc:ci-runner"],
+       "claims.act: the actors, outermost first")
+    kinds = [h["kind"] for h in ev["chain"]]
+    eq(kinds[-3:], ["credential", "delegation", "destination"], "last hops")
+    cred = hop(ev, "credential")
+    eq(cred["source"], "http_header", "credential.source")
+    eq(cred["header"], "authorization", "credential.header")
+    eq(cred["credential_type"], "jwt", "credential.credential_type")
+    eq(cred["fingerprint"], fp, "credential hop fingerprint")
+    check("path" not in cred, "no file read this token: no path in the credential hop")
+    dl = hop(ev, "delegation")
+    eq(dl["mechanism"], "rfc8693_act", "delegation.mechanism")
+    eq(dl["subject"], "user:alice", "delegation.subject")
+    eq([a.get("sub") for a in dl["actors"]], ["agent:deploy-bot", "svc:ci-runner"],
+       "delegation.actors")
+    eq(hop(ev, "destination")["host"], "localhost:%d" % srv.port, "destination.host")
+
+
+@with_tls()
+def test_tls_curl_http2_nginx(d, fx):
+    """curl over HTTP/2 to nginx, two requests on one connection (HPACK dynamic
+    table references in the second): both events exact."""
+    srv = fx.nginx()
+    jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "user:bob",
+                          "aud": "h2.idtrace.test", "scope": "read write"})
+    hdrs = header_file(fx, "h2.hdr", ["Authorization: Bearer " + jwt,
+                                      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-"
+                                      "00f067aa0ba902b7-01"])
+    base = "https://localhost:%d" % srv.port
+    p = spawn([CURL, "-sk", "--http2", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-H", "@" + hdrs, "-o", "/dev/null", "-o", "/dev/null",
+               base + "/first/one?sig=" + fx.secret(canary()), base + "/second/two"],
+              env=PATH_ENV)
+    finish(p, "curl")
+    evs = requests_of(d, p.pid, count=2)
+    eq(len(evs), 2, "tls.request events of the curl pid")
+    eq([e["http"]["path"] for e in evs], ["/first/one", "/second/two"], "paths, in order")
+    eq([e["http"].get("query_removed", False) for e in evs], [True, False], "query_removed")
+    fp = fx.fingerprint(jwt)
+    for ev in evs:
+        eq(ev["process"]["pid"], p.pid, "process.pid")
+        check_tls(ev, "openssl", srv.port)
+        http = ev["http"]
+        eq(http["version"], "2", "http.version")
+        eq(http["method"], "GET", "http.method")
+        eq(http["host"], "localhost:%d" % srv.port, "http.host (:authority)")
+        check(http["user_agent"].startswith("curl/"), "user_agent")
+        eq(http["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+           "traceparent")
+        auth = http["authorization"]
+        eq(auth["scheme"], "Bearer", "scheme")
+        eq(auth["credential_type"], "jwt", "credential_type")
+        eq(auth["fingerprint"], fp, "fingerprint")
+        eq(auth["claims"]["sub"], "user:bob", "claims.sub")
+        eq(auth["claims"]["scope"], "read write", "claims.scope")
+        eq(hop(ev, "credential")["fingerprint"], fp, "credential hop")
+        check(hop(ev, "delegation") is None, "no act claim: no delegation hop")
+    eq(evs[0]["tls"]["local"], evs[1]["tls"]["local"], "one connection for both requests")
+
+
+PY_CLIENT = r"""
+import socket, ssl, sys
+port, key = int(sys.argv[1]), sys.stdin.readline().strip()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with socket.create_connection(("127.0.0.1", port)) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(("GET /py/resource?id=7 HTTP/1.1\r\nHost: api.localhost\r\n"
+                   "User-Agent: idt-python/1\r\nx-api-key: %s\r\n\r\n" % key).encode())
+        while s.recv(4096):
+            pass
+"""
+
+
+@with_tls()
+def test_tls_python_ssl_api_key(d, fx):
+    """python3's ssl module with server_hostname: SNI, request line, x-api-key
+    fingerprinted (the key is sent on stdin, so it is in no argv either)."""
+    srv = fx.s_server()
+    key = fx.secret(canary("idtapikey"))
+    p = spawn(["/usr/bin/python3", "-c", PY_CLIENT, str(srv.port)], env=PATH_ENV,
+              stdin=subprocess.PIPE)
+    p.stdin.write((key + "\n").encode())
+    p.stdin.close()
+    finish(p, "python3 client")
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the python pid")
+    ev = evs[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    check_tls(ev, "openssl", srv.port)
+    http = ev["http"]
+    eq(http["version"], "1.1", "http.version")
+    eq(http["method"], "GET", "method")
+    eq(http["host"], "api.localhost", "host")
+    eq(http["path"], "/py/resource", "path")
+    eq(http.get("query_removed"), True, "query_removed")
+    eq(http["user_agent"], "idt-python/1", "user_agent")
+    check("authorization" not in http, "no authorization header sent")
+    fp = fx.fingerprint(key)
+    eq(http["api_keys"], [{"header": "x-api-key", "fingerprint": fp}], "api_keys")
+    cred = hop(ev, "credential")
+    eq(cred["header"], "x-api-key", "credential hop header")
+    eq(cred["fingerprint"], fp, "credential hop fingerprint")
+
+
+@with_tls()
+def test_tls_gnutls_cli_basic(d, fx):
+    """gnutls-cli to gnutls-serv --http with Basic auth: library gnutls, the user
+    name, never the password."""
+    srv = fx.gnutls_serv()
+    password = fx.secret(canary("idtpw"))
+    blob = fx.secret(base64.b64encode(("alice:" + password).encode()).decode())
+    request = ("GET /gnutls/path?secret=x HTTP/1.1\r\nHost: localhost:%d\r\n"
+               "User-Agent: idt-gnutls\r\nAuthorization: Basic %s\r\n\r\n" % (srv.port, blob))
+    p = spawn([GNUTLS_CLI, "--insecure", "-p", str(srv.port), "--sni-hostname", "localhost",
+               "127.0.0.1"], env=PATH_ENV, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL)
+    p.stdin.write(request.encode())
+    p.stdin.close()
+    finish(p, "gnutls-cli")
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the gnutls-cli pid")
+    ev = evs[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(ev["process"]["exe"], GNUTLS_CLI, "process.exe")
+    check_tls(ev, "gnutls", srv.port)
+    http = ev["http"]
+    eq(http["version"], "1.1", "http.version")
+    eq(http["method"], "GET", "method")
+    eq(http["path"], "/gnutls/path", "path")
+    eq(http.get("query_removed"), True, "query_removed")
+    eq(http["user_agent"], "idt-gnutls", "user_agent")
+    auth = http["authorization"]
+    eq(auth["scheme"], "Basic", "scheme")
+    eq(auth["credential_type"], "basic", "credential_type")
+    eq(auth["user"], "alice", "authorization.user")
+    eq(auth["fingerprint"], fx.fingerprint(blob), "fingerprint of the Basic credential")
+
+
+def cred_read(d, path, pid=None):
+    return d.wait_for(lambda e: e.get("type") == "credential.read"
+                      and e["file"]["path"] == path
+                      and (pid is None or e["process"]["pid"] == pid))[0]
+
+
+@with_tls(watch="k8s_service_account",
+          token_claims={"iss": "https://kubernetes.default.svc",
+                        "sub": "system:serviceaccount:payments:deployer", "aud": "api"})
+def test_tls_linked_credential(d, fx):
+    """sh reads a watched token file with cat, then execs curl presenting it as
+    Bearer: the credential hop names the file, its type and the reader's exec."""
+    srv = fx.s_server()
+    jwt = fx.token_jwt
+    script = ('TOKEN=$(%s %s); exec %s -sk --http1.1 --resolve localhost:%d:127.0.0.1 '
+              '-o /dev/null -H "Authorization: Bearer $TOKEN" https://localhost:%d/linked'
+              % (CAT, fx.token_file, CURL, srv.port, srv.port))
+    p = spawn(["/bin/sh", "-c", script], env=PATH_ENV)
+    finish(p, "sh -c cat+curl")
+    read = cred_read(d, fx.token_file)
+    check(read["process"]["pid"] != p.pid, "the reader is cat, a child of sh")
+    eq(read["process"]["exe"], CAT, "reader exe")
+    eq(read["process"]["ppid"], p.pid, "the reader's parent is the sh that became curl")
+    eq(read["credential"]["type"], "k8s_service_account", "credential.read type")
+    fp = fx.fingerprint(jwt)
+    eq(read["credential"]["fingerprint"], fp, "credential.read fingerprint")
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the curl pid")
+    ev = evs[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid (sh exec'd curl)")
+    eq(ev["process"]["exe"], CURL, "process.exe")
+    check_tls(ev, "openssl", srv.port)
+    eq(ev["http"]["path"], "/linked", "path")
+    eq(ev["http"]["authorization"]["fingerprint"], read["credential"]["fingerprint"],
+       "presented fingerprint == read fingerprint")
+    cred = hop(ev, "credential")
+    eq(cred["path"], fx.token_file, "credential hop path")
+    eq(cred["type"], read["credential"]["type"], "credential hop type")
+    eq(cred["read_by_exec_id"], read["process"]["exec_id"], "credential hop read_by_exec_id")
+    eq(cred["read_by_pid"], read["process"]["pid"], "credential hop read_by_pid")
+    eq(cred["fingerprint"], read["credential"]["fingerprint"], "credential hop fingerprint")
+    check(not [r for r in ev["provenance"]["reasons"]
+               if r.startswith("credential_crossed_identities:")],
+          "same originator for reader and presenter: no crossing")
+
+
+@with_tls(watch="custom", token_claims={"iss": "https://issuer.idtrace.test",
+                                        "sub": "svc:shared"})
+def test_tls_crossed_identities(d, fx):
+    """A token file read by one CI job and presented by another: the event says
+    the credential crossed identities, naming the reader's exec."""
+    srv = fx.s_server()
+    jwt = fx.token_jwt
+    reader_env = github_env(1111, fx.secret(canary()))
+    reader_env["GITHUB_REPOSITORY"] = "acme/reader"
+    r = spawn([CAT, fx.token_file], env=reader_env, loginuid=UNSET, stdout=subprocess.DEVNULL)
+    finish(r, "cat")
+    read = cred_read(d, fx.token_file, pid=r.pid)
+    eq(read["credential"]["type"], "custom", "credential.read type")
+    fp = fx.fingerprint(jwt)
+    eq(read["credential"]["fingerprint"], fp, "credential.read fingerprint")
+    reader_orig = read["provenance"]["originator"]
+    check(reader_orig.startswith("ci:github_actions:"), "reader originator: " + reader_orig)
+    # the presenter got the token some other way (a header file nobody watches)
+    hdrs = header_file(fx, "crossed.hdr", ["Authorization: Bearer " + jwt])
+    presenter_env = github_env(2222, fx.secret(canary()))
+    presenter_env["GITHUB_REPOSITORY"] = "other/presenter"
+    presenter_env["GITHUB_WORKFLOW"] = "exfil"
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-H", "@" + hdrs, "-o", "/dev/null", "https://localhost:%d/crossed" % srv.port],
+              env=presenter_env, loginuid=UNSET)
+    finish(p, "curl")
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the curl pid")
+    ev = evs[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    me = ev["provenance"]["originator"]
+    check(me.startswith("ci:github_actions:") and me != reader_orig,
+          "presenter originator %r differs from the reader's %r" % (me, reader_orig))
+    cred = hop(ev, "credential")
+    eq(cred["path"], fx.token_file, "credential hop path")
+    eq(cred["read_by_exec_id"], read["process"]["exec_id"], "credential hop reader")
+    crossed = [x for x in ev["provenance"]["reasons"]
+               if x.startswith("credential_crossed_identities:")]
+    eq(len(crossed), 1, "one crossed-identities reason (%r)" % ev["provenance"]["reasons"])
+    eq(crossed[0], "credential_crossed_identities:%s:read_by=%s,exec_id=%s,presented_by=%s"
+       % (fp, reader_orig, read["process"]["exec_id"], me), "crossed reason")
+
+
+def not_http_case(d, fx, line):
+    """openssl s_client sends line (and nothing else) to openssl s_server."""
+    srv = fx.s_server(www=False)
+    p = spawn([OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % srv.port, "-servername",
+               "localhost", "-quiet", "-no_ign_eof"], env=PATH_ENV, stdin=subprocess.PIPE,
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.stdin.write(line)
+    p.stdin.close()
+    finish(p, "openssl s_client")
+    deadline = time.monotonic() + 10
+    while line.strip() not in open(srv.log_path, "rb").read():
+        check(time.monotonic() < deadline, "s_server received the line: %r" % srv.log_text())
+        time.sleep(0.05)
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the s_client pid")
+    ev = evs[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(ev["process"]["exe"], OPENSSL, "process.exe")
+    check_tls(ev, "openssl", srv.port)
+    eq(ev["tls"].get("protocol"), "not_http", "tls.protocol")
+    check("http" not in ev, "no http part")
+    check("http_stream_lost" not in ev["tls"], "no HTTP stream to lose")
+    check(hop(ev, "credential") is None, "no credential hop")
+
+
+@with_tls()
+def test_tls_not_http(d, fx):
+    """openssl s_client sending a line that is not HTTP: one event with
+    tls.protocol not_http, no http part, the server name."""
+    not_http_case(d, fx, b"hello from idtrace.test, not http at all\n")
+
+
+@with_tls()
+def test_tls_not_http_smtp_like(d, fx):
+    """A line that starts like a request (upper-case word, space) but is no
+    request line (SMTP's EHLO): still not_http once the line is complete."""
+    not_http_case(d, fx, b"EHLO client.idtrace.test\r\n")
+
+
+CASES = [
+    test_tls_curl_http1_openssl,
+    test_tls_curl_http2_nginx,
+    test_tls_python_ssl_api_key,
+    test_tls_gnutls_cli_basic,
+    test_tls_linked_credential,
+    test_tls_crossed_identities,
+    test_tls_not_http,
+    test_tls_not_http_smtp_like,
+]
