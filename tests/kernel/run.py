@@ -17,8 +17,9 @@ import harness  # noqa: E402
 import test_cli  # noqa: E402
 import test_creds  # noqa: E402
 import test_exec  # noqa: E402
+import test_sinks  # noqa: E402
 
-MODULES = [test_exec, test_creds, test_cli]
+MODULES = [test_exec, test_creds, test_cli, test_sinks]
 
 
 def main(argv):
