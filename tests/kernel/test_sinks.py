@@ -314,7 +314,10 @@ def test_sink_syslog_outage(_):
 
 # -- Kafka through librdkafka's mock cluster
 
-N_KAFKA = 3000
+# librdkafka's mock keeps about 5 MB per partition and drops the oldest
+# messages beyond that (measured with 2.0.2: 3138 of 5000 1.5 KB messages
+# left): 2000 execs of ~1.5 KB stay below it.
+N_KAFKA = 2000
 
 
 class KafkaMock:
@@ -361,7 +364,7 @@ def kcat_consume(bootstrap, topic):
 
 
 def test_sink_kafka(_):
-    """3000 execs to kafka:// on a 3-broker mock; the partitions' leader (broker 1)
+    """2000 execs to kafka:// on a 3-broker mock; the partitions' leader (broker 1)
     goes down mid-run and comes back: kcat reads every event exactly once, in order,
     all on one partition (the host key), identical to the reference file."""
     w = Workdir()
@@ -387,6 +390,7 @@ def test_sink_kafka(_):
         parts = sorted({m[0] for m in msgs})
         eq(len(parts), 1, "partitions used (one key per host: one partition)")
         msgs.sort(key=lambda m: m[1])
+        eq(msgs[0][1] if msgs else None, 0, "first offset (the mock kept the whole log)")
         got = [json.loads(m[2]) for m in msgs]
         check_sequence(seqs(got, mark), list(range(N_KAFKA)), "marked execs in Kafka")
         same_events(got, d.stopped_events, "Kafka topic")
