@@ -282,7 +282,14 @@ OUTAGE_S = 10
 
 def test_sink_syslog_outage(_):
     """rsyslogd stopped for 10 s in the middle of a 5000-exec run, then started again:
-    every event arrives exactly once and in order, spooled > 0, replayed > 0, no loss."""
+    every event arrives exactly once and in order, spooled > 0, replayed > 0, no loss.
+
+    Duplicates: the TCP sink never resends a frame the kernel took, so none are
+    allowed. Known gap (issue 5 requires no loss here): rsyslogd is stopped
+    while frames flow, and what the kernel had accepted but rsyslogd had not
+    read is lost with the connection's RST, uncounted (dropped 0, no
+    agent.loss). Seen as ~14 missing events right before the pause in about
+    one run of four; this case then fails, naming them."""
     w = Workdir()
     rs = RsyslogServer(tcp=True, workdir=w.sub("rsyslog"))
     d = p = None
@@ -306,7 +313,13 @@ def test_sink_syslog_outage(_):
         eq(p.wait(timeout=600), 0, "exit status of the exec storm")
         p = None
         # Reconnection is with back-off (at most 30 s between tries).
-        rs_wait(rs, N_OUTAGE, is_mark(mark), 120)
+        try:
+            rs_wait(rs, N_OUTAGE, is_mark(mark), 120)
+        except TestFailure as e:
+            check_sequence(seqs(rs_events(rs), mark), list(range(N_OUTAGE)),
+                           "%s; marked execs at rsyslog (paused after %d; daemon: %s)"
+                           % (e, paused_at, d.stderr_text()[-1500:]))
+            raise
         stats = d.stats()
         rs.stop()
         got = rs.lines()
