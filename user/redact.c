@@ -302,6 +302,22 @@ static size_t value_end(const struct ctx *c, size_t v, char quote, bool to_end, 
 	return e;
 }
 
+/* Is position i inside the query of a URL ("scheme://...?...")? Query
+ * strings are never emitted (they carry tokens under any name), so every
+ * value there is redacted, whatever its key. */
+static bool in_url_query(const struct ctx *c, size_t i)
+{
+	const char *q = memchr(c->s, '?', i);
+	const char *hash = q ? memchr(q, '#', c->s + i - q) : NULL;
+
+	if (!q || hash)
+		return false;
+	for (const char *p = c->s; p + 3 <= q; p++)
+		if (p[0] == ':' && p[1] == '/' && p[2] == '/')
+			return true;
+	return false;
+}
+
 /* KEY=VALUE at a pair start; returns where scanning resumes. */
 static size_t pair_at(struct ctx *c, size_t i)
 {
@@ -319,7 +335,7 @@ static size_t pair_at(struct ctx *c, size_t i)
 	if (k == j || k == c->n || s[k] != '=')
 		return k > i ? k : i + 1;
 	if (!secret_key(s + j, k - j) && !(query && secret_query_name(s + j, k - j)) &&
-	    !(dashed && secret_option(s + j, k - j)))
+	    !(dashed && secret_option(s + j, k - j)) && !(query && in_url_query(c, i)))
 		return k + 1;
 	v = k + 1;
 	if (v < c->n && is_quote(s[v]))

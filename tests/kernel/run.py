@@ -17,9 +17,10 @@ import harness  # noqa: E402
 import test_cli  # noqa: E402
 import test_creds  # noqa: E402
 import test_exec  # noqa: E402
+import test_sinks  # noqa: E402
 import test_tls  # noqa: E402
 
-MODULES = [test_exec, test_creds, test_cli, test_tls]
+MODULES = [test_exec, test_creds, test_cli, test_tls, test_sinks]
 
 
 def main(argv):
