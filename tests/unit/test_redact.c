@@ -375,7 +375,7 @@ static void test_non_secrets_left_alone(void **state)
 		{ "kubectl", "delete", "pod", "123e4567-e89b-12d3-a456-426614174000", NULL },
 		{ "docker", "run", "-p", "8080:80", "nginx:1.25", NULL },
 		{ "git", "log", "--author=Jane", "-n", "3", NULL },
-		{ "curl", "-H", "Accept: application/json", "https://api.example.com/v1?page=2",
+		{ "curl", "-H", "Accept: application/json", "https://api.example.com/v1/items#page2",
 		  NULL },
 	};
 	size_t v, i;
