@@ -71,6 +71,32 @@ struct {
 	__type(value, __u8);
 } tls_conns SEC(".maps");
 
+/* Sessions of the server side (SSL_accept, SSL_set_accept_state, a GnuTLS
+ * session made with GNUTLS_SERVER): inbound, not calls this process makes;
+ * never traced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct session_key);
+	__type(value, __u8);
+} tls_servers SEC(".maps");
+
+/* gnutls_init(&session, flags): the session pointer is known on return. */
+struct gnutls_init_args {
+	__u64 session_out;
+	__u32 flags;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, struct gnutls_init_args);
+} gnutls_inits SEC(".maps");
+
+#define GNUTLS_SERVER 1
+
 struct tls_scratch {
 	struct idt_tls_data ev;
 	__u8 data[2 * IDT_TLS_DATA_MAX]; /* twice the cap: room for the verifier's mask */
@@ -115,7 +141,7 @@ static __always_inline int mark_enter(__u64 session, __u64 buf, __u64 written_pt
 	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
 	struct tls_mark *m, fresh = {};
 
-	if (is_self() || !session)
+	if (is_self() || !session || bpf_map_lookup_elem(&tls_servers, &key))
 		return 0;
 	m = bpf_map_lookup_elem(&tls_marks, &tid);
 	if (m && m->session == session) {
@@ -282,6 +308,16 @@ static __always_inline int emit_sni(__u64 session, __u32 lib, const void *name, 
 	return 0;
 }
 
+static __always_inline int mark_server(__u64 session)
+{
+	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
+	__u8 one = 1;
+
+	if (session && !is_self())
+		bpf_map_update_elem(&tls_servers, &key, &one, BPF_ANY);
+	return 0;
+}
+
 static __always_inline int emit_close(__u64 session, __u32 lib)
 {
 	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
@@ -289,6 +325,7 @@ static __always_inline int emit_close(__u64 session, __u32 lib)
 
 	if (is_self() || !session)
 		return 0;
+	bpf_map_delete_elem(&tls_servers, &key);
 	/* A session that never wrote left no trace: nothing to close. */
 	if (bpf_map_delete_elem(&tls_conns, &key))
 		return 0;
@@ -355,6 +392,13 @@ int BPF_KPROBE(idt_ssl_ctrl, void *ssl, int cmd, long larg, void *parg)
 	return emit_sni((__u64)ssl, IDT_TLS_OPENSSL, parg, 0, false);
 }
 
+/* SSL_accept and SSL_set_accept_state: the server side of a session. */
+SEC("uprobe")
+int BPF_KPROBE(idt_ssl_server, void *ssl)
+{
+	return mark_server((__u64)ssl);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(idt_ssl_free, void *ssl)
 {
@@ -391,6 +435,33 @@ SEC("uprobe")
 int BPF_KPROBE(idt_gnutls_sni, void *session, int type, const void *name, size_t len)
 {
 	return emit_sni((__u64)session, IDT_TLS_GNUTLS, name, len, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(idt_gnutls_init, void *session_out, unsigned int flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gnutls_init_args a = { .session_out = (__u64)session_out, .flags = flags };
+
+	if (!(flags & GNUTLS_SERVER) || is_self())
+		return 0;
+	bpf_map_update_elem(&gnutls_inits, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(idt_gnutls_init_ret, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gnutls_init_args *a = bpf_map_lookup_elem(&gnutls_inits, &tid);
+	__u64 session = 0;
+
+	if (!a)
+		return 0;
+	if (ret == 0 && !bpf_probe_read_user(&session, sizeof(session), (void *)a->session_out))
+		mark_server(session);
+	bpf_map_delete_elem(&gnutls_inits, &tid);
+	return 0;
 }
 
 SEC("uprobe")

@@ -501,8 +501,8 @@ int daemon_run(const struct config *cfg)
 	/* Drain what the kernel already produced, then report. */
 	ring_buffer__consume(d.rb);
 	/* Sessions still open give their events now, before the counts. */
-	tls_track_free(d.tls, host_info_boot_ns());
-	d.tls = NULL;
+	if (d.tls)
+		tls_track_end_all(d.tls, host_info_boot_ns());
 	emit(&d, stats_event(&d));
 	rc = d.fatal ? 1 : 0;
 out:

@@ -320,6 +320,8 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		{ "SSL_do_handshake", l->tls->progs.idt_ssl_handshake,
 		  l->tls->progs.idt_ssl_handshake_ret },
 		{ "SSL_ctrl", l->tls->progs.idt_ssl_ctrl, NULL },
+		{ "SSL_accept", l->tls->progs.idt_ssl_server, NULL },
+		{ "SSL_set_accept_state", l->tls->progs.idt_ssl_server, NULL },
 		{ "SSL_free", l->tls->progs.idt_ssl_free, NULL },
 	};
 	const struct probe gnutls[] = {
@@ -328,6 +330,7 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		{ "gnutls_handshake", l->tls->progs.idt_gnutls_handshake,
 		  l->tls->progs.idt_gnutls_handshake_ret },
 		{ "gnutls_server_name_set", l->tls->progs.idt_gnutls_sni, NULL },
+		{ "gnutls_init", l->tls->progs.idt_gnutls_init, l->tls->progs.idt_gnutls_init_ret },
 		{ "gnutls_deinit", l->tls->progs.idt_gnutls_deinit, NULL },
 	};
 	const struct probe *probes = kind == LOADER_TLS_GNUTLS ? gnutls : openssl;

@@ -171,6 +171,13 @@ void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, co
 		err = err ?: h2_conn_skip(s->h2, gap);
 	} else if (s->h1) {
 		err = http1_parser_feed(s->h1, data, len, on_request, &fc);
+		if (err && !s->requests && !s->lost_sync) {
+			/* the bytes only looked like a request line ("EHLO x"): not HTTP */
+			http1_parser_free(s->h1);
+			s->h1 = NULL;
+			s->proto = TLS_PROTO_OTHER;
+			return;
+		}
 		err = err ?: http1_parser_skip(s->h1, gap);
 		if (err) {
 			/* resynchronise at the next write that starts a request */
@@ -249,11 +256,16 @@ uint64_t tls_sessions_evicted(const struct tls_sessions *t)
 	return t->evicted;
 }
 
+void tls_sessions_end_all(struct tls_sessions *t, uint64_t ts)
+{
+	while (t->lru.next != &t->lru)
+		end_session(t, t->lru.next, ts);
+}
+
 void tls_sessions_free(struct tls_sessions *t, uint64_t ts)
 {
 	if (!t)
 		return;
-	while (t->lru.next != &t->lru)
-		end_session(t, t->lru.next, ts);
+	tls_sessions_end_all(t, ts);
 	free(t);
 }

@@ -77,6 +77,8 @@ size_t tls_sessions_expire(struct tls_sessions *t, uint64_t idle_before_ns);
 size_t tls_sessions_count(const struct tls_sessions *t);
 /* Sessions ended because the table was full. */
 uint64_t tls_sessions_evicted(const struct tls_sessions *t);
+/* End every session, reporting as usual. */
+void tls_sessions_end_all(struct tls_sessions *t, uint64_t ts);
 /* End every session (reporting as usual) and free the table. */
 void tls_sessions_free(struct tls_sessions *t, uint64_t ts);
 /* "openssl", "gnutls" or "unknown". */

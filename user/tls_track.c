@@ -204,6 +204,11 @@ json_t *tls_track_stats(const struct tls_track *t)
 			 (json_int_t)t->sessions_without_http, "records", (json_int_t)t->records);
 }
 
+void tls_track_end_all(struct tls_track *t, uint64_t ts)
+{
+	tls_sessions_end_all(t->sessions, ts);
+}
+
 void tls_track_free(struct tls_track *t, uint64_t ts)
 {
 	if (!t)

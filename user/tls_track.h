@@ -35,6 +35,8 @@ void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts);
 void tls_track_tick(struct tls_track *t, uint64_t now);
 /* Counters for agent.stats. */
 json_t *tls_track_stats(const struct tls_track *t);
+/* End every session, emitting what is due (before the last agent.stats). */
+void tls_track_end_all(struct tls_track *t, uint64_t ts);
 /* End every session (emitting what is due) and free. */
 void tls_track_free(struct tls_track *t, uint64_t ts);
 

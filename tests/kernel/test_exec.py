@@ -215,6 +215,10 @@ def test_ready_and_stats(d: Daemon):
     stats = d.stats()
     check(stats["events"]["process.exec"] >= 1, "exec counted")
     check(stats["agent"]["rss_kb"] > 0, "rss reported")
+    check(stats["tls"]["libraries"] >= 2 and stats["tls"]["attach_failed"] == 0,
+          "the last agent.stats reports the TLS libraries: %r" % stats.get("tls"))
+    eq(stats["sinks"][0]["uri"], "file://" + d.path, "sink stats name the --output file")
+    eq(stats["sinks"][0]["dropped"], 0, "nothing dropped by the sink")
     eq(os.stat(d.path).st_mode & 0o777, 0o600, "output file mode")
 
 

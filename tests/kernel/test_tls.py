@@ -391,6 +391,9 @@ def test_tls_curl_http2_nginx(d, fx):
         eq(hop(ev, "credential")["fingerprint"], fp, "credential hop")
         check(hop(ev, "delegation") is None, "no act claim: no delegation hop")
     eq(evs[0]["tls"]["local"], evs[1]["tls"]["local"], "one connection for both requests")
+    eq([e["process"]["pid"] for e in d.stopped_events if e.get("type") == "tls.request"
+        and e["process"]["exe"].endswith("/nginx")], [],
+       "nginx's side of the sessions (SSL_set_accept_state) is not reported")
 
 
 PY_CLIENT = r"""
@@ -471,6 +474,9 @@ def test_tls_gnutls_cli_basic(d, fx):
     eq(auth["credential_type"], "basic", "credential_type")
     eq(auth["user"], "alice", "authorization.user")
     eq(auth["fingerprint"], fx.fingerprint(blob), "fingerprint of the Basic credential")
+    eq([e["process"]["pid"] for e in d.stopped_events if e.get("type") == "tls.request"
+        and e["process"]["exe"].endswith("/gnutls-serv")], [],
+       "gnutls-serv's side (gnutls_init with GNUTLS_SERVER) is not reported")
 
 
 def cred_read(d, path, pid=None):
