@@ -323,8 +323,18 @@ def test_sink_syslog_outage(_):
     once: no gap, first arrivals in order, and duplicates only where the
     sequence restarts after a reconnect, fewer than the window holds
     (resend_window_bytes, 1 MiB, of events)."""
+    _outage_run(tls=False)
+
+
+def test_sink_syslog_outage_tls(_):
+    """The same over syslog+tls: SSL_write's success means no more than write()'s,
+    and the same resend window covers it."""
+    _outage_run(tls=True)
+
+
+def _outage_run(tls):
     w = Workdir()
-    rs = RsyslogServer(tcp=True, workdir=w.sub("rsyslog"))
+    rs = RsyslogServer(tcp=True, tls=tls, workdir=w.sub("rsyslog"))
     d = p = None
     mark = marker()
     gate = os.path.join(w.path, "resumed")
@@ -767,7 +777,8 @@ def test_sink_file_ocsf(_):
         w.remove()
 
 
-CASES = [test_sink_syslog_tcp, test_sink_syslog_tls, test_sink_syslog_outage, test_sink_kafka,
+CASES = [test_sink_syslog_tcp, test_sink_syslog_tls, test_sink_syslog_outage,
+         test_sink_syslog_outage_tls, test_sink_kafka,
          test_sink_file_rotation, test_sink_file_sighup, test_sink_spool_full,
          test_sink_hostile_config, test_sink_file_ocsf]
 mark_cases(*CASES)
