@@ -575,20 +575,31 @@ static void compact(struct syslog_sink *s)
 static void trim(struct syslog_sink *s)
 {
 	uint64_t acked = 0;
-	size_t i, held;
+	size_t lo, hi, held;
 	int64_t now;
 	int outq;
 
 	if (s->head == s->nwin || s->fd < 0)
 		return;
-	if (!ioctl(s->fd, SIOCOUTQ, &outq) && outq >= 0 && (uint64_t)outq <= s->wire)
+	if (ioctl(s->fd, SIOCOUTQ, &outq) || outq < 0)
+		acked = s->wire; /* cannot tell: the time and size bounds only */
+	else if ((uint64_t)outq <= s->wire)
 		acked = s->wire - (uint64_t)outq;
-	/* Frames were written in order: the acknowledged ones are a prefix. */
-	for (i = s->head; i < s->nwin && s->fr[i].wire <= acked; i++)
-		;
-	held = frame_start(s, i) - frame_start(s, s->head);
+	/* Frames were written in order: the acknowledged ones are a prefix,
+	 * [head, lo). */
+	lo = s->head;
+	hi = s->nwin;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->fr[mid].wire <= acked)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	held = frame_start(s, lo) - frame_start(s, s->head);
 	now = now_ms();
-	while (s->head < i && (held > s->window_bytes ||
+	while (s->head < lo && (held > s->window_bytes ||
 			       now - s->fr[s->head].written >= s->grace_ms)) {
 		held -= s->fr[s->head].end - frame_start(s, s->head);
 		s->head++;
