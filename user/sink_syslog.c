@@ -5,11 +5,17 @@
  *
  * Stream transports buffer whole frames and write them when the buffer
  * passes buffer_bytes or on flush(). A frame that could not be written
- * stays buffered and goes out first after the next connect(), so a line
- * once accepted (send() returned 0) is only lost with what the kernel had
- * already taken from us when the peer died. Sockets are non-blocking and
- * every wait is bounded (connect_timeout_ms, send_timeout_ms), so the
- * runner thread never hangs on a dead or stalled peer. */
+ * stays buffered and goes out first after the next connect(). Syslog has
+ * no acknowledgements, and a write() that succeeded only means the kernel
+ * took the bytes: when the receiver dies, what it had not read yet dies
+ * with its socket. So frames written on the current connection stay in a
+ * resend window (acked by the peer's TCP and older than resend_grace_ms
+ * they leave it; at most resend_window_bytes of acked ones are kept) and
+ * when the connection fails, they are written again first on the next
+ * one: delivery is at-least-once, a receiver may see duplicates around an
+ * outage but no gap. Sockets are non-blocking and every wait is bounded
+ * (connect_timeout_ms, send_timeout_ms), so the runner thread never hangs
+ * on a dead or stalled peer. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -51,6 +59,8 @@ struct syslog_sink {
 	int connect_timeout_ms;
 	int send_timeout_ms;
 	size_t buffer_bytes; /* stream: write out once this much is buffered */
+	size_t window_bytes; /* stream: acked frames kept for a resend, at most */
+	int grace_ms;	     /* stream: acked frames younger than this are kept */
 	char hostname[256];
 
 	SSL_CTX *ctx;
@@ -60,16 +70,29 @@ struct syslog_sink {
 	int sock_type;	    /* of the connected socket */
 	bool connected_once;
 
-	/* Stream buffer: whole frames, [0, off) already written; ends[i] is
-	 * where frame i ends. */
+	/* Stream buffer: whole frames in buf[0, len), frame i ends at
+	 * fr[i].end. Frames [0, head) are gone (their bytes are reclaimed
+	 * lazily, compact()); [head, nwin) are the resend window: written
+	 * completely on the current connection, kept until the peer surely
+	 * read them; [nwin, nframes) wait to be written, and off (>= the end
+	 * of frame nwin - 1) is how far buf was written on this connection.
+	 * When the connection ends without the peer having read everything,
+	 * nwin and off go back to head: the window is written again first. */
 	char *buf;
 	size_t len, cap, off;
-	size_t *ends;
-	size_t nframes, ends_cap;
+	struct frame {
+		size_t end;	  /* where the frame ends in buf */
+		int64_t written;  /* now_ms() when last written completely */
+		uint64_t wire;	  /* the connection's wire bytes by then */
+		bool counted;	  /* in sent/bytes: a later write is a resend */
+	} *fr;
+	size_t nframes, fr_cap, head, nwin;
+	uint64_t wire;	    /* bytes handed to the kernel on this connection
+			     * (TLS: records, handshake included) */
 	char *dgram;	    /* scratch for one datagram */
 	size_t dgram_cap;
 
-	uint64_t sent, bytes, reconnects, oversize;
+	uint64_t sent, bytes, reconnects, oversize, resent;
 };
 
 static int64_t now_ms(void)
@@ -102,16 +125,21 @@ static int wait_fd(int fd, short events, int64_t deadline)
 }
 
 /* ---- OpenSSL over our socket: a BIO that sends with MSG_NOSIGNAL, so a
- * dead peer gives EPIPE instead of killing the daemon with SIGPIPE. */
+ * dead peer gives EPIPE instead of killing the daemon with SIGPIPE, and
+ * counts the bytes it hands to the kernel (the resend window compares
+ * them with SIOCOUTQ). Its data is the sink. */
 
 static BIO_METHOD *sock_bio_method;
 static pthread_once_t sock_bio_once = PTHREAD_ONCE_INIT;
 
 static int sock_bio_write(BIO *b, const char *data, int n)
 {
-	ssize_t r = send((int)(intptr_t)BIO_get_data(b), data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct syslog_sink *s = BIO_get_data(b);
+	ssize_t r = send(s->fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	BIO_clear_retry_flags(b);
+	if (r > 0)
+		s->wire += (uint64_t)r;
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		BIO_set_retry_write(b);
 	return (int)r;
@@ -119,7 +147,8 @@ static int sock_bio_write(BIO *b, const char *data, int n)
 
 static int sock_bio_read(BIO *b, char *data, int n)
 {
-	ssize_t r = recv((int)(intptr_t)BIO_get_data(b), data, n, MSG_DONTWAIT);
+	struct syslog_sink *s = BIO_get_data(b);
+	ssize_t r = recv(s->fd, data, n, MSG_DONTWAIT);
 
 	BIO_clear_retry_flags(b);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -143,14 +172,14 @@ static void sock_bio_init_method(void)
 		BIO_meth_free(m);
 }
 
-static BIO *sock_bio_new(int fd)
+static BIO *sock_bio_new(struct syslog_sink *s)
 {
 	BIO *b;
 
 	pthread_once(&sock_bio_once, sock_bio_init_method);
 	if (!sock_bio_method || !(b = BIO_new(sock_bio_method)))
 		return NULL;
-	BIO_set_data(b, (void *)(intptr_t)fd);
+	BIO_set_data(b, s);
 	BIO_set_init(b, 1);
 	return b;
 }
@@ -269,6 +298,12 @@ static int parse_options(struct syslog_sink *s, const struct sink_spec *spec, ch
 	if ((rc = sink_opt_int(spec, "buffer_bytes", 65536, 0, 16 << 20, &v, err, n)))
 		return rc;
 	s->buffer_bytes = (size_t)v;
+	if ((rc = sink_opt_int(spec, "resend_window_bytes", 1 << 20, 0, 1 << 30, &v, err, n)))
+		return rc;
+	s->window_bytes = (size_t)v;
+	if ((rc = sink_opt_int(spec, "resend_grace_ms", 5000, 0, 600000, &v, err, n)))
+		return rc;
+	s->grace_ms = (int)v;
 	if (s->tr != SYSLOG_TLS) {
 		static const char *const tls_only[] = { "ca_file", "cert_file", "key_file",
 							"server_name" };
@@ -448,7 +483,7 @@ static int tls_handshake(struct syslog_sink *s, int64_t deadline, char *err, siz
 
 	ERR_clear_error();
 	s->ssl = SSL_new(s->ctx);
-	b = s->ssl ? sock_bio_new(s->fd) : NULL;
+	b = s->ssl ? sock_bio_new(s) : NULL;
 	if (!b) {
 		snprintf(err, n, "%s: TLS set-up: out of memory", s->peer);
 		return -ENOMEM;
@@ -501,15 +536,113 @@ static int tls_handshake(struct syslog_sink *s, int64_t deadline, char *err, siz
 	return 0;
 }
 
+/* ---- the stream buffer and its resend window */
+
+static size_t frame_start(const struct syslog_sink *s, size_t i)
+{
+	return i ? s->fr[i - 1].end : 0;
+}
+
+/* Reclaim the room of the frames before head once they take as much as the
+ * live ones (each byte moves a bounded number of times). */
+static void compact(struct syslog_sink *s)
+{
+	size_t base = frame_start(s, s->head);
+
+	if (!s->head || base < s->len - base)
+		return;
+	memmove(s->buf, s->buf + base, s->len - base);
+	s->len -= base;
+	s->off -= base;
+	for (size_t j = s->head; j < s->nframes; j++) {
+		s->fr[j - s->head] = s->fr[j];
+		s->fr[j - s->head].end -= base;
+	}
+	s->nframes -= s->head;
+	s->nwin -= s->head;
+	s->head = 0;
+}
+
+/* Let frames leave the resend window once the peer has them for sure
+ * enough: its TCP acknowledged them (SIOCOUTQ is what it did not
+ * acknowledge yet) and they were written grace_ms ago, or more than
+ * window_bytes of acknowledged frames are held (the oldest go). Frames the
+ * peer did not acknowledge always stay: they are at most the socket's send
+ * buffer. An ack only says the peer's kernel has the bytes, not that the
+ * receiver read them (a receiver that is killed loses its socket's receive
+ * queue): grace_ms is the time a live receiver gets to read them. On a
+ * unix stream socket SIOCOUTQ counts what the receiver has not read. */
+static void trim(struct syslog_sink *s)
+{
+	uint64_t acked = 0;
+	size_t lo, hi, held;
+	int64_t now;
+	int outq;
+
+	if (s->head == s->nwin || s->fd < 0)
+		return;
+	if (ioctl(s->fd, SIOCOUTQ, &outq) || outq < 0)
+		acked = s->wire; /* cannot tell: the time and size bounds only */
+	else if ((uint64_t)outq <= s->wire)
+		acked = s->wire - (uint64_t)outq;
+	/* Frames were written in order: the acknowledged ones are a prefix,
+	 * [head, lo). */
+	lo = s->head;
+	hi = s->nwin;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->fr[mid].wire <= acked)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	held = frame_start(s, lo) - frame_start(s, s->head);
+	now = now_ms();
+	while (s->head < lo && (held > s->window_bytes ||
+			       now - s->fr[s->head].written >= s->grace_ms)) {
+		held -= s->fr[s->head].end - frame_start(s, s->head);
+		s->head++;
+	}
+	compact(s);
+}
+
+/* Frames written completely by now join the window. */
+static void settle(struct syslog_sink *s)
+{
+	int64_t now = now_ms();
+
+	for (; s->nwin < s->nframes && s->fr[s->nwin].end <= s->off; s->nwin++) {
+		struct frame *f = &s->fr[s->nwin];
+
+		f->written = now;
+		f->wire = s->wire;
+		if (f->counted) {
+			s->resent++;
+		} else {
+			f->counted = true;
+			s->sent++;
+			s->bytes += f->end - frame_start(s, s->nwin);
+		}
+	}
+}
+
 /* Close the connection. graceful (a healthy stream): send close_notify and
  * our FIN, then read to the peer's EOF for a bounded time: closing with
  * unread bytes (TLS 1.3 session tickets) sends a RST, and a RST makes the
- * peer's kernel drop whatever the peer had not read yet. */
-static void close_conn(struct syslog_sink *s, bool graceful)
+ * peer's kernel drop whatever the peer had not read yet. Returns true when
+ * the peer surely read everything we wrote: it answered our FIN with its
+ * own EOF (a receiver reads to our end of stream, so everything before it,
+ * before it closes; closing with unread bytes would have sent a RST), no
+ * reset came, and it acknowledged every byte and the FIN. */
+static bool close_conn(struct syslog_sink *s, bool graceful)
 {
+	bool all_read = false;
+
 	if (s->fd >= 0 && graceful && s->sock_type == SOCK_STREAM) {
 		int64_t deadline = now_ms() + (s->send_timeout_ms < 1000 ? s->send_timeout_ms : 1000);
 		char scratch[4096];
+		bool eof = false;
 		ssize_t r;
 
 		if (s->ssl && s->tls_clean) {
@@ -519,8 +652,25 @@ static void close_conn(struct syslog_sink *s, bool graceful)
 		shutdown(s->fd, SHUT_WR);
 		while (!wait_fd(s->fd, POLLIN, deadline)) {
 			r = recv(s->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+			if (!r)
+				eof = true;
 			if (!r || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 				break;
+		}
+		while (eof) {
+			socklen_t sl = sizeof(int);
+			int soerr = 0, outq = -1;
+
+			if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr ||
+			    ioctl(s->fd, SIOCOUTQ, &outq))
+				break;
+			if (!outq) {
+				all_read = true;
+				break;
+			}
+			if (now_ms() >= deadline)
+				break;
+			poll(NULL, 0, 1);
 		}
 	}
 	if (s->ssl) {
@@ -532,12 +682,30 @@ static void close_conn(struct syslog_sink *s, bool graceful)
 		close(s->fd);
 	s->fd = -1;
 	ERR_clear_error();
+	return all_read;
+}
+
+/* End the connection. Unless the peer surely read everything, the window
+ * goes back to unwritten: it is written again, first, on the next
+ * connection (with any partly written frame and what was never written). */
+static void end_conn(struct syslog_sink *s, bool graceful)
+{
+	if (s->fd >= 0 && s->sock_type == SOCK_STREAM)
+		trim(s); /* while SIOCOUTQ still answers */
+	if (close_conn(s, graceful))
+		s->head = s->nwin;
+	s->nwin = s->head;
+	s->off = frame_start(s, s->head);
+	s->wire = 0;
+	compact(s);
 }
 
 static void syslog_disconnect(void *st)
 {
-	close_conn(st, true);
+	end_conn(st, true);
 }
+
+static int flush_stream(struct syslog_sink *s);
 
 static int syslog_connect(void *st, char *err, size_t n)
 {
@@ -553,7 +721,7 @@ static int syslog_connect(void *st, char *err, size_t n)
 	if (!rc && s->tr == SYSLOG_TLS)
 		rc = tls_handshake(s, deadline, err, n);
 	if (rc) {
-		close_conn(s, false);
+		end_conn(s, false);
 		return rc;
 	}
 	if (s->tr == SYSLOG_UNIX)
@@ -570,6 +738,18 @@ static int syslog_connect(void *st, char *err, size_t n)
 	if (s->connected_once)
 		s->reconnects++;
 	s->connected_once = true;
+	/* What the last connection may have lost, and what it never took,
+	 * goes first, before anything new. */
+	if (s->sock_type == SOCK_STREAM && s->off < s->len) {
+		size_t frames = s->nframes - s->nwin;
+
+		rc = flush_stream(s);
+		if (rc) {
+			snprintf(err, n, "%s: resending %zu messages: %s", s->peer, frames,
+				 rc == -ETIMEDOUT ? "timed out (send_timeout_ms)" : strerror(-rc));
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -655,46 +835,32 @@ static int write_all(struct syslog_sink *s)
 				break;
 			}
 		}
-		if (w > 0)
+		if (w > 0) {
 			s->off += w;
-		else
+			if (!s->ssl) /* TLS counts in sock_bio_write */
+				s->wire += (uint64_t)w;
+		} else
 			rc = wait_fd(s->fd, wait, deadline);
 	}
 	return rc;
-}
-
-/* Drop the frames that are wholly written from the buffer and count them;
- * a partly written frame goes back to unwritten (it is sent whole again on
- * the next connection). */
-static void settle(struct syslog_sink *s)
-{
-	size_t i = 0, base;
-
-	while (i < s->nframes && s->ends[i] <= s->off)
-		i++;
-	base = i ? s->ends[i - 1] : 0;
-	s->sent += i;
-	s->bytes += base;
-	memmove(s->buf, s->buf + base, s->len - base);
-	s->len -= base;
-	for (size_t j = i; j < s->nframes; j++)
-		s->ends[j - i] = s->ends[j] - base;
-	s->nframes -= i;
-	s->off = 0;
 }
 
 static int flush_stream(struct syslog_sink *s)
 {
 	int rc;
 
-	if (!s->len)
+	if (s->off >= s->len) {
+		trim(s);
 		return 0;
+	}
 	rc = write_all(s);
 	settle(s);
 	/* A partly written frame leaves the stream out of step: nothing more
 	 * may go on this connection. */
 	if (rc)
-		close_conn(s, false);
+		end_conn(s, false);
+	else
+		trim(s);
 	return rc;
 }
 
@@ -722,23 +888,26 @@ static int send_stream(struct syslog_sink *s, const char *line, size_t len, cons
 	bool oversize;
 	int rc;
 
-	if (s->len && s->len + need > s->buffer_bytes && (rc = flush_stream(s)))
+	/* Only what is not written yet counts against buffer_bytes. */
+	if (s->len > s->off && s->len - s->off + need > s->buffer_bytes &&
+	    (rc = flush_stream(s)))
 		return rc;
 	if (grow(&s->buf, &s->cap, s->len + need, 1) ||
-	    grow(&s->ends, &s->ends_cap, s->nframes + 1, sizeof(*s->ends)))
+	    grow(&s->fr, &s->fr_cap, s->nframes + 1, sizeof(*s->fr)))
 		return -ENOMEM;
 	clock_gettime(CLOCK_REALTIME, &now);
 	start = s->len;
 	s->len += syslog_fmt_frame(&s->fmt, &now, type, line, len, s->buf + start, &oversize);
-	s->ends[s->nframes++] = s->len;
-	if (s->len < s->buffer_bytes)
+	s->fr[s->nframes++] = (struct frame){ .end = s->len };
+	if (s->len - s->off < s->buffer_bytes)
 		return 0;
 	rc = flush_stream(s);
-	if (rc && s->nframes) {
+	if (rc && s->nframes > s->head) {
 		/* This line is reported as not sent: the runner spools it, so
-		 * it must not stay here too. */
+		 * it must not stay here too. (A failed write never completes
+		 * the last frame: it is not in the window.) */
 		s->nframes--;
-		s->len = s->nframes ? s->ends[s->nframes - 1] : 0;
+		s->len = frame_start(s, s->nframes);
 	}
 	return rc;
 }
@@ -786,7 +955,7 @@ static int syslog_flush(void *st)
 	struct syslog_sink *s = st;
 
 	if (s->fd < 0)
-		return s->len ? -ENOTCONN : 0;
+		return s->off < s->len ? -ENOTCONN : 0;
 	return s->sock_type == SOCK_DGRAM ? 0 : flush_stream(s);
 }
 
@@ -798,7 +967,11 @@ static void syslog_stats(void *st, json_t *obj)
 	json_object_set_new(obj, "bytes", json_integer((json_int_t)s->bytes));
 	json_object_set_new(obj, "reconnects", json_integer((json_int_t)s->reconnects));
 	json_object_set_new(obj, "oversize", json_integer((json_int_t)s->oversize));
-	json_object_set_new(obj, "buffered_bytes", json_integer((json_int_t)s->len));
+	json_object_set_new(obj, "resent", json_integer((json_int_t)s->resent));
+	json_object_set_new(obj, "buffered_bytes", json_integer((json_int_t)(s->len - s->off)));
+	json_object_set_new(obj, "window_bytes",
+			    json_integer((json_int_t)(frame_start(s, s->nwin) -
+						      frame_start(s, s->head))));
 }
 
 static void syslog_destroy(void *st)
@@ -815,7 +988,7 @@ static void syslog_destroy(void *st)
 	free(s->server_name);
 	free(s->ca_file);
 	free(s->buf);
-	free(s->ends);
+	free(s->fr);
 	free(s->dgram);
 	free(s);
 }

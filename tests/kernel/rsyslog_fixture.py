@@ -22,7 +22,9 @@ Quirks of rsyslog 8.2302 handled here:
   StreamDriver.AuthMode "anon" (no client certificate) or "x509/certvalid".
 - imuxsock would open /dev/log unless SysSock.Use="off".
 - Messages reach the output file after the main queue and omfile's
-  buffer: poll with wait_lines(), or stop() to drain everything.
+  buffer: poll with wait_lines(), or stop() to drain everything. The file
+  may end in a half-written line meanwhile: raw_lines(), lines() and
+  wait_lines() leave it out until its newline is there.
 
 Run this file directly for a self-test over UDP, TCP, TLS and a unix socket.
 """
@@ -246,12 +248,19 @@ class RsyslogServer:
     # -- what arrived
 
     def raw_lines(self):
+        """The received messages as text, one per line. Data after the last
+        newline is not a message yet: omfile writes its buffer in pieces, so
+        while rsyslogd runs the file may end in the middle of a line. That
+        piece is left out until its newline is written (after stop() every
+        line is complete)."""
         try:
             with open(self.out_path, "rb") as f:
-                data = f.read().decode("utf-8", errors="replace")
+                data = f.read()
         except FileNotFoundError:
             return []
-        return [ln.strip() for ln in data.split("\n") if ln.strip()]
+        data = data[:data.rfind(b"\n") + 1]  # nothing when there is no newline
+        text = data.decode("utf-8", errors="replace")
+        return [ln.strip() for ln in text.split("\n") if ln.strip()]
 
     def lines(self):
         """The received messages, each parsed as JSON (a line that is not

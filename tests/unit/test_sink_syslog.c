@@ -45,7 +45,25 @@ enum peer_mode {
 	PEER_TLS_READ_ALL, /* SSL_accept, read until close_notify/EOF */
 	PEER_TLS_READ_ONCE, /* SSL_accept, one SSL_read, close_notify, close */
 	PEER_TLS_READ_ONCE_RAW, /* the same, closing without close_notify */
+	PEER_READ_SOME_RESET,	/* read at least limit bytes, then close with a RST,
+				 * dropping whatever it had not read */
+	PEER_TLS_READ_SOME_RESET, /* the same over TLS */
 };
+
+static bool mode_tls(enum peer_mode m)
+{
+	return m == PEER_TLS_READ_ALL || m == PEER_TLS_READ_ONCE ||
+	       m == PEER_TLS_READ_ONCE_RAW || m == PEER_TLS_READ_SOME_RESET;
+}
+
+/* Close fd with a RST: the kernel drops what was not read. */
+static void close_reset(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
 
 struct peer {
 	int lfd, port;
@@ -53,7 +71,7 @@ struct peer {
 	SSL_CTX *ctx;
 	pthread_t th;
 	char buf[65536];
-	size_t len;
+	size_t len, limit; /* PEER_*_READ_SOME_RESET */
 	int accept_rc; /* TLS: SSL_accept result */
 };
 
@@ -79,6 +97,14 @@ static int sock_port(int fd)
 	return ntohs(a.sin_port);
 }
 
+/* How much the peer may read now. */
+static size_t peer_room(const struct peer *p)
+{
+	if (p->mode == PEER_READ_SOME_RESET || p->mode == PEER_TLS_READ_SOME_RESET)
+		return p->limit - p->len;
+	return sizeof(p->buf) - p->len;
+}
+
 static void *peer_main(void *arg)
 {
 	struct peer *p = arg;
@@ -95,9 +121,10 @@ static void *peer_main(void *arg)
 		SSL_set_fd(ssl, fd);
 		p->accept_rc = SSL_accept(ssl);
 		while (p->accept_rc == 1 && p->len < sizeof(p->buf) &&
-		       (r = SSL_read(ssl, p->buf + p->len, sizeof(p->buf) - p->len)) > 0) {
+		       (r = SSL_read(ssl, p->buf + p->len, peer_room(p))) > 0) {
 			p->len += r;
-			if (p->mode != PEER_TLS_READ_ALL)
+			if (p->mode == PEER_TLS_READ_SOME_RESET ? p->len >= p->limit
+								: p->mode != PEER_TLS_READ_ALL)
 				break;
 		}
 		if (p->mode == PEER_TLS_READ_ONCE)
@@ -105,26 +132,31 @@ static void *peer_main(void *arg)
 		SSL_free(ssl);
 	} else {
 		while (p->len < sizeof(p->buf) &&
-		       (r = recv(fd, p->buf + p->len, sizeof(p->buf) - p->len, 0)) > 0) {
+		       (r = recv(fd, p->buf + p->len, peer_room(p), 0)) > 0) {
 			p->len += r;
-			if (p->mode == PEER_READ_ONCE)
+			if (p->mode == PEER_READ_ONCE ||
+			    (p->mode == PEER_READ_SOME_RESET && p->len >= p->limit))
 				break;
 		}
 	}
-	close(fd);
+	if (p->mode == PEER_READ_SOME_RESET || p->mode == PEER_TLS_READ_SOME_RESET)
+		close_reset(fd);
+	else
+		close(fd);
 	return NULL;
 }
 
-/* Start a peer on port (0: any free one). */
-static struct peer *peer_start(enum peer_mode mode, int port)
+/* Start a peer on port (0: any free one); limit for PEER_*_READ_SOME_RESET. */
+static struct peer *peer_start_limit(enum peer_mode mode, int port, size_t limit)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
 	p->mode = mode;
+	p->limit = limit;
 	p->lfd = listen_tcp(port);
 	p->port = sock_port(p->lfd);
-	if (mode >= PEER_TLS_READ_ALL) {
+	if (mode_tls(mode)) {
 		p->ctx = SSL_CTX_new(TLS_server_method());
 		assert_non_null(p->ctx);
 		assert_int_equal(SSL_CTX_use_certificate_chain_file(p->ctx, srv_pem), 1);
@@ -132,6 +164,11 @@ static struct peer *peer_start(enum peer_mode mode, int port)
 	}
 	assert_int_equal(pthread_create(&p->th, NULL, peer_main, p), 0);
 	return p;
+}
+
+static struct peer *peer_start(enum peer_mode mode, int port)
+{
+	return peer_start_limit(mode, port, 0);
 }
 
 static void peer_join(struct peer *p)
@@ -269,8 +306,18 @@ static void test_tcp_lf_framing(void **state)
 	peer_free(p);
 }
 
+/* The length of the octet-counted frame at buf. */
+static size_t frame_len(const char *buf)
+{
+	char *sp;
+	unsigned long n = strtoul(buf, &sp, 10);
+
+	return (size_t)(sp - buf) + 1 + n;
+}
+
 /* The listener reads the first line and closes: the next flush reports it,
- * the line stays buffered and goes out first after the reconnect. */
+ * the line stays buffered and goes out after the reconnect, behind the
+ * first line (the resend window: the sink cannot know the peer read it). */
 static void test_tcp_peer_closes(void **state)
 {
 	struct peer *p = peer_start(PEER_READ_ONCE, 0), *p2;
@@ -297,16 +344,18 @@ static void test_tcp_peer_closes(void **state)
 	assert_int_equal(sink_syslog_ops.flush(st), 0);
 	sink_syslog_ops.disconnect(st);
 	peer_join(p2);
-	check_frames(p2->buf, p2->len, 1, 3);
+	check_frames(p2->buf, p2->len, 0, 3);
 	assert_int_equal(stat_of(st, "reconnects"), 1);
 	assert_int_equal(stat_of(st, "sent"), 3);
+	assert_int_equal(stat_of(st, "resent"), 1);
 	sink_syslog_ops.destroy(st);
 	peer_free(p);
 	peer_free(p2);
 }
 
 /* Unbuffered (buffer_bytes=0): send() itself reports the closed peer, and
- * the failed line is not kept (the runner spools it). */
+ * the failed line is not kept (the runner spools it); the line written
+ * before is resent first. */
 static void test_tcp_peer_closes_unbuffered(void **state)
 {
 	struct peer *p = peer_start(PEER_READ_ONCE, 0), *p2;
@@ -320,16 +369,229 @@ static void test_tcp_peer_closes_unbuffered(void **state)
 	check_frames(p->buf, p->len, 0, 1);
 	usleep(20000);
 	assert_true(sink_syslog_ops.send(st, lines[1], strlen(lines[1]), types[1]) < 0);
-	assert_int_equal(sink_syslog_ops.flush(st), 0); /* nothing held */
+	/* Line 1 is not held; line 0 waits to be resent. */
+	assert_int_equal(sink_syslog_ops.flush(st), -ENOTCONN);
 
 	p2 = peer_start(PEER_READ_ALL, port);
 	assert_int_equal(sink_syslog_ops.connect(st, err, sizeof(err)), 0);
 	send3(st, 2, 3);
 	sink_syslog_ops.destroy(st);
 	peer_join(p2);
-	check_frames(p2->buf, p2->len, 2, 3);
+	check_frames(p2->buf, frame_len(p2->buf), 0, 1);
+	check_frames(p2->buf + frame_len(p2->buf), p2->len - frame_len(p2->buf), 2, 3);
 	peer_free(p);
 	peer_free(p2);
+}
+
+/* ---- the resend window */
+
+#define WIN_N 400
+
+/* Line seq of the window tests: about 80 bytes, its number in "seq". */
+static size_t seq_line(char *buf, size_t n, int seq)
+{
+	return (size_t)snprintf(buf, n, "{\"type\":\"process.exec\",\"seq\":%d,\"pad\":\"%040d\"}",
+				seq, seq);
+}
+
+static int send_seq(void *st, int seq)
+{
+	char line[128];
+	size_t len = seq_line(line, sizeof(line), seq);
+
+	return sink_syslog_ops.send(st, line, len, "process.exec");
+}
+
+/* The seq numbers of the complete octet-counted frames in buf (a last,
+ * partly received frame is left out), each checked whole; their count. */
+static int frame_seqs(const char *buf, size_t len, int *out, int max)
+{
+	const char *p = buf, *end = buf + len;
+	int k = 0;
+
+	while (p < end && k < max) {
+		char *sp, want[128];
+		unsigned long n = strtoul(p, &sp, 10);
+		const char *msg = sp + 1, *body;
+		int seq;
+
+		if (sp >= end || *sp != ' ' || msg + n > end)
+			break; /* the peer stopped reading mid-frame */
+		body = memmem(msg, n, " - {", 4);
+		assert_non_null(body);
+		body += 3;
+		assert_int_equal(sscanf(body, "{\"type\":\"process.exec\",\"seq\":%d,", &seq), 1);
+		assert_int_equal((size_t)(msg + n - body), seq_line(want, sizeof(want), seq));
+		assert_memory_equal(body, want, msg + n - body);
+		out[k++] = seq;
+		p = msg + n;
+	}
+	return k;
+}
+
+/* A peer reads part of what was written and resets the connection,
+ * dropping the rest unread: the frames the kernel had taken are written
+ * again, first, to the next peer; with the lines the runner would replay
+ * after them, every line arrives at least once and in order once
+ * duplicates are removed. */
+static void window_resent(bool tls)
+{
+	struct peer *p = peer_start_limit(tls ? PEER_TLS_READ_SOME_RESET : PEER_READ_SOME_RESET,
+					  0, 3000), *p2;
+	void *st;
+	int a[WIN_N], b[WIN_N], na, nb, i = 0, rc = 0, port = p->port, next = 0;
+	char err[256];
+
+	if (tls)
+		st = sink_open("syslog+tls://127.0.0.1:%d?hostname=testhost&ca_file=%s&"
+			       "buffer_bytes=4096", p->port, ca_pem);
+	else
+		st = sink_open("syslog+tcp://127.0.0.1:%d?hostname=testhost&buffer_bytes=4096",
+			       p->port);
+	/* Half of the lines while the peer reads its 3000 bytes and resets. */
+	while (i < WIN_N / 2 && !(rc = send_seq(st, i)))
+		i++;
+	if (!rc)
+		rc = sink_syslog_ops.flush(st);
+	peer_join(p);
+	usleep(20000); /* let the RST arrive */
+	while (!rc && i < WIN_N && !(rc = send_seq(st, i)))
+		i++;
+	if (!rc)
+		rc = sink_syslog_ops.flush(st);
+	assert_true(rc < 0); /* the reset was seen */
+	assert_true(stat_of(st, "buffered_bytes") > 0); /* the window, to resend */
+	/* Line i was refused: the runner spools it and sends it after the
+	 * reconnect, behind what the sink resends. */
+	p2 = peer_start(tls ? PEER_TLS_READ_ALL : PEER_READ_ALL, port);
+	if (sink_syslog_ops.connect(st, err, sizeof(err)))
+		fail_msg("reconnect: %s", err);
+	for (; i < WIN_N; i++)
+		assert_int_equal(send_seq(st, i), 0);
+	assert_int_equal(sink_syslog_ops.flush(st), 0);
+	sink_syslog_ops.disconnect(st);
+	peer_join(p2);
+
+	na = frame_seqs(p->buf, p->len, a, WIN_N);
+	nb = frame_seqs(p2->buf, p2->len, b, WIN_N);
+	/* The first peer got a prefix, and did not get everything written. */
+	assert_true(na >= 1 && na < WIN_N / 2);
+	for (int k = 0; k < na; k++)
+		assert_int_equal(a[k], k);
+	/* The second one got the window first: everything written on the
+	 * first connection was young (resend_grace_ms), so all of it. */
+	assert_int_equal(nb, WIN_N);
+	for (int k = 0; k < nb; k++)
+		assert_int_equal(b[k], k);
+	/* Both together, duplicates removed: each line once, in order. */
+	for (int k = 0; k < na + nb; k++) {
+		int seq = k < na ? a[k] : b[k - na];
+
+		if (seq < next)
+			continue; /* a duplicate */
+		assert_int_equal(seq, next);
+		next++;
+	}
+	assert_int_equal(next, WIN_N);
+	assert_int_equal(stat_of(st, "sent"), WIN_N);
+	assert_true(stat_of(st, "resent") >= na); /* from 0: what the peer read too */
+	assert_int_equal(stat_of(st, "reconnects"), 1);
+	/* The graceful close saw the peer read everything: nothing kept. */
+	assert_int_equal(stat_of(st, "window_bytes"), 0);
+	assert_int_equal(stat_of(st, "buffered_bytes"), 0);
+	sink_syslog_ops.destroy(st);
+	peer_free(p);
+	peer_free(p2);
+}
+
+static void test_tcp_window_resent(void **state)
+{
+	window_resent(false);
+}
+
+static void test_tls_window_resent(void **state)
+{
+	window_resent(true);
+}
+
+/* Wait (bounded) until the window of st holds want bytes, flushing (which
+ * trims it) meanwhile; its size then. */
+static long long window_after(void *st, long long want)
+{
+	long long w = -1;
+
+	for (int t = 0; t < 200; t++) {
+		assert_int_equal(sink_syslog_ops.flush(st), 0);
+		if ((w = stat_of(st, "window_bytes")) == want)
+			break;
+		usleep(5000);
+	}
+	return w;
+}
+
+/* What stays in the window: acknowledged frames younger than
+ * resend_grace_ms, at most resend_window_bytes of them. */
+static void test_tcp_window_trim(void **state)
+{
+	struct peer *p = peer_start(PEER_READ_ALL, 0), *p2;
+	void *st = sink_open("syslog+tcp://127.0.0.1:%d?hostname=testhost&resend_grace_ms=0",
+			     p->port);
+	char err[256];
+	long long bytes;
+
+	/* Grace 0: gone once the peer's TCP acknowledged them. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(send_seq(st, i), 0);
+	assert_int_equal(window_after(st, 0), 0);
+	sink_syslog_ops.destroy(st);
+	peer_join(p);
+	peer_free(p);
+
+	/* The default grace (5 s): all kept. */
+	p = peer_start(PEER_READ_ALL, 0);
+	st = sink_open("syslog+tcp://127.0.0.1:%d?hostname=testhost", p->port);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(send_seq(st, i), 0);
+	assert_int_equal(sink_syslog_ops.flush(st), 0);
+	bytes = stat_of(st, "bytes");
+	assert_int_equal(stat_of(st, "window_bytes"), bytes);
+	/* A graceful disconnect sees the peer read to our EOF: the window is
+	 * dropped, and the next connection resends nothing. */
+	sink_syslog_ops.disconnect(st);
+	peer_join(p);
+	assert_int_equal(stat_of(st, "window_bytes"), 0);
+	assert_int_equal(stat_of(st, "buffered_bytes"), 0);
+	p2 = peer_start(PEER_READ_ALL, p->port);
+	assert_int_equal(sink_syslog_ops.connect(st, err, sizeof(err)), 0);
+	assert_int_equal(send_seq(st, 10), 0);
+	assert_int_equal(sink_syslog_ops.flush(st), 0);
+	sink_syslog_ops.destroy(st);
+	peer_join(p2);
+	{
+		int b[4];
+
+		assert_int_equal(frame_seqs(p2->buf, p2->len, b, 4), 1);
+		assert_int_equal(b[0], 10);
+	}
+	peer_free(p);
+	peer_free(p2);
+
+	/* A long grace, a small bound: at most ~500 bytes of acked frames. */
+	p = peer_start(PEER_READ_ALL, 0);
+	st = sink_open("syslog+tcp://127.0.0.1:%d?hostname=testhost&resend_grace_ms=600000&"
+		       "resend_window_bytes=500", p->port);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(send_seq(st, i), 0);
+	for (int t = 0; t < 200; t++) { /* until the peer's TCP acknowledged them */
+		assert_int_equal(sink_syslog_ops.flush(st), 0);
+		if ((bytes = stat_of(st, "window_bytes")) <= 500)
+			break;
+		usleep(5000);
+	}
+	assert_true(bytes > 300 && bytes <= 500);
+	sink_syslog_ops.destroy(st);
+	peer_join(p);
+	peer_free(p);
 }
 
 static void test_tcp_refused(void **state)
@@ -667,6 +929,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_lf_framing),
 		cmocka_unit_test(test_tcp_peer_closes),
 		cmocka_unit_test(test_tcp_peer_closes_unbuffered),
+		cmocka_unit_test(test_tcp_window_resent),
+		cmocka_unit_test(test_tcp_window_trim),
 		cmocka_unit_test(test_tcp_refused),
 		cmocka_unit_test(test_tcp_connect_timeout),
 		cmocka_unit_test(test_bad_options),
@@ -674,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_tls_wrong_name),
 		cmocka_unit_test(test_tls_wrong_ca),
 		cmocka_unit_test(test_tls_peer_closes),
+		cmocka_unit_test(test_tls_window_resent),
 		cmocka_unit_test(test_udp_datagrams),
 		cmocka_unit_test(test_unix_dgram),
 		cmocka_unit_test(test_unix_stream),
