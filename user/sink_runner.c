@@ -2,11 +2,18 @@
 /* The per-sink thread: memory queue -> sink, or -> spool -> sink.
  *
  * Order is kept by one rule: lines are delivered as
- *     pending (at most one, held after -EAGAIN) -> spool -> memory queue
+ *     the queue's head after -EAGAIN -> spool -> memory queue
  * and a line only enters the spool behind everything already there: queue
  * lines go to the spool while the sink is down, while the spool is not
- * empty, or when a long -EAGAIN lets the queue fill; a pending line is
- * spooled first (it exists only while the spool is empty). */
+ * empty, or when a long -EAGAIN lets the queue fill. A queue line stays in
+ * the queue (line_queue_peek) until the sink has taken it, so spilling the
+ * queue to the spool always starts with the line that was refused.
+ *
+ * The thread takes every queued line with one lock (line_queue_take) and
+ * sends them one by one without locking; when the queue runs dry right
+ * after a busy spell it lingers a moment before flushing and waiting, so a
+ * steady stream is written in batches instead of waking the thread (and
+ * writing) once per line. */
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -31,7 +38,8 @@
 #define DEF_FLUSH_MS 200u
 #define STATS_MS 1000u     /* refresh of the sink's own counters */
 #define IDLE_WAIT_MS 1000u /* longest sleep when there is nothing to do */
-#define BATCH 256          /* sends between looks at flags and clocks */
+#define BATCH 1024         /* sends between looks at flags and clocks */
+#define LINGER_MS 1        /* wait for more lines after a busy spell */
 #define RETRY_MAX_MS 100u  /* longest wait after -EAGAIN */
 
 struct sink_runner {
@@ -56,7 +64,8 @@ struct sink_runner {
 	json_t *sink_stats;
 
 	/* The runner thread's own. */
-	struct line_queue_item *pending;
+	bool head_refused; /* the queue's head got -EAGAIN: it goes first */
+	bool busy;         /* the last round sent lines: linger before waiting */
 	bool ever_connected, fresh_conn, dirty, spool_failing, outage;
 	unsigned backoff_ms, retry_ms;
 	uint64_t next_connect, last_flush, stats_at, dropped_logged, lost;
@@ -144,22 +153,30 @@ static void spool_line(struct sink_runner *r, const char *line, size_t len, cons
 	r->spool_failing = true;
 }
 
-/* Move the pending line and the memory queue into the spool. */
+/* The next queue line, taking more from the producer when the ones taken
+ * are used up; NULL when the queue is empty. */
+static const struct line_queue_item *queue_head(struct sink_runner *r)
+{
+	const struct line_queue_item *it = line_queue_peek(r->q);
+
+	if (!it && line_queue_take(r->q))
+		it = line_queue_peek(r->q);
+	return it;
+}
+
+/* Move the memory queue (the refused head first) into the spool. */
 static void spill(struct sink_runner *r)
 {
-	struct line_queue_item *it;
+	const struct line_queue_item *it;
 
 	if (!r->spool)
 		return;
-	if (r->pending) {
-		spool_line(r, r->pending->line, r->pending->len, r->pending->type);
-		line_queue_item_free(r->pending);
-		r->pending = NULL;
-	}
-	while (!line_queue_pop(r->q, 0, &it)) {
+	while ((it = queue_head(r))) {
 		spool_line(r, it->line, it->len, it->type);
-		line_queue_item_free(it);
+		line_queue_consume(r->q);
 	}
+	r->head_refused = false;
+	line_queue_take(r->q); /* give the room back */
 	publish_spool(r);
 }
 
@@ -257,17 +274,15 @@ enum { STEP_IDLE = 0, STEP_SENT = 1 };
  * -EAGAIN (the sink is busy), or another -errno after the sink went down. */
 static int step(struct sink_runner *r)
 {
-	struct line_queue_item *it;
+	const struct line_queue_item *it;
 	const char *line, *type;
 	uint64_t lost;
 	size_t len;
 	char *loss;
 	int rc;
 
-	if (r->pending) {
-		rc = r->ops->send(r->st, r->pending->line, r->pending->len, r->pending->type);
-		goto sent_pending;
-	}
+	if (r->head_refused) /* only while the spool is empty */
+		goto queue;
 	if (r->spool) {
 		rc = spool_peek(r->spool, &line, &len, &type);
 		if (!rc) {
@@ -320,29 +335,33 @@ static int step(struct sink_runner *r)
 			go_down(r, "send", rc);
 		return rc;
 	}
-	if (line_queue_pop(r->q, 0, &it))
+queue:
+	it = queue_head(r);
+	if (!it) {
+		r->head_refused = false;
 		return STEP_IDLE;
-	r->pending = it;
+	}
 	rc = r->ops->send(r->st, it->line, it->len, it->type);
-sent_pending:
 	if (!rc) {
-		line_queue_item_free(r->pending);
-		r->pending = NULL;
+		line_queue_consume(r->q);
+		r->head_refused = false;
 		atomic_fetch_add(&r->delivered, 1);
 		sent_ok(r);
 		return STEP_SENT;
 	}
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		r->head_refused = true;
 		return rc;
+	}
 	if (rc == -EMSGSIZE) { /* can never be sent: drop, count, go on */
 		log_warn("sink %s: dropping a %zu-byte line the sink refuses as too large", r->uri,
-			 r->pending->len);
-		line_queue_item_free(r->pending);
-		r->pending = NULL;
+			 it->len);
+		line_queue_consume(r->q);
+		r->head_refused = false;
 		count_drop(r);
 		return STEP_SENT;
 	}
-	spill(r); /* the spool is empty: the pending line goes first */
+	spill(r); /* the spool is empty: the refused line goes first */
 	go_down(r, "send", rc);
 	return rc;
 }
@@ -390,16 +409,24 @@ static int retry_delay(struct sink_runner *r)
  * do or the sink is busy. */
 static void run_connected(struct sink_runner *r, uint64_t now)
 {
-	int rc = STEP_SENT;
+	int rc = STEP_SENT, i;
 
-	for (int i = 0; i < BATCH && rc == STEP_SENT && atomic_load(&r->connected); i++) {
-		if (r->spool && !r->pending && spool_lines(r->spool) && !(i & 31))
+	line_queue_take(r->q); /* give back the room of what was sent */
+	for (i = 0; i < BATCH && rc == STEP_SENT && atomic_load(&r->connected); i++) {
+		if (r->spool && !r->head_refused && spool_lines(r->spool) && !(i & 31))
 			spill(r); /* keep the queue short while replaying */
 		rc = step(r);
 	}
 	if (!atomic_load(&r->connected))
 		return;
+	/* Ran dry right after sending: more lines are likely on their way. */
+	r->busy = rc == STEP_IDLE && i > 1;
 	now = now_ms();
+	if (r->busy && now - r->last_flush < r->opts.flush_interval_ms) {
+		if (may_wait(r))
+			line_queue_sleep(r->q, LINGER_MS);
+		return;
+	}
 	if ((rc == STEP_IDLE || now - r->last_flush >= r->opts.flush_interval_ms) &&
 	    flush(r, now) == -EAGAIN && rc == STEP_IDLE)
 		rc = -EAGAIN;
@@ -444,7 +471,7 @@ static void drain(struct sink_runner *r)
 				continue;
 			}
 		}
-		if (r->spool && !r->pending && spool_lines(r->spool))
+		if (r->spool && !r->head_refused && spool_lines(r->spool))
 			spill(r);
 		rc = step(r);
 		if (rc == STEP_IDLE)
@@ -459,19 +486,17 @@ static void drain(struct sink_runner *r)
 /* At stop: keep what could not be sent for the next run. */
 static void keep_rest(struct sink_runner *r)
 {
-	struct line_queue_item *it;
 	uint64_t lost, dropped;
 	char *loss;
 
 	if (!r->spool) {
-		uint64_t n = r->pending ? 1 : 0;
+		uint64_t n = 0;
 
-		line_queue_item_free(r->pending);
-		r->pending = NULL;
-		while (!line_queue_pop(r->q, 0, &it)) {
-			line_queue_item_free(it);
+		while (queue_head(r)) {
+			line_queue_consume(r->q);
 			n++;
 		}
+		line_queue_take(r->q);
 		if (n) {
 			log_err("sink %s: %" PRIu64 " lines not delivered and lost at exit "
 				"(no spool directory)", r->uri, n);
