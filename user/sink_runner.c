@@ -483,6 +483,86 @@ static void drain(struct sink_runner *r)
 		flush(r, now_ms());
 }
 
+struct unsent {
+	struct sink_runner *r;
+	uint64_t kept, lost;
+};
+
+/* take_unsent()'s callback: a line the sink accepted but gives back. */
+static void keep_unsent(const char *line, size_t len, const char *type, void *arg)
+{
+	struct unsent *u = arg;
+
+	if (u->r->spool && !spool_append_unbounded(u->r->spool, line, len, type))
+		u->kept++;
+	else
+		u->lost++;
+}
+
+/* Move the n oldest spooled lines behind the others (the ones the sink
+ * handed back, which are older still). */
+static void spool_rotate(struct sink_runner *r, uint64_t n)
+{
+	const char *line, *type;
+	uint64_t i;
+	size_t len, tl;
+	char *copy;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		rc = spool_peek(r->spool, &line, &len, &type);
+		if (rc)
+			break;
+		tl = strlen(type);
+		copy = malloc(tl + 1 + len + 1);
+		if (!copy) {
+			rc = -ENOMEM;
+			break;
+		}
+		memcpy(copy, type, tl + 1);
+		memcpy(copy + tl + 1, line, len + 1);
+		rc = spool_append_unbounded(r->spool, copy + tl + 1, len, copy);
+		free(copy);
+		if (!rc)
+			rc = spool_consume(r->spool); /* on failure: a copy, not a loss */
+	}
+	if (i < n)
+		log_warn("sink %s: cannot reorder the spool (%s): %" PRIu64 " lines spooled "
+			 "earlier are sent before the ones the sink handed back", r->uri,
+			 strerror(-rc), n - i);
+}
+
+/* At stop, for sinks that hold accepted lines (take_unsent): spool what the
+ * sink gives back, ahead of what the spool held (the sink had those lines
+ * before anything still in the spool or the queue). */
+static void take_back(struct sink_runner *r)
+{
+	struct unsent u = { .r = r };
+	uint64_t before = r->spool ? spool_lines(r->spool) : 0, n, d;
+
+	if (!r->ops->take_unsent)
+		return;
+	r->ops->take_unsent(r->st, keep_unsent, &u);
+	n = u.kept + u.lost;
+	if (!n)
+		return;
+	/* Counted as delivered when the sink took them; they were not. */
+	d = atomic_load(&r->delivered);
+	atomic_store(&r->delivered, d > n ? d - n : 0);
+	atomic_fetch_add(&r->spooled, u.kept);
+	if (u.kept)
+		log_warn("sink %s: %" PRIu64 " lines the sink could not confirm kept in the spool "
+			 "(sent again by the next run: some may arrive twice)", r->uri, u.kept);
+	if (u.lost) {
+		atomic_fetch_add(&r->dropped, u.lost);
+		log_err("sink %s: %" PRIu64 " lines the sink could not confirm are lost at exit "
+			"(%s)", r->uri, u.lost, r->spool ? "the spool failed" : "no spool directory");
+		r->stop_rc = -EPIPE;
+	}
+	if (u.kept && before)
+		spool_rotate(r, before);
+}
+
 /* At stop: keep what could not be sent for the next run. */
 static void keep_rest(struct sink_runner *r)
 {
@@ -503,6 +583,7 @@ static void keep_rest(struct sink_runner *r)
 			atomic_fetch_add(&r->dropped, n);
 			r->stop_rc = -EPIPE;
 		}
+		take_back(r);
 		return;
 	}
 	dropped = atomic_load(&r->dropped);
@@ -512,6 +593,7 @@ static void keep_rest(struct sink_runner *r)
 			(uint64_t)(atomic_load(&r->dropped) - dropped));
 		r->stop_rc = -ENOSPC;
 	}
+	take_back(r);
 	lost = atomic_load(&r->loss_pending);
 	if (lost && r->opts.loss_line && (loss = r->opts.loss_line(r->opts.loss_ctx, r->uri, lost))) {
 		/* Announced by the next run, right where the lines went. */

@@ -38,6 +38,8 @@ struct fake {
 	char **lines, **types;
 	size_t n, cap;
 	int connects, connect_fails, send_fails, disconnects, flushes, reopens, destroyed;
+	size_t acked;     /* take_unsent hands back lines[acked..n) */
+	size_t took_back;
 };
 
 static struct fake *fake_new(bool up)
@@ -170,6 +172,26 @@ static void fake_destroy(void *st)
 	pthread_mutex_lock(&f->lock);
 	f->destroyed++;
 	pthread_mutex_unlock(&f->lock);
+}
+
+/* Lines [acked, n) were taken but not confirmed: hand them back. */
+static size_t fake_take_unsent(void *st,
+			       void (*cb)(const char *line, size_t len, const char *type, void *arg),
+			       void *arg)
+{
+	struct fake *f = st;
+	size_t k = 0;
+
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = f->acked; i < f->n; i++, k++) {
+		cb(f->lines[i], strlen(f->lines[i]), f->types[i], arg);
+		free(f->lines[i]);
+		free(f->types[i]);
+	}
+	f->n = f->acked;
+	f->took_back += k;
+	pthread_mutex_unlock(&f->lock);
+	return k;
 }
 
 static const struct sink_ops fake_ops = {
@@ -557,6 +579,64 @@ static void test_stop_down_then_next_run(void **state)
 	fake_free(f);
 }
 
+static const struct sink_ops fake_unsent_ops = {
+	.scheme = "fake",
+	.connect = fake_connect,
+	.send = fake_send,
+	.flush = fake_flush,
+	.disconnect = fake_disconnect,
+	.reopen = fake_reopen,
+	.stats = fake_stats,
+	.destroy = fake_destroy,
+	.take_unsent = fake_take_unsent,
+};
+
+/* A sink that took lines it cannot confirm (Kafka at stop) hands them back:
+ * they go to the spool ahead of the lines spooled while it was down, so the
+ * next run sends everything in the original order. */
+static void test_stop_takes_back_unsent(void **state)
+{
+	struct fake *f = fake_new(true);
+	struct sink_runner_opts o = opts_for("unsent");
+	struct sink_runner *r = NULL;
+	char err[256] = "";
+
+	assert_int_equal(sink_runner_start(&fake_unsent_ops, f, &spec, &o, &r, err, sizeof(err)),
+			 0);
+	enqueue_range(r, 0, 20);
+	FAKE_WAIT(f, n, 20);
+	pthread_mutex_lock(&f->lock);
+	f->acked = 5; /* 0..4 confirmed, 5..19 only taken */
+	pthread_mutex_unlock(&f->lock);
+	fake_set(f, false);
+	enqueue_range(r, 20, 30);
+	stats_wait(r, "spooled", NULL, 10);
+	stop_ok(r, 20, 25);
+	assert_int_equal(f->took_back, 15);
+	assert_int_equal(f->n, 5);
+	fake_free(f);
+
+	/* The next run: 5..19, then 20..29, then new lines. */
+	f = fake_new(true);
+	r = start(f, &o);
+	enqueue_range(r, 30, 35);
+	FAKE_WAIT(f, n, 30);
+	expect_range(f, 0, 5, 35);
+	stop_ok(r, 1000, 0);
+	fake_free(f);
+
+	/* Without a spool they are lost, and stop says so. */
+	f = fake_new(true);
+	o = opts_for(NULL);
+	assert_int_equal(sink_runner_start(&fake_unsent_ops, f, &spec, &o, &r, err, sizeof(err)),
+			 0);
+	enqueue_range(r, 0, 3);
+	FAKE_WAIT(f, n, 3);
+	assert_int_equal(sink_runner_stop(r, 20, NULL), -EPIPE);
+	assert_int_equal(f->took_back, 3);
+	fake_free(f);
+}
+
 /* Drops not yet announced at stop are announced by the next run, after the
  * lines that were kept. */
 static void test_loss_survives_restart(void **state)
@@ -778,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_eagain_retries),
 		cmocka_unit_test(test_spool_full_drops_and_announces),
 		cmocka_unit_test(test_stop_down_then_next_run),
+		cmocka_unit_test(test_stop_takes_back_unsent),
 		cmocka_unit_test(test_loss_survives_restart),
 		cmocka_unit_test(test_queue_full_drops),
 		cmocka_unit_test(test_reopen),
