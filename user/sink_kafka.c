@@ -11,9 +11,14 @@
  * makes the runner call disconnect() and connect(): we then build a new
  * producer and resend first what the old one handed back unsent.
  *
+ * At stop, take_unsent() waits close_timeout_ms for acknowledgements, then
+ * purges the producer and hands every line not acknowledged back to the
+ * runner, which spools it for the next run (at-least-once: a line purged in
+ * flight may have been written).
+ *
  * Every librdkafka callback (delivery reports, errors) is served from
- * rd_kafka_poll() in send() and flush(), i.e. on the runner thread, so the
- * counters need no locking. The log callback runs on librdkafka's threads
+ * rd_kafka_poll() in send(), flush() and stats(), i.e. on the runner
+ * thread, so the counters need no locking. The log callback runs on librdkafka's threads
  * and only calls log_msg(). */
 #include <errno.h>
 #include <stdio.h>
