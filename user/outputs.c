@@ -325,7 +325,7 @@ int outputs_emit_line(struct outputs *o, const char *line, size_t len, const cha
 				type = json_string_value(json_object_get(ev, "type"));
 		}
 		if (!json_is_object(ev)) {
-			rc = ev ? -EINVAL : -ENOMEM;
+			rc = -EINVAL; /* not a JSON object (or no memory to parse it) */
 			continue;
 		}
 		if (emit_ocsf(o, s, ev, type))

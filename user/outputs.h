@@ -45,8 +45,8 @@ int outputs_emit(struct outputs *o, const json_t *ev);
  * newline) to every sink; type is its event type (NULL: read from the
  * line). JSON sinks take the line as it is; OCSF sinks parse it
  * (json_loadb) and convert it, as outputs_emit() would. Returns 0, -EINVAL
- * when an OCSF sink needed it parsed and it is not a JSON object, or
- * -ENOMEM. For callers (and benchmarks) that hold lines rather than
+ * when an OCSF sink needed it parsed and it could not be parsed as a JSON
+ * object (that sink does not get it), or -ENOMEM. For callers (and benchmarks) that hold lines rather than
  * json_t events; the daemon uses outputs_emit(). */
 int outputs_emit_line(struct outputs *o, const char *line, size_t len, const char *type);
 /* SIGHUP: reopen files, reconnect sinks that are down. */

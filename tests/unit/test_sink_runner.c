@@ -20,8 +20,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "host_info.h"
+#include "outputs.h"
 #include "sink.h"
 #include "sink_runner.h"
+#include "sink_spec.h"
 
 #define DEADLINE_S 20
 /* A record of "l-NNNNN" (7 bytes) of type "t" in the spool: 12 + 1 + 7. */
@@ -850,6 +853,81 @@ static void test_stdout_sink(void **state)
 	close(fd);
 }
 
+static char *read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 1 << 16);
+	size_t n;
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	n = fread(buf, 1, (1 << 16) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* outputs_emit_line(): a JSON sink gets the line as it is, an OCSF sink
+ * gets it converted, with or without the type given. */
+static void test_outputs_emit_line(void **state)
+{
+	static const char ev[] =
+		"{\"schema_version\":1,\"type\":\"process.exec\",\"time\":\"2024-01-01T00:00:00Z\","
+		"\"host\":{\"hostname\":\"h\",\"boot_id\":\"b\"},\"process\":{\"pid\":42,"
+		"\"ppid\":1,\"exec_id\":\"b-42-1\",\"exe\":\"/bin/true\",\"args\":[\"true\"],"
+		"\"uid\":0,\"euid\":0,\"gid\":0,\"egid\":0},\"chain\":[]}";
+	char uri[2][256], path[2][256], err[512] = "";
+	struct sink_spec specs[2];
+	struct outputs_opts oo = { 0 };
+	struct outputs *o = NULL;
+	struct host_info hi;
+	char *got;
+
+	host_info_init(&hi);
+	oo.host = &hi;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/emit-%d.jsonl", root, i);
+		snprintf(uri[i], sizeof(uri[i]), "file://%s?max_size_mb=0%s", path[i],
+			 i ? "&format=ocsf" : "");
+		assert_int_equal(sink_spec_parse(uri[i], NULL, &specs[i], err, sizeof(err)), 0);
+	}
+	if (outputs_open(specs, 2, &oo, &o, err, sizeof(err)))
+		fail_msg("outputs_open: %s", err);
+	assert_int_equal(outputs_emit_line(o, ev, strlen(ev), "process.exec"), 0);
+	assert_int_equal(outputs_emit_line(o, ev, strlen(ev), NULL), 0);
+	assert_int_equal(outputs_emit_line(o, "not json", 8, "process.exec"), -EINVAL);
+	assert_int_equal(outputs_close(o, 5000), 0);
+	for (int i = 0; i < 2; i++)
+		sink_spec_free(&specs[i]);
+
+	got = read_file(path[0]);
+	{
+		char want[2048];
+
+		snprintf(want, sizeof(want), "%s\n%s\nnot json\n", ev, ev);
+		assert_string_equal(got, want);
+	}
+	free(got);
+	got = read_file(path[1]);
+	{
+		char *nl = strchr(got, '\n');
+		json_t *a, *b;
+
+		assert_non_null(nl);
+		*nl = '\0';
+		a = json_loads(got, 0, NULL);
+		b = json_loads(nl + 1, 0, NULL);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(json_integer_value(json_object_get(a, "class_uid")), 1007);
+		assert_true(json_equal(a, b)); /* same event, same conversion */
+		assert_null(strchr(strchr(nl + 1, '\n') + 1, '\n')); /* two lines only */
+		json_decref(a);
+		json_decref(b);
+	}
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -867,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_unsafe_spool),
 		cmocka_unit_test(test_spool_dir_name),
 		cmocka_unit_test(test_stdout_sink),
+		cmocka_unit_test(test_outputs_emit_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
