@@ -10,10 +10,11 @@
  * queue to the spool always starts with the line that was refused.
  *
  * The thread takes every queued line with one lock (line_queue_take) and
- * sends them one by one without locking; when the queue runs dry right
- * after a busy spell it lingers a moment before flushing and waiting, so a
- * steady stream is written in batches instead of waking the thread (and
- * writing) once per line. */
+ * sends them one by one without locking. When the queue runs dry while
+ * lines come fast (LINGER_LINES or more in the last millisecond), it
+ * lingers LINGER_MS before flushing and waiting, so a fast stream is taken
+ * and written in batches instead of waking the thread (and writing) once
+ * per line; slower traffic wakes it at once, line by line. */
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -39,7 +40,8 @@
 #define STATS_MS 1000u     /* refresh of the sink's own counters */
 #define IDLE_WAIT_MS 1000u /* longest sleep when there is nothing to do */
 #define BATCH 1024         /* sends between looks at flags and clocks */
-#define LINGER_MS 1        /* wait for more lines after a busy spell */
+#define LINGER_MS 1        /* wait this long for more lines before flushing... */
+#define LINGER_LINES 16    /* ...when at least this many came in the last ms */
 #define RETRY_MAX_MS 100u  /* longest wait after -EAGAIN */
 
 struct sink_runner {
@@ -65,7 +67,9 @@ struct sink_runner {
 
 	/* The runner thread's own. */
 	bool head_refused; /* the queue's head got -EAGAIN: it goes first */
-	bool busy;         /* the last round sent lines: linger before waiting */
+	uint64_t rate_t0;  /* ns: start of the current rate window */
+	uint64_t rate_n;   /* lines sent since rate_t0 */
+	bool fast;         /* the last window saw >= LINGER_LINES lines */
 	bool ever_connected, fresh_conn, dirty, spool_failing, outage;
 	unsigned backoff_ms, retry_ms;
 	uint64_t next_connect, last_flush, stats_at, dropped_logged, lost;
@@ -405,6 +409,30 @@ static int retry_delay(struct sink_runner *r)
 	return (int)r->retry_ms;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Count sent lines into 1 ms windows; true while lines come fast, i.e. the
+ * last full window (or the current one already) had LINGER_LINES. */
+static bool rate_update(struct sink_runner *r, uint64_t sent)
+{
+	uint64_t t = now_ns();
+
+	r->rate_n += sent;
+	if (t - r->rate_t0 >= 1000000u) {
+		/* A window that ended long ago says nothing about now. */
+		r->fast = r->rate_n >= LINGER_LINES && t - r->rate_t0 < 2000000u;
+		r->rate_t0 = t;
+		r->rate_n = 0;
+	}
+	return r->fast || r->rate_n >= LINGER_LINES;
+}
+
 /* One round of work while connected, then a wait when there is nothing to
  * do or the sink is busy. */
 static void run_connected(struct sink_runner *r, uint64_t now)
@@ -419,10 +447,10 @@ static void run_connected(struct sink_runner *r, uint64_t now)
 	}
 	if (!atomic_load(&r->connected))
 		return;
-	/* Ran dry right after sending: more lines are likely on their way. */
-	r->busy = rc == STEP_IDLE && i > 1;
 	now = now_ms();
-	if (r->busy && now - r->last_flush < r->opts.flush_interval_ms) {
+	/* Ran dry after sending while lines come fast: more are on their way. */
+	if (rate_update(r, (uint64_t)(i - (rc != STEP_SENT))) && rc == STEP_IDLE && i > 1 &&
+	    now - r->last_flush < r->opts.flush_interval_ms) {
 		if (may_wait(r))
 			line_queue_sleep(r->q, LINGER_MS);
 		return;
