@@ -250,6 +250,25 @@ fail:
 	return rc;
 }
 
+/* ev (our schema) as one OCSF line into s's queue. */
+static int emit_ocsf(struct outputs *o, struct output_sink *s, const json_t *ev, const char *type)
+{
+	json_t *ocsf = ocsf_from_event(ev);
+	char *ol;
+
+	if (!ocsf) {
+		o->unformatted++;
+		return 0;
+	}
+	ol = json_dumps(ocsf, JSON_COMPACT);
+	json_decref(ocsf);
+	if (!ol)
+		return -ENOMEM;
+	sink_runner_enqueue(s->runner, ol, strlen(ol), type);
+	free(ol);
+	return 0;
+}
+
 int outputs_emit(struct outputs *o, const json_t *ev)
 {
 	const char *type = json_string_value(json_object_get(ev, "type"));
@@ -262,21 +281,8 @@ int outputs_emit(struct outputs *o, const json_t *ev)
 		struct output_sink *s = &o->sinks[i];
 
 		if (s->format == SINK_FORMAT_OCSF) {
-			json_t *ocsf = ocsf_from_event(ev);
-			char *ol;
-
-			if (!ocsf) {
-				o->unformatted++;
-				continue;
-			}
-			ol = json_dumps(ocsf, JSON_COMPACT);
-			json_decref(ocsf);
-			if (!ol) {
+			if (emit_ocsf(o, s, ev, type))
 				rc = -ENOMEM;
-				continue;
-			}
-			sink_runner_enqueue(s->runner, ol, strlen(ol), type);
-			free(ol);
 			continue;
 		}
 		if (!have_json) {
@@ -291,6 +297,41 @@ int outputs_emit(struct outputs *o, const json_t *ev)
 		sink_runner_enqueue(s->runner, line, len, type);
 	}
 	free(big);
+	return rc;
+}
+
+int outputs_emit_line(struct outputs *o, const char *line, size_t len, const char *type)
+{
+	json_t *ev = NULL;
+	bool parsed = false;
+	int rc = 0;
+
+	for (int i = 0; i < o->n; i++) {
+		struct output_sink *s = &o->sinks[i];
+
+		if (s->format != SINK_FORMAT_OCSF) {
+			if (!type && !parsed) {
+				ev = json_loadb(line, len, 0, NULL);
+				parsed = true;
+				type = json_string_value(json_object_get(ev, "type"));
+			}
+			sink_runner_enqueue(s->runner, line, len, type);
+			continue;
+		}
+		if (!parsed) {
+			ev = json_loadb(line, len, 0, NULL);
+			parsed = true;
+			if (!type)
+				type = json_string_value(json_object_get(ev, "type"));
+		}
+		if (!json_is_object(ev)) {
+			rc = -EINVAL; /* not a JSON object (or no memory to parse it) */
+			continue;
+		}
+		if (emit_ocsf(o, s, ev, type))
+			rc = -ENOMEM;
+	}
+	json_decref(ev);
 	return rc;
 }
 

@@ -41,6 +41,14 @@ int outputs_check(const struct sink_spec *specs, int n, char *err, size_t errn);
 /* Queue ev (not consumed) to every sink. Returns 0, or -ENOMEM when it
  * could not be formatted. Drops are counted by the runners. */
 int outputs_emit(struct outputs *o, const json_t *ev);
+/* Queue an event already serialized as one line of our JSON (len bytes, no
+ * newline) to every sink; type is its event type (NULL: read from the
+ * line). JSON sinks take the line as it is; OCSF sinks parse it
+ * (json_loadb) and convert it, as outputs_emit() would. Returns 0, -EINVAL
+ * when an OCSF sink needed it parsed and it could not be parsed as a JSON
+ * object (that sink does not get it), or -ENOMEM. For callers (and benchmarks) that hold lines rather than
+ * json_t events; the daemon uses outputs_emit(). */
+int outputs_emit_line(struct outputs *o, const char *line, size_t len, const char *type);
 /* SIGHUP: reopen files, reconnect sinks that are down. */
 void outputs_reopen(struct outputs *o);
 /* [{uri, format, enqueued, delivered, ...}] per sink. Caller owns it. */

@@ -74,6 +74,18 @@ struct sink_ops {
 	 * "delivery_failed"). Optional. */
 	void (*stats)(void *st, json_t *obj);
 	void (*destroy)(void *st);
+	/* Optional, for sinks whose send() returns 0 for a line a client
+	 * still holds (Kafka): called once at stop, after the runner's drain
+	 * and before destroy(). Wait at most the sink's own close timeout for
+	 * what is outstanding, then give up on the rest and hand back through
+	 * cb, oldest first, every line not confirmed delivered (type may be
+	 * NULL when the sink does not keep it); the runner spools them ahead
+	 * of everything else, so the next run sends them first. A line given
+	 * up while in flight may have arrived anyway: at-least-once, a
+	 * duplicate is possible. Returns how many lines went to cb. */
+	size_t (*take_unsent)(void *st,
+			      void (*cb)(const char *line, size_t len, const char *type, void *arg),
+			      void *arg);
 };
 
 /* The implementations. */

@@ -11,9 +11,14 @@
  * makes the runner call disconnect() and connect(): we then build a new
  * producer and resend first what the old one handed back unsent.
  *
+ * At stop, take_unsent() waits close_timeout_ms for acknowledgements, then
+ * purges the producer and hands every line not acknowledged back to the
+ * runner, which spools it for the next run (at-least-once: a line purged in
+ * flight may have been written).
+ *
  * Every librdkafka callback (delivery reports, errors) is served from
- * rd_kafka_poll() in send() and flush(), i.e. on the runner thread, so the
- * counters need no locking. The log callback runs on librdkafka's threads
+ * rd_kafka_poll() in send(), flush() and stats(), i.e. on the runner
+ * thread, so the counters need no locking. The log callback runs on librdkafka's threads
  * and only calls log_msg(). */
 #include <errno.h>
 #include <stdio.h>
@@ -399,6 +404,39 @@ static size_t sink_kafka_stop(struct sink_kafka *st, int wait_ms)
 	return left;
 }
 
+/* At stop: wait close_timeout_ms for deliveries, purge the rest (queued and
+ * in flight) and hand back, in order, every line not acknowledged, with
+ * those an earlier producer handed back. */
+static size_t sink_kafka_take_unsent(void *arg,
+				     void (*cb)(const char *line, size_t len, const char *type,
+						void *cbarg),
+				     void *cbarg)
+{
+	struct sink_kafka *st = arg;
+	size_t left, n = 0;
+
+	left = sink_kafka_stop(st, st->close_ms);
+	if (left) {
+		st->delivery_failed += left;
+		log_err("kafka %s: %zu events neither delivered nor handed back by librdkafka at "
+			"exit: lost", st->uri, left);
+	}
+	while (st->retry) {
+		struct sink_kafka_line *l = st->retry;
+
+		st->retry = l->next;
+		cb(l->data, l->len, NULL, cbarg);
+		free(l);
+		n++;
+	}
+	st->retry_last = NULL;
+	st->retry_len = 0;
+	if (n)
+		log_warn("kafka %s: %zu events not acknowledged within %d ms at exit; handed back "
+			 "to be kept for the next run", st->uri, n, st->close_ms);
+	return n;
+}
+
 static void sink_kafka_destroy(void *arg)
 {
 	struct sink_kafka *st = arg;
@@ -653,6 +691,11 @@ static void sink_kafka_stats(void *arg, json_t *obj)
 {
 	struct sink_kafka *st = arg;
 
+	/* Serve the delivery reports (runner thread, about once a second):
+	 * an idle runner does not flush, and "delivered" would lag. */
+	if (st->rk)
+		rd_kafka_poll(st->rk, 0);
+
 	json_object_set_new(obj, "produced", json_integer((json_int_t)st->produced));
 	json_object_set_new(obj, "delivered", json_integer((json_int_t)st->delivered));
 	json_object_set_new(obj, "delivery_failed", json_integer((json_int_t)st->delivery_failed));
@@ -674,4 +717,5 @@ const struct sink_ops sink_kafka_ops = {
 	.disconnect = sink_kafka_disconnect,
 	.stats = sink_kafka_stats,
 	.destroy = sink_kafka_destroy,
+	.take_unsent = sink_kafka_take_unsent,
 };

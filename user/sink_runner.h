@@ -62,7 +62,10 @@ void sink_runner_stats(struct sink_runner *r, json_t *obj);
  * the sink is up (a sink that is down and not due for a reconnect within
  * the time is not waited for); write whatever is left to the spool for the
  * next run, with an agent.loss line when drops were not announced yet;
- * destroy the sink and free r. *left (may be NULL) is the number of lines
+ * then take back from the sink (ops->take_unsent, after the sink's own
+ * close timeout) the lines it accepted but could not confirm, and spool
+ * them ahead of the rest, so the next run sends them first (at-least-once:
+ * they are no longer counted as delivered); destroy the sink and free r. *left (may be NULL) is the number of lines
  * left in the spool. Returns 0, or -errno when lines could not be kept (no
  * spool, or the spool failed; each one is counted and logged). NULL r is
  * ignored. No enqueue may run during or after the call. */

@@ -17,7 +17,9 @@
 #include "host_info.h"
 #include "log.h"
 #include "sink.h"
+#include "sink_runner.h"
 #include "sink_spec.h"
+#include "spool.h"
 
 #define TOPIC "events"
 #define NPART 3
@@ -541,6 +543,111 @@ static void test_unreachable(void **state)
 	sink_kafka_ops.destroy(st);
 }
 
+static long runner_stat(struct sink_runner *r, const char *key, const char *sub)
+{
+	json_t *o = json_object(), *v;
+	long x;
+
+	sink_runner_stats(r, o);
+	v = json_object_get(o, key);
+	if (sub)
+		v = json_object_get(v, sub);
+	x = json_is_integer(v) ? (long)json_integer_value(v) : -1;
+	json_decref(o);
+	return x;
+}
+
+/* A runner on the Kafka sink, with its spool in spool_dir. */
+static struct sink_runner *kafka_runner(const char *uri, const char *spool_dir)
+{
+	struct sink_runner_opts o = { .spool_dir = spool_dir, .backoff_min_ms = 10,
+				      .backoff_max_ms = 100 };
+	struct sink_runner *r = NULL;
+	struct sink_spec spec;
+	char err[512] = "";
+	void *st;
+
+	assert_int_equal(sink_spec_parse(uri, NULL, &spec, err, sizeof(err)), 0);
+	st = sink_kafka_ops.create(&spec, err, sizeof(err));
+	if (!st)
+		fail_msg("create: %s", err);
+	if (sink_runner_start(&sink_kafka_ops, st, &spec, &o, &r, err, sizeof(err)))
+		fail_msg("sink_runner_start: %s", err);
+	sink_spec_free(&spec);
+	return r;
+}
+
+#define NSTOP 500
+
+/* All brokers down: librdkafka takes every line and holds it. Stopped with
+ * a short close timeout, the runner takes them back from the sink into its
+ * spool (nothing is lost, nothing uncounted), and a new runner on the same
+ * spool sends them, in order, once the brokers are up. */
+static void test_stop_in_outage_spools_unsent(void **state)
+{
+	char dir[] = "/tmp/idtrace-kafka-XXXXXX", spool_dir[128], line[64], cmd[160];
+	char uri[512], err[512] = "";
+	const char *l, *type;
+	struct sink_runner *r;
+	struct spool *sp;
+	uint64_t left = 12345;
+	struct mock m;
+	double deadline;
+	size_t len;
+
+	mock_start(&m);
+	for (int b = 1; b <= 3; b++)
+		assert_int_equal(rd_kafka_mock_broker_set_down(m.mc, b), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(spool_dir, sizeof(spool_dir), "%s/spool", dir);
+	snprintf(uri, sizeof(uri), "%s", kafka_uri(&m, "?close_timeout_ms=200"));
+	r = kafka_runner(uri, spool_dir);
+	for (int i = 0; i < NSTOP; i++) {
+		int n = snprintf(line, sizeof(line), "{\"seq\":%d}", i);
+
+		assert_int_equal(sink_runner_enqueue(r, line, n, "test"), 0);
+	}
+	/* Taken by librdkafka (the runner counts them delivered). */
+	for (deadline = now_s() + 20; runner_stat(r, "delivered", NULL) < NSTOP;
+	     usleep(10 * 1000))
+		assert_true(now_s() < deadline);
+	assert_int_equal(runner_stat(r, "spool_lines", NULL), 0);
+	assert_int_equal(sink_runner_stop(r, 100, &left), 0);
+	assert_int_equal(left, NSTOP);
+
+	/* On disk, oldest first. */
+	assert_int_equal(spool_open(spool_dir, 1 << 30, 0, &sp, err, sizeof(err)), 0);
+	assert_int_equal(spool_lines(sp), NSTOP);
+	assert_int_equal(spool_peek(sp, &l, &len, &type), 0);
+	assert_int_equal(len, strlen("{\"seq\":0}"));
+	assert_memory_equal(l, "{\"seq\":0}", len);
+	spool_close(sp);
+
+	/* The next run, brokers up: the spool goes out first and arrives once. */
+	for (int b = 1; b <= 3; b++)
+		assert_int_equal(rd_kafka_mock_broker_set_up(m.mc, b), 0);
+	snprintf(uri, sizeof(uri), "%s", kafka_uri(&m, "?close_timeout_ms=10000"));
+	r = kafka_runner(uri, spool_dir);
+	for (deadline = now_s() + 20; runner_stat(r, "replayed", NULL) < NSTOP ||
+				      runner_stat(r, "sink", "delivered") < NSTOP;
+	     usleep(10 * 1000)) {
+		if (now_s() > deadline) {
+			json_t *o = json_object();
+			char *d;
+
+			sink_runner_stats(r, o);
+			d = json_dumps(o, JSON_COMPACT);
+			fail_msg("not delivered in time: %s", d);
+		}
+	}
+	assert_int_equal(sink_runner_stop(r, 1000, &left), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(consume_check(m.bootstraps, NSTOP), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	mock_stop(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_leader_failover),
 		cmocka_unit_test(test_fatal_error_recovery),
 		cmocka_unit_test(test_topic_missing),
+		cmocka_unit_test(test_stop_in_outage_spools_unsent),
 	};
 
 	log_set_level(getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);

@@ -20,8 +20,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "host_info.h"
+#include "outputs.h"
 #include "sink.h"
 #include "sink_runner.h"
+#include "sink_spec.h"
 
 #define DEADLINE_S 20
 /* A record of "l-NNNNN" (7 bytes) of type "t" in the spool: 12 + 1 + 7. */
@@ -38,6 +41,8 @@ struct fake {
 	char **lines, **types;
 	size_t n, cap;
 	int connects, connect_fails, send_fails, disconnects, flushes, reopens, destroyed;
+	size_t acked;     /* take_unsent hands back lines[acked..n) */
+	size_t took_back;
 };
 
 static struct fake *fake_new(bool up)
@@ -170,6 +175,26 @@ static void fake_destroy(void *st)
 	pthread_mutex_lock(&f->lock);
 	f->destroyed++;
 	pthread_mutex_unlock(&f->lock);
+}
+
+/* Lines [acked, n) were taken but not confirmed: hand them back. */
+static size_t fake_take_unsent(void *st,
+			       void (*cb)(const char *line, size_t len, const char *type, void *arg),
+			       void *arg)
+{
+	struct fake *f = st;
+	size_t k = 0;
+
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = f->acked; i < f->n; i++, k++) {
+		cb(f->lines[i], strlen(f->lines[i]), f->types[i], arg);
+		free(f->lines[i]);
+		free(f->types[i]);
+	}
+	f->n = f->acked;
+	f->took_back += k;
+	pthread_mutex_unlock(&f->lock);
+	return k;
 }
 
 static const struct sink_ops fake_ops = {
@@ -557,6 +582,64 @@ static void test_stop_down_then_next_run(void **state)
 	fake_free(f);
 }
 
+static const struct sink_ops fake_unsent_ops = {
+	.scheme = "fake",
+	.connect = fake_connect,
+	.send = fake_send,
+	.flush = fake_flush,
+	.disconnect = fake_disconnect,
+	.reopen = fake_reopen,
+	.stats = fake_stats,
+	.destroy = fake_destroy,
+	.take_unsent = fake_take_unsent,
+};
+
+/* A sink that took lines it cannot confirm (Kafka at stop) hands them back:
+ * they go to the spool ahead of the lines spooled while it was down, so the
+ * next run sends everything in the original order. */
+static void test_stop_takes_back_unsent(void **state)
+{
+	struct fake *f = fake_new(true);
+	struct sink_runner_opts o = opts_for("unsent");
+	struct sink_runner *r = NULL;
+	char err[256] = "";
+
+	assert_int_equal(sink_runner_start(&fake_unsent_ops, f, &spec, &o, &r, err, sizeof(err)),
+			 0);
+	enqueue_range(r, 0, 20);
+	FAKE_WAIT(f, n, 20);
+	pthread_mutex_lock(&f->lock);
+	f->acked = 5; /* 0..4 confirmed, 5..19 only taken */
+	pthread_mutex_unlock(&f->lock);
+	fake_set(f, false);
+	enqueue_range(r, 20, 30);
+	stats_wait(r, "spooled", NULL, 10);
+	stop_ok(r, 20, 25);
+	assert_int_equal(f->took_back, 15);
+	assert_int_equal(f->n, 5);
+	fake_free(f);
+
+	/* The next run: 5..19, then 20..29, then new lines. */
+	f = fake_new(true);
+	r = start(f, &o);
+	enqueue_range(r, 30, 35);
+	FAKE_WAIT(f, n, 30);
+	expect_range(f, 0, 5, 35);
+	stop_ok(r, 1000, 0);
+	fake_free(f);
+
+	/* Without a spool they are lost, and stop says so. */
+	f = fake_new(true);
+	o = opts_for(NULL);
+	assert_int_equal(sink_runner_start(&fake_unsent_ops, f, &spec, &o, &r, err, sizeof(err)),
+			 0);
+	enqueue_range(r, 0, 3);
+	FAKE_WAIT(f, n, 3);
+	assert_int_equal(sink_runner_stop(r, 20, NULL), -EPIPE);
+	assert_int_equal(f->took_back, 3);
+	fake_free(f);
+}
+
 /* Drops not yet announced at stop are announced by the next run, after the
  * lines that were kept. */
 static void test_loss_survives_restart(void **state)
@@ -770,6 +853,81 @@ static void test_stdout_sink(void **state)
 	close(fd);
 }
 
+static char *read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 1 << 16);
+	size_t n;
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	n = fread(buf, 1, (1 << 16) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* outputs_emit_line(): a JSON sink gets the line as it is, an OCSF sink
+ * gets it converted, with or without the type given. */
+static void test_outputs_emit_line(void **state)
+{
+	static const char ev[] =
+		"{\"schema_version\":1,\"type\":\"process.exec\",\"time\":\"2024-01-01T00:00:00Z\","
+		"\"host\":{\"hostname\":\"h\",\"boot_id\":\"b\"},\"process\":{\"pid\":42,"
+		"\"ppid\":1,\"exec_id\":\"b-42-1\",\"exe\":\"/bin/true\",\"args\":[\"true\"],"
+		"\"uid\":0,\"euid\":0,\"gid\":0,\"egid\":0},\"chain\":[]}";
+	char uri[2][256], path[2][256], err[512] = "";
+	struct sink_spec specs[2];
+	struct outputs_opts oo = { 0 };
+	struct outputs *o = NULL;
+	struct host_info hi;
+	char *got;
+
+	host_info_init(&hi);
+	oo.host = &hi;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/emit-%d.jsonl", root, i);
+		snprintf(uri[i], sizeof(uri[i]), "file://%s?max_size_mb=0%s", path[i],
+			 i ? "&format=ocsf" : "");
+		assert_int_equal(sink_spec_parse(uri[i], NULL, &specs[i], err, sizeof(err)), 0);
+	}
+	if (outputs_open(specs, 2, &oo, &o, err, sizeof(err)))
+		fail_msg("outputs_open: %s", err);
+	assert_int_equal(outputs_emit_line(o, ev, strlen(ev), "process.exec"), 0);
+	assert_int_equal(outputs_emit_line(o, ev, strlen(ev), NULL), 0);
+	assert_int_equal(outputs_emit_line(o, "not json", 8, "process.exec"), -EINVAL);
+	assert_int_equal(outputs_close(o, 5000), 0);
+	for (int i = 0; i < 2; i++)
+		sink_spec_free(&specs[i]);
+
+	got = read_file(path[0]);
+	{
+		char want[2048];
+
+		snprintf(want, sizeof(want), "%s\n%s\nnot json\n", ev, ev);
+		assert_string_equal(got, want);
+	}
+	free(got);
+	got = read_file(path[1]);
+	{
+		char *nl = strchr(got, '\n');
+		json_t *a, *b;
+
+		assert_non_null(nl);
+		*nl = '\0';
+		a = json_loads(got, 0, NULL);
+		b = json_loads(nl + 1, 0, NULL);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(json_integer_value(json_object_get(a, "class_uid")), 1007);
+		assert_true(json_equal(a, b)); /* same event, same conversion */
+		assert_null(strchr(strchr(nl + 1, '\n') + 1, '\n')); /* two lines only */
+		json_decref(a);
+		json_decref(b);
+	}
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -778,6 +936,7 @@ int main(void)
 		cmocka_unit_test(test_eagain_retries),
 		cmocka_unit_test(test_spool_full_drops_and_announces),
 		cmocka_unit_test(test_stop_down_then_next_run),
+		cmocka_unit_test(test_stop_takes_back_unsent),
 		cmocka_unit_test(test_loss_survives_restart),
 		cmocka_unit_test(test_queue_full_drops),
 		cmocka_unit_test(test_reopen),
@@ -786,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_unsafe_spool),
 		cmocka_unit_test(test_spool_dir_name),
 		cmocka_unit_test(test_stdout_sink),
+		cmocka_unit_test(test_outputs_emit_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
