@@ -10,7 +10,7 @@ PKGS=(
 	libcmocka-dev libnghttp2-dev librdkafka-dev
 	# peers and real programs used by the kernel tests and the benchmark
 	curl openssl python3 libbpf-tools auditd util-linux procps
-	gnutls-bin nginx rsyslog rsyslog-openssl kcat
+	gnutls-bin nginx rsyslog rsyslog-openssl kcat bpftrace
 )
 
 missing=()
