@@ -112,6 +112,7 @@ void config_free(struct config *c)
 	free(c->homes);
 	json_decref(c->sinks);
 	free(c->state_dir);
+	free(c->config_path);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -27,6 +27,10 @@ struct config {
 	char *state_dir;         /* spools; NULL: CONFIG_DEFAULT_STATE_DIR */
 	uint32_t spool_max_mb;   /* per sink */
 	uint32_t drain_timeout_s; /* at exit, for sinks to take what is queued */
+	/* set by main: the config file, and whether its sinks are the ones in
+	 * use (no --sink/--output), so SIGHUP may reload them from it */
+	char *config_path;
+	bool sinks_from_file;
 };
 
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/idtrace"

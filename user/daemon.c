@@ -47,6 +47,8 @@ struct daemon {
 	__u64 started_ns;
 	int fatal; /* negative errno after a runtime error */
 	bool config_error; /* a sink could not be set up: exit 2 */
+	json_t *live_sinks; /* the config's sinks in use, to see a change on SIGHUP */
+	char *live_output;
 	/* userspace counters */
 	__u64 n_exec, n_fork, n_exit, n_open, n_cred, n_tls, decode_errors, emit_errors, seeded;
 };
@@ -349,7 +351,9 @@ static int setup_files(struct daemon *d)
 /* A sink that cannot be set up is a configuration error: exit 2. */
 #define SETUP_CONFIG_ERROR 2
 
-static int setup_outputs(struct daemon *d)
+/* Open the sinks of cfg into *out. 0, or -errno with the cause in err. */
+static int open_outputs(struct daemon *d, const struct config *cfg, struct outputs **out,
+			char *err, size_t n)
 {
 	struct outputs_opts oo = {
 		.state_dir = d->cfg->state_dir ? d->cfg->state_dir : CONFIG_DEFAULT_STATE_DIR,
@@ -357,19 +361,75 @@ static int setup_outputs(struct daemon *d)
 		.host = &d->ev.host,
 	};
 	struct sink_spec *specs;
-	char err[1024] = "";
-	int n, rc;
+	int count, rc;
 
-	rc = outputs_specs(d->cfg, &specs, &n, err, sizeof(err));
+	rc = outputs_specs(cfg, &specs, &count, err, n);
 	if (!rc) {
-		rc = outputs_open(specs, n, &oo, &d->out, err, sizeof(err));
-		outputs_specs_free(specs, n);
+		rc = outputs_open(specs, count, &oo, out, err, n);
+		outputs_specs_free(specs, count);
 	}
+	return rc;
+}
+
+static int setup_outputs(struct daemon *d)
+{
+	char err[1024] = "";
+	int rc = open_outputs(d, d->cfg, &d->out, err, sizeof(err));
+
 	if (rc) {
 		log_err("%s", err[0] ? err : strerror(-rc));
 		d->config_error = true;
 	}
 	return rc;
+}
+
+/* SIGHUP. Sinks from the config file: read it again; when its sinks (or
+ * "output") changed and the new ones can be set up, switch to them (the old
+ * ones drain first); a broken config keeps the running sinks. Otherwise, and
+ * when nothing changed: reopen files and reconnect sinks that are down. The
+ * probes are never touched. */
+static void reload_outputs(struct daemon *d)
+{
+	struct config fresh;
+	struct outputs *next = NULL;
+	char err[1024] = "";
+	bool same;
+	int rc;
+
+	if (!d->cfg->sinks_from_file || !d->cfg->config_path) {
+		log_info("SIGHUP: reopening sinks");
+		outputs_reopen(d->out);
+		return;
+	}
+	config_defaults(&fresh);
+	rc = config_load_file(&fresh, d->cfg->config_path, err, sizeof(err));
+	same = !rc &&
+	       (fresh.sinks == d->live_sinks || json_equal(fresh.sinks, d->live_sinks)) &&
+	       !strcmp(fresh.output ? fresh.output : "", d->live_output ? d->live_output : "");
+	if (rc || same) {
+		if (rc)
+			log_err("SIGHUP: config %s: %s; keeping the running sinks",
+				d->cfg->config_path, err);
+		log_info("SIGHUP: reopening sinks");
+		outputs_reopen(d->out);
+		config_free(&fresh);
+		return;
+	}
+	rc = open_outputs(d, &fresh, &next, err, sizeof(err));
+	if (rc) {
+		log_err("SIGHUP: %s; keeping the running sinks", err[0] ? err : strerror(-rc));
+		config_free(&fresh);
+		return;
+	}
+	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))
+		log_err("some events could not be delivered nor kept in a spool (see above)");
+	d->out = next;
+	json_decref(d->live_sinks);
+	free(d->live_output);
+	d->live_sinks = json_incref(fresh.sinks);
+	d->live_output = fresh.output ? strdup(fresh.output) : NULL;
+	log_info("SIGHUP: sinks reloaded from %s", d->cfg->config_path);
+	config_free(&fresh);
 }
 
 static int setup(struct daemon *d)
@@ -396,6 +456,8 @@ static int setup(struct daemon *d)
 	err = setup_outputs(d);
 	if (err)
 		return err;
+	d->live_sinks = json_incref(d->cfg->sinks);
+	d->live_output = d->cfg->output ? strdup(d->cfg->output) : NULL;
 	d->ev.chain.workload = workload_ctx_new("/proc", d->cfg->spiffe_id);
 	d->tracker.table = proc_table_new();
 	if (!d->ev.chain.workload || !d->tracker.table)
@@ -452,6 +514,8 @@ static void teardown(struct daemon *d)
 	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))
 		log_err("some events could not be delivered nor kept in a spool (see above)");
 	d->out = NULL;
+	json_decref(d->live_sinks);
+	free(d->live_output);
 }
 
 int daemon_run(const struct config *cfg)
@@ -492,8 +556,7 @@ int daemon_run(const struct config *cfg)
 		}
 		if (reopen_requested) {
 			reopen_requested = 0;
-			log_info("SIGHUP: reopening sinks");
-			outputs_reopen(d.out);
+			reload_outputs(&d);
 		}
 	}
 	if (d.fatal)

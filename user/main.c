@@ -254,6 +254,10 @@ int main(int argc, char **argv)
 		cfg.log_level = level;
 	log_set_level(cfg.log_level);
 
+	if (config_path) {
+		cfg.config_path = strdup(config_path);
+		cfg.sinks_from_file = !extra.sinks && !cli.output;
+	}
 	if (check_only) {
 		rc = daemon_check_config(&cfg);
 		config_free(&cfg);

@@ -126,6 +126,56 @@ def test_cli_unit_capabilities(_):
             p.kill()
 
 
+def test_cli_sighup_reloads_sinks(_):
+    """SIGHUP re-reads the config's sinks: events after it go to the new sink,
+    the old one keeps what it had; the probes stay attached."""
+    import time
+    work = tempfile.mkdtemp(prefix="idtrace-hup-")
+    a, b = os.path.join(work, "a.jsonl"), os.path.join(work, "b.jsonl")
+    path = config_file(json.dumps({"sinks": ["file://" + a], "state_dir": work + "/state"}))
+
+    def lines(f):
+        try:
+            return [json.loads(x) for x in open(f, "rb").read().splitlines() if x.strip()]
+        except FileNotFoundError:
+            return []
+
+    def marked(f, mark):
+        return [e for e in lines(f) if e.get("type") == "process.exec"
+                and mark in e["process"]["args"]]
+
+    def wait(pred, what):
+        for _ in range(200):
+            if pred():
+                return
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for " + what)
+
+    p = subprocess.Popen([IDTRACE, "--config", path, "--key-file", work + "/key"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait(lambda: any(e["type"] == "agent.ready" for e in lines(a)), "agent.ready in a")
+        subprocess.run(["/usr/bin/true", "hup-before"])
+        wait(lambda: marked(a, "hup-before"), "the first event in a")
+        with open(path, "w") as f:
+            f.write(json.dumps({"sinks": ["file://" + b], "state_dir": work + "/state"}))
+        p.send_signal(1)
+        wait(lambda: os.path.exists(b), "the new sink's file")
+        subprocess.run(["/usr/bin/true", "hup-after"])
+        wait(lambda: marked(b, "hup-after"), "the second event in b")
+        p.send_signal(2)
+        eq(p.wait(30), 0, "exit after SIGINT")
+        eq(len(marked(a, "hup-before")), 1, "the old sink has the event from before")
+        eq(marked(a, "hup-after"), [], "the old sink gets nothing after SIGHUP")
+        eq(marked(b, "hup-before"), [], "the new sink starts after SIGHUP")
+        eq(lines(b)[-1]["type"], "agent.stats", "agent.stats closes the new sink")
+        eq(os.stat(b).st_mode & 0o777, 0o600, "the new file is 0600")
+        check(b"reloaded" in p.stderr.read(), "the reload is logged")
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def test_cli_not_root(_):
     """Without privileges: exit 1 and a message that says what to do."""
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", IDTRACE],
@@ -138,5 +188,5 @@ for _case in (test_cli_help_version, test_cli_usage_errors, test_cli_config_erro
               test_cli_config_applies, test_cli_not_root):
     _case.no_daemon = True
 
-CASES = [test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
+CASES = [test_cli_sighup_reloads_sinks, test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
          test_cli_config_applies, test_cli_not_root]
