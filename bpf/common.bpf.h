@@ -59,11 +59,13 @@ static __always_inline void read_audit_ids(struct task_struct *task, __u32 *logi
 	}
 }
 
-/* The syscall number in a syscall's saved user registers (raw sys_exit). */
+/* The syscall number in a syscall's saved user registers (raw sys_exit).
+ * regs is a trusted BTF pointer there: a plain load, no helper call, since
+ * this runs on every syscall of the host. */
 static __always_inline long syscall_nr(struct pt_regs *regs)
 {
 #if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
+	return regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
 	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]); /* see syscallno in pt_regs */
 #else
