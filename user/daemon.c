@@ -102,23 +102,15 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
  * the process is gone and was never seen (caller puts it). */
 static struct proc *open_proc(struct daemon *d, const struct idt_open *ev, bool *temp)
 {
-	struct proc *p = proc_track_find(&d->tracker, ev->hdr.pid);
+	struct proc *p = proc_track_find_or_stand_in(&d->tracker, ev->hdr.pid, ev->start_ns,
+							temp);
 
-	*temp = false;
-	if (p)
-		return p;
-	p = proc_new(ev->hdr.pid);
-	if (!p)
-		return NULL;
-	*temp = true;
-	p->start_ns = p->image_ns = ev->start_ns;
-	proc_format_exec_id(p->exec_id, d->tracker.boot_id, p->pid, p->start_ns);
-	p->uid = ev->uid;
-	p->euid = ev->euid;
-	p->loginuid = ev->loginuid;
-	p->cgroup_id = ev->cgroup_id;
-	p->exe = strdup("");
-	p->flags = PROC_F_LINEAGE_CUT | PROC_F_EXITED;
+	if (p && *temp) { /* the open record knows the credentials too */
+		p->uid = ev->uid;
+		p->euid = ev->euid;
+		p->loginuid = ev->loginuid;
+		p->cgroup_id = ev->cgroup_id;
+	}
 	return p;
 }
 

@@ -250,89 +250,89 @@ fail:
 	return rc;
 }
 
-/* ev (our schema) as one OCSF line into s's queue. */
-static int emit_ocsf(struct outputs *o, struct output_sink *s, const json_t *ev, const char *type)
-{
-	json_t *ocsf = ocsf_from_event(ev);
-	char *ol;
+/* One event's lines: each format is made at most once, however many sinks
+ * take it. err: -ENOMEM when a line could not be made. */
+struct event_lines {
+	const json_t *ev;
+	const char *line[2]; /* by enum sink_format; NULL: none (see err) */
+	size_t len[2];
+	bool done[2];
+	char *owned[2];
+	int err;
+};
 
-	if (!ocsf) {
-		o->unformatted++;
-		return 0;
+static const char *line_for(struct outputs *o, struct event_lines *el, enum sink_format f,
+			    size_t *len)
+{
+	json_t *ocsf = NULL;
+
+	if (!el->done[f]) {
+		el->done[f] = true;
+		if (f == SINK_FORMAT_JSON) {
+			el->len[f] = dump(el->ev, o->json_buf, sizeof(o->json_buf), &el->owned[f]);
+			el->line[f] = !el->len[f] ? NULL : el->owned[f] ? el->owned[f] : o->json_buf;
+		} else if (!(ocsf = ocsf_from_event(el->ev))) {
+			o->unformatted++; /* no OCSF class for it */
+		} else {
+			el->owned[f] = json_dumps(ocsf, JSON_COMPACT);
+			json_decref(ocsf);
+			el->line[f] = el->owned[f];
+			el->len[f] = el->owned[f] ? strlen(el->owned[f]) : 0;
+		}
+		if (!el->line[f] && (f == SINK_FORMAT_JSON || ocsf))
+			el->err = -ENOMEM;
 	}
-	ol = json_dumps(ocsf, JSON_COMPACT);
-	json_decref(ocsf);
-	if (!ol)
-		return -ENOMEM;
-	sink_runner_enqueue(s->runner, ol, strlen(ol), type);
-	free(ol);
-	return 0;
+	*len = el->len[f];
+	return el->line[f];
+}
+
+static void enqueue_all(struct outputs *o, struct event_lines *el, const char *type)
+{
+	for (int i = 0; i < o->n; i++) {
+		size_t len;
+		const char *line = line_for(o, el, o->sinks[i].format, &len);
+
+		if (line)
+			sink_runner_enqueue(o->sinks[i].runner, line, len, type);
+	}
+	free(el->owned[0]);
+	free(el->owned[1]);
 }
 
 int outputs_emit(struct outputs *o, const json_t *ev)
 {
-	const char *type = json_string_value(json_object_get(ev, "type"));
-	char *big = NULL, *line = NULL;
-	size_t len = 0;
-	bool have_json = false;
-	int rc = 0;
+	struct event_lines el = { .ev = ev };
 
-	for (int i = 0; i < o->n; i++) {
-		struct output_sink *s = &o->sinks[i];
-
-		if (s->format == SINK_FORMAT_OCSF) {
-			if (emit_ocsf(o, s, ev, type))
-				rc = -ENOMEM;
-			continue;
-		}
-		if (!have_json) {
-			len = dump(ev, o->json_buf, sizeof(o->json_buf), &big);
-			line = big ? big : o->json_buf;
-			have_json = true;
-		}
-		if (!len) {
-			rc = -ENOMEM;
-			continue;
-		}
-		sink_runner_enqueue(s->runner, line, len, type);
-	}
-	free(big);
-	return rc;
+	enqueue_all(o, &el, json_string_value(json_object_get(ev, "type")));
+	return el.err;
 }
 
 int outputs_emit_line(struct outputs *o, const char *line, size_t len, const char *type)
 {
+	struct event_lines el = {
+		.line = { [SINK_FORMAT_JSON] = line },
+		.len = { [SINK_FORMAT_JSON] = len },
+		.done = { [SINK_FORMAT_JSON] = true },
+	};
+	bool need_ocsf = false;
 	json_t *ev = NULL;
-	bool parsed = false;
-	int rc = 0;
 
-	for (int i = 0; i < o->n; i++) {
-		struct output_sink *s = &o->sinks[i];
-
-		if (s->format != SINK_FORMAT_OCSF) {
-			if (!type && !parsed) {
-				ev = json_loadb(line, len, 0, NULL);
-				parsed = true;
-				type = json_string_value(json_object_get(ev, "type"));
-			}
-			sink_runner_enqueue(s->runner, line, len, type);
-			continue;
-		}
-		if (!parsed) {
-			ev = json_loadb(line, len, 0, NULL);
-			parsed = true;
-			if (!type)
-				type = json_string_value(json_object_get(ev, "type"));
-		}
-		if (!json_is_object(ev)) {
-			rc = -EINVAL; /* not a JSON object (or no memory to parse it) */
-			continue;
-		}
-		if (emit_ocsf(o, s, ev, type))
-			rc = -ENOMEM;
+	for (int i = 0; i < o->n; i++)
+		need_ocsf |= o->sinks[i].format == SINK_FORMAT_OCSF;
+	if (need_ocsf || !type) {
+		ev = json_loadb(line, len, 0, NULL);
+		if (!type)
+			type = json_string_value(json_object_get(ev, "type"));
 	}
+	if (need_ocsf && !json_is_object(ev)) {
+		/* not a JSON object (or no memory to parse it): JSON sinks only */
+		el.done[SINK_FORMAT_OCSF] = true;
+		el.err = -EINVAL;
+	}
+	el.ev = ev;
+	enqueue_all(o, &el, type);
 	json_decref(ev);
-	return rc;
+	return el.err;
 }
 
 void outputs_reopen(struct outputs *o)
@@ -361,13 +361,8 @@ uint64_t outputs_dropped(struct outputs *o)
 {
 	uint64_t total = 0;
 
-	for (int i = 0; i < o->n; i++) {
-		json_t *s = json_object();
-
-		sink_runner_stats(o->sinks[i].runner, s);
-		total += json_integer_value(json_object_get(s, "dropped"));
-		json_decref(s);
-	}
+	for (int i = 0; i < o->n; i++)
+		total += sink_runner_dropped(o->sinks[i].runner);
 	return total;
 }
 

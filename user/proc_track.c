@@ -195,3 +195,23 @@ struct proc *proc_track_find(struct proc_tracker *tr, __u32 pid)
 
 	return p ? p : proc_seed_one(tr, pid);
 }
+
+struct proc *proc_track_find_or_stand_in(struct proc_tracker *tr, __u32 pid, __u64 start_ns,
+					 bool *temp)
+{
+	struct proc *p = proc_track_find(tr, pid);
+
+	*temp = false;
+	if (p)
+		return p;
+	p = proc_new(pid);
+	if (!p)
+		return NULL;
+	*temp = true;
+	p->start_ns = p->image_ns = start_ns;
+	proc_format_exec_id(p->exec_id, tr->boot_id, p->pid, p->start_ns);
+	p->loginuid = (__u32)-1;
+	p->exe = strdup("");
+	p->flags = PROC_F_LINEAGE_CUT | PROC_F_EXITED;
+	return p;
+}

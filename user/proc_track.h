@@ -39,5 +39,11 @@ int proc_track_seed_all(struct proc_tracker *tr);
 /* The record of pid, seeding it (and its ancestors) from /proc when the table
  * does not know it. NULL when the process is gone. Borrowed. */
 struct proc *proc_track_find(struct proc_tracker *tr, __u32 pid);
+/* The process of a record: proc_track_find, or, when it is gone and was
+ * never seen, a stand-in made from what the record knows (pid, start;
+ * lineage cut, loginuid unset) that the caller puts after use (*temp set).
+ * NULL on ENOMEM. */
+struct proc *proc_track_find_or_stand_in(struct proc_tracker *tr, __u32 pid, __u64 start_ns,
+					 bool *temp);
 
 #endif

@@ -752,6 +752,11 @@ int sink_runner_enqueue(struct sink_runner *r, const char *line, size_t len, con
 	return 0;
 }
 
+uint64_t sink_runner_dropped(struct sink_runner *r)
+{
+	return atomic_load(&r->dropped);
+}
+
 void sink_runner_reopen(struct sink_runner *r)
 {
 	atomic_store(&r->reopen_req, true);

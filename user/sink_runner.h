@@ -58,6 +58,8 @@ void sink_runner_reopen(struct sink_runner *r);
  * spool_bytes, connected, reconnects, last_error (string or null), and the
  * sink's own counters (ops->stats, at most ~1 s old) as object "sink". */
 void sink_runner_stats(struct sink_runner *r, json_t *obj);
+/* Lines dropped so far (thread-safe). */
+uint64_t sink_runner_dropped(struct sink_runner *r);
 /* Stop: for up to drain_timeout_ms, send what is queued and spooled while
  * the sink is up (a sink that is down and not due for a reconnect within
  * the time is not waited for); write whatever is left to the spool for the

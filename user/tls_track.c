@@ -30,32 +30,11 @@ struct tls_track {
 	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
 };
 
-/* The process of a TLS record; a stand-in when it was never seen (caller
- * puts it when *temp). */
-static struct proc *session_proc(struct tls_track *t, const struct tls_session *s, bool *temp)
-{
-	struct proc *p = proc_track_find(t->tracker, s->pid);
-
-	*temp = false;
-	if (p)
-		return p;
-	p = proc_new(s->pid);
-	if (!p)
-		return NULL;
-	*temp = true;
-	p->start_ns = p->image_ns = s->start_ns;
-	proc_format_exec_id(p->exec_id, t->tracker->boot_id, p->pid, p->start_ns);
-	p->loginuid = (uint32_t)-1;
-	p->exe = strdup("");
-	p->flags = PROC_F_LINEAGE_CUT | PROC_F_EXITED;
-	return p;
-}
-
 static void report(struct tls_track *t, const struct tls_session *s,
 		   const struct http_request *req, uint64_t ts)
 {
 	bool temp;
-	struct proc *p = session_proc(t, s, &temp);
+	struct proc *p = proc_track_find_or_stand_in(t->tracker, s->pid, s->start_ns, &temp);
 
 	if (!p)
 		return;
