@@ -149,7 +149,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	case IDT_EV_EXEC:
 		d->n_exec++;
 		if (d->tls)
-			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->hdr.ts_ns);
+			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->exe_dev,
+				       r.exec.ev->exe_ino, r.exec.ev->hdr.ts_ns);
 		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0)
 			emit(d, event_process_exec(&d->ev, p));
 		else

@@ -11,6 +11,7 @@
 #define TLS_SCAN_DELAY_NS (20 * 1000000ull)     /* after exec: the loader has mapped libraries */
 #define TLS_RESCAN_NS (30 * 1000000000ull)      /* all processes, for dlopen()ed libraries */
 #define TLS_PENDING 1024                        /* exec'd pids waiting for their scan */
+#define TLS_SEEN_EXES 4096                      /* executables whose mappings were scanned */
 
 struct tls_track {
 	struct loader *loader;
@@ -23,8 +24,18 @@ struct tls_track {
 	struct tls_sessions *sessions;
 	struct {
 		uint32_t pid;
+		uint32_t exe_dev;
+		uint64_t exe_ino;
 		uint64_t due;
 	} pending[TLS_PENDING];
+	/* (dev, ino) of executables already scanned after an exec: the same
+	 * program maps the same libraries, so only its first exec is scanned
+	 * (dlopen()ed libraries are found by the periodic rescan). Direct-mapped,
+	 * a collision only costs a scan. */
+	struct {
+		uint32_t dev;
+		uint64_t ino;
+	} seen[TLS_SEEN_EXES];
 	unsigned int pending_head, pending_len;
 	uint64_t next_rescan;
 	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
@@ -134,17 +145,28 @@ void tls_track_record(struct tls_track *t, const struct wire_record *r)
 	}
 }
 
-void tls_track_exec(struct tls_track *t, uint32_t pid, uint64_t ts)
+static unsigned int seen_slot(uint32_t dev, uint64_t ino)
 {
-	unsigned int i;
+	return (unsigned int)(((ino ^ ((uint64_t)dev << 32)) * 0x9e3779b97f4a7c15ull) >> 52) %
+	       TLS_SEEN_EXES;
+}
+
+void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_t exe_ino,
+		    uint64_t ts)
+{
+	unsigned int i = seen_slot(exe_dev, exe_ino);
 
 	tls_sessions_end_pid(t->sessions, pid, ts);
+	if (exe_ino && t->seen[i].ino == exe_ino && t->seen[i].dev == exe_dev)
+		return;
 	if (t->pending_len == TLS_PENDING) {
 		t->pending_dropped++; /* the periodic rescan still finds its libraries */
 		return;
 	}
 	i = (t->pending_head + t->pending_len++) % TLS_PENDING;
 	t->pending[i].pid = pid;
+	t->pending[i].exe_dev = exe_dev;
+	t->pending[i].exe_ino = exe_ino;
 	t->pending[i].due = ts + TLS_SCAN_DELAY_NS;
 }
 
@@ -158,7 +180,16 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 	bool found = false;
 
 	while (t->pending_len && t->pending[t->pending_head].due <= now) {
-		found |= tls_libs_scan_pid(t->libs, t->pending[t->pending_head].pid) > 0;
+		typeof(t->pending[0]) *pe = &t->pending[t->pending_head];
+		int n = tls_libs_scan_pid(t->libs, pe->pid);
+
+		found |= n > 0;
+		if (n >= 0) { /* scanned (not gone before we looked): once is enough */
+			unsigned int slot = seen_slot(pe->exe_dev, pe->exe_ino);
+
+			t->seen[slot].dev = pe->exe_dev;
+			t->seen[slot].ino = pe->exe_ino;
+		}
 		t->pending_head = (t->pending_head + 1) % TLS_PENDING;
 		t->pending_len--;
 	}

@@ -26,9 +26,11 @@ struct tls_track *tls_track_new(struct loader *loader, struct proc_tracker *trac
 				tls_track_emit_fn emit, void *arg);
 /* A TLS record (IDT_EV_TLS_*). */
 void tls_track_record(struct tls_track *t, const struct wire_record *r);
-/* A process exec'd (its old image's sessions are over; its new image may
- * map a library not seen yet) or exited. */
-void tls_track_exec(struct tls_track *t, uint32_t pid, uint64_t ts);
+/* A process exec'd the file (exe_dev, exe_ino): its old image's sessions are
+ * over, and the first exec of each program is scanned for libraries not seen
+ * yet. Or it exited. */
+void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_t exe_ino,
+		    uint64_t ts);
 void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts);
 /* Periodic work: scan exec'd processes' mappings, expire idle sessions,
  * rescan all processes now and then. */
