@@ -441,12 +441,9 @@ static int setup(struct daemon *d)
 		return err;
 	}
 	d->started_ns = host_info_boot_ns();
-	if (geteuid() != 0) {
-		log_err("not running as root: loading BPF programs needs root (or CAP_BPF, "
-			"CAP_PERFMON and CAP_SYS_RESOURCE); run it with sudo");
-		return -EPERM;
-	}
-	err = setup_outputs(d);
+	/* before the sinks: a user without root learns that first */
+	err = loader_check_privileges();
+	err = err ?: setup_outputs(d);
 	if (err)
 		return err;
 	d->live_sinks = json_incref(d->cfg->sinks);

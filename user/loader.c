@@ -44,7 +44,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-static int check_privileges(void)
+int loader_check_privileges(void)
 {
 	if (geteuid() == 0)
 		return 0;
@@ -396,7 +396,7 @@ struct loader *loader_start(const struct loader_opts *o)
 	int err;
 
 	libbpf_set_print(libbpf_log);
-	err = check_privileges();
+	err = loader_check_privileges();
 	err = err ?: check_btf();
 	err = err ?: ensure_tracefs();
 	if (err) {

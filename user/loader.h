@@ -23,6 +23,8 @@ struct loader_opts {
 
 struct loader;
 
+/* Root (the probes need it)? 0, or -EPERM after saying so. */
+int loader_check_privileges(void);
 /* Check privileges and kernel support, mount tracefs if needed, load and
  * attach every probe. Returns NULL after logging why (errno set). */
 struct loader *loader_start(const struct loader_opts *o);
