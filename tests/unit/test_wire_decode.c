@@ -86,6 +86,37 @@ static void test_open_record(void **state)
 	assert_int_equal(wire_decode(ob, sizeof(*ev) + 5, &r), -EINVAL);
 }
 
+static void test_tls_records(void **state)
+{
+	static unsigned char db[sizeof(struct idt_tls_data) + 16] __attribute__((aligned(8)));
+	struct idt_tls_data *d = (struct idt_tls_data *)db;
+	struct idt_tls_sni sni = { .hdr = { .type = IDT_EV_TLS_SNI, .version = IDT_WIRE_VERSION } };
+	struct wire_record r;
+
+	d->hdr.type = IDT_EV_TLS_DATA;
+	d->hdr.version = IDT_WIRE_VERSION;
+	memcpy(db + sizeof(*d), "GET / HTTP/1.1\r\n", 16);
+	d->len = 16;
+	d->total = 100; /* 84 bytes written but not captured */
+	assert_int_equal(wire_decode(db, sizeof(db), &r), 0);
+	assert_int_equal(r.type, IDT_EV_TLS_DATA);
+	assert_int_equal(r.tls_data.data.len, 16);
+	assert_memory_equal(r.tls_data.data.p, "GET /", 5);
+	assert_int_equal(wire_decode(db, sizeof(db) - 1, &r), -EINVAL); /* len past the end */
+	d->total = 15;
+	assert_int_equal(wire_decode(db, sizeof(db), &r), -EINVAL); /* captured > written */
+
+	memcpy(sni.name, "api.example.com", 16);
+	sni.len = 15;
+	assert_int_equal(wire_decode(&sni, sizeof(sni), &r), 0);
+	assert_string_equal(r.tls_sni->name, "api.example.com");
+	sni.len = 14; /* the name must end where len says */
+	assert_int_equal(wire_decode(&sni, sizeof(sni), &r), -EINVAL);
+	sni.len = IDT_TLS_SNI_MAX;
+	assert_int_equal(wire_decode(&sni, sizeof(sni), &r), -EINVAL);
+	assert_int_equal(wire_decode(&sni, sizeof(sni) - 1, &r), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_exec_span_out_of_bounds),
 		cmocka_unit_test(test_short_and_unknown),
 		cmocka_unit_test(test_open_record),
+		cmocka_unit_test(test_tls_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
