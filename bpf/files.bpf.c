@@ -49,6 +49,13 @@ struct {
 	__type(value, struct idt_watch);
 } watch_names SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct idt_ino_bloom);
+} watch_bloom SEC(".maps");
+
 struct open_scratch {
 	struct idt_open ev;
 	char path[IDT_OPEN_PATH_MAX];
@@ -120,12 +127,76 @@ static __always_inline __u32 match_name(struct open_scratch *s, const struct idt
 
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
-	/* task is a trusted BTF pointer: plain loads, no helper calls */
+	/* task is a trusted BTF pointer: plain loads; the slot itself is at a
+	 * variable index, which only a helper may read */
 	struct file **fds = task->files->fdt->fd;
 	struct file *f = NULL;
 
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
+}
+
+/* What the check of a successful open reads of the opened file. */
+struct file_facts {
+	struct file *file;
+	struct dentry *dentry;
+	__u64 ino, dir_ino;
+	__u32 dev;
+};
+
+/* Kernels with the bpf_rdonly_cast kfunc (6.2+): the file is walked with
+ * plain, fault-safe loads instead of one helper call per field. That is most
+ * of the cost of an open nobody watches, which is every open on the host.
+ * The loader loads this program only where the kfunc exists (weak extern:
+ * elsewhere the object still loads, with the compat program). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
+					    struct file_facts *ff)
+{
+	struct file *f = fd_file(task, fd);
+	struct dentry *dentry;
+	struct inode *inode;
+
+	if (!f)
+		return false;
+	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	if (!f)
+		return false;
+	inode = f->f_inode;
+	dentry = f->f_path.dentry;
+	ff->file = f;
+	ff->dentry = dentry;
+	ff->ino = inode->i_ino;
+	ff->dir_ino = dentry->d_parent->d_inode->i_ino;
+	ff->dev = inode->i_sb->s_dev; /* a dentry's parent is on the same superblock */
+	return true;
+}
+
+static __always_inline bool file_facts_compat(struct task_struct *task, long fd,
+					      struct file_facts *ff)
+{
+	struct file *f = fd_file(task, fd);
+	struct dentry *dentry;
+	struct inode *inode;
+
+	if (!f)
+		return false;
+	inode = BPF_CORE_READ(f, f_inode);
+	dentry = BPF_CORE_READ(f, f_path.dentry);
+	ff->file = f;
+	ff->dentry = dentry;
+	ff->ino = BPF_CORE_READ(inode, i_ino);
+	ff->dir_ino = BPF_CORE_READ(dentry, d_parent, d_inode, i_ino);
+	ff->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return true;
+}
+
+static __always_inline bool bloom_has(const struct idt_ino_bloom *b, __u64 ino)
+{
+	__u32 bit = idt_ino_bloom_bit(ino);
+
+	return b->w[(bit >> 6) & (IDT_INO_BLOOM_WORDS - 1)] & (1ull << (bit & 63));
 }
 
 static __always_inline void fill_and_send(struct open_scratch *s, struct task_struct *task,
@@ -193,40 +264,45 @@ static __always_inline const char *user_path(struct open_scratch *s, struct task
 
 /* A successful open: is this file, or its directory + name, watched? */
 static __always_inline void check_file(struct open_scratch *s, struct task_struct *task, long fd,
-				       int path_arg)
+				       int path_arg, bool fast)
 {
 	struct idt_file_key key = {};
 	struct idt_dir_watch *dw;
+	struct idt_ino_bloom *bloom;
+	struct file_facts ff;
+	struct dentry *dentry;
 	struct idt_watch *w;
-	struct dentry *dentry, *parent;
-	struct inode *inode;
-	struct file *f;
-	__u32 len, type;
+	struct file *file;
+	__u32 len, type, zero = 0;
+	bool ino_maybe;
 
-	f = fd_file(task, fd);
-	if (!f)
+	if (!(fast ? file_facts_fast(task, fd, &ff) : file_facts_compat(task, fd, &ff)))
 		return;
-	inode = BPF_CORE_READ(f, f_inode);
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	w = bpf_map_lookup_elem(&watch_inodes, &key);
+	bloom = bpf_map_lookup_elem(&watch_bloom, &zero);
+	if (!bloom)
+		return;
+	ino_maybe = bloom_has(bloom, ff.ino);
+	if (!ino_maybe && !bloom_has(bloom, ff.dir_ino))
+		return;
+	key.dev = ff.dev;
+	key.ino = ff.ino;
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
+	w = ino_maybe ? bpf_map_lookup_elem(&watch_inodes, &key) : NULL;
+	file = ff.file;
 	if (w) {
-		s->ev.flags = BPF_CORE_READ(f, f_flags);
+		s->ev.flags = BPF_CORE_READ(file, f_flags);
 		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd, user_path(s, task, path_arg),
 			      0);
 		return;
 	}
-	dentry = BPF_CORE_READ(f, f_path.dentry);
-	parent = BPF_CORE_READ(dentry, d_parent);
-	/* a dentry's parent is on the same superblock: key.dev stays */
-	key.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	key.ino = ff.dir_ino;
 	dw = bpf_map_lookup_elem(&watch_dirs, &key);
 	if (!dw)
 		return;
+	dentry = ff.dentry; /* BPF_CORE_READ relocates every access in its argument */
 	len = BPF_CORE_READ(dentry, d_name.len);
 	if (len >= NAME_BUF)
 		return;
@@ -237,7 +313,7 @@ static __always_inline void check_file(struct open_scratch *s, struct task_struc
 		return;
 	s->ev.dir_dev = key.dev;
 	s->ev.dir_ino = key.ino;
-	s->ev.flags = BPF_CORE_READ(f, f_flags);
+	s->ev.flags = BPF_CORE_READ(file, f_flags);
 	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, user_path(s, task, path_arg), len);
 }
 
@@ -286,7 +362,8 @@ static __always_inline void check_failed(struct open_scratch *s, struct task_str
 		fill_and_send(s, task, IDT_MATCH_NAME, type, err, upath, 0);
 }
 
-static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int flags_arg)
+static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int flags_arg,
+					bool fast)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
@@ -302,7 +379,7 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 		return 0;
 	s->ev.syscall = sys;
 	if (ret >= 0) {
-		check_file(s, task, ret, path_arg);
+		check_file(s, task, ret, path_arg, fast);
 		return 0;
 	}
 	/* The syscall's arguments are still in its saved user registers. */
@@ -328,45 +405,70 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 SEC("tp/syscalls/sys_exit_open")
 int idt_exit_open(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx->ret, IDT_SYS_OPEN, 0, 2);
+	return on_open_exit(ctx->ret, IDT_SYS_OPEN, 0, 2, false);
 }
 
 SEC("tp/syscalls/sys_exit_openat")
 int idt_exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx->ret, IDT_SYS_OPENAT, 1, 3);
+	return on_open_exit(ctx->ret, IDT_SYS_OPENAT, 1, 3, false);
 }
 
 SEC("tp/syscalls/sys_exit_openat2")
 int idt_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx->ret, IDT_SYS_OPENAT2, 1, 4);
+	return on_open_exit(ctx->ret, IDT_SYS_OPENAT2, 1, 4, false);
 }
 
 SEC("tp/syscalls/sys_exit_creat")
 int idt_exit_creat(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx->ret, IDT_SYS_CREAT, 0, 0);
+	return on_open_exit(ctx->ret, IDT_SYS_CREAT, 0, 0, false);
 }
 
 /* The syscall numbers of the open family on this architecture; set by the
  * loader (unused ones stay -1). */
 const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
 
-/* One raw (BTF) tracepoint for every syscall exit: cheaper per open than the
- * per-syscall trace events, which build a perf record before calling us. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(idt_sys_exit, struct pt_regs *regs, long ret)
+/* The other probe families' work at a syscall exit (the TLS socket finder).
+ * Each program attached to sys_exit costs every syscall on the host a
+ * dispatch, so there is one, this one, and the others are tail calls from
+ * it. Slot 0 is filled by the loader; while it is empty the call falls
+ * through. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_exit_more SEC(".maps");
+
+static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool fast)
 {
 	long nr = syscall_nr(regs);
 
 	if (nr == nr_openat)
-		return on_open_exit(ret, IDT_SYS_OPENAT, 1, 3);
+		return on_open_exit(ret, IDT_SYS_OPENAT, 1, 3, fast);
 	if (nr == nr_open)
-		return on_open_exit(ret, IDT_SYS_OPEN, 0, 2);
+		return on_open_exit(ret, IDT_SYS_OPEN, 0, 2, fast);
 	if (nr == nr_openat2)
-		return on_open_exit(ret, IDT_SYS_OPENAT2, 1, 4);
+		return on_open_exit(ret, IDT_SYS_OPENAT2, 1, 4, fast);
 	if (nr == nr_creat)
-		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0);
+		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0, fast);
+	bpf_tail_call(ctx, &sys_exit_more, 0);
 	return 0;
+}
+
+/* One raw (BTF) tracepoint for every syscall exit: cheaper per open than the
+ * per-syscall trace events, which build a perf record before calling us.
+ * The loader loads one of the two: with bpf_rdonly_cast, or without. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(ctx, regs, ret, true);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_sys_exit_compat, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(ctx, regs, ret, false);
 }

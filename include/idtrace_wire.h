@@ -115,6 +115,23 @@ struct idt_file_key {
 	__u64 ino;
 };
 
+/* A prefilter in front of watch_inodes and watch_dirs: one bit per inode
+ * number hash, set for every watched file and directory (whatever its
+ * device). An open whose file and directory both hash to clear bits costs
+ * no hash lookup. A set bit may be a false positive, never a clear bit a
+ * false negative: the daemon sets bits before it adds map entries. */
+#define IDT_INO_BLOOM_BITS 65536
+#define IDT_INO_BLOOM_WORDS (IDT_INO_BLOOM_BITS / 64)
+
+struct idt_ino_bloom {
+	__u64 w[IDT_INO_BLOOM_WORDS];
+};
+
+static inline __u32 idt_ino_bloom_bit(__u64 ino)
+{
+	return (__u32)((ino * 0x9E3779B97F4A7C15ull) >> 48); /* Fibonacci hashing: top 16 bits */
+}
+
 struct idt_watch {
 	__u32 cred_type; /* the daemon's credential type id */
 	__u32 _pad;

@@ -63,6 +63,7 @@ struct cred_watch {
 	int ifd;
 	int *wds;
 	size_t n_wds, cap_wds;
+	struct idt_ino_bloom bloom;
 };
 
 uint32_t cred_type_id(const char *type)
@@ -484,6 +485,26 @@ static int push(int fd, const struct set *old, const struct set *new, size_t key
 	return err;
 }
 
+/* Set the bloom bits of every (dev, ino) key in s (keys first in each element). */
+static void bloom_add(struct idt_ino_bloom *b, const struct set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct idt_file_key *k = (const void *)((const char *)s->v + i * s->size);
+		uint32_t bit = idt_ino_bloom_bit(k->ino);
+
+		b->w[bit / 64] |= 1ull << (bit % 64);
+	}
+}
+
+static int push_bloom(int fd, const struct idt_ino_bloom *b)
+{
+	uint32_t zero = 0;
+
+	if (fd < 0)
+		return 0;
+	return bpf_map_update_elem(fd, &zero, b, BPF_ANY) ? -errno : 0;
+}
+
 int cred_watch_rescan(struct cred_watch *w)
 {
 	struct set old_inodes = w->inodes, old_dirs = w->dirs, old_names = w->names;
@@ -515,6 +536,12 @@ int cred_watch_rescan(struct cred_watch *w)
 	qsort(w->inodes.v, w->inodes.n, w->inodes.size, cmp_file_key);
 	qsort(w->dirs.v, w->dirs.n, w->dirs.size, cmp_file_key);
 	dedupe_names(&w->names);
+	/* The prefilter covers old and new entries while the maps change, then
+	 * only the new ones: it never hides an entry that is in a map. */
+	bloom_add(&w->bloom, &w->inodes);
+	bloom_add(&w->bloom, &w->dirs);
+	if (!err)
+		err = push_bloom(w->maps.bloom, &w->bloom);
 	if (!err)
 		err = push(w->maps.inodes, &old_inodes, &w->inodes, sizeof(struct idt_file_key),
 			   offsetof(struct inode_entry, val));
@@ -524,6 +551,12 @@ int cred_watch_rescan(struct cred_watch *w)
 	if (!err)
 		err = push(w->maps.dirs, &old_dirs, &w->dirs, sizeof(struct idt_file_key),
 			   offsetof(struct dir_entry, val));
+	if (!err) {
+		memset(&w->bloom, 0, sizeof(w->bloom));
+		bloom_add(&w->bloom, &w->inodes);
+		bloom_add(&w->bloom, &w->dirs);
+		err = push_bloom(w->maps.bloom, &w->bloom);
+	}
 	set_clear(&old_inodes, offsetof(struct inode_entry, path));
 	set_clear(&old_dirs, offsetof(struct dir_entry, path));
 	set_clear(&old_names, (size_t)-1);

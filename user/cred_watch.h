@@ -19,6 +19,7 @@ struct cred_watch_maps {
 	int inodes; /* fds of the BPF maps; -1 to keep everything in userspace (tests) */
 	int dirs;
 	int names;
+	int bloom; /* the inode-number prefilter in front of inodes and dirs */
 };
 
 /* New watch list over rules (taken over: freed with the watch list) for

@@ -323,7 +323,7 @@ static int setup_files(struct daemon *d)
 	struct watch_rule *rules;
 	int n, err;
 
-	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names);
+	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names, &maps.bloom);
 	if (err)
 		return err;
 	n = load_rules(d->cfg, &rules);

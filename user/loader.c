@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "exec.skel.h"
 #include "files.skel.h"
@@ -23,9 +24,17 @@ struct attached {
 	struct bpf_link *link;
 };
 
+/* How the credential-open probes hook the syscall exit, best first. */
+enum files_hook {
+	FILES_RAW_CAST,	  /* raw sys_exit, file walked with bpf_rdonly_cast (6.2+) */
+	FILES_RAW_COMPAT, /* raw sys_exit, one probe read per field */
+	FILES_TRACE_EVENTS, /* the per-syscall sys_exit_open* trace events (tracefs) */
+};
+
 struct loader {
 	struct exec_bpf *exec;
 	struct files_bpf *files;
+	enum files_hook files_hook; /* when files is loaded */
 	struct tls_bpf *tls;
 	struct attached *links;
 	int n_links, cap_links;
@@ -34,13 +43,20 @@ struct loader {
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char *buf, *line, *next;
 
-	if (level == LIBBPF_DEBUG)
+	if (level == LIBBPF_DEBUG || vasprintf(&buf, fmt, ap) < 0)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	buf[strcspn(buf, "\n")] = '\0';
-	log_msg(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, "libbpf: %s", buf);
+	/* a verifier log arrives as one message of many lines: keep them all,
+	 * one log line each, since they say why a program was refused */
+	for (line = buf; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		if (*line)
+			log_msg(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, "%s", line);
+	}
+	free(buf);
 	return 0;
 }
 
@@ -160,12 +176,27 @@ static int load_exec(struct loader *l, const struct loader_opts *o)
 	return err;
 }
 
+static const char *const files_hook_names[] = {
+	[FILES_RAW_CAST] = "raw sys_exit with bpf_rdonly_cast",
+	[FILES_RAW_COMPAT] = "raw sys_exit",
+	[FILES_TRACE_EVENTS] = "sys_exit_open* trace events",
+};
+
+static bool kernel_has_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
-/* Load the credential-open probes. raw_exit: one raw tracepoint on sys_exit
- * (cheapest per open); else the per-syscall trace events sys_exit_open*,
- * which need tracefs but no BTF-enabled raw tracepoint. */
-static int load_files_as(struct loader *l, bool raw_exit)
+static int load_files_as(struct loader *l, enum files_hook hook)
 {
 	static const struct {
 		const char *name, *hook;
@@ -175,7 +206,7 @@ static int load_files_as(struct loader *l, bool raw_exit)
 		{ "openat2", "tp/syscalls/sys_exit_openat2" },
 		{ "creat", "tp/syscalls/sys_exit_creat" },
 	};
-	struct bpf_program *tp_progs[4];
+	struct bpf_program *tp_progs[4], *raw;
 	int err;
 
 	l->files = files_bpf__open();
@@ -195,15 +226,19 @@ static int load_files_as(struct loader *l, bool raw_exit)
 	tp_progs[2] = l->files->progs.idt_exit_openat2;
 	tp_progs[3] = l->files->progs.idt_exit_creat;
 	for (int i = 0; i < 4; i++)
-		bpf_program__set_autoload(tp_progs[i], !raw_exit);
-	bpf_program__set_autoload(l->files->progs.idt_sys_exit, raw_exit);
+		bpf_program__set_autoload(tp_progs[i], hook == FILES_TRACE_EVENTS);
+	bpf_program__set_autoload(l->files->progs.idt_sys_exit, hook == FILES_RAW_CAST);
+	bpf_program__set_autoload(l->files->progs.idt_sys_exit_compat, hook == FILES_RAW_COMPAT);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: files_bpf__load(l->files);
 	if (err)
 		return err;
-	if (raw_exit)
-		return attach(l, l->files->progs.idt_sys_exit, "open", "tp_btf/sys_exit");
+	if (hook != FILES_TRACE_EVENTS) {
+		raw = hook == FILES_RAW_CAST ? l->files->progs.idt_sys_exit
+					     : l->files->progs.idt_sys_exit_compat;
+		return attach(l, raw, "open", "tp_btf/sys_exit");
+	}
 	for (int i = 0; i < 4 && !err; i++)
 		err = attach(l, tp_progs[i], tp_hooks[i].name, tp_hooks[i].hook);
 	return err;
@@ -211,38 +246,60 @@ static int load_files_as(struct loader *l, bool raw_exit)
 
 static int load_files(struct loader *l)
 {
-	int err = load_files_as(l, true);
+	enum files_hook hook = kernel_has_kfunc("bpf_rdonly_cast") ? FILES_RAW_CAST
+								   : FILES_RAW_COMPAT;
+	int n_links = l->n_links, err;
 
-	if (!err)
-		return 0;
-	log_warn("raw tracepoint sys_exit unavailable (%s); using the sys_exit_open* trace events",
-		 strerror(-err));
-	while (l->n_links > 0 && !strcmp(l->links[l->n_links - 1].hook, "tp_btf/sys_exit"))
-		drop_last_link(l);
-	files_bpf__destroy(l->files);
-	l->files = NULL;
-	err = load_files_as(l, false);
-	if (err)
-		log_err("cannot load the credential-open probes: %s (see the libbpf messages above)",
-			strerror(-err));
+	for (;;) {
+		err = load_files_as(l, hook);
+		if (!err) {
+			log_debug("credential-open probes: %s", files_hook_names[hook]);
+			l->files_hook = hook;
+			return 0;
+		}
+		while (l->n_links > n_links)
+			drop_last_link(l);
+		files_bpf__destroy(l->files);
+		l->files = NULL;
+		if (hook == FILES_TRACE_EVENTS)
+			break;
+		log_warn("credential-open probes: %s unavailable (%s); trying %s",
+			 files_hook_names[hook], strerror(-err), files_hook_names[hook + 1]);
+		hook++;
+	}
+	log_err("cannot load the credential-open probes: %s (see the libbpf messages above)",
+		strerror(-err));
 	return err;
 }
 
-int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names)
+int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names, int *bloom)
 {
 	if (!l->files)
 		return -ENOENT;
+	*bloom = bpf_map__fd(l->files->maps.watch_bloom);
 	*inodes = bpf_map__fd(l->files->maps.watch_inodes);
 	*dirs = bpf_map__fd(l->files->maps.watch_dirs);
 	*names = bpf_map__fd(l->files->maps.watch_names);
 	return 0;
 }
 
+/* How the TLS socket finder hooks the syscalls that write ciphertext. */
+enum tls_hook {
+	TLS_TAIL_CALL,	   /* a tail call from the credential-open sys_exit program */
+	TLS_RAW,	   /* its own raw sys_exit program */
+	TLS_TRACE_EVENTS, /* the sys_enter_write/sendto/sendmsg/writev trace events */
+};
+
+static const char *const tls_hook_names[] = {
+	[TLS_TAIL_CALL] = "tail call from the raw sys_exit program",
+	[TLS_RAW] = "raw sys_exit",
+	[TLS_TRACE_EVENTS] = "sys_enter_write/sendto/sendmsg/writev trace events",
+};
+
 /* The TLS probes: uprobes attached per library later (loader_attach_tls),
  * and a syscall-exit hook that finds a session's socket from its ciphertext
- * write. raw_exit: the raw sys_exit tracepoint; else the per-syscall
- * sys_enter_* trace events. */
-static int load_tls_as(struct loader *l, bool raw_exit)
+ * write. */
+static int load_tls_as(struct loader *l, enum tls_hook hook)
 {
 	static const char *const tp_hooks[] = {
 		"tp/syscalls/sys_enter_write",
@@ -250,8 +307,9 @@ static int load_tls_as(struct loader *l, bool raw_exit)
 		"tp/syscalls/sys_enter_sendmsg",
 		"tp/syscalls/sys_enter_writev",
 	};
-	struct bpf_program *tp_progs[4];
-	int err, ncpu = libbpf_num_possible_cpus();
+	struct bpf_program *tp_progs[4], *raw;
+	int err, ncpu = libbpf_num_possible_cpus(), prog_fd;
+	__u32 slot = 0;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
@@ -267,17 +325,29 @@ static int load_tls_as(struct loader *l, bool raw_exit)
 	tp_progs[1] = l->tls->progs.idt_tls_sys_sendto;
 	tp_progs[2] = l->tls->progs.idt_tls_sys_sendmsg;
 	tp_progs[3] = l->tls->progs.idt_tls_sys_writev;
+	raw = l->tls->progs.idt_tls_sys_exit;
 	for (int i = 0; i < 4; i++)
-		bpf_program__set_autoload(tp_progs[i], !raw_exit);
-	bpf_program__set_autoload(l->tls->progs.idt_tls_sys_exit, raw_exit);
+		bpf_program__set_autoload(tp_progs[i], hook == TLS_TRACE_EVENTS);
+	bpf_program__set_autoload(raw, hook != TLS_TRACE_EVENTS);
 	bpf_map__set_max_entries(l->tls->maps.tls_scratch, ncpu);
 	err = bpf_map__reuse_fd(l->tls->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->tls->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: tls_bpf__load(l->tls);
 	if (err)
 		return err;
-	if (raw_exit)
-		return attach(l, l->tls->progs.idt_tls_sys_exit, "tls_socket", "tp_btf/sys_exit");
+	switch (hook) {
+	case TLS_TAIL_CALL:
+		prog_fd = bpf_program__fd(raw);
+		if (bpf_map_update_elem(bpf_map__fd(l->files->maps.sys_exit_more), &slot, &prog_fd,
+					BPF_ANY))
+			return -errno;
+		/* no link of its own: it runs, and is listed, on the open probe's hook */
+		return keep_link(l, NULL, "tls_socket", "tp_btf/sys_exit");
+	case TLS_RAW:
+		return attach(l, raw, "tls_socket", "tp_btf/sys_exit");
+	case TLS_TRACE_EVENTS:
+		break;
+	}
 	for (int i = 0; i < 4 && !err; i++)
 		err = attach(l, tp_progs[i], "tls_socket", tp_hooks[i]);
 	return err;
@@ -285,21 +355,29 @@ static int load_tls_as(struct loader *l, bool raw_exit)
 
 static int load_tls(struct loader *l)
 {
-	int err = load_tls_as(l, true);
+	/* the tail call needs the credential-open probes on the raw sys_exit */
+	enum tls_hook hook = l->files && l->files_hook != FILES_TRACE_EVENTS ? TLS_TAIL_CALL
+									       : TLS_RAW;
+	int n_links = l->n_links, err;
 
-	if (err) {
-		log_warn("raw tracepoint sys_exit unavailable for the TLS probes (%s); using the "
-			 "sys_enter_write/sendto/sendmsg/writev trace events", strerror(-err));
-		while (l->n_links > 0 && !strcmp(l->links[l->n_links - 1].name, "tls_socket"))
+	for (;;) {
+		err = load_tls_as(l, hook);
+		if (!err) {
+			log_debug("TLS socket finder: %s", tls_hook_names[hook]);
+			break;
+		}
+		while (l->n_links > n_links)
 			drop_last_link(l);
 		tls_bpf__destroy(l->tls);
 		l->tls = NULL;
-		err = load_tls_as(l, false);
-	}
-	if (err) {
-		log_err("cannot load the TLS probes: %s (see the libbpf messages above)",
-			strerror(-err));
-		return err;
+		if (hook == TLS_TRACE_EVENTS) {
+			log_err("cannot load the TLS probes: %s (see the libbpf messages above)",
+				strerror(-err));
+			return err;
+		}
+		log_warn("TLS socket finder: %s unavailable (%s); trying %s", tls_hook_names[hook],
+			 strerror(-err), tls_hook_names[hook + 1]);
+		hook++;
 	}
 	l->tls_libs = json_array();
 	return l->tls_libs ? 0 : -ENOMEM;
