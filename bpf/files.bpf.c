@@ -433,14 +433,18 @@ const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1
 /* The other probe families' work at a syscall exit (the TLS socket finder).
  * Each program attached to sys_exit costs every syscall on the host a
  * dispatch, so there is one, this one, and the others are tail calls from
- * it. Slot 0 is filled by the loader; while it is empty the call falls
- * through. */
+ * it for the syscalls they name. Slot 0 is filled by the loader; while it
+ * is empty the call falls through. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
 } sys_exit_more SEC(".maps");
+
+/* The syscalls whose exits the tail call wants (-1: unused); set by the
+ * loader, before the load, when it will fill the slot. */
+const volatile long more_nr[4] = { -1, -1, -1, -1 };
 
 static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool fast)
 {
@@ -454,7 +458,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		return on_open_exit(ret, IDT_SYS_OPENAT2, 1, 4, fast);
 	if (nr == nr_creat)
 		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0, fast);
-	bpf_tail_call(ctx, &sys_exit_more, 0);
+	if (nr == more_nr[0] || nr == more_nr[1] || nr == more_nr[2] || nr == more_nr[3])
+		bpf_tail_call(ctx, &sys_exit_more, 0);
 	return 0;
 }
 

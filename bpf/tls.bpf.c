@@ -5,12 +5,23 @@
  * and the socket underneath, without reading either library's private
  * structs.
  *
- * How the socket is found: while a thread is inside a TLS call (a "mark",
- * per thread), the library writes ciphertext with write/sendto/sendmsg/
- * writev; the first such syscall of a session gives its fd, and the fd's
- * struct sock gives the 4-tuple. Each session (the library's session
- * pointer within a process) is resolved once; later calls find it in
- * tls_conns and skip the lookup.
+ * No return probes on the hot path: a call's plaintext is captured at its
+ * entry, where buf and num are the arguments. A uretprobe would put its
+ * breakpoint on the function's first instruction, which the kernel must
+ * single-step, and a trap costs microseconds on the machines this was
+ * measured on; entry probes go on an instruction the kernel emulates (see
+ * user/uprobe_site.h).
+ *
+ * How the socket is found: a TLS call leaves a "mark" for its thread; the
+ * library then writes ciphertext with write/sendto/sendmsg/writev, and the
+ * first such syscall on a socket gives the session's fd, whose struct sock
+ * gives the 4-tuple. Each session (the library's session pointer within a
+ * process) is resolved once; its fd is kept in tls_conns.
+ *
+ * Retries: a write that the socket refused or took in part makes the
+ * library return "want write", and the caller must call again with the same
+ * buffer and length. The mark remembers whether the call's socket writes
+ * were complete, so the retry's plaintext is not captured twice.
  *
  * The programs are attached by the loader to every libssl / libgnutls it
  * finds (uprobes by symbol name), so one program serves many libraries.
@@ -33,21 +44,22 @@ const volatile __u32 self_tgid = 0; /* the daemon's own TLS (syslog, Kafka sinks
 #define S_IFSOCK 0140000
 #define SSL_CTRL_SET_TLSEXT_HOSTNAME 55
 
-enum mark_kind {
-	MARK_WRITE = 1,	   /* returns the bytes written (SSL_write, gnutls_record_send) */
-	MARK_WRITE_EX = 2, /* returns 1, bytes in *written (SSL_write_ex) */
-	MARK_HANDSHAKE = 3,
-};
+/* A mark older than this that has not found its socket is spent: the call
+ * wrote through a memory BIO and the thread's later writes are not its. */
+#define MARK_TTL_NS (100ull * 1000 * 1000)
 
-/* A thread inside a TLS call. */
+/* The last TLS call of a thread. */
 struct tls_mark {
 	__u64 session;
-	__u64 buf;
-	__u64 written_ptr; /* SSL_write_ex's size_t *written */
+	__u64 buf; /* a write's buffer and length: a retry repeats them */
+	__u64 num;
+	__u64 ts_ns;
 	__u32 lib;
-	__u32 kind;
-	__u32 depth; /* nested calls on the same session (SSL_connect -> SSL_do_handshake) */
-	__u32 need_conn;
+	__s32 fd;	  /* the session's socket, -1 until known */
+	__u8 need_conn;	  /* the socket is not known yet */
+	__u8 watch_write; /* the call's socket writes are checked for completeness */
+	__u8 incomplete;  /* a socket write of the call was refused or short */
+	__u8 _pad[5];
 };
 
 struct {
@@ -63,12 +75,12 @@ struct session_key {
 	__u64 session;
 };
 
-/* Sessions whose socket was already reported. */
+/* Sessions whose socket was already reported: their fd. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct session_key);
-	__type(value, __u8);
+	__type(value, __s32);
 } tls_conns SEC(".maps");
 
 /* Sessions of the server side (SSL_accept, SSL_set_accept_state, a GnuTLS
@@ -134,38 +146,13 @@ static __always_inline __u64 task_start(void)
 	return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
-static __always_inline int mark_enter(__u64 session, __u64 buf, __u64 written_ptr, __u32 lib,
-				      __u32 kind)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
-	struct tls_mark *m, fresh = {};
-
-	if (is_self() || !session || bpf_map_lookup_elem(&tls_servers, &key))
-		return 0;
-	m = bpf_map_lookup_elem(&tls_marks, &tid);
-	if (m && m->session == session) {
-		m->depth++;
-		return 0;
-	}
-	fresh.session = session;
-	fresh.buf = buf;
-	fresh.written_ptr = written_ptr;
-	fresh.lib = lib;
-	fresh.kind = kind;
-	fresh.depth = 1;
-	fresh.need_conn = !bpf_map_lookup_elem(&tls_conns, &key);
-	bpf_map_update_elem(&tls_marks, &tid, &fresh, BPF_ANY);
-	return 0;
-}
-
-static __always_inline void emit_data(const struct tls_mark *m, __u64 total)
+static __always_inline void emit_data(__u64 session, __u32 lib, __u64 buf, __u64 total)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct tls_scratch *s;
 	__u64 n = total;
 
-	if (!total)
+	if (!total || !buf)
 		return;
 	s = bpf_map_lookup_elem(&tls_scratch, &cpu);
 	if (!s)
@@ -175,12 +162,12 @@ static __always_inline void emit_data(const struct tls_mark *m, __u64 total)
 		count(IDT_CNT_TLS_TRUNC);
 	}
 	VERIFIER_MASK(n, 32767);
-	if (!n || bpf_probe_read_user(s->data, n, (const void *)m->buf))
+	if (!n || bpf_probe_read_user(s->data, n, (const void *)buf))
 		return;
 	fill_hdr(&s->ev.hdr, IDT_EV_TLS_DATA);
-	s->ev.session = m->session;
+	s->ev.session = session;
 	s->ev.start_ns = task_start();
-	s->ev.lib = m->lib;
+	s->ev.lib = lib;
 	s->ev.total = total > 0xffffffffull ? 0xffffffffu : (__u32)total;
 	s->ev.len = n;
 	s->ev._pad = 0;
@@ -190,50 +177,72 @@ static __always_inline void emit_data(const struct tls_mark *m, __u64 total)
 		count(IDT_CNT_TLS_DATA);
 }
 
-/* Return from a marked call; ret is the function's return value. */
-static __always_inline int mark_exit(long ret)
+/* Entry of a TLS call on session: leave the thread's mark. A write (buf,
+ * num) is captured here unless it retries a refused one. */
+static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __u64 buf,
+				     __u64 num)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct tls_mark *m = bpf_map_lookup_elem(&tls_marks, &tid);
-	__u64 written = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct session_key key = { .tgid = id >> 32, .session = session };
+	struct tls_mark *m, fresh = {};
+	__s32 *fd;
+	bool retry;
 
-	if (!m)
+	if (is_self() || !session || bpf_map_lookup_elem(&tls_servers, &key))
 		return 0;
-	if (m->depth > 1) {
-		m->depth--;
-		return 0;
-	}
-	if (m->kind == MARK_WRITE && ret > 0)
-		emit_data(m, ret);
-	else if (m->kind == MARK_WRITE_EX && ret == 1 && m->written_ptr &&
-		 !bpf_probe_read_user(&written, sizeof(written), (const void *)m->written_ptr))
-		emit_data(m, written);
-	bpf_map_delete_elem(&tls_marks, &tid);
+	fd = bpf_map_lookup_elem(&tls_conns, &key);
+	if (!is_write && fd)
+		return 0; /* a handshake on a session whose socket is known: nothing to learn */
+	m = bpf_map_lookup_elem(&tls_marks, &tid);
+	retry = is_write && m && m->session == session && m->buf == buf && m->num == num &&
+		m->incomplete;
+	fresh.session = session;
+	fresh.buf = buf;
+	fresh.num = num;
+	fresh.ts_ns = bpf_ktime_get_ns();
+	fresh.lib = lib;
+	fresh.fd = fd ? *fd : -1;
+	fresh.need_conn = !fd;
+	fresh.watch_write = is_write;
+	bpf_map_update_elem(&tls_marks, &tid, &fresh, BPF_ANY);
+	if (retry)
+		count(IDT_CNT_TLS_RETRY);
+	else if (is_write)
+		emit_data(session, lib, buf, num);
 	return 0;
 }
 
-/* The fd of a marked thread's ciphertext write: report its socket once per
- * session. */
-static __always_inline int on_socket_write(long fd)
+/* The fd's struct sock, or NULL when fd is not a socket. */
+static __always_inline struct sock *fd_sock(long fd)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct task_struct *task;
-	struct tls_mark *m = bpf_map_lookup_elem(&tls_marks, &tid);
-	struct session_key key = {};
-	struct idt_tls_conn *c;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct file **fds, *f;
 	struct socket *sock;
-	struct sock *sk;
 	unsigned int max;
-	__u8 one = 1;
 
-	if (!m || !m->need_conn || fd < 0)
-		return 0;
-	m->need_conn = 0;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (fd < 0 || fd >= max || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* Report session m's socket (fd, whose sock is sk). */
+static __always_inline void emit_conn(struct tls_mark *m, long fd, struct sock *sk)
+{
+	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = m->session };
+	struct idt_tls_conn *c;
+	__s32 fd32 = fd;
+
+	bpf_map_update_elem(&tls_conns, &key, &fd32, BPF_ANY);
 	c = bpf_ringbuf_reserve(&events, sizeof(*c), 0);
 	if (!c) {
 		count(IDT_CNT_LOST_TLS);
-		return 0;
+		return;
 	}
 	__builtin_memset(c, 0, sizeof(*c));
 	fill_hdr(&c->hdr, IDT_EV_TLS_CONN);
@@ -241,17 +250,6 @@ static __always_inline int on_socket_write(long fd)
 	c->start_ns = task_start();
 	c->lib = m->lib;
 	c->fd = fd;
-	task = bpf_get_current_task_btf();
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (fd >= max || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		goto out;
-	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		goto out;
-	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
-		goto out;
 	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -264,13 +262,51 @@ static __always_inline int on_socket_write(long fd)
 	} else {
 		c->family = 0;
 	}
-out:
-	key.tgid = c->hdr.pid;
-	key.session = c->session;
-	bpf_map_update_elem(&tls_conns, &key, &one, BPF_ANY);
 	bpf_ringbuf_submit(c, rb_flags());
 	count(IDT_CNT_TLS_CONN);
-	return 0;
+}
+
+/* Bytes an iovec array asks to write; -1 past the few entries summed. */
+static __always_inline long iov_total(const struct iovec *iov, unsigned long cnt)
+{
+	long total = 0;
+	struct iovec v;
+
+	if (cnt > 8)
+		return -1;
+	for (int i = 0; i < 8; i++) {
+		if (i >= cnt)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			return -1;
+		total += v.iov_len;
+	}
+	return total;
+}
+
+/* A write-family syscall on fd by this thread: the mark of the TLS call it
+ * belongs to, or NULL. Learns the session's socket on the way. */
+static __always_inline struct tls_mark *socket_write_mark(long fd)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tls_mark *m = bpf_map_lookup_elem(&tls_marks, &tid);
+	struct sock *sk;
+
+	if (!m || !(m->need_conn || m->watch_write))
+		return NULL;
+	if (m->fd >= 0)
+		return fd == m->fd ? m : NULL;
+	if (bpf_ktime_get_ns() - m->ts_ns > MARK_TTL_NS) {
+		m->need_conn = m->watch_write = 0;
+		return NULL;
+	}
+	sk = fd_sock(fd);
+	if (!sk)
+		return NULL; /* not a socket: the ciphertext write is still to come */
+	m->fd = fd;
+	m->need_conn = 0;
+	emit_conn(m, fd, sk);
+	return m;
 }
 
 /* counted: GnuTLS passes the name's length (it need not be terminated);
@@ -348,25 +384,13 @@ static __always_inline int emit_close(__u64 session, __u32 lib)
 SEC("uprobe")
 int BPF_KPROBE(idt_ssl_write, void *ssl, const void *buf, int num)
 {
-	return mark_enter((__u64)ssl, (__u64)buf, 0, IDT_TLS_OPENSSL, MARK_WRITE);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(idt_ssl_write_ret, int ret)
-{
-	return mark_exit(ret);
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, true, (__u64)buf, num > 0 ? num : 0);
 }
 
 SEC("uprobe")
-int BPF_KPROBE(idt_ssl_write_ex, void *ssl, const void *buf, size_t num, size_t *written)
+int BPF_KPROBE(idt_ssl_write_ex, void *ssl, const void *buf, size_t num)
 {
-	return mark_enter((__u64)ssl, (__u64)buf, (__u64)written, IDT_TLS_OPENSSL, MARK_WRITE_EX);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(idt_ssl_write_ex_ret, int ret)
-{
-	return mark_exit(ret);
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, true, (__u64)buf, num);
 }
 
 /* SSL_connect and SSL_do_handshake: a session's socket is learned from the
@@ -374,13 +398,7 @@ int BPF_KRETPROBE(idt_ssl_write_ex_ret, int ret)
 SEC("uprobe")
 int BPF_KPROBE(idt_ssl_handshake, void *ssl)
 {
-	return mark_enter((__u64)ssl, 0, 0, IDT_TLS_OPENSSL, MARK_HANDSHAKE);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(idt_ssl_handshake_ret, int ret)
-{
-	return mark_exit(0);
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, false, 0, 0);
 }
 
 /* SSL_set_tlsext_host_name() is a macro over SSL_ctrl. */
@@ -410,25 +428,13 @@ int BPF_KPROBE(idt_ssl_free, void *ssl)
 SEC("uprobe")
 int BPF_KPROBE(idt_gnutls_send, void *session, const void *data, size_t size)
 {
-	return mark_enter((__u64)session, (__u64)data, 0, IDT_TLS_GNUTLS, MARK_WRITE);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(idt_gnutls_send_ret, long ret)
-{
-	return mark_exit(ret);
+	return mark_call((__u64)session, IDT_TLS_GNUTLS, true, (__u64)data, size);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(idt_gnutls_handshake, void *session)
 {
-	return mark_enter((__u64)session, 0, 0, IDT_TLS_GNUTLS, MARK_HANDSHAKE);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(idt_gnutls_handshake_ret, int ret)
-{
-	return mark_exit(0);
+	return mark_call((__u64)session, IDT_TLS_GNUTLS, false, 0, 0);
 }
 
 SEC("uprobe")
@@ -470,44 +476,64 @@ int BPF_KPROBE(idt_gnutls_deinit, void *session)
 	return emit_close((__u64)session, IDT_TLS_GNUTLS);
 }
 
-/* The ciphertext writes of marked threads: one raw tracepoint on every
- * syscall exit (a compare of the syscall number for all others), with the
- * per-syscall trace events as the fallback. Those cost every syscall on the
- * host more: an enabled sys_enter trace event sends each syscall through the
- * perf path. */
+/* The ciphertext writes of marked threads, at the raw sys_exit: a tail call
+ * from the credential-open program where that one is loaded (one sys_exit
+ * program for the host), attached on its own otherwise. The per-syscall
+ * trace events are the fallback. */
 
 const volatile long nr_write = -1, nr_sendto = -1, nr_sendmsg = -1, nr_writev = -1;
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = syscall_nr(regs);
+	long nr = syscall_nr(regs), requested = -1;
+	struct user_msghdr msg;
+	struct tls_mark *m;
 
-	if (nr != nr_write && nr != nr_sendto && nr != nr_sendmsg && nr != nr_writev)
+	if (nr != nr_write && nr != nr_sendto && nr != nr_writev && nr != nr_sendmsg)
 		return 0;
-	return on_socket_write(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	m = socket_write_mark(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (!m || !m->watch_write)
+		return 0;
+	/* did the call's write go out whole? */
+	if (nr == nr_write || nr == nr_sendto)
+		requested = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	else if (nr == nr_writev)
+		requested = iov_total((const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				      PT_REGS_PARM3_CORE_SYSCALL(regs));
+	else if (!bpf_probe_read_user(&msg, sizeof(msg),
+				      (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
+		requested = iov_total(msg.msg_iov, msg.msg_iovlen);
+	m->incomplete = ret < 0 || (requested >= 0 && ret < requested);
+	return 0;
 }
 
+/* The fallback: the per-syscall enter events. They see no result, so every
+ * write is taken as complete. */
 SEC("tp/syscalls/sys_enter_write")
 int idt_tls_sys_write(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_socket_write(ctx->args[0]);
+	socket_write_mark(ctx->args[0]);
+	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_sendto")
 int idt_tls_sys_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_socket_write(ctx->args[0]);
+	socket_write_mark(ctx->args[0]);
+	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_sendmsg")
 int idt_tls_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_socket_write(ctx->args[0]);
+	socket_write_mark(ctx->args[0]);
+	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_writev")
 int idt_tls_sys_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_socket_write(ctx->args[0]);
+	socket_write_mark(ctx->args[0]);
+	return 0;
 }

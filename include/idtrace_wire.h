@@ -55,6 +55,7 @@
 #define IDT_CNT_LOST_TLS 11  /* any TLS record lost: ring buffer full */
 #define IDT_CNT_TLS_TRUNC 12 /* writes larger than IDT_TLS_DATA_MAX: tail not captured */
 #define IDT_CNT_TLS_CONN 13  /* sessions whose socket was resolved */
+#define IDT_CNT_TLS_RETRY 14 /* writes not captured again: retries of a refused or short write */
 #define IDT_CNT_MAX 16
 
 struct idt_hdr {

@@ -228,6 +228,8 @@ static json_t *stats_event(struct daemon *d)
 			    json_integer(k[IDT_CNT_TLS_CONN]));
 	json_object_set_new(json_object_get(ev, "kernel"), "tls_writes_truncated",
 			    json_integer(k[IDT_CNT_TLS_TRUNC]));
+	json_object_set_new(json_object_get(ev, "kernel"), "tls_write_retries",
+			    json_integer(k[IDT_CNT_TLS_RETRY]));
 	json_object_set_new(ev, "received",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "exec", (json_int_t)d->n_exec,
 				      "fork", (json_int_t)d->n_fork, "exit", (json_int_t)d->n_exit,

@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "log.h"
 #include "tls.skel.h"
+#include "uprobe_site.h"
 
 struct attached {
 	char *name;
@@ -196,7 +197,7 @@ static bool kernel_has_kfunc(const char *name)
 
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
-static int load_files_as(struct loader *l, enum files_hook hook)
+static int load_files_as(struct loader *l, enum files_hook hook, bool trace_tls)
 {
 	static const struct {
 		const char *name, *hook;
@@ -225,6 +226,13 @@ static int load_files_as(struct loader *l, enum files_hook hook)
 	tp_progs[1] = l->files->progs.idt_exit_openat;
 	tp_progs[2] = l->files->progs.idt_exit_openat2;
 	tp_progs[3] = l->files->progs.idt_exit_creat;
+	if (trace_tls) {
+		/* the TLS socket finder's syscalls, for its tail call (load_tls) */
+		l->files->rodata->more_nr[0] = SYS_write;
+		l->files->rodata->more_nr[1] = SYS_sendto;
+		l->files->rodata->more_nr[2] = SYS_sendmsg;
+		l->files->rodata->more_nr[3] = SYS_writev;
+	}
 	for (int i = 0; i < 4; i++)
 		bpf_program__set_autoload(tp_progs[i], hook == FILES_TRACE_EVENTS);
 	bpf_program__set_autoload(l->files->progs.idt_sys_exit, hook == FILES_RAW_CAST);
@@ -244,14 +252,14 @@ static int load_files_as(struct loader *l, enum files_hook hook)
 	return err;
 }
 
-static int load_files(struct loader *l)
+static int load_files(struct loader *l, bool trace_tls)
 {
 	enum files_hook hook = kernel_has_kfunc("bpf_rdonly_cast") ? FILES_RAW_CAST
 								   : FILES_RAW_COMPAT;
 	int n_links = l->n_links, err;
 
 	for (;;) {
-		err = load_files_as(l, hook);
+		err = load_files_as(l, hook, trace_tls);
 		if (!err) {
 			log_debug("credential-open probes: %s", files_hook_names[hook]);
 			l->files_hook = hook;
@@ -386,30 +394,32 @@ static int load_tls(struct loader *l)
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
 		      json_t **functions)
 {
+	/* keep: the argument registers the entry program reads (uprobe_site.h) */
 	struct probe {
 		const char *func;
 		struct bpf_program *entry, *ret;
+		uint32_t keep;
 	};
+	const uint32_t a1 = UPROBE_ARG1, a12 = a1 | UPROBE_ARG2, a123 = a12 | UPROBE_ARG3,
+		       a1234 = a123 | UPROBE_ARG4;
 	const struct probe openssl[] = {
-		{ "SSL_write", l->tls->progs.idt_ssl_write, l->tls->progs.idt_ssl_write_ret },
-		{ "SSL_write_ex", l->tls->progs.idt_ssl_write_ex, l->tls->progs.idt_ssl_write_ex_ret },
-		{ "SSL_connect", l->tls->progs.idt_ssl_handshake,
-		  l->tls->progs.idt_ssl_handshake_ret },
-		{ "SSL_do_handshake", l->tls->progs.idt_ssl_handshake,
-		  l->tls->progs.idt_ssl_handshake_ret },
-		{ "SSL_ctrl", l->tls->progs.idt_ssl_ctrl, NULL },
-		{ "SSL_accept", l->tls->progs.idt_ssl_server, NULL },
-		{ "SSL_set_accept_state", l->tls->progs.idt_ssl_server, NULL },
-		{ "SSL_free", l->tls->progs.idt_ssl_free, NULL },
+		{ "SSL_write", l->tls->progs.idt_ssl_write, NULL, a123 },
+		{ "SSL_write_ex", l->tls->progs.idt_ssl_write_ex, NULL, a123 },
+		{ "SSL_connect", l->tls->progs.idt_ssl_handshake, NULL, a1 },
+		{ "SSL_do_handshake", l->tls->progs.idt_ssl_handshake, NULL, a1 },
+		{ "SSL_ctrl", l->tls->progs.idt_ssl_ctrl, NULL, a1234 },
+		{ "SSL_accept", l->tls->progs.idt_ssl_server, NULL, a1 },
+		{ "SSL_set_accept_state", l->tls->progs.idt_ssl_server, NULL, a1 },
+		{ "SSL_free", l->tls->progs.idt_ssl_free, NULL, a1 },
 	};
 	const struct probe gnutls[] = {
-		{ "gnutls_record_send", l->tls->progs.idt_gnutls_send,
-		  l->tls->progs.idt_gnutls_send_ret },
-		{ "gnutls_handshake", l->tls->progs.idt_gnutls_handshake,
-		  l->tls->progs.idt_gnutls_handshake_ret },
-		{ "gnutls_server_name_set", l->tls->progs.idt_gnutls_sni, NULL },
-		{ "gnutls_init", l->tls->progs.idt_gnutls_init, l->tls->progs.idt_gnutls_init_ret },
-		{ "gnutls_deinit", l->tls->progs.idt_gnutls_deinit, NULL },
+		{ "gnutls_record_send", l->tls->progs.idt_gnutls_send, NULL, a123 },
+		{ "gnutls_handshake", l->tls->progs.idt_gnutls_handshake, NULL, a1 },
+		{ "gnutls_server_name_set", l->tls->progs.idt_gnutls_sni, NULL, a1234 },
+		/* a return probe's entry half must stay on the first instruction */
+		{ "gnutls_init", l->tls->progs.idt_gnutls_init, l->tls->progs.idt_gnutls_init_ret,
+		  a12 },
+		{ "gnutls_deinit", l->tls->progs.idt_gnutls_deinit, NULL, a1 },
 	};
 	const struct probe *probes = kind == LOADER_TLS_GNUTLS ? gnutls : openssl;
 	size_t n = kind == LOADER_TLS_GNUTLS ? sizeof(gnutls) / sizeof(gnutls[0])
@@ -423,6 +433,8 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		return l->tls ? -ENOMEM : -ENOENT;
 	}
 	for (size_t i = 0; i < n; i++) {
+		size_t site = probes[i].ret ? 0 : uprobe_site(path, probes[i].func, probes[i].keep);
+
 		for (int r = 0; r < 2; r++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func, .retprobe = r);
 			struct bpf_program *prog = r ? probes[i].ret : probes[i].entry;
@@ -430,14 +442,19 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 
 			if (!prog)
 				continue;
-			link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+			/* with func_name, the offset is from the function's start */
+			link = bpf_program__attach_uprobe_opts(prog, -1, path, r ? 0 : site, &uo);
 			if (!link) {
 				err = -errno;
 				log_debug("TLS: %s in %s: %s", probes[i].func, display, strerror(-err));
 				break;
 			}
-			snprintf(hook, sizeof(hook), "%s:%s:%s", r ? "uretprobe" : "uprobe", display,
-				 probes[i].func);
+			if (r || !site)
+				snprintf(hook, sizeof(hook), "%s:%s:%s", r ? "uretprobe" : "uprobe",
+					 display, probes[i].func);
+			else
+				snprintf(hook, sizeof(hook), "uprobe:%s:%s+%#zx", display,
+					 probes[i].func, site);
 			err = keep_link(l, link, "tls", hook);
 			if (err)
 				break;
@@ -488,7 +505,7 @@ struct loader *loader_start(const struct loader_opts *o)
 	}
 	err = load_exec(l, o);
 	if (!err && o->watch_files)
-		err = load_files(l);
+		err = load_files(l, o->trace_tls);
 	if (!err && o->trace_tls)
 		err = load_tls(l);
 	if (err) {
