@@ -222,8 +222,8 @@ size_t uprobe_site_x86_64(const uint8_t *code, size_t n, uint32_t keep_regs)
 }
 
 /* Read up to cap bytes of func from the ELF file fd: its symbol (dynamic or
- * static) mapped to a file offset through its section. */
-static ssize_t read_func(int fd, const char *func, uint8_t *buf, size_t cap)
+ * static) mapped to a file offset through its section. *file_off: where. */
+static ssize_t read_func(int fd, const char *func, uint8_t *buf, size_t cap, size_t *file_off)
 {
 	Elf_Scn *scn = NULL;
 	ssize_t got = -1;
@@ -259,7 +259,8 @@ static ssize_t read_func(int fd, const char *func, uint8_t *buf, size_t cap)
 			len = sym.st_size && sym.st_size < cap ? sym.st_size : cap;
 			if (len > text.sh_addr + text.sh_size - sym.st_value)
 				len = text.sh_addr + text.sh_size - sym.st_value;
-			got = pread(fd, buf, len, (off_t)(sym.st_value - text.sh_addr + text.sh_offset));
+			*file_off = sym.st_value - text.sh_addr + text.sh_offset;
+			got = pread(fd, buf, len, (off_t)*file_off);
 			break;
 		}
 	}
@@ -267,25 +268,42 @@ static ssize_t read_func(int fd, const char *func, uint8_t *buf, size_t cap)
 	return got;
 }
 
-size_t uprobe_site(const char *path, const char *func, uint32_t keep_regs)
+/* func's offset in the file at path and its probe site within it. */
+static int find_site(const char *path, const char *func, uint32_t keep_regs, size_t *file_off,
+		     size_t *site)
 {
-#if defined(__x86_64__)
 	uint8_t code[SITE_SCAN_MAX];
 	ssize_t n;
 	int fd;
 
+	*site = 0;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
+		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read_func(fd, func, code, sizeof(code));
+		return -1;
+	n = read_func(fd, func, code, sizeof(code), file_off);
 	close(fd);
-	return n > 0 ? uprobe_site_x86_64(code, (size_t)n, keep_regs) : 0;
+	if (n <= 0)
+		return -1;
+#if defined(__x86_64__)
+	*site = uprobe_site_x86_64(code, (size_t)n, keep_regs);
 #else
-	(void)path;
-	(void)func;
 	(void)keep_regs;
-	return 0;
 #endif
+	return 0;
+}
+
+size_t uprobe_site(const char *path, const char *func, uint32_t keep_regs)
+{
+	size_t file_off, site;
+
+	return find_site(path, func, keep_regs, &file_off, &site) ? 0 : site;
+}
+
+long uprobe_site_file_offset(const char *path, const char *func, uint32_t keep_regs)
+{
+	size_t file_off, site;
+
+	return find_site(path, func, keep_regs, &file_off, &site) ? -1 : (long)(file_off + site);
 }

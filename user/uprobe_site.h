@@ -42,5 +42,8 @@ size_t uprobe_site_x86_64(const uint8_t *code, size_t n, uint32_t keep_regs);
  * function's start; 0 (the entry) on any other architecture, or when the
  * function cannot be read. */
 size_t uprobe_site(const char *path, const char *func, uint32_t keep_regs);
+/* The same site as an offset in the file (what a perf uprobe event takes),
+ * or -1 when func cannot be read from path. */
+long uprobe_site_file_offset(const char *path, const char *func, uint32_t keep_regs);
 
 #endif /* IDTRACE_UPROBE_SITE_H */
