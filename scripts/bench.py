@@ -133,25 +133,36 @@ class BareUprobe:
         self.p.communicate(timeout=30)
 
 
-class UprobeFloor:
-    """The floor under idtrace's TLS probes: an empty BPF program on
-    SSL_write and SSL_write_ex at the very sites idtrace uses (instructions
-    the kernel emulates: one trap per call). The difference between this and
+class ProbeFloor:
+    """An empty BPF program on the hook idtrace uses (tests/tools/probe_floor):
+    the cost of the kernel's mechanism alone. The difference between this and
     idtrace is idtrace's own work."""
-    name = "uprobe-floor"
 
-    def __init__(self, lib):
-        self.lib = lib
+    def __init__(self, name, *args):
+        self.name = name
+        self.args = list(args)
 
     def start(self):
-        self.p = subprocess.Popen([os.path.join(TOOLS, "uprobe_floor"), self.lib, "SSL_write",
-                                   "SSL_write_ex"], stdout=subprocess.PIPE, text=True)
+        self.p = subprocess.Popen([os.path.join(TOOLS, "probe_floor")] + self.args,
+                                  stdout=subprocess.PIPE, text=True)
         if self.p.stdout.readline().strip() != "ready":
-            raise RuntimeError("uprobe_floor did not attach")
+            raise RuntimeError("probe_floor %s did not attach" % " ".join(self.args))
 
     def stop(self):
         self.p.send_signal(signal.SIGINT)
         self.p.wait(30)
+
+
+def uprobe_floor(lib):
+    """An empty program on SSL_write and SSL_write_ex at idtrace's own sites
+    (instructions the kernel emulates: one trap per call)."""
+    return ProbeFloor("uprobe-floor", "uprobe", lib, "SSL_write", "SSL_write_ex")
+
+
+def syscall_floor():
+    """An empty program on the raw sys_exit tracepoint: what every syscall pays
+    once any syscall tracer is attached (the tracing slow path)."""
+    return ProbeFloor("sys_exit-floor", "sys_exit")
 
 
 class Untraced:
@@ -197,12 +208,14 @@ def bench_exec():
         return int(out)
 
     idt = Idtrace()
-    variants = [Untraced(), idt, Execsnoop(),
+    variants = [Untraced(), syscall_floor(), idt, Execsnoop(),
                 Auditd([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"]])]
     med = interleave(variants, storm)
     report("exec storm: %d x fork+exec of /usr/bin/true" % n, med, 1e6, "ms",
            ["idtrace lost events per storm: %s (target 0)" % idt.lost,
             "idtrace RSS at exit: %d KiB" % idt.rss_kb,
+            "sys_exit-floor: an empty program on the raw sys_exit tracepoint, the syscall "
+            "tracing slow path every syscall takes once any syscall tracer is attached",
             "target: idtrace ratio < 1.05 and below execsnoop and auditd"])
 
 
@@ -236,7 +249,7 @@ def bench_open():
     rules = []
     for c in creds + ["/etc/shadow", "/etc/gshadow"]:
         rules.append(["-w", c, "-p", "r"])
-    variants = [Untraced(), idt, Auditd(rules)]
+    variants = [Untraced(), syscall_floor(), idt, Auditd(rules)]
     try:
         med = interleave(variants, storm)
     finally:
@@ -245,6 +258,8 @@ def bench_open():
            (n, "a watched home directory" if where == home else "an ordinary directory"),
            med, 1e6, "ms",
            ["idtrace lost events per storm: %s" % idt.lost,
+            "sys_exit-floor: an empty program on the raw sys_exit tracepoint, the syscall "
+            "tracing slow path every syscall takes once any syscall tracer is attached",
             "target: idtrace ratio < 1.10 and below auditd (-w PATH -p r on the same files)"])
 
 
@@ -330,7 +345,7 @@ def bench_tls():
         libssl = subprocess.run(["sh", "-c", "ldd /usr/bin/curl | awk '/libssl/ {print $3}'"],
                                 capture_output=True, text=True).stdout.strip()
         lib = os.path.realpath(libssl)
-        med = interleave([Untraced(), BareUprobe(lib), UprobeFloor(lib), idt], loop)
+        med = interleave([Untraced(), BareUprobe(lib), uprobe_floor(lib), idt], loop)
     finally:
         os.killpg(nginx.pid, signal.SIGTERM)
         nginx.wait(30)

@@ -254,14 +254,18 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool trace_tls)
 
 static int load_files(struct loader *l, bool trace_tls)
 {
-	enum files_hook hook = kernel_has_kfunc("bpf_rdonly_cast") ? FILES_RAW_CAST
-								   : FILES_RAW_COMPAT;
+	/* IDTRACE_BPF_COMPAT=1: no kfuncs even where the kernel has them (a way
+	 * out should one misbehave; the tests use it to run the older variant) */
+	const char *compat = getenv("IDTRACE_BPF_COMPAT");
+	enum files_hook hook = (!compat || strcmp(compat, "1")) && kernel_has_kfunc("bpf_rdonly_cast")
+				       ? FILES_RAW_CAST
+				       : FILES_RAW_COMPAT;
 	int n_links = l->n_links, err;
 
 	for (;;) {
 		err = load_files_as(l, hook, trace_tls);
 		if (!err) {
-			log_debug("credential-open probes: %s", files_hook_names[hook]);
+			log_info("credential-open probes: %s", files_hook_names[hook]);
 			l->files_hook = hook;
 			return 0;
 		}
@@ -371,7 +375,7 @@ static int load_tls(struct loader *l)
 	for (;;) {
 		err = load_tls_as(l, hook);
 		if (!err) {
-			log_debug("TLS socket finder: %s", tls_hook_names[hook]);
+			log_info("TLS socket finder: %s", tls_hook_names[hook]);
 			break;
 		}
 		while (l->n_links > n_links)

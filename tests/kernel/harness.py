@@ -43,7 +43,8 @@ def marker():
 class Daemon:
     """The real idtrace, writing to a private file, stopped with SIGINT."""
 
-    def __init__(self, *args, workdir=None):
+    def __init__(self, *args, workdir=None, env=None):
+        self.env = dict(os.environ, **env) if env else None
         self.dir = workdir or tempfile.mkdtemp(prefix="idtrace-test-")
         self.path = os.path.join(self.dir, "events.jsonl")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
@@ -55,7 +56,7 @@ class Daemon:
     def start(self, timeout=30):
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen([IDTRACE, "--output", self.path] + self.args,
-                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

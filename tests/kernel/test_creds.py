@@ -94,11 +94,15 @@ def assert_no_canary(d, c):
     check(c.jwt.encode() not in raw, "the token never appears in the output")
 
 
-def with_creds(fn):
-    """Case wrapper: fake credentials and a daemon watching them."""
+def with_creds(fn=None, *, env=None):
+    """Case wrapper: fake credentials and a daemon watching them (with env
+    added to the daemon's environment)."""
+    if fn is None:
+        return lambda f: with_creds(f, env=env)
+
     def case(_):
         c = Creds()
-        d = Daemon(*c.args())
+        d = Daemon(*c.args(), env=env)
         try:
             d.start()
             fn(d, c)
@@ -183,6 +187,30 @@ def test_cred_created_later(d, c):
     eq(ev["credential"]["fingerprint"], c.fingerprint(token), "fingerprint of the oauth token")
 
 
+@with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
+def test_cred_compat_probe(d, c):
+    """The open probe without kfuncs (kernels before 6.2, forced here): a watched
+    file matched by inode, a new file in a watched directory matched by name."""
+    check("credential-open probes: raw sys_exit\n" in d.stderr_text(),
+          "the probe-read variant was loaded: %r" % d.stderr_text())
+    p = run([CAT, c.aws], env={"PATH": "/usr/bin"}, stdout=subprocess.DEVNULL)
+    # the file did not exist: its creating open can only match by directory + name
+    vault = os.path.join(c.home, ".vault-token")
+    c.write(vault, "hvs.%s\n" % c.secret)
+    reads(d, p.pid, c.aws)
+    reads(d, os.getpid(), vault)
+    evs = [e for e in d.stop() if e.get("type") == "credential.read"]
+    cat = [e for e in evs if e["process"]["pid"] == p.pid]
+    eq(len(cat), 1, "credential.read events by cat")
+    eq(cat[0]["file"]["match"], "inode", "cat's open matched by inode")
+    eq(cat[0]["file"]["inode"], os.stat(c.aws).st_ino, "file.inode")
+    eq(cat[0]["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint")
+    mine = [e for e in evs if e["process"]["pid"] == os.getpid() and e["file"]["path"] == vault]
+    eq(mine[0]["file"]["match"], "directory", "the creating open matched by name")
+    eq(mine[0]["credential"]["type"], "vault", "type")
+    eq(mine[0]["file"]["inode"], os.stat(vault).st_ino, "file.inode")
+
+
 @with_creds
 def test_cred_failed_open(d, c):
     """A non-root attempt on a credential (EACCES) and a missing one (ENOENT) are evidence."""
@@ -263,6 +291,7 @@ CASES = [
     test_cred_symlink,
     test_cred_created_later,
     test_cred_failed_open,
+    test_cred_compat_probe,
     test_cred_openat2,
     test_cred_pivot,
     test_cred_open_storm_filtered,

@@ -351,6 +351,24 @@ def test_tls_curl_http1_openssl(d, fx):
     eq(hop(ev, "destination")["host"], "localhost:%d" % srv.port, "destination.host")
 
 
+@with_tls("--no-files")
+def test_tls_without_file_probes(d, fx):
+    """With credential opens not watched, the TLS socket finder has a sys_exit
+    program of its own (else a tail call from the open probe): same event."""
+    check("TLS socket finder: raw sys_exit\n" in d.stderr_text(),
+          "the socket finder's own program was loaded: %r" % d.stderr_text())
+    srv = fx.s_server()
+    url = "https://localhost:%d/v2/ping" % srv.port
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-o", "/dev/null", url], env=PATH_ENV)
+    finish(p, "curl")
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "tls.request events of the curl pid")
+    check_tls(evs[0], "openssl", srv.port)
+    eq(evs[0]["http"]["method"], "GET", "http.method")
+    eq(evs[0]["http"]["path"], "/v2/ping", "http.path")
+
+
 @with_tls()
 def test_tls_curl_http2_nginx(d, fx):
     """curl over HTTP/2 to nginx, two requests on one connection (HPACK dynamic
@@ -609,6 +627,7 @@ def test_tls_not_http_smtp_like(d, fx):
 
 CASES = [
     test_tls_curl_http1_openssl,
+    test_tls_without_file_probes,
     test_tls_curl_http2_nginx,
     test_tls_python_ssl_api_key,
     test_tls_gnutls_cli_basic,
