@@ -354,6 +354,7 @@ static int open_outputs(struct daemon *d, const struct config *cfg, struct outpu
 		.state_dir = d->cfg->state_dir ? d->cfg->state_dir : CONFIG_DEFAULT_STATE_DIR,
 		.spool_max_bytes = (uint64_t)d->cfg->spool_max_mb << 20,
 		.host = &d->ev.host,
+		.defer_wakeups = true, /* kicked once per ring-buffer batch (daemon_run) */
 	};
 	struct sink_spec *specs;
 	int count, rc;
@@ -538,6 +539,7 @@ int daemon_run(const struct config *cfg)
 			log_err("polling the ring buffer failed: %s", strerror(-err));
 			goto out;
 		}
+		outputs_kick(d.out);
 		if (d.cred.watch)
 			maybe_rescan(&d);
 		if (d.tls)

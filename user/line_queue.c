@@ -27,6 +27,10 @@ struct lq_chunk {
 	_Alignas(16) char data[];
 };
 
+/* With deferred wake-ups, a push still wakes the consumer once this many
+ * lines wait: a burst is not held back until the producer's kick. */
+#define LQ_KICK_LINES 256
+
 struct line_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -39,6 +43,7 @@ struct line_queue {
 	size_t max_items, max_bytes;
 	int waiting;         /* the consumer waits in wait_locked() */
 	bool woken;
+	bool defer_wakeups;  /* pushes wake the consumer only past LQ_KICK_LINES */
 	/* The consumer's (end is written by take under the lock). */
 	struct lq_chunk *rd, *end;
 	size_t rd_off, end_off;
@@ -179,10 +184,25 @@ int line_queue_push(struct line_queue *q, const char *line, size_t len, const ch
 	q->items++;
 	q->bytes += len;
 	q->untaken++;
-	if (q->waiting)
+	if (q->waiting && (!q->defer_wakeups || q->untaken >= LQ_KICK_LINES))
 		pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
+}
+
+void line_queue_defer_wakeups(struct line_queue *q, bool on)
+{
+	pthread_mutex_lock(&q->lock);
+	q->defer_wakeups = on;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void line_queue_kick(struct line_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->waiting && q->untaken)
+		pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
 }
 
 /* With the lock held: give back the room of consumed lines. */

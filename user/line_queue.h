@@ -16,6 +16,7 @@
 #ifndef IDTRACE_LINE_QUEUE_H
 #define IDTRACE_LINE_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* One queued line (NUL-terminated, len bytes before the NUL) and its event
@@ -71,6 +72,13 @@ int line_queue_sleep(struct line_queue *q, int timeout_ms);
  * (one wake-up is remembered until a wait consumes it). Not
  * async-signal-safe. */
 void line_queue_wake(struct line_queue *q);
+/* Deferred wake-ups: a push wakes a waiting consumer only once a few hundred
+ * lines wait, and the producer calls line_queue_kick() when it has queued a
+ * batch. A wake-up costs both threads a context switch; per line, when lines
+ * come one at a time, that is most of the daemon's CPU. */
+void line_queue_defer_wakeups(struct line_queue *q, bool on);
+/* Wake a waiting consumer if lines wait. */
+void line_queue_kick(struct line_queue *q);
 /* Lines and bytes queued now (taken lines count until given back). */
 void line_queue_usage(struct line_queue *q, size_t *items, size_t *bytes);
 

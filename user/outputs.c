@@ -211,6 +211,7 @@ int outputs_open(const struct sink_spec *specs, int n, const struct outputs_opts
 		struct sink_runner_opts ro = {
 			.spool_max_bytes = o->spool_max_bytes,
 			.backoff_max_ms = o->backoff_max_ms,
+			.defer_wakeups = o->defer_wakeups,
 			.loss_line = loss_line,
 			.loss_ctx = s,
 		};
@@ -305,6 +306,12 @@ int outputs_emit(struct outputs *o, const json_t *ev)
 
 	enqueue_all(o, &el, json_string_value(json_object_get(ev, "type")));
 	return el.err;
+}
+
+void outputs_kick(struct outputs *o)
+{
+	for (int i = 0; i < o->n; i++)
+		sink_runner_kick(o->sinks[i].runner);
 }
 
 int outputs_emit_line(struct outputs *o, const char *line, size_t len, const char *type)

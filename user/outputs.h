@@ -9,6 +9,7 @@
 #define IDTRACE_OUTPUTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
 #include "host_info.h"
@@ -19,6 +20,7 @@ struct outputs_opts {
 	uint64_t spool_max_bytes; /* per sink; 0: the runner's default */
 	const struct host_info *host;
 	unsigned backoff_max_ms;  /* 0: the runner's default */
+	bool defer_wakeups;	  /* the caller calls outputs_kick() after each batch */
 };
 
 struct outputs;
@@ -41,6 +43,9 @@ int outputs_check(const struct sink_spec *specs, int n, char *err, size_t errn);
 /* Queue ev (not consumed) to every sink. Returns 0, or -ENOMEM when it
  * could not be formatted. Drops are counted by the runners. */
 int outputs_emit(struct outputs *o, const json_t *ev);
+/* With defer_wakeups: a batch of events was emitted; hand it to the sinks'
+ * threads now. */
+void outputs_kick(struct outputs *o);
 /* Queue an event already serialized as one line of our JSON (len bytes, no
  * newline) to every sink; type is its event type (NULL: read from the
  * line). JSON sinks take the line as it is; OCSF sinks parse it

@@ -716,6 +716,7 @@ int sink_runner_start(const struct sink_ops *ops, void *state, const struct sink
 		snprintf(err, n, "sink %s: %s", spec->uri, strerror(-rc));
 		goto fail;
 	}
+	line_queue_defer_wakeups(r->q, opts->defer_wakeups);
 	if (opts->spool_dir) {
 		rc = spool_open(opts->spool_dir, r->opts.spool_max_bytes,
 				r->opts.spool_segment_bytes, &r->spool, err, n);
@@ -738,6 +739,11 @@ int sink_runner_start(const struct sink_ops *ops, void *state, const struct sink
 fail:
 	runner_free(r);
 	return rc;
+}
+
+void sink_runner_kick(struct sink_runner *r)
+{
+	line_queue_kick(r->q);
 }
 
 int sink_runner_enqueue(struct sink_runner *r, const char *line, size_t len, const char *type)

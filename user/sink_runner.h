@@ -16,6 +16,7 @@
 #define IDTRACE_SINK_RUNNER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "sink.h"
@@ -30,6 +31,7 @@ struct sink_runner_opts {
 	unsigned backoff_min_ms;      /* first reconnect delay; 0: 100 */
 	unsigned backoff_max_ms;      /* doubling up to this; 0: 30000 */
 	unsigned flush_interval_ms;   /* flush at least this often while busy; 0: 200 */
+	bool defer_wakeups;	      /* the producer calls sink_runner_kick() per batch */
 	/* Build the agent.loss line (no newline) for dropped lines; the
 	 * runner frees it. NULL: drops are only counted. */
 	char *(*loss_line)(void *ctx, const char *sink_uri, uint64_t dropped);
@@ -53,6 +55,8 @@ int sink_runner_enqueue(struct sink_runner *r, const char *line, size_t len, con
 /* Ask the thread to reopen the sink (SIGHUP: logrotate) or, when it is
  * down, to reconnect now instead of after the back-off. Returns at once. */
 void sink_runner_reopen(struct sink_runner *r);
+/* With defer_wakeups: the producer has queued a batch; wake the thread. */
+void sink_runner_kick(struct sink_runner *r);
 /* Add this sink's counters to obj: uri, enqueued, delivered, spooled,
  * replayed, dropped, loss_pending, loss_lines, queue_lines, spool_lines,
  * spool_bytes, connected, reconnects, last_error (string or null), and the

@@ -32,7 +32,30 @@ struct workload_ctx {
 	struct cgroup_resolver *cg;
 	struct sa_entry sa[SA_CACHE];
 	unsigned int sa_next;
+	int v1_hierarchies; /* 1: cgroup v1 hierarchies are mounted, 0: v2 only, -1: unknown */
 };
+
+/* Does the host mount cgroup v1 hierarchies? Read once from init's cgroup
+ * file: on a v2-only host every line is "0::PATH". */
+static int read_v1_hierarchies(const char *proc_root)
+{
+	char path[128], line[4096];
+	int v1 = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/1/cgroup", proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (v1 < 0)
+			v1 = 0;
+		if (strncmp(line, "0::", 3))
+			v1 = 1;
+	}
+	fclose(f);
+	return v1;
+}
 
 struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_id)
 {
@@ -43,6 +66,7 @@ struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_
 	w->proc_root = proc_root;
 	w->spiffe_id = spiffe_id ? strdup(spiffe_id) : NULL;
 	w->cg = cgroup_resolver_new(); /* NULL: no cgroup2 on this host */
+	w->v1_hierarchies = read_v1_hierarchies(proc_root);
 	return w;
 }
 
@@ -209,8 +233,14 @@ json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 		set_str(hop, "cgroup_path", p->cgroup_path);
 		cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl);
 	}
-	if (!wl.container_id[0] && !(p->flags & PROC_F_EXITED))
+	/* a file read per event is too dear: only on hosts with v1 hierarchies,
+	 * and once per process unless it found a container */
+	if (!wl.container_id[0] && w->v1_hierarchies != 0 &&
+	    !(p->flags & (PROC_F_EXITED | PROC_F_NO_V1_CONTAINER))) {
 		parse_v1_paths(w, p, &wl);
+		if (!wl.container_id[0])
+			p->flags |= PROC_F_NO_V1_CONTAINER;
+	}
 	set_str(hop, "runtime", wl.runtime);
 	set_str(hop, "container_id", wl.container_id);
 	set_str(hop, "pod_uid", wl.pod_uid);

@@ -216,6 +216,38 @@ static void *producer(void *arg)
 }
 
 /* One producer, one consumer, a tiny queue: every line arrives, in order. */
+/* Deferred wake-ups lose none: a waiting consumer gets a lone line once the
+ * producer kicks, and a burst of LQ_KICK_LINES (256) lines without a kick. */
+static void test_deferred_wakeups(void **state)
+{
+	struct line_queue *q;
+	struct blocked b = { .wait_only = 1 };
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(line_queue_create(1000, 1 << 20, &q), 0);
+	line_queue_defer_wakeups(q, true);
+	b.q = q;
+	b.rc = 1;
+	assert_int_equal(pthread_create(&t, NULL, blocked_pop, &b), 0);
+	assert_int_equal(line_queue_push(q, "lone", 4, "x"), 0);
+	line_queue_kick(q);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(line_queue_take(q), 1);
+	assert_string_equal(line_queue_peek(q)->line, "lone");
+	line_queue_consume(q);
+
+	b.rc = 1;
+	assert_int_equal(pthread_create(&t, NULL, blocked_pop, &b), 0);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal(line_queue_push(q, "burst", 5, "x"), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(line_queue_take(q), 256);
+	line_queue_destroy(q);
+}
+
 static void test_threaded_order(void **state)
 {
 	struct line_queue *q = mk(7, 64);
@@ -426,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_create_rejects_zero),
 		cmocka_unit_test(test_pop_timeout),
 		cmocka_unit_test(test_wake),
+		cmocka_unit_test(test_deferred_wakeups),
 		cmocka_unit_test(test_threaded_order),
 		cmocka_unit_test(test_take_batch),
 		cmocka_unit_test(test_take_across_chunks),
