@@ -17,7 +17,8 @@ static size_t site(const uint8_t *code, size_t n, uint32_t keep)
 	size_t off;
 
 	assert_non_null(copy);
-	memcpy(copy, code, n);
+	if (n)
+		memcpy(copy, code, n);
 	off = uprobe_site_x86_64(copy, n, keep);
 	free(copy);
 	return off;
