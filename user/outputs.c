@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "ocsf.h"
+#include "json_write.h"
 #include "outputs.h"
 #include "sink_runner.h"
 #include "sink_spec.h"
@@ -99,7 +100,7 @@ struct outputs {
  * or at a new string the caller frees (*big). 0 on failure. */
 static size_t dump(const json_t *ev, char *buf, size_t cap, char **big)
 {
-	size_t n = json_dumpb(ev, buf, cap, JSON_COMPACT);
+	size_t n = json_write_compact(ev, buf, cap);
 
 	*big = NULL;
 	if (n && n <= cap)

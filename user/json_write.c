@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+#include "json_write.h"
+
+#define WRITE_DEPTH_MAX 64 /* far deeper than any event; deeper goes to jansson */
+
+struct writer {
+	char *p, *end;
+	int fail;
+};
+
+static void put(struct writer *w, const char *s, size_t n)
+{
+	if (w->fail || (size_t)(w->end - w->p) < n) {
+		w->fail = 1;
+		return;
+	}
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+static void put_int(struct writer *w, json_int_t v)
+{
+	char tmp[24], *q = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--q = '-';
+	put(w, q, (size_t)(tmp + sizeof(tmp) - q));
+}
+
+/* As jansson escapes without JSON_ESCAPE_SLASH or JSON_ENSURE_ASCII: quote,
+ * backslash and control characters only; the six short forms, else \u00XX. */
+static void put_string(struct writer *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
+	put(w, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		put(w, esc, elen);
+	}
+	put(w, s + run, n - run);
+	put(w, "\"", 1);
+}
+
+static void put_value(struct writer *w, const json_t *v, int depth)
+{
+	size_t i, n;
+
+	if (depth > WRITE_DEPTH_MAX) {
+		w->fail = 1;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *val;
+		int first = 1;
+
+		put(w, "{", 1);
+		json_object_foreach((json_t *)v, key, val) {
+			if (!first)
+				put(w, ",", 1);
+			first = 0;
+			put_string(w, key, strlen(key));
+			put(w, ":", 1);
+			put_value(w, val, depth + 1);
+		}
+		put(w, "}", 1);
+		break;
+	}
+	case JSON_ARRAY:
+		put(w, "[", 1);
+		n = json_array_size(v);
+		for (i = 0; i < n; i++) {
+			if (i)
+				put(w, ",", 1);
+			put_value(w, json_array_get(v, i), depth + 1);
+		}
+		put(w, "]", 1);
+		break;
+	case JSON_STRING:
+		put_string(w, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		put_int(w, json_integer_value(v));
+		break;
+	case JSON_REAL: {
+		/* none in our events; jansson's own formatting, to stay identical */
+		char tmp[64];
+		size_t len = json_dumpb(v, tmp, sizeof(tmp), JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (!len || len > sizeof(tmp))
+			w->fail = 1;
+		else
+			put(w, tmp, len);
+		break;
+	}
+	case JSON_TRUE:
+		put(w, "true", 4);
+		break;
+	case JSON_FALSE:
+		put(w, "false", 5);
+		break;
+	case JSON_NULL:
+		put(w, "null", 4);
+		break;
+	}
+}
+
+size_t json_write_compact(const json_t *v, char *buf, size_t cap)
+{
+	struct writer w = { .p = buf, .end = buf + cap };
+
+	if (!v)
+		return 0;
+	put_value(&w, v, 0);
+	return w.fail ? 0 : (size_t)(w.p - buf);
+}
