@@ -130,7 +130,11 @@ class BareUprobe:
 
     def stop(self):
         self.p.send_signal(signal.SIGINT)
-        self.p.communicate(timeout=30)
+        try:
+            self.p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # bpftrace is sometimes slow to detach
+            self.p.kill()
+            self.p.communicate()
 
 
 class ProbeFloor:
