@@ -59,6 +59,21 @@ static __always_inline void read_audit_ids(struct task_struct *task, __u32 *logi
 	}
 }
 
+/* The file at fd in task's table, or NULL. task is a trusted BTF pointer
+ * (bpf_get_current_task_btf): the table is reached with plain loads; the
+ * slot, at a variable index, only a helper may read. */
+static __always_inline struct file *task_fd_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
 /* The syscall number in a syscall's saved user registers (raw sys_exit).
  * regs is a trusted BTF pointer there: a plain load, no helper call, since
  * this runs on every syscall of the host. */

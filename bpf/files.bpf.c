@@ -125,17 +125,6 @@ static __always_inline __u32 match_name(struct open_scratch *s, const struct idt
 	return 0;
 }
 
-static __always_inline struct file *fd_file(struct task_struct *task, int fd)
-{
-	/* task is a trusted BTF pointer: plain loads; the slot itself is at a
-	 * variable index, which only a helper may read */
-	struct file **fds = task->files->fdt->fd;
-	struct file *f = NULL;
-
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
 /* What the check of a successful open reads of the opened file. */
 struct file_facts {
 	struct file *file;
@@ -154,7 +143,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
 					    struct file_facts *ff)
 {
-	struct file *f = fd_file(task, fd);
+	struct file *f = task_fd_file(task, fd);
 	struct dentry *dentry;
 	struct inode *inode;
 
@@ -176,7 +165,7 @@ static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
 static __always_inline bool file_facts_compat(struct task_struct *task, long fd,
 					      struct file_facts *ff)
 {
-	struct file *f = fd_file(task, fd);
+	struct file *f = task_fd_file(task, fd);
 	struct dentry *dentry;
 	struct inode *inode;
 

@@ -216,14 +216,10 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 /* The fd's struct sock, or NULL when fd is not a socket. */
 static __always_inline struct sock *fd_sock(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds, *f;
+	struct file *f = task_fd_file(bpf_get_current_task_btf(), fd);
 	struct socket *sock;
-	unsigned int max;
 
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (fd < 0 || fd >= max || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	if (!f)
 		return NULL;
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
