@@ -122,11 +122,12 @@ static void add_home(struct cred_watch *w, const char *home)
 {
 	struct stat st;
 
-	if (w->n_homes >= MAX_HOMES || home[0] != '/' || stat(home, &st) || !S_ISDIR(st.st_mode))
-		return;
+	/* known homes first: every exec names its HOME, a stat each is waste */
 	for (int i = 0; i < w->n_homes; i++)
 		if (!strcmp(w->homes[i], home))
 			return;
+	if (w->n_homes >= MAX_HOMES || home[0] != '/' || stat(home, &st) || !S_ISDIR(st.st_mode))
+		return;
 	w->homes[w->n_homes] = strdup(home);
 	if (w->homes[w->n_homes])
 		w->n_homes++;

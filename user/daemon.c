@@ -452,6 +452,7 @@ static int setup(struct daemon *d)
 	d->live_sinks = json_incref(d->cfg->sinks);
 	d->live_output = d->cfg->output ? strdup(d->cfg->output) : NULL;
 	d->ev.chain.workload = workload_ctx_new("/proc", d->cfg->spiffe_id);
+	d->ev.reuse_identity = true;
 	d->tracker.table = proc_table_new();
 	if (!d->ev.chain.workload || !d->tracker.table)
 		return -ENOMEM;
@@ -503,6 +504,7 @@ static void teardown(struct daemon *d)
 	ring_buffer__free(d->rb);
 	loader_stop(d->loader);
 	proc_table_free(d->tracker.table);
+	event_ctx_release(&d->ev);
 	workload_ctx_free(d->ev.chain.workload);
 	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))
 		log_err("some events could not be delivered nor kept in a spool (see above)");

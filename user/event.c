@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <stdlib.h>
 #include "event.h"
 #include "json_str.h"
@@ -61,7 +62,32 @@ json_t *event_process(const struct proc *p)
 			 p->flags & PROC_F_SEEDED ? "procfs" : "kernel");
 }
 
-int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p)
+static void ident_clear(struct event_ident *e)
+{
+	json_decref(e->process);
+	json_decref(e->hops);
+	json_decref(e->provenance);
+	json_decref(e->missing);
+	proc_put(e->p);
+	memset(e, 0, sizeof(*e));
+}
+
+void event_ctx_release(struct event_ctx *ctx)
+{
+	for (size_t i = 0; i < EVENT_IDENT_SLOTS; i++)
+		ident_clear(&ctx->ident[i]);
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* Build p's identity into slot e. */
+static int ident_build(struct event_ctx *ctx, struct proc *p, struct event_ident *e)
 {
 	struct chain c;
 	json_t *proc = event_process(p);
@@ -70,14 +96,68 @@ int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p)
 		json_decref(proc);
 		return -ENOMEM;
 	}
-	json_object_set_new(ev, "process", proc);
-	json_object_set(ev, "chain", c.hops);
-	json_object_set(ev, "provenance", c.provenance);
-	if (json_array_size(c.missing) > 0)
-		json_object_set_new(ev, "enrichment",
-				    json_pack("{s:s, s:O}", "status", "partial", "missing", c.missing));
-	chain_release(&c);
+	ident_clear(e);
+	e->p = proc_get(p);
+	e->generation = proc_table_generation();
+	e->built_ns = monotonic_ns();
+	e->process = proc;
+	e->hops = c.hops;
+	e->provenance = c.provenance;
+	e->missing = c.missing;
 	return 0;
+}
+
+/* ev gets its own "chain" array and "provenance" object with its own
+ * "reasons", since later stages append to those; the hops, the process
+ * object and the rest are shared with the kept identity and never changed. */
+static int ident_attach(json_t *ev, const struct event_ident *e)
+{
+	json_t *hops = json_array(), *prov = json_copy(e->provenance), *h;
+	size_t i;
+
+	if (!hops || !prov)
+		goto nomem;
+	json_array_foreach(e->hops, i, h)
+		if (json_array_append(hops, h))
+			goto nomem;
+	/* set_new takes the reference whether or not it succeeds */
+	if (json_object_set_new(prov, "reasons",
+				json_copy(json_object_get(e->provenance, "reasons"))) ||
+	    json_object_set(ev, "process", e->process))
+		goto nomem;
+	if (json_object_set_new(ev, "chain", hops)) {
+		hops = NULL;
+		goto nomem;
+	}
+	if (json_object_set_new(ev, "provenance", prov))
+		return -ENOMEM;
+	if (json_array_size(e->missing) > 0)
+		json_object_set_new(ev, "enrichment",
+				    json_pack("{s:s, s:O}", "status", "partial", "missing", e->missing));
+	return 0;
+nomem:
+	json_decref(prov);
+	json_decref(hops);
+	return -ENOMEM;
+}
+
+int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p)
+{
+	struct event_ident tmp = { 0 }, *e = &tmp;
+	int err;
+
+	if (ctx->reuse_identity) {
+		e = &ctx->ident[p->pid % EVENT_IDENT_SLOTS];
+		if (e->p == p && e->generation == proc_table_generation() &&
+		    monotonic_ns() - e->built_ns < EVENT_IDENT_TTL_NS)
+			return ident_attach(ev, e);
+	}
+	err = ident_build(ctx, p, e);
+	if (!err)
+		err = ident_attach(ev, e);
+	if (e == &tmp)
+		ident_clear(&tmp);
+	return err;
 }
 
 json_t *event_process_exec(struct event_ctx *ctx, struct proc *p)

@@ -14,9 +14,26 @@
 #define EVENT_SCHEMA_VERSION 1
 #define EVENT_ARG_MAX 4096 /* bytes kept of one argv element */
 
+#define EVENT_IDENT_SLOTS 64     /* direct-mapped by pid */
+#define EVENT_IDENT_TTL_NS 1000000000ull
+
+/* The identity part of one process's events, kept for its next event. */
+struct event_ident {
+	struct proc *p; /* holds a reference: the pointer cannot be reused */
+	__u64 generation; /* proc_table_generation() when built */
+	__u64 built_ns;   /* CLOCK_MONOTONIC */
+	json_t *process, *hops, *provenance, *missing;
+};
+
 struct event_ctx {
 	struct host_info host;
 	struct chain_ctx chain;
+	/* Reuse of identities between events (off unless set): a process that
+	 * makes many TLS calls or credential reads costs one chain build per
+	 * change of the process tables, or per EVENT_IDENT_TTL_NS for what
+	 * the tables do not hold (user names, service accounts). */
+	bool reuse_identity;
+	struct event_ident ident[EVENT_IDENT_SLOTS];
 };
 
 /* New event {"schema_version","type","time","host"}; ts is CLOCK_BOOTTIME ns.
@@ -29,6 +46,8 @@ json_t *event_process(const struct proc *p);
  * hops array stays reachable as json_object_get(ev, "chain") so later stages
  * can append to it. */
 int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p);
+/* Drop the identities kept for reuse. */
+void event_ctx_release(struct event_ctx *ctx);
 /* A complete process.exec event for p. Caller owns it; NULL on ENOMEM. */
 json_t *event_process_exec(struct event_ctx *ctx, struct proc *p);
 

@@ -11,6 +11,18 @@ struct proc_table {
 	unsigned int count;
 };
 
+static __u64 generation;
+
+__u64 proc_table_generation(void)
+{
+	return generation;
+}
+
+void proc_table_changed(void)
+{
+	generation++;
+}
+
 static unsigned int bucket_of(__u32 pid)
 {
 	return (pid * 2654435761u) & (PROC_BUCKETS - 1);
@@ -86,6 +98,7 @@ static void cut_lineage(struct proc *child)
 	rest = p->parent;
 	p->parent = NULL;
 	p->flags |= PROC_F_LINEAGE_CUT;
+	proc_table_changed();
 	proc_put(rest);
 	child->depth = i;
 }
@@ -94,6 +107,7 @@ void proc_set_parent(struct proc *child, struct proc *parent)
 {
 	struct proc *old = child->parent;
 
+	proc_table_changed();
 	child->parent = proc_get(parent);
 	child->depth = parent ? parent->depth + 1 : 0;
 	proc_put(old);
@@ -112,6 +126,7 @@ struct proc *proc_table_lookup(struct proc_table *t, __u32 pid)
 void proc_table_insert(struct proc_table *t, struct proc *rec)
 {
 	proc_table_remove(t, rec->pid);
+	proc_table_changed();
 	rec->hash_next = t->buckets[bucket_of(rec->pid)];
 	t->buckets[bucket_of(rec->pid)] = proc_get(rec);
 	t->count++;
@@ -126,6 +141,7 @@ void proc_table_remove(struct proc_table *t, __u32 pid)
 
 		if (p->pid != pid)
 			continue;
+		proc_table_changed();
 		*pp = p->hash_next;
 		p->hash_next = NULL;
 		t->count--;

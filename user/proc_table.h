@@ -89,6 +89,11 @@ unsigned int proc_table_count(const struct proc_table *t);
 /* Link child to parent (takes a reference on parent), cutting lineage
  * deeper than PROC_MAX_DEPTH. */
 void proc_set_parent(struct proc *child, struct proc *parent);
+/* Counts every change to any table's records and links (insert, remove,
+ * reparent, lineage cut): what was derived from the tables before is stale
+ * once it moved. Callers that change a record's fields in place bump it. */
+__u64 proc_table_generation(void);
+void proc_table_changed(void);
 struct proc *proc_get(struct proc *p);
 void proc_put(struct proc *p);
 

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Identity reuse between events (user/event.c): a process's "process",
+ * "chain" and "provenance" are built once and reused until the process
+ * tables change, and every event still gets containers of its own.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+
+struct fixture {
+	struct event_ctx ctx;
+	char root[64]; /* an empty directory as /proc: nothing to read there */
+	struct proc *p;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->root, sizeof(f->root), "/tmp/idt-ev-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->ctx.chain.workload = workload_ctx_new(f->root, NULL);
+	assert_non_null(f->ctx.chain.workload);
+	f->ctx.reuse_identity = true;
+	f->p = proc_new(4242);
+	f->p->exe = strdup("/usr/bin/curl");
+	f->p->uid = f->p->euid = 1000;
+	f->p->loginuid = 1000;
+	f->p->sessionid = 7;
+	snprintf(f->p->exec_id, sizeof(f->p->exec_id), "boot-4242-1");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	event_ctx_release(&f->ctx);
+	workload_ctx_free(f->ctx.chain.workload);
+	proc_put(f->p);
+	rmdir(f->root);
+	free(f);
+	return 0;
+}
+
+static json_t *identity(struct fixture *f, struct proc *p)
+{
+	json_t *ev = json_object();
+
+	assert_int_equal(event_attach_identity(&f->ctx, ev, p), 0);
+	return ev;
+}
+
+static char *dump(const json_t *ev)
+{
+	char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+
+	assert_non_null(s);
+	return s;
+}
+
+static json_int_t process_uid(const json_t *ev)
+{
+	return json_integer_value(json_object_get(json_object_get(ev, "process"), "uid"));
+}
+
+/* Two events of one process share the built parts and say the same. */
+static void test_reused_until_tables_change(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a = identity(f, f->p), *b = identity(f, f->p);
+	char *sa = dump(a), *sb = dump(b);
+
+	assert_string_equal(sa, sb);
+	assert_ptr_equal(json_object_get(a, "process"), json_object_get(b, "process"));
+	assert_ptr_equal(json_array_get(json_object_get(a, "chain"), 0),
+			 json_array_get(json_object_get(b, "chain"), 0));
+	assert_int_equal(process_uid(b), 1000);
+	free(sa);
+	free(sb);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Later stages append hops and reasons: that stays in their own event. */
+static void test_appends_stay_in_their_event(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a = identity(f, f->p), *b;
+	size_t hops = json_array_size(json_object_get(a, "chain"));
+	size_t reasons = json_array_size(json_object_get(json_object_get(a, "provenance"),
+							  "reasons"));
+
+	json_array_append_new(json_object_get(a, "chain"), json_pack("{s:s}", "kind", "credential"));
+	json_array_append_new(json_object_get(json_object_get(a, "provenance"), "reasons"),
+			      json_string("credential_crossed_identities:x"));
+	b = identity(f, f->p);
+	assert_ptr_equal(json_object_get(a, "process"), json_object_get(b, "process"));
+	assert_int_equal(json_array_size(json_object_get(b, "chain")), hops);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(b, "provenance"),
+							 "reasons")),
+			 reasons);
+	assert_int_equal(json_array_size(json_object_get(a, "chain")), hops + 1);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* A change of the tables (here: a record changed in place, which its
+ * changer announces) gives a fresh build with the new facts. */
+static void test_rebuilt_after_a_change(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a = identity(f, f->p), *b, *c;
+
+	f->p->uid = 0;
+	b = identity(f, f->p); /* not announced: the kept identity stands */
+	assert_int_equal(process_uid(b), 1000);
+	proc_table_changed();
+	c = identity(f, f->p);
+	assert_int_equal(process_uid(c), 0);
+	assert_ptr_not_equal(json_object_get(a, "process"), json_object_get(c, "process"));
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+
+/* Another process in the same slot is never given the kept identity. */
+static void test_other_process_same_slot(void **state)
+{
+	struct fixture *f = *state;
+	struct proc *q = proc_new(4242 + EVENT_IDENT_SLOTS);
+	json_t *a, *b;
+
+	q->exe = strdup("/usr/bin/python3");
+	snprintf(q->exec_id, sizeof(q->exec_id), "boot-other");
+	a = identity(f, f->p);
+	b = identity(f, q);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(b, "process"), "exe")),
+			    "/usr/bin/python3");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "process"), "pid")),
+			 4242 + EVENT_IDENT_SLOTS);
+	assert_true(json_object_get(json_object_get(b, "provenance"), "collapsed") == json_true());
+	assert_true(json_object_get(json_object_get(a, "provenance"), "collapsed") == json_false());
+	proc_put(q); /* the kept identity still holds it */
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Off (the default): every event is built from scratch. */
+static void test_off_builds_each_time(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a, *b;
+
+	f->ctx.reuse_identity = false;
+	a = identity(f, f->p);
+	b = identity(f, f->p);
+	assert_ptr_not_equal(json_object_get(a, "process"), json_object_get(b, "process"));
+	json_decref(a);
+	json_decref(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reused_until_tables_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appends_stay_in_their_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuilt_after_a_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_process_same_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_off_builds_each_time, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
