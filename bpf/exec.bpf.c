@@ -18,6 +18,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load. */
 const volatile __u32 idt_wire_version = IDT_WIRE_VERSION;
+/* enum cgroup_subsys_id of a controller mounted as a cgroup v1 hierarchy
+ * (hybrid hosts), -1: none. Containers there may exist only in v1. */
+const volatile int v1_subsys = -1;
 const volatile __u32 capture_env = 1;
 
 struct exec_scratch {
@@ -65,6 +68,26 @@ static __always_inline __u32 read_user_range(char *dst, __u64 start, __u64 end, 
 	return n;
 }
 
+#define V1_SUBSYS_MAX 32 /* above CGROUP_SUBSYS_COUNT of any config */
+
+/* The kernfs id of task's cgroup in the v1 hierarchy of controller
+ * v1_subsys: task->cgroups->subsys[v1_subsys]->cgroup->kn->id. */
+static __always_inline __u64 cgroup_v1_id(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cset;
+	int i = v1_subsys;
+
+	if (i < 0 || i >= V1_SUBSYS_MAX)
+		return 0;
+	cset = BPF_CORE_READ(task, cgroups);
+	if (!cset || bpf_probe_read_kernel(&css, sizeof(css),
+					   (void *)cset + bpf_core_field_offset(struct css_set, subsys) +
+						   i * sizeof(css)))
+		return 0;
+	return css ? BPF_CORE_READ(css, cgroup, kn, id) : 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -89,6 +112,7 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	ev->egid = BPF_CORE_READ(task, cred, egid.val);
 	read_audit_ids(task, &ev->loginuid, &ev->sessionid);
 	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->cgroup_v1_id = cgroup_v1_id(task);
 	ev->start_ns = BPF_CORE_READ(task, start_boottime);
 	ev->parent_start_ns = BPF_CORE_READ(task, real_parent, group_leader, start_boottime);
 	ev->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);

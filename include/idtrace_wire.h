@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 2
+#define IDT_WIRE_VERSION 3
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -89,6 +89,7 @@ struct idt_exec {
 	__u64 exe_ino;   /* inode of the executed file */
 	__u32 exe_dev;   /* its device, kernel encoding (MAJOR << 20 | MINOR) */
 	__u32 _pad;
+	__u64 cgroup_v1_id; /* kernfs id in the v1 hierarchy the loader chose; 0: none */
 	/* tail: exe, args, env */
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,31 @@ struct cache_slot {
 
 struct cgroup_resolver {
 	char mount[256];
+	char controller[32]; /* v1 only */
 	int mount_fd;
 	struct cache_slot cache[CACHE_SLOTS];
 };
 
-/* mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPER". */
-static int find_cgroup2_mount(char *out, size_t n)
+/* Controllers that container runtimes create a cgroup in, in order of
+ * preference; each has an entry "<name>_cgrp_id" in enum cgroup_subsys_id. */
+static const char *const v1_controllers[] = {
+	"memory", "pids", "cpu", "cpuacct", "blkio", "devices", "freezer", "cpuset",
+};
+
+/* Does the comma-separated option list opts name option? */
+static bool has_option(const char *opts, const char *option)
+{
+	size_t n = strlen(option);
+
+	for (const char *o = opts; o; o = strchr(o, ',') ? strchr(o, ',') + 1 : NULL)
+		if (!strncmp(o, option, n) && (o[n] == ',' || o[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPER".
+ * controller NULL: the cgroup2 mount; else the v1 mount that carries it. */
+static int find_mount(const char *controller, char *out, size_t n)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[1024];
@@ -31,9 +51,12 @@ static int find_cgroup2_mount(char *out, size_t n)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char mnt[512], *sep = strstr(line, " - ");
+		char mnt[512], fstype[32], super[512], *sep = strstr(line, " - ");
 
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+		if (!sep || sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2)
+			continue;
+		if (controller ? strcmp(fstype, "cgroup") || !has_option(super, controller)
+			       : strcmp(fstype, "cgroup2"))
 			continue;
 		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1)
 			continue;
@@ -45,19 +68,20 @@ static int find_cgroup2_mount(char *out, size_t n)
 	return err;
 }
 
-struct cgroup_resolver *cgroup_resolver_new(void)
+static struct cgroup_resolver *resolver_at(const char *controller)
 {
 	struct cgroup_resolver *r = calloc(1, sizeof(*r));
 	int err;
 
 	if (!r)
 		return NULL;
-	err = find_cgroup2_mount(r->mount, sizeof(r->mount));
+	err = find_mount(controller, r->mount, sizeof(r->mount));
 	if (err) {
 		free(r);
 		errno = -err;
 		return NULL;
 	}
+	snprintf(r->controller, sizeof(r->controller), "%s", controller ? controller : "");
 	r->mount_fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->mount_fd < 0) {
 		err = errno;
@@ -68,6 +92,27 @@ struct cgroup_resolver *cgroup_resolver_new(void)
 	return r;
 }
 
+struct cgroup_resolver *cgroup_resolver_new(void)
+{
+	return resolver_at(NULL);
+}
+
+struct cgroup_resolver *cgroup_resolver_new_v1(void)
+{
+	for (size_t i = 0; i < sizeof(v1_controllers) / sizeof(v1_controllers[0]); i++) {
+		struct cgroup_resolver *r = resolver_at(v1_controllers[i]);
+
+		if (r || errno != ENOENT)
+			return r;
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+const char *cgroup_resolver_controller(const struct cgroup_resolver *r)
+{
+	return r->controller[0] ? r->controller : NULL;
+}
 void cgroup_resolver_free(struct cgroup_resolver *r)
 {
 	if (!r)

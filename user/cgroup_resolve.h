@@ -16,8 +16,17 @@ struct cgroup_resolver;
 /* Find the cgroup2 mount in /proc/self/mountinfo. Returns NULL with errno set
  * (ENOENT: no cgroup2 mount). Caller frees with cgroup_resolver_free. */
 struct cgroup_resolver *cgroup_resolver_new(void);
+/* The same for one cgroup v1 hierarchy (hybrid hosts, where containers may
+ * exist only there): the first mounted of a fixed list of controllers that
+ * a container runtime sets up (memory, pids, cpu, ...). A v1 cgroup's id is
+ * its kernfs id in that hierarchy, read by the exec probe through the
+ * controller's css. NULL with errno ENOENT when no v1 hierarchy is mounted. */
+struct cgroup_resolver *cgroup_resolver_new_v1(void);
+/* The v1 controller a resolver from cgroup_resolver_new_v1 serves ("memory"),
+ * or NULL for the cgroup2 one. */
+const char *cgroup_resolver_controller(const struct cgroup_resolver *r);
 void cgroup_resolver_free(struct cgroup_resolver *r);
-/* Path of the cgroup2 mount point ("/sys/fs/cgroup/unified"). */
+/* Path of the mount point ("/sys/fs/cgroup/unified", "/sys/fs/cgroup/memory"). */
 const char *cgroup_resolver_mount(const struct cgroup_resolver *r);
 /* Resolve id into buf; returns 0, -ENOENT (cgroup removed or unknown), or -errno.
  * The root cgroup resolves to "/". */

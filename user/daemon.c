@@ -461,6 +461,7 @@ static int setup(struct daemon *d)
 	snprintf(d->tracker.boot_id, sizeof(d->tracker.boot_id), "%s", d->ev.host.boot_id);
 	d->tracker.proc_root = "/proc";
 	d->tracker.cgroup2_mount = workload_cgroup2_mount(d->ev.chain.workload);
+	lo.cgroup_v1_controller = workload_cgroup_v1_controller(d->ev.chain.workload);
 
 	/* Attach first, then seed: a process started in between is seen by the
 	 * probes, and its records wait in the ring buffer. */

@@ -145,6 +145,39 @@ static int attach(struct loader *l, struct bpf_program *prog, const char *name, 
 	return keep_link(l, link, name, hook);
 }
 
+/* enum cgroup_subsys_id value of controller ("memory" -> memory_cgrp_id),
+ * from the kernel's BTF: it depends on the kernel's config. -1: unknown. */
+static int cgroup_subsys_id(const char *controller)
+{
+	struct btf *vmlinux;
+	const struct btf_type *t;
+	char want[64];
+	int id = -1, type_id;
+
+	if (!controller)
+		return -1;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return -1;
+	snprintf(want, sizeof(want), "%s_cgrp_id", controller);
+	type_id = btf__find_by_name_kind(vmlinux, "cgroup_subsys_id", BTF_KIND_ENUM);
+	t = type_id > 0 ? btf__type_by_id(vmlinux, type_id) : NULL;
+	for (int i = 0; t && i < btf_vlen(t); i++) {
+		const struct btf_enum *e = btf_enum(t) + i;
+
+		if (!strcmp(btf__name_by_offset(vmlinux, e->name_off), want))
+			id = e->val;
+	}
+	btf__free(vmlinux);
+	if (id < 0)
+		log_warn("the kernel has no %s cgroup controller id: containers that exist only in "
+			 "cgroup v1 are found from /proc, while the process lives", want);
+	else
+		log_info("exec records carry the cgroup v1 %s hierarchy's cgroup (subsystem %d)",
+			 controller, id);
+	return id;
+}
+
 static int load_exec(struct loader *l, const struct loader_opts *o)
 {
 	int err, ncpu = libbpf_num_possible_cpus();
@@ -161,6 +194,7 @@ static int load_exec(struct loader *l, const struct loader_opts *o)
 		return -EPROTO;
 	}
 	l->exec->rodata->capture_env = o->capture_env;
+	l->exec->rodata->v1_subsys = cgroup_subsys_id(o->cgroup_v1_controller);
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	bpf_map__set_max_entries(l->exec->maps.exec_scratch, ncpu);

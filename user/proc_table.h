@@ -56,6 +56,7 @@ struct proc {
 	__u32 uid, euid, gid, egid;
 	__u32 loginuid, sessionid;
 	__u64 cgroup_id;
+	__u64 cgroup_v1_id; /* in workload's v1 hierarchy (hybrid hosts); 0: unknown */
 	char *cgroup_path; /* NULL when unknown */
 	__u32 mntns;       /* mount namespace inode, 0 when unknown */
 

@@ -30,6 +30,7 @@ struct workload_ctx {
 	const char *proc_root;
 	char *spiffe_id;
 	struct cgroup_resolver *cg;
+	struct cgroup_resolver *cg_v1; /* hybrid hosts: one v1 hierarchy, by id */
 	struct sa_entry sa[SA_CACHE];
 	unsigned int sa_next;
 	int v1_hierarchies; /* 1: cgroup v1 hierarchies are mounted, 0: v2 only, -1: unknown */
@@ -67,6 +68,8 @@ struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_
 	w->spiffe_id = spiffe_id ? strdup(spiffe_id) : NULL;
 	w->cg = cgroup_resolver_new(); /* NULL: no cgroup2 on this host */
 	w->v1_hierarchies = read_v1_hierarchies(proc_root);
+	if (w->v1_hierarchies != 0)
+		w->cg_v1 = cgroup_resolver_new_v1(); /* NULL: none mounted here */
 	return w;
 }
 
@@ -75,8 +78,14 @@ void workload_ctx_free(struct workload_ctx *w)
 	if (!w)
 		return;
 	cgroup_resolver_free(w->cg);
+	cgroup_resolver_free(w->cg_v1);
 	free(w->spiffe_id);
 	free(w);
+}
+
+const char *workload_cgroup_v1_controller(const struct workload_ctx *w)
+{
+	return w->cg_v1 ? cgroup_resolver_controller(w->cg_v1) : NULL;
 }
 
 const char *workload_cgroup2_mount(const struct workload_ctx *w)
@@ -233,10 +242,18 @@ json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 		set_str(hop, "cgroup_path", p->cgroup_path);
 		cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl);
 	}
-	/* a file read per event is too dear: only on hosts with v1 hierarchies,
-	 * and once per process unless it found a container */
-	if (!wl.container_id[0] && w->v1_hierarchies != 0 &&
-	    !(p->flags & (PROC_F_EXITED | PROC_F_NO_V1_CONTAINER))) {
+	/* On hybrid hosts: the v1 cgroup the exec probe recorded, resolved by
+	 * id (cached), so even a process gone by now is placed. Else (seeded
+	 * records, a v1 cgroup removed since) its /proc file, once per process:
+	 * a file read per event is too dear. */
+	if (!wl.container_id[0] && w->cg_v1 && p->cgroup_v1_id &&
+	    !cgroup_resolve(w->cg_v1, p->cgroup_v1_id, path, sizeof(path))) {
+		struct workload_info v1;
+
+		if (cgroup_path_parse(path, strlen(path), &v1) == 0 && v1.container_id[0])
+			wl = v1;
+	} else if (!wl.container_id[0] && w->v1_hierarchies != 0 &&
+		   !(p->flags & (PROC_F_EXITED | PROC_F_NO_V1_CONTAINER))) {
 		parse_v1_paths(w, p, &wl);
 		if (!wl.container_id[0])
 			p->flags |= PROC_F_NO_V1_CONTAINER;

@@ -18,6 +18,9 @@ struct workload_ctx;
  * NULL. NULL on ENOMEM. */
 struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_id);
 void workload_ctx_free(struct workload_ctx *w);
+/* The cgroup v1 controller whose hierarchy the exec probe should record
+ * ("memory"), or NULL: no v1 hierarchy on this host. */
+const char *workload_cgroup_v1_controller(const struct workload_ctx *w);
 /* Mount point of cgroup2, or NULL. */
 const char *workload_cgroup2_mount(const struct workload_ctx *w);
 

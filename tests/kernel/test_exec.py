@@ -1,6 +1,8 @@
 """Kernel tests for process execs and their identity chains (issue: foundation)."""
 
 import os
+import secrets
+import signal
 import subprocess
 import time
 
@@ -57,6 +59,61 @@ def test_exec_ci_human_cgroup(d: Daemon):
     check(prov["originator"].startswith("human:"), "originator is the human")
     d.stop()
     check(secret.encode() not in d.raw(), "the GITHUB_TOKEN canary never appears")
+
+
+def v1_hierarchies():
+    """Mount points of the cgroup v1 hierarchies (hybrid hosts); [] on v2-only hosts."""
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            fields = post.split()
+            # cpuset needs cpus and mems set before a task may join: a runtime
+            # does that; the test has no need of it
+            if fields[:1] == ["cgroup"] and "cpuset" not in fields[2].split(","):
+                mounts.append(pre.split()[4])
+    return mounts
+
+
+def test_container_only_in_v1_hierarchy(d: Daemon):
+    """Hybrid host: a 1 ms process in a docker-style cgroup that exists only in
+    the v1 hierarchies (as runc with the cgroupfs driver makes it: one in each)
+    is placed in its container, although it is gone before the daemon looks
+    (the daemon is stopped meanwhile): the exec probe records the v1 cgroup,
+    /proc is not needed."""
+    mounts = v1_hierarchies()
+    if not mounts:
+        print("     not applicable: no cgroup v1 hierarchy on this host (v2 only)")
+        return
+    mark, cid = marker(), secrets.token_hex(32)
+    paths = [os.path.join(m, "docker", cid) for m in mounts]
+    for path in paths:
+        os.makedirs(path)
+    try:
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            p = subprocess.Popen(["sh", "-ec", 'for c in $CGS; do echo $$ > $c/cgroup.procs; done;'
+                                  ' exec "$0" "$1"', TRUE, mark],
+                                 env={"CGS": " ".join(paths), "PATH": "/usr/bin:/bin"})
+            eq(p.wait(10), 0, "the process joined the container's cgroups")
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    finally:
+        for path in paths:
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    wl = hop(ev, "workload")
+    eq(wl.get("runtime"), "docker", "workload.runtime from the v1 path /docker/ID")
+    eq(wl.get("container_id"), cid, "workload.container_id")
+    check("enrichment" not in ev or not any(m["field"].startswith("workload.container")
+                                             for m in ev["enrichment"]["missing"]),
+          "nothing missing about the container")
 
 
 def test_collapsed_daemon_like(d: Daemon):
@@ -224,6 +281,7 @@ def test_ready_and_stats(d: Daemon):
 
 CASES = [
     test_exec_ci_human_cgroup,
+    test_container_only_in_v1_hierarchy,
     test_collapsed_daemon_like,
     test_seeded_lineage,
     test_env_scrubbed_keeps_job,
