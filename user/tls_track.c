@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
@@ -173,6 +174,14 @@ void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_
 void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts)
 {
 	tls_sessions_end_pid(t->sessions, pid, ts);
+	/* gone before its scan: its maps are gone too, and a library it
+	 * brought is scanned in the next process that maps it */
+	for (unsigned int k = 0; k < t->pending_len; k++) {
+		unsigned int i = (t->pending_head + k) % TLS_PENDING;
+
+		if (t->pending[i].pid == pid)
+			t->pending[i].pid = 0;
+	}
 }
 
 void tls_track_tick(struct tls_track *t, uint64_t now)
@@ -181,7 +190,7 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 
 	while (t->pending_len && t->pending[t->pending_head].due <= now) {
 		typeof(t->pending[0]) *pe = &t->pending[t->pending_head];
-		int n = tls_libs_scan_pid(t->libs, pe->pid);
+		int n = pe->pid ? tls_libs_scan_pid(t->libs, pe->pid) : -ESRCH;
 
 		found |= n > 0;
 		if (n >= 0) { /* scanned (not gone before we looked): once is enough */
