@@ -2,8 +2,9 @@
 """idtrace benchmarks: each prints ratios measured side by side in one run.
 
 Variants are interleaved round by round (untraced, idtrace, peers), so drift
-of the machine hits every variant alike; the figure is the median per
-variant, as a ratio to the untraced median.
+of the machine hits every variant alike. Each round gives each variant a
+ratio to that round's untraced time; the figure is the median of those
+ratios, printed with their range.
 
     python3 scripts/bench.py            # every benchmark
     python3 scripts/bench.py exec       # only the exec storm
@@ -179,6 +180,11 @@ class Untraced:
         pass
 
 
+class Medians(dict):
+    """Median time per variant; .rounds keeps each round's times, in order."""
+    rounds = None
+
+
 def interleave(variants, sample):
     """Run sample() under each variant, round by round; return medians (ns)."""
     times = {v.name: [] for v in variants}
@@ -191,14 +197,26 @@ def interleave(variants, sample):
                 times[v.name].append(sample())
             finally:
                 v.stop()
-    return {k: statistics.median(v) for k, v in times.items()}
+    med = Medians((k, statistics.median(v)) for k, v in times.items())
+    med.rounds = times
+    return med
+
+
+def paired_ratios(medians, name):
+    """Each round's time of name over the same round's untraced time: the
+    machine's drift between rounds (this VM has slow and fast phases that
+    last minutes) cancels within a round."""
+    return [t / u for t, u in zip(medians.rounds[name], medians.rounds["untraced"])]
 
 
 def report(title, medians, unit_div, unit, extra=None):
-    base = medians["untraced"]
-    print("\n== %s (%d rounds, median) ==" % (title, ROUNDS))
+    print("\n== %s (%d rounds) ==" % (title, ROUNDS))
+    print("  ratio: median over rounds of (variant / untraced in the same round); "
+          "range: lowest and highest round")
     for name, t in medians.items():
-        print("  %-10s %10.1f %s   ratio %.3f" % (name, t / unit_div, unit, t / base))
+        r = paired_ratios(medians, name)
+        print("  %-12s %10.1f %s   ratio %.3f   range %.3f-%.3f"
+              % (name, t / unit_div, unit, statistics.median(r), min(r), max(r)))
     for line in extra or []:
         print("  " + line)
 

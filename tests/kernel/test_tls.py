@@ -624,6 +624,101 @@ def test_tls_not_http_smtp_like(d, fx):
     request line (SMTP's EHLO): still not_http once the line is complete."""
     not_http_case(d, fx, b"EHLO client.idtrace.test\r\n")
 
+# A server that completes the handshake, then stalls before reading, so the
+# client's socket buffer fills and its non-blocking SSL_write must be retried.
+PY_STALL_SERVER = r"""
+import socket, ssl, sys, time
+cert, key, port, stall = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+ls.bind(("127.0.0.1", port))
+ls.listen(1)
+while True:  # the first connection is the harness seeing that we listen
+    c, _ = ls.accept()
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        break
+    except (ssl.SSLError, OSError):
+        c.close()
+time.sleep(stall)
+head = b""
+while b"\r\n\r\n" not in head:
+    head += t.recv(65536)
+length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+got = len(head.split(b"\r\n\r\n", 1)[1])
+while got < length:
+    got += len(t.recv(1 << 20))
+t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+t.close()
+"""
+
+# One POST of 4 MB in a single buffer on a non-blocking socket: OpenSSL
+# returns WANT_WRITE when the socket is full, and the retry must pass the
+# same buffer and length. Prints how many retries it made.
+PY_RETRY_CLIENT = r"""
+import select, socket, ssl, sys
+port, token = int(sys.argv[1]), sys.stdin.readline().strip()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+raw = socket.create_connection(("127.0.0.1", port))
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+s = ctx.wrap_socket(raw, server_hostname="localhost")
+body = b"x" * (4 << 20)
+data = memoryview(b"POST /upload/retry?part=1 HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Authorization: Bearer " + token.encode() + b"\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+s.setblocking(False)
+sent = retries = 0
+while sent < len(data):
+    try:
+        sent += s.send(data[sent:])
+    except ssl.SSLWantWriteError:
+        retries += 1
+        select.select([], [s], [], 5)
+s.setblocking(True)
+while s.recv(4096):
+    pass
+print(retries)
+"""
+
+
+@with_tls()
+def test_tls_write_retry_not_recaptured(d, fx):
+    """A non-blocking SSL_write that the socket cannot take whole is retried
+    by the client with the same buffer: the retry is recognised in the
+    kernel (kernel.tls_write_retries) and the request is reported once,
+    with its head read once."""
+    port = free_port()
+    srv = Server(["/usr/bin/python3", "-c", PY_STALL_SERVER, fx.cert, fx.key, str(port), "1.5"],
+                 port, os.path.join(fx.dir, "stall-server.log"))
+    fx.servers.append(srv)
+    token = fx.secret(canary("idtretry"))
+    p = spawn(["/usr/bin/python3", "-c", PY_RETRY_CLIENT, str(port)], env=PATH_ENV,
+              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out, _ = p.communicate((token + "\n").encode(), timeout=60)
+    eq(p.returncode, 0, "python3 client exit status")
+    retries = int(out.decode().strip() or "0")
+    check(retries >= 1, "the client had to retry a write (it made %d retries)" % retries)
+    d.wait_for(is_req(p.pid))
+    events = d.stop()
+    evs = [e for e in events if is_req(p.pid)(e)]
+    eq(len(evs), 1, "tls.request events of the client pid")
+    http = evs[0]["http"]
+    eq(http["method"], "POST", "http.method")
+    eq(http["path"], "/upload/retry", "http.path")
+    eq(http["host"], "localhost", "http.host")
+    eq(http["authorization"]["scheme"], "Bearer", "authorization.scheme")
+    eq(http["authorization"]["fingerprint"], fx.fingerprint(token), "token fingerprint")
+    eq(evs[0]["tls"]["remote"]["port"], port, "tls.remote.port")
+    stats = events[-1]
+    check(stats["kernel"]["tls_write_retries"] >= 1,
+          "kernel.tls_write_retries counts the retry: %r" % stats["kernel"].get("tls_write_retries"))
+    eq(stats["lost"]["total"], 0, "nothing lost")
+
 
 CASES = [
     test_tls_curl_http1_openssl,
@@ -635,4 +730,5 @@ CASES = [
     test_tls_crossed_identities,
     test_tls_not_http,
     test_tls_not_http_smtp_like,
+    test_tls_write_retry_not_recaptured,
 ]
