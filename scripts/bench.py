@@ -24,7 +24,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDTRACE = os.path.join(ROOT, ".output", "idtrace")
 HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
 TOOLS = os.path.join(ROOT, ".output", "tests", "tools")
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+def rounds(default):
+    """Rounds of a benchmark: BENCH_ROUNDS, else its own default (short
+    samples get more rounds: the pairing within a round is tighter)."""
+    return int(os.environ.get("BENCH_ROUNDS", default))
 
 
 def wait_file_has(path, needle, timeout=30):
@@ -185,11 +188,11 @@ class Medians(dict):
     rounds = None
 
 
-def interleave(variants, sample):
+def interleave(variants, sample, n_rounds):
     """Run sample() under each variant, round by round; return medians (ns)."""
     times = {v.name: [] for v in variants}
     sample()  # warm caches once, unmeasured
-    for r in range(ROUNDS):
+    for r in range(n_rounds):
         order = variants[r % len(variants):] + variants[:r % len(variants)]
         for v in order:
             v.start()
@@ -210,7 +213,7 @@ def paired_ratios(medians, name):
 
 
 def report(title, medians, unit_div, unit, extra=None):
-    print("\n== %s (%d rounds) ==" % (title, ROUNDS))
+    print("\n== %s (%d rounds) ==" % (title, len(medians.rounds["untraced"])))
     print("  ratio: median over rounds of (variant / untraced in the same round); "
           "range: lowest and highest round")
     for name, t in medians.items():
@@ -222,7 +225,7 @@ def report(title, medians, unit_div, unit, extra=None):
 
 
 def bench_exec():
-    n = int(os.environ.get("BENCH_EXECS", "2000"))
+    n = int(os.environ.get("BENCH_EXECS", "1000"))
 
     def storm():
         out = subprocess.run([os.path.join(HELPERS, "exec_storm"), str(n)], check=True,
@@ -232,7 +235,7 @@ def bench_exec():
     idt = Idtrace()
     variants = [Untraced(), syscall_floor(), idt, Execsnoop(),
                 Auditd([["-a", "always,exit", "-F", "arch=b64", "-S", "execve"]])]
-    med = interleave(variants, storm)
+    med = interleave(variants, storm, rounds(11))
     report("exec storm: %d x fork+exec of /usr/bin/true" % n, med, 1e6, "ms",
            ["idtrace lost events per storm: %s (target 0)" % idt.lost,
             "idtrace RSS at exit: %d KiB" % idt.rss_kb,
@@ -273,7 +276,7 @@ def bench_open():
         rules.append(["-w", c, "-p", "r"])
     variants = [Untraced(), syscall_floor(), idt, Auditd(rules)]
     try:
-        med = interleave(variants, storm)
+        med = interleave(variants, storm, rounds(15))
     finally:
         subprocess.run(["rm", "-rf", home, where])
     report("open storm: %d x openat+close of a non-watched file in %s" %
@@ -367,7 +370,7 @@ def bench_tls():
         libssl = subprocess.run(["sh", "-c", "ldd /usr/bin/curl | awk '/libssl/ {print $3}'"],
                                 capture_output=True, text=True).stdout.strip()
         lib = os.path.realpath(libssl)
-        med = interleave([Untraced(), BareUprobe(lib), uprobe_floor(lib), idt], loop)
+        med = interleave([Untraced(), BareUprobe(lib), uprobe_floor(lib), idt], loop, rounds(15))
     finally:
         os.killpg(nginx.pid, signal.SIGTERM)
         nginx.wait(30)
