@@ -111,8 +111,12 @@ static json_t *process_hop(const struct proc *p)
 			break;
 		if (!p->ci && p->loginuid != UID_UNSET && a->parent->loginuid != p->loginuid)
 			break;
-		a = a->parent;
-		json_array_append_new(anc, proc_brief(a));
+		struct proc *parent = a->parent;
+
+		if (!parent->brief)
+			parent->brief = proc_brief(parent);
+		json_array_append_new(anc, json_incref(parent->brief));
+		a = parent;
 	}
 	json_object_set_new(hop, "ancestors", anc);
 	if (a->parent && n == CHAIN_MAX_ANCESTORS)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "proc_table.h"
 
 #define PROC_BUCKETS 16384 /* power of two */
@@ -79,6 +80,7 @@ void proc_put(struct proc *p)
 		free(p->args);
 		free(p->cgroup_path);
 		free(p->ci_claim);
+		json_decref(p->brief);
 		ci_ref_put(p->ci);
 		free(p);
 		p = parent;

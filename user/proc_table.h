@@ -63,6 +63,9 @@ struct proc {
 	struct ci_ref *ci;          /* NULL: no CI job in this lineage */
 	struct ci_job *ci_claim;    /* conflicting claim from its own environment (PROC_F_CI_CONFLICT) */
 	__u32 flags;                /* PROC_F_* */
+	/* {"pid","exec_id","uid","euid","exe"} as an ancestor in chains: built
+	 * once by chain.c and shared, since those fields never change */
+	struct json_t *brief;
 
 	struct proc *hash_next;
 };
