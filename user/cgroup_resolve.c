@@ -34,10 +34,13 @@ static bool has_option(const char *opts, const char *option)
 {
 	size_t n = strlen(option);
 
-	for (const char *o = opts; o; o = strchr(o, ',') ? strchr(o, ',') + 1 : NULL)
+	for (const char *o = opts;; o++) {
 		if (!strncmp(o, option, n) && (o[n] == ',' || o[n] == '\0'))
 			return true;
-	return false;
+		o = strchr(o, ',');
+		if (!o)
+			return false;
+	}
 }
 
 /* mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPER".
@@ -113,6 +116,7 @@ const char *cgroup_resolver_controller(const struct cgroup_resolver *r)
 {
 	return r->controller[0] ? r->controller : NULL;
 }
+
 void cgroup_resolver_free(struct cgroup_resolver *r)
 {
 	if (!r)

@@ -107,12 +107,12 @@ static json_t *process_hop(const struct proc *p)
 
 	json_object_set_new(hop, "kind", json_string("process"));
 	for (a = p; a->parent && n < CHAIN_MAX_ANCESTORS; n++) {
-		if (p->ci && !strcmp(a->exec_id, p->ci->origin_exec_id))
-			break;
-		if (!p->ci && p->loginuid != UID_UNSET && a->parent->loginuid != p->loginuid)
-			break;
 		struct proc *parent = a->parent;
 
+		if (p->ci && !strcmp(a->exec_id, p->ci->origin_exec_id))
+			break;
+		if (!p->ci && p->loginuid != UID_UNSET && parent->loginuid != p->loginuid)
+			break;
 		if (!parent->brief)
 			parent->brief = proc_brief(parent);
 		json_array_append_new(anc, json_incref(parent->brief));

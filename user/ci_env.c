@@ -98,22 +98,17 @@ static void note_token(struct env_view *v, struct ci_job *out, int t)
 	memcpy(out->token_vars[out->n_token_vars++], token_keys[t].name, token_keys[t].len + 1);
 }
 
-/* First bytes of the names above: most of an environment (PATH, HOME,
- * LANG, ...) is passed over without a search. Checked against the tables
- * once (key_first_check): a name added with another first byte turns the
- * shortcut off rather than going unseen. */
-static const bool key_first[256] = { ['A'] = 1, ['B'] = 1, ['C'] = 1, ['G'] = 1,
-				     ['J'] = 1, ['S'] = 1, ['T'] = 1 };
-static bool key_first_ok;
+/* The first bytes of the names above, taken from the tables once: most of
+ * an environment (PATH, HOME, LANG, ...) is passed over without a search. */
+static bool key_first[256];
 static pthread_once_t key_first_once = PTHREAD_ONCE_INIT;
 
-static void key_first_check(void)
+static void key_first_fill(void)
 {
-	key_first_ok = true;
 	for (int i = 0; i < K_COUNT; i++)
-		key_first_ok &= key_first[(unsigned char)meta_keys[i].name[0]];
+		key_first[(unsigned char)meta_keys[i].name[0]] = true;
 	for (int i = 0; i < T_COUNT; i++)
-		key_first_ok &= key_first[(unsigned char)token_keys[i].name[0]];
+		key_first[(unsigned char)token_keys[i].name[0]] = true;
 }
 
 static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_job *out)
@@ -122,7 +117,7 @@ static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_jo
 	size_t klen;
 	int k;
 
-	if (!n || (key_first_ok && !key_first[(unsigned char)e[0]]))
+	if (!n || !key_first[(unsigned char)e[0]])
 		return;
 	eq = memchr(e, '=', n);
 	if (!eq || eq == e)
@@ -635,7 +630,7 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 	memset(out, 0, sizeof(*out));
 	if (!env && len)
 		return -EINVAL;
-	pthread_once(&key_first_once, key_first_check);
+	pthread_once(&key_first_once, key_first_fill);
 	if (env)
 		scan_env(env, len, &v, out);
 	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {

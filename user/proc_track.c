@@ -188,7 +188,6 @@ void proc_track_exit(struct proc_tracker *tr, const struct idt_exit *ev)
 	if (!p || !same_process(p, ev->start_ns))
 		return;
 	p->flags |= PROC_F_EXITED;
-	proc_table_changed();
 	proc_table_remove(tr->table, ev->hdr.pid);
 }
 
