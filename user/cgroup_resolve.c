@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "cgroup_resolve.h"
 
 #define CACHE_SLOTS 4096 /* power of two; direct-mapped, a collision just re-resolves */
@@ -29,8 +30,7 @@ static const char *const v1_controllers[] = {
 	"memory", "pids", "cpu", "cpuacct", "blkio", "devices", "freezer", "cpuset",
 };
 
-/* Does the comma-separated option list opts name option? */
-static bool has_option(const char *opts, const char *option)
+bool cgroup_list_has(const char *opts, const char *option)
 {
 	size_t n = strlen(option);
 
@@ -58,7 +58,7 @@ static int find_mount(const char *controller, char *out, size_t n)
 
 		if (!sep || sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2)
 			continue;
-		if (controller ? strcmp(fstype, "cgroup") || !has_option(super, controller)
+		if (controller ? strcmp(fstype, "cgroup") || !cgroup_list_has(super, controller)
 			       : strcmp(fstype, "cgroup2"))
 			continue;
 		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1)
@@ -130,6 +130,14 @@ void cgroup_resolver_free(struct cgroup_resolver *r)
 const char *cgroup_resolver_mount(const struct cgroup_resolver *r)
 {
 	return r->mount;
+}
+
+uint64_t cgroup_resolver_id(const struct cgroup_resolver *r, const char *rel)
+{
+	struct stat st;
+
+	/* a cgroup's id is its kernfs inode number */
+	return fstatat(r->mount_fd, rel[0] == '/' ? rel + 1 : rel, &st, 0) == 0 ? st.st_ino : 0;
 }
 
 static int resolve_uncached(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n)

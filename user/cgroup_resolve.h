@@ -8,6 +8,7 @@
 #ifndef IDTRACE_CGROUP_RESOLVE_H
 #define IDTRACE_CGROUP_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,13 @@ struct cgroup_resolver *cgroup_resolver_new_v1(void);
  * or NULL for the cgroup2 one. */
 const char *cgroup_resolver_controller(const struct cgroup_resolver *r);
 void cgroup_resolver_free(struct cgroup_resolver *r);
+/* Does the comma-separated list (mount options, or the controllers of a
+ * /proc/PID/cgroup line: "cpu,cpuacct") name item? */
+bool cgroup_list_has(const char *list, const char *item);
 /* Path of the mount point ("/sys/fs/cgroup/unified", "/sys/fs/cgroup/memory"). */
 const char *cgroup_resolver_mount(const struct cgroup_resolver *r);
+/* The id of the cgroup at rel ("/docker/ID") in r's hierarchy, 0 if none. */
+uint64_t cgroup_resolver_id(const struct cgroup_resolver *r, const char *rel);
 /* Resolve id into buf; returns 0, -ENOENT (cgroup removed or unknown), or -errno.
  * The root cgroup resolves to "/". */
 int cgroup_resolve(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n);

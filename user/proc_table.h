@@ -38,7 +38,7 @@ struct ci_ref {
 #define PROC_F_ARGS_TRUNC (1u << 6)
 #define PROC_F_LINEAGE_CUT (1u << 7)  /* parent unknown (lost event or seeded orphan) */
 #define PROC_F_EXITED (1u << 8)
-#define PROC_F_NO_V1_CONTAINER (1u << 9) /* its cgroup v1 paths were read: no container there */
+#define PROC_F_V1_READ (1u << 9)     /* cgroup_v1_id was looked up in /proc (workload.c) */
 
 struct proc {
 	int refcnt;

@@ -33,30 +33,7 @@ struct workload_ctx {
 	struct cgroup_resolver *cg_v1; /* hybrid hosts: one v1 hierarchy, by id */
 	struct sa_entry sa[SA_CACHE];
 	unsigned int sa_next;
-	int v1_hierarchies; /* 1: cgroup v1 hierarchies are mounted, 0: v2 only, -1: unknown */
 };
-
-/* Does the host mount cgroup v1 hierarchies? Read once from init's cgroup
- * file: on a v2-only host every line is "0::PATH". */
-static int read_v1_hierarchies(const char *proc_root)
-{
-	char path[128], line[4096];
-	int v1 = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/1/cgroup", proc_root);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (v1 < 0)
-			v1 = 0;
-		if (strncmp(line, "0::", 3))
-			v1 = 1;
-	}
-	fclose(f);
-	return v1;
-}
 
 struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_id)
 {
@@ -67,9 +44,7 @@ struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_
 	w->proc_root = proc_root;
 	w->spiffe_id = spiffe_id ? strdup(spiffe_id) : NULL;
 	w->cg = cgroup_resolver_new(); /* NULL: no cgroup2 on this host */
-	w->v1_hierarchies = read_v1_hierarchies(proc_root);
-	if (w->v1_hierarchies != 0)
-		w->cg_v1 = cgroup_resolver_new_v1(); /* NULL: none mounted here */
+	w->cg_v1 = cgroup_resolver_new_v1(); /* NULL: no v1 hierarchy here */
 	return w;
 }
 
@@ -113,28 +88,29 @@ static void set_str(json_t *o, const char *key, const char *val)
 		json_object_set_new(o, key, json_str_bytes(val, strlen(val), 4096, NULL));
 }
 
-/* On a hybrid (v1 + v2) host a container's cgroup may exist only in the v1
- * hierarchies; look there when the v2 path names no container. */
-static void parse_v1_paths(struct workload_ctx *w, const struct proc *p, struct workload_info *wl)
+/* A record without a v1 cgroup id (seeded from /proc, or a stand-in for a
+ * process never seen at exec): take it from /proc/PID/cgroup, the line of
+ * the controller the exec probe follows. Once per record. */
+static void read_v1_id(struct workload_ctx *w, struct proc *p)
 {
+	const char *controller = cgroup_resolver_controller(w->cg_v1);
 	char path[128], line[4096];
 	FILE *f;
 
+	p->flags |= PROC_F_V1_READ;
 	snprintf(path, sizeof(path), "%s/%u/cgroup", w->proc_root, p->pid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		struct workload_info v1;
-		char *cg = strchr(line, ':');
+		char *ctrls = strchr(line, ':'), *rel = ctrls ? strchr(ctrls + 1, ':') : NULL;
 
-		cg = cg ? strchr(cg + 1, ':') : NULL;
-		if (!cg || line[0] == '0')
+		if (!rel)
 			continue;
-		cg++;
-		cg[strcspn(cg, "\n")] = '\0';
-		if (cgroup_path_parse(cg, strlen(cg), &v1) == 0 && v1.container_id[0]) {
-			*wl = v1;
+		*rel++ = '\0';
+		rel[strcspn(rel, "\n")] = '\0';
+		if (cgroup_list_has(ctrls + 1, controller)) {
+			p->cgroup_v1_id = cgroup_resolver_id(w->cg_v1, rel);
 			break;
 		}
 	}
@@ -242,21 +218,17 @@ json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 		set_str(hop, "cgroup_path", p->cgroup_path);
 		cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl);
 	}
-	/* On hybrid hosts: the v1 cgroup the exec probe recorded, resolved by
-	 * id (cached), so even a process gone by now is placed. Else (seeded
-	 * records, a v1 cgroup removed since) its /proc file, once per process:
-	 * a file read per event is too dear. */
-	if (!wl.container_id[0] && w->cg_v1 && p->cgroup_v1_id &&
-	    !cgroup_resolve(w->cg_v1, p->cgroup_v1_id, path, sizeof(path))) {
+	/* On hybrid hosts a container may exist only in the v1 hierarchies: its
+	 * cgroup there, by the id the exec probe recorded (so a process gone by
+	 * now is placed), resolved through a cache. */
+	if (!wl.container_id[0] && w->cg_v1) {
 		struct workload_info v1;
 
-		if (cgroup_path_parse(path, strlen(path), &v1) == 0 && v1.container_id[0])
+		if (!p->cgroup_v1_id && !(p->flags & (PROC_F_EXITED | PROC_F_V1_READ)))
+			read_v1_id(w, p);
+		if (p->cgroup_v1_id && !cgroup_resolve(w->cg_v1, p->cgroup_v1_id, path, sizeof(path)) &&
+		    cgroup_path_parse(path, strlen(path), &v1) == 0 && v1.container_id[0])
 			wl = v1;
-	} else if (!wl.container_id[0] && w->v1_hierarchies != 0 &&
-		   !(p->flags & (PROC_F_EXITED | PROC_F_NO_V1_CONTAINER))) {
-		parse_v1_paths(w, p, &wl);
-		if (!wl.container_id[0])
-			p->flags |= PROC_F_NO_V1_CONTAINER;
 	}
 	set_str(hop, "runtime", wl.runtime);
 	set_str(hop, "container_id", wl.container_id);

@@ -116,6 +116,48 @@ def test_container_only_in_v1_hierarchy(d: Daemon):
           "nothing missing about the container")
 
 
+def test_seeded_container_in_v1_hierarchy(d: Daemon):
+    """Hybrid host: a shell that joined a docker-style v1-only cgroup before
+    the daemon started (a seeded record, no exec record to carry its v1
+    cgroup) reads /etc/shadow itself: its credential.read names the container."""
+    mounts = v1_hierarchies()
+    if not mounts:
+        print("     not applicable: no cgroup v1 hierarchy on this host (v2 only)")
+        return
+    cid = secrets.token_hex(32)
+    paths = [os.path.join(m, "docker", cid) for m in mounts]
+    for path in paths:
+        os.makedirs(path)
+    try:
+        sh = spawn(["/bin/sh", "-ec", "for c in $CGS; do echo $$ > $c/cgroup.procs; done;"
+                    " read x; read y < /etc/shadow || true; read z"],
+                   env={"CGS": " ".join(paths), "PATH": "/usr/bin:/bin"}, stdin=subprocess.PIPE)
+        time.sleep(0.3)
+        d.start()
+        sh.stdin.write(b"go\n")
+        sh.stdin.flush()
+        ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                        and e["process"]["pid"] == sh.pid)[0]
+        sh.stdin.close()
+        sh.wait(10)
+    finally:
+        for path in paths:
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+    eq(ev["process"]["source"], "procfs", "the shell is a seeded record")
+    eq(ev["file"]["path"], "/etc/shadow", "file.path")
+    wl = hop(ev, "workload")
+    eq(wl.get("runtime"), "docker", "workload.runtime from the v1 path /docker/ID")
+    eq(wl.get("container_id"), cid, "workload.container_id")
+
+
+test_seeded_container_in_v1_hierarchy.defer_start = True
+
+
 def test_collapsed_daemon_like(d: Daemon):
     """No loginuid and no CI context: a daemon under a shared identity is collapsed."""
     mark = marker()
@@ -282,6 +324,7 @@ def test_ready_and_stats(d: Daemon):
 CASES = [
     test_exec_ci_human_cgroup,
     test_container_only_in_v1_hierarchy,
+    test_seeded_container_in_v1_hierarchy,
     test_collapsed_daemon_like,
     test_seeded_lineage,
     test_env_scrubbed_keeps_job,
