@@ -21,6 +21,7 @@ enum prev_kind {
 	PREV_QOS,	/* "burstable" / "besteffort" under kubepods */
 	PREV_POD,	/* "pod<uuid>" under kubepods: a bare container id may follow */
 	PREV_NAMESPACE, /* first segment, could be a containerd namespace */
+	PREV_LXC,	/* first segment "lxc" (LXC 3): a container name follows */
 };
 
 struct state {
@@ -97,8 +98,48 @@ static bool parse_uuid(const char *s, size_t n, char sep, char out[UUID_LEN + 1]
 
 static void set_container(struct state *st, const char *runtime, const char *id)
 {
+	st->out->container_name[0] = '\0'; /* innermost wins */
 	copy_field(st->out->runtime, sizeof(st->out->runtime), runtime, strlen(runtime));
 	copy_field(st->out->container_id, sizeof(st->out->container_id), id, ID_LEN);
+}
+
+#define NAME_MAX_LEN 64
+
+/* A container name as LXC and systemd-nspawn accept them (host-name characters, plus
+ * the "\xNN" escapes systemd writes into an nspawn instance name). */
+static bool is_container_name(const char *s, size_t n)
+{
+	if (!n || n > NAME_MAX_LEN || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || c == '\\'))
+			return false;
+	}
+	return true;
+}
+
+static void set_named_container(struct state *st, const char *runtime, const char *name,
+				size_t n)
+{
+	st->out->container_id[0] = '\0'; /* innermost wins */
+	copy_field(st->out->runtime, sizeof(st->out->runtime), runtime, strlen(runtime));
+	copy_field(st->out->container_name, sizeof(st->out->container_name), name, n);
+}
+
+/* "<prefix><name><suffix>" with a well-formed name: set it, and say so. */
+static bool named_between(struct state *st, struct seg g, const char *prefix,
+			  const char *suffix, const char *runtime)
+{
+	size_t p = strlen(prefix), q = strlen(suffix);
+
+	if (g.n <= p + q || !seg_has_prefix(g, prefix) || !seg_has_suffix(g, suffix) ||
+	    !is_container_name(g.s + p, g.n - p - q))
+		return false;
+	set_named_container(st, runtime, g.s + p, g.n - p - q);
+	return true;
 }
 
 /* "<prefix><id><suffix>" -> the id, or NULL. */
@@ -124,6 +165,7 @@ static void match_container_segment(struct state *st, struct seg g)
 		{ "crio-", "", "cri-o" },
 		{ "libpod-", ".scope", "podman" },
 		{ "libpod-", "", "podman" },
+		{ "nerdctl-", ".scope", "containerd" },
 	};
 	size_t i;
 
@@ -135,6 +177,13 @@ static void match_container_segment(struct state *st, struct seg g)
 			return;
 		}
 	}
+	/* Named containers. An LXC name is all the segment after the prefix, so
+	 * "lxc.payload.c1" is c1; the monitor ("lxc.monitor.c1") matches nothing. */
+	if (named_between(st, g, "lxc.payload.", "", "lxc"))
+		return;
+	if (st->prev == PREV_LXC && st->index == 1 && named_between(st, g, "", "", "lxc"))
+		return;
+	named_between(st, g, "systemd-nspawn@", ".service", "systemd-nspawn");
 }
 
 static void kube_reset(struct state *st)
@@ -293,6 +342,8 @@ static void parse_segment(struct state *st, struct seg g)
 	next = match_kube_cgroupfs(st, g);
 	if (next == PREV_OTHER && seg_eq(g, "docker"))
 		next = PREV_DOCKER;
+	if (next == PREV_OTHER && st->index == 0 && seg_eq(g, "lxc"))
+		next = PREV_LXC;
 	if (next == PREV_OTHER && st->index == 0 && is_namespace(g)) {
 		next = PREV_NAMESPACE;
 		st->ns_default = seg_eq(g, "default");

@@ -13,11 +13,18 @@
  *                                                     "/<namespace>/<id>", e.g. nerdctl)
  *   cri-o       .../crio-<id>.scope, .../crio-<id>
  *   podman      .../libpod-<id>.scope, .../libpod-<id>  (also with a "container" child)
+ *   containerd  .../nerdctl-<id>.scope                (nerdctl, systemd driver)
+ *   lxc         .../lxc.payload.<name>, /lxc/<name>   (LXC 4+ / Incus / LXD; LXC 3)
+ *   systemd-nspawn .../systemd-nspawn@<name>.service  (machinectl start, nspawn@.service)
  *   kubepods    /kubepods[/burstable|/besteffort]/pod<uuid>/<id>           (cgroupfs)
  *               /kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uuid_>.slice/...
  *               (systemd; "kubepods" may carry a prefix such as kubelet-kubepods-...)
+ * Named containers (lxc, systemd-nspawn) have no id: their runtime comes with
+ * container_name instead, a name of [A-Za-z0-9._-] (nspawn's systemd escapes "\xNN"
+ * allowed), at most 64 bytes; lxc.monitor.<name> is LXC's monitor on the host and no
+ * container.
  * Decisions:
- * - runtime is set only together with container_id. A bare <id> gives no runtime: under
+ * - runtime is set only together with container_id or container_name. A bare <id> gives no runtime: under
  *   a pod (cgroupfs driver) docker-shim and containerd write the same path, and a
  *   top-level "/<ns>/<id>" with ns other than "default" is as likely docker's
  *   --cgroup-parent as a containerd namespace. Such an id is still published.
@@ -46,8 +53,10 @@
 #include <stddef.h>
 
 struct workload_info {
-	char runtime[16];	 /* "docker", "containerd", "cri-o", "podman", "" */
+	char runtime[16];	 /* "docker", "containerd", "cri-o", "podman", "lxc",
+				  * "systemd-nspawn", "" */
 	char container_id[65];	 /* 64 lowercase hex, only when well-formed */
+	char container_name[65]; /* lxc / systemd-nspawn containers, which have no id */
 	char pod_uid[37];	 /* canonical 8-4-4-4-12 lowercase uuid, from kubepods paths */
 	char qos_class[16];	 /* "guaranteed", "burstable", "besteffort" for kubepods, else "" */
 	char systemd_unit[256];	 /* e.g. "sshd.service", "session-3.scope", "user@1000.service" */

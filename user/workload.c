@@ -221,17 +221,18 @@ json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 	/* On hybrid hosts a container may exist only in the v1 hierarchies: its
 	 * cgroup there, by the id the exec probe recorded (so a process gone by
 	 * now is placed), resolved through a cache. */
-	if (!wl.container_id[0] && w->cg_v1) {
+	if (!wl.container_id[0] && !wl.container_name[0] && w->cg_v1) {
 		struct workload_info v1;
 
 		if (!p->cgroup_v1_id && !(p->flags & (PROC_F_EXITED | PROC_F_V1_READ)))
 			read_v1_id(w, p);
 		if (p->cgroup_v1_id && !cgroup_resolve(w->cg_v1, p->cgroup_v1_id, path, sizeof(path)) &&
-		    cgroup_path_parse(path, strlen(path), &v1) == 0 && v1.container_id[0])
+		    cgroup_path_parse(path, strlen(path), &v1) == 0 && v1.runtime[0])
 			wl = v1;
 	}
 	set_str(hop, "runtime", wl.runtime);
 	set_str(hop, "container_id", wl.container_id);
+	set_str(hop, "container_name", wl.container_name);
 	set_str(hop, "pod_uid", wl.pod_uid);
 	set_str(hop, "qos_class", wl.qos_class);
 	set_str(hop, "systemd_unit", wl.systemd_unit);

@@ -6,8 +6,8 @@ import signal
 import subprocess
 import time
 
-from harness import (TRUE, UNSET, Cgroup, Daemon, check, eq, canary, execs_with, github_env,
-                     hop, marker, run, spawn, user_name)
+from harness import (CGROUP2, TRUE, UNSET, Cgroup, Daemon, check, eq, canary, execs_with,
+                     github_env, hop, marker, run, spawn, user_name)
 
 
 def test_exec_ci_human_cgroup(d: Daemon):
@@ -253,6 +253,78 @@ def test_reparented_lineage(d: Daemon):
     check(p.pid in pids, "the exited shell %d is still in the lineage %r" % (p.pid, pids))
 
 
+def test_named_containers(d: Daemon):
+    """LXC and systemd-nspawn containers have names, not ids: a 1 ms process in
+    each layout's cgroup gets runtime and container_name, and no container_id."""
+    tag = secrets.token_hex(3)
+    layouts = [("lxc.payload.idt-" + tag, "lxc", "idt-" + tag),
+               ("machine.slice/systemd-nspawn@box-" + tag + ".service", "systemd-nspawn",
+                "box-" + tag)]
+    made = []
+    try:
+        for rel, _, _ in layouts:
+            parts = rel.split("/")
+            for i in range(len(parts)):
+                path = os.path.join(CGROUP2, *parts[:i + 1])
+                if not os.path.isdir(path):
+                    os.mkdir(path)
+                    made.append(path)
+        marks = []
+        for rel, _, _ in layouts:
+            mark = marker()
+            marks.append(mark)
+            p = subprocess.Popen(["sh", "-ec", 'echo $$ > "$CG/cgroup.procs"; exec "$0" "$1"',
+                                  TRUE, mark],
+                                 env={"CG": os.path.join(CGROUP2, rel), "PATH": "/usr/bin:/bin"})
+            eq(p.wait(10), 0, "joined " + rel)
+        for (rel, runtime, name), mark in zip(layouts, marks):
+            ev = d.wait_for(lambda e: e in execs_with([e], mark) and
+                            e["process"]["exe"] == TRUE)[0]
+            wl = hop(ev, "workload")
+            eq(wl.get("cgroup_path"), "/" + rel, "cgroup_path")
+            eq(wl.get("runtime"), runtime, "runtime of " + rel)
+            eq(wl.get("container_name"), name, "container_name of " + rel)
+            check("container_id" not in wl, "no container id for a named container")
+    finally:
+        for path in reversed(made):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+def test_setsid_orphan_scrubbed_keeps_gitlab_job(d: Daemon):
+    """A GitLab job's step detaches (setsid -f), scrubs its environment (env -i)
+    and outlives its parent: the orphan, re-parented to init, keeps the job
+    and the lineage through the exited shell."""
+    mark, secret = marker(), canary()
+    env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/svc",
+           "CI_PIPELINE_ID": "8801", "CI_JOB_ID": "99123", "CI_JOB_NAME": "deploy",
+           "GITLAB_USER_LOGIN": "maria", "CI_COMMIT_SHA": "ab" * 20,
+           "CI_JOB_TOKEN": secret}
+    p = run(["/bin/sh", "-c", "setsid -f env -i /bin/sh -c 'sleep 0.5; exec %s %s'; exit 0"
+             % (TRUE, mark)], env=env)
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    check(ev["process"]["ppid"] != p.pid, "re-parented away from the exited shell")
+    ci = hop(ev, "ci_job")
+    check(ci is not None, "ci_job kept")
+    eq(ci["provider"], "gitlab_ci", "ci.provider")
+    eq(ci["repository"], "grp/svc", "ci.repository")
+    eq(ci["run_id"], "8801", "ci.run_id")
+    eq(ci["job_id"], "99123", "ci.job_id")
+    eq(ci["actor"], "maria", "ci.actor")
+    eq(ci["established_by"]["pid"], p.pid, "established by the job's shell")
+    pids = [a["pid"] for a in hop(ev, "process")["ancestors"]]
+    check(p.pid in pids, "the exited shell %d is in the lineage %r" % (p.pid, pids))
+    eq(ev["provenance"]["originator"], "ci:gitlab_ci:grp/svc#8801", "originator")
+    check("ci_env_scrubbed:job_kept_from_lineage" in ev["provenance"]["reasons"],
+          "scrubbed environment noted: %r" % ev["provenance"]["reasons"])
+    d.stop()
+    check(secret.encode() not in d.raw(), "the CI_JOB_TOKEN canary never appears")
+
+
 def test_args_redacted(d: Daemon):
     """Secrets in argv are replaced; the canary never reaches the output."""
     mark, secret = marker(), canary()
@@ -331,6 +403,8 @@ CASES = [
     test_env_conflict_keeps_lineage,
     test_exec_without_fork,
     test_reparented_lineage,
+    test_setsid_orphan_scrubbed_keeps_gitlab_job,
+    test_named_containers,
     test_args_redacted,
     test_burst_1000_no_loss,
     test_ready_and_stats,

@@ -20,7 +20,7 @@
 #define UID_ "8f2c1a34_5b6d_4e7f_9a0b_1c2d3e4f5a6b"
 
 struct want {
-	const char *runtime, *id, *pod, *qos, *unit, *slice;
+	const char *runtime, *id, *pod, *qos, *unit, *slice, *name;
 };
 
 #define S(x) ((x) ? (x) : "")
@@ -44,6 +44,7 @@ static void expect_n(const char *path, size_t len, struct want want)
 	parse_n(path, len, &w);
 	assert_string_equal(w.runtime, S(want.runtime));
 	assert_string_equal(w.container_id, S(want.id));
+	assert_string_equal(w.container_name, S(want.name));
 	assert_string_equal(w.pod_uid, S(want.pod));
 	assert_string_equal(w.qos_class, S(want.qos));
 	assert_string_equal(w.systemd_unit, S(want.unit));
@@ -167,6 +168,51 @@ static void test_podman(void **state)
 	       .runtime = "podman", .id = ID, .unit = "libpod-" ID ".scope", .slice = "user.slice");
 	/* cgroupfs manager. */
 	EXPECT("/libpod_parent/libpod-" ID, .runtime = "podman", .id = ID);
+}
+
+static void test_nerdctl(void **state)
+{
+	EXPECT("/system.slice/nerdctl-" ID ".scope", .runtime = "containerd", .id = ID,
+	       .unit = "nerdctl-" ID ".scope", .slice = "system.slice");
+}
+
+static void test_lxc(void **state)
+{
+	EXPECT("/lxc.payload.web-1", .runtime = "lxc", .name = "web-1");
+	/* systemd inside the container */
+	EXPECT("/lxc.payload.web-1/system.slice/nginx.service", .runtime = "lxc", .name = "web-1",
+	       .unit = "nginx.service", .slice = "system.slice");
+	/* LXC 3 */
+	EXPECT("/lxc/db", .runtime = "lxc", .name = "db");
+	EXPECT("/lxc/db/init.scope", .runtime = "lxc", .name = "db", .unit = "init.scope");
+	/* the monitor runs on the host */
+	NOTHING("/lxc.monitor.web-1");
+	/* not a name, or not where a name goes */
+	NOTHING("/lxc.payload.");
+	EXPECT("/lxc.payload.c2/sub/leaf", .runtime = "lxc", .name = "c2");
+	NOTHING("/lxc.payload.-x");
+	NOTHING("/lxc.payload.a$b");
+	NOTHING("/lxc.payload." ID "0" ID);
+	NOTHING("/x/lxc/db");
+	NOTHING("/lxc");
+	/* a docker container inside an LXC one: the innermost wins */
+	EXPECT("/lxc.payload.c1/docker/" ID, .runtime = "docker", .id = ID);
+}
+
+static void test_systemd_nspawn(void **state)
+{
+	EXPECT("/machine.slice/systemd-nspawn@build-box.service", .runtime = "systemd-nspawn",
+	       .name = "build-box", .unit = "systemd-nspawn@build-box.service",
+	       .slice = "machine.slice");
+	EXPECT("/machine.slice/systemd-nspawn@deb\\x2d12.service/payload/system.slice/cron.service",
+	       .runtime = "systemd-nspawn", .name = "deb\\x2d12", .unit = "cron.service",
+	       .slice = "system.slice");
+	EXPECT("/machine.slice/systemd-nspawn@.service", .unit = "systemd-nspawn@.service",
+	       .slice = "machine.slice");
+	/* the innermost container wins either way */
+	EXPECT("/machine.slice/systemd-nspawn@box.service/payload/system.slice/docker-" ID ".scope",
+	       .runtime = "docker", .id = ID, .unit = "docker-" ID ".scope", .slice = "system.slice");
+	EXPECT("/docker/" ID "/lxc.payload.inner", .runtime = "lxc", .name = "inner");
 }
 
 static void test_systemd_units(void **state)
@@ -392,7 +438,8 @@ static void test_random_paths(void **state)
 	static const char *pieces[] = {
 		"/", "/", "docker", "docker-", ".scope", ".slice", ".service", "kubepods",
 		"burstable", "pod", UID, UID_, ID, ID63, "crio-", "libpod-", "conmon-",
-		"cri-containerd-", "-", "default", "@", "\xff", "\0", "a",
+		"cri-containerd-", "-", "default", "@", "\xff", "\0", "a", "lxc", "lxc.payload.",
+		"systemd-nspawn@", "nerdctl-", "\\",
 	};
 	uint32_t seed = 0xc0ffee;
 	char buf[1024];
@@ -417,8 +464,10 @@ static void test_random_paths(void **state)
 		assert_true(memchr(w.systemd_slice, 0, sizeof(w.systemd_slice)) != NULL);
 		assert_true(strlen(w.container_id) == 0 || strlen(w.container_id) == 64);
 		assert_true(strlen(w.pod_uid) == 0 || strlen(w.pod_uid) == 36);
+		assert_true(memchr(w.container_name, 0, sizeof(w.container_name)) != NULL);
 		if (w.runtime[0])
-			assert_int_equal(strlen(w.container_id), 64);
+			assert_true(strlen(w.container_id) == 64 || w.container_name[0]);
+		assert_false(w.container_id[0] && w.container_name[0]);
 		if (w.pod_uid[0])
 			assert_true(w.qos_class[0]);
 	}
@@ -437,6 +486,9 @@ int main(void)
 		cmocka_unit_test(test_crio),
 		cmocka_unit_test(test_conmon_is_not_the_container),
 		cmocka_unit_test(test_podman),
+		cmocka_unit_test(test_nerdctl),
+		cmocka_unit_test(test_lxc),
+		cmocka_unit_test(test_systemd_nspawn),
 		cmocka_unit_test(test_systemd_units),
 		cmocka_unit_test(test_systemd_innermost_unit_wins),
 		cmocka_unit_test(test_systemd_bad_unit_names),
