@@ -25,6 +25,7 @@
 /* The probes wake us only for a batch (wakeup_bytes); this bounds the delay
  * of a lone event. */
 #define POLL_TIMEOUT_MS 50
+#define STATS_SETTLE_MS 2000 /* at stop, for the sinks to catch up before agent.stats */
 
 static volatile sig_atomic_t stop_requested, reopen_requested;
 
@@ -567,6 +568,9 @@ int daemon_run(const struct config *cfg)
 	/* Sessions still open give their events now, before the counts. */
 	if (d.tls)
 		tls_track_end_all(d.tls, host_info_boot_ns());
+	/* The last counts say where each line went: let the sinks catch up
+	 * (a sink that is down spools at once). */
+	outputs_settle(d.out, STATS_SETTLE_MS);
 	emit(&d, stats_event(&d));
 	rc = d.fatal ? 1 : 0;
 out:

@@ -315,6 +315,24 @@ void outputs_kick(struct outputs *o)
 		sink_runner_kick(o->sinks[i].runner);
 }
 
+bool outputs_settle(struct outputs *o, unsigned timeout_ms)
+{
+	const struct timespec step = { .tv_nsec = 2 * 1000 * 1000 };
+
+	outputs_kick(o);
+	for (unsigned waited = 0;; waited += 2) {
+		bool settled = true;
+
+		for (int i = 0; i < o->n && settled; i++)
+			settled = sink_runner_settled(o->sinks[i].runner);
+		if (settled)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		nanosleep(&step, NULL);
+	}
+}
+
 int outputs_emit_line(struct outputs *o, const char *line, size_t len, const char *type)
 {
 	struct event_lines el = {

@@ -46,6 +46,10 @@ int outputs_emit(struct outputs *o, const json_t *ev);
 /* With defer_wakeups: a batch of events was emitted; hand it to the sinks'
  * threads now. */
 void outputs_kick(struct outputs *o);
+/* Wake the sinks and wait, at most timeout_ms, until each has delivered,
+ * spooled or dropped every line it was given: the counts in a final
+ * agent.stats then say where each line went. Returns true when settled. */
+bool outputs_settle(struct outputs *o, unsigned timeout_ms);
 /* Queue an event already serialized as one line of our JSON (len bytes, no
  * newline) to every sink; type is its event type (NULL: read from the
  * line). JSON sinks take the line as it is; OCSF sinks parse it

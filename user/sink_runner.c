@@ -758,6 +758,17 @@ int sink_runner_enqueue(struct sink_runner *r, const char *line, size_t len, con
 	return 0;
 }
 
+bool sink_runner_settled(struct sink_runner *r)
+{
+	/* Replays are lines of an earlier spool, delivered a second time. A
+	 * line dropped at the queue was never enqueued: the sum can run ahead,
+	 * which only ends a wait early. */
+	uint64_t done = atomic_load(&r->delivered) - atomic_load(&r->replayed) +
+			atomic_load(&r->spooled) + atomic_load(&r->dropped);
+
+	return done >= atomic_load(&r->enqueued);
+}
+
 uint64_t sink_runner_dropped(struct sink_runner *r)
 {
 	return atomic_load(&r->dropped);

@@ -62,6 +62,9 @@ void sink_runner_kick(struct sink_runner *r);
  * spool_bytes, connected, reconnects, last_error (string or null), and the
  * sink's own counters (ops->stats, at most ~1 s old) as object "sink". */
 void sink_runner_stats(struct sink_runner *r, json_t *obj);
+/* True when every line enqueued so far has been delivered, spooled or
+ * dropped (thread-safe): nothing is in flight. */
+bool sink_runner_settled(struct sink_runner *r);
 /* Lines dropped so far (thread-safe). */
 uint64_t sink_runner_dropped(struct sink_runner *r);
 /* Stop: for up to drain_timeout_ms, send what is queued and spooled while
