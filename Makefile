@@ -112,6 +112,12 @@ $(OUTPUT)/tests/helpers/%: tests/helpers/%.c | $(OUTPUT)/tests/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+# OpenSSL linked into the program and exported, as Node.js carries it.
+$(OUTPUT)/tests/helpers/tls_embedded_client: tests/helpers/tls_embedded_client.c | $(OUTPUT)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -Wl,--export-dynamic -Wl,-Bstatic -lssl -lcrypto -Wl,-Bdynamic \
+		-ldl -pthread -o $@
+
 $(OUTPUT)/tests/tools/%: tests/tools/%.c $(LIB) | $(OUTPUT)/tests/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iuser $< $(LIB) $(PKG_LIBS) $(LDFLAGS) -o $@

@@ -20,8 +20,13 @@
  *
  * Retries: a write that the socket refused or took in part makes the
  * library return "want write", and the caller must call again with the same
- * buffer and length. The mark remembers whether the call's socket writes
- * were complete, so the retry's plaintext is not captured twice.
+ * buffer and length. So does a write made before the handshake is done
+ * ("want read"): Node.js calls SSL_write as soon as a request is queued, on
+ * a memory BIO, and again after each handshake step, from a copy of the
+ * data. The mark remembers how many bytes the call's socket writes carried
+ * and whether one was refused or short; a call on the same session with the
+ * same length and first bytes, after one whose data did not go out, is the
+ * retry, and its plaintext is not captured twice.
  *
  * The programs are attached by the loader to every libssl / libgnutls it
  * finds (uprobes by symbol name), so one program serves many libraries.
@@ -47,6 +52,11 @@ const volatile __u32 self_tgid = 0; /* the daemon's own TLS (syslog, Kafka sinks
 /* A mark older than this that has not found its socket is spent: the call
  * wrote through a memory BIO and the thread's later writes are not its. */
 #define MARK_TTL_NS (100ull * 1000 * 1000)
+/* A retry comes within this of the attempt it repeats (a handshake's round
+ * trip, a socket that drains); later, the same bytes are a new request. */
+#define RETRY_WINDOW_NS (3ull * 1000 * 1000 * 1000)
+
+#define MARK_HEAD 16
 
 /* The last TLS call of a thread. */
 struct tls_mark {
@@ -54,12 +64,15 @@ struct tls_mark {
 	__u64 buf; /* a write's buffer and length: a retry repeats them */
 	__u64 num;
 	__u64 ts_ns;
+	__u64 written; /* bytes the socket took from writes of this call (and after it) */
+	__u64 head[MARK_HEAD / 8]; /* a write's first bytes (zero-padded) */
 	__u32 lib;
 	__s32 fd;	  /* the session's socket, -1 until known */
 	__u8 need_conn;	  /* the socket is not known yet */
 	__u8 watch_write; /* the call's socket writes are checked for completeness */
 	__u8 incomplete;  /* a socket write of the call was refused or short */
-	__u8 _pad[5];
+	__u8 is_write;	  /* the call was a write (kept when the mark is spent) */
+	__u8 _pad[4];
 };
 
 struct {
@@ -194,17 +207,28 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 	fd = bpf_map_lookup_elem(&tls_conns, &key);
 	if (!is_write && fd)
 		return 0; /* a handshake on a session whose socket is known: nothing to learn */
+	if (is_write) {
+		__u64 h = num < MARK_HEAD ? num : MARK_HEAD;
+
+		VERIFIER_MASK(h, 31); /* 2 * MARK_HEAD - 1 */
+		if (h && bpf_probe_read_user(fresh.head, h, (const void *)buf))
+			fresh.head[0] = fresh.head[1] = 0;
+	}
 	m = bpf_map_lookup_elem(&tls_marks, &tid);
-	retry = is_write && m && m->session == session && m->buf == buf && m->num == num &&
-		m->incomplete;
+	/* the previous write on this session did not go out whole, and this
+	 * one repeats its length and first bytes (the buffer may have moved) */
+	fresh.ts_ns = bpf_ktime_get_ns();
+	retry = is_write && m && m->is_write && m->session == session && m->num == num &&
+		(m->incomplete || m->written < num) && fresh.ts_ns - m->ts_ns < RETRY_WINDOW_NS &&
+		m->head[0] == fresh.head[0] && m->head[1] == fresh.head[1];
 	fresh.session = session;
 	fresh.buf = buf;
 	fresh.num = num;
-	fresh.ts_ns = bpf_ktime_get_ns();
 	fresh.lib = lib;
 	fresh.fd = fd ? *fd : -1;
 	fresh.need_conn = !fd;
 	fresh.watch_write = is_write;
+	fresh.is_write = is_write;
 	bpf_map_update_elem(&tls_marks, &tid, &fresh, BPF_ANY);
 	if (retry)
 		count(IDT_CNT_TLS_RETRY);
@@ -213,18 +237,24 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 	return 0;
 }
 
-/* The fd's struct sock, or NULL when fd is not a socket. */
+/* The fd's struct sock, or NULL when fd is not a stream socket (TLS runs
+ * over TCP: a resolver's UDP query between a mark and the handshake is not
+ * the session's socket). */
 static __always_inline struct sock *fd_sock(long fd)
 {
 	struct file *f = task_fd_file(bpf_get_current_task_btf(), fd);
 	struct socket *sock;
+	struct sock *sk;
 
 	if (!f)
 		return NULL;
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
-	return BPF_CORE_READ(sock, sk);
+	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return NULL;
+	sk = BPF_CORE_READ(sock, sk);
+	return sk;
 }
 
 /* Report session m's socket (fd, whose sock is sk). */
@@ -501,35 +531,45 @@ int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 				      (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
 		requested = iov_total(msg.msg_iov, msg.msg_iovlen);
 	m->incomplete = ret < 0 || (requested >= 0 && ret < requested);
+	if (ret > 0)
+		m->written += ret;
 	return 0;
 }
 
 /* The fallback: the per-syscall enter events. They see no result, so every
- * write is taken as complete. */
+ * socket write is taken as the call's data, gone out whole. */
+static __always_inline void fallback_write(long fd)
+{
+	struct tls_mark *m = socket_write_mark(fd);
+
+	if (m)
+		m->written = ~0ull;
+}
+
 SEC("tp/syscalls/sys_enter_write")
 int idt_tls_sys_write(struct trace_event_raw_sys_enter *ctx)
 {
-	socket_write_mark(ctx->args[0]);
+	fallback_write(ctx->args[0]);
 	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_sendto")
 int idt_tls_sys_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-	socket_write_mark(ctx->args[0]);
+	fallback_write(ctx->args[0]);
 	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_sendmsg")
 int idt_tls_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-	socket_write_mark(ctx->args[0]);
+	fallback_write(ctx->args[0]);
 	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_writev")
 int idt_tls_sys_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	socket_write_mark(ctx->args[0]);
+	fallback_write(ctx->args[0]);
 	return 0;
 }

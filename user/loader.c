@@ -445,6 +445,9 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		{ "SSL_write_ex", l->tls->progs.idt_ssl_write_ex, NULL, a123 },
 		{ "SSL_connect", l->tls->progs.idt_ssl_handshake, NULL, a1 },
 		{ "SSL_do_handshake", l->tls->progs.idt_ssl_handshake, NULL, a1 },
+		/* Node.js starts its client sessions here, then pumps the handshake
+		 * through SSL_read/SSL_write on a memory BIO */
+		{ "SSL_set_connect_state", l->tls->progs.idt_ssl_handshake, NULL, a1 },
 		{ "SSL_ctrl", l->tls->progs.idt_ssl_ctrl, NULL, a1234 },
 		{ "SSL_accept", l->tls->progs.idt_ssl_server, NULL, a1 },
 		{ "SSL_set_accept_state", l->tls->progs.idt_ssl_server, NULL, a1 },

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <libelf.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -821,6 +822,7 @@ int tls_libs_scan_pid(struct tls_libs *set, pid_t pid)
 	size_t cap = 0;
 	ssize_t len;
 	int added = 0, err = 0;
+	bool first_file = true;
 	FILE *f;
 
 	snprintf(p, sizeof(p), "/proc/%d/maps", (int)pid);
@@ -829,9 +831,17 @@ int tls_libs_scan_pid(struct tls_libs *set, pid_t pid)
 		return -errno;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		/* Most lines are not libssl/libgnutls, and a library's 4-5 mappings share one
-		 * inode: both are settled here without a syscall. */
-		if (tls_libs_maps_parse_line(line, (size_t)len, &e) != 1)
+		 * inode: both are settled here without a syscall. The first file mapped (the
+		 * lowest address: the executable) is looked at whatever its name, for programs
+		 * that carry OpenSSL inside and export it (Node.js, static builds): inspected
+		 * once per file, then known by its key. */
+		int r = tls_libs_maps_parse_line(line, (size_t)len, &e);
+
+		if (r < 0 || !e.path)
 			continue;
+		if (r == 0 && !first_file)
+			continue;
+		first_file = false;
 		if (tls_libs_key_find(set, e.dev, e.ino))
 			continue;
 		err = tls_libs_pid_entry(set, &c, &e);

@@ -86,8 +86,9 @@ int tls_libs_add_path(struct tls_libs *set, const char *path, const char *displa
  * number added (0 or more). */
 int tls_libs_scan_system(struct tls_libs *set);
 
-/* Add the TLS libraries process pid maps. Known ones are skipped on the dev and inode of the
- * maps line, without opening anything. Returns the number added or -errno (-ENOENT when the
+/* Add the TLS libraries process pid maps, and its executable when that exports OpenSSL or
+ * GnuTLS itself (Node.js, static builds). Known files are skipped on the dev and inode of
+ * the maps line, without opening anything. Returns the number added or -errno (-ENOENT when the
  * process is gone). */
 int tls_libs_scan_pid(struct tls_libs *set, pid_t pid);
 

@@ -8,6 +8,20 @@
 #include "tls_session.h"
 
 #define TLS_BUCKETS 4096 /* power of two */
+#define TLS_HELD_MAX 8	 /* writes a session holds while its socket is unknown */
+
+/* One write held for later parsing. */
+struct tls_held_write {
+	uint64_t ts, total;
+	size_t len;
+	unsigned char *data;
+};
+
+struct tls_held {
+	uint64_t since; /* ts of the first write held */
+	int n;
+	struct tls_held_write w[TLS_HELD_MAX];
+};
 
 struct tls_sessions {
 	struct tls_session *buckets[TLS_BUCKETS];
@@ -17,6 +31,7 @@ struct tls_sessions {
 	const struct tls_sessions_ops *ops;
 	void *arg;
 	uint64_t now; /* ts of the record being handled, for callbacks */
+	struct tls_session waiting; /* sentinel: sessions holding plaintext, oldest first */
 };
 
 const char *tls_lib_name(uint32_t lib)
@@ -41,6 +56,7 @@ struct tls_sessions *tls_sessions_new(size_t max, const struct tls_sessions_ops 
 	t->ops = ops;
 	t->arg = arg;
 	t->lru.next = t->lru.prev = &t->lru;
+	t->waiting.wnext = t->waiting.wprev = &t->waiting;
 	return t;
 }
 
@@ -67,10 +83,15 @@ static struct tls_session **slot_of(struct tls_sessions *t, uint32_t pid, uint64
 	return pp;
 }
 
+static void release_held(struct tls_sessions *t, struct tls_session *s);
+
 /* Report (when it carried no request) and free a session. */
 static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t ts)
 {
-	struct tls_session **pp = slot_of(t, s->pid, s->session);
+	struct tls_session **pp;
+
+	release_held(t, s); /* its requests come before its end */
+	pp = slot_of(t, s->pid, s->session);
 
 	if (*pp == s)
 		*pp = s->hnext;
@@ -151,18 +172,15 @@ static void detect(struct tls_session *s, const void *data, size_t len)
 	}
 }
 
-void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, const void *data,
-		       size_t len)
+static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
+		 const void *data, size_t len)
 {
-	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
 	struct feed_ctx fc = { t, s };
-	size_t gap = ev->total - len;
+	size_t gap = total - len;
 	int err = 0;
 
-	if (!s)
-		return;
-	t->now = ev->hdr.ts_ns;
-	s->bytes += ev->total;
+	t->now = ts;
+	s->bytes += total;
 	s->uncaptured += gap;
 	if (!s->h1 && !s->h2 && len)
 		detect(s, data, len);
@@ -189,6 +207,75 @@ void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, co
 		s->lost_sync = true;
 }
 
+/* Parse what s held, in order, and stop holding. */
+static void release_held(struct tls_sessions *t, struct tls_session *s)
+{
+	struct tls_held *h = s->held;
+
+	if (!h)
+		return;
+	s->held = NULL;
+	s->wprev->wnext = s->wnext;
+	s->wnext->wprev = s->wprev;
+	for (int i = 0; i < h->n; i++) {
+		feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len);
+		free(h->w[i].data);
+	}
+	free(h);
+}
+
+/* Hold a write of a session whose socket is unknown. False: parse it now. */
+static bool hold(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
+		 const void *data, size_t len)
+{
+	struct tls_held_write *w;
+
+	if (!s->held) {
+		s->held = calloc(1, sizeof(*s->held));
+		if (!s->held)
+			return false;
+		s->held->since = ts;
+		s->wprev = t->waiting.wprev;
+		s->wnext = &t->waiting;
+		t->waiting.wprev->wnext = s;
+		t->waiting.wprev = s;
+	}
+	if (s->held->n == TLS_HELD_MAX) {
+		release_held(t, s);
+		return false;
+	}
+	w = &s->held->w[s->held->n];
+	w->data = malloc(len ? len : 1);
+	if (!w->data) {
+		release_held(t, s);
+		return false;
+	}
+	memcpy(w->data, data, len);
+	w->len = len;
+	w->total = total;
+	w->ts = ts;
+	s->held->n++;
+	return true;
+}
+
+void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, const void *data,
+		       size_t len)
+{
+	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
+
+	if (!s)
+		return;
+	if (!s->have_conn && s->fd < 0 && hold(t, s, ev->hdr.ts_ns, ev->total, data, len))
+		return;
+	feed(t, s, ev->hdr.ts_ns, ev->total, data, len);
+}
+
+void tls_sessions_release_held(struct tls_sessions *t, uint64_t held_before_ns)
+{
+	while (t->waiting.wnext != &t->waiting && t->waiting.wnext->held->since < held_before_ns)
+		release_held(t, t->waiting.wnext);
+}
+
 void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
@@ -197,13 +284,14 @@ void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 	if (!s)
 		return;
 	s->fd = ev->fd;
-	if (ev->family != IDT_AF_INET && ev->family != IDT_AF_INET6)
-		return;
-	s->have_conn = true;
-	inet_ntop(af, ev->laddr, s->local.ip, sizeof(s->local.ip));
-	inet_ntop(af, ev->raddr, s->remote.ip, sizeof(s->remote.ip));
-	s->local.port = ev->lport;
-	s->remote.port = ev->rport;
+	if (ev->family == IDT_AF_INET || ev->family == IDT_AF_INET6) {
+		s->have_conn = true;
+		inet_ntop(af, ev->laddr, s->local.ip, sizeof(s->local.ip));
+		inet_ntop(af, ev->raddr, s->remote.ip, sizeof(s->remote.ip));
+		s->local.port = ev->lport;
+		s->remote.port = ev->rport;
+	}
+	release_held(t, s);
 }
 
 void tls_sessions_sni(struct tls_sessions *t, const struct idt_tls_sni *ev)

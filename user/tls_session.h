@@ -48,6 +48,8 @@ struct tls_session {
 	struct http1_parser *h1;
 	struct h2_conn *h2;
 	struct tls_session *hnext, *prev, *next;
+	struct tls_held *held;			/* plaintext waiting for the socket */
+	struct tls_session *wprev, *wnext;	/* in the table's waiting list */
 };
 
 struct tls_sessions_ops {
@@ -63,7 +65,12 @@ struct tls_sessions;
 
 /* A table of at most max sessions. NULL on ENOMEM. */
 struct tls_sessions *tls_sessions_new(size_t max, const struct tls_sessions_ops *ops, void *arg);
-/* Plaintext written: data (len captured bytes) of total bytes written. */
+/* Plaintext written: data (len captured bytes) of total bytes written.
+ * A session whose socket is not known yet holds it (a client on memory BIOs
+ * writes its request before the handshake's first socket write), until the
+ * socket is reported, TLS_HOLD_NS pass (tls_sessions_release_held), a few
+ * writes pile up, or the session ends: its requests then carry the 4-tuple. */
+#define TLS_HOLD_NS (250 * 1000 * 1000ull)
 void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, const void *data,
 		       size_t len);
 void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev);
@@ -72,6 +79,9 @@ void tls_sessions_sni(struct tls_sessions *t, const struct idt_tls_sni *ev);
 void tls_sessions_close(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t ts);
 /* The process exited (or exec'd a new image): end all its sessions. */
 void tls_sessions_end_pid(struct tls_sessions *t, uint32_t pid, uint64_t ts);
+/* Parse the plaintext sessions have held since before held_before_ns,
+ * without their socket. */
+void tls_sessions_release_held(struct tls_sessions *t, uint64_t held_before_ns);
 /* End sessions idle since before idle_before_ns. Returns how many. */
 size_t tls_sessions_expire(struct tls_sessions *t, uint64_t idle_before_ns);
 size_t tls_sessions_count(const struct tls_sessions *t);

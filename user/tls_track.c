@@ -208,6 +208,8 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 	}
 	if (found)
 		attach_new(t);
+	if (now > TLS_HOLD_NS)
+		tls_sessions_release_held(t->sessions, now - TLS_HOLD_NS);
 	if (now > TLS_IDLE_NS)
 		tls_sessions_expire(t->sessions, now - TLS_IDLE_NS);
 }

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from harness import (UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop, spawn)
-from test_creds import fake_jwt
+from test_creds import HELPERS, fake_jwt
 
 CAT = "/usr/bin/cat"
 CURL = "/usr/bin/curl"
@@ -720,6 +720,55 @@ def test_tls_write_retry_not_recaptured(d, fx):
     eq(stats["lost"]["total"], 0, "nothing lost")
 
 
+EMBEDDED_CLIENT = os.path.join(HELPERS, "tls_embedded_client")
+
+
+@with_tls()
+def test_tls_embedded_openssl_membio(d, fx):
+    """A program that carries OpenSSL inside (static, exported: as Node.js
+    does) is found in its own mappings and traced. It drives TLS through
+    memory BIOs and calls SSL_write before the handshake is done, again after
+    each step, from a moved copy: each of its 3 identical keep-alive requests
+    is reported exactly once, with the socket found through
+    SSL_set_connect_state."""
+    srv = fx.nginx()
+    jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:embedded",
+                          "aud": "api.idtrace.test"})
+    p = spawn([EMBEDDED_CLIENT, str(srv.port), "localhost", "/embedded/call", "3"],
+              env=PATH_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    # the program waits for its token: first the daemon must find it
+    deadline = time.monotonic() + 20
+    while "TLS: attached to " + EMBEDDED_CLIENT not in open(d.stderr_path).read():
+        check(time.monotonic() < deadline,
+              "the daemon attached to the executable: %r" % d.stderr_text())
+        time.sleep(0.05)
+    out, _ = p.communicate((jwt + "\n").encode(), timeout=60)
+    eq(p.returncode, 0, "client exit status")
+    attempts = int(out.decode().split("=")[1])
+    check(attempts > 3, "SSL_write was called again during the handshake (%d calls)" % attempts)
+    evs = requests_of(d, p.pid, count=3)
+    eq(len(evs), 3, "one tls.request per request")
+    fp = fx.fingerprint(jwt)
+    for ev in evs:
+        check_tls(ev, "openssl", srv.port)
+        http = ev["http"]
+        eq(http["version"], "1.1", "http.version")
+        eq(http["method"], "GET", "http.method")
+        eq(http["path"], "/embedded/call", "http.path")
+        eq(http["host"], "localhost", "http.host")
+        eq(http["user_agent"], "embedded-client/1", "http.user_agent")
+        eq(http["authorization"]["fingerprint"], fp, "fingerprint")
+        eq(http["authorization"]["claims"]["sub"], "svc:embedded", "claims.sub")
+    eq(len({e["tls"]["local"]["port"] for e in evs}), 1, "one connection")
+    stats = d.stopped_events[-1]
+    eq(stats["type"], "agent.stats", "last line")
+    eq(stats["kernel"]["tls_write_retries"], attempts - 3,
+       "every call but the three that went out is counted as a retry")
+    libs = [lib for lib in d.events()[0].get("tls_libraries", [])
+            if lib["path"] == EMBEDDED_CLIENT]
+    eq(libs, [], "not there at start: found later, in the process's mappings")
+
+
 CASES = [
     test_tls_curl_http1_openssl,
     test_tls_without_file_probes,
@@ -731,4 +780,5 @@ CASES = [
     test_tls_not_http,
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,
+    test_tls_embedded_openssl_membio,
 ]

@@ -230,6 +230,7 @@ static void test_h1_pipelined(void **state)
 	struct calls cs;
 	struct tls_sessions *t = table(16, &cs);
 
+	conn_rec(t, PID, SESS, START, 4, 40000, 443);
 	write_str(t, 5, "GET /first HTTP/1.1\r\nHost: a.test\r\n\r\n"
 			"DELETE /second/x?y=1 HTTP/1.1\r\nHost: b.test\r\n\r\n");
 	assert_int_equal(cs.n, 2);
@@ -258,6 +259,7 @@ static void test_h1_gap_in_body_keeps_sync(void **state)
 
 	memcpy(buf, head, hl);
 	memset(buf + hl, 'x', 20);
+	conn_rec(t, PID, SESS, START, 4, 40000, 443);
 	/* head + 100 body bytes written, only head + 20 captured */
 	data_rec(t, PID, SESS, START, 5, buf, hl + 20, hl + 100);
 	assert_int_equal(cs.n, 1);
@@ -279,6 +281,7 @@ static void test_h1_gap_in_head_resyncs(void **state)
 	struct tls_sessions *t = table(16, &cs);
 	const char *part = "GET /lost HTTP/1.1\r\nHost: lost.test\r\nX-Pad: aaaa";
 
+	conn_rec(t, PID, SESS, START, 4, 40000, 443);
 	data_rec(t, PID, SESS, START, 5, part, strlen(part), strlen(part) + 50);
 	assert_int_equal(cs.n, 0);
 	/* the rest of the lost head: not a request line, ignored */
@@ -451,6 +454,7 @@ static void test_end_pid(void **state)
 	conn_rec(t, 100, 1, START, 1, 1, 443);
 	conn_rec(t, 100, 2, START, 2, 2, 443);
 	conn_rec(t, 200, 1, START, 3, 3, 443); /* same session pointer, another process */
+	conn_rec(t, 100, 3, START, 3, 4, 443);
 	data_rec(t, 100, 3, START, 4, "GET / HTTP/1.1\r\n\r\n", 18, 18);
 	assert_int_equal(cs.n, 1); /* the request */
 	assert_int_equal(tls_sessions_count(t), 4);
@@ -519,6 +523,8 @@ static void test_pid_reuse(void **state)
 	assert_int_equal(tls_sessions_count(t), 1);
 	/* the new session starts empty: no connection from the old one */
 	data_rec(t, PID, SESS, START + 5, 4, "GET /new HTTP/1.1\r\n\r\n", 21, 21);
+	assert_int_equal(cs.n, 1); /* held: no socket yet */
+	tls_sessions_release_held(t, 5);
 	assert_int_equal(cs.n, 2);
 	assert_false(cs.c[1].ended);
 	assert_int_equal(cs.c[1].start_ns, START + 5);
@@ -527,6 +533,7 @@ static void test_pid_reuse(void **state)
 	assert_string_equal(cs.c[1].path, "/new");
 	/* a record without a start time does not end it */
 	data_rec(t, PID, SESS, 0, 5, "GET /same HTTP/1.1\r\n\r\n", 22, 22);
+	tls_sessions_release_held(t, 6);
 	assert_int_equal(cs.n, 3);
 	assert_int_equal(cs.c[2].start_ns, START + 5);
 	assert_int_equal(cs.c[2].requests, 2);
@@ -551,6 +558,74 @@ static void test_expire_idle(void **state)
 	assert_int_equal(cs.n, 2);
 }
 
+/* A client on memory BIOs writes its request before the handshake's first
+ * socket write: the plaintext waits for the socket, and the request has it. */
+static void test_held_until_conn(void **state)
+{
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+
+	sni_rec(t, PID, SESS, START, 1, "api.example.test");
+	write_str(t, 2, "GET /early HTTP/1.1\r\nHost: api.example.test\r\n\r\n");
+	write_str(t, 3, "GET /second HTTP/1.1\r\nHost: api.example.test\r\n\r\n");
+	assert_int_equal(cs.n, 0);
+	tls_sessions_release_held(t, 2); /* not older than 2: still held */
+	assert_int_equal(cs.n, 0);
+	conn_rec(t, PID, SESS, START, 4, 40000, 443);
+	assert_int_equal(cs.n, 2);
+	assert_string_equal(cs.c[0].path, "/early");
+	assert_int_equal(cs.c[0].ts, 2); /* the time of the write, not of the socket */
+	assert_true(cs.c[0].have_conn);
+	assert_int_equal(cs.c[0].remote.port, 443);
+	assert_string_equal(cs.c[1].path, "/second");
+	assert_int_equal(cs.c[1].ts, 3);
+	/* with the socket known, writes parse at once */
+	write_str(t, 5, "GET /third HTTP/1.1\r\nHost: api.example.test\r\n\r\n");
+	assert_int_equal(cs.n, 3);
+	tls_sessions_free(t, 9);
+	assert_int_equal(cs.n, 3);
+}
+
+/* A socket that never shows (the ciphertext is written by another thread):
+ * the request is reported without it, after the hold time, at the end of
+ * the session, or when too many writes wait. */
+static void test_held_released(void **state)
+{
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+	char req[64];
+
+	write_str(t, 10, "GET /late HTTP/1.1\r\nHost: a.test\r\n\r\n");
+	tls_sessions_release_held(t, 11);
+	assert_int_equal(cs.n, 1);
+	assert_string_equal(cs.c[0].path, "/late");
+	assert_int_equal(cs.c[0].ts, 10);
+	assert_false(cs.c[0].have_conn);
+	/* the end of the session */
+	data_rec(t, PID, 2, START, 12, "GET /at-end HTTP/1.1\r\n\r\n", 26, 26);
+	assert_int_equal(cs.n, 1);
+	close_rec(t, PID, 2, 13);
+	assert_int_equal(cs.n, 2);
+	assert_false(cs.c[1].ended);
+	assert_string_equal(cs.c[1].path, "/at-end");
+	/* a ninth write releases the eight before it */
+	for (int i = 0; i < 9; i++) {
+		int n = snprintf(req, sizeof(req), "GET /n%d HTTP/1.1\r\n\r\n", i);
+
+		data_rec(t, PID, 3, START, 20 + (uint64_t)i, req, (size_t)n, (size_t)n);
+		assert_int_equal(cs.n, i < 8 ? 2 : 11);
+	}
+	assert_string_equal(cs.c[2].path, "/n0");
+	assert_string_equal(cs.c[10].path, "/n8");
+	/* process exit */
+	data_rec(t, 77, 4, START, 40, "GET /exit HTTP/1.1\r\n\r\n", 24, 24);
+	tls_sessions_end_pid(t, 77, 41);
+	assert_int_equal(cs.n, 12);
+	assert_string_equal(cs.c[11].path, "/exit");
+	tls_sessions_free(t, 50);
+	assert_int_equal(cs.n, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +640,8 @@ int main(void)
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_expire_idle),
+		cmocka_unit_test(test_held_until_conn),
+		cmocka_unit_test(test_held_released),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
