@@ -549,10 +549,28 @@ static struct tls_key *tls_libs_key_find(struct tls_libs *set, dev_t dev, ino_t 
 	return NULL;
 }
 
+/* Files that are not TLS libraries are remembered so they are not parsed again; every
+ * executable a process runs is among them (its own OpenSSL is looked for), and a build host
+ * makes new ones all day. Past this many keys they are forgotten (and parsed again if seen
+ * again): the set stays small and its linear search cheap. */
+#define TLS_KEYS_MAX 8192
+
+static void tls_libs_forget_others(struct tls_libs *set)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < set->nkeys; i++)
+		if (set->keys[i].idx >= 0)
+			set->keys[kept++] = set->keys[i];
+	set->nkeys = kept;
+}
+
 static int tls_libs_key_add(struct tls_libs *set, dev_t dev, ino_t ino, long idx)
 {
 	if (tls_libs_key_find(set, dev, ino))
 		return 0;
+	if (set->nkeys >= TLS_KEYS_MAX)
+		tls_libs_forget_others(set);
 	if (set->nkeys == set->capkeys) {
 		size_t cap = set->capkeys ? set->capkeys * 2 : 16;
 		struct tls_key *k = realloc(set->keys, cap * sizeof(*k));
