@@ -609,17 +609,30 @@ struct ci_provider {
 	const char *name;
 	bool (*detect)(const struct env_view *v);
 	void (*fill)(const struct env_view *v, struct ci_job *out);
+	/* run_id counts per workflow (Jenkins job, Buildkite pipeline), not per
+	 * repository: the short id names the workflow first. */
+	bool runs_per_workflow;
 };
 
 /* In priority order; see ci_env.h. */
 static const struct ci_provider providers[] = {
-	{ "github_actions", github_detect, github_fill },
-	{ "gitlab_ci", gitlab_detect, gitlab_fill },
-	{ "buildkite", buildkite_detect, buildkite_fill },
-	{ "circleci", circleci_detect, circleci_fill },
-	{ "azure_pipelines", azure_detect, azure_fill },
-	{ "jenkins", jenkins_detect, jenkins_fill },
+	{ "github_actions", github_detect, github_fill, false },
+	{ "gitlab_ci", gitlab_detect, gitlab_fill, false },
+	{ "buildkite", buildkite_detect, buildkite_fill, true },
+	{ "circleci", circleci_detect, circleci_fill, false },
+	{ "azure_pipelines", azure_detect, azure_fill, false },
+	{ "jenkins", jenkins_detect, jenkins_fill, true },
 };
+
+#define N_PROVIDERS (sizeof(providers) / sizeof(providers[0]))
+
+static const struct ci_provider *provider_named(const char *name, size_t size)
+{
+	for (size_t i = 0; i < N_PROVIDERS; i++)
+		if (!strncmp(providers[i].name, name, size))
+			return &providers[i];
+	return NULL;
+}
 
 int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 {
@@ -633,7 +646,7 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 	pthread_once(&key_first_once, key_first_fill);
 	if (env)
 		scan_env(env, len, &v, out);
-	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
+	for (size_t i = 0; i < N_PROVIDERS; i++) {
 		if (!providers[i].detect(&v))
 			continue;
 		snprintf(out->provider, sizeof(out->provider), "%s", providers[i].name);
@@ -665,6 +678,7 @@ static struct slice field_slice(const char *f, size_t size)
 
 void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
 {
+	const struct ci_provider *p;
 	struct slice name, alt;
 
 	if (!buf || !n)
@@ -674,8 +688,8 @@ void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
 		return;
 	name = field_slice(job->repository, sizeof(job->repository));
 	alt = field_slice(job->workflow, sizeof(job->workflow));
-	if (!strncmp(job->provider, "jenkins", sizeof(job->provider)) ||
-	    !strncmp(job->provider, "buildkite", sizeof(job->provider))) {
+	p = provider_named(job->provider, sizeof(job->provider));
+	if (p && p->runs_per_workflow) {
 		struct slice t = name;
 
 		name = alt;
