@@ -59,6 +59,12 @@ struct slice {
 enum ci_key { CI_META_KEYS(X_ENUM) K_COUNT };
 enum ci_token_key { CI_TOKEN_KEYS(X_TOKEN_ENUM) T_COUNT };
 
+/* A name in both tables would have a token's value copied as metadata (the meta table
+ * is searched first): one enum over both makes that a duplicate enumerator, a compile
+ * error. */
+#define X_ANY(k) N_##k,
+enum ci_any_key { CI_META_KEYS(X_ANY) CI_TOKEN_KEYS(X_ANY) N_COUNT };
+
 struct key_name {
 	const char *name;
 	size_t len;
