@@ -20,7 +20,7 @@ struct slice {
 /* Non-secret variables whose values may be copied. */
 #define CI_META_KEYS(X)                                                                          \
 	X(GITHUB_ACTIONS) X(GITLAB_CI) X(BUILDKITE) X(CIRCLECI) X(TF_BUILD) X(JENKINS_URL)       \
-	X(JENKINS_HOME)                                                                          \
+	X(JENKINS_HOME) X(FORGEJO_ACTIONS) X(GITEA_ACTIONS)                                      \
 	X(GITHUB_REPOSITORY) X(GITHUB_WORKFLOW) X(GITHUB_RUN_ID) X(GITHUB_RUN_ATTEMPT)           \
 	X(GITHUB_JOB) X(GITHUB_ACTOR) X(GITHUB_TRIGGERING_ACTOR) X(GITHUB_EVENT_NAME)            \
 	X(GITHUB_REF) X(GITHUB_SHA) X(GITHUB_SERVER_URL)                                         \
@@ -50,7 +50,7 @@ struct slice {
 	X(CI_REGISTRY_PASSWORD) X(CI_DEPLOY_PASSWORD) X(CI_DEPENDENCY_PROXY_PASSWORD)            \
 	X(BUILDKITE_AGENT_ACCESS_TOKEN) X(BUILDKITE_AGENT_JOB_API_TOKEN)                         \
 	X(CIRCLE_OIDC_TOKEN) X(CIRCLE_OIDC_TOKEN_V2)                                             \
-	X(SYSTEM_ACCESSTOKEN)
+	X(SYSTEM_ACCESSTOKEN) X(GITEA_TOKEN) X(FORGEJO_TOKEN)
 
 #define X_ENUM(k) K_##k,
 #define X_TOKEN_ENUM(k) T_##k,
@@ -404,11 +404,11 @@ static struct slice digits_or_empty(struct slice s)
 	return all_digits(s.p, s.n) ? s : (struct slice){ NULL, 0 };
 }
 
-/* "refs/pull/<N>/merge" -> N */
-static struct slice github_pr(struct slice ref)
+/* "refs/pull/<N><post>" -> N */
+static struct slice pull_ref(struct slice ref, const char *post)
 {
-	static const char pre[] = "refs/pull/", post[] = "/merge";
-	size_t np = sizeof(pre) - 1, nq = sizeof(post) - 1;
+	static const char pre[] = "refs/pull/";
+	size_t np = sizeof(pre) - 1, nq = strlen(post);
 
 	if (ref.n <= np + nq || memcmp(ref.p, pre, np) || memcmp(ref.p + ref.n - nq, post, nq))
 		return (struct slice){ NULL, 0 };
@@ -435,7 +435,7 @@ static bool github_detect(const struct env_view *v)
 /* GitHub Actions has no job id in the environment; job is the job's key (GITHUB_JOB). */
 static void github_fill(const struct env_view *v, struct ci_job *o)
 {
-	struct slice pr = github_pr(v->val[K_GITHUB_REF]);
+	struct slice pr = pull_ref(v->val[K_GITHUB_REF], "/merge");
 
 	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_GITHUB_REPOSITORY], false);
 	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_GITHUB_WORKFLOW]);
@@ -449,6 +449,30 @@ static void github_fill(const struct env_view *v, struct ci_job *o)
 	PUT(o, sha, CI_TRUNC_SHA, v->val[K_GITHUB_SHA]);
 	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
 	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_GITHUB_SERVER_URL], false);
+}
+
+/* Forgejo and Gitea Actions run GitHub-compatible workflows and export the GITHUB_*
+ * variables (GITHUB_SERVER_URL is the Forgejo or Gitea server) and GITHUB_ACTIONS=true:
+ * their own markers tell them apart. Forgejo's runner sets GITEA_ACTIONS=true too, so
+ * Forgejo is checked first. There a pull request's GITHUB_REF is "refs/pull/<N>/head"
+ * (no merge ref is made); GitHub's "/merge" form is still taken first. */
+static bool forgejo_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_FORGEJO_ACTIONS]);
+}
+
+static bool gitea_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_GITEA_ACTIONS]);
+}
+
+static void forge_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = pull_ref(v->val[K_GITHUB_REF], "/head");
+
+	github_fill(v, o);
+	if (!o->pull_request[0])
+		PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
 }
 
 static bool gitlab_detect(const struct env_view *v)
@@ -622,6 +646,8 @@ struct ci_provider {
 
 /* In priority order; see ci_env.h. */
 static const struct ci_provider providers[] = {
+	{ "forgejo_actions", forgejo_detect, forge_fill, false },
+	{ "gitea_actions", gitea_detect, forge_fill, false },
 	{ "github_actions", github_detect, github_fill, false },
 	{ "gitlab_ci", gitlab_detect, gitlab_fill, false },
 	{ "buildkite", buildkite_detect, buildkite_fill, true },

@@ -189,6 +189,125 @@ static void test_github_marker_must_be_true(void **state)
 	assert_int_equal(parse(BLOCK("GITHUB_RUN_ID=5\0"), &j), -ENOENT);
 }
 
+/* A Forgejo runner (v7+) job for a pull request on Codeberg: the GITHUB_* set with
+ * GITHUB_ACTIONS, GITEA_ACTIONS and FORGEJO_ACTIONS all "true". */
+static const char forgejo_env[] =
+	"PATH=/usr/local/bin:/usr/bin:/bin\0"
+	"CI=true\0"
+	"GITHUB_ACTIONS=true\0"
+	"GITEA_ACTIONS=true\0"
+	"GITEA_ACTIONS_RUNNER_VERSION=v6.3.1\0"
+	"FORGEJO_ACTIONS=true\0"
+	"FORGEJO_ACTIONS_RUNNER_VERSION=v6.3.1\0"
+	"GITHUB_REPOSITORY=forgejo-contrib/mirror-bot\0"
+	"GITHUB_WORKFLOW=test\0"
+	"GITHUB_RUN_ID=73012\0"
+	"GITHUB_RUN_NUMBER=118\0"
+	"GITHUB_RUN_ATTEMPT=1\0"
+	"GITHUB_JOB=unit\0"
+	"GITHUB_ACTOR=alyssa\0"
+	"GITHUB_TRIGGERING_ACTOR=alyssa\0"
+	"GITHUB_EVENT_NAME=pull_request\0"
+	"GITHUB_REF=refs/pull/17/head\0"
+	"GITHUB_HEAD_REF=fix-timeouts\0"
+	"GITHUB_SHA=5b0e1c4f7a2d9e8c3b6a1f0e9d8c7b6a5f4e3d2c\0"
+	"GITHUB_SERVER_URL=https://runner:" CANARY "@codeberg.org\0"
+	"GITHUB_API_URL=https://codeberg.org/api/v1\0"
+	"GITHUB_TOKEN=" CANARY "\0"
+	"GITEA_TOKEN=" CANARY "\0"
+	"FORGEJO_TOKEN=" CANARY "\0";
+
+static void test_forgejo_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "forgejo_actions",
+		.repository = "forgejo-contrib/mirror-bot",
+		.workflow = "test",
+		.run_id = "73012",
+		.run_attempt = "1",
+		.job = "unit",
+		.actor = "alyssa",
+		.triggering_actor = "alyssa",
+		.event = "pull_request",
+		.ref = "refs/pull/17/head",
+		.sha = "5b0e1c4f7a2d9e8c3b6a1f0e9d8c7b6a5f4e3d2c",
+		.pull_request = "17",
+		.server_url = "https://codeberg.org",
+		.tokens = { "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(forgejo_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+/* A Gitea act_runner job on a self-hosted Gitea, pushed tag. */
+static void test_gitea_push(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITEA_ACTIONS=true\0"
+				  "GITEA_ACTIONS_RUNNER_VERSION=v0.2.11\0"
+				  "GITHUB_REPOSITORY=infra/ansible-roles\0"
+				  "GITHUB_WORKFLOW=release.yaml\0"
+				  "GITHUB_RUN_ID=4410\0"
+				  "GITHUB_RUN_NUMBER=52\0"
+				  "GITHUB_JOB=publish\0"
+				  "GITHUB_ACTOR=ops-bot\0"
+				  "GITHUB_EVENT_NAME=push\0"
+				  "GITHUB_REF=refs/tags/v4.2.0\0"
+				  "GITHUB_SHA=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c\0"
+				  "GITHUB_SERVER_URL=https://git.example.internal:3000\0"
+				  "GITEA_TOKEN=" CANARY "\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "gitea_actions",
+		.repository = "infra/ansible-roles",
+		.workflow = "release.yaml",
+		.run_id = "4410",
+		.job = "publish",
+		.actor = "ops-bot",
+		.event = "push",
+		.ref = "refs/tags/v4.2.0",
+		.sha = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c",
+		.server_url = "https://git.example.internal:3000",
+		.tokens = { "GITEA_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_forge_priority_over_github(void **state)
+{
+	struct ci_job j;
+
+	/* Forgejo sets all three markers; Gitea two. */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITEA_ACTIONS=true\0"
+				     "FORGEJO_ACTIONS=true\0GITHUB_RUN_ID=1\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "forgejo_actions");
+	assert_int_equal(parse(BLOCK("FORGEJO_ACTIONS=true\0GITHUB_ACTIONS=true\0"), &j), 0);
+	assert_string_equal(j.provider, "forgejo_actions");
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITEA_ACTIONS=true\0"), &j), 0);
+	assert_string_equal(j.provider, "gitea_actions");
+	/* A marker that is not "true" does not count. */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITEA_ACTIONS=false\0"
+				     "FORGEJO_ACTIONS=\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "github_actions");
+	/* On GitHub, a "/head" pull ref is not taken for a pull request number. */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REF=refs/pull/9/head\0"), &j),
+			 0);
+	assert_string_equal(j.pull_request, "");
+	assert_int_equal(parse(BLOCK("GITEA_ACTIONS=true\0GITHUB_REF=refs/pull/9/merge\0"), &j),
+			 0);
+	assert_string_equal(j.pull_request, "9");
+}
+
 static const char gitlab_env[] =
 	"GITLAB_CI=true\0"
 	"CI=true\0"
@@ -1248,6 +1367,9 @@ int main(void)
 		cmocka_unit_test(test_github_push),
 		cmocka_unit_test(test_github_pr_ref_must_be_digits),
 		cmocka_unit_test(test_github_marker_must_be_true),
+		cmocka_unit_test(test_forgejo_pull_request),
+		cmocka_unit_test(test_gitea_push),
+		cmocka_unit_test(test_forge_priority_over_github),
 		cmocka_unit_test(test_gitlab_merge_request),
 		cmocka_unit_test(test_gitlab_workflow_falls_back_to_config_path),
 		cmocka_unit_test(test_jenkins_pull_request),
