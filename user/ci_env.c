@@ -41,7 +41,18 @@ struct slice {
 	X(SYSTEM_JOBDISPLAYNAME) X(AGENT_JOBNAME) X(SYSTEM_JOBID) X(BUILD_REQUESTEDFOR)          \
 	X(BUILD_QUEUEDBY) X(BUILD_REASON) X(BUILD_SOURCEBRANCH) X(BUILD_SOURCEVERSION)           \
 	X(SYSTEM_PULLREQUEST_PULLREQUESTNUMBER) X(SYSTEM_PULLREQUEST_PULLREQUESTID)              \
-	X(SYSTEM_COLLECTIONURI)
+	X(SYSTEM_COLLECTIONURI)                                                                  \
+	X(BITBUCKET_BUILD_NUMBER) X(BITBUCKET_COMMIT) X(BITBUCKET_REPO_FULL_NAME)                \
+	X(BITBUCKET_WORKSPACE) X(BITBUCKET_REPO_SLUG) X(BITBUCKET_STEP_UUID)                     \
+	X(BITBUCKET_STEP_TRIGGERER_UUID) X(BITBUCKET_BRANCH) X(BITBUCKET_TAG) X(BITBUCKET_PR_ID) \
+	X(BITBUCKET_GIT_HTTP_ORIGIN)                                                             \
+	X(TRAVIS) X(TRAVIS_REPO_SLUG) X(TRAVIS_BUILD_ID) X(TRAVIS_JOB_NAME) X(TRAVIS_JOB_ID)     \
+	X(TRAVIS_EVENT_TYPE) X(TRAVIS_BRANCH) X(TRAVIS_TAG) X(TRAVIS_COMMIT)                     \
+	X(TRAVIS_PULL_REQUEST) X(TRAVIS_BUILD_WEB_URL)                                           \
+	X(SEMAPHORE) X(SEMAPHORE_GIT_REPO_SLUG) X(SEMAPHORE_PROJECT_NAME)                        \
+	X(SEMAPHORE_WORKFLOW_ID) X(SEMAPHORE_JOB_NAME) X(SEMAPHORE_JOB_ID)                       \
+	X(SEMAPHORE_GIT_BRANCH) X(SEMAPHORE_GIT_SHA) X(SEMAPHORE_GIT_PR_NUMBER)                  \
+	X(SEMAPHORE_ORGANIZATION_URL)
 
 /* Variables that hold a credential: only their presence is recorded. */
 #define CI_TOKEN_KEYS(X)                                                                         \
@@ -50,7 +61,8 @@ struct slice {
 	X(CI_REGISTRY_PASSWORD) X(CI_DEPLOY_PASSWORD) X(CI_DEPENDENCY_PROXY_PASSWORD)            \
 	X(BUILDKITE_AGENT_ACCESS_TOKEN) X(BUILDKITE_AGENT_JOB_API_TOKEN)                         \
 	X(CIRCLE_OIDC_TOKEN) X(CIRCLE_OIDC_TOKEN_V2)                                             \
-	X(SYSTEM_ACCESSTOKEN) X(GITEA_TOKEN) X(FORGEJO_TOKEN)
+	X(SYSTEM_ACCESSTOKEN) X(GITEA_TOKEN) X(FORGEJO_TOKEN)                                    \
+	X(BITBUCKET_STEP_OIDC_TOKEN) X(SEMAPHORE_OIDC_TOKEN)
 
 #define X_ENUM(k) K_##k,
 #define X_TOKEN_ENUM(k) T_##k,
@@ -382,6 +394,25 @@ static void put_url(struct ci_job *out, char *dst, size_t cap, __u32 bit, struct
 #define PUT_URL(out, field, bit, s, origin)                                            \
 	put_url((out), (out)->field, sizeof((out)->field), (bit), (s), (origin))
 
+/* put_url over the concatenation of parts. A value too long for the scratch buffer is
+ * dropped rather than cut: a cut before the userinfo is removed could leave part of a
+ * credential where the host should be. */
+static void put_url_parts(struct ci_job *out, char *dst, size_t cap, __u32 bit,
+			  const struct slice *s, int n, bool origin_only)
+{
+	char buf[2 * CI_VALUE_MAX];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i].n > sizeof(buf) - len)
+			return;
+		if (s[i].n)
+			memcpy(buf + len, s[i].p, s[i].n);
+		len += s[i].n;
+	}
+	put_url(out, dst, cap, bit, (struct slice){ buf, len }, origin_only);
+}
+
 /* ---- field helpers ---- */
 
 static struct slice first_of(struct slice a, struct slice b)
@@ -635,6 +666,96 @@ static void jenkins_fill(const struct env_view *v, struct ci_job *o)
 	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_JENKINS_URL], false);
 }
 
+/* Bitbucket Pipelines sets no marker of its own (only CI=true): a build number with the
+ * commit or the repository name is taken as one, so a single stray variable is not. */
+static bool bitbucket_detect(const struct env_view *v)
+{
+	return has(v, K_BITBUCKET_BUILD_NUMBER) &&
+	       (has(v, K_BITBUCKET_COMMIT) || has(v, K_BITBUCKET_REPO_FULL_NAME));
+}
+
+/* repository is BITBUCKET_REPO_FULL_NAME ("workspace/slug"), else built from the two
+ * parts. run_id is the build number, which counts per repository; job_id is the step's
+ * UUID. actor is the UUID of the account that triggered the step: Bitbucket exports no
+ * user name, and no pipeline name, event or run attempt. ref is the branch, else the
+ * tag (a tag build has no branch). server_url is the origin of
+ * BITBUCKET_GIT_HTTP_ORIGIN, the repository's HTTP URL. */
+static void bitbucket_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_BITBUCKET_BRANCH], v->val[K_BITBUCKET_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_BITBUCKET_PR_ID]);
+
+	if (has(v, K_BITBUCKET_REPO_FULL_NAME)) {
+		PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_BITBUCKET_REPO_FULL_NAME],
+			false);
+	} else if (has(v, K_BITBUCKET_WORKSPACE) && has(v, K_BITBUCKET_REPO_SLUG)) {
+		struct slice repo[3] = { v->val[K_BITBUCKET_WORKSPACE], lit("/"),
+					 v->val[K_BITBUCKET_REPO_SLUG] };
+
+		put_url_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo,
+			      3, false);
+	}
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BITBUCKET_BUILD_NUMBER]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_BITBUCKET_STEP_UUID]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_BITBUCKET_STEP_TRIGGERER_UUID]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BITBUCKET_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_BITBUCKET_GIT_HTTP_ORIGIN], true);
+}
+
+static bool travis_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_TRAVIS]);
+}
+
+/* run_id is TRAVIS_BUILD_ID, unique across Travis (TRAVIS_BUILD_NUMBER counts per
+ * repository); job_id is TRAVIS_JOB_ID. ref is the tag on a tag build, else
+ * TRAVIS_BRANCH (on a pull request, the branch it targets). TRAVIS_PULL_REQUEST is
+ * "false" outside pull requests, which the digits-only rule drops. Travis exports no
+ * workflow name, actor or run attempt. server_url is the origin of
+ * TRAVIS_BUILD_WEB_URL. */
+static void travis_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_TRAVIS_TAG], v->val[K_TRAVIS_BRANCH]);
+	struct slice pr = digits_or_empty(v->val[K_TRAVIS_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_TRAVIS_REPO_SLUG], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_TRAVIS_BUILD_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_TRAVIS_JOB_NAME]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_TRAVIS_JOB_ID]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_TRAVIS_EVENT_TYPE]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_TRAVIS_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_TRAVIS_BUILD_WEB_URL], true);
+}
+
+static bool semaphore_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_SEMAPHORE]);
+}
+
+/* workflow is the Semaphore project's name. run_id is the workflow's UUID, shared by
+ * its pipelines (promotions included) and unique, so the repository names the run;
+ * job_id is the job's UUID. ref is SEMAPHORE_GIT_BRANCH (on a pull request, the branch
+ * it targets). server_url is the origin of the organization URL
+ * (https://<org>.semaphoreci.com). */
+static void semaphore_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = digits_or_empty(v->val[K_SEMAPHORE_GIT_PR_NUMBER]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_SEMAPHORE_GIT_REPO_SLUG], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_SEMAPHORE_PROJECT_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_SEMAPHORE_WORKFLOW_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_SEMAPHORE_JOB_NAME]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_SEMAPHORE_JOB_ID]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_SEMAPHORE_GIT_BRANCH]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_SEMAPHORE_GIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_SEMAPHORE_ORGANIZATION_URL], true);
+}
+
 struct ci_provider {
 	const char *name;
 	bool (*detect)(const struct env_view *v);
@@ -653,6 +774,9 @@ static const struct ci_provider providers[] = {
 	{ "buildkite", buildkite_detect, buildkite_fill, true },
 	{ "circleci", circleci_detect, circleci_fill, false },
 	{ "azure_pipelines", azure_detect, azure_fill, false },
+	{ "bitbucket_pipelines", bitbucket_detect, bitbucket_fill, false },
+	{ "travis_ci", travis_detect, travis_fill, false },
+	{ "semaphore", semaphore_detect, semaphore_fill, false },
 	{ "jenkins", jenkins_detect, jenkins_fill, true },
 };
 

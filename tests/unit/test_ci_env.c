@@ -679,6 +679,215 @@ static void test_azure_fallbacks(void **state)
 	expect_job(&j, &w);
 }
 
+static const char bitbucket_env[] =
+	"CI=true\0"
+	"BITBUCKET_BUILD_NUMBER=842\0"
+	"BITBUCKET_CLONE_DIR=/opt/atlassian/pipelines/agent/build\0"
+	"BITBUCKET_COMMIT=7c1e9a0b2d3f4e5a6b7c8d9e0f1a2b3c4d5e6f70\0"
+	"BITBUCKET_WORKSPACE=acme-corp\0"
+	"BITBUCKET_REPO_SLUG=payments-api\0"
+	"BITBUCKET_REPO_FULL_NAME=acme-corp/payments-api\0"
+	"BITBUCKET_REPO_UUID={5e3c8a1d-7b2f-4c6e-9a0d-1f2e3d4c5b6a}\0"
+	"BITBUCKET_PIPELINE_UUID={0d1c2b3a-4f5e-4d6c-8b7a-9e8f7a6b5c4d}\0"
+	"BITBUCKET_STEP_UUID={b2f4c6d8-1a3e-4c5b-9d7f-0e2a4c6e8f1b}\0"
+	"BITBUCKET_STEP_TRIGGERER_UUID={9f8e7d6c-5b4a-4392-8170-fedcba987654}\0"
+	"BITBUCKET_BRANCH=feature/PAY-1234-refunds\0"
+	"BITBUCKET_PR_ID=311\0"
+	"BITBUCKET_PR_DESTINATION_BRANCH=main\0"
+	"BITBUCKET_GIT_HTTP_ORIGIN=http://x-token-auth:" CANARY
+	"@bitbucket.org/acme-corp/payments-api\0"
+	"BITBUCKET_GIT_SSH_ORIGIN=git@bitbucket.org:acme-corp/payments-api.git\0"
+	"BITBUCKET_STEP_OIDC_TOKEN=eyJraWQiOiJ" CANARY "\0";
+
+static void test_bitbucket_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "bitbucket_pipelines",
+		.repository = "acme-corp/payments-api",
+		.run_id = "842",
+		.job_id = "{b2f4c6d8-1a3e-4c5b-9d7f-0e2a4c6e8f1b}",
+		.actor = "{9f8e7d6c-5b4a-4392-8170-fedcba987654}",
+		.ref = "feature/PAY-1234-refunds",
+		.sha = "7c1e9a0b2d3f4e5a6b7c8d9e0f1a2b3c4d5e6f70",
+		.pull_request = "311",
+		.server_url = "http://bitbucket.org",
+		.tokens = { "BITBUCKET_STEP_OIDC_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(bitbucket_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_bitbucket_tag_and_fallbacks(void **state)
+{
+	static const char env[] = "BITBUCKET_BUILD_NUMBER=17\0"
+				  "BITBUCKET_COMMIT=abc1234\0"
+				  "BITBUCKET_WORKSPACE=acme-corp\0"
+				  "BITBUCKET_REPO_SLUG=infra\0"
+				  "BITBUCKET_TAG=v2.3.0\0"
+				  "BITBUCKET_PR_ID=\0"
+				  "BITBUCKET_GIT_HTTP_ORIGIN=notaurl\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "bitbucket_pipelines",
+		.repository = "acme-corp/infra",
+		.run_id = "17",
+		.ref = "v2.3.0",
+		.sha = "abc1234",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_bitbucket_needs_two_variables(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("BITBUCKET_BUILD_NUMBER=5\0CI=true\0"), &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("BITBUCKET_COMMIT=abc\0BITBUCKET_REPO_FULL_NAME=a/b\0"), &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("BITBUCKET_BUILD_NUMBER=5\0BITBUCKET_COMMIT=\0"), &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("BITBUCKET_REPO_FULL_NAME=a/b\0BITBUCKET_BUILD_NUMBER=5\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "bitbucket_pipelines");
+}
+
+static const char travis_env[] =
+	"TRAVIS=true\0"
+	"CI=true\0"
+	"CONTINUOUS_INTEGRATION=true\0"
+	"TRAVIS_REPO_SLUG=octo-labs/fastjson\0"
+	"TRAVIS_BUILD_ID=271828182\0"
+	"TRAVIS_BUILD_NUMBER=1404\0"
+	"TRAVIS_JOB_ID=271828183\0"
+	"TRAVIS_JOB_NUMBER=1404.1\0"
+	"TRAVIS_JOB_NAME=lint and unit\0"
+	"TRAVIS_EVENT_TYPE=pull_request\0"
+	"TRAVIS_BRANCH=main\0"
+	"TRAVIS_TAG=\0"
+	"TRAVIS_COMMIT=3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c\0"
+	"TRAVIS_PULL_REQUEST=96\0"
+	"TRAVIS_PULL_REQUEST_BRANCH=feature/simd\0"
+	"TRAVIS_BUILD_WEB_URL=https://app.travis-ci.com/github/octo-labs/fastjson/builds/"
+	"271828182\0"
+	"TRAVIS_JOB_WEB_URL=https://app.travis-ci.com/github/octo-labs/fastjson/jobs/271828183\0";
+
+static void test_travis_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "travis_ci",
+		.repository = "octo-labs/fastjson",
+		.run_id = "271828182",
+		.job = "lint and unit",
+		.job_id = "271828183",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c",
+		.pull_request = "96",
+		.server_url = "https://app.travis-ci.com",
+	};
+
+	assert_int_equal(parse(BLOCK(travis_env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_travis_tag_build(void **state)
+{
+	static const char env[] = "TRAVIS=true\0"
+				  "TRAVIS_REPO_SLUG=octo-labs/fastjson\0"
+				  "TRAVIS_BUILD_ID=271828999\0"
+				  "TRAVIS_JOB_ID=271829000\0"
+				  "TRAVIS_EVENT_TYPE=push\0"
+				  "TRAVIS_BRANCH=v1.8.0\0"
+				  "TRAVIS_TAG=v1.8.0\0"
+				  "TRAVIS_PULL_REQUEST=false\0"
+				  "TRAVIS_BUILD_WEB_URL=https://ci:" CANARY
+				  "@travis.example.com:8443/x/builds/1?token=" CANARY "\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "travis_ci",
+		.repository = "octo-labs/fastjson",
+		.run_id = "271828999",
+		.job_id = "271829000",
+		.event = "push",
+		.ref = "v1.8.0",
+		.server_url = "https://travis.example.com:8443",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static const char semaphore_env[] =
+	"SEMAPHORE=true\0"
+	"CI=true\0"
+	"SEMAPHORE_ORGANIZATION_URL=https://acme.semaphoreci.com\0"
+	"SEMAPHORE_PROJECT_NAME=storefront\0"
+	"SEMAPHORE_PROJECT_ID=0dd982e8-32f5-4037-983e-4de01ac7fb1e\0"
+	"SEMAPHORE_GIT_REPO_SLUG=acme/storefront\0"
+	"SEMAPHORE_GIT_URL=git@github.com:acme/storefront.git\0"
+	"SEMAPHORE_WORKFLOW_ID=65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59\0"
+	"SEMAPHORE_WORKFLOW_NUMBER=212\0"
+	"SEMAPHORE_PIPELINE_ID=ea3e6bba-d19a-45d7-86a0-e78a2301b616\0"
+	"SEMAPHORE_JOB_NAME=RSpec 3/4\0"
+	"SEMAPHORE_JOB_ID=a26d42cf-89ac-4c3f-9e2d-51bb231897bf\0"
+	"SEMAPHORE_GIT_REF_TYPE=pull-request\0"
+	"SEMAPHORE_GIT_BRANCH=main\0"
+	"SEMAPHORE_GIT_WORKING_BRANCH=checkout-v2\0"
+	"SEMAPHORE_GIT_SHA=e1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b5a\0"
+	"SEMAPHORE_GIT_PR_NUMBER=58\0"
+	"SEMAPHORE_ARTIFACT_TOKEN=" CANARY "\0"
+	"SEMAPHORE_OIDC_TOKEN=eyJhbGciOiJSUzI1NiJ9." CANARY "\0";
+
+static void test_semaphore_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "semaphore",
+		.repository = "acme/storefront",
+		.workflow = "storefront",
+		.run_id = "65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59",
+		.job = "RSpec 3/4",
+		.job_id = "a26d42cf-89ac-4c3f-9e2d-51bb231897bf",
+		.ref = "main",
+		.sha = "e1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b5a",
+		.pull_request = "58",
+		.server_url = "https://acme.semaphoreci.com",
+		.tokens = { "SEMAPHORE_OIDC_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(semaphore_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_semaphore_url_credentials(void **state)
+{
+	static const char env[] = "SEMAPHORE=true\0"
+				  "SEMAPHORE_GIT_REPO_SLUG=https://bot:" CANARY
+				  "@github.com/acme/storefront\0"
+				  "SEMAPHORE_ORGANIZATION_URL=https://u:" CANARY
+				  "@acme.semaphoreci.com/projects\0"
+				  "SEMAPHORE_GIT_PR_NUMBER=#58\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "semaphore",
+		.repository = "https://github.com/acme/storefront",
+		.server_url = "https://acme.semaphoreci.com",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
 static void test_provider_priority(void **state)
 {
 	static const char env[] = "TF_BUILD=True\0"
@@ -1382,6 +1591,13 @@ int main(void)
 		cmocka_unit_test(test_circleci_tag_fork_pr_and_repo_url),
 		cmocka_unit_test(test_azure_pull_request),
 		cmocka_unit_test(test_azure_fallbacks),
+		cmocka_unit_test(test_bitbucket_pull_request),
+		cmocka_unit_test(test_bitbucket_tag_and_fallbacks),
+		cmocka_unit_test(test_bitbucket_needs_two_variables),
+		cmocka_unit_test(test_travis_pull_request),
+		cmocka_unit_test(test_travis_tag_build),
+		cmocka_unit_test(test_semaphore_pull_request),
+		cmocka_unit_test(test_semaphore_url_credentials),
 		cmocka_unit_test(test_provider_priority),
 		cmocka_unit_test(test_no_provider),
 		cmocka_unit_test(test_no_provider_still_lists_tokens),
