@@ -52,7 +52,14 @@ struct slice {
 	X(SEMAPHORE) X(SEMAPHORE_GIT_REPO_SLUG) X(SEMAPHORE_PROJECT_NAME)                        \
 	X(SEMAPHORE_WORKFLOW_ID) X(SEMAPHORE_JOB_NAME) X(SEMAPHORE_JOB_ID)                       \
 	X(SEMAPHORE_GIT_BRANCH) X(SEMAPHORE_GIT_SHA) X(SEMAPHORE_GIT_PR_NUMBER)                  \
-	X(SEMAPHORE_ORGANIZATION_URL)
+	X(SEMAPHORE_ORGANIZATION_URL)                                                            \
+	X(CI) X(CI_REPO) X(CI_PIPELINE_NUMBER) X(CI_WORKFLOW_NAME) X(CI_STEP_NAME)               \
+	X(CI_PIPELINE_EVENT) X(CI_COMMIT_AUTHOR) X(CI_COMMIT_BRANCH) X(CI_COMMIT_TAG)            \
+	X(CI_COMMIT_PULL_REQUEST) X(CI_SYSTEM_URL)                                               \
+	X(DRONE) X(DRONE_REPO) X(DRONE_BUILD_NUMBER) X(DRONE_STAGE_NAME) X(DRONE_STEP_NAME)      \
+	X(DRONE_BUILD_EVENT) X(DRONE_COMMIT_AUTHOR) X(DRONE_BUILD_TRIGGER)                       \
+	X(DRONE_COMMIT_BRANCH) X(DRONE_TAG) X(DRONE_COMMIT_SHA) X(DRONE_PULL_REQUEST)            \
+	X(DRONE_BUILD_LINK) X(DRONE_SYSTEM_PROTO) X(DRONE_SYSTEM_HOST)
 
 /* Variables that hold a credential: only their presence is recorded. */
 #define CI_TOKEN_KEYS(X)                                                                         \
@@ -62,7 +69,8 @@ struct slice {
 	X(BUILDKITE_AGENT_ACCESS_TOKEN) X(BUILDKITE_AGENT_JOB_API_TOKEN)                         \
 	X(CIRCLE_OIDC_TOKEN) X(CIRCLE_OIDC_TOKEN_V2)                                             \
 	X(SYSTEM_ACCESSTOKEN) X(GITEA_TOKEN) X(FORGEJO_TOKEN)                                    \
-	X(BITBUCKET_STEP_OIDC_TOKEN) X(SEMAPHORE_OIDC_TOKEN)
+	X(BITBUCKET_STEP_OIDC_TOKEN) X(SEMAPHORE_OIDC_TOKEN) X(DRONE_NETRC_PASSWORD)             \
+	X(CI_NETRC_PASSWORD)
 
 #define X_ENUM(k) K_##k,
 #define X_TOKEN_ENUM(k) T_##k,
@@ -420,9 +428,16 @@ static struct slice first_of(struct slice a, struct slice b)
 	return a.n ? a : b;
 }
 
+static bool is_word(struct slice s, const char *w)
+{
+	size_t n = strlen(w);
+
+	return s.n == n && !strncasecmp(s.p, w, n);
+}
+
 static bool is_true(struct slice s)
 {
-	return s.n == 4 && !strncasecmp(s.p, "true", 4);
+	return is_word(s, "true");
 }
 
 static bool has(const struct env_view *v, enum ci_key k)
@@ -756,6 +771,72 @@ static void semaphore_fill(const struct env_view *v, struct ci_job *o)
 	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_SEMAPHORE_ORGANIZATION_URL], true);
 }
 
+/* Woodpecker sets CI=woodpecker and CI_* names, some of which GitLab uses too
+ * (CI_COMMIT_SHA, CI_COMMIT_BRANCH, CI_COMMIT_TAG): GitLab is told by GITLAB_CI=true
+ * and ranks higher, and neither reads the other's names. */
+static bool woodpecker_detect(const struct env_view *v)
+{
+	return is_word(v->val[K_CI], "woodpecker");
+}
+
+/* run_id is the pipeline number, which counts per repository; workflow is the workflow
+ * (one file under .woodpecker/), job the step. actor is the commit author's login:
+ * Woodpecker exports no separate triggering user. ref is the branch (on a pull request,
+ * the branch it targets), else the tag. server_url is the origin of CI_SYSTEM_URL, the
+ * Woodpecker server. */
+static void woodpecker_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_CI_COMMIT_BRANCH], v->val[K_CI_COMMIT_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_CI_COMMIT_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CI_REPO], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_CI_WORKFLOW_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_CI_PIPELINE_NUMBER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_CI_STEP_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_CI_COMMIT_AUTHOR]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_CI_PIPELINE_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CI_COMMIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_CI_SYSTEM_URL], true);
+}
+
+static bool drone_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_DRONE]);
+}
+
+/* run_id is the build number, which counts per repository; workflow is the pipeline
+ * (DRONE_STAGE_NAME), job the step. actor is the commit author's login; triggering_actor
+ * is DRONE_BUILD_TRIGGER, the user who started the build or "@hook" / "@cron". ref is
+ * the branch, else the tag (Drone may leave the branch empty on a tag). server_url is
+ * the origin of DRONE_BUILD_LINK, else DRONE_SYSTEM_PROTO "://" DRONE_SYSTEM_HOST. */
+static void drone_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_DRONE_COMMIT_BRANCH], v->val[K_DRONE_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_DRONE_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_DRONE_REPO], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_DRONE_STAGE_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_DRONE_BUILD_NUMBER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_DRONE_STEP_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_DRONE_COMMIT_AUTHOR]);
+	PUT(o, triggering_actor, CI_TRUNC_TRIGGERING_ACTOR, v->val[K_DRONE_BUILD_TRIGGER]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_DRONE_BUILD_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_DRONE_COMMIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	if (has(v, K_DRONE_BUILD_LINK)) {
+		PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_DRONE_BUILD_LINK], true);
+	} else if (has(v, K_DRONE_SYSTEM_PROTO) && has(v, K_DRONE_SYSTEM_HOST)) {
+		struct slice url[3] = { v->val[K_DRONE_SYSTEM_PROTO], lit("://"),
+					v->val[K_DRONE_SYSTEM_HOST] };
+
+		put_url_parts(o, o->server_url, sizeof(o->server_url), CI_TRUNC_SERVER_URL, url, 3,
+			      true);
+	}
+}
+
 struct ci_provider {
 	const char *name;
 	bool (*detect)(const struct env_view *v);
@@ -777,6 +858,8 @@ static const struct ci_provider providers[] = {
 	{ "bitbucket_pipelines", bitbucket_detect, bitbucket_fill, false },
 	{ "travis_ci", travis_detect, travis_fill, false },
 	{ "semaphore", semaphore_detect, semaphore_fill, false },
+	{ "woodpecker", woodpecker_detect, woodpecker_fill, false },
+	{ "drone", drone_detect, drone_fill, false },
 	{ "jenkins", jenkins_detect, jenkins_fill, true },
 };
 

@@ -10,10 +10,11 @@
  * - Duplicate names: the first one wins, as glibc getenv() does.
  * - Provider priority when several markers are present: Forgejo Actions, Gitea
  *   Actions, GitHub Actions, GitLab CI, Buildkite, CircleCI, Azure Pipelines, Bitbucket
- *   Pipelines, Travis CI, Semaphore, Jenkins. Forgejo and Gitea run GitHub-compatible
- *   jobs that also set GITHUB_ACTIONS=true (and Forgejo's runner sets
- *   GITEA_ACTIONS=true), so the more specific marker goes first. GitHub to Semaphore
- *   have markers that no other provider sets; Jenkins comes last because its marker
+ *   Pipelines, Travis CI, Semaphore, Woodpecker, Drone, Jenkins. Forgejo and Gitea run
+ *   GitHub-compatible jobs that also set GITHUB_ACTIONS=true (and Forgejo's runner sets
+ *   GITEA_ACTIONS=true), so the more specific marker goes first; likewise Woodpecker, a
+ *   Drone fork, before Drone. GitHub to Drone have markers that no other provider sets
+ *   (Woodpecker's is CI=woodpecker); Jenkins comes last because its marker
  *   (JENKINS_URL) is also exported by people who merely talk to a Jenkins server.
  * - Values are copied bounded; a value longer than its field is cut at a UTF-8 character
  *   boundary and its CI_TRUNC_* bit is set. Invalid UTF-8 bytes and control characters
@@ -60,7 +61,8 @@
 struct ci_job {
 	char provider[24]; /* "github_actions", "gitea_actions", "forgejo_actions", "gitlab_ci",
 			    * "jenkins", "buildkite", "circleci", "azure_pipelines",
-			    * "bitbucket_pipelines", "travis_ci", "semaphore"; "" = no CI */
+			    * "bitbucket_pipelines", "travis_ci", "semaphore", "woodpecker",
+			    * "drone"; "" = no CI */
 	char repository[CI_VALUE_MAX];
 	char workflow[CI_VALUE_MAX]; /* workflow / pipeline / Jenkins job name */
 	char run_id[64];

@@ -888,6 +888,242 @@ static void test_semaphore_url_credentials(void **state)
 	assert_no_canary(&j);
 }
 
+/* A Woodpecker 2.x/3.x step on a pull request, cloning from a Forgejo forge. */
+static const char woodpecker_env[] =
+	"CI=woodpecker\0"
+	"CI_REPO=platform/edge-proxy\0"
+	"CI_REPO_OWNER=platform\0"
+	"CI_REPO_NAME=edge-proxy\0"
+	"CI_REPO_URL=https://git.example.org/platform/edge-proxy\0"
+	"CI_REPO_CLONE_URL=https://woodpecker:" CANARY "@git.example.org/platform/edge-proxy.git\0"
+	"CI_COMMIT_SHA=4f3e2d1c0b9a88776655443322110ffeeddccbba\0"
+	"CI_COMMIT_REF=refs/pull/44/head\0"
+	"CI_COMMIT_BRANCH=main\0"
+	"CI_COMMIT_SOURCE_BRANCH=feat/http3\0"
+	"CI_COMMIT_TARGET_BRANCH=main\0"
+	"CI_COMMIT_PULL_REQUEST=44\0"
+	"CI_COMMIT_AUTHOR=mkoch\0"
+	"CI_COMMIT_AUTHOR_EMAIL=mkoch@example.org\0"
+	"CI_PIPELINE_NUMBER=381\0"
+	"CI_PIPELINE_EVENT=pull_request\0"
+	"CI_PIPELINE_URL=https://ci.example.org/repos/7/pipeline/381\0"
+	"CI_WORKFLOW_NAME=test\0"
+	"CI_STEP_NAME=go-test\0"
+	"CI_SYSTEM_NAME=woodpecker\0"
+	"CI_SYSTEM_URL=https://admin:" CANARY "@ci.example.org/\0"
+	"CI_SYSTEM_HOST=ci.example.org\0"
+	"CI_FORGE_TYPE=forgejo\0"
+	"CI_NETRC_MACHINE=git.example.org\0"
+	"CI_NETRC_USERNAME=" CANARY "\0"
+	"CI_NETRC_PASSWORD=" CANARY "\0";
+
+static void test_woodpecker_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "woodpecker",
+		.repository = "platform/edge-proxy",
+		.workflow = "test",
+		.run_id = "381",
+		.job = "go-test",
+		.actor = "mkoch",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "4f3e2d1c0b9a88776655443322110ffeeddccbba",
+		.pull_request = "44",
+		.server_url = "https://ci.example.org",
+		.tokens = { "CI_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(woodpecker_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_woodpecker_tag(void **state)
+{
+	static const char env[] = "CI=woodpecker\0"
+				  "CI_REPO=platform/edge-proxy\0"
+				  "CI_PIPELINE_NUMBER=382\0"
+				  "CI_PIPELINE_EVENT=tag\0"
+				  "CI_COMMIT_BRANCH=\0"
+				  "CI_COMMIT_TAG=v0.9.1\0"
+				  "CI_COMMIT_PULL_REQUEST=\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "woodpecker",
+		.repository = "platform/edge-proxy",
+		.run_id = "382",
+		.event = "tag",
+		.ref = "v0.9.1",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+/* Both use CI_* names; each reads only its own, and GitLab's marker ranks higher. */
+static void test_gitlab_and_woodpecker_apart(void **state)
+{
+	static const char both[] = "CI=woodpecker\0"
+				   "GITLAB_CI=true\0"
+				   "CI_PIPELINE_ID=3\0"
+				   "CI_PIPELINE_NUMBER=9\0"
+				   "CI_COMMIT_REF_NAME=gl-branch\0"
+				   "CI_COMMIT_BRANCH=wp-branch\0"
+				   "CI_COMMIT_SHA=abc\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(gitlab_env), &j), 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_int_equal(parse(BLOCK(woodpecker_env), &j), 0);
+	assert_string_equal(j.provider, "woodpecker");
+	assert_int_equal(parse(BLOCK(both), &j), 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_string_equal(j.run_id, "3");
+	assert_string_equal(j.ref, "gl-branch");
+	assert_string_equal(j.sha, "abc");
+	/* Without GitLab's marker the same names make a Woodpecker job. */
+	assert_int_equal(parse(BLOCK("CI=woodpecker\0CI_PIPELINE_ID=3\0CI_PIPELINE_NUMBER=9\0"
+				     "CI_COMMIT_REF_NAME=gl-branch\0CI_COMMIT_BRANCH=wp-branch\0"
+				     "CI_COMMIT_SHA=abc\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "woodpecker");
+	assert_string_equal(j.run_id, "9");
+	assert_string_equal(j.ref, "wp-branch");
+	assert_string_equal(j.sha, "abc");
+	/* CI=true is GitLab's (and many others'); only CI=woodpecker names Woodpecker. */
+	assert_int_equal(parse(BLOCK("CI=true\0CI_PIPELINE_NUMBER=9\0CI_REPO=a/b\0"), &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("CI=woodpeckerx\0CI_PIPELINE_NUMBER=9\0"), &j), -ENOENT);
+	/* Woodpecker, a Drone fork, outranks Drone. */
+	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_BUILD_NUMBER=1\0CI=woodpecker\0"
+				     "CI_PIPELINE_NUMBER=2\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "woodpecker");
+	assert_string_equal(j.run_id, "2");
+}
+
+/* Drone 1.x/2.x on GitHub: the netrc user name is the OAuth token, the password the
+ * fixed "x-oauth-basic". Only the password's name is listed; neither value is read. */
+static const char drone_env[] =
+	"DRONE=true\0"
+	"CI=true\0"
+	"DRONE_REPO=octocat/hello-world\0"
+	"DRONE_REPO_OWNER=octocat\0"
+	"DRONE_REPO_NAME=hello-world\0"
+	"DRONE_BUILD_NUMBER=128\0"
+	"DRONE_BUILD_EVENT=pull_request\0"
+	"DRONE_BUILD_TRIGGER=@hook\0"
+	"DRONE_BUILD_LINK=https://drone.company.com/octocat/hello-world/128\0"
+	"DRONE_STAGE_NAME=default\0"
+	"DRONE_STEP_NAME=test\0"
+	"DRONE_COMMIT_SHA=bcdd4bf0245c82c060407b3b24b9b87301d15ac1\0"
+	"DRONE_COMMIT_BRANCH=main\0"
+	"DRONE_SOURCE_BRANCH=feature/greeting\0"
+	"DRONE_TARGET_BRANCH=main\0"
+	"DRONE_PULL_REQUEST=42\0"
+	"DRONE_COMMIT_AUTHOR=octocat\0"
+	"DRONE_COMMIT_AUTHOR_EMAIL=octocat@github.com\0"
+	"DRONE_GIT_HTTP_URL=https://github.com/octocat/hello-world.git\0"
+	"DRONE_SYSTEM_PROTO=https\0"
+	"DRONE_SYSTEM_HOST=drone.company.com\0"
+	"DRONE_NETRC_MACHINE=github.com\0"
+	"DRONE_NETRC_USERNAME=gho_" CANARY "\0"
+	"DRONE_NETRC_PASSWORD=x-oauth-basic\0";
+
+static void test_drone_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "drone",
+		.repository = "octocat/hello-world",
+		.workflow = "default",
+		.run_id = "128",
+		.job = "test",
+		.actor = "octocat",
+		.triggering_actor = "@hook",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "bcdd4bf0245c82c060407b3b24b9b87301d15ac1",
+		.pull_request = "42",
+		.server_url = "https://drone.company.com",
+		.tokens = { "DRONE_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(drone_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_drone_tag_and_system_url(void **state)
+{
+	static const char env[] = "DRONE=true\0"
+				  "DRONE_REPO=octocat/hello-world\0"
+				  "DRONE_BUILD_NUMBER=129\0"
+				  "DRONE_BUILD_EVENT=tag\0"
+				  "DRONE_BUILD_TRIGGER=octocat\0"
+				  "DRONE_COMMIT_BRANCH=\0"
+				  "DRONE_TAG=v1.0.0\0"
+				  "DRONE_PULL_REQUEST=\0"
+				  "DRONE_SYSTEM_PROTO=http\0"
+				  "DRONE_SYSTEM_HOST=admin:" CANARY "@drone.local:8080\0"
+				  "DRONE_NETRC_PASSWORD=" CANARY "\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "drone",
+		.repository = "octocat/hello-world",
+		.run_id = "129",
+		.triggering_actor = "octocat",
+		.event = "tag",
+		.ref = "v1.0.0",
+		.server_url = "http://drone.local:8080",
+		.tokens = { "DRONE_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_drone_system_url_refused(void **state)
+{
+	/* A host longer than the scratch buffer is dropped, not cut: a cut could leave a
+	 * credential without its '@' looking like a host. */
+	size_t hlen = 3000;
+	const char *pre = "DRONE=true";
+	const char *proto = "DRONE_SYSTEM_PROTO=https";
+	const char *k = "DRONE_SYSTEM_HOST=";
+	const char *post = "@drone.local";
+	size_t len = strlen(pre) + 1 + strlen(proto) + 1 + strlen(k) + hlen + strlen(post) + 1;
+	char *env = malloc(len), *p = env;
+	struct ci_job j;
+
+	assert_non_null(env);
+	p = stpcpy(p, pre) + 1;
+	p = stpcpy(p, proto) + 1;
+	p = stpcpy(p, k);
+	for (size_t i = 0; i < hlen; i += strlen(CANARY))
+		memcpy(p + i, CANARY, hlen - i < strlen(CANARY) ? hlen - i : strlen(CANARY));
+	p += hlen;
+	strcpy(p, post);
+	assert_int_equal(parse(env, len, &j), 0);
+	assert_string_equal(j.server_url, "");
+	assert_int_equal(j.truncated, 0);
+	assert_no_canary(&j);
+	free(env);
+	/* Not a scheme, or one part missing: nothing. */
+	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_SYSTEM_PROTO=ht tp\0"
+				     "DRONE_SYSTEM_HOST=drone.local\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.server_url, "");
+	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_SYSTEM_HOST=drone.local\0"), &j), 0);
+	assert_string_equal(j.server_url, "");
+}
+
 static void test_provider_priority(void **state)
 {
 	static const char env[] = "TF_BUILD=True\0"
@@ -1598,6 +1834,12 @@ int main(void)
 		cmocka_unit_test(test_travis_tag_build),
 		cmocka_unit_test(test_semaphore_pull_request),
 		cmocka_unit_test(test_semaphore_url_credentials),
+		cmocka_unit_test(test_woodpecker_pull_request),
+		cmocka_unit_test(test_woodpecker_tag),
+		cmocka_unit_test(test_gitlab_and_woodpecker_apart),
+		cmocka_unit_test(test_drone_pull_request),
+		cmocka_unit_test(test_drone_tag_and_system_url),
+		cmocka_unit_test(test_drone_system_url_refused),
 		cmocka_unit_test(test_provider_priority),
 		cmocka_unit_test(test_no_provider),
 		cmocka_unit_test(test_no_provider_still_lists_tokens),
