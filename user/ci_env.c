@@ -59,7 +59,13 @@ struct slice {
 	X(DRONE) X(DRONE_REPO) X(DRONE_BUILD_NUMBER) X(DRONE_STAGE_NAME) X(DRONE_STEP_NAME)      \
 	X(DRONE_BUILD_EVENT) X(DRONE_COMMIT_AUTHOR) X(DRONE_BUILD_TRIGGER)                       \
 	X(DRONE_COMMIT_BRANCH) X(DRONE_TAG) X(DRONE_COMMIT_SHA) X(DRONE_PULL_REQUEST)            \
-	X(DRONE_BUILD_LINK) X(DRONE_SYSTEM_PROTO) X(DRONE_SYSTEM_HOST)
+	X(DRONE_BUILD_LINK) X(DRONE_SYSTEM_PROTO) X(DRONE_SYSTEM_HOST)                           \
+	X(CODEBUILD_BUILD_ID) X(CODEBUILD_BUILD_NUMBER) X(CODEBUILD_SOURCE_REPO_URL)             \
+	X(CODEBUILD_INITIATOR) X(CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID) X(CODEBUILD_WEBHOOK_EVENT)  \
+	X(CODEBUILD_WEBHOOK_HEAD_REF) X(CODEBUILD_SOURCE_VERSION)                                \
+	X(CODEBUILD_RESOLVED_SOURCE_VERSION) X(CODEBUILD_WEBHOOK_TRIGGER)                        \
+	X(TEAMCITY_VERSION) X(TEAMCITY_PROJECT_NAME) X(TEAMCITY_BUILDCONF_NAME)                  \
+	X(BUILD_VCS_NUMBER)
 
 /* Variables that hold a credential: only their presence is recorded. */
 #define CI_TOKEN_KEYS(X)                                                                         \
@@ -461,6 +467,16 @@ static struct slice pull_ref(struct slice ref, const char *post)
 	return digits_or_empty((struct slice){ ref.p + np, ref.n - np - nq });
 }
 
+/* The rest of s after pre, or empty when s does not start with it. */
+static struct slice after_prefix(struct slice s, const char *pre)
+{
+	size_t n = strlen(pre);
+
+	if (s.n < n || memcmp(s.p, pre, n))
+		return (struct slice){ NULL, 0 };
+	return (struct slice){ s.p + n, s.n - n };
+}
+
 /* Last path segment of a pull request URL ("https://github.com/o/r/pull/12" -> 12). */
 static struct slice last_segment(struct slice url)
 {
@@ -837,12 +853,73 @@ static void drone_fill(const struct env_view *v, struct ci_job *o)
 	}
 }
 
+static bool codebuild_detect(const struct env_view *v)
+{
+	return has(v, K_CODEBUILD_BUILD_ID);
+}
+
+/* CODEBUILD_BUILD_ID is "<project>:<uuid>": workflow is the project, and run_id is
+ * CODEBUILD_BUILD_NUMBER, which counts per project (else the UUID); job_id is the whole
+ * id. actor is CODEBUILD_INITIATOR (an IAM user or role, "codepipeline/<name>", ...);
+ * triggering_actor is the forge account id behind a webhook build. ref is the webhook's
+ * head ref ("refs/heads/main"), else CODEBUILD_SOURCE_VERSION as given (a branch, a
+ * commit, "pr/12", an S3 object version); sha is the resolved source version. The pull
+ * request is N of a "pr/<N>" webhook trigger ("branch/main" and "tag/v1" are not).
+ * CodeBuild also hosts runners for GitHub Actions, GitLab and Buildkite jobs: their own
+ * markers rank higher, so such a job is named by the provider that defined it. */
+static void codebuild_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice id = v->val[K_CODEBUILD_BUILD_ID];
+	const char *colon = id.n ? memchr(id.p, ':', id.n) : NULL;
+	struct slice project = { NULL, 0 }, uuid = { NULL, 0 }, run;
+	struct slice ref = first_of(v->val[K_CODEBUILD_WEBHOOK_HEAD_REF],
+				    v->val[K_CODEBUILD_SOURCE_VERSION]);
+	struct slice pr = digits_or_empty(after_prefix(v->val[K_CODEBUILD_WEBHOOK_TRIGGER], "pr/"));
+
+	if (colon) {
+		project = (struct slice){ id.p, (size_t)(colon - id.p) };
+		uuid = (struct slice){ colon + 1, id.n - project.n - 1 };
+	}
+	run = first_of(v->val[K_CODEBUILD_BUILD_NUMBER], uuid);
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CODEBUILD_SOURCE_REPO_URL], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, project);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, run);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, id);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_CODEBUILD_INITIATOR]);
+	PUT(o, triggering_actor, CI_TRUNC_TRIGGERING_ACTOR,
+	    v->val[K_CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_CODEBUILD_WEBHOOK_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CODEBUILD_RESOLVED_SOURCE_VERSION]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+}
+
+/* TEAMCITY_VERSION is in every TeamCity build's environment. It is checked before
+ * Jenkins, whose detection also takes BUILD_NUMBER. */
+static bool teamcity_detect(const struct env_view *v)
+{
+	return has(v, K_TEAMCITY_VERSION);
+}
+
+/* repository is the TeamCity project's name and workflow the build configuration's.
+ * run_id is BUILD_NUMBER, which counts per build configuration (in its configured
+ * format), so the configuration is part of the job's identity. sha is BUILD_VCS_NUMBER
+ * (set when the configuration has a single VCS root). */
+static void teamcity_fill(const struct env_view *v, struct ci_job *o)
+{
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_TEAMCITY_PROJECT_NAME], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_TEAMCITY_BUILDCONF_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BUILD_NUMBER]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BUILD_VCS_NUMBER]);
+}
+
 struct ci_provider {
 	const char *name;
 	bool (*detect)(const struct env_view *v);
 	void (*fill)(const struct env_view *v, struct ci_job *out);
-	/* run_id counts per workflow (Jenkins job, Buildkite pipeline), not per
-	 * repository: the short id names the workflow first. */
+	/* run_id counts per workflow (Jenkins job, Buildkite pipeline, TeamCity build
+	 * configuration, CodeBuild project), not per repository: the short id names the
+	 * workflow first. */
 	bool runs_per_workflow;
 };
 
@@ -860,6 +937,8 @@ static const struct ci_provider providers[] = {
 	{ "semaphore", semaphore_detect, semaphore_fill, false },
 	{ "woodpecker", woodpecker_detect, woodpecker_fill, false },
 	{ "drone", drone_detect, drone_fill, false },
+	{ "aws_codebuild", codebuild_detect, codebuild_fill, true },
+	{ "teamcity", teamcity_detect, teamcity_fill, true },
 	{ "jenkins", jenkins_detect, jenkins_fill, true },
 };
 
@@ -897,10 +976,10 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 
 #define FIELD_EQ(a, b, f) (!strncmp((a)->f, (b)->f, sizeof((a)->f)))
 
-/* Beyond the five obvious fields: workflow because Jenkins and Buildkite number runs per
- * job/pipeline, job_id because a retried GitLab job keeps its pipeline and name, and
- * server_url because two servers can host the same repository name. All are constant for
- * the life of a job. */
+/* Beyond the five obvious fields: workflow because some providers number runs per
+ * workflow (runs_per_workflow), job_id because a retried GitLab job keeps its pipeline
+ * and name, and server_url because two servers can host the same repository name. All
+ * are constant for the life of a job. */
 bool ci_job_equal(const struct ci_job *a, const struct ci_job *b)
 {
 	if (!a || !b || !a->provider[0] || !a->run_id[0])

@@ -1124,6 +1124,214 @@ static void test_drone_system_url_refused(void **state)
 	assert_string_equal(j.server_url, "");
 }
 
+/* A CodeBuild build started by a GitHub pull request webhook. */
+static const char codebuild_env[] =
+	"CODEBUILD_CI=true\0"
+	"AWS_REGION=eu-west-1\0"
+	"CODEBUILD_BUILD_ID=payments-ci:b1e6661e-e4f2-4156-9ab9-82a19e0c4f5a\0"
+	"CODEBUILD_BUILD_ARN=arn:aws:codebuild:eu-west-1:123456789012:build/payments-ci:"
+	"b1e6661e-e4f2-4156-9ab9-82a19e0c4f5a\0"
+	"CODEBUILD_BUILD_NUMBER=558\0"
+	"CODEBUILD_INITIATOR=GitHub-Hookshot/8a1b2c3\0"
+	"CODEBUILD_SOURCE_REPO_URL=https://github.com/acme/payments\0"
+	"CODEBUILD_SOURCE_VERSION=pr/1486\0"
+	"CODEBUILD_RESOLVED_SOURCE_VERSION=c150e3a3d2d89acd1b1222bf6f7a50b45a4218c0\0"
+	"CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID=461164\0"
+	"CODEBUILD_WEBHOOK_EVENT=PULL_REQUEST_UPDATED\0"
+	"CODEBUILD_WEBHOOK_HEAD_REF=refs/heads/fix/rounding\0"
+	"CODEBUILD_WEBHOOK_BASE_REF=refs/heads/main\0"
+	"CODEBUILD_WEBHOOK_TRIGGER=pr/1486\0"
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/" CANARY "\0";
+
+static void test_codebuild_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "aws_codebuild",
+		.repository = "https://github.com/acme/payments",
+		.workflow = "payments-ci",
+		.run_id = "558",
+		.job_id = "payments-ci:b1e6661e-e4f2-4156-9ab9-82a19e0c4f5a",
+		.actor = "GitHub-Hookshot/8a1b2c3",
+		.triggering_actor = "461164",
+		.event = "PULL_REQUEST_UPDATED",
+		.ref = "refs/heads/fix/rounding",
+		.sha = "c150e3a3d2d89acd1b1222bf6f7a50b45a4218c0",
+		.pull_request = "1486",
+	};
+
+	assert_int_equal(parse(BLOCK(codebuild_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_codebuild_fallbacks(void **state)
+{
+	/* Started by hand: no build number (older images), no webhook. */
+	static const char env[] = "CODEBUILD_BUILD_ID=nightly:"
+				  "0f1e2d3c-4b5a-4978-8a7b-6c5d4e3f2a1b\0"
+				  "CODEBUILD_INITIATOR=admin-role/jdoe\0"
+				  "CODEBUILD_SOURCE_REPO_URL=https://jdoe:" CANARY
+				  "@git-codecommit.eu-west-1.amazonaws.com/v1/repos/nightly\0"
+				  "CODEBUILD_SOURCE_VERSION=refs/heads/main\0"
+				  "CODEBUILD_WEBHOOK_TRIGGER=branch/main\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "aws_codebuild",
+		.repository = "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/nightly",
+		.workflow = "nightly",
+		.run_id = "0f1e2d3c-4b5a-4978-8a7b-6c5d4e3f2a1b",
+		.job_id = "nightly:0f1e2d3c-4b5a-4978-8a7b-6c5d4e3f2a1b",
+		.actor = "admin-role/jdoe",
+		.ref = "refs/heads/main",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+	/* An id not of the documented form keeps only job_id; "pr/" needs digits. */
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=odd-id\0"
+				     "CODEBUILD_WEBHOOK_TRIGGER=pr/12x\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "aws_codebuild");
+	assert_string_equal(j.workflow, "");
+	assert_string_equal(j.run_id, "");
+	assert_string_equal(j.job_id, "odd-id");
+	assert_string_equal(j.pull_request, "");
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=p:\0CODEBUILD_WEBHOOK_TRIGGER=pr/\0"), &j),
+			 0);
+	assert_string_equal(j.workflow, "p");
+	assert_string_equal(j.run_id, "");
+	assert_string_equal(j.pull_request, "");
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=\0CODEBUILD_BUILD_NUMBER=3\0"), &j),
+			 -ENOENT);
+}
+
+/* CodeBuild also hosts GitHub Actions, GitLab and Buildkite runners: such a job carries
+ * CODEBUILD_* variables and its own provider's marker, which wins. */
+static void test_codebuild_hosted_runners(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=runner-proj:9a8b\0"
+				     "CODEBUILD_BUILD_NUMBER=4\0"
+				     "GITHUB_ACTIONS=true\0GITHUB_RUN_ID=777\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "github_actions");
+	assert_string_equal(j.run_id, "777");
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=runner-proj:9a8b\0"
+				     "GITLAB_CI=true\0CI_PIPELINE_ID=5\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_int_equal(parse(BLOCK("BUILDKITE=true\0CODEBUILD_BUILD_ID=runner-proj:9a8b\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "buildkite");
+}
+
+static const char teamcity_env[] =
+	"TEAMCITY_VERSION=2024.12.1 (build 174331)\0"
+	"TEAMCITY_PROJECT_NAME=Backend\0"
+	"TEAMCITY_BUILDCONF_NAME=Build and Test\0"
+	"TEAMCITY_BUILD_PROPERTIES_FILE=/opt/buildagent/temp/buildTmp/"
+	"teamcity.build5521.properties\0"
+	"TEAMCITY_GIT_PATH=/usr/bin/git\0"
+	"BUILD_NUMBER=1207\0"
+	"BUILD_VCS_NUMBER=ad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a\0"
+	"DEPLOY_PASSWORD=" CANARY "\0";
+
+static void test_teamcity_build(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "teamcity",
+		.repository = "Backend",
+		.workflow = "Build and Test",
+		.run_id = "1207",
+		.sha = "ad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a",
+	};
+
+	assert_int_equal(parse(BLOCK(teamcity_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_teamcity_over_jenkins(void **state)
+{
+	/* A TeamCity agent whose environment also carries Jenkins' variables. */
+	static const char env[] = "JENKINS_HOME=/var/lib/jenkins\0"
+				  "JENKINS_URL=https://jenkins.example.com/\0"
+				  "JOB_NAME=legacy-deploy\0"
+				  "BUILD_NUMBER=88\0"
+				  "TEAMCITY_VERSION=2024.12.1 (build 174331)\0"
+				  "TEAMCITY_BUILDCONF_NAME=Deploy\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.provider, "teamcity");
+	assert_string_equal(j.workflow, "Deploy");
+	assert_string_equal(j.run_id, "88");
+	assert_string_equal(j.server_url, "");
+	/* The same block without TEAMCITY_VERSION is a Jenkins build. */
+	assert_int_equal(parse(env, strlen("JENKINS_HOME=/var/lib/jenkins") + 1 +
+					    strlen("JENKINS_URL=https://jenkins.example.com/") + 1 +
+					    strlen("JOB_NAME=legacy-deploy") + 1 +
+					    strlen("BUILD_NUMBER=88") + 1,
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "jenkins");
+	assert_string_equal(j.workflow, "legacy-deploy");
+	assert_int_equal(parse(BLOCK("TEAMCITY_VERSION=\0BUILD_NUMBER=1\0"), &j), -ENOENT);
+}
+
+/* Every provider's marker, lowest priority first: with the markers of providers i..n-1
+ * all present, provider i wins. */
+static void test_provider_priority_all(void **state)
+{
+	static const struct {
+		const char *provider, *marker; /* marker may hold several entries */
+	} order[] = {
+		{ "forgejo_actions", "FORGEJO_ACTIONS=true" },
+		{ "gitea_actions", "GITEA_ACTIONS=true" },
+		{ "github_actions", "GITHUB_ACTIONS=true" },
+		{ "gitlab_ci", "GITLAB_CI=true" },
+		{ "buildkite", "BUILDKITE=true" },
+		{ "circleci", "CIRCLECI=true" },
+		{ "azure_pipelines", "TF_BUILD=True" },
+		{ "bitbucket_pipelines", "BITBUCKET_BUILD_NUMBER=1\nBITBUCKET_COMMIT=abc" },
+		{ "travis_ci", "TRAVIS=true" },
+		{ "semaphore", "SEMAPHORE=true" },
+		{ "woodpecker", "CI=woodpecker" },
+		{ "drone", "DRONE=true" },
+		{ "aws_codebuild", "CODEBUILD_BUILD_ID=proj:0f1e" },
+		{ "teamcity", "TEAMCITY_VERSION=2024.12" },
+		{ "jenkins", "JENKINS_URL=https://j/\nJOB_NAME=j\nBUILD_NUMBER=2" },
+	};
+	const size_t n = sizeof(order) / sizeof(order[0]);
+	char env[1024];
+	struct ci_job j;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+
+		for (size_t k = n; k-- > i;) {
+			size_t m = strlen(order[k].marker);
+
+			assert_true(len + m + 1 <= sizeof(env));
+			memcpy(env + len, order[k].marker, m + 1);
+			for (size_t c = len; c < len + m; c++)
+				if (env[c] == '\n')
+					env[c] = '\0';
+			len += m + 1;
+		}
+		assert_int_equal(parse(env, len, &j), 0);
+		assert_string_equal(j.provider, order[i].provider);
+	}
+}
+
 static void test_provider_priority(void **state)
 {
 	static const char env[] = "TF_BUILD=True\0"
@@ -1696,6 +1904,52 @@ static void test_short_id_per_pipeline_numbering(void **state)
 	assert_string_equal(buf, "acme/rocket#6f0a2e1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b");
 }
 
+static void check_short_id(const char *env, size_t len, const char *want)
+{
+	struct ci_job j;
+	char buf[192];
+
+	assert_int_equal(parse(env, len, &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void test_short_id_workflow_first(void **state)
+{
+	/* TeamCity numbers builds per configuration, CodeBuild per project. */
+	check_short_id(BLOCK(teamcity_env), "Build and Test#1207");
+	check_short_id(BLOCK(codebuild_env), "payments-ci#558");
+	check_short_id(BLOCK("CODEBUILD_BUILD_ID=nightly:0f1e2d3c\0"), "nightly#0f1e2d3c");
+	/* No configuration name: the project's name stands in. */
+	check_short_id(BLOCK("TEAMCITY_VERSION=2024.12\0TEAMCITY_PROJECT_NAME=Backend\0"
+			     "BUILD_NUMBER=7\0"),
+		       "Backend#7");
+	/* The others number runs per repository, or globally. */
+	check_short_id(BLOCK(forgejo_env), "forgejo-contrib/mirror-bot#73012");
+	check_short_id(BLOCK(bitbucket_env), "acme-corp/payments-api#842");
+	check_short_id(BLOCK(travis_env), "octo-labs/fastjson#271828182");
+	check_short_id(BLOCK(semaphore_env),
+		       "acme/storefront#65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59");
+	check_short_id(BLOCK(woodpecker_env), "platform/edge-proxy#381");
+	check_short_id(BLOCK(drone_env), "octocat/hello-world#128");
+}
+
+static void test_short_id_unknown_provider(void **state)
+{
+	/* A provider name not in the table (a record from a newer build) keeps the
+	 * repository-first form. */
+	struct ci_job j;
+	char buf[64];
+
+	assert_int_equal(parse(BLOCK(jenkins_env), &j), 0);
+	strcpy(j.provider, "jenkins_x");
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "https://git.example.com/team/app.git#57");
+	memset(j.provider, 'j', sizeof(j.provider));
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "https://git.example.com/team/app.git#57");
+}
+
 static void test_short_id_fallbacks(void **state)
 {
 	struct ci_job j;
@@ -1759,6 +2013,11 @@ static void test_random_blocks(void **state)
 		"refs/pull/", "/merge", "https://", "u:p@", "[::1]", ":", "@", "/", "?", "=",
 		"\xc3", "\xa9", "\xf0\x9f", "\xff", "GIT_URL=", "CI_SERVER_URL=", "GITHUB_TOKEN=",
 		"CIRCLE_PULL_REQUEST=", "BUILDKITE_RETRY_COUNT=", "12", "", "\0",
+		"FORGEJO_ACTIONS=true", "GITEA_ACTIONS=true", "CI=woodpecker", "DRONE=true",
+		"DRONE_SYSTEM_PROTO=", "DRONE_SYSTEM_HOST=", "CI_SYSTEM_URL=", "TRAVIS=true",
+		"SEMAPHORE=true", "BITBUCKET_BUILD_NUMBER=", "BITBUCKET_COMMIT=",
+		"BITBUCKET_WORKSPACE=", "BITBUCKET_REPO_SLUG=", "CODEBUILD_BUILD_ID=",
+		"CODEBUILD_WEBHOOK_TRIGGER=", "pr/", "TEAMCITY_VERSION=", "refs/pull/9/head",
 	};
 	const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
 	uint32_t seed = 0x1d7ace;
@@ -1840,6 +2099,12 @@ int main(void)
 		cmocka_unit_test(test_drone_pull_request),
 		cmocka_unit_test(test_drone_tag_and_system_url),
 		cmocka_unit_test(test_drone_system_url_refused),
+		cmocka_unit_test(test_codebuild_pull_request),
+		cmocka_unit_test(test_codebuild_fallbacks),
+		cmocka_unit_test(test_codebuild_hosted_runners),
+		cmocka_unit_test(test_teamcity_build),
+		cmocka_unit_test(test_teamcity_over_jenkins),
+		cmocka_unit_test(test_provider_priority_all),
 		cmocka_unit_test(test_provider_priority),
 		cmocka_unit_test(test_no_provider),
 		cmocka_unit_test(test_no_provider_still_lists_tokens),
@@ -1875,6 +2140,8 @@ int main(void)
 		cmocka_unit_test(test_equal_needs_ci_and_run_id),
 		cmocka_unit_test(test_short_id_github),
 		cmocka_unit_test(test_short_id_per_pipeline_numbering),
+		cmocka_unit_test(test_short_id_workflow_first),
+		cmocka_unit_test(test_short_id_unknown_provider),
 		cmocka_unit_test(test_short_id_fallbacks),
 		cmocka_unit_test(test_short_id_bounded),
 		cmocka_unit_test(test_random_blocks),
