@@ -17,7 +17,8 @@
  *   fork, goes before Drone; CodeBuild also hosts GitHub Actions, GitLab and Buildkite
  *   runners, whose jobs are named by those providers; TeamCity and Jenkins both export
  *   BUILD_NUMBER. Jenkins comes last because its marker (JENKINS_URL) is also exported
- *   by people who merely talk to a Jenkins server.
+ *   by people who merely talk to a Jenkins server. docs/ci-providers.md lists each
+ *   provider's rule and the variable behind every field.
  * - Values are copied bounded; a value longer than its field is cut at a UTF-8 character
  *   boundary and its CI_TRUNC_* bit is set. Invalid UTF-8 bytes and control characters
  *   are replaced by '?', so every field is printable UTF-8.
