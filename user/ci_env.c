@@ -723,8 +723,8 @@ static void bitbucket_fill(const struct env_view *v, struct ci_job *o)
 		struct slice repo[3] = { v->val[K_BITBUCKET_WORKSPACE], lit("/"),
 					 v->val[K_BITBUCKET_REPO_SLUG] };
 
-		put_url_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo,
-			      3, false);
+		put_url_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo, 3,
+			      false);
 	}
 	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BITBUCKET_BUILD_NUMBER]);
 	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_BITBUCKET_STEP_UUID]);
@@ -872,8 +872,8 @@ static void codebuild_fill(const struct env_view *v, struct ci_job *o)
 	struct slice id = v->val[K_CODEBUILD_BUILD_ID];
 	const char *colon = id.n ? memchr(id.p, ':', id.n) : NULL;
 	struct slice project = { NULL, 0 }, uuid = { NULL, 0 }, run;
-	struct slice ref = first_of(v->val[K_CODEBUILD_WEBHOOK_HEAD_REF],
-				    v->val[K_CODEBUILD_SOURCE_VERSION]);
+	struct slice ref =
+		first_of(v->val[K_CODEBUILD_WEBHOOK_HEAD_REF], v->val[K_CODEBUILD_SOURCE_VERSION]);
 	struct slice pr = digits_or_empty(after_prefix(v->val[K_CODEBUILD_WEBHOOK_TRIGGER], "pr/"));
 
 	if (colon) {

@@ -300,11 +300,9 @@ static void test_forge_priority_over_github(void **state)
 			 0);
 	assert_string_equal(j.provider, "github_actions");
 	/* On GitHub, a "/head" pull ref is not taken for a pull request number. */
-	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REF=refs/pull/9/head\0"), &j),
-			 0);
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REF=refs/pull/9/head\0"), &j), 0);
 	assert_string_equal(j.pull_request, "");
-	assert_int_equal(parse(BLOCK("GITEA_ACTIONS=true\0GITHUB_REF=refs/pull/9/merge\0"), &j),
-			 0);
+	assert_int_equal(parse(BLOCK("GITEA_ACTIONS=true\0GITHUB_REF=refs/pull/9/merge\0"), &j), 0);
 	assert_string_equal(j.pull_request, "9");
 }
 
@@ -994,8 +992,7 @@ static void test_gitlab_and_woodpecker_apart(void **state)
 	assert_string_equal(j.ref, "wp-branch");
 	assert_string_equal(j.sha, "abc");
 	/* CI=true is GitLab's (and many others'); only CI=woodpecker names Woodpecker. */
-	assert_int_equal(parse(BLOCK("CI=true\0CI_PIPELINE_NUMBER=9\0CI_REPO=a/b\0"), &j),
-			 -ENOENT);
+	assert_int_equal(parse(BLOCK("CI=true\0CI_PIPELINE_NUMBER=9\0CI_REPO=a/b\0"), &j), -ENOENT);
 	assert_int_equal(parse(BLOCK("CI=woodpeckerx\0CI_PIPELINE_NUMBER=9\0"), &j), -ENOENT);
 	/* Woodpecker, a Drone fork, outranks Drone. */
 	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_BUILD_NUMBER=1\0CI=woodpecker\0"
@@ -1226,8 +1223,7 @@ static void test_codebuild_hosted_runners(void **state)
 			       &j),
 			 0);
 	assert_string_equal(j.provider, "gitlab_ci");
-	assert_int_equal(parse(BLOCK("BUILDKITE=true\0CODEBUILD_BUILD_ID=runner-proj:9a8b\0"),
-			       &j),
+	assert_int_equal(parse(BLOCK("BUILDKITE=true\0CODEBUILD_BUILD_ID=runner-proj:9a8b\0"), &j),
 			 0);
 	assert_string_equal(j.provider, "buildkite");
 }
