@@ -100,19 +100,12 @@ static const struct key_name meta_keys[K_COUNT] = { CI_META_KEYS(X_NAME) };
 static const struct key_name token_keys[T_COUNT] = { CI_TOKEN_KEYS(X_NAME) };
 
 _Static_assert(T_COUNT <= 32, "token_seen is a 32-bit mask");
+_Static_assert(K_COUNT + T_COUNT <= 65535, "by_first holds unsigned short indices");
 
 struct env_view {
 	struct slice val[K_COUNT]; /* first occurrence of each meta key */
 	__u32 token_seen;	   /* T_* bits already listed in token_vars */
 };
-
-static int find_key(const struct key_name *keys, int count, const char *k, size_t n)
-{
-	for (int i = 0; i < count; i++)
-		if (keys[i].len == n && !memcmp(keys[i].name, k, n))
-			return i;
-	return -1;
-}
 
 /* A token variable is listed once, when any occurrence has a non-empty value: the
  * secret is in the environment whichever copy getenv() returns. */
@@ -130,40 +123,64 @@ static void note_token(struct env_view *v, struct ci_job *out, int t)
 	memcpy(out->token_vars[out->n_token_vars++], token_keys[t].name, token_keys[t].len + 1);
 }
 
-/* The first bytes of the names above, taken from the tables once: most of
- * an environment (PATH, HOME, LANG, ...) is passed over without a search. */
-static bool key_first[256];
-static pthread_once_t key_first_once = PTHREAD_ONCE_INIT;
+/* The names above grouped by first byte, taken from the tables once: an entry is
+ * compared only with the names that start as it does, and most of an environment
+ * (PATH, HOME, LANG, ...) with none. by_first holds meta key k as k and token key t as
+ * K_COUNT + t; the names starting with byte c are by_first[first_at[c]] up to
+ * by_first[first_at[c + 1]]. */
+static unsigned short first_at[257];
+static unsigned short by_first[K_COUNT + T_COUNT];
+static pthread_once_t by_first_once = PTHREAD_ONCE_INIT;
 
-static void key_first_fill(void)
+static const struct key_name *key_at(int i)
 {
-	for (int i = 0; i < K_COUNT; i++)
-		key_first[(unsigned char)meta_keys[i].name[0]] = true;
-	for (int i = 0; i < T_COUNT; i++)
-		key_first[(unsigned char)token_keys[i].name[0]] = true;
+	return i < K_COUNT ? &meta_keys[i] : &token_keys[i - K_COUNT];
+}
+
+static void by_first_fill(void)
+{
+	unsigned short next[256];
+
+	for (int i = 0; i < K_COUNT + T_COUNT; i++)
+		first_at[(unsigned char)key_at(i)->name[0] + 1]++;
+	for (int c = 0; c < 256; c++) {
+		first_at[c + 1] += first_at[c];
+		next[c] = first_at[c];
+	}
+	for (int i = 0; i < K_COUNT + T_COUNT; i++)
+		by_first[next[(unsigned char)key_at(i)->name[0]]++] = (unsigned short)i;
 }
 
 static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_job *out)
 {
 	const char *eq;
 	size_t klen;
-	int k;
+	unsigned lo, hi;
 
-	if (!n || !key_first[(unsigned char)e[0]])
+	if (!n)
+		return;
+	lo = first_at[(unsigned char)e[0]];
+	hi = first_at[(unsigned char)e[0] + 1];
+	if (lo == hi)
 		return;
 	eq = memchr(e, '=', n);
 	if (!eq || eq == e)
 		return;
 	klen = (size_t)(eq - e);
-	k = find_key(meta_keys, K_COUNT, e, klen);
-	if (k >= 0) {
-		if (!v->val[k].p)
-			v->val[k] = (struct slice){ eq + 1, n - klen - 1 };
+	for (unsigned i = lo; i < hi; i++) {
+		int k = by_first[i];
+		const struct key_name *name = key_at(k);
+
+		if (name->len != klen || memcmp(name->name, e, klen))
+			continue;
+		if (k < K_COUNT) {
+			if (!v->val[k].p)
+				v->val[k] = (struct slice){ eq + 1, n - klen - 1 };
+		} else if (n - klen - 1 > 0) {
+			note_token(v, out, k - K_COUNT);
+		}
 		return;
 	}
-	k = find_key(token_keys, T_COUNT, e, klen);
-	if (k >= 0 && n - klen - 1 > 0)
-		note_token(v, out, k);
 }
 
 static void scan_env(const char *env, size_t len, struct env_view *v, struct ci_job *out)
@@ -961,7 +978,7 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 	memset(out, 0, sizeof(*out));
 	if (!env && len)
 		return -EINVAL;
-	pthread_once(&key_first_once, key_first_fill);
+	pthread_once(&by_first_once, by_first_fill);
 	if (env)
 		scan_env(env, len, &v, out);
 	for (size_t i = 0; i < N_PROVIDERS; i++) {
