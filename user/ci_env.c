@@ -20,7 +20,7 @@ struct slice {
 /* Non-secret variables whose values may be copied. */
 #define CI_META_KEYS(X)                                                                          \
 	X(GITHUB_ACTIONS) X(GITLAB_CI) X(BUILDKITE) X(CIRCLECI) X(TF_BUILD) X(JENKINS_URL)       \
-	X(JENKINS_HOME)                                                                          \
+	X(JENKINS_HOME) X(FORGEJO_ACTIONS) X(GITEA_ACTIONS)                                      \
 	X(GITHUB_REPOSITORY) X(GITHUB_WORKFLOW) X(GITHUB_RUN_ID) X(GITHUB_RUN_ATTEMPT)           \
 	X(GITHUB_JOB) X(GITHUB_ACTOR) X(GITHUB_TRIGGERING_ACTOR) X(GITHUB_EVENT_NAME)            \
 	X(GITHUB_REF) X(GITHUB_SHA) X(GITHUB_SERVER_URL)                                         \
@@ -41,7 +41,31 @@ struct slice {
 	X(SYSTEM_JOBDISPLAYNAME) X(AGENT_JOBNAME) X(SYSTEM_JOBID) X(BUILD_REQUESTEDFOR)          \
 	X(BUILD_QUEUEDBY) X(BUILD_REASON) X(BUILD_SOURCEBRANCH) X(BUILD_SOURCEVERSION)           \
 	X(SYSTEM_PULLREQUEST_PULLREQUESTNUMBER) X(SYSTEM_PULLREQUEST_PULLREQUESTID)              \
-	X(SYSTEM_COLLECTIONURI)
+	X(SYSTEM_COLLECTIONURI)                                                                  \
+	X(BITBUCKET_BUILD_NUMBER) X(BITBUCKET_COMMIT) X(BITBUCKET_REPO_FULL_NAME)                \
+	X(BITBUCKET_WORKSPACE) X(BITBUCKET_REPO_SLUG) X(BITBUCKET_STEP_UUID)                     \
+	X(BITBUCKET_STEP_TRIGGERER_UUID) X(BITBUCKET_BRANCH) X(BITBUCKET_TAG) X(BITBUCKET_PR_ID) \
+	X(BITBUCKET_GIT_HTTP_ORIGIN)                                                             \
+	X(TRAVIS) X(TRAVIS_REPO_SLUG) X(TRAVIS_BUILD_ID) X(TRAVIS_JOB_NAME) X(TRAVIS_JOB_ID)     \
+	X(TRAVIS_EVENT_TYPE) X(TRAVIS_BRANCH) X(TRAVIS_TAG) X(TRAVIS_COMMIT)                     \
+	X(TRAVIS_PULL_REQUEST) X(TRAVIS_BUILD_WEB_URL)                                           \
+	X(SEMAPHORE) X(SEMAPHORE_GIT_REPO_SLUG) X(SEMAPHORE_PROJECT_NAME)                        \
+	X(SEMAPHORE_WORKFLOW_ID) X(SEMAPHORE_JOB_NAME) X(SEMAPHORE_JOB_ID)                       \
+	X(SEMAPHORE_GIT_BRANCH) X(SEMAPHORE_GIT_SHA) X(SEMAPHORE_GIT_PR_NUMBER)                  \
+	X(SEMAPHORE_ORGANIZATION_URL)                                                            \
+	X(CI) X(CI_REPO) X(CI_PIPELINE_NUMBER) X(CI_WORKFLOW_NAME) X(CI_STEP_NAME)               \
+	X(CI_PIPELINE_EVENT) X(CI_COMMIT_AUTHOR) X(CI_COMMIT_BRANCH) X(CI_COMMIT_TAG)            \
+	X(CI_COMMIT_PULL_REQUEST) X(CI_SYSTEM_URL)                                               \
+	X(DRONE) X(DRONE_REPO) X(DRONE_BUILD_NUMBER) X(DRONE_STAGE_NAME) X(DRONE_STEP_NAME)      \
+	X(DRONE_BUILD_EVENT) X(DRONE_COMMIT_AUTHOR) X(DRONE_BUILD_TRIGGER)                       \
+	X(DRONE_COMMIT_BRANCH) X(DRONE_TAG) X(DRONE_COMMIT_SHA) X(DRONE_PULL_REQUEST)            \
+	X(DRONE_BUILD_LINK) X(DRONE_SYSTEM_PROTO) X(DRONE_SYSTEM_HOST)                           \
+	X(CODEBUILD_BUILD_ID) X(CODEBUILD_BUILD_NUMBER) X(CODEBUILD_SOURCE_REPO_URL)             \
+	X(CODEBUILD_INITIATOR) X(CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID) X(CODEBUILD_WEBHOOK_EVENT)  \
+	X(CODEBUILD_WEBHOOK_HEAD_REF) X(CODEBUILD_SOURCE_VERSION)                                \
+	X(CODEBUILD_RESOLVED_SOURCE_VERSION) X(CODEBUILD_WEBHOOK_TRIGGER)                        \
+	X(TEAMCITY_VERSION) X(TEAMCITY_PROJECT_NAME) X(TEAMCITY_BUILDCONF_NAME)                  \
+	X(BUILD_VCS_NUMBER)
 
 /* Variables that hold a credential: only their presence is recorded. */
 #define CI_TOKEN_KEYS(X)                                                                         \
@@ -50,7 +74,9 @@ struct slice {
 	X(CI_REGISTRY_PASSWORD) X(CI_DEPLOY_PASSWORD) X(CI_DEPENDENCY_PROXY_PASSWORD)            \
 	X(BUILDKITE_AGENT_ACCESS_TOKEN) X(BUILDKITE_AGENT_JOB_API_TOKEN)                         \
 	X(CIRCLE_OIDC_TOKEN) X(CIRCLE_OIDC_TOKEN_V2)                                             \
-	X(SYSTEM_ACCESSTOKEN)
+	X(SYSTEM_ACCESSTOKEN) X(GITEA_TOKEN) X(FORGEJO_TOKEN)                                    \
+	X(BITBUCKET_STEP_OIDC_TOKEN) X(SEMAPHORE_OIDC_TOKEN) X(DRONE_NETRC_PASSWORD)             \
+	X(CI_NETRC_PASSWORD)
 
 #define X_ENUM(k) K_##k,
 #define X_TOKEN_ENUM(k) T_##k,
@@ -58,6 +84,12 @@ struct slice {
 
 enum ci_key { CI_META_KEYS(X_ENUM) K_COUNT };
 enum ci_token_key { CI_TOKEN_KEYS(X_TOKEN_ENUM) T_COUNT };
+
+/* A name in both tables would have a token's value copied as metadata (the meta table
+ * is searched first): one enum over both makes that a duplicate enumerator, a compile
+ * error. */
+#define X_ANY(k) N_##k,
+enum ci_any_key { CI_META_KEYS(X_ANY) CI_TOKEN_KEYS(X_ANY) N_COUNT };
 
 struct key_name {
 	const char *name;
@@ -68,19 +100,12 @@ static const struct key_name meta_keys[K_COUNT] = { CI_META_KEYS(X_NAME) };
 static const struct key_name token_keys[T_COUNT] = { CI_TOKEN_KEYS(X_NAME) };
 
 _Static_assert(T_COUNT <= 32, "token_seen is a 32-bit mask");
+_Static_assert(K_COUNT + T_COUNT <= 65535, "by_first holds unsigned short indices");
 
 struct env_view {
 	struct slice val[K_COUNT]; /* first occurrence of each meta key */
 	__u32 token_seen;	   /* T_* bits already listed in token_vars */
 };
-
-static int find_key(const struct key_name *keys, int count, const char *k, size_t n)
-{
-	for (int i = 0; i < count; i++)
-		if (keys[i].len == n && !memcmp(keys[i].name, k, n))
-			return i;
-	return -1;
-}
 
 /* A token variable is listed once, when any occurrence has a non-empty value: the
  * secret is in the environment whichever copy getenv() returns. */
@@ -98,40 +123,64 @@ static void note_token(struct env_view *v, struct ci_job *out, int t)
 	memcpy(out->token_vars[out->n_token_vars++], token_keys[t].name, token_keys[t].len + 1);
 }
 
-/* The first bytes of the names above, taken from the tables once: most of
- * an environment (PATH, HOME, LANG, ...) is passed over without a search. */
-static bool key_first[256];
-static pthread_once_t key_first_once = PTHREAD_ONCE_INIT;
+/* The names above grouped by first byte, taken from the tables once: an entry is
+ * compared only with the names that start as it does, and most of an environment
+ * (PATH, HOME, LANG, ...) with none. by_first holds meta key k as k and token key t as
+ * K_COUNT + t; the names starting with byte c are by_first[first_at[c]] up to
+ * by_first[first_at[c + 1]]. */
+static unsigned short first_at[257];
+static unsigned short by_first[K_COUNT + T_COUNT];
+static pthread_once_t by_first_once = PTHREAD_ONCE_INIT;
 
-static void key_first_fill(void)
+static const struct key_name *key_at(int i)
 {
-	for (int i = 0; i < K_COUNT; i++)
-		key_first[(unsigned char)meta_keys[i].name[0]] = true;
-	for (int i = 0; i < T_COUNT; i++)
-		key_first[(unsigned char)token_keys[i].name[0]] = true;
+	return i < K_COUNT ? &meta_keys[i] : &token_keys[i - K_COUNT];
+}
+
+static void by_first_fill(void)
+{
+	unsigned short next[256];
+
+	for (int i = 0; i < K_COUNT + T_COUNT; i++)
+		first_at[(unsigned char)key_at(i)->name[0] + 1]++;
+	for (int c = 0; c < 256; c++) {
+		first_at[c + 1] += first_at[c];
+		next[c] = first_at[c];
+	}
+	for (int i = 0; i < K_COUNT + T_COUNT; i++)
+		by_first[next[(unsigned char)key_at(i)->name[0]]++] = (unsigned short)i;
 }
 
 static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_job *out)
 {
 	const char *eq;
 	size_t klen;
-	int k;
+	unsigned lo, hi;
 
-	if (!n || !key_first[(unsigned char)e[0]])
+	if (!n)
+		return;
+	lo = first_at[(unsigned char)e[0]];
+	hi = first_at[(unsigned char)e[0] + 1];
+	if (lo == hi)
 		return;
 	eq = memchr(e, '=', n);
 	if (!eq || eq == e)
 		return;
 	klen = (size_t)(eq - e);
-	k = find_key(meta_keys, K_COUNT, e, klen);
-	if (k >= 0) {
-		if (!v->val[k].p)
-			v->val[k] = (struct slice){ eq + 1, n - klen - 1 };
+	for (unsigned i = lo; i < hi; i++) {
+		int k = by_first[i];
+		const struct key_name *name = key_at(k);
+
+		if (name->len != klen || memcmp(name->name, e, klen))
+			continue;
+		if (k < K_COUNT) {
+			if (!v->val[k].p)
+				v->val[k] = (struct slice){ eq + 1, n - klen - 1 };
+		} else if (n - klen - 1 > 0) {
+			note_token(v, out, k - K_COUNT);
+		}
 		return;
 	}
-	k = find_key(token_keys, T_COUNT, e, klen);
-	if (k >= 0 && n - klen - 1 > 0)
-		note_token(v, out, k);
 }
 
 static void scan_env(const char *env, size_t len, struct env_view *v, struct ci_job *out)
@@ -376,6 +425,25 @@ static void put_url(struct ci_job *out, char *dst, size_t cap, __u32 bit, struct
 #define PUT_URL(out, field, bit, s, origin)                                            \
 	put_url((out), (out)->field, sizeof((out)->field), (bit), (s), (origin))
 
+/* put_url over the concatenation of parts. A value too long for the scratch buffer is
+ * dropped rather than cut: a cut before the userinfo is removed could leave part of a
+ * credential where the host should be. */
+static void put_url_parts(struct ci_job *out, char *dst, size_t cap, __u32 bit,
+			  const struct slice *s, int n, bool origin_only)
+{
+	char buf[2 * CI_VALUE_MAX];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i].n > sizeof(buf) - len)
+			return;
+		if (s[i].n)
+			memcpy(buf + len, s[i].p, s[i].n);
+		len += s[i].n;
+	}
+	put_url(out, dst, cap, bit, (struct slice){ buf, len }, origin_only);
+}
+
 /* ---- field helpers ---- */
 
 static struct slice first_of(struct slice a, struct slice b)
@@ -383,9 +451,16 @@ static struct slice first_of(struct slice a, struct slice b)
 	return a.n ? a : b;
 }
 
+static bool is_word(struct slice s, const char *w)
+{
+	size_t n = strlen(w);
+
+	return s.n == n && !strncasecmp(s.p, w, n);
+}
+
 static bool is_true(struct slice s)
 {
-	return s.n == 4 && !strncasecmp(s.p, "true", 4);
+	return is_word(s, "true");
 }
 
 static bool has(const struct env_view *v, enum ci_key k)
@@ -398,15 +473,25 @@ static struct slice digits_or_empty(struct slice s)
 	return all_digits(s.p, s.n) ? s : (struct slice){ NULL, 0 };
 }
 
-/* "refs/pull/<N>/merge" -> N */
-static struct slice github_pr(struct slice ref)
+/* "refs/pull/<N><post>" -> N */
+static struct slice pull_ref(struct slice ref, const char *post)
 {
-	static const char pre[] = "refs/pull/", post[] = "/merge";
-	size_t np = sizeof(pre) - 1, nq = sizeof(post) - 1;
+	static const char pre[] = "refs/pull/";
+	size_t np = sizeof(pre) - 1, nq = strlen(post);
 
 	if (ref.n <= np + nq || memcmp(ref.p, pre, np) || memcmp(ref.p + ref.n - nq, post, nq))
 		return (struct slice){ NULL, 0 };
 	return digits_or_empty((struct slice){ ref.p + np, ref.n - np - nq });
+}
+
+/* The rest of s after pre, or empty when s does not start with it. */
+static struct slice after_prefix(struct slice s, const char *pre)
+{
+	size_t n = strlen(pre);
+
+	if (s.n < n || memcmp(s.p, pre, n))
+		return (struct slice){ NULL, 0 };
+	return (struct slice){ s.p + n, s.n - n };
 }
 
 /* Last path segment of a pull request URL ("https://github.com/o/r/pull/12" -> 12). */
@@ -429,7 +514,7 @@ static bool github_detect(const struct env_view *v)
 /* GitHub Actions has no job id in the environment; job is the job's key (GITHUB_JOB). */
 static void github_fill(const struct env_view *v, struct ci_job *o)
 {
-	struct slice pr = github_pr(v->val[K_GITHUB_REF]);
+	struct slice pr = pull_ref(v->val[K_GITHUB_REF], "/merge");
 
 	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_GITHUB_REPOSITORY], false);
 	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_GITHUB_WORKFLOW]);
@@ -443,6 +528,30 @@ static void github_fill(const struct env_view *v, struct ci_job *o)
 	PUT(o, sha, CI_TRUNC_SHA, v->val[K_GITHUB_SHA]);
 	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
 	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_GITHUB_SERVER_URL], false);
+}
+
+/* Forgejo and Gitea Actions run GitHub-compatible workflows and export the GITHUB_*
+ * variables (GITHUB_SERVER_URL is the Forgejo or Gitea server) and GITHUB_ACTIONS=true:
+ * their own markers tell them apart. Forgejo's runner sets GITEA_ACTIONS=true too, so
+ * Forgejo is checked first. There a pull request's GITHUB_REF is "refs/pull/<N>/head"
+ * (no merge ref is made); GitHub's "/merge" form is still taken first. */
+static bool forgejo_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_FORGEJO_ACTIONS]);
+}
+
+static bool gitea_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_GITEA_ACTIONS]);
+}
+
+static void forge_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = pull_ref(v->val[K_GITHUB_REF], "/head");
+
+	github_fill(v, o);
+	if (!o->pull_request[0])
+		PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
 }
 
 static bool gitlab_detect(const struct env_view *v)
@@ -605,21 +714,260 @@ static void jenkins_fill(const struct env_view *v, struct ci_job *o)
 	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_JENKINS_URL], false);
 }
 
+/* Bitbucket Pipelines sets no marker of its own (only CI=true): a build number with the
+ * commit or the repository name is taken as one, so a single stray variable is not. */
+static bool bitbucket_detect(const struct env_view *v)
+{
+	return has(v, K_BITBUCKET_BUILD_NUMBER) &&
+	       (has(v, K_BITBUCKET_COMMIT) || has(v, K_BITBUCKET_REPO_FULL_NAME));
+}
+
+/* repository is BITBUCKET_REPO_FULL_NAME ("workspace/slug"), else built from the two
+ * parts. run_id is the build number, which counts per repository; job_id is the step's
+ * UUID. actor is the UUID of the account that triggered the step: Bitbucket exports no
+ * user name, and no pipeline name, event or run attempt. ref is the branch, else the
+ * tag (a tag build has no branch). server_url is the origin of
+ * BITBUCKET_GIT_HTTP_ORIGIN, the repository's HTTP URL. */
+static void bitbucket_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_BITBUCKET_BRANCH], v->val[K_BITBUCKET_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_BITBUCKET_PR_ID]);
+
+	if (has(v, K_BITBUCKET_REPO_FULL_NAME)) {
+		PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_BITBUCKET_REPO_FULL_NAME],
+			false);
+	} else if (has(v, K_BITBUCKET_WORKSPACE) && has(v, K_BITBUCKET_REPO_SLUG)) {
+		struct slice repo[3] = { v->val[K_BITBUCKET_WORKSPACE], lit("/"),
+					 v->val[K_BITBUCKET_REPO_SLUG] };
+
+		put_url_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo, 3,
+			      false);
+	}
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BITBUCKET_BUILD_NUMBER]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_BITBUCKET_STEP_UUID]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_BITBUCKET_STEP_TRIGGERER_UUID]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BITBUCKET_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_BITBUCKET_GIT_HTTP_ORIGIN], true);
+}
+
+static bool travis_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_TRAVIS]);
+}
+
+/* run_id is TRAVIS_BUILD_ID, unique across Travis (TRAVIS_BUILD_NUMBER counts per
+ * repository); job_id is TRAVIS_JOB_ID. ref is the tag on a tag build, else
+ * TRAVIS_BRANCH (on a pull request, the branch it targets). TRAVIS_PULL_REQUEST is
+ * "false" outside pull requests, which the digits-only rule drops. Travis exports no
+ * workflow name, actor or run attempt. server_url is the origin of
+ * TRAVIS_BUILD_WEB_URL. */
+static void travis_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_TRAVIS_TAG], v->val[K_TRAVIS_BRANCH]);
+	struct slice pr = digits_or_empty(v->val[K_TRAVIS_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_TRAVIS_REPO_SLUG], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_TRAVIS_BUILD_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_TRAVIS_JOB_NAME]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_TRAVIS_JOB_ID]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_TRAVIS_EVENT_TYPE]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_TRAVIS_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_TRAVIS_BUILD_WEB_URL], true);
+}
+
+static bool semaphore_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_SEMAPHORE]);
+}
+
+/* workflow is the Semaphore project's name. run_id is the workflow's UUID, shared by
+ * its pipelines (promotions included) and unique, so the repository names the run;
+ * job_id is the job's UUID. ref is SEMAPHORE_GIT_BRANCH (on a pull request, the branch
+ * it targets). server_url is the origin of the organization URL
+ * (https://<org>.semaphoreci.com). */
+static void semaphore_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = digits_or_empty(v->val[K_SEMAPHORE_GIT_PR_NUMBER]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_SEMAPHORE_GIT_REPO_SLUG], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_SEMAPHORE_PROJECT_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_SEMAPHORE_WORKFLOW_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_SEMAPHORE_JOB_NAME]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_SEMAPHORE_JOB_ID]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_SEMAPHORE_GIT_BRANCH]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_SEMAPHORE_GIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_SEMAPHORE_ORGANIZATION_URL], true);
+}
+
+/* Woodpecker sets CI=woodpecker and CI_* names, some of which GitLab uses too
+ * (CI_COMMIT_SHA, CI_COMMIT_BRANCH, CI_COMMIT_TAG): GitLab is told by GITLAB_CI=true
+ * and ranks higher, and neither reads the other's names. */
+static bool woodpecker_detect(const struct env_view *v)
+{
+	return is_word(v->val[K_CI], "woodpecker");
+}
+
+/* run_id is the pipeline number, which counts per repository; workflow is the workflow
+ * (one file under .woodpecker/), job the step. actor is the commit author's login:
+ * Woodpecker exports no separate triggering user. ref is the branch (on a pull request,
+ * the branch it targets), else the tag. server_url is the origin of CI_SYSTEM_URL, the
+ * Woodpecker server. */
+static void woodpecker_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_CI_COMMIT_BRANCH], v->val[K_CI_COMMIT_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_CI_COMMIT_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CI_REPO], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_CI_WORKFLOW_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_CI_PIPELINE_NUMBER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_CI_STEP_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_CI_COMMIT_AUTHOR]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_CI_PIPELINE_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CI_COMMIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_CI_SYSTEM_URL], true);
+}
+
+static bool drone_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_DRONE]);
+}
+
+/* run_id is the build number, which counts per repository; workflow is the pipeline
+ * (DRONE_STAGE_NAME), job the step. actor is the commit author's login; triggering_actor
+ * is DRONE_BUILD_TRIGGER, the user who started the build or "@hook" / "@cron". ref is
+ * the branch, else the tag (Drone may leave the branch empty on a tag). server_url is
+ * the origin of DRONE_BUILD_LINK, else DRONE_SYSTEM_PROTO "://" DRONE_SYSTEM_HOST. */
+static void drone_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_DRONE_COMMIT_BRANCH], v->val[K_DRONE_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_DRONE_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_DRONE_REPO], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_DRONE_STAGE_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_DRONE_BUILD_NUMBER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_DRONE_STEP_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_DRONE_COMMIT_AUTHOR]);
+	PUT(o, triggering_actor, CI_TRUNC_TRIGGERING_ACTOR, v->val[K_DRONE_BUILD_TRIGGER]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_DRONE_BUILD_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_DRONE_COMMIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	if (has(v, K_DRONE_BUILD_LINK)) {
+		PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_DRONE_BUILD_LINK], true);
+	} else if (has(v, K_DRONE_SYSTEM_PROTO) && has(v, K_DRONE_SYSTEM_HOST)) {
+		struct slice url[3] = { v->val[K_DRONE_SYSTEM_PROTO], lit("://"),
+					v->val[K_DRONE_SYSTEM_HOST] };
+
+		put_url_parts(o, o->server_url, sizeof(o->server_url), CI_TRUNC_SERVER_URL, url, 3,
+			      true);
+	}
+}
+
+static bool codebuild_detect(const struct env_view *v)
+{
+	return has(v, K_CODEBUILD_BUILD_ID);
+}
+
+/* CODEBUILD_BUILD_ID is "<project>:<uuid>": workflow is the project, and run_id is
+ * CODEBUILD_BUILD_NUMBER, which counts per project (else the UUID); job_id is the whole
+ * id. actor is CODEBUILD_INITIATOR (an IAM user or role, "codepipeline/<name>", ...);
+ * triggering_actor is the forge account id behind a webhook build. ref is the webhook's
+ * head ref ("refs/heads/main"), else CODEBUILD_SOURCE_VERSION as given (a branch, a
+ * commit, "pr/12", an S3 object version); sha is the resolved source version. The pull
+ * request is N of a "pr/<N>" webhook trigger ("branch/main" and "tag/v1" are not).
+ * CodeBuild also hosts runners for GitHub Actions, GitLab and Buildkite jobs: their own
+ * markers rank higher, so such a job is named by the provider that defined it. */
+static void codebuild_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice id = v->val[K_CODEBUILD_BUILD_ID];
+	const char *colon = id.n ? memchr(id.p, ':', id.n) : NULL;
+	struct slice project = { NULL, 0 }, uuid = { NULL, 0 }, run;
+	struct slice ref =
+		first_of(v->val[K_CODEBUILD_WEBHOOK_HEAD_REF], v->val[K_CODEBUILD_SOURCE_VERSION]);
+	struct slice pr = digits_or_empty(after_prefix(v->val[K_CODEBUILD_WEBHOOK_TRIGGER], "pr/"));
+
+	if (colon) {
+		project = (struct slice){ id.p, (size_t)(colon - id.p) };
+		uuid = (struct slice){ colon + 1, id.n - project.n - 1 };
+	}
+	run = first_of(v->val[K_CODEBUILD_BUILD_NUMBER], uuid);
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CODEBUILD_SOURCE_REPO_URL], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, project);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, run);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, id);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_CODEBUILD_INITIATOR]);
+	PUT(o, triggering_actor, CI_TRUNC_TRIGGERING_ACTOR,
+	    v->val[K_CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_CODEBUILD_WEBHOOK_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CODEBUILD_RESOLVED_SOURCE_VERSION]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+}
+
+/* TEAMCITY_VERSION is in every TeamCity build's environment. It is checked before
+ * Jenkins, whose detection also takes BUILD_NUMBER. */
+static bool teamcity_detect(const struct env_view *v)
+{
+	return has(v, K_TEAMCITY_VERSION);
+}
+
+/* repository is the TeamCity project's name and workflow the build configuration's.
+ * run_id is BUILD_NUMBER, which counts per build configuration (in its configured
+ * format), so the configuration is part of the job's identity. sha is BUILD_VCS_NUMBER
+ * (set when the configuration has a single VCS root). */
+static void teamcity_fill(const struct env_view *v, struct ci_job *o)
+{
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_TEAMCITY_PROJECT_NAME], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_TEAMCITY_BUILDCONF_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BUILD_NUMBER]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BUILD_VCS_NUMBER]);
+}
+
 struct ci_provider {
 	const char *name;
 	bool (*detect)(const struct env_view *v);
 	void (*fill)(const struct env_view *v, struct ci_job *out);
+	/* run_id counts per workflow (Jenkins job, Buildkite pipeline, TeamCity build
+	 * configuration, CodeBuild project), not per repository: the short id names the
+	 * workflow first. */
+	bool runs_per_workflow;
 };
 
 /* In priority order; see ci_env.h. */
 static const struct ci_provider providers[] = {
-	{ "github_actions", github_detect, github_fill },
-	{ "gitlab_ci", gitlab_detect, gitlab_fill },
-	{ "buildkite", buildkite_detect, buildkite_fill },
-	{ "circleci", circleci_detect, circleci_fill },
-	{ "azure_pipelines", azure_detect, azure_fill },
-	{ "jenkins", jenkins_detect, jenkins_fill },
+	{ "forgejo_actions", forgejo_detect, forge_fill, false },
+	{ "gitea_actions", gitea_detect, forge_fill, false },
+	{ "github_actions", github_detect, github_fill, false },
+	{ "gitlab_ci", gitlab_detect, gitlab_fill, false },
+	{ "buildkite", buildkite_detect, buildkite_fill, true },
+	{ "circleci", circleci_detect, circleci_fill, false },
+	{ "azure_pipelines", azure_detect, azure_fill, false },
+	{ "bitbucket_pipelines", bitbucket_detect, bitbucket_fill, false },
+	{ "travis_ci", travis_detect, travis_fill, false },
+	{ "semaphore", semaphore_detect, semaphore_fill, false },
+	{ "woodpecker", woodpecker_detect, woodpecker_fill, false },
+	{ "drone", drone_detect, drone_fill, false },
+	{ "aws_codebuild", codebuild_detect, codebuild_fill, true },
+	{ "teamcity", teamcity_detect, teamcity_fill, true },
+	{ "jenkins", jenkins_detect, jenkins_fill, true },
 };
+
+#define N_PROVIDERS (sizeof(providers) / sizeof(providers[0]))
+
+static const struct ci_provider *provider_named(const char *name, size_t size)
+{
+	for (size_t i = 0; i < N_PROVIDERS; i++)
+		if (!strncmp(providers[i].name, name, size))
+			return &providers[i];
+	return NULL;
+}
 
 int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 {
@@ -630,10 +978,10 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 	memset(out, 0, sizeof(*out));
 	if (!env && len)
 		return -EINVAL;
-	pthread_once(&key_first_once, key_first_fill);
+	pthread_once(&by_first_once, by_first_fill);
 	if (env)
 		scan_env(env, len, &v, out);
-	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
+	for (size_t i = 0; i < N_PROVIDERS; i++) {
 		if (!providers[i].detect(&v))
 			continue;
 		snprintf(out->provider, sizeof(out->provider), "%s", providers[i].name);
@@ -645,10 +993,10 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 
 #define FIELD_EQ(a, b, f) (!strncmp((a)->f, (b)->f, sizeof((a)->f)))
 
-/* Beyond the five obvious fields: workflow because Jenkins and Buildkite number runs per
- * job/pipeline, job_id because a retried GitLab job keeps its pipeline and name, and
- * server_url because two servers can host the same repository name. All are constant for
- * the life of a job. */
+/* Beyond the five obvious fields: workflow because some providers number runs per
+ * workflow (runs_per_workflow), job_id because a retried GitLab job keeps its pipeline
+ * and name, and server_url because two servers can host the same repository name. All
+ * are constant for the life of a job. */
 bool ci_job_equal(const struct ci_job *a, const struct ci_job *b)
 {
 	if (!a || !b || !a->provider[0] || !a->run_id[0])
@@ -665,6 +1013,7 @@ static struct slice field_slice(const char *f, size_t size)
 
 void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
 {
+	const struct ci_provider *p;
 	struct slice name, alt;
 
 	if (!buf || !n)
@@ -674,8 +1023,8 @@ void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
 		return;
 	name = field_slice(job->repository, sizeof(job->repository));
 	alt = field_slice(job->workflow, sizeof(job->workflow));
-	if (!strncmp(job->provider, "jenkins", sizeof(job->provider)) ||
-	    !strncmp(job->provider, "buildkite", sizeof(job->provider))) {
+	p = provider_named(job->provider, sizeof(job->provider));
+	if (p && p->runs_per_workflow) {
 		struct slice t = name;
 
 		name = alt;

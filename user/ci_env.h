@@ -8,10 +8,17 @@
  *   copy) are ignored and CI_TRUNC_ENV is set. Entries without '=' or with an empty
  *   name are skipped.
  * - Duplicate names: the first one wins, as glibc getenv() does.
- * - Provider priority when several markers are present: GitHub Actions, GitLab CI,
- *   Buildkite, CircleCI, Azure Pipelines, Jenkins. The first five set a boolean marker
- *   that nothing else sets; Jenkins comes last because its marker (JENKINS_URL) is also
- *   exported by people who merely talk to a Jenkins server.
+ * - Provider priority when several markers are present: Forgejo Actions, Gitea
+ *   Actions, GitHub Actions, GitLab CI, Buildkite, CircleCI, Azure Pipelines, Bitbucket
+ *   Pipelines, Travis CI, Semaphore, Woodpecker, Drone, AWS CodeBuild, TeamCity,
+ *   Jenkins. Each marker is set by its provider only, but: Forgejo and Gitea run
+ *   GitHub-compatible jobs that also set GITHUB_ACTIONS=true (Forgejo's runner sets
+ *   GITEA_ACTIONS=true too), so the more specific marker goes first; Woodpecker, a Drone
+ *   fork, goes before Drone; CodeBuild also hosts GitHub Actions, GitLab and Buildkite
+ *   runners, whose jobs are named by those providers; TeamCity and Jenkins both export
+ *   BUILD_NUMBER. Jenkins comes last because its marker (JENKINS_URL) is also exported
+ *   by people who merely talk to a Jenkins server. docs/ci-providers.md lists each
+ *   provider's rule and the variable behind every field.
  * - Values are copied bounded; a value longer than its field is cut at a UTF-8 character
  *   boundary and its CI_TRUNC_* bit is set. Invalid UTF-8 bytes and control characters
  *   are replaced by '?', so every field is printable UTF-8.
@@ -21,8 +28,9 @@
  *   is not host[:port], "x:y@" left in the path, "://" after a non-scheme) is dropped,
  *   leaving the field empty. The userinfo is removed before the copy is bounded.
  * - Values of token variables are never read: only their names go to token_vars.
- * - ref is kept in the provider's own form ("refs/heads/main" on GitHub and Azure, the
- *   bare branch or tag name elsewhere, "origin/main" from the Jenkins git plugin).
+ * - ref is kept in the provider's own form ("refs/heads/main" on GitHub, Gitea, Forgejo,
+ *   Azure and CodeBuild webhook builds, the bare branch or tag name elsewhere,
+ *   "origin/main" from the Jenkins git plugin).
  * - pull_request holds digits only; anything else leaves it empty.
  */
 #ifndef IDTRACE_CI_ENV_H
@@ -54,8 +62,10 @@
 #define CI_TRUNC_ENV (1u << 14)	       /* block ended mid-entry; that entry was ignored */
 
 struct ci_job {
-	char provider[24]; /* "github_actions", "gitlab_ci", "jenkins", "buildkite", "circleci",
-			    * "azure_pipelines"; "" = no CI */
+	char provider[24]; /* "github_actions", "gitea_actions", "forgejo_actions", "gitlab_ci",
+			    * "jenkins", "buildkite", "circleci", "azure_pipelines",
+			    * "bitbucket_pipelines", "travis_ci", "semaphore", "woodpecker",
+			    * "drone", "aws_codebuild", "teamcity"; "" = no CI */
 	char repository[CI_VALUE_MAX];
 	char workflow[CI_VALUE_MAX]; /* workflow / pipeline / Jenkins job name */
 	char run_id[64];
@@ -83,7 +93,8 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out);
  * repository, workflow, run_id (non-empty), run_attempt, job and job_id all match. */
 bool ci_job_equal(const struct ci_job *a, const struct ci_job *b);
 /* Short id for provenance strings into the caller's buf: "<repository>#<run_id>", or
- * "<workflow>#<run_id>" on Jenkins and Buildkite whose run numbers count per job/pipeline.
+ * "<workflow>#<run_id>" where run numbers count per workflow: Jenkins (job), Buildkite
+ * (pipeline), TeamCity (build configuration), AWS CodeBuild (project).
  * Writes at most n bytes, always NUL-terminated when n > 0; "" when job has no provider. */
 void ci_job_short_id(const struct ci_job *job, char *buf, size_t n);
 

@@ -189,6 +189,123 @@ static void test_github_marker_must_be_true(void **state)
 	assert_int_equal(parse(BLOCK("GITHUB_RUN_ID=5\0"), &j), -ENOENT);
 }
 
+/* A Forgejo runner (v7+) job for a pull request on Codeberg: the GITHUB_* set with
+ * GITHUB_ACTIONS, GITEA_ACTIONS and FORGEJO_ACTIONS all "true". */
+static const char forgejo_env[] =
+	"PATH=/usr/local/bin:/usr/bin:/bin\0"
+	"CI=true\0"
+	"GITHUB_ACTIONS=true\0"
+	"GITEA_ACTIONS=true\0"
+	"GITEA_ACTIONS_RUNNER_VERSION=v6.3.1\0"
+	"FORGEJO_ACTIONS=true\0"
+	"FORGEJO_ACTIONS_RUNNER_VERSION=v6.3.1\0"
+	"GITHUB_REPOSITORY=forgejo-contrib/mirror-bot\0"
+	"GITHUB_WORKFLOW=test\0"
+	"GITHUB_RUN_ID=73012\0"
+	"GITHUB_RUN_NUMBER=118\0"
+	"GITHUB_RUN_ATTEMPT=1\0"
+	"GITHUB_JOB=unit\0"
+	"GITHUB_ACTOR=alyssa\0"
+	"GITHUB_TRIGGERING_ACTOR=alyssa\0"
+	"GITHUB_EVENT_NAME=pull_request\0"
+	"GITHUB_REF=refs/pull/17/head\0"
+	"GITHUB_HEAD_REF=fix-timeouts\0"
+	"GITHUB_SHA=5b0e1c4f7a2d9e8c3b6a1f0e9d8c7b6a5f4e3d2c\0"
+	"GITHUB_SERVER_URL=https://runner:" CANARY "@codeberg.org\0"
+	"GITHUB_API_URL=https://codeberg.org/api/v1\0"
+	"GITHUB_TOKEN=" CANARY "\0"
+	"GITEA_TOKEN=" CANARY "\0"
+	"FORGEJO_TOKEN=" CANARY "\0";
+
+static void test_forgejo_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "forgejo_actions",
+		.repository = "forgejo-contrib/mirror-bot",
+		.workflow = "test",
+		.run_id = "73012",
+		.run_attempt = "1",
+		.job = "unit",
+		.actor = "alyssa",
+		.triggering_actor = "alyssa",
+		.event = "pull_request",
+		.ref = "refs/pull/17/head",
+		.sha = "5b0e1c4f7a2d9e8c3b6a1f0e9d8c7b6a5f4e3d2c",
+		.pull_request = "17",
+		.server_url = "https://codeberg.org",
+		.tokens = { "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(forgejo_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+/* A Gitea act_runner job on a self-hosted Gitea, pushed tag. */
+static void test_gitea_push(void **state)
+{
+	static const char env[] = "GITHUB_ACTIONS=true\0"
+				  "GITEA_ACTIONS=true\0"
+				  "GITEA_ACTIONS_RUNNER_VERSION=v0.2.11\0"
+				  "GITHUB_REPOSITORY=infra/ansible-roles\0"
+				  "GITHUB_WORKFLOW=release.yaml\0"
+				  "GITHUB_RUN_ID=4410\0"
+				  "GITHUB_RUN_NUMBER=52\0"
+				  "GITHUB_JOB=publish\0"
+				  "GITHUB_ACTOR=ops-bot\0"
+				  "GITHUB_EVENT_NAME=push\0"
+				  "GITHUB_REF=refs/tags/v4.2.0\0"
+				  "GITHUB_SHA=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c\0"
+				  "GITHUB_SERVER_URL=https://git.example.internal:3000\0"
+				  "GITEA_TOKEN=" CANARY "\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "gitea_actions",
+		.repository = "infra/ansible-roles",
+		.workflow = "release.yaml",
+		.run_id = "4410",
+		.job = "publish",
+		.actor = "ops-bot",
+		.event = "push",
+		.ref = "refs/tags/v4.2.0",
+		.sha = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c",
+		.server_url = "https://git.example.internal:3000",
+		.tokens = { "GITEA_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_forge_priority_over_github(void **state)
+{
+	struct ci_job j;
+
+	/* Forgejo sets all three markers; Gitea two. */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITEA_ACTIONS=true\0"
+				     "FORGEJO_ACTIONS=true\0GITHUB_RUN_ID=1\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "forgejo_actions");
+	assert_int_equal(parse(BLOCK("FORGEJO_ACTIONS=true\0GITHUB_ACTIONS=true\0"), &j), 0);
+	assert_string_equal(j.provider, "forgejo_actions");
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITEA_ACTIONS=true\0"), &j), 0);
+	assert_string_equal(j.provider, "gitea_actions");
+	/* A marker that is not "true" does not count. */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITEA_ACTIONS=false\0"
+				     "FORGEJO_ACTIONS=\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "github_actions");
+	/* On GitHub, a "/head" pull ref is not taken for a pull request number. */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REF=refs/pull/9/head\0"), &j), 0);
+	assert_string_equal(j.pull_request, "");
+	assert_int_equal(parse(BLOCK("GITEA_ACTIONS=true\0GITHUB_REF=refs/pull/9/merge\0"), &j), 0);
+	assert_string_equal(j.pull_request, "9");
+}
+
 static const char gitlab_env[] =
 	"GITLAB_CI=true\0"
 	"CI=true\0"
@@ -558,6 +675,657 @@ static void test_azure_fallbacks(void **state)
 
 	assert_int_equal(parse(BLOCK(env), &j), 0);
 	expect_job(&j, &w);
+}
+
+static const char bitbucket_env[] =
+	"CI=true\0"
+	"BITBUCKET_BUILD_NUMBER=842\0"
+	"BITBUCKET_CLONE_DIR=/opt/atlassian/pipelines/agent/build\0"
+	"BITBUCKET_COMMIT=7c1e9a0b2d3f4e5a6b7c8d9e0f1a2b3c4d5e6f70\0"
+	"BITBUCKET_WORKSPACE=acme-corp\0"
+	"BITBUCKET_REPO_SLUG=payments-api\0"
+	"BITBUCKET_REPO_FULL_NAME=acme-corp/payments-api\0"
+	"BITBUCKET_REPO_UUID={5e3c8a1d-7b2f-4c6e-9a0d-1f2e3d4c5b6a}\0"
+	"BITBUCKET_PIPELINE_UUID={0d1c2b3a-4f5e-4d6c-8b7a-9e8f7a6b5c4d}\0"
+	"BITBUCKET_STEP_UUID={b2f4c6d8-1a3e-4c5b-9d7f-0e2a4c6e8f1b}\0"
+	"BITBUCKET_STEP_TRIGGERER_UUID={9f8e7d6c-5b4a-4392-8170-fedcba987654}\0"
+	"BITBUCKET_BRANCH=feature/PAY-1234-refunds\0"
+	"BITBUCKET_PR_ID=311\0"
+	"BITBUCKET_PR_DESTINATION_BRANCH=main\0"
+	"BITBUCKET_GIT_HTTP_ORIGIN=http://x-token-auth:" CANARY
+	"@bitbucket.org/acme-corp/payments-api\0"
+	"BITBUCKET_GIT_SSH_ORIGIN=git@bitbucket.org:acme-corp/payments-api.git\0"
+	"BITBUCKET_STEP_OIDC_TOKEN=eyJraWQiOiJ" CANARY "\0";
+
+static void test_bitbucket_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "bitbucket_pipelines",
+		.repository = "acme-corp/payments-api",
+		.run_id = "842",
+		.job_id = "{b2f4c6d8-1a3e-4c5b-9d7f-0e2a4c6e8f1b}",
+		.actor = "{9f8e7d6c-5b4a-4392-8170-fedcba987654}",
+		.ref = "feature/PAY-1234-refunds",
+		.sha = "7c1e9a0b2d3f4e5a6b7c8d9e0f1a2b3c4d5e6f70",
+		.pull_request = "311",
+		.server_url = "http://bitbucket.org",
+		.tokens = { "BITBUCKET_STEP_OIDC_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(bitbucket_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_bitbucket_tag_and_fallbacks(void **state)
+{
+	static const char env[] = "BITBUCKET_BUILD_NUMBER=17\0"
+				  "BITBUCKET_COMMIT=abc1234\0"
+				  "BITBUCKET_WORKSPACE=acme-corp\0"
+				  "BITBUCKET_REPO_SLUG=infra\0"
+				  "BITBUCKET_TAG=v2.3.0\0"
+				  "BITBUCKET_PR_ID=\0"
+				  "BITBUCKET_GIT_HTTP_ORIGIN=notaurl\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "bitbucket_pipelines",
+		.repository = "acme-corp/infra",
+		.run_id = "17",
+		.ref = "v2.3.0",
+		.sha = "abc1234",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_bitbucket_needs_two_variables(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("BITBUCKET_BUILD_NUMBER=5\0CI=true\0"), &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("BITBUCKET_COMMIT=abc\0BITBUCKET_REPO_FULL_NAME=a/b\0"), &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("BITBUCKET_BUILD_NUMBER=5\0BITBUCKET_COMMIT=\0"), &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("BITBUCKET_REPO_FULL_NAME=a/b\0BITBUCKET_BUILD_NUMBER=5\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "bitbucket_pipelines");
+}
+
+static const char travis_env[] =
+	"TRAVIS=true\0"
+	"CI=true\0"
+	"CONTINUOUS_INTEGRATION=true\0"
+	"TRAVIS_REPO_SLUG=octo-labs/fastjson\0"
+	"TRAVIS_BUILD_ID=271828182\0"
+	"TRAVIS_BUILD_NUMBER=1404\0"
+	"TRAVIS_JOB_ID=271828183\0"
+	"TRAVIS_JOB_NUMBER=1404.1\0"
+	"TRAVIS_JOB_NAME=lint and unit\0"
+	"TRAVIS_EVENT_TYPE=pull_request\0"
+	"TRAVIS_BRANCH=main\0"
+	"TRAVIS_TAG=\0"
+	"TRAVIS_COMMIT=3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c\0"
+	"TRAVIS_PULL_REQUEST=96\0"
+	"TRAVIS_PULL_REQUEST_BRANCH=feature/simd\0"
+	"TRAVIS_BUILD_WEB_URL=https://app.travis-ci.com/github/octo-labs/fastjson/builds/"
+	"271828182\0"
+	"TRAVIS_JOB_WEB_URL=https://app.travis-ci.com/github/octo-labs/fastjson/jobs/271828183\0";
+
+static void test_travis_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "travis_ci",
+		.repository = "octo-labs/fastjson",
+		.run_id = "271828182",
+		.job = "lint and unit",
+		.job_id = "271828183",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c",
+		.pull_request = "96",
+		.server_url = "https://app.travis-ci.com",
+	};
+
+	assert_int_equal(parse(BLOCK(travis_env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_travis_tag_build(void **state)
+{
+	static const char env[] = "TRAVIS=true\0"
+				  "TRAVIS_REPO_SLUG=octo-labs/fastjson\0"
+				  "TRAVIS_BUILD_ID=271828999\0"
+				  "TRAVIS_JOB_ID=271829000\0"
+				  "TRAVIS_EVENT_TYPE=push\0"
+				  "TRAVIS_BRANCH=v1.8.0\0"
+				  "TRAVIS_TAG=v1.8.0\0"
+				  "TRAVIS_PULL_REQUEST=false\0"
+				  "TRAVIS_BUILD_WEB_URL=https://ci:" CANARY
+				  "@travis.example.com:8443/x/builds/1?token=" CANARY "\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "travis_ci",
+		.repository = "octo-labs/fastjson",
+		.run_id = "271828999",
+		.job_id = "271829000",
+		.event = "push",
+		.ref = "v1.8.0",
+		.server_url = "https://travis.example.com:8443",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static const char semaphore_env[] =
+	"SEMAPHORE=true\0"
+	"CI=true\0"
+	"SEMAPHORE_ORGANIZATION_URL=https://acme.semaphoreci.com\0"
+	"SEMAPHORE_PROJECT_NAME=storefront\0"
+	"SEMAPHORE_PROJECT_ID=0dd982e8-32f5-4037-983e-4de01ac7fb1e\0"
+	"SEMAPHORE_GIT_REPO_SLUG=acme/storefront\0"
+	"SEMAPHORE_GIT_URL=git@github.com:acme/storefront.git\0"
+	"SEMAPHORE_WORKFLOW_ID=65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59\0"
+	"SEMAPHORE_WORKFLOW_NUMBER=212\0"
+	"SEMAPHORE_PIPELINE_ID=ea3e6bba-d19a-45d7-86a0-e78a2301b616\0"
+	"SEMAPHORE_JOB_NAME=RSpec 3/4\0"
+	"SEMAPHORE_JOB_ID=a26d42cf-89ac-4c3f-9e2d-51bb231897bf\0"
+	"SEMAPHORE_GIT_REF_TYPE=pull-request\0"
+	"SEMAPHORE_GIT_BRANCH=main\0"
+	"SEMAPHORE_GIT_WORKING_BRANCH=checkout-v2\0"
+	"SEMAPHORE_GIT_SHA=e1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b5a\0"
+	"SEMAPHORE_GIT_PR_NUMBER=58\0"
+	"SEMAPHORE_ARTIFACT_TOKEN=" CANARY "\0"
+	"SEMAPHORE_OIDC_TOKEN=eyJhbGciOiJSUzI1NiJ9." CANARY "\0";
+
+static void test_semaphore_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "semaphore",
+		.repository = "acme/storefront",
+		.workflow = "storefront",
+		.run_id = "65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59",
+		.job = "RSpec 3/4",
+		.job_id = "a26d42cf-89ac-4c3f-9e2d-51bb231897bf",
+		.ref = "main",
+		.sha = "e1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b5a",
+		.pull_request = "58",
+		.server_url = "https://acme.semaphoreci.com",
+		.tokens = { "SEMAPHORE_OIDC_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(semaphore_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_semaphore_url_credentials(void **state)
+{
+	static const char env[] = "SEMAPHORE=true\0"
+				  "SEMAPHORE_GIT_REPO_SLUG=https://bot:" CANARY
+				  "@github.com/acme/storefront\0"
+				  "SEMAPHORE_ORGANIZATION_URL=https://u:" CANARY
+				  "@acme.semaphoreci.com/projects\0"
+				  "SEMAPHORE_GIT_PR_NUMBER=#58\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "semaphore",
+		.repository = "https://github.com/acme/storefront",
+		.server_url = "https://acme.semaphoreci.com",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+/* A Woodpecker 2.x/3.x step on a pull request, cloning from a Forgejo forge. */
+static const char woodpecker_env[] =
+	"CI=woodpecker\0"
+	"CI_REPO=platform/edge-proxy\0"
+	"CI_REPO_OWNER=platform\0"
+	"CI_REPO_NAME=edge-proxy\0"
+	"CI_REPO_URL=https://git.example.org/platform/edge-proxy\0"
+	"CI_REPO_CLONE_URL=https://woodpecker:" CANARY "@git.example.org/platform/edge-proxy.git\0"
+	"CI_COMMIT_SHA=4f3e2d1c0b9a88776655443322110ffeeddccbba\0"
+	"CI_COMMIT_REF=refs/pull/44/head\0"
+	"CI_COMMIT_BRANCH=main\0"
+	"CI_COMMIT_SOURCE_BRANCH=feat/http3\0"
+	"CI_COMMIT_TARGET_BRANCH=main\0"
+	"CI_COMMIT_PULL_REQUEST=44\0"
+	"CI_COMMIT_AUTHOR=mkoch\0"
+	"CI_COMMIT_AUTHOR_EMAIL=mkoch@example.org\0"
+	"CI_PIPELINE_NUMBER=381\0"
+	"CI_PIPELINE_EVENT=pull_request\0"
+	"CI_PIPELINE_URL=https://ci.example.org/repos/7/pipeline/381\0"
+	"CI_WORKFLOW_NAME=test\0"
+	"CI_STEP_NAME=go-test\0"
+	"CI_SYSTEM_NAME=woodpecker\0"
+	"CI_SYSTEM_URL=https://admin:" CANARY "@ci.example.org/\0"
+	"CI_SYSTEM_HOST=ci.example.org\0"
+	"CI_FORGE_TYPE=forgejo\0"
+	"CI_NETRC_MACHINE=git.example.org\0"
+	"CI_NETRC_USERNAME=" CANARY "\0"
+	"CI_NETRC_PASSWORD=" CANARY "\0";
+
+static void test_woodpecker_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "woodpecker",
+		.repository = "platform/edge-proxy",
+		.workflow = "test",
+		.run_id = "381",
+		.job = "go-test",
+		.actor = "mkoch",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "4f3e2d1c0b9a88776655443322110ffeeddccbba",
+		.pull_request = "44",
+		.server_url = "https://ci.example.org",
+		.tokens = { "CI_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(woodpecker_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_woodpecker_tag(void **state)
+{
+	static const char env[] = "CI=woodpecker\0"
+				  "CI_REPO=platform/edge-proxy\0"
+				  "CI_PIPELINE_NUMBER=382\0"
+				  "CI_PIPELINE_EVENT=tag\0"
+				  "CI_COMMIT_BRANCH=\0"
+				  "CI_COMMIT_TAG=v0.9.1\0"
+				  "CI_COMMIT_PULL_REQUEST=\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "woodpecker",
+		.repository = "platform/edge-proxy",
+		.run_id = "382",
+		.event = "tag",
+		.ref = "v0.9.1",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+}
+
+/* Both use CI_* names; each reads only its own, and GitLab's marker ranks higher. */
+static void test_gitlab_and_woodpecker_apart(void **state)
+{
+	static const char both[] = "CI=woodpecker\0"
+				   "GITLAB_CI=true\0"
+				   "CI_PIPELINE_ID=3\0"
+				   "CI_PIPELINE_NUMBER=9\0"
+				   "CI_COMMIT_REF_NAME=gl-branch\0"
+				   "CI_COMMIT_BRANCH=wp-branch\0"
+				   "CI_COMMIT_SHA=abc\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(gitlab_env), &j), 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_int_equal(parse(BLOCK(woodpecker_env), &j), 0);
+	assert_string_equal(j.provider, "woodpecker");
+	assert_int_equal(parse(BLOCK(both), &j), 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_string_equal(j.run_id, "3");
+	assert_string_equal(j.ref, "gl-branch");
+	assert_string_equal(j.sha, "abc");
+	/* Without GitLab's marker the same names make a Woodpecker job. */
+	assert_int_equal(parse(BLOCK("CI=woodpecker\0CI_PIPELINE_ID=3\0CI_PIPELINE_NUMBER=9\0"
+				     "CI_COMMIT_REF_NAME=gl-branch\0CI_COMMIT_BRANCH=wp-branch\0"
+				     "CI_COMMIT_SHA=abc\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "woodpecker");
+	assert_string_equal(j.run_id, "9");
+	assert_string_equal(j.ref, "wp-branch");
+	assert_string_equal(j.sha, "abc");
+	/* CI=true is GitLab's (and many others'); only CI=woodpecker names Woodpecker. */
+	assert_int_equal(parse(BLOCK("CI=true\0CI_PIPELINE_NUMBER=9\0CI_REPO=a/b\0"), &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("CI=woodpeckerx\0CI_PIPELINE_NUMBER=9\0"), &j), -ENOENT);
+	/* Woodpecker, a Drone fork, outranks Drone. */
+	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_BUILD_NUMBER=1\0CI=woodpecker\0"
+				     "CI_PIPELINE_NUMBER=2\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "woodpecker");
+	assert_string_equal(j.run_id, "2");
+}
+
+/* Drone 1.x/2.x on GitHub: the netrc user name is the OAuth token, the password the
+ * fixed "x-oauth-basic". Only the password's name is listed; neither value is read. */
+static const char drone_env[] =
+	"DRONE=true\0"
+	"CI=true\0"
+	"DRONE_REPO=octocat/hello-world\0"
+	"DRONE_REPO_OWNER=octocat\0"
+	"DRONE_REPO_NAME=hello-world\0"
+	"DRONE_BUILD_NUMBER=128\0"
+	"DRONE_BUILD_EVENT=pull_request\0"
+	"DRONE_BUILD_TRIGGER=@hook\0"
+	"DRONE_BUILD_LINK=https://drone.company.com/octocat/hello-world/128\0"
+	"DRONE_STAGE_NAME=default\0"
+	"DRONE_STEP_NAME=test\0"
+	"DRONE_COMMIT_SHA=bcdd4bf0245c82c060407b3b24b9b87301d15ac1\0"
+	"DRONE_COMMIT_BRANCH=main\0"
+	"DRONE_SOURCE_BRANCH=feature/greeting\0"
+	"DRONE_TARGET_BRANCH=main\0"
+	"DRONE_PULL_REQUEST=42\0"
+	"DRONE_COMMIT_AUTHOR=octocat\0"
+	"DRONE_COMMIT_AUTHOR_EMAIL=octocat@github.com\0"
+	"DRONE_GIT_HTTP_URL=https://github.com/octocat/hello-world.git\0"
+	"DRONE_SYSTEM_PROTO=https\0"
+	"DRONE_SYSTEM_HOST=drone.company.com\0"
+	"DRONE_NETRC_MACHINE=github.com\0"
+	"DRONE_NETRC_USERNAME=gho_" CANARY "\0"
+	"DRONE_NETRC_PASSWORD=x-oauth-basic\0";
+
+static void test_drone_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "drone",
+		.repository = "octocat/hello-world",
+		.workflow = "default",
+		.run_id = "128",
+		.job = "test",
+		.actor = "octocat",
+		.triggering_actor = "@hook",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "bcdd4bf0245c82c060407b3b24b9b87301d15ac1",
+		.pull_request = "42",
+		.server_url = "https://drone.company.com",
+		.tokens = { "DRONE_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(drone_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_drone_tag_and_system_url(void **state)
+{
+	static const char env[] = "DRONE=true\0"
+				  "DRONE_REPO=octocat/hello-world\0"
+				  "DRONE_BUILD_NUMBER=129\0"
+				  "DRONE_BUILD_EVENT=tag\0"
+				  "DRONE_BUILD_TRIGGER=octocat\0"
+				  "DRONE_COMMIT_BRANCH=\0"
+				  "DRONE_TAG=v1.0.0\0"
+				  "DRONE_PULL_REQUEST=\0"
+				  "DRONE_SYSTEM_PROTO=http\0"
+				  "DRONE_SYSTEM_HOST=admin:" CANARY "@drone.local:8080\0"
+				  "DRONE_NETRC_PASSWORD=" CANARY "\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "drone",
+		.repository = "octocat/hello-world",
+		.run_id = "129",
+		.triggering_actor = "octocat",
+		.event = "tag",
+		.ref = "v1.0.0",
+		.server_url = "http://drone.local:8080",
+		.tokens = { "DRONE_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_drone_system_url_refused(void **state)
+{
+	/* A host longer than the scratch buffer is dropped, not cut: a cut could leave a
+	 * credential without its '@' looking like a host. */
+	size_t hlen = 3000;
+	const char *pre = "DRONE=true";
+	const char *proto = "DRONE_SYSTEM_PROTO=https";
+	const char *k = "DRONE_SYSTEM_HOST=";
+	const char *post = "@drone.local";
+	size_t len = strlen(pre) + 1 + strlen(proto) + 1 + strlen(k) + hlen + strlen(post) + 1;
+	char *env = malloc(len), *p = env;
+	struct ci_job j;
+
+	assert_non_null(env);
+	p = stpcpy(p, pre) + 1;
+	p = stpcpy(p, proto) + 1;
+	p = stpcpy(p, k);
+	for (size_t i = 0; i < hlen; i += strlen(CANARY))
+		memcpy(p + i, CANARY, hlen - i < strlen(CANARY) ? hlen - i : strlen(CANARY));
+	p += hlen;
+	strcpy(p, post);
+	assert_int_equal(parse(env, len, &j), 0);
+	assert_string_equal(j.server_url, "");
+	assert_int_equal(j.truncated, 0);
+	assert_no_canary(&j);
+	free(env);
+	/* Not a scheme, or one part missing: nothing. */
+	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_SYSTEM_PROTO=ht tp\0"
+				     "DRONE_SYSTEM_HOST=drone.local\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.server_url, "");
+	assert_int_equal(parse(BLOCK("DRONE=true\0DRONE_SYSTEM_HOST=drone.local\0"), &j), 0);
+	assert_string_equal(j.server_url, "");
+}
+
+/* A CodeBuild build started by a GitHub pull request webhook. */
+static const char codebuild_env[] =
+	"CODEBUILD_CI=true\0"
+	"AWS_REGION=eu-west-1\0"
+	"CODEBUILD_BUILD_ID=payments-ci:b1e6661e-e4f2-4156-9ab9-82a19e0c4f5a\0"
+	"CODEBUILD_BUILD_ARN=arn:aws:codebuild:eu-west-1:123456789012:build/payments-ci:"
+	"b1e6661e-e4f2-4156-9ab9-82a19e0c4f5a\0"
+	"CODEBUILD_BUILD_NUMBER=558\0"
+	"CODEBUILD_INITIATOR=GitHub-Hookshot/8a1b2c3\0"
+	"CODEBUILD_SOURCE_REPO_URL=https://github.com/acme/payments\0"
+	"CODEBUILD_SOURCE_VERSION=pr/1486\0"
+	"CODEBUILD_RESOLVED_SOURCE_VERSION=c150e3a3d2d89acd1b1222bf6f7a50b45a4218c0\0"
+	"CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID=461164\0"
+	"CODEBUILD_WEBHOOK_EVENT=PULL_REQUEST_UPDATED\0"
+	"CODEBUILD_WEBHOOK_HEAD_REF=refs/heads/fix/rounding\0"
+	"CODEBUILD_WEBHOOK_BASE_REF=refs/heads/main\0"
+	"CODEBUILD_WEBHOOK_TRIGGER=pr/1486\0"
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/" CANARY "\0";
+
+static void test_codebuild_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "aws_codebuild",
+		.repository = "https://github.com/acme/payments",
+		.workflow = "payments-ci",
+		.run_id = "558",
+		.job_id = "payments-ci:b1e6661e-e4f2-4156-9ab9-82a19e0c4f5a",
+		.actor = "GitHub-Hookshot/8a1b2c3",
+		.triggering_actor = "461164",
+		.event = "PULL_REQUEST_UPDATED",
+		.ref = "refs/heads/fix/rounding",
+		.sha = "c150e3a3d2d89acd1b1222bf6f7a50b45a4218c0",
+		.pull_request = "1486",
+	};
+
+	assert_int_equal(parse(BLOCK(codebuild_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_codebuild_fallbacks(void **state)
+{
+	/* Started by hand: no build number (older images), no webhook. */
+	static const char env[] = "CODEBUILD_BUILD_ID=nightly:"
+				  "0f1e2d3c-4b5a-4978-8a7b-6c5d4e3f2a1b\0"
+				  "CODEBUILD_INITIATOR=admin-role/jdoe\0"
+				  "CODEBUILD_SOURCE_REPO_URL=https://jdoe:" CANARY
+				  "@git-codecommit.eu-west-1.amazonaws.com/v1/repos/nightly\0"
+				  "CODEBUILD_SOURCE_VERSION=refs/heads/main\0"
+				  "CODEBUILD_WEBHOOK_TRIGGER=branch/main\0";
+	struct ci_job j;
+	const struct want w = {
+		.provider = "aws_codebuild",
+		.repository = "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/nightly",
+		.workflow = "nightly",
+		.run_id = "0f1e2d3c-4b5a-4978-8a7b-6c5d4e3f2a1b",
+		.job_id = "nightly:0f1e2d3c-4b5a-4978-8a7b-6c5d4e3f2a1b",
+		.actor = "admin-role/jdoe",
+		.ref = "refs/heads/main",
+	};
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+	/* An id not of the documented form keeps only job_id; "pr/" needs digits. */
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=odd-id\0"
+				     "CODEBUILD_WEBHOOK_TRIGGER=pr/12x\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "aws_codebuild");
+	assert_string_equal(j.workflow, "");
+	assert_string_equal(j.run_id, "");
+	assert_string_equal(j.job_id, "odd-id");
+	assert_string_equal(j.pull_request, "");
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=p:\0CODEBUILD_WEBHOOK_TRIGGER=pr/\0"), &j),
+			 0);
+	assert_string_equal(j.workflow, "p");
+	assert_string_equal(j.run_id, "");
+	assert_string_equal(j.pull_request, "");
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=\0CODEBUILD_BUILD_NUMBER=3\0"), &j),
+			 -ENOENT);
+}
+
+/* CodeBuild also hosts GitHub Actions, GitLab and Buildkite runners: such a job carries
+ * CODEBUILD_* variables and its own provider's marker, which wins. */
+static void test_codebuild_hosted_runners(void **state)
+{
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=runner-proj:9a8b\0"
+				     "CODEBUILD_BUILD_NUMBER=4\0"
+				     "GITHUB_ACTIONS=true\0GITHUB_RUN_ID=777\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "github_actions");
+	assert_string_equal(j.run_id, "777");
+	assert_int_equal(parse(BLOCK("CODEBUILD_BUILD_ID=runner-proj:9a8b\0"
+				     "GITLAB_CI=true\0CI_PIPELINE_ID=5\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "gitlab_ci");
+	assert_int_equal(parse(BLOCK("BUILDKITE=true\0CODEBUILD_BUILD_ID=runner-proj:9a8b\0"), &j),
+			 0);
+	assert_string_equal(j.provider, "buildkite");
+}
+
+static const char teamcity_env[] =
+	"TEAMCITY_VERSION=2024.12.1 (build 174331)\0"
+	"TEAMCITY_PROJECT_NAME=Backend\0"
+	"TEAMCITY_BUILDCONF_NAME=Build and Test\0"
+	"TEAMCITY_BUILD_PROPERTIES_FILE=/opt/buildagent/temp/buildTmp/"
+	"teamcity.build5521.properties\0"
+	"TEAMCITY_GIT_PATH=/usr/bin/git\0"
+	"BUILD_NUMBER=1207\0"
+	"BUILD_VCS_NUMBER=ad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a\0"
+	"DEPLOY_PASSWORD=" CANARY "\0";
+
+static void test_teamcity_build(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "teamcity",
+		.repository = "Backend",
+		.workflow = "Build and Test",
+		.run_id = "1207",
+		.sha = "ad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a",
+	};
+
+	assert_int_equal(parse(BLOCK(teamcity_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_teamcity_over_jenkins(void **state)
+{
+	/* A TeamCity agent whose environment also carries Jenkins' variables. */
+	static const char env[] = "JENKINS_HOME=/var/lib/jenkins\0"
+				  "JENKINS_URL=https://jenkins.example.com/\0"
+				  "JOB_NAME=legacy-deploy\0"
+				  "BUILD_NUMBER=88\0"
+				  "TEAMCITY_VERSION=2024.12.1 (build 174331)\0"
+				  "TEAMCITY_BUILDCONF_NAME=Deploy\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.provider, "teamcity");
+	assert_string_equal(j.workflow, "Deploy");
+	assert_string_equal(j.run_id, "88");
+	assert_string_equal(j.server_url, "");
+	/* The same block without TEAMCITY_VERSION is a Jenkins build. */
+	assert_int_equal(parse(env, strlen("JENKINS_HOME=/var/lib/jenkins") + 1 +
+					    strlen("JENKINS_URL=https://jenkins.example.com/") + 1 +
+					    strlen("JOB_NAME=legacy-deploy") + 1 +
+					    strlen("BUILD_NUMBER=88") + 1,
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "jenkins");
+	assert_string_equal(j.workflow, "legacy-deploy");
+	assert_int_equal(parse(BLOCK("TEAMCITY_VERSION=\0BUILD_NUMBER=1\0"), &j), -ENOENT);
+}
+
+/* Every provider's marker, lowest priority first: with the markers of providers i..n-1
+ * all present, provider i wins. */
+static void test_provider_priority_all(void **state)
+{
+	static const struct {
+		const char *provider, *marker; /* marker may hold several entries */
+	} order[] = {
+		{ "forgejo_actions", "FORGEJO_ACTIONS=true" },
+		{ "gitea_actions", "GITEA_ACTIONS=true" },
+		{ "github_actions", "GITHUB_ACTIONS=true" },
+		{ "gitlab_ci", "GITLAB_CI=true" },
+		{ "buildkite", "BUILDKITE=true" },
+		{ "circleci", "CIRCLECI=true" },
+		{ "azure_pipelines", "TF_BUILD=True" },
+		{ "bitbucket_pipelines", "BITBUCKET_BUILD_NUMBER=1\nBITBUCKET_COMMIT=abc" },
+		{ "travis_ci", "TRAVIS=true" },
+		{ "semaphore", "SEMAPHORE=true" },
+		{ "woodpecker", "CI=woodpecker" },
+		{ "drone", "DRONE=true" },
+		{ "aws_codebuild", "CODEBUILD_BUILD_ID=proj:0f1e" },
+		{ "teamcity", "TEAMCITY_VERSION=2024.12" },
+		{ "jenkins", "JENKINS_URL=https://j/\nJOB_NAME=j\nBUILD_NUMBER=2" },
+	};
+	const size_t n = sizeof(order) / sizeof(order[0]);
+	char env[1024];
+	struct ci_job j;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+
+		for (size_t k = n; k-- > i;) {
+			size_t m = strlen(order[k].marker);
+
+			assert_true(len + m + 1 <= sizeof(env));
+			memcpy(env + len, order[k].marker, m + 1);
+			for (size_t c = len; c < len + m; c++)
+				if (env[c] == '\n')
+					env[c] = '\0';
+			len += m + 1;
+		}
+		assert_int_equal(parse(env, len, &j), 0);
+		assert_string_equal(j.provider, order[i].provider);
+	}
 }
 
 static void test_provider_priority(void **state)
@@ -1132,6 +1900,52 @@ static void test_short_id_per_pipeline_numbering(void **state)
 	assert_string_equal(buf, "acme/rocket#6f0a2e1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b");
 }
 
+static void check_short_id(const char *env, size_t len, const char *want)
+{
+	struct ci_job j;
+	char buf[192];
+
+	assert_int_equal(parse(env, len, &j), 0);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void test_short_id_workflow_first(void **state)
+{
+	/* TeamCity numbers builds per configuration, CodeBuild per project. */
+	check_short_id(BLOCK(teamcity_env), "Build and Test#1207");
+	check_short_id(BLOCK(codebuild_env), "payments-ci#558");
+	check_short_id(BLOCK("CODEBUILD_BUILD_ID=nightly:0f1e2d3c\0"), "nightly#0f1e2d3c");
+	/* No configuration name: the project's name stands in. */
+	check_short_id(BLOCK("TEAMCITY_VERSION=2024.12\0TEAMCITY_PROJECT_NAME=Backend\0"
+			     "BUILD_NUMBER=7\0"),
+		       "Backend#7");
+	/* The others number runs per repository, or globally. */
+	check_short_id(BLOCK(forgejo_env), "forgejo-contrib/mirror-bot#73012");
+	check_short_id(BLOCK(bitbucket_env), "acme-corp/payments-api#842");
+	check_short_id(BLOCK(travis_env), "octo-labs/fastjson#271828182");
+	check_short_id(BLOCK(semaphore_env),
+		       "acme/storefront#65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59");
+	check_short_id(BLOCK(woodpecker_env), "platform/edge-proxy#381");
+	check_short_id(BLOCK(drone_env), "octocat/hello-world#128");
+}
+
+static void test_short_id_unknown_provider(void **state)
+{
+	/* A provider name not in the table (a record from a newer build) keeps the
+	 * repository-first form. */
+	struct ci_job j;
+	char buf[64];
+
+	assert_int_equal(parse(BLOCK(jenkins_env), &j), 0);
+	strcpy(j.provider, "jenkins_x");
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "https://git.example.com/team/app.git#57");
+	memset(j.provider, 'j', sizeof(j.provider));
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "https://git.example.com/team/app.git#57");
+}
+
 static void test_short_id_fallbacks(void **state)
 {
 	struct ci_job j;
@@ -1195,6 +2009,11 @@ static void test_random_blocks(void **state)
 		"refs/pull/", "/merge", "https://", "u:p@", "[::1]", ":", "@", "/", "?", "=",
 		"\xc3", "\xa9", "\xf0\x9f", "\xff", "GIT_URL=", "CI_SERVER_URL=", "GITHUB_TOKEN=",
 		"CIRCLE_PULL_REQUEST=", "BUILDKITE_RETRY_COUNT=", "12", "", "\0",
+		"FORGEJO_ACTIONS=true", "GITEA_ACTIONS=true", "CI=woodpecker", "DRONE=true",
+		"DRONE_SYSTEM_PROTO=", "DRONE_SYSTEM_HOST=", "CI_SYSTEM_URL=", "TRAVIS=true",
+		"SEMAPHORE=true", "BITBUCKET_BUILD_NUMBER=", "BITBUCKET_COMMIT=",
+		"BITBUCKET_WORKSPACE=", "BITBUCKET_REPO_SLUG=", "CODEBUILD_BUILD_ID=",
+		"CODEBUILD_WEBHOOK_TRIGGER=", "pr/", "TEAMCITY_VERSION=", "refs/pull/9/head",
 	};
 	const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
 	uint32_t seed = 0x1d7ace;
@@ -1248,6 +2067,9 @@ int main(void)
 		cmocka_unit_test(test_github_push),
 		cmocka_unit_test(test_github_pr_ref_must_be_digits),
 		cmocka_unit_test(test_github_marker_must_be_true),
+		cmocka_unit_test(test_forgejo_pull_request),
+		cmocka_unit_test(test_gitea_push),
+		cmocka_unit_test(test_forge_priority_over_github),
 		cmocka_unit_test(test_gitlab_merge_request),
 		cmocka_unit_test(test_gitlab_workflow_falls_back_to_config_path),
 		cmocka_unit_test(test_jenkins_pull_request),
@@ -1260,6 +2082,25 @@ int main(void)
 		cmocka_unit_test(test_circleci_tag_fork_pr_and_repo_url),
 		cmocka_unit_test(test_azure_pull_request),
 		cmocka_unit_test(test_azure_fallbacks),
+		cmocka_unit_test(test_bitbucket_pull_request),
+		cmocka_unit_test(test_bitbucket_tag_and_fallbacks),
+		cmocka_unit_test(test_bitbucket_needs_two_variables),
+		cmocka_unit_test(test_travis_pull_request),
+		cmocka_unit_test(test_travis_tag_build),
+		cmocka_unit_test(test_semaphore_pull_request),
+		cmocka_unit_test(test_semaphore_url_credentials),
+		cmocka_unit_test(test_woodpecker_pull_request),
+		cmocka_unit_test(test_woodpecker_tag),
+		cmocka_unit_test(test_gitlab_and_woodpecker_apart),
+		cmocka_unit_test(test_drone_pull_request),
+		cmocka_unit_test(test_drone_tag_and_system_url),
+		cmocka_unit_test(test_drone_system_url_refused),
+		cmocka_unit_test(test_codebuild_pull_request),
+		cmocka_unit_test(test_codebuild_fallbacks),
+		cmocka_unit_test(test_codebuild_hosted_runners),
+		cmocka_unit_test(test_teamcity_build),
+		cmocka_unit_test(test_teamcity_over_jenkins),
+		cmocka_unit_test(test_provider_priority_all),
 		cmocka_unit_test(test_provider_priority),
 		cmocka_unit_test(test_no_provider),
 		cmocka_unit_test(test_no_provider_still_lists_tokens),
@@ -1295,6 +2136,8 @@ int main(void)
 		cmocka_unit_test(test_equal_needs_ci_and_run_id),
 		cmocka_unit_test(test_short_id_github),
 		cmocka_unit_test(test_short_id_per_pipeline_numbering),
+		cmocka_unit_test(test_short_id_workflow_first),
+		cmocka_unit_test(test_short_id_unknown_provider),
 		cmocka_unit_test(test_short_id_fallbacks),
 		cmocka_unit_test(test_short_id_bounded),
 		cmocka_unit_test(test_random_blocks),
