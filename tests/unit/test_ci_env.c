@@ -930,7 +930,7 @@ static void test_woodpecker_pull_request(void **state)
 		.sha = "4f3e2d1c0b9a88776655443322110ffeeddccbba",
 		.pull_request = "44",
 		.server_url = "https://ci.example.org",
-		.tokens = { "CI_NETRC_PASSWORD" },
+		.tokens = { "CI_NETRC_USERNAME", "CI_NETRC_PASSWORD" },
 	};
 
 	assert_int_equal(parse(BLOCK(woodpecker_env), &j), 0);
@@ -1047,7 +1047,7 @@ static void test_drone_pull_request(void **state)
 		.sha = "bcdd4bf0245c82c060407b3b24b9b87301d15ac1",
 		.pull_request = "42",
 		.server_url = "https://drone.company.com",
-		.tokens = { "DRONE_NETRC_PASSWORD" },
+		.tokens = { "DRONE_NETRC_USERNAME", "DRONE_NETRC_PASSWORD" },
 	};
 
 	assert_int_equal(parse(BLOCK(drone_env), &j), 0);
