@@ -187,6 +187,29 @@ def test_cred_created_later(d, c):
     eq(ev["credential"]["fingerprint"], c.fingerprint(token), "fingerprint of the oauth token")
 
 
+@with_creds
+def test_cred_o_path_not_reported(d, c):
+    """mv onto a credential probes the name with O_PATH|O_DIRECTORY (ENOTDIR),
+    and an O_PATH open reaches no content: neither is a credential.read; the
+    read that follows the replacement is, with the new file's facts."""
+    tmp = os.path.join(c.home, ".aws", ".credentials.new")
+    c.write(tmp, "[default]\naws_access_key_id = AKIAIDTRACEREPLACED1\n"
+            "aws_secret_access_key = %s\n" % c.secret)
+    mv = run(["/usr/bin/mv", tmp, c.aws], env={})
+    eq(mv.returncode, 0, "mv exit status")
+    probe = run(["/usr/bin/python3", "-c",
+                 "import os, sys; os.close(os.open(sys.argv[1], os.O_PATH))", c.aws],
+                env={"PATH": "/usr/bin"})
+    eq(probe.returncode, 0, "O_PATH open exit status")
+    time.sleep(0.5)  # the replaced file is watched again (inotify)
+    p = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
+    ev = only_read(d, p.pid, c.aws)
+    eq(ev["credential"]["aws_access_key_id"], "AKIAIDTRACEREPLACED1", "the new file's key id")
+    others = [e for e in d.stopped_events if e.get("type") == "credential.read"
+              and e["process"]["pid"] in (mv.pid, probe.pid)]
+    eq(others, [], "no credential.read from mv's or python's O_PATH opens")
+
+
 @with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
 def test_cred_compat_probe(d, c):
     """The open probe without kfuncs (kernels before 6.2, forced here): a watched
@@ -290,6 +313,7 @@ CASES = [
     test_cred_relative_path,
     test_cred_symlink,
     test_cred_created_later,
+    test_cred_o_path_not_reported,
     test_cred_failed_open,
     test_cred_compat_probe,
     test_cred_openat2,
