@@ -15,10 +15,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: idtrace [OPTION]...\n"
-		"Trace process execs and credential file reads on this host and attribute each\n"
-		"one to its identity chain (human login, CI job, workload, process lineage,\n"
-		"credential). Writes one JSON object per\n"
-		"line; the first is agent.ready, the last (on SIGINT/SIGTERM) agent.stats.\n"
+		"Trace process execs, credential file reads and outbound TLS (HTTPS) requests\n"
+		"on this host and attribute each one to its identity chain (human login, CI\n"
+		"job, workload, process lineage, credential, delegation, destination). Writes\n"
+		"one JSON object per line; the first is agent.ready, the last (on SIGINT/\n"
+		"SIGTERM) agent.stats.\n"
 		"Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE) and a kernel with BTF.\n"
 		"\n"
 		"  -o, --output FILE          append events to FILE (created 0600); default stdout\n"
