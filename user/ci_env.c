@@ -200,6 +200,46 @@ static void scan_env(const char *env, size_t len, struct env_view *v, struct ci_
 	}
 }
 
+/* The first occurrence of each token variable (the copy getenv() returns), when it is
+ * not empty. */
+void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg)
+{
+	__u32 seen = 0;
+	size_t pos = 0;
+
+	if (!env || !fn)
+		return;
+	pthread_once(&by_first_once, by_first_fill);
+	while (pos < len) {
+		const char *e = env + pos, *eq;
+		const char *nul = memchr(e, '\0', len - pos);
+		size_t n = nul ? (size_t)(nul - e) : len - pos;
+		unsigned lo, hi;
+
+		if (!nul)
+			return; /* cut by the capture: the value may be too */
+		pos += n + 1;
+		if (!n)
+			continue;
+		lo = first_at[(unsigned char)e[0]];
+		hi = first_at[(unsigned char)e[0] + 1];
+		eq = lo < hi ? memchr(e, '=', n) : NULL;
+		if (!eq || eq == e)
+			continue;
+		for (unsigned i = lo; i < hi; i++) {
+			int k = by_first[i] - K_COUNT;
+			size_t klen = (size_t)(eq - e);
+
+			if (k < 0 || token_keys[k].len != klen || memcmp(token_keys[k].name, e, klen))
+				continue;
+			if (!(seen & (1u << k)) && n > klen + 1)
+				fn(token_keys[k].name, eq + 1, n - klen - 1, arg);
+			seen |= 1u << k;
+			break;
+		}
+	}
+}
+
 /* ---- bounded, sanitising copy ---- */
 
 /* Length of the printable UTF-8 character at p, or 0 when the byte starts an invalid

@@ -89,6 +89,12 @@ struct ci_job {
  * cleared first. Returns 0 when a CI provider was recognised, -ENOENT when none was
  * (token_vars is filled either way), -EINVAL on bad arguments. Never stores a secret. */
 int ci_env_parse(const char *env, size_t len, struct ci_job *out);
+/* Call fn(name, value, value_len, arg) for each token variable of the block (the names
+ * listed in token_vars) whose first occurrence, the copy getenv() returns, is not empty.
+ * The value is the secret itself: fingerprint it, never keep or print it. An entry cut
+ * by the end of the block is skipped. Pure. */
+typedef void (*ci_token_fn)(const char *name, const char *value, size_t len, void *arg);
+void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg);
 /* True when a and b name the same job of a recognised provider: provider, server_url,
  * repository, workflow, run_id (non-empty), run_attempt, job and job_id all match. */
 bool ci_job_equal(const struct ci_job *a, const struct ci_job *b);

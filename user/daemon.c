@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "ci_tokens.h"
 #include "cred_event.h"
 #include "daemon.h"
 #include "event.h"
@@ -156,10 +157,13 @@ static int on_record(void *ctx, void *data, size_t len)
 		if (d->tls)
 			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->exe_dev,
 				       r.exec.ev->exe_ino, r.exec.ev->hdr.ts_ns);
-		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0)
+		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0) {
+			ci_tokens_note(&d->cred.key, d->cred.pivots, &d->ev.chain, p,
+				       r.exec.env.p, r.exec.env.len);
 			emit(d, event_process_exec(&d->ev, p));
-		else
+		} else {
 			d->emit_errors++;
+		}
 		note_home(d, &r.exec.env);
 		break;
 	case IDT_EV_TLS_DATA:

@@ -124,14 +124,20 @@ int pivot_table_others(struct pivot_table *t, const char *fp, const char *origin
 	return n;
 }
 
-const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const char *fp)
+const struct pivot_reader *pivot_table_last_how(struct pivot_table *t, const char *fp,
+					       const char *how)
 {
 	struct pivot_entry *e = find(t, fp);
 
 	for (int i = 0; e && i < e->n; i++)
-		if (!strcmp(e->r[i].how, "read"))
+		if (!strcmp(e->r[i].how, how))
 			return &e->r[i];
 	return NULL;
+}
+
+const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const char *fp)
+{
+	return pivot_table_last_how(t, fp, "read");
 }
 
 void pivot_table_note(struct pivot_table *t, const char *fp, const struct pivot_reader *r)

@@ -17,7 +17,8 @@ struct pivot_reader {
 	char originator[160];
 	char exec_id[48];
 	uint32_t pid;
-	char how[16];   /* "read" (a credential file) or "presented" (sent in a request) */
+	char how[16];   /* "read" (a credential file), "presented" (sent in a request) or
+			 * "env" (a CI job's token variable, path is its name) */
 	char path[256]; /* for reads: the file */
 	char type[32];  /* credential type */
 };
@@ -33,6 +34,9 @@ int pivot_table_others(struct pivot_table *t, const char *fp, const char *origin
 		       struct pivot_reader *out);
 /* The most recent reader ("read") of fp, or NULL. Borrowed until the next call. */
 const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const char *fp);
+/* The most recent user of fp whose how is how, or NULL. Borrowed likewise. */
+const struct pivot_reader *pivot_table_last_how(struct pivot_table *t, const char *fp,
+					       const char *how);
 /* Remember that r used fp. */
 void pivot_table_note(struct pivot_table *t, const char *fp, const struct pivot_reader *r);
 

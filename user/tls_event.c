@@ -7,6 +7,7 @@
 #include "http_auth.h"
 #include "json_str.h"
 #include "jwt.h"
+#include "ci_tokens.h"
 #include "tls_event.h"
 
 static json_t *str(const char *s, size_t max)
@@ -46,7 +47,7 @@ static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec,
 			   json_t *ev, const char *fp, const char *kind, const char *header)
 {
 	struct pivot_reader others[PIVOT_READERS], me = { 0 };
-	const struct pivot_reader *reader = pivot_table_last_read(tc->pivots, fp);
+	const struct pivot_reader *reader = pivot_table_last_read(tc->pivots, fp), *holder;
 	json_t *hop = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "credential", "source",
 				"http_header", "header", header, "credential_type", kind,
 				"fingerprint", fp);
@@ -58,6 +59,12 @@ static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec,
 		json_object_set_new(hop, "path", str(reader->path, 256));
 		json_object_set_new(hop, "read_by_exec_id", str(reader->exec_id, 48));
 		json_object_set_new(hop, "read_by_pid", json_integer(reader->pid));
+	} else if ((holder = pivot_table_last_how(tc->pivots, fp, CI_TOKENS_HOW))) {
+		/* a CI job's own token, from the environment of its first exec */
+		json_object_set_new(hop, "type", json_string(CI_TOKENS_TYPE));
+		json_object_set_new(hop, "env_var", str(holder->path, 64));
+		json_object_set_new(hop, "held_by_exec_id", str(holder->exec_id, 48));
+		json_object_set_new(hop, "held_by_pid", json_integer(holder->pid));
 	} else {
 		json_object_set_new(hop, "type", json_string(kind));
 	}

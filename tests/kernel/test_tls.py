@@ -586,6 +586,57 @@ def test_tls_crossed_identities(d, fx):
        % (fp, reader_orig, read["process"]["exec_id"], me), "crossed reason")
 
 
+@with_tls()
+def test_tls_ci_job_token(d, fx):
+    """A CI job's own token (CI_JOB_TOKEN in its environment) is a credential:
+    the job's curl sending it as JOB-TOKEN names it (type ci_job_token, the
+    variable, the exec that held it) with no crossing; the same token
+    presented later by a human's curl, outside the job, crossed identities."""
+    srv = fx.s_server()
+    token = fx.secret("glcbt-" + canary("jobtok"))
+    fp = fx.fingerprint(token)
+    job_env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/deployer",
+               "CI_PIPELINE_ID": "5150", "CI_JOB_ID": "7001", "CI_JOB_NAME": "release",
+               "CI_JOB_TOKEN": token}
+    url = "https://localhost:%d" % srv.port
+    resolve = "localhost:%d:127.0.0.1" % srv.port
+    job_hdrs = header_file(fx, "job.hdr", ["JOB-TOKEN: " + token])
+    job = spawn(["/bin/sh", "-c", '"$0" -sk --http1.1 --resolve "$1" -H @"$2" -o /dev/null '
+                 '"$3/api/v4/jobs/7001/artifacts"; true', CURL, resolve, job_hdrs, url],
+                env=job_env, loginuid=UNSET)
+    finish(job, "the job's shell")
+    inside = d.wait_for(lambda e: e.get("type") == "tls.request" and
+                        e["process"]["ppid"] == job.pid)[0]
+    cred = hop(inside, "credential")
+    eq(cred["header"], "job-token", "credential hop header")
+    eq(cred["fingerprint"], fp, "fingerprint of the job token")
+    eq(cred["type"], "ci_job_token", "credential hop type")
+    eq(cred["env_var"], "CI_JOB_TOKEN", "credential hop env_var")
+    eq(cred["held_by_pid"], job.pid, "held by the job's first exec")
+    job_exec = [e for e in d.events() if e.get("type") == "process.exec"
+                and e["process"]["pid"] == job.pid][0]
+    eq(cred["held_by_exec_id"], job_exec["process"]["exec_id"], "held_by_exec_id")
+    eq(inside["provenance"]["originator"], "ci:gitlab_ci:grp/deployer#5150", "job originator")
+    eq([x for x in inside["provenance"]["reasons"] if x.startswith("credential_crossed")], [],
+       "the job's own token, used inside the job: no crossing")
+    # a human, outside the job, presents the same token
+    hdrs = header_file(fx, "human.hdr", ["Authorization: Bearer " + token])
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", resolve, "-H", "@" + hdrs, "-o",
+               "/dev/null", url + "/api/v4/projects"], env=PATH_ENV, loginuid=1000)
+    finish(p, "curl")
+    ev = requests_of(d, p.pid)[0]
+    me = ev["provenance"]["originator"]
+    check(me.startswith("human:"), "presenter is a human: " + me)
+    cred = hop(ev, "credential")
+    eq(cred["type"], "ci_job_token", "credential hop type")
+    eq(cred["env_var"], "CI_JOB_TOKEN", "credential hop env_var")
+    crossed = [x for x in ev["provenance"]["reasons"] if x.startswith("credential_crossed")]
+    want = ("credential_crossed_identities:%s:env_by=ci:gitlab_ci:grp/deployer#5150,"
+            "exec_id=%s,presented_by=%s" % (fp, job_exec["process"]["exec_id"], me))
+    check(want in crossed, "crossed from the job's environment: %r" % crossed)
+    eq(len(crossed), 2, "crossed from the job's environment and from its curl: %r" % crossed)
+
+
 def not_http_case(d, fx, line):
     """openssl s_client sends line (and nothing else) to openssl s_server."""
     srv = fx.s_server(www=False)
@@ -777,6 +828,7 @@ CASES = [
     test_tls_gnutls_cli_basic,
     test_tls_linked_credential,
     test_tls_crossed_identities,
+    test_tls_ci_job_token,
     test_tls_not_http,
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,

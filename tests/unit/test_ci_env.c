@@ -2060,6 +2060,51 @@ static void test_random_blocks(void **state)
 	}
 }
 
+struct seen_tokens {
+	int n;
+	char name[8][48];
+	char value[8][64];
+};
+
+static void collect_token(const char *name, const char *value, size_t len, void *arg)
+{
+	struct seen_tokens *t = arg;
+
+	assert_true(t->n < 8);
+	snprintf(t->name[t->n], sizeof(t->name[0]), "%s", name);
+	snprintf(t->value[t->n], sizeof(t->value[0]), "%.*s", (int)len, value);
+	t->n++;
+}
+
+/* The token values, for fingerprinting: the first occurrence of each (what
+ * getenv() returns), empty ones skipped, nothing else, an entry cut by the
+ * end of the block skipped. */
+static void test_each_token(void **state)
+{
+	static const char env[] = "PATH=/usr/bin\0"
+				  "GITLAB_CI=true\0"
+				  "CI_JOB_TOKEN=first\0"
+				  "GITHUB_TOKEN=\0"
+				  "CI_JOB_TOKEN=second\0"
+				  "CI_JOB_TOKENX=not-a-token\0"
+				  "XCI_JOB_TOKEN=not-either\0"
+				  "GITHUB_TOKEN=late\0"
+				  "ACTIONS_RUNTIME_TOKEN=rt\0"
+				  "CI_JOB_JWT=cut-by-the-end";
+	struct seen_tokens t = { 0 };
+
+	ci_env_each_token(env, sizeof(env) - 1, collect_token, &t);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.name[0], "CI_JOB_TOKEN");
+	assert_string_equal(t.value[0], "first");
+	assert_string_equal(t.name[1], "ACTIONS_RUNTIME_TOKEN");
+	assert_string_equal(t.value[1], "rt");
+	memset(&t, 0, sizeof(t));
+	ci_env_each_token(NULL, 0, collect_token, &t);
+	ci_env_each_token(env, 0, collect_token, &t);
+	assert_int_equal(t.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2104,6 +2149,7 @@ int main(void)
 		cmocka_unit_test(test_provider_priority),
 		cmocka_unit_test(test_no_provider),
 		cmocka_unit_test(test_no_provider_still_lists_tokens),
+		cmocka_unit_test(test_each_token),
 		cmocka_unit_test(test_empty_block),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_truncated_block_drops_last_entry),
