@@ -10,6 +10,7 @@
 #include "cred_event.h"
 #include "daemon.h"
 #include "event.h"
+#include "exe_cache.h"
 #include "loader.h"
 #include "log.h"
 #include "outputs.h"
@@ -469,6 +470,7 @@ static int setup(struct daemon *d)
 		log_warn("no cgroup2 mount found: workload.cgroup_path will be missing");
 	snprintf(d->tracker.boot_id, sizeof(d->tracker.boot_id), "%s", d->ev.host.boot_id);
 	d->tracker.proc_root = "/proc";
+	d->tracker.exes = exe_cache_new(); /* without it, exe_resolved is left out */
 	d->tracker.cgroup2_mount = workload_cgroup2_mount(d->ev.chain.workload);
 	lo.cgroup_v1_controller = workload_cgroup_v1_controller(d->ev.chain.workload);
 
@@ -514,6 +516,7 @@ static void teardown(struct daemon *d)
 	ring_buffer__free(d->rb);
 	loader_stop(d->loader);
 	proc_table_free(d->tracker.table);
+	exe_cache_free(d->tracker.exes);
 	event_ctx_release(&d->ev);
 	workload_ctx_free(d->ev.chain.workload);
 	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))

@@ -50,8 +50,9 @@ json_t *event_process(const struct proc *p)
 	bool truncated = (p->flags & PROC_F_ARGS_TRUNC) != 0;
 	json_t *args = args_json(p, &truncated);
 	const char *exe = p->exe ? p->exe : "";
+	json_t *o;
 
-	return json_pack("{s:I, s:I, s:s, s:s?, s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	o = json_pack("{s:I, s:I, s:s, s:s?, s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 			 "pid", (json_int_t)p->pid, "ppid", (json_int_t)p->ppid, "exec_id",
 			 p->exec_id, "parent_exec_id", p->parent ? p->parent->exec_id : NULL, "exe",
 			 json_str_bytes(exe, strlen(exe), 4096, NULL), "args", args,
@@ -60,6 +61,10 @@ json_t *event_process(const struct proc *p)
 			 "auid", (json_int_t)p->loginuid, "session_id", (json_int_t)p->sessionid,
 			 "cgroup_id", (json_int_t)p->cgroup_id, "source",
 			 p->flags & PROC_F_SEEDED ? "procfs" : "kernel");
+	if (o && p->exe_real)
+		json_object_set_new(o, "exe_resolved",
+				    json_str_bytes(p->exe_real, strlen(p->exe_real), 4096, NULL));
+	return o;
 }
 
 static void ident_clear(struct event_ident *e)

@@ -177,6 +177,7 @@ static struct proc *seed_record(struct proc_tracker *tr, __u32 pid, struct proc 
 	if (n >= 0) {
 		exe[n] = '\0';
 		p->exe = strdup(exe);
+		p->exe_real = strdup(exe);
 	} else {
 		/* kernel threads have no exe: name them as ps does */
 		snprintf(exe, sizeof(exe), "[%s]", comm);

@@ -77,6 +77,7 @@ void proc_put(struct proc *p)
 		struct proc *parent = p->parent;
 
 		free(p->exe);
+		free(p->exe_real);
 		free(p->args);
 		free(p->cgroup_path);
 		free(p->ci_claim);

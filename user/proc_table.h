@@ -50,6 +50,7 @@ struct proc {
 	unsigned int depth;
 
 	char *exe;        /* path given to execve, or /proc/PID/exe when seeded */
+	char *exe_real;   /* the file that ran, symlinks resolved; NULL when unknown */
 	char *args;       /* argv, NUL-separated, raw (redacted when emitted) */
 	size_t args_len;
 	__u32 argc;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "proc_seed.h"
+#include "exe_cache.h"
 #include "proc_track.h"
 
 /* Records seeded from /proc know their start time only to a clock tick. */
@@ -106,6 +107,12 @@ int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct p
 	}
 	if (ev->flags & IDT_EXEC_ARGS_TRUNC)
 		rec->flags |= PROC_F_ARGS_TRUNC;
+	if (tr->exes) {
+		const char *real = exe_cache_resolve(tr->exes, tr->proc_root, rec->pid, rec->exe,
+						     ev->exe_dev, ev->exe_ino);
+
+		rec->exe_real = real ? strdup(real) : NULL;
+	}
 
 	/* An exec replaces a fork copy (lineage goes to the real parent) or a
 	 * previous image of the same process (which stays in the lineage). */

@@ -16,6 +16,7 @@ struct proc_tracker {
 	char boot_id[40];
 	const char *proc_root; /* "/proc", changeable for tests */
 	const char *cgroup2_mount; /* for cgroup ids of seeded processes; NULL if none */
+	struct exe_cache *exes; /* resolves what an exec ran; NULL: not resolved */
 };
 
 /* Apply an exec record. On success *out is the new image (borrowed from the

@@ -2,8 +2,10 @@
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from harness import (CGROUP2, TRUE, UNSET, Cgroup, Daemon, check, eq, canary, execs_with,
@@ -325,6 +327,30 @@ def test_setsid_orphan_scrubbed_keeps_gitlab_job(d: Daemon):
     check(secret.encode() not in d.raw(), "the CI_JOB_TOKEN canary never appears")
 
 
+def test_exe_resolved_through_symlink(d: Daemon):
+    """A program run through a symlink, or a relative path: exe is the path as
+    given, exe_resolved the file that ran, even for a 1 ms process."""
+    tmp = tempfile.mkdtemp(prefix="idt-exe-")
+    link = os.path.join(tmp, "innocent")
+    os.symlink(TRUE, link)
+    real = os.path.realpath(TRUE)
+    try:
+        m1, m2 = marker(), marker()
+        p1 = run([link, m1], env={"PATH": "/usr/bin"})
+        p2 = run(["./" + os.path.relpath(TRUE, "/usr"), m2], env={"PATH": "/usr/bin"},
+                 cwd="/usr")
+        e1 = d.wait_for(lambda e: e in execs_with([e], m1))[0]
+        e2 = d.wait_for(lambda e: e in execs_with([e], m2))[0]
+    finally:
+        shutil.rmtree(tmp)
+    eq(e1["process"]["pid"], p1.pid, "pid")
+    eq(e1["process"]["exe"], link, "exe: the path as given")
+    eq(e1["process"].get("exe_resolved"), real, "exe_resolved: the file that ran")
+    eq(e2["process"]["pid"], p2.pid, "pid")
+    eq(e2["process"]["exe"], "./" + os.path.relpath(TRUE, "/usr"), "exe: relative, as given")
+    eq(e2["process"].get("exe_resolved"), real, "exe_resolved of a relative path")
+
+
 def test_args_redacted(d: Daemon):
     """Secrets in argv are replaced; the canary never reaches the output."""
     mark, secret = marker(), canary()
@@ -405,6 +431,7 @@ CASES = [
     test_reparented_lineage,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,
     test_named_containers,
+    test_exe_resolved_through_symlink,
     test_args_redacted,
     test_burst_1000_no_loss,
     test_ready_and_stats,

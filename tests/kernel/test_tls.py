@@ -813,8 +813,10 @@ def test_tls_embedded_openssl_membio(d, fx):
     eq(len({e["tls"]["local"]["port"] for e in evs}), 1, "one connection")
     stats = d.stopped_events[-1]
     eq(stats["type"], "agent.stats", "last line")
-    eq(stats["kernel"]["tls_write_retries"], attempts - 3,
-       "every call but the three that went out is counted as a retry")
+    # (the counter is host-wide: another client's retries would only add)
+    check(stats["kernel"]["tls_write_retries"] >= attempts - 3,
+          "every call but the three that went out is counted as a retry: %d of %d calls"
+          % (stats["kernel"]["tls_write_retries"], attempts))
     libs = [lib for lib in d.events()[0].get("tls_libraries", [])
             if lib["path"] == EMBEDDED_CLIENT]
     eq(libs, [], "not there at start: found later, in the process's mappings")

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cred_watch.h"
+#include "exe_cache.h"
+
+#define NO_PID 0x7ffffff0u /* no such process: /proc has no answer */
+
+static void file_id(const char *path, uint32_t *kdev, uint64_t *ino)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	*kdev = cred_kdev(st.st_dev);
+	*ino = st.st_ino;
+}
+
+/* A symlink given to execve: the file it names, then from the cache. */
+static void test_symlink_resolved_and_cached(void **state)
+{
+	char dir[] = "/tmp/idt-exe-XXXXXX", link[PATH_MAX], target[PATH_MAX], real[PATH_MAX];
+	struct exe_cache *c = exe_cache_new();
+	uint32_t kdev;
+	uint64_t ino;
+	FILE *f;
+
+	assert_non_null(c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(target, sizeof(target), "%s/real-tool", dir);
+	snprintf(link, sizeof(link), "%s/innocent", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(symlink(target, link), 0);
+	assert_non_null(realpath(target, real));
+	file_id(target, &kdev, &ino);
+	assert_string_equal(exe_cache_resolve(c, "/proc", NO_PID, link, kdev, ino), real);
+	/* gone and renamed: the (device, inode) is still known */
+	assert_int_equal(unlink(link), 0);
+	assert_string_equal(exe_cache_resolve(c, "/proc", NO_PID, "relative", kdev, ino), real);
+	unlink(target);
+	rmdir(dir);
+	exe_cache_free(c);
+}
+
+/* A path that is not the file that ran (replaced, another namespace, a
+ * script whose interpreter ran), or a relative one: nothing, not a guess. */
+static void test_no_guess(void **state)
+{
+	struct exe_cache *c = exe_cache_new();
+	uint32_t kdev;
+	uint64_t ino;
+
+	file_id("/bin/sh", &kdev, &ino);
+	assert_null(exe_cache_resolve(c, "/proc", NO_PID, "/etc/hostname", kdev, ino));
+	assert_null(exe_cache_resolve(c, "/proc", NO_PID, "sh", kdev, ino));
+	assert_null(exe_cache_resolve(c, "/proc", NO_PID, NULL, kdev, ino));
+	assert_null(exe_cache_resolve(c, "/proc", NO_PID, "/bin/sh", kdev, 0));
+	assert_null(exe_cache_resolve(NULL, "/proc", NO_PID, "/bin/sh", kdev, ino));
+	exe_cache_free(c);
+}
+
+/* A live process: /proc/PID/exe, whatever path was given. */
+static void test_from_proc(void **state)
+{
+	char want[PATH_MAX];
+	struct exe_cache *c = exe_cache_new();
+	uint32_t kdev;
+	uint64_t ino;
+	ssize_t n = readlink("/proc/self/exe", want, sizeof(want) - 1);
+
+	assert_true(n > 0);
+	want[n] = '\0';
+	file_id("/proc/self/exe", &kdev, &ino);
+	assert_string_equal(exe_cache_resolve(c, "/proc", (uint32_t)getpid(), "whatever", kdev, ino),
+			    want);
+	exe_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_symlink_resolved_and_cached),
+		cmocka_unit_test(test_no_guess),
+		cmocka_unit_test(test_from_proc),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

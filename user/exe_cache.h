@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The file an exec really ran. execve's path can be a symlink (or a
+ * relative path); the exec probe also records the executable's (device,
+ * inode), which names the file. The path of that file is read from
+ * /proc/PID/exe while the process lives (in its own mount namespace), else
+ * from the realpath of the given path when that is the same file, and kept
+ * per (device, inode): a program run again, even for 1 ms, is known.
+ */
+#ifndef IDTRACE_EXE_CACHE_H
+#define IDTRACE_EXE_CACHE_H
+
+#include <stdint.h>
+
+struct exe_cache;
+
+/* NULL on ENOMEM. */
+struct exe_cache *exe_cache_new(void);
+void exe_cache_free(struct exe_cache *c);
+/* The path of the executable (kdev: kernel encoding, ino) that pid runs
+ * after an exec of given, or NULL when it cannot be told. proc_root is
+ * "/proc" (changeable for tests). Borrowed until the next call. */
+const char *exe_cache_resolve(struct exe_cache *c, const char *proc_root, uint32_t pid,
+			      const char *given, uint32_t kdev, uint64_t ino);
+
+#endif
