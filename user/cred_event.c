@@ -192,6 +192,35 @@ static void note_pivots(struct cred_ctx *cc, struct event_ctx *ec, struct proc *
 	pivot_table_note(cc->pivots, fp, &me);
 }
 
+/* An AWS file's access key ids, so SigV4 requests (which send the key id,
+ * not the secret) link to the read. */
+static void note_aws_key_ids(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p,
+			     json_t *facts, const char *path, const char *type)
+{
+	json_t *profiles = json_object_get(facts, "aws_profiles"), *prof;
+	struct pivot_reader me = { 0 };
+	char fp[FINGERPRINT_STR_LEN];
+	size_t i;
+
+	if (!json_array_size(profiles))
+		return;
+	chain_originator(&ec->chain, p, me.originator, sizeof(me.originator));
+	snprintf(me.exec_id, sizeof(me.exec_id), "%s", p->exec_id);
+	me.pid = p->pid;
+	snprintf(me.how, sizeof(me.how), "read");
+	snprintf(me.path, sizeof(me.path), "%s", path);
+	snprintf(me.type, sizeof(me.type), "%s", type);
+	json_array_foreach(profiles, i, prof) {
+		const char *akid = json_string_value(json_object_get(prof, "access_key_id"));
+
+		if (!akid || !*akid)
+			continue;
+		fingerprint_aws_key_id(&cc->key, akid, fp);
+		if (*fp)
+			pivot_table_note(cc->pivots, fp, &me);
+	}
+}
+
 json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p,
 			 const struct wire_open *w)
 {
@@ -263,6 +292,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	json_array_append_new(json_object_get(out, "chain"), hop);
 	if (*fp)
 		note_pivots(cc, ec, p, out, fp, path, type);
+	note_aws_key_ids(cc, ec, p, cc->cache[slot].facts, path, type);
 	return out;
 }
 

@@ -52,6 +52,17 @@ void fingerprint_compute(const struct fingerprint_key *key, const void *data, si
 	out[plen + FINGERPRINT_HEX_DIGITS] = '\0';
 }
 
+void fingerprint_aws_key_id(const struct fingerprint_key *key, const char *akid, char *out)
+{
+	static const char tag[] = "aws_access_key_id:";
+	char buf[sizeof(tag) + 128];
+	int n = snprintf(buf, sizeof(buf), "%s%s", tag, akid);
+
+	out[0] = '\0';
+	if (n > 0 && (size_t)n < sizeof(buf))
+		fingerprint_compute(key, buf, (size_t)n, out);
+}
+
 /* Read exactly n bytes; -EINVAL when the file is shorter. */
 static int fingerprint_read_all(int fd, unsigned char *buf, size_t n)
 {

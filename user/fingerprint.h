@@ -35,6 +35,11 @@ int fingerprint_key_load(const char *path, struct fingerprint_key *key);
 void fingerprint_compute(const struct fingerprint_key *key, const void *data, size_t len,
 			 char *out);
 
+/* The fingerprint that links an AWS access key id across events: a SigV4 request sends
+ * the key id, never the secret, and signs each request differently; a credentials file
+ * holds both. Same form as fingerprint_compute(), over "aws_access_key_id:" + akid. */
+void fingerprint_aws_key_id(const struct fingerprint_key *key, const char *akid, char *out);
+
 /* Full HMAC-SHA256(key, data) as 64 lower-case hex digits into out (FINGERPRINT_HMAC_HEX_LEN
  * bytes), for any key length. Returns 0, -EINVAL (key too long for libcrypto) or -EIO. */
 int fingerprint_hmac_hex(const void *key, size_t keylen, const void *data, size_t len,

@@ -125,6 +125,14 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 				    json_pack("{s:s, s:s, s:s}", "access_key_id",
 					      a->aws_access_key_id, "region", a->aws_region,
 					      "service", a->aws_service));
+	if (a->aws_access_key_id[0]) {
+		/* SigV4 signs each request anew and never sends the secret: the key
+		 * id is what names the credential, and links to the file read */
+		fingerprint_aws_key_id(tc->key, a->aws_access_key_id, fp);
+		json_object_set_new(out, "fingerprint", json_string(fp));
+		credential_hop(tc, ec, p, ev, fp, kind, "authorization");
+		return out;
+	}
 	if (!a->token || !a->token_len) {
 		json_object_set_new(out, "fingerprint_missing", json_string("credential truncated"));
 		return out;

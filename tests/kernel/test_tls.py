@@ -204,12 +204,22 @@ def assert_no_secrets(d, secrets):
                               % (s[:12], ", ".join(where)))
 
 
-def with_tls(*extra_args, watch=None, token_claims=None):
-    """Case wrapper: a fixture and a daemon with its own key file."""
+def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None):
+    """Case wrapper: a fixture and a daemon with its own key file (and, with
+    aws_akid, a watched AWS credentials file holding that key id)."""
     def wrap(fn):
         def case(_):
             fx = TLSFixture()
             args = ["--key-file", fx.key_file]
+            if aws_akid:
+                fx.aws_file = os.path.join(fx.dir, "aws", "credentials")
+                os.makedirs(os.path.dirname(fx.aws_file))
+                fx.aws_secret = fx.secret(canary("awssecret"))
+                with open(fx.aws_file, "w") as f:
+                    f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                            % (aws_akid, fx.aws_secret))
+                os.chmod(fx.aws_file, 0o600)
+                args += ["--watch", fx.aws_file + "=aws"]
             if watch:
                 # the token file is written before the daemon starts, so the
                 # test's own write is not an access the daemon sees
@@ -637,6 +647,50 @@ def test_tls_ci_job_token(d, fx):
     eq(len(crossed), 2, "crossed from the job's environment and from its curl: %r" % crossed)
 
 
+AKID = "AKIAIDTRACESIGV4TST1"
+
+
+@with_tls(aws_akid=AKID)
+def test_tls_aws_sigv4_linked_to_file(d, fx):
+    """An AWS credentials file read by a CI job; a human's curl then signs a
+    request with that key (SigV4 sends the key id, never the secret): the
+    request's credential hop names the file and the job's read, and the key
+    crossed identities."""
+    srv = fx.s_server()
+    reader_env = github_env(4711, fx.secret(canary()))
+    r = spawn([CAT, fx.aws_file], env=reader_env, loginuid=UNSET, stdout=subprocess.DEVNULL)
+    finish(r, "cat")
+    read = cred_read(d, fx.aws_file, pid=r.pid)
+    eq(read["credential"]["aws_access_key_id"], AKID, "credential.read key id")
+    cfg = os.path.join(fx.dir, "sigv4.cfg")
+    with open(cfg, "w") as f:
+        f.write('user = "%s:%s"\naws-sigv4 = "aws:amz:eu-west-1:s3"\n' % (AKID, fx.aws_secret))
+    os.chmod(cfg, 0o600)
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-K", cfg, "-o", "/dev/null",
+               "https://localhost:%d/bucket/object?X-Amz-Expires=60" % srv.port],
+              env=PATH_ENV, loginuid=1000)
+    finish(p, "curl")
+    ev = requests_of(d, p.pid)[0]
+    auth = ev["http"]["authorization"]
+    eq(auth["scheme"], "AWS4-HMAC-SHA256", "scheme")
+    eq(auth["credential_type"], "aws_sigv4", "credential_type")
+    eq(auth["aws"], {"access_key_id": AKID, "region": "eu-west-1", "service": "s3"}, "aws")
+    key = open(fx.key_file, "rb").read()
+    fp = "hmac-sha256:" + hmac.new(key, ("aws_access_key_id:" + AKID).encode(),
+                                   hashlib.sha256).hexdigest()[:32]
+    eq(auth["fingerprint"], fp, "fingerprint of the key id")
+    cred = hop(ev, "credential")
+    eq(cred["type"], "aws", "credential hop type: the file's")
+    eq(cred["path"], fx.aws_file, "credential hop path")
+    eq(cred["read_by_exec_id"], read["process"]["exec_id"], "credential hop reader")
+    me = ev["provenance"]["originator"]
+    crossed = [x for x in ev["provenance"]["reasons"] if x.startswith("credential_crossed")]
+    eq(crossed, ["credential_crossed_identities:%s:read_by=%s,exec_id=%s,presented_by=%s"
+                 % (fp, read["provenance"]["originator"], read["process"]["exec_id"], me)],
+       "crossed identities")
+
+
 def not_http_case(d, fx, line):
     """openssl s_client sends line (and nothing else) to openssl s_server."""
     srv = fx.s_server(www=False)
@@ -831,6 +885,7 @@ CASES = [
     test_tls_linked_credential,
     test_tls_crossed_identities,
     test_tls_ci_job_token,
+    test_tls_aws_sigv4_linked_to_file,
     test_tls_not_http,
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,

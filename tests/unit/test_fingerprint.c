@@ -294,12 +294,33 @@ static void test_key_parent_not_dir(void **state)
 	free(path);
 }
 
+/* SigV4's link fingerprint: over "aws_access_key_id:" + the key id, stable
+ * per key, not the key id alone (so it cannot be confused with a secret's). */
+static void test_aws_key_id(void **state)
+{
+	struct fingerprint_key k;
+	char fp[FINGERPRINT_STR_LEN], plain[FINGERPRINT_STR_LEN];
+	char long_id[300];
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.key, "Jefe", 4);
+	fingerprint_aws_key_id(&k, "AKIAIOSFODNN7EXAMPLE", fp);
+	assert_string_equal(fp, "hmac-sha256:1ee9992a1ca35cf0e7aeecd4d87fa80c");
+	fingerprint_compute(&k, "AKIAIOSFODNN7EXAMPLE", 20, plain);
+	assert_string_not_equal(fp, plain);
+	memset(long_id, 'A', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	fingerprint_aws_key_id(&k, long_id, fp);
+	assert_string_equal(fp, ""); /* no key id is that long: nothing, not a cut one */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hmac_rfc4231),
 		cmocka_unit_test(test_compute_format_and_kat),
 		cmocka_unit_test(test_stability_and_dependence),
+		cmocka_unit_test(test_aws_key_id),
 		cmocka_unit_test_setup_teardown(test_key_created, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_key_created_umask, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_key_existing, setup_dir, teardown_dir),
