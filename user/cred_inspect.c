@@ -73,6 +73,70 @@ static bool url_password(const char *buf, size_t len, const char **val, size_t *
 	return true;
 }
 
+/* A YAML "key: value" whose key starts its line (after indentation or "- "):
+ * kubeconfig's users[].user.token. Not "token-file:" or "id-token:". */
+static bool yaml_value(const char *buf, size_t len, const char *key, const char **val,
+		       size_t *vlen)
+{
+	size_t klen = strlen(key);
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *q = p, *v;
+
+		if (!eol)
+			eol = end;
+		while (q < eol && (*q == ' ' || *q == '\t' || *q == '-'))
+			q++;
+		if ((size_t)(eol - q) > klen && !memcmp(q, key, klen) && q[klen] == ':') {
+			q += klen + 1;
+			while (q < eol && (*q == ' ' || *q == '\t' || *q == '"' || *q == '\''))
+				q++;
+			v = q;
+			while (q < eol && !isspace((unsigned char)*q) && *q != '"' && *q != '\'')
+				q++;
+			if (q > v) {
+				*val = v;
+				*vlen = (size_t)(q - v);
+				return true;
+			}
+		}
+		p = eol + 1;
+	}
+	return false;
+}
+
+/* ~/.docker/config.json: the first registry's "auth" (base64 "user:password"),
+ * as the password a registry login sends in Basic (decoded into dec), else an
+ * "identitytoken". */
+static bool docker_secret(json_t *root, unsigned char *dec, size_t cap, const char **val,
+			  size_t *vlen)
+{
+	json_t *auths = json_object_get(root, "auths"), *entry, *v;
+	const char *key;
+
+	json_object_foreach(auths, key, entry) {
+		size_t n = 0;
+		unsigned char *colon;
+
+		v = json_object_get(entry, "auth");
+		if (json_is_string(v) &&
+		    !b64_decode(json_string_value(v), json_string_length(v), false, dec, cap, &n) &&
+		    (colon = memchr(dec, ':', n)) && colon + 1 < dec + n) {
+			*val = (const char *)colon + 1;
+			*vlen = (size_t)(dec + n - colon - 1);
+			return true;
+		}
+		v = json_object_get(entry, "identitytoken");
+		if (json_is_string(v) && json_string_length(v)) {
+			*val = json_string_value(v);
+			*vlen = json_string_length(v);
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool json_secret(const char *buf, size_t len, json_t **root, const char **val, size_t *vlen)
 {
 	json_t *v;
@@ -106,6 +170,10 @@ void cred_inspect_secret(const char *type, const char *buf, size_t len, const ch
 	if (!strcmp(type, "netrc") && value_after(buf, len, "password", &v, &n))
 		goto out;
 	if (!strcmp(type, "git") && url_password(buf, len, &v, &n))
+		goto out;
+	if (!strcmp(type, "kubeconfig") && yaml_value(buf, len, "token", &v, &n))
+		goto out;
+	if (!strcmp(type, "pypi") && value_after(buf, len, "password", &v, &n))
 		goto out;
 	v = buf;
 	n = len;
@@ -226,10 +294,16 @@ void cred_inspect_buf(const char *type, const char *buf, size_t len,
 	const char *secret;
 	size_t slen;
 	json_t *root = NULL;
+	unsigned char dec[1024]; /* a docker "auth", decoded */
 
 	memset(out, 0, sizeof(*out));
 	out->facts = json_object();
-	if (!strcmp(type, "aws") && len && buf[0] == '{' && json_secret(buf, len, &root, &secret, &slen)) {
+	if (!strcmp(type, "docker"))
+		root = json_loadb(buf, len, 0, NULL);
+	if (root && docker_secret(root, dec, sizeof(dec), &secret, &slen)) {
+		/* the password a registry login sends */
+	} else if (!strcmp(type, "aws") && len && buf[0] == '{' &&
+		   json_secret(buf, len, &root, &secret, &slen)) {
 		json_t *id = json_object_get(json_object_get(root, "Credentials"), "AccessKeyId");
 
 		if (json_is_string(id) && json_string_length(id) < 32)
@@ -253,6 +327,7 @@ void cred_inspect_buf(const char *type, const char *buf, size_t len,
 	}
 	if (!strcmp(type, "ssh_private_key"))
 		ssh_facts(buf, len, out->facts);
+	explicit_bzero(dec, sizeof(dec));
 	json_decref(root);
 }
 

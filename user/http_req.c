@@ -6,9 +6,9 @@
 #include "http_auth.h"
 #include "http_req.h"
 
-/* job-token: GitLab's header for a CI job's CI_JOB_TOKEN */
+/* job-token: GitLab's header for a CI job's CI_JOB_TOKEN; x-vault-token: Vault's */
 static const char *const key_headers[] = { "x-api-key", "api-key", "private-token",
-					   "x-auth-token", "job-token" };
+					   "x-auth-token", "job-token", "x-vault-token" };
 
 void http_req_init(struct http_request *req, const char *version)
 {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "b64.h"
 #include "chain.h"
 #include "http_auth.h"
 #include "json_str.h"
@@ -111,6 +112,30 @@ static json_t *delegation_hop(const struct jwt_claims *c)
 	return hop;
 }
 
+/* Basic: the fingerprint of the password (of the user name when the password
+ * is empty: "key:" style), the secret a .netrc, .git-credentials, docker or
+ * .pypirc file holds, so the request links to the file's read. */
+static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_auth *a, char *fp)
+{
+	unsigned char dec[1024], *colon;
+	size_t n = 0;
+	bool ok = false;
+
+	if (strcmp(a->scheme, "Basic") ||
+	    b64_decode(a->token, a->token_len, false, dec, sizeof(dec), &n))
+		return false;
+	colon = memchr(dec, ':', n);
+	if (colon && colon + 1 < dec + n) {
+		fingerprint_compute(tc->key, colon + 1, (size_t)(dec + n - colon - 1), fp);
+		ok = fp[0] != '\0';
+	} else if (colon && colon > dec) {
+		fingerprint_compute(tc->key, dec, (size_t)(colon - dec), fp);
+		ok = fp[0] != '\0';
+	}
+	explicit_bzero(dec, sizeof(dec));
+	return ok;
+}
+
 static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *ec, struct proc *p,
 			     json_t *ev, const struct http_auth *a)
 {
@@ -137,7 +162,8 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 		json_object_set_new(out, "fingerprint_missing", json_string("credential truncated"));
 		return out;
 	}
-	fingerprint_compute(tc->key, a->token, a->token_len, fp);
+	if (!basic_fingerprint(tc, a, fp))
+		fingerprint_compute(tc->key, a->token, a->token_len, fp);
 	json_object_set_new(out, "fingerprint", json_string(fp));
 	if (!strcmp(kind, "jwt")) {
 		struct jwt_claims *c = calloc(1, sizeof(*c));

@@ -204,13 +204,21 @@ def assert_no_secrets(d, secrets):
                               % (s[:12], ", ".join(where)))
 
 
-def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None):
+def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None, netrc=False):
     """Case wrapper: a fixture and a daemon with its own key file (and, with
-    aws_akid, a watched AWS credentials file holding that key id)."""
+    aws_akid, a watched AWS credentials file holding that key id; with netrc,
+    a watched .netrc for localhost)."""
     def wrap(fn):
         def case(_):
             fx = TLSFixture()
             args = ["--key-file", fx.key_file]
+            if netrc:
+                fx.netrc_file = os.path.join(fx.dir, "netrc")
+                fx.netrc_password = fx.secret(canary("netrcpw"))
+                with open(fx.netrc_file, "w") as f:
+                    f.write("machine localhost login deployer password %s\n" % fx.netrc_password)
+                os.chmod(fx.netrc_file, 0o600)
+                args += ["--watch", fx.netrc_file + "=netrc"]
             if aws_akid:
                 fx.aws_file = os.path.join(fx.dir, "aws", "credentials")
                 os.makedirs(os.path.dirname(fx.aws_file))
@@ -501,7 +509,7 @@ def test_tls_gnutls_cli_basic(d, fx):
     eq(auth["scheme"], "Basic", "scheme")
     eq(auth["credential_type"], "basic", "credential_type")
     eq(auth["user"], "alice", "authorization.user")
-    eq(auth["fingerprint"], fx.fingerprint(blob), "fingerprint of the Basic credential")
+    eq(auth["fingerprint"], fx.fingerprint(password), "fingerprint of the Basic password")
     eq([e["process"]["pid"] for e in d.stopped_events if e.get("type") == "tls.request"
         and e["process"]["exe"].endswith("/gnutls-serv")], [],
        "gnutls-serv's side (gnutls_init with GNUTLS_SERVER) is not reported")
@@ -689,6 +697,49 @@ def test_tls_aws_sigv4_linked_to_file(d, fx):
     eq(crossed, ["credential_crossed_identities:%s:read_by=%s,exec_id=%s,presented_by=%s"
                  % (fp, read["provenance"]["originator"], read["process"]["exec_id"], me)],
        "crossed identities")
+
+
+@with_tls(netrc=True)
+def test_tls_basic_linked_to_netrc(d, fx):
+    """curl in a CI job logs in from a .netrc (it reads the file, then sends
+    Basic): the request's credential hop names the file read by the same
+    process. A human sending the same password later crossed identities."""
+    srv = fx.s_server()
+    resolve = "localhost:%d:127.0.0.1" % srv.port
+    url = "https://localhost:%d" % srv.port
+    job_env = github_env(8080, fx.secret(canary()))
+    job = spawn([CURL, "-sk", "--http1.1", "--resolve", resolve, "--netrc-file", fx.netrc_file,
+                 "-o", "/dev/null", url + "/login"], env=job_env, loginuid=UNSET)
+    finish(job, "curl --netrc-file")
+    read = cred_read(d, fx.netrc_file, pid=job.pid)
+    fp = fx.fingerprint(fx.netrc_password)
+    eq(read["credential"]["fingerprint"], fp, "credential.read fingerprint: the password")
+    inside = d.wait_for(is_req(job.pid))[0]
+    auth = inside["http"]["authorization"]
+    eq(auth["scheme"], "Basic", "scheme")
+    eq(auth["user"], "deployer", "user")
+    eq(auth["fingerprint"], fp, "Basic fingerprint: the password's")
+    cred = hop(inside, "credential")
+    eq(cred["type"], "netrc", "credential hop type")
+    eq(cred["path"], fx.netrc_file, "credential hop path")
+    eq(cred["read_by_pid"], job.pid, "read by the same curl")
+    eq([x for x in inside["provenance"]["reasons"] if x.startswith("credential_crossed")], [],
+       "read and sent by one chain: no crossing")
+    cfg = os.path.join(fx.dir, "human.cfg")
+    with open(cfg, "w") as f:
+        f.write('user = "deployer:%s"\n' % fx.netrc_password)
+    os.chmod(cfg, 0o600)
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", resolve, "-K", cfg, "-o", "/dev/null",
+               url + "/again"], env=PATH_ENV, loginuid=1000)
+    finish(p, "curl")
+    ev = requests_of(d, p.pid)[0]
+    eq(ev["http"]["authorization"]["fingerprint"], fp, "same password, same fingerprint")
+    eq(hop(ev, "credential")["path"], fx.netrc_file, "linked to the file")
+    crossed = [x for x in ev["provenance"]["reasons"] if x.startswith("credential_crossed")]
+    want = ("credential_crossed_identities:%s:read_by=%s,exec_id=%s,presented_by=%s"
+            % (fp, read["provenance"]["originator"], read["process"]["exec_id"],
+               ev["provenance"]["originator"]))
+    check(want in crossed, "crossed from the job's read: %r" % crossed)
 
 
 def not_http_case(d, fx, line):
@@ -886,6 +937,7 @@ CASES = [
     test_tls_crossed_identities,
     test_tls_ci_job_token,
     test_tls_aws_sigv4_linked_to_file,
+    test_tls_basic_linked_to_netrc,
     test_tls_not_http,
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,
