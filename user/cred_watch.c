@@ -406,6 +406,16 @@ static int expand_rule(struct cred_watch *w, int rule, const char *dir_pattern)
 		if (n > 1 && fixed[n - 1] == '/')
 			fixed[n - 1] = '\0';
 		watch_changes(w, fixed);
+		/* and every directory a shorter part of the pattern matches, so a
+		 * level created later (pods/<uid>/volumes/...) is seen too */
+		for (const char *s = strchr(g0, '/'); s; s = strchr(s + 1, '/')) {
+			snprintf(fixed, sizeof(fixed), "%.*s", (int)(s - dir_pattern), dir_pattern);
+			if (glob(fixed, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
+				continue;
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				watch_changes(w, g.gl_pathv[i]);
+			globfree(&g);
+		}
 	}
 	if (glob(dir_pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
 		return 0;

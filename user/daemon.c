@@ -24,6 +24,7 @@
  * homes: every 30 s, not every 5 s, for a daemon that mostly sits idle. */
 #define RESCAN_INTERVAL_NS (30 * 1000000000ull)
 #define RESCAN_MIN_GAP_NS (200 * 1000000ull)
+#define RESCAN_FOLLOWUP_NS { 300 * 1000000ull, 1000 * 1000000ull, 3000 * 1000000ull }
 /* The probes wake us only for a batch (wakeup_bytes); this bounds the delay
  * of a lone event. */
 #define POLL_TIMEOUT_MS 50
@@ -51,6 +52,8 @@ struct daemon {
 	struct tls_track *tls; /* NULL when TLS probes are off */
 	bool rescan_due;
 	__u64 last_rescan_ns;
+	int followups_left; /* rescans still to come after a change */
+	__u64 followup_at;  /* when the next one is due; 0: none scheduled */
 	__u64 started_ns;
 	int fatal; /* negative errno after a runtime error */
 	bool config_error; /* a sink could not be set up: exit 2 */
@@ -194,19 +197,35 @@ static int on_record(void *ctx, void *data, size_t len)
 
 /* Rescan the credential watch list on a file-system change (at most every
  * RESCAN_MIN_GAP_NS, so a burst of changes costs one rescan) and every
- * RESCAN_INTERVAL_NS regardless. */
+ * RESCAN_INTERVAL_NS regardless. A change is followed by a few more rescans
+ * (RESCAN_FOLLOWUP_NS): a directory that appears is often mounted over
+ * right after (kubelet's projected token volumes are a tmpfs on a new
+ * directory), and a mount makes no inotify event. */
 static void maybe_rescan(struct daemon *d)
 {
+	static const __u64 followup_ns[] = RESCAN_FOLLOWUP_NS;
+	const int n_followups = sizeof(followup_ns) / sizeof(followup_ns[0]);
 	__u64 now = host_info_boot_ns();
 
-	if (cred_watch_on_inotify(d->cred.watch))
+	if (cred_watch_on_inotify(d->cred.watch)) {
 		d->rescan_due = true;
+		d->followups_left = n_followups;
+		d->followup_at = 0;
+	}
+	if (d->followup_at && now >= d->followup_at) {
+		d->rescan_due = true;
+		d->followup_at = 0;
+	}
 	if (!(d->rescan_due && now >= d->last_rescan_ns + RESCAN_MIN_GAP_NS) &&
 	    now < d->last_rescan_ns + RESCAN_INTERVAL_NS)
 		return;
 	cred_watch_rescan(d->cred.watch);
 	d->rescan_due = false;
 	d->last_rescan_ns = now;
+	if (d->followups_left && !d->followup_at) {
+		d->followup_at = now + followup_ns[n_followups - d->followups_left];
+		d->followups_left--;
+	}
 }
 
 static json_t *stats_event(struct daemon *d)

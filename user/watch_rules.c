@@ -24,6 +24,13 @@ static const struct {
 	{ "/var/run/secrets/kubernetes.io/serviceaccount/token", "k8s_service_account", NULL },
 	{ "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", "k8s_service_account", NULL },
 	{ "/var/run/secrets/tokens/*", "k8s_service_account", NULL },
+	/* The same tokens seen from the node: the daemon runs on the host, where
+	 * a pod's /var/run/secrets/... is the kubelet's volume directory (the
+	 * same files: an open inside the pod matches by inode). */
+	{ "/var/lib/kubelet/pods/*/volumes/kubernetes.io~projected/*/token", "k8s_service_account",
+	  NULL },
+	{ "/var/lib/kubelet/pods/*/volumes/kubernetes.io~secret/*/token", "k8s_service_account",
+	  NULL },
 	{ "~/.ssh/id_*", "ssh_private_key", ".pub" },
 	{ "~/.docker/config.json", "docker", NULL },
 	{ "~/.git-credentials", "git", NULL },

@@ -210,6 +210,52 @@ def test_cred_o_path_not_reported(d, c):
     eq(others, [], "no credential.read from mv's or python's O_PATH opens")
 
 
+KUBELET = "/var/lib/kubelet"
+
+
+@with_creds
+def test_cred_pod_token_seen_from_node(d, c):
+    """A pod's service-account token, as a node sees it: kubelet writes it in a
+    tmpfs mounted on a new volume directory (made after the daemon started;
+    the mount itself makes no inotify event, a follow-up rescan finds it),
+    with the atomic writer's ..data symlinks, and the pod reads it through a
+    bind mount at /var/run/secrets/...: one credential.read, matched by
+    inode, named by the kubelet path, with the token's claims."""
+    check(not os.path.exists(KUBELET), "no kubelet on this test host (%s exists)" % KUBELET)
+    uid = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+    vol = os.path.join(KUBELET, "pods", uid, "volumes", "kubernetes.io~projected",
+                       "kube-api-access-t3st")
+    pod_view = os.path.join(c.dir, "pod-root", "serviceaccount")
+    mounted = []
+    try:
+        os.makedirs(vol)
+        os.makedirs(pod_view)
+        time.sleep(0.6)  # the daemon has rescanned: an empty directory
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", vol], check=True)
+        mounted.append(vol)
+        stamp = os.path.join(vol, "..2026_12_02_10_00_00.123456789")
+        os.mkdir(stamp)
+        c.write(os.path.join(stamp, "token"), c.jwt)
+        os.symlink(os.path.basename(stamp), os.path.join(vol, "..data"))
+        os.symlink("..data/token", os.path.join(vol, "token"))
+        subprocess.run(["mount", "--bind", vol, pod_view], check=True)
+        mounted.append(pod_view)
+        time.sleep(2.0)  # the follow-up rescans (0.3 s, 1 s after the change)
+        p = run([CAT, os.path.join(pod_view, "token")], env={}, stdout=subprocess.DEVNULL)
+        ev = only_read(d, p.pid, os.path.join(vol, "token"))
+    finally:
+        for m in reversed(mounted):
+            subprocess.run(["umount", m], check=False)
+        shutil.rmtree(KUBELET, ignore_errors=True)
+    eq(ev["file"]["match"], "inode", "matched by inode in the kernel")
+    eq(ev["file"]["path_as_given"], os.path.join(pod_view, "token"), "path as the pod gave it")
+    eq(ev["credential"]["type"], "k8s_service_account", "credential.type")
+    eq(ev["credential"]["fingerprint"], c.fingerprint(c.jwt), "fingerprint of the token")
+    k8s = ev["credential"]["claims"]["kubernetes"]
+    eq(k8s["namespace"], "payments", "claims.kubernetes.namespace")
+    eq(k8s["serviceaccount"], "deployer", "claims.kubernetes.serviceaccount")
+
+
 @with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
 def test_cred_compat_probe(d, c):
     """The open probe without kfuncs (kernels before 6.2, forced here): a watched
@@ -314,6 +360,7 @@ CASES = [
     test_cred_symlink,
     test_cred_created_later,
     test_cred_o_path_not_reported,
+    test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
     test_cred_compat_probe,
     test_cred_openat2,
