@@ -502,6 +502,48 @@ int BPF_KPROBE(idt_gnutls_deinit, void *session)
 	return emit_close((__u64)session, IDT_TLS_GNUTLS);
 }
 
+/* Go's crypto/tls, linked into the program. Go's register ABI (1.17+):
+ * the receiver in RAX, a []byte argument as pointer RBX, length RCX. The
+ * *tls.Conn is the session; Write blocks until the data is out, so it has
+ * no retries; the ciphertext goes out by write(2) on the same thread. */
+#if defined(__TARGET_ARCH_x86)
+SEC("uprobe")
+int idt_go_write(struct pt_regs *ctx)
+{
+	return mark_call(ctx->ax, IDT_TLS_GO, true, ctx->bx, ctx->cx);
+}
+
+SEC("uprobe")
+int idt_go_server(struct pt_regs *ctx)
+{
+	return mark_server(ctx->ax);
+}
+
+SEC("uprobe")
+int idt_go_close(struct pt_regs *ctx)
+{
+	return emit_close(ctx->ax, IDT_TLS_GO);
+}
+#else
+SEC("uprobe")
+int idt_go_write(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int idt_go_server(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int idt_go_close(struct pt_regs *ctx)
+{
+	return 0;
+}
+#endif
+
 /* The ciphertext writes of marked threads, at the raw sys_exit: a tail call
  * from the credential-open program where that one is loaded (one sys_exit
  * program for the host), attached on its own otherwise. The per-syscall

@@ -204,6 +204,7 @@ struct idt_open {
 /* TLS libraries (idt_tls_*.lib) */
 #define IDT_TLS_OPENSSL 1
 #define IDT_TLS_GNUTLS 2
+#define IDT_TLS_GO 3 /* Go's crypto/tls, linked into the program */
 
 #define IDT_TLS_DATA_MAX 16384 /* bytes of one write captured; power of two */
 #define IDT_TLS_SNI_MAX 256

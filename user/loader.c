@@ -462,8 +462,19 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		  a12 },
 		{ "gnutls_deinit", l->tls->progs.idt_gnutls_deinit, NULL, a1 },
 	};
-	const struct probe *probes = kind == LOADER_TLS_GNUTLS ? gnutls : openssl;
+	/* Go passes arguments in registers of its own ABI (RAX, RBX, RCX, ...),
+	 * which the site decoder does not know: its probes stay on the entry. */
+	const struct probe go[] = {
+		{ "crypto/tls.(*Conn).Write", l->tls->progs.idt_go_write, NULL, UPROBE_AT_ENTRY },
+		{ "crypto/tls.(*Conn).serverHandshake", l->tls->progs.idt_go_server, NULL,
+		  UPROBE_AT_ENTRY },
+		{ "crypto/tls.(*Conn).Close", l->tls->progs.idt_go_close, NULL, UPROBE_AT_ENTRY },
+	};
+	const struct probe *probes = kind == LOADER_TLS_GNUTLS ? gnutls
+				     : kind == LOADER_TLS_GO   ? go
+							       : openssl;
 	size_t n = kind == LOADER_TLS_GNUTLS ? sizeof(gnutls) / sizeof(gnutls[0])
+		   : kind == LOADER_TLS_GO   ? sizeof(go) / sizeof(go[0])
 					     : sizeof(openssl) / sizeof(openssl[0]);
 	json_t *funcs = json_array();
 	int attached = 0, err = 0;
@@ -474,7 +485,9 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		return l->tls ? -ENOMEM : -ENOENT;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t site = probes[i].ret ? 0 : uprobe_site(path, probes[i].func, probes[i].keep);
+		size_t site = probes[i].ret || probes[i].keep == UPROBE_AT_ENTRY
+				      ? 0
+				      : uprobe_site(path, probes[i].func, probes[i].keep);
 
 		for (int r = 0; r < 2; r++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func, .retprobe = r);
@@ -512,7 +525,9 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 	}
 	json_array_append_new(l->tls_libs,
 			      json_pack("{s:s, s:s, s:O}", "path", display, "library",
-					kind == LOADER_TLS_GNUTLS ? "gnutls" : "openssl",
+					kind == LOADER_TLS_GNUTLS ? "gnutls"
+					: kind == LOADER_TLS_GO   ? "go"
+								  : "openssl",
 					"functions", funcs));
 	if (functions)
 		*functions = funcs;

@@ -22,6 +22,7 @@ struct loader_opts {
 
 #define LOADER_TLS_OPENSSL 1
 #define LOADER_TLS_GNUTLS 2
+#define LOADER_TLS_GO 3
 
 struct loader;
 

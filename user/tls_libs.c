@@ -37,6 +37,9 @@ static const char *const tls_func_names[TLS_FN_COUNT] = {
 	[TLS_FN_GNUTLS_SERVER_NAME_SET] = "gnutls_server_name_set",
 	[TLS_FN_GNUTLS_BYE] = "gnutls_bye",
 	[TLS_FN_GNUTLS_DEINIT] = "gnutls_deinit",
+	[TLS_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
+	[TLS_FN_GO_CLOSE] = "crypto/tls.(*Conn).Close",
+	[TLS_FN_GO_SERVER_HANDSHAKE] = "crypto/tls.(*Conn).serverHandshake",
 };
 
 const char *tls_libs_func_name(enum tls_func fn)
@@ -46,7 +49,7 @@ const char *tls_libs_func_name(enum tls_func fn)
 
 const char *tls_libs_kind_name(enum tls_lib_kind kind)
 {
-	return kind == TLS_LIB_GNUTLS ? "gnutls" : "openssl";
+	return kind == TLS_LIB_GNUTLS ? "gnutls" : kind == TLS_LIB_GO ? "go" : "openssl";
 }
 
 /* "libssl.so", "libssl.so.3", "libgnutls.so.30.34.3"; not libssl3.so (NSS) nor
@@ -117,7 +120,8 @@ static int tls_libs_func_lookup(const char *name)
 {
 	int i;
 
-	if (strncmp(name, "SSL_", 4) && strncmp(name, "gnutls_", 7))
+	if (strncmp(name, "SSL_", 4) && strncmp(name, "gnutls_", 7) &&
+	    strncmp(name, "crypto/tls.", 11))
 		return -1;
 	for (i = 0; i < TLS_FN_COUNT; i++)
 		if (!strcmp(name, tls_func_names[i]))
@@ -246,8 +250,9 @@ static const char *tls_libs_version_marker(unsigned funcs)
  * Returns 0 or -ENOTSUP when fd is not an ELF object. */
 static int tls_libs_read_elf(int fd, const char *marker, struct tls_elf_info *info)
 {
-	Elf_Scn *scn = NULL, *rodata = NULL;
-	GElf_Shdr sh, rodata_sh;
+	Elf_Scn *scn = NULL, *rodata = NULL, *symtab = NULL;
+	GElf_Shdr sh, rodata_sh = { 0 }, symtab_sh = { 0 };
+	bool go = false;
 	size_t shstrndx;
 	Elf *elf;
 	int err = 0;
@@ -273,14 +278,22 @@ static int tls_libs_read_elf(int fd, const char *marker, struct tls_elf_info *in
 			tls_libs_read_dynsym(elf, scn, &sh, &info->funcs);
 		} else if (sh.sh_type == SHT_DYNAMIC) {
 			tls_libs_read_dynamic(elf, scn, &sh, info);
-		} else if (!rodata) {
+		} else if (sh.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			symtab_sh = sh;
+		} else {
 			name = elf_strptr(elf, shstrndx, sh.sh_name);
-			if (name && !strcmp(name, ".rodata")) {
+			if (name && !rodata && !strcmp(name, ".rodata")) {
 				rodata = scn;
 				rodata_sh = sh;
 			}
+			go |= name && !strcmp(name, ".gopclntab");
 		}
 	}
+	/* A Go program keeps its functions in .symtab only (read when the
+	 * program is Go: other programs' tables are not worth the time). */
+	if (go && symtab)
+		tls_libs_read_dynsym(elf, symtab, &symtab_sh, &info->funcs);
 	if (!marker)
 		marker = tls_libs_version_marker(info->funcs);
 	if (rodata && marker)
@@ -348,6 +361,8 @@ static int tls_libs_inspect_fd(int fd, int rootfd, const char *sibling_path, str
 						info.version, sizeof(info.version));
 	} else if (info.funcs & TLS_FN_BIT(TLS_FN_GNUTLS_RECORD_SEND)) {
 		out->kind = TLS_LIB_GNUTLS;
+	} else if (info.funcs & TLS_FN_BIT(TLS_FN_GO_WRITE)) {
+		out->kind = TLS_LIB_GO;
 	} else {
 		return -ENOTSUP;
 	}

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-enum tls_lib_kind { TLS_LIB_OPENSSL, TLS_LIB_GNUTLS };
+enum tls_lib_kind { TLS_LIB_OPENSSL, TLS_LIB_GNUTLS, TLS_LIB_GO };
 
 /* Bit numbers in tls_lib.funcs; tls_libs_func_name() gives the symbol. */
 enum tls_func {
@@ -28,6 +28,10 @@ enum tls_func {
 	TLS_FN_GNUTLS_SERVER_NAME_SET,
 	TLS_FN_GNUTLS_BYE,
 	TLS_FN_GNUTLS_DEINIT,
+	/* Go's crypto/tls: in the program's .symtab (Go exports nothing) */
+	TLS_FN_GO_WRITE,
+	TLS_FN_GO_CLOSE,
+	TLS_FN_GO_SERVER_HANDSHAKE,
 	TLS_FN_COUNT
 };
 

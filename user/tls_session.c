@@ -36,7 +36,10 @@ struct tls_sessions {
 
 const char *tls_lib_name(uint32_t lib)
 {
-	return lib == IDT_TLS_OPENSSL ? "openssl" : lib == IDT_TLS_GNUTLS ? "gnutls" : "unknown";
+	return lib == IDT_TLS_OPENSSL ? "openssl"
+	       : lib == IDT_TLS_GNUTLS ? "gnutls"
+	       : lib == IDT_TLS_GO     ? "go"
+				       : "unknown";
 }
 
 static size_t bucket_of(uint32_t pid, uint64_t session)

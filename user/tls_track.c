@@ -84,7 +84,9 @@ static void attach_new(struct tls_track *t)
 
 	for (size_t i = first; i < first + n; i++) {
 		const struct tls_lib *lib = tls_libs_get(t->libs, i);
-		int kind = lib->kind == TLS_LIB_GNUTLS ? LOADER_TLS_GNUTLS : LOADER_TLS_OPENSSL;
+		int kind = lib->kind == TLS_LIB_GNUTLS ? LOADER_TLS_GNUTLS
+			   : lib->kind == TLS_LIB_GO   ? LOADER_TLS_GO
+						       : LOADER_TLS_OPENSSL;
 		int err = loader_attach_tls(t->loader, lib->path, lib->display, kind, NULL);
 
 		if (err) {

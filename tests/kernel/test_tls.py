@@ -927,6 +927,62 @@ def test_tls_embedded_openssl_membio(d, fx):
     eq(libs, [], "not there at start: found later, in the process's mappings")
 
 
+GO_CLIENT_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helpers",
+                             "go_tls_client.go")
+
+
+def build_go_client(fx):
+    """go build the test client (Debian's golang-go, installed by deps.sh)."""
+    out = os.path.join(fx.dir, "go_tls_client")
+    env = dict(PATH_ENV, HOME=fx.dir, GOCACHE="/var/tmp/idtrace-test-gocache",
+               GOFLAGS="-buildvcs=false", CGO_ENABLED="0", GO111MODULE="off")
+    r = subprocess.run(["go", "build", "-o", out, os.path.abspath(GO_CLIENT_SRC)], env=env,
+                       cwd=fx.dir, capture_output=True, text=True, timeout=600)
+    check(r.returncode == 0, "go build: %s" % r.stderr[-2000:])
+    return out
+
+
+@with_tls()
+def test_tls_go_crypto_tls_http2(d, fx):
+    """A Go program (crypto/tls linked in, nothing exported) is found in its
+    own mappings and traced at crypto/tls.(*Conn).Write: its two HTTP/2
+    requests to nginx on one connection, exact, with the socket found."""
+    client = build_go_client(fx)
+    srv = fx.nginx()
+    jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:go-deployer",
+                          "aud": "api.idtrace.test"})
+    p = spawn([client, "https://localhost:%d/go/call?x=1" % srv.port, "2"], env=PATH_ENV,
+              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while "TLS: attached to " + client not in open(d.stderr_path).read():
+        check(time.monotonic() < deadline,
+              "the daemon attached to the Go program: %r" % d.stderr_text())
+        time.sleep(0.05)
+    out, _ = p.communicate((jwt + "\n").encode(), timeout=60)
+    eq(p.returncode, 0, "client exit status")
+    eq(out.decode().split(), ["HTTP/2.0", "HTTP/2.0"], "the client spoke HTTP/2")
+    evs = requests_of(d, p.pid, count=2)
+    eq(len(evs), 2, "one tls.request per request")
+    fp = fx.fingerprint(jwt)
+    for ev in evs:
+        tls = ev["tls"]
+        eq(tls["library"], "go", "tls.library")
+        eq(tls["remote"], {"ip": "127.0.0.1", "port": srv.port}, "tls.remote")
+        http = ev["http"]
+        eq(http["version"], "2", "http.version")
+        eq(http["method"], "GET", "http.method")
+        eq(http["path"], "/go/call", "http.path")
+        eq(http.get("query_removed"), True, "query removed")
+        eq(http["host"], "localhost:%d" % srv.port, "http.host (:authority)")
+        eq(http["user_agent"], "go-client/1", "user_agent")
+        eq(http["authorization"]["fingerprint"], fp, "fingerprint")
+        eq(http["authorization"]["claims"]["sub"], "svc:go-deployer", "claims.sub")
+        eq(ev["chain"][-1]["kind"], "destination", "destination hop")
+    eq(evs[0]["tls"]["local"], evs[1]["tls"]["local"], "one connection")
+    eq([e for e in d.stopped_events if e.get("type") == "tls.request"
+        and e["process"]["exe"].endswith("/nginx")], [], "nginx's side is not reported")
+
+
 CASES = [
     test_tls_curl_http1_openssl,
     test_tls_without_file_probes,
@@ -942,4 +998,5 @@ CASES = [
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,
     test_tls_embedded_openssl_membio,
+    test_tls_go_crypto_tls_http2,
 ]
