@@ -879,6 +879,15 @@ def test_tls_write_retry_not_recaptured(d, fx):
 EMBEDDED_CLIENT = os.path.join(HELPERS, "tls_embedded_client")
 
 
+def wait_attached(d, program):
+    """Until the daemon has found program (after its exec) and attached to it."""
+    deadline = time.monotonic() + 20
+    while "TLS: attached to " + program not in open(d.stderr_path).read():
+        check(time.monotonic() < deadline,
+              "the daemon attached to %s: %r" % (program, d.stderr_text()))
+        time.sleep(0.05)
+
+
 @with_tls()
 def test_tls_embedded_openssl_membio(d, fx):
     """A program that carries OpenSSL inside (static, exported: as Node.js
@@ -892,12 +901,7 @@ def test_tls_embedded_openssl_membio(d, fx):
                           "aud": "api.idtrace.test"})
     p = spawn([EMBEDDED_CLIENT, str(srv.port), "localhost", "/embedded/call", "3"],
               env=PATH_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    # the program waits for its token: first the daemon must find it
-    deadline = time.monotonic() + 20
-    while "TLS: attached to " + EMBEDDED_CLIENT not in open(d.stderr_path).read():
-        check(time.monotonic() < deadline,
-              "the daemon attached to the executable: %r" % d.stderr_text())
-        time.sleep(0.05)
+    wait_attached(d, EMBEDDED_CLIENT)  # the program waits for its token meanwhile
     out, _ = p.communicate((jwt + "\n").encode(), timeout=60)
     eq(p.returncode, 0, "client exit status")
     attempts = int(out.decode().split("=")[1])
@@ -953,11 +957,7 @@ def test_tls_go_crypto_tls_http2(d, fx):
                           "aud": "api.idtrace.test"})
     p = spawn([client, "https://localhost:%d/go/call?x=1" % srv.port, "2"], env=PATH_ENV,
               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while "TLS: attached to " + client not in open(d.stderr_path).read():
-        check(time.monotonic() < deadline,
-              "the daemon attached to the Go program: %r" % d.stderr_text())
-        time.sleep(0.05)
+    wait_attached(d, client)
     out, _ = p.communicate((jwt + "\n").encode(), timeout=60)
     eq(p.returncode, 0, "client exit status")
     eq(out.decode().split(), ["HTTP/2.0", "HTTP/2.0"], "the client spoke HTTP/2")
