@@ -430,7 +430,7 @@ static int load_tls(struct loader *l)
 }
 
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
-		      json_t **functions)
+		      const unsigned long *go_off, json_t **functions)
 {
 	/* keep: the argument registers the entry program reads (uprobe_site.h) */
 	struct probe {
@@ -489,6 +489,10 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 				      ? 0
 				      : uprobe_site(path, probes[i].func, probes[i].keep);
 
+		/* Go's functions are found by the runtime's table (tls_libs), at
+		 * file offsets: a stripped Go program has no symbols to name */
+		if (kind == LOADER_TLS_GO && !(go_off && go_off[i]))
+			continue;
 		for (int r = 0; r < 2; r++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func, .retprobe = r);
 			struct bpf_program *prog = r ? probes[i].ret : probes[i].entry;
@@ -496,6 +500,10 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 
 			if (!prog)
 				continue;
+			if (kind == LOADER_TLS_GO) {
+				uo.func_name = NULL;
+				site = go_off[i];
+			}
 			/* with func_name, the offset is from the function's start */
 			link = bpf_program__attach_uprobe_opts(prog, -1, path, r ? 0 : site, &uo);
 			if (!link) {
@@ -503,7 +511,10 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 				log_debug("TLS: %s in %s: %s", probes[i].func, display, strerror(-err));
 				break;
 			}
-			if (r || !site)
+			if (kind == LOADER_TLS_GO)
+				snprintf(hook, sizeof(hook), "uprobe:%s:%s@file_offset:%#zx", display,
+					 probes[i].func, site);
+			else if (r || !site)
 				snprintf(hook, sizeof(hook), "%s:%s:%s", r ? "uretprobe" : "uprobe",
 					 display, probes[i].func);
 			else

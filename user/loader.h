@@ -47,6 +47,7 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
  * function names. Returns 0, -ENOENT when nothing could be attached (or the
  * TLS probes are not loaded), -ENOMEM. */
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
+		      const unsigned long *go_off,
 		      json_t **functions);
 /* New array [{"path","library","functions"}] of the libraries attached. */
 json_t *loader_tls_libs_json(const struct loader *l);

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "go_pclntab.h"
 #include "tls_libs.h"
 
 /* Larger files are not shared libraries we want; bounds what a hostile file can cost. */
@@ -111,6 +112,7 @@ static int tls_libs_check_file(int fd, struct stat *st)
 
 struct tls_elf_info {
 	unsigned funcs;
+	unsigned long go_off[3]; /* TLS_FN_GO_WRITE.. in order */
 	char soname[64];
 	char needed_crypto[64]; /* DT_NEEDED libcrypto.so.N, for the version text */
 	char version[32];
@@ -120,8 +122,7 @@ static int tls_libs_func_lookup(const char *name)
 {
 	int i;
 
-	if (strncmp(name, "SSL_", 4) && strncmp(name, "gnutls_", 7) &&
-	    strncmp(name, "crypto/tls.", 11))
+	if (strncmp(name, "SSL_", 4) && strncmp(name, "gnutls_", 7))
 		return -1;
 	for (i = 0; i < TLS_FN_COUNT; i++)
 		if (!strcmp(name, tls_func_names[i]))
@@ -245,14 +246,55 @@ static const char *tls_libs_version_marker(unsigned funcs)
 	return NULL;
 }
 
+/* The file offset of virtual address va, from the program headers; 0 when
+ * no loaded segment holds it. */
+static unsigned long tls_libs_va_to_off(Elf *elf, uint64_t va)
+{
+	size_t n;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (va >= ph.p_vaddr && va - ph.p_vaddr < ph.p_filesz)
+			return (unsigned long)(va - ph.p_vaddr + ph.p_offset);
+	}
+	return 0;
+}
+
+/* Go's crypto/tls, by the runtime's own function table: Go exports nothing,
+ * and -s removes the symbol table, but not this. */
+static void tls_libs_read_go(Elf *elf, Elf_Scn *scn, struct tls_elf_info *info)
+{
+	static const char *const names[] = {
+		"crypto/tls.(*Conn).Write",
+		"crypto/tls.(*Conn).serverHandshake",
+		"crypto/tls.(*Conn).Close",
+	};
+	Elf_Data *data = elf_getdata(scn, NULL);
+	uint64_t pc[3];
+
+	/* The probes read Go's register ABI (1.17+); a 1.16/1.17 table does not
+	 * tell the two apart, and 1.16 passes arguments on the stack. */
+	if (!data || !data->d_buf || go_pclntab_version(data->d_buf, data->d_size) < 118 ||
+	    go_pclntab_find(data->d_buf, data->d_size, names, 3, pc) <= 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		info->go_off[i] = pc[i] ? tls_libs_va_to_off(elf, pc[i]) : 0;
+		if (info->go_off[i])
+			info->funcs |= TLS_FN_BIT(TLS_FN_GO_WRITE + i);
+	}
+}
+
 /* Parse fd's ELF in one pass: exported functions, soname, needed libcrypto, and the version
  * text after marker in .rodata (marker NULL: the one the exported functions call for).
  * Returns 0 or -ENOTSUP when fd is not an ELF object. */
 static int tls_libs_read_elf(int fd, const char *marker, struct tls_elf_info *info)
 {
-	Elf_Scn *scn = NULL, *rodata = NULL, *symtab = NULL;
-	GElf_Shdr sh, rodata_sh = { 0 }, symtab_sh = { 0 };
-	bool go = false;
+	Elf_Scn *scn = NULL, *rodata = NULL, *pclntab = NULL;
+	GElf_Shdr sh, rodata_sh = { 0 };
 	size_t shstrndx;
 	Elf *elf;
 	int err = 0;
@@ -278,22 +320,18 @@ static int tls_libs_read_elf(int fd, const char *marker, struct tls_elf_info *in
 			tls_libs_read_dynsym(elf, scn, &sh, &info->funcs);
 		} else if (sh.sh_type == SHT_DYNAMIC) {
 			tls_libs_read_dynamic(elf, scn, &sh, info);
-		} else if (sh.sh_type == SHT_SYMTAB) {
-			symtab = scn;
-			symtab_sh = sh;
 		} else {
 			name = elf_strptr(elf, shstrndx, sh.sh_name);
 			if (name && !rodata && !strcmp(name, ".rodata")) {
 				rodata = scn;
 				rodata_sh = sh;
 			}
-			go |= name && !strcmp(name, ".gopclntab");
+			if (name && !strcmp(name, ".gopclntab"))
+				pclntab = scn;
 		}
 	}
-	/* A Go program keeps its functions in .symtab only (read when the
-	 * program is Go: other programs' tables are not worth the time). */
-	if (go && symtab)
-		tls_libs_read_dynsym(elf, symtab, &symtab_sh, &info->funcs);
+	if (pclntab)
+		tls_libs_read_go(elf, pclntab, info);
 	if (!marker)
 		marker = tls_libs_version_marker(info->funcs);
 	if (rodata && marker)
@@ -363,6 +401,7 @@ static int tls_libs_inspect_fd(int fd, int rootfd, const char *sibling_path, str
 		out->kind = TLS_LIB_GNUTLS;
 	} else if (info.funcs & TLS_FN_BIT(TLS_FN_GO_WRITE)) {
 		out->kind = TLS_LIB_GO;
+		memcpy(out->go_off, info.go_off, sizeof(out->go_off));
 	} else {
 		return -ENOTSUP;
 	}

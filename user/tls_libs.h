@@ -51,6 +51,9 @@ struct tls_lib {
 	 * needs, next to it); else from the soname ("3", "1.1"); "" when unknown. */
 	char version[32];
 	unsigned funcs; /* TLS_FN_BIT()s of the functions the ELF defines and exports */
+	/* Go: file offsets of crypto/tls.(*Conn).Write, serverHandshake and Close
+	 * (from .gopclntab, so stripped programs too); 0 when absent */
+	unsigned long go_off[3];
 };
 
 /* Inspect one file: open path (following symlinks; FIFOs, devices and directories are

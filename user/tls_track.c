@@ -87,7 +87,8 @@ static void attach_new(struct tls_track *t)
 		int kind = lib->kind == TLS_LIB_GNUTLS ? LOADER_TLS_GNUTLS
 			   : lib->kind == TLS_LIB_GO   ? LOADER_TLS_GO
 						       : LOADER_TLS_OPENSSL;
-		int err = loader_attach_tls(t->loader, lib->path, lib->display, kind, NULL);
+		int err = loader_attach_tls(t->loader, lib->path, lib->display, kind, lib->go_off,
+					    NULL);
 
 		if (err) {
 			t->attach_failed++;

@@ -935,12 +935,14 @@ GO_CLIENT_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "
                              "go_tls_client.go")
 
 
-def build_go_client(fx):
-    """go build the test client (Debian's golang-go, installed by deps.sh)."""
-    out = os.path.join(fx.dir, "go_tls_client")
+def build_go_client(fx, stripped):
+    """go build the test client (Debian's golang-go, installed by deps.sh);
+    stripped: with -s -w, as release builds are (no symbol table)."""
+    out = os.path.join(fx.dir, "go_tls_client" + ("_stripped" if stripped else ""))
     env = dict(PATH_ENV, HOME=fx.dir, GOCACHE="/var/tmp/idtrace-test-gocache",
                GOFLAGS="-buildvcs=false", CGO_ENABLED="0", GO111MODULE="off")
-    r = subprocess.run(["go", "build", "-o", out, os.path.abspath(GO_CLIENT_SRC)], env=env,
+    argv = ["go", "build", "-o", out] + (["-ldflags=-s -w"] if stripped else [])
+    r = subprocess.run(argv + [os.path.abspath(GO_CLIENT_SRC)], env=env,
                        cwd=fx.dir, capture_output=True, text=True, timeout=600)
     check(r.returncode == 0, "go build: %s" % r.stderr[-2000:])
     return out
@@ -949,10 +951,21 @@ def build_go_client(fx):
 @with_tls()
 def test_tls_go_crypto_tls_http2(d, fx):
     """A Go program (crypto/tls linked in, nothing exported) is found in its
-    own mappings and traced at crypto/tls.(*Conn).Write: its two HTTP/2
-    requests to nginx on one connection, exact, with the socket found."""
-    client = build_go_client(fx)
+    own mappings and traced at crypto/tls.(*Conn).Write, found in the Go
+    runtime's function table: its two HTTP/2 requests to nginx on one
+    connection, exact, with the socket found; and the same program built
+    with -s -w (no symbol table, as release builds are)."""
     srv = fx.nginx()
+    pids = [go_client_case(d, fx, srv, build_go_client(fx, stripped))
+            for stripped in (False, True)]
+    events = d.stop()  # all drained: an extra event would be here
+    eq([len([e for e in events if is_req(pid)(e)]) for pid in pids], [2, 2],
+       "exactly one tls.request per request, for each build")
+    eq([e for e in events if e.get("type") == "tls.request"
+        and e["process"]["exe"].endswith("/nginx")], [], "nginx's side is not reported")
+
+
+def go_client_case(d, fx, srv, client):
     jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:go-deployer",
                           "aud": "api.idtrace.test"})
     p = spawn([client, "https://localhost:%d/go/call?x=1" % srv.port, "2"], env=PATH_ENV,
@@ -961,8 +974,7 @@ def test_tls_go_crypto_tls_http2(d, fx):
     out, _ = p.communicate((jwt + "\n").encode(), timeout=60)
     eq(p.returncode, 0, "client exit status")
     eq(out.decode().split(), ["HTTP/2.0", "HTTP/2.0"], "the client spoke HTTP/2")
-    evs = requests_of(d, p.pid, count=2)
-    eq(len(evs), 2, "one tls.request per request")
+    evs = d.wait_for(is_req(p.pid), count=2)
     fp = fx.fingerprint(jwt)
     for ev in evs:
         tls = ev["tls"]
@@ -979,8 +991,7 @@ def test_tls_go_crypto_tls_http2(d, fx):
         eq(http["authorization"]["claims"]["sub"], "svc:go-deployer", "claims.sub")
         eq(ev["chain"][-1]["kind"], "destination", "destination hop")
     eq(evs[0]["tls"]["local"], evs[1]["tls"]["local"], "one connection")
-    eq([e for e in d.stopped_events if e.get("type") == "tls.request"
-        and e["process"]["exe"].endswith("/nginx")], [], "nginx's side is not reported")
+    return p.pid
 
 
 CASES = [
