@@ -162,6 +162,9 @@ static int on_record(void *ctx, void *data, size_t len)
 			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->exe_dev,
 				       r.exec.ev->exe_ino, r.exec.ev->hdr.ts_ns);
 		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0) {
+			if (d->tls)
+				tls_track_exe(d->tls, p->exe_real, r.exec.ev->exe_dev,
+					      r.exec.ev->exe_ino);
 			ci_tokens_note(&d->cred.key, d->cred.pivots, &d->ev.chain, p,
 				       r.exec.env.p, r.exec.env.len);
 			emit(d, event_process_exec(&d->ev, p));

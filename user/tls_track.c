@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include "cred_watch.h"
 #include "log.h"
 #include "tls_libs.h"
 #include "tls_session.h"
@@ -37,6 +39,12 @@ struct tls_track {
 		uint32_t dev;
 		uint64_t ino;
 	} seen[TLS_SEEN_EXES];
+	/* (dev, ino) of executables already inspected as files (tls_track_exe),
+	 * direct-mapped like seen. */
+	struct {
+		uint32_t dev;
+		uint64_t ino;
+	} inspected[TLS_SEEN_EXES];
 	unsigned int pending_head, pending_len;
 	uint64_t next_rescan;
 	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
@@ -172,6 +180,23 @@ void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_
 	t->pending[i].exe_dev = exe_dev;
 	t->pending[i].exe_ino = exe_ino;
 	t->pending[i].due = ts + TLS_SCAN_DELAY_NS;
+}
+
+void tls_track_exe(struct tls_track *t, const char *path, uint32_t exe_dev, uint64_t exe_ino)
+{
+	unsigned int i = seen_slot(exe_dev, exe_ino);
+	struct stat st;
+
+	if (!exe_ino || (t->inspected[i].ino == exe_ino && t->inspected[i].dev == exe_dev))
+		return;
+	t->inspected[i].dev = exe_dev;
+	t->inspected[i].ino = exe_ino;
+	/* the path must still name the file that ran (not another namespace's) */
+	if (!path || path[0] != '/' || stat(path, &st) || st.st_ino != exe_ino ||
+	    cred_kdev(st.st_dev) != exe_dev)
+		return;
+	if (tls_libs_add_path(t->libs, path, NULL) == 1)
+		attach_new(t);
 }
 
 void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts)

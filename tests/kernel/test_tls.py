@@ -958,9 +958,25 @@ def test_tls_go_crypto_tls_http2(d, fx):
     srv = fx.nginx()
     pids = [go_client_case(d, fx, srv, build_go_client(fx, stripped))
             for stripped in (False, True)]
+    # A short-lived program, never seen: it runs at once, unwaited. The daemon
+    # inspects the file at its exec, so the next run is traced from its start.
+    fresh = os.path.join(fx.dir, "go_tls_client_fresh")
+    shutil.copy(build_go_client(fx, True), fresh)
+    jwt = bearer_jwt(fx, {"sub": "svc:short-lived"})
+    runs = []
+    for _ in range(2):
+        p = spawn([fresh, "https://localhost:%d/short/lived" % srv.port, "2"], env=PATH_ENV,
+                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        p.communicate((jwt + "\n").encode(), timeout=60)
+        eq(p.returncode, 0, "short-lived client exit status")
+        runs.append(p.pid)
+    d.wait_for(is_req(runs[1]), count=2)
     events = d.stop()  # all drained: an extra event would be here
     eq([len([e for e in events if is_req(pid)(e)]) for pid in pids], [2, 2],
        "exactly one tls.request per request, for each build")
+    second = [e for e in events if is_req(runs[1])(e)]
+    eq([e["http"]["path"] for e in second], ["/short/lived"] * 2, "the second run, whole")
+    eq(second[0]["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "fingerprint")
     eq([e for e in events if e.get("type") == "tls.request"
         and e["process"]["exe"].endswith("/nginx")], [], "nginx's side is not reported")
 
