@@ -144,6 +144,15 @@ static void on_open(struct daemon *d, const struct wire_open *w)
 		proc_put(p);
 }
 
+/* A CI job's own tokens, where the job starts (proc_tracker hook). */
+static void note_ci_tokens(void *arg, const struct proc *p, const char *env, size_t len)
+{
+	struct daemon *d = arg;
+
+	if (d->cred.pivots)
+		ci_tokens_note(&d->cred.key, d->cred.pivots, &d->ev.chain, p, env, len);
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
@@ -165,8 +174,6 @@ static int on_record(void *ctx, void *data, size_t len)
 			if (d->tls)
 				tls_track_exe(d->tls, p->exe_real, r.exec.ev->exe_dev,
 					      r.exec.ev->exe_ino);
-			ci_tokens_note(&d->cred.key, d->cred.pivots, &d->ev.chain, p,
-				       r.exec.env.p, r.exec.env.len);
 			emit(d, event_process_exec(&d->ev, p));
 		} else {
 			d->emit_errors++;
@@ -493,6 +500,8 @@ static int setup(struct daemon *d)
 	snprintf(d->tracker.boot_id, sizeof(d->tracker.boot_id), "%s", d->ev.host.boot_id);
 	d->tracker.proc_root = "/proc";
 	d->tracker.exes = exe_cache_new(); /* without it, exe_resolved is left out */
+	d->tracker.ci_established = note_ci_tokens;
+	d->tracker.ci_arg = d;
 	d->tracker.cgroup2_mount = workload_cgroup2_mount(d->ev.chain.workload);
 	lo.cgroup_v1_controller = workload_cgroup_v1_controller(d->ev.chain.workload);
 

@@ -202,6 +202,7 @@ static struct proc *seed_record(struct proc_tracker *tr, __u32 pid, struct proc 
 	if (proc_seed_read_environ(tr, pid, &env, &env_len) != 0)
 		p->flags |= PROC_F_ENV_UNREAD;
 	proc_track_apply_ci(p, parent ? parent->ci : NULL, env, env_len, env != NULL);
+	proc_track_note_ci_env(tr, p, env, env_len);
 	free(env);
 	proc_table_insert(tr->table, p);
 	proc_put(p);

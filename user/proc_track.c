@@ -70,6 +70,13 @@ void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char 
 		rec->ci = ci_ref_new(&claim, rec->exec_id, rec->pid);
 }
 
+void proc_track_note_ci_env(struct proc_tracker *tr, const struct proc *p, const char *env,
+			    size_t len)
+{
+	if (tr->ci_established && env && p->ci && !strcmp(p->ci->origin_exec_id, p->exec_id))
+		tr->ci_established(tr->ci_arg, p, env, len);
+}
+
 int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct proc **out)
 {
 	const struct idt_exec *ev = w->ev;
@@ -134,10 +141,13 @@ int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct p
 		rec->flags |= PROC_F_ENV_TRUNC;
 	if (!env_complete && !(ev->flags & IDT_EXEC_ENV_TRUNC))
 		rec->flags |= PROC_F_ENV_UNREAD;
-	if (env)
+	if (env) {
 		proc_track_apply_ci(rec, inherited, env, env_len, env_complete);
-	else
+		proc_track_note_ci_env(tr, rec, env, env_len);
+	} else {
 		proc_track_apply_ci(rec, inherited, w->env.p, w->env.len, env_complete);
+		proc_track_note_ci_env(tr, rec, w->env.p, w->env.len);
+	}
 	free(env);
 
 	proc_table_insert(tr->table, rec);

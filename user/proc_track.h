@@ -17,7 +17,16 @@ struct proc_tracker {
 	const char *proc_root; /* "/proc", changeable for tests */
 	const char *cgroup2_mount; /* for cgroup ids of seeded processes; NULL if none */
 	struct exe_cache *exes; /* resolves what an exec ran; NULL: not resolved */
+	/* Called with a record whose own environment (env, len bytes)
+	 * established its CI job: an exec, or a process seeded from /proc.
+	 * NULL: not called. */
+	void (*ci_established)(void *arg, const struct proc *p, const char *env, size_t len);
+	void *ci_arg;
 };
+
+/* Call tr->ci_established when p's own environment established its job. */
+void proc_track_note_ci_env(struct proc_tracker *tr, const struct proc *p, const char *env,
+			    size_t len);
 
 /* Apply an exec record. On success *out is the new image (borrowed from the
  * table). Returns 0 or -errno. */

@@ -658,6 +658,43 @@ def test_tls_ci_job_token(d, fx):
 AKID = "AKIAIDTRACESIGV4TST1"
 
 
+def test_tls_ci_job_token_seeded(_):
+    """The daemon starts inside a running CI job (as a step of it would): the
+    job's shell is seeded from /proc, its CI_JOB_TOKEN fingerprinted there,
+    and the curl it runs afterwards names the token as the job's."""
+    fx = TLSFixture()
+    d = Daemon("--key-file", fx.key_file)
+    try:
+        srv = fx.s_server()
+        token = fx.secret("glcbt-" + canary("seeded"))
+        hdrs = header_file(fx, "seeded.hdr", ["JOB-TOKEN: " + token])
+        env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/seeded",
+               "CI_PIPELINE_ID": "6060", "CI_JOB_ID": "7070", "CI_JOB_TOKEN": token}
+        sh = spawn(["/bin/sh", "-c", 'read x; "$0" -sk --http1.1 --resolve "$1" -H @"$2" '
+                    '-o /dev/null "$3"; true', CURL, "localhost:%d:127.0.0.1" % srv.port, hdrs,
+                    "https://localhost:%d/api/v4/job" % srv.port],
+                   env=env, loginuid=UNSET, stdin=subprocess.PIPE)
+        time.sleep(0.2)
+        d.start()  # after the shell: it is seeded, not seen at exec
+        sh.communicate(b"go\n", timeout=60)
+        ev = d.wait_for(lambda e: e.get("type") == "tls.request"
+                        and e["process"]["ppid"] == sh.pid)[0]
+        cred = hop(ev, "credential")
+        eq(cred["fingerprint"], fx.fingerprint(token), "fingerprint of the job token")
+        eq(cred["type"], "ci_job_token", "credential hop type")
+        eq(cred["env_var"], "CI_JOB_TOKEN", "env_var")
+        eq(cred["held_by_pid"], sh.pid, "held by the seeded shell")
+        eq(ev["provenance"]["originator"], "ci:gitlab_ci:grp/seeded#6060", "originator")
+        d.stop()
+        assert_no_secrets(d, fx.secrets)
+    finally:
+        d.kill()
+        fx.remove()
+
+
+test_tls_ci_job_token_seeded.no_daemon = True
+
+
 @with_tls(aws_akid=AKID)
 def test_tls_aws_sigv4_linked_to_file(d, fx):
     """An AWS credentials file read by a CI job; a human's curl then signs a
@@ -1019,6 +1056,7 @@ CASES = [
     test_tls_linked_credential,
     test_tls_crossed_identities,
     test_tls_ci_job_token,
+    test_tls_ci_job_token_seeded,
     test_tls_aws_sigv4_linked_to_file,
     test_tls_basic_linked_to_netrc,
     test_tls_not_http,
