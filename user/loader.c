@@ -462,56 +462,60 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		  a12 },
 		{ "gnutls_deinit", l->tls->progs.idt_gnutls_deinit, NULL, a1 },
 	};
-	/* Go passes arguments in registers of its own ABI (RAX, RBX, RCX, ...),
-	 * which the site decoder does not know: its probes stay on the entry. */
+	/* Go's functions are found in the runtime's table (tls_libs) and
+	 * attached at file offsets, in go_off's order: a stripped Go program
+	 * has no symbols to name, and the site decoder does not know Go's ABI */
 	const struct probe go[] = {
-		{ "crypto/tls.(*Conn).Write", l->tls->progs.idt_go_write, NULL, UPROBE_AT_ENTRY },
-		{ "crypto/tls.(*Conn).serverHandshake", l->tls->progs.idt_go_server, NULL,
-		  UPROBE_AT_ENTRY },
-		{ "crypto/tls.(*Conn).Close", l->tls->progs.idt_go_close, NULL, UPROBE_AT_ENTRY },
+		{ "crypto/tls.(*Conn).Write", l->tls->progs.idt_go_write, NULL, 0 },
+		{ "crypto/tls.(*Conn).Close", l->tls->progs.idt_go_close, NULL, 0 },
+		{ "crypto/tls.(*Conn).serverHandshake", l->tls->progs.idt_go_server, NULL, 0 },
 	};
-	const struct probe *probes = kind == LOADER_TLS_GNUTLS ? gnutls
-				     : kind == LOADER_TLS_GO   ? go
-							       : openssl;
-	size_t n = kind == LOADER_TLS_GNUTLS ? sizeof(gnutls) / sizeof(gnutls[0])
-		   : kind == LOADER_TLS_GO   ? sizeof(go) / sizeof(go[0])
-					     : sizeof(openssl) / sizeof(openssl[0]);
+	const struct {
+		const struct probe *probes;
+		size_t n;
+		const char *name;
+	} kinds[] = {
+		[LOADER_TLS_OPENSSL] = { openssl, sizeof(openssl) / sizeof(openssl[0]), "openssl" },
+		[LOADER_TLS_GNUTLS] = { gnutls, sizeof(gnutls) / sizeof(gnutls[0]), "gnutls" },
+		[LOADER_TLS_GO] = { go, sizeof(go) / sizeof(go[0]), "go" },
+	};
+	const struct probe *probes;
+	size_t n;
 	json_t *funcs = json_array();
 	int attached = 0, err = 0;
 	char hook[PATH_MAX + 64];
 
-	if (!l->tls || !funcs) {
+	if (!l->tls || !funcs || kind < LOADER_TLS_OPENSSL || kind > LOADER_TLS_GO) {
 		json_decref(funcs);
-		return l->tls ? -ENOMEM : -ENOENT;
+		return !l->tls ? -ENOENT : funcs ? -EINVAL : -ENOMEM;
 	}
+	probes = kinds[kind].probes;
+	n = kinds[kind].n;
 	for (size_t i = 0; i < n; i++) {
-		size_t site = probes[i].ret || probes[i].keep == UPROBE_AT_ENTRY
-				      ? 0
-				      : uprobe_site(path, probes[i].func, probes[i].keep);
+		bool by_offset = kind == LOADER_TLS_GO;
+		size_t site = by_offset		? (go_off ? go_off[i] : 0)
+			      : probes[i].ret ? 0
+					      : uprobe_site(path, probes[i].func, probes[i].keep);
 
-		/* Go's functions are found by the runtime's table (tls_libs), at
-		 * file offsets: a stripped Go program has no symbols to name */
-		if (kind == LOADER_TLS_GO && !(go_off && go_off[i]))
-			continue;
+		if (by_offset && !site)
+			continue; /* not in this program */
 		for (int r = 0; r < 2; r++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func, .retprobe = r);
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = by_offset ? NULL : probes[i].func,
+				    .retprobe = r);
 			struct bpf_program *prog = r ? probes[i].ret : probes[i].entry;
 			struct bpf_link *link;
 
 			if (!prog)
 				continue;
-			if (kind == LOADER_TLS_GO) {
-				uo.func_name = NULL;
-				site = go_off[i];
-			}
-			/* with func_name, the offset is from the function's start */
+			/* with func_name, the offset is from the function's start; without,
+			 * from the file's */
 			link = bpf_program__attach_uprobe_opts(prog, -1, path, r ? 0 : site, &uo);
 			if (!link) {
 				err = -errno;
 				log_debug("TLS: %s in %s: %s", probes[i].func, display, strerror(-err));
 				break;
 			}
-			if (kind == LOADER_TLS_GO)
+			if (by_offset)
 				snprintf(hook, sizeof(hook), "uprobe:%s:%s@file_offset:%#zx", display,
 					 probes[i].func, site);
 			else if (r || !site)
@@ -536,10 +540,7 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 	}
 	json_array_append_new(l->tls_libs,
 			      json_pack("{s:s, s:s, s:O}", "path", display, "library",
-					kind == LOADER_TLS_GNUTLS ? "gnutls"
-					: kind == LOADER_TLS_GO   ? "go"
-								  : "openssl",
-					"functions", funcs));
+					kinds[kind].name, "functions", funcs));
 	if (functions)
 		*functions = funcs;
 	else

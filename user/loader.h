@@ -42,13 +42,14 @@ int loader_read_counters(const struct loader *l, uint64_t out[IDT_CNT_MAX]);
 int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names, int *bloom);
 /* Attach the TLS uprobes to the library at path (as the daemon can open
  * it; display is the name reported, e.g. the path inside a container).
- * kind: LOADER_TLS_*. Functions the library lacks are skipped. On success
+ * kind: LOADER_TLS_*. Functions the library lacks are skipped. A Go program
+ * is attached at go_off, the file offsets of crypto/tls.(*Conn).Write, Close
+ * and serverHandshake (0: absent), as tls_libs found them. On success
  * *functions (when not NULL) gets a new reference to the array of attached
  * function names. Returns 0, -ENOENT when nothing could be attached (or the
- * TLS probes are not loaded), -ENOMEM. */
+ * TLS probes are not loaded), -EINVAL for an unknown kind, -ENOMEM. */
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
-		      const unsigned long *go_off,
-		      json_t **functions);
+		      const unsigned long *go_off, json_t **functions);
 /* New array [{"path","library","functions"}] of the libraries attached. */
 json_t *loader_tls_libs_json(const struct loader *l);
 /* New JSON array naming each attached probe ({"name","hook"}). Caller owns it. */

@@ -112,7 +112,7 @@ static int tls_libs_check_file(int fd, struct stat *st)
 
 struct tls_elf_info {
 	unsigned funcs;
-	unsigned long go_off[3]; /* TLS_FN_GO_WRITE.. in order */
+	unsigned long go_off[TLS_GO_FUNCS]; /* as in struct tls_lib */
 	char soname[64];
 	char needed_crypto[64]; /* DT_NEEDED libcrypto.so.N, for the version text */
 	char version[32];
@@ -268,20 +268,16 @@ static unsigned long tls_libs_va_to_off(Elf *elf, uint64_t va)
  * and -s removes the symbol table, but not this. */
 static void tls_libs_read_go(Elf *elf, Elf_Scn *scn, struct tls_elf_info *info)
 {
-	static const char *const names[] = {
-		"crypto/tls.(*Conn).Write",
-		"crypto/tls.(*Conn).serverHandshake",
-		"crypto/tls.(*Conn).Close",
-	};
+	const char *const *names = &tls_func_names[TLS_FN_GO_WRITE];
 	Elf_Data *data = elf_getdata(scn, NULL);
-	uint64_t pc[3];
+	uint64_t pc[TLS_GO_FUNCS];
 
 	/* The probes read Go's register ABI (1.17+); a 1.16/1.17 table does not
 	 * tell the two apart, and 1.16 passes arguments on the stack. */
 	if (!data || !data->d_buf || go_pclntab_version(data->d_buf, data->d_size) < 118 ||
-	    go_pclntab_find(data->d_buf, data->d_size, names, 3, pc) <= 0)
+	    go_pclntab_find(data->d_buf, data->d_size, names, TLS_GO_FUNCS, pc) <= 0)
 		return;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < TLS_GO_FUNCS; i++) {
 		info->go_off[i] = pc[i] ? tls_libs_va_to_off(elf, pc[i]) : 0;
 		if (info->go_off[i])
 			info->funcs |= TLS_FN_BIT(TLS_FN_GO_WRITE + i);

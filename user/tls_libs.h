@@ -35,6 +35,8 @@ enum tls_func {
 	TLS_FN_COUNT
 };
 
+#define TLS_GO_FUNCS (TLS_FN_COUNT - TLS_FN_GO_WRITE)
+
 #define TLS_FN_BIT(fn) (1u << (fn))
 
 struct tls_lib {
@@ -51,9 +53,9 @@ struct tls_lib {
 	 * needs, next to it); else from the soname ("3", "1.1"); "" when unknown. */
 	char version[32];
 	unsigned funcs; /* TLS_FN_BIT()s of the functions the ELF defines and exports */
-	/* Go: file offsets of crypto/tls.(*Conn).Write, serverHandshake and Close
-	 * (from .gopclntab, so stripped programs too); 0 when absent */
-	unsigned long go_off[3];
+	/* Go: file offsets of TLS_FN_GO_WRITE, _CLOSE and _SERVER_HANDSHAKE, in
+	 * that order (from .gopclntab, so stripped programs too); 0: absent */
+	unsigned long go_off[TLS_GO_FUNCS];
 };
 
 /* Inspect one file: open path (following symlinks; FIFOs, devices and directories are

@@ -31,8 +31,6 @@
 #define UPROBE_ARG4 (1u << 1) /* rcx */
 #define UPROBE_ARG5 (1u << 8) /* r8 */
 #define UPROBE_ARG6 (1u << 9) /* r9 */
-/* Not a register: the caller wants the function's entry, no search. */
-#define UPROBE_AT_ENTRY 0xffffffffu
 
 /* The offset of the probe site within code (a function's first n bytes,
  * x86-64): the first instruction the kernel emulates, reached without a
