@@ -167,13 +167,14 @@ static int on_record(void *ctx, void *data, size_t len)
 	switch (r.type) {
 	case IDT_EV_EXEC:
 		d->n_exec++;
+		/* the old image's sessions end before the pid names the new one */
 		if (d->tls)
 			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->exe_dev,
 				       r.exec.ev->exe_ino, r.exec.ev->hdr.ts_ns);
 		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0) {
 			if (d->tls)
-				tls_track_exe(d->tls, p->exe_real, r.exec.ev->exe_dev,
-					      r.exec.ev->exe_ino);
+				tls_track_exec_file(d->tls, p->exe_real, r.exec.ev->exe_dev,
+						    r.exec.ev->exe_ino);
 			emit(d, event_process_exec(&d->ev, p));
 		} else {
 			d->emit_errors++;

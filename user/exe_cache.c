@@ -41,11 +41,12 @@ static struct exe_slot *slot_of(struct exe_cache *c, uint32_t kdev, uint64_t ino
 	return &c->slot[(h >> 54) % EXE_SLOTS];
 }
 
-static int same_file(const char *path, uint32_t kdev, uint64_t ino)
+bool exe_cache_is_file(const char *path, uint32_t kdev, uint64_t ino)
 {
 	struct stat st;
 
-	return !stat(path, &st) && st.st_ino == ino && cred_kdev(st.st_dev) == kdev;
+	return path && path[0] == '/' && !stat(path, &st) && st.st_ino == ino &&
+	       cred_kdev(st.st_dev) == kdev;
 }
 
 /* /proc/PID/exe while the process still runs that image. */
@@ -61,7 +62,7 @@ static int from_proc(const char *proc_root, uint32_t pid, uint32_t kdev, uint64_
 	if (len <= 0 || out[0] != '/')
 		return -1;
 	out[len] = '\0';
-	if (!same_file(link, kdev, ino))
+	if (!exe_cache_is_file(link, kdev, ino))
 		return -1; /* exec'd again, or gone */
 	if ((size_t)len > sizeof(deleted) - 1 &&
 	    !strcmp(out + len - (sizeof(deleted) - 1), deleted))
@@ -82,7 +83,7 @@ const char *exe_cache_resolve(struct exe_cache *c, const char *proc_root, uint32
 	if (s->path && s->kdev == kdev && s->ino == ino)
 		return s->path;
 	if (from_proc(proc_root, pid, kdev, ino, path, sizeof(path)) &&
-	    !(given && given[0] == '/' && realpath(given, path) && same_file(path, kdev, ino)))
+	    !(given && given[0] == '/' && realpath(given, path) && exe_cache_is_file(path, kdev, ino)))
 		return NULL;
 	dup = strdup(path);
 	if (!dup)

@@ -10,6 +10,7 @@
 #ifndef IDTRACE_EXE_CACHE_H
 #define IDTRACE_EXE_CACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct exe_cache;
@@ -17,6 +18,8 @@ struct exe_cache;
 /* NULL on ENOMEM. */
 struct exe_cache *exe_cache_new(void);
 void exe_cache_free(struct exe_cache *c);
+/* Does path (absolute) name the file (kdev: kernel encoding, ino) now? */
+bool exe_cache_is_file(const char *path, uint32_t kdev, uint64_t ino);
 /* The path of the executable (kdev: kernel encoding, ino) that pid runs
  * after an exec of given, or NULL when it cannot be told. proc_root is
  * "/proc" (changeable for tests). Borrowed until the next call. */

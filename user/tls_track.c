@@ -2,8 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include "cred_watch.h"
+#include "exe_cache.h"
 #include "log.h"
 #include "tls_libs.h"
 #include "tls_session.h"
@@ -15,6 +14,12 @@
 #define TLS_RESCAN_NS (30 * 1000000000ull)      /* all processes, for dlopen()ed libraries */
 #define TLS_PENDING 1024                        /* exec'd pids waiting for their scan */
 #define TLS_SEEN_EXES 4096                      /* executables whose mappings were scanned */
+
+/* An executable, as the exec probe names it (kernel device encoding). */
+struct exe_key {
+	uint32_t dev;
+	uint64_t ino;
+};
 
 struct tls_track {
 	struct loader *loader;
@@ -35,16 +40,10 @@ struct tls_track {
 	 * program maps the same libraries, so only its first exec is scanned
 	 * (dlopen()ed libraries are found by the periodic rescan). Direct-mapped,
 	 * a collision only costs a scan. */
-	struct {
-		uint32_t dev;
-		uint64_t ino;
-	} seen[TLS_SEEN_EXES];
-	/* (dev, ino) of executables already inspected as files (tls_track_exe),
-	 * direct-mapped like seen. */
-	struct {
-		uint32_t dev;
-		uint64_t ino;
-	} inspected[TLS_SEEN_EXES];
+	struct exe_key seen[TLS_SEEN_EXES];
+	/* (dev, ino) of executables already inspected as files at their exec,
+	 * direct-mapped likewise. */
+	struct exe_key inspected[TLS_SEEN_EXES];
 	unsigned int pending_head, pending_len;
 	uint64_t next_rescan;
 	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
@@ -157,19 +156,41 @@ void tls_track_record(struct tls_track *t, const struct wire_record *r)
 	}
 }
 
-static unsigned int seen_slot(uint32_t dev, uint64_t ino)
+static struct exe_key *exe_slot(struct exe_key *set, uint32_t dev, uint64_t ino)
 {
-	return (unsigned int)(((ino ^ ((uint64_t)dev << 32)) * 0x9e3779b97f4a7c15ull) >> 52) %
-	       TLS_SEEN_EXES;
+	return &set[(((ino ^ ((uint64_t)dev << 32)) * 0x9e3779b97f4a7c15ull) >> 52) %
+		    TLS_SEEN_EXES];
+}
+
+/* Mark (dev, ino) in set; false when it was there already. */
+static bool exe_first(struct exe_key *set, uint32_t dev, uint64_t ino)
+{
+	struct exe_key *k = exe_slot(set, dev, ino);
+
+	if (k->ino == ino && k->dev == dev)
+		return false;
+	*k = (struct exe_key){ .dev = dev, .ino = ino };
+	return true;
+}
+
+void tls_track_exec_file(struct tls_track *t, const char *path, uint32_t exe_dev,
+			 uint64_t exe_ino)
+{
+	if (!exe_ino || !exe_first(t->inspected, exe_dev, exe_ino) ||
+	    !exe_cache_is_file(path, exe_dev, exe_ino))
+		return;
+	if (tls_libs_add_path(t->libs, path, NULL) == 1)
+		attach_new(t);
 }
 
 void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_t exe_ino,
 		    uint64_t ts)
 {
-	unsigned int i = seen_slot(exe_dev, exe_ino);
+	struct exe_key *k = exe_slot(t->seen, exe_dev, exe_ino);
+	unsigned int i;
 
 	tls_sessions_end_pid(t->sessions, pid, ts);
-	if (exe_ino && t->seen[i].ino == exe_ino && t->seen[i].dev == exe_dev)
+	if (exe_ino && k->ino == exe_ino && k->dev == exe_dev)
 		return;
 	if (t->pending_len == TLS_PENDING) {
 		t->pending_dropped++; /* the periodic rescan still finds its libraries */
@@ -180,23 +201,6 @@ void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_
 	t->pending[i].exe_dev = exe_dev;
 	t->pending[i].exe_ino = exe_ino;
 	t->pending[i].due = ts + TLS_SCAN_DELAY_NS;
-}
-
-void tls_track_exe(struct tls_track *t, const char *path, uint32_t exe_dev, uint64_t exe_ino)
-{
-	unsigned int i = seen_slot(exe_dev, exe_ino);
-	struct stat st;
-
-	if (!exe_ino || (t->inspected[i].ino == exe_ino && t->inspected[i].dev == exe_dev))
-		return;
-	t->inspected[i].dev = exe_dev;
-	t->inspected[i].ino = exe_ino;
-	/* the path must still name the file that ran (not another namespace's) */
-	if (!path || path[0] != '/' || stat(path, &st) || st.st_ino != exe_ino ||
-	    cred_kdev(st.st_dev) != exe_dev)
-		return;
-	if (tls_libs_add_path(t->libs, path, NULL) == 1)
-		attach_new(t);
 }
 
 void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts)
@@ -221,12 +225,8 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 		int n = pe->pid ? tls_libs_scan_pid(t->libs, pe->pid) : -ESRCH;
 
 		found |= n > 0;
-		if (n >= 0) { /* scanned (not gone before we looked): once is enough */
-			unsigned int slot = seen_slot(pe->exe_dev, pe->exe_ino);
-
-			t->seen[slot].dev = pe->exe_dev;
-			t->seen[slot].ino = pe->exe_ino;
-		}
+		if (n >= 0) /* scanned (not gone before we looked): once is enough */
+			exe_first(t->seen, pe->exe_dev, pe->exe_ino);
 		t->pending_head = (t->pending_head + 1) % TLS_PENDING;
 		t->pending_len--;
 	}
