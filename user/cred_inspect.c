@@ -12,6 +12,7 @@
 #include "b64.h"
 #include "cred_inspect.h"
 #include "cred_watch.h"
+#include "http_auth.h"
 #include "json_str.h"
 #include "jwt.h"
 
@@ -107,7 +108,7 @@ static bool yaml_value(const char *buf, size_t len, const char *key, const char 
 }
 
 /* ~/.docker/config.json: the first registry's "auth" (base64 "user:password"),
- * as the password a registry login sends in Basic (decoded into dec), else an
+ * the secret a registry login sends in Basic (decoded into dec), else an
  * "identitytoken". */
 static bool docker_secret(json_t *root, unsigned char *dec, size_t cap, const char **val,
 			  size_t *vlen)
@@ -116,15 +117,13 @@ static bool docker_secret(json_t *root, unsigned char *dec, size_t cap, const ch
 	const char *key;
 
 	json_object_foreach(auths, key, entry) {
-		size_t n = 0;
-		unsigned char *colon;
+		const unsigned char *secret;
 
 		v = json_object_get(entry, "auth");
-		if (json_is_string(v) &&
-		    !b64_decode(json_string_value(v), json_string_length(v), false, dec, cap, &n) &&
-		    (colon = memchr(dec, ':', n)) && colon + 1 < dec + n) {
-			*val = (const char *)colon + 1;
-			*vlen = (size_t)(dec + n - colon - 1);
+		if (json_is_string(v) && http_auth_basic_secret(json_string_value(v),
+								json_string_length(v), dec, cap,
+								&secret, vlen)) {
+			*val = (const char *)secret;
 			return true;
 		}
 		v = json_object_get(entry, "identitytoken");

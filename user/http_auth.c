@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "b64.h"
 #include "http_auth.h"
 #include "http_req.h"
 
@@ -270,6 +271,24 @@ static void parse_basic(const char *s, size_t len, struct http_auth *out)
 	http_req_copy_str(out->basic_user, sizeof(out->basic_user), b.user, kept);
 out:
 	explicit_bzero(&b, sizeof(b));
+}
+
+bool http_auth_basic_secret(const char *b64, size_t len, unsigned char *buf, size_t cap,
+			    const unsigned char **secret, size_t *n)
+{
+	unsigned char *colon;
+	size_t dlen = 0;
+
+	if (b64_decode(b64, len, false, buf, cap, &dlen) || !(colon = memchr(buf, ':', dlen)))
+		return false;
+	if (colon + 1 < buf + dlen) {
+		*secret = colon + 1;
+		*n = (size_t)(buf + dlen - colon - 1);
+	} else {
+		*secret = buf;
+		*n = (size_t)(colon - buf);
+	}
+	return *n > 0;
 }
 
 /* Credential=AKID/date/region/service/aws4_request */

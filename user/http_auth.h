@@ -7,6 +7,7 @@
 #ifndef IDTRACE_HTTP_AUTH_H
 #define IDTRACE_HTTP_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "http_req.h"
@@ -27,5 +28,12 @@ const char *http_auth_classify(const char *token, size_t len);
 
 /* Kind of a parsed credential: "basic" and "aws_sigv4" by scheme, else by token. Static string. */
 const char *http_auth_kind(const struct http_auth *auth);
+/* The secret of a Basic credential, base64 "user:password" (len bytes at b64):
+ * decoded into buf (cap bytes; the caller wipes it), *secret is the password,
+ * or the user name when the password is empty ("key:" style). False when
+ * b64 is not that. What a Basic login sends and what a .netrc, docker or
+ * .pypirc file holds are fingerprinted alike. */
+bool http_auth_basic_secret(const char *b64, size_t len, unsigned char *buf, size_t cap,
+			    const unsigned char **secret, size_t *n);
 
 #endif /* IDTRACE_HTTP_AUTH_H */

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "b64.h"
 #include "chain.h"
 #include "http_auth.h"
 #include "json_str.h"
@@ -117,19 +116,14 @@ static json_t *delegation_hop(const struct jwt_claims *c)
  * .pypirc file holds, so the request links to the file's read. */
 static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_auth *a, char *fp)
 {
-	unsigned char dec[1024], *colon;
-	size_t n = 0;
+	unsigned char dec[1024];
+	const unsigned char *secret;
+	size_t n;
 	bool ok = false;
 
-	if (strcmp(a->scheme, "Basic") ||
-	    b64_decode(a->token, a->token_len, false, dec, sizeof(dec), &n))
-		return false;
-	colon = memchr(dec, ':', n);
-	if (colon && colon + 1 < dec + n) {
-		fingerprint_compute(tc->key, colon + 1, (size_t)(dec + n - colon - 1), fp);
-		ok = fp[0] != '\0';
-	} else if (colon && colon > dec) {
-		fingerprint_compute(tc->key, dec, (size_t)(colon - dec), fp);
+	if (!strcmp(a->scheme, "Basic") &&
+	    http_auth_basic_secret(a->token, a->token_len, dec, sizeof(dec), &secret, &n)) {
+		fingerprint_compute(tc->key, secret, n, fp);
 		ok = fp[0] != '\0';
 	}
 	explicit_bzero(dec, sizeof(dec));

@@ -317,6 +317,25 @@ static void test_malformed_values(void **state)
 	free(huge);
 }
 
+/* The secret of a Basic value: the password, else ("key:") the user name. */
+static void test_basic_secret(void **state)
+{
+	unsigned char buf[64];
+	const unsigned char *secret;
+	size_t n;
+
+	assert_true(http_auth_basic_secret("bWU6cHctMTIz", 12, buf, sizeof(buf), &secret, &n));
+	assert_int_equal(n, 6);
+	assert_memory_equal(secret, "pw-123", 6);
+	assert_true(http_auth_basic_secret("a2V5LWFiY2RlZjo=", 16, buf, sizeof(buf), &secret, &n));
+	assert_int_equal(n, 10);
+	assert_memory_equal(secret, "key-abcdef", 10);
+	assert_false(http_auth_basic_secret("bm9jb2xvbg==", 12, buf, sizeof(buf), &secret, &n));
+	assert_false(http_auth_basic_secret("Og==", 4, buf, sizeof(buf), &secret, &n)); /* ":" */
+	assert_false(http_auth_basic_secret("not base64!", 11, buf, sizeof(buf), &secret, &n));
+	assert_false(http_auth_basic_secret("bWU6cHctMTIz", 12, buf, 4, &secret, &n)); /* no room */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_sigv4),
 		cmocka_unit_test(test_sigv4_malformed),
 		cmocka_unit_test(test_malformed_values),
+		cmocka_unit_test(test_basic_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
