@@ -124,6 +124,18 @@ static json_t *process_hop(const struct proc *p)
 	return hop;
 }
 
+void chain_pivot_reader(struct chain_ctx *ctx, const struct proc *p, const char *how,
+			const char *path, const char *type, struct pivot_reader *out)
+{
+	memset(out, 0, sizeof(*out));
+	chain_originator(ctx, p, out->originator, sizeof(out->originator));
+	snprintf(out->exec_id, sizeof(out->exec_id), "%s", p->exec_id);
+	out->pid = p->pid;
+	snprintf(out->how, sizeof(out->how), "%s", how);
+	snprintf(out->path, sizeof(out->path), "%s", path ? path : "");
+	snprintf(out->type, sizeof(out->type), "%s", type ? type : "");
+}
+
 void chain_originator(struct chain_ctx *ctx, const struct proc *p, char *buf, size_t n)
 {
 	char id[600];

@@ -8,6 +8,7 @@
 #define IDTRACE_CHAIN_H
 
 #include <jansson.h>
+#include "pivot.h"
 #include "proc_table.h"
 #include "workload.h"
 
@@ -33,6 +34,10 @@ int chain_build(struct chain_ctx *ctx, struct proc *p, struct chain *out);
 /* Originator string of p ("human:alice", "ci:github_actions:org/repo#42" or
  * "unknown") into buf. Used to compare the chains of two processes. */
 void chain_originator(struct chain_ctx *ctx, const struct proc *p, char *buf, size_t n);
+/* p as a user of a credential, for the pivot table: its originator, exec_id
+ * and pid, with how ("read", "presented", "env"), path and type (NULL: ""). */
+void chain_pivot_reader(struct chain_ctx *ctx, const struct proc *p, const char *how,
+			const char *path, const char *type, struct pivot_reader *out);
 void chain_release(struct chain *c);
 
 #endif

@@ -33,11 +33,7 @@ int ci_tokens_note(const struct fingerprint_key *key, struct pivot_table *pivots
 	 * and a descendant cannot claim another job's tokens as its own. */
 	if (!key || !pivots || !p || !p->ci || strcmp(p->ci->origin_exec_id, p->exec_id))
 		return 0;
-	chain_originator(chain, p, c.holder.originator, sizeof(c.holder.originator));
-	snprintf(c.holder.exec_id, sizeof(c.holder.exec_id), "%s", p->exec_id);
-	c.holder.pid = p->pid;
-	snprintf(c.holder.how, sizeof(c.holder.how), "%s", CI_TOKENS_HOW);
-	snprintf(c.holder.type, sizeof(c.holder.type), "%s", CI_TOKENS_TYPE);
+	chain_pivot_reader(chain, p, CI_TOKENS_HOW, NULL, CI_TOKENS_TYPE, &c.holder);
 	ci_env_each_token(env, len, note_one, &c);
 	return c.n;
 }

@@ -169,47 +169,32 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 	return buf;
 }
 
-static void note_pivots(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p, json_t *ev,
-			const char *fp, const char *path, const char *type)
+/* me read the credential fp: name earlier readers with another originator,
+ * then remember me. */
+static void note_pivots(struct cred_ctx *cc, const struct pivot_reader *me, json_t *ev,
+			const char *fp)
 {
-	struct pivot_reader others[PIVOT_READERS], me = { 0 };
+	struct pivot_reader others[PIVOT_READERS];
 	json_t *reasons = json_object_get(json_object_get(ev, "provenance"), "reasons");
 	char reason[512];
-	int n;
+	int n = pivot_table_others(cc->pivots, fp, me->originator, others);
 
-	chain_originator(&ec->chain, p, me.originator, sizeof(me.originator));
-	n = pivot_table_others(cc->pivots, fp, me.originator, others);
 	for (int i = 0; i < n; i++) {
 		snprintf(reason, sizeof(reason), "credential_pivot:%s:%s_by=%s,exec_id=%s", fp,
 			 others[i].how, others[i].originator, others[i].exec_id);
 		json_array_append_new(reasons, json_str_bytes(reason, strlen(reason), 512, NULL));
 	}
-	snprintf(me.exec_id, sizeof(me.exec_id), "%s", p->exec_id);
-	me.pid = p->pid;
-	snprintf(me.how, sizeof(me.how), "read");
-	snprintf(me.path, sizeof(me.path), "%s", path);
-	snprintf(me.type, sizeof(me.type), "%s", type);
-	pivot_table_note(cc->pivots, fp, &me);
+	pivot_table_note(cc->pivots, fp, me);
 }
 
 /* An AWS file's access key ids, so SigV4 requests (which send the key id,
  * not the secret) link to the read. */
-static void note_aws_key_ids(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p,
-			     json_t *facts, const char *path, const char *type)
+static void note_aws_key_ids(struct cred_ctx *cc, const struct pivot_reader *me, json_t *facts)
 {
 	json_t *profiles = json_object_get(facts, "aws_profiles"), *prof;
-	struct pivot_reader me = { 0 };
 	char fp[FINGERPRINT_STR_LEN];
 	size_t i;
 
-	if (!json_array_size(profiles))
-		return;
-	chain_originator(&ec->chain, p, me.originator, sizeof(me.originator));
-	snprintf(me.exec_id, sizeof(me.exec_id), "%s", p->exec_id);
-	me.pid = p->pid;
-	snprintf(me.how, sizeof(me.how), "read");
-	snprintf(me.path, sizeof(me.path), "%s", path);
-	snprintf(me.type, sizeof(me.type), "%s", type);
 	json_array_foreach(profiles, i, prof) {
 		const char *akid = json_string_value(json_object_get(prof, "access_key_id"));
 
@@ -217,7 +202,7 @@ static void note_aws_key_ids(struct cred_ctx *cc, struct event_ctx *ec, struct p
 			continue;
 		fingerprint_aws_key_id(&cc->key, akid, fp);
 		if (*fp)
-			pivot_table_note(cc->pivots, fp, &me);
+			pivot_table_note(cc->pivots, fp, me);
 	}
 }
 
@@ -226,6 +211,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 {
 	const struct idt_open *ev = w->ev;
 	const char *type = cred_type_name(ev->cred_type), *path, *fp;
+	struct pivot_reader me;
 	json_t *out, *file, *cred, *hop;
 	char buf[PATH_MAX], dev[32];
 	bool resolved;
@@ -290,9 +276,10 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	if (*fp)
 		json_object_set_new(hop, "fingerprint", json_string(fp));
 	json_array_append_new(json_object_get(out, "chain"), hop);
+	chain_pivot_reader(&ec->chain, p, "read", path, type, &me);
 	if (*fp)
-		note_pivots(cc, ec, p, out, fp, path, type);
-	note_aws_key_ids(cc, ec, p, cc->cache[slot].facts, path, type);
+		note_pivots(cc, &me, out, fp);
+	note_aws_key_ids(cc, &me, cc->cache[slot].facts);
 	return out;
 }
 

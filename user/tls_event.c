@@ -46,7 +46,7 @@ static void add_reason(json_t *ev, const char *reason)
 static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec, struct proc *p,
 			   json_t *ev, const char *fp, const char *kind, const char *header)
 {
-	struct pivot_reader others[PIVOT_READERS], me = { 0 };
+	struct pivot_reader others[PIVOT_READERS], me;
 	const struct pivot_reader *reader = pivot_table_last_read(tc->pivots, fp), *holder;
 	json_t *hop = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "credential", "source",
 				"http_header", "header", header, "credential_type", kind,
@@ -70,7 +70,7 @@ static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec,
 	}
 	json_array_append_new(json_object_get(ev, "chain"), hop);
 
-	chain_originator(&ec->chain, p, me.originator, sizeof(me.originator));
+	chain_pivot_reader(&ec->chain, p, "presented", NULL, kind, &me);
 	n = pivot_table_others(tc->pivots, fp, me.originator, others);
 	for (int i = 0; i < n; i++) {
 		snprintf(reason, sizeof(reason),
@@ -78,10 +78,6 @@ static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec,
 			 others[i].how, others[i].originator, others[i].exec_id, me.originator);
 		add_reason(ev, reason);
 	}
-	snprintf(me.exec_id, sizeof(me.exec_id), "%s", p->exec_id);
-	me.pid = p->pid;
-	snprintf(me.how, sizeof(me.how), "presented");
-	snprintf(me.type, sizeof(me.type), "%s", kind);
 	pivot_table_note(tc->pivots, fp, &me);
 }
 
