@@ -151,35 +151,45 @@ static void by_first_fill(void)
 		by_first[next[(unsigned char)key_at(i)->name[0]]++] = (unsigned short)i;
 }
 
-static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_job *out)
+/* The entry "K=V" (n bytes at e) names a known variable: its index (meta key k
+ * as k, token key t as K_COUNT + t), with *value its value; else -1. */
+static int entry_key(const char *e, size_t n, struct slice *value)
 {
 	const char *eq;
 	size_t klen;
 	unsigned lo, hi;
 
 	if (!n)
-		return;
+		return -1;
 	lo = first_at[(unsigned char)e[0]];
 	hi = first_at[(unsigned char)e[0] + 1];
-	if (lo == hi)
-		return;
-	eq = memchr(e, '=', n);
+	eq = lo < hi ? memchr(e, '=', n) : NULL;
 	if (!eq || eq == e)
-		return;
+		return -1;
 	klen = (size_t)(eq - e);
 	for (unsigned i = lo; i < hi; i++) {
-		int k = by_first[i];
-		const struct key_name *name = key_at(k);
+		const struct key_name *name = key_at(by_first[i]);
 
-		if (name->len != klen || memcmp(name->name, e, klen))
-			continue;
-		if (k < K_COUNT) {
-			if (!v->val[k].p)
-				v->val[k] = (struct slice){ eq + 1, n - klen - 1 };
-		} else if (n - klen - 1 > 0) {
-			note_token(v, out, k - K_COUNT);
+		if (name->len == klen && !memcmp(name->name, e, klen)) {
+			*value = (struct slice){ eq + 1, n - klen - 1 };
+			return by_first[i];
 		}
+	}
+	return -1;
+}
+
+static void note_entry(const char *e, size_t n, struct env_view *v, struct ci_job *out)
+{
+	struct slice val;
+	int k = entry_key(e, n, &val);
+
+	if (k < 0)
 		return;
+	if (k < K_COUNT) {
+		if (!v->val[k].p)
+			v->val[k] = val;
+	} else if (val.n > 0) {
+		note_token(v, out, k - K_COUNT);
 	}
 }
 
@@ -211,32 +221,20 @@ void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg)
 		return;
 	pthread_once(&by_first_once, by_first_fill);
 	while (pos < len) {
-		const char *e = env + pos, *eq;
+		const char *e = env + pos;
 		const char *nul = memchr(e, '\0', len - pos);
-		size_t n = nul ? (size_t)(nul - e) : len - pos;
-		unsigned lo, hi;
+		struct slice val;
+		int t;
 
 		if (!nul)
 			return; /* cut by the capture: the value may be too */
-		pos += n + 1;
-		if (!n)
+		pos += (size_t)(nul - e) + 1;
+		t = entry_key(e, (size_t)(nul - e), &val) - K_COUNT;
+		if (t < 0 || (seen & (1u << t)))
 			continue;
-		lo = first_at[(unsigned char)e[0]];
-		hi = first_at[(unsigned char)e[0] + 1];
-		eq = lo < hi ? memchr(e, '=', n) : NULL;
-		if (!eq || eq == e)
-			continue;
-		for (unsigned i = lo; i < hi; i++) {
-			int k = by_first[i] - K_COUNT;
-			size_t klen = (size_t)(eq - e);
-
-			if (k < 0 || token_keys[k].len != klen || memcmp(token_keys[k].name, e, klen))
-				continue;
-			if (!(seen & (1u << k)) && n > klen + 1)
-				fn(token_keys[k].name, eq + 1, n - klen - 1, arg);
-			seen |= 1u << k;
-			break;
-		}
+		seen |= 1u << t;
+		if (val.n)
+			fn(token_keys[t].name, val.p, val.n, arg);
 	}
 }
 
