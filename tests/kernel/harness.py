@@ -154,12 +154,18 @@ class Cgroup:
         os.mkdir(self.path)
 
     def remove(self):
-        for _ in range(50):
-            try:
-                os.rmdir(self.path)
-                return
-            except OSError:
-                time.sleep(0.1)
+        rmdir_cgroup(self.path)
+
+
+def rmdir_cgroup(path):
+    """Remove a cgroup directory once its last process has left (exit is
+    asynchronous: the kernel frees it shortly after)."""
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.1)
 
 
 def spawn(argv, env=None, loginuid=None, cgroup=None, uid=None, **kw):

@@ -9,7 +9,7 @@ import tempfile
 import time
 
 from harness import (CGROUP2, TRUE, UNSET, Cgroup, Daemon, check, eq, canary, execs_with,
-                     github_env, hop, marker, run, spawn, user_name)
+                     github_env, hop, marker, rmdir_cgroup, run, spawn, user_name)
 
 
 def test_exec_ci_human_cgroup(d: Daemon):
@@ -103,12 +103,7 @@ def test_container_only_in_v1_hierarchy(d: Daemon):
         ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
     finally:
         for path in paths:
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            rmdir_cgroup(path)
     eq(ev["process"]["pid"], p.pid, "process.pid")
     wl = hop(ev, "workload")
     eq(wl.get("runtime"), "docker", "workload.runtime from the v1 path /docker/ID")
@@ -144,12 +139,7 @@ def test_seeded_container_in_v1_hierarchy(d: Daemon):
         sh.wait(10)
     finally:
         for path in paths:
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            rmdir_cgroup(path)
     eq(ev["process"]["source"], "procfs", "the shell is a seeded record")
     eq(ev["file"]["path"], "/etc/shadow", "file.path")
     wl = hop(ev, "workload")
@@ -289,12 +279,7 @@ def test_named_containers(d: Daemon):
             check("container_id" not in wl, "no container id for a named container")
     finally:
         for path in reversed(made):
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            rmdir_cgroup(path)
 
 
 def test_setsid_orphan_scrubbed_keeps_gitlab_job(d: Daemon):
