@@ -188,6 +188,8 @@ static __always_inline bool bloom_has(const struct idt_ino_bloom *b, __u64 ino)
 	return b->w[(bit >> 6) & (IDT_INO_BLOOM_WORDS - 1)] & (1ull << (bit & 63));
 }
 
+#define O_PATH_FLAG 010000000 /* asm-generic and x86 alike */
+
 static __always_inline void fill_and_send(struct open_scratch *s, struct task_struct *task,
 					  __u32 match, __u32 cred_type, long ret,
 					  const char *upath, __u32 name_len)
@@ -196,6 +198,11 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 	long n;
 	__u32 path_len, size;
 
+	/* An O_PATH open reaches the name, not the content: mv, cp and ls open
+	 * a destination with O_PATH|O_DIRECTORY to ask whether it is a
+	 * directory. Reopening such an fd for reading is an open of its own. */
+	if (ev->flags & O_PATH_FLAG)
+		return;
 	ev->hdr.type = IDT_EV_OPEN;
 	ev->hdr.version = IDT_WIRE_VERSION;
 	ev->hdr.ts_ns = bpf_ktime_get_boot_ns();

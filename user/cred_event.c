@@ -217,13 +217,6 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	bool resolved;
 	int slot;
 
-	/* An O_PATH open reaches the name, not the content: mv, cp and ls
-	 * open a destination with O_PATH|O_DIRECTORY to ask whether it is a
-	 * directory. Reopening such an fd for reading is an open of its own. */
-	if (ev->flags & O_PATH) {
-		cc->filtered++;
-		return NULL;
-	}
 	path = file_path(cc, w, buf, sizeof(buf), &resolved);
 	/* The kernel filters coarsely for directories and failed opens;
 	 * the rules decide. */
