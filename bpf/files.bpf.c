@@ -440,7 +440,7 @@ struct {
 
 /* The syscalls whose exits the tail call wants (-1: unused); set by the
  * loader, before the load, when it will fill the slot. */
-const volatile long more_nr[4] = { -1, -1, -1, -1 };
+const volatile long more_nr[5] = { -1, -1, -1, -1, -1 };
 
 static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool fast)
 {
@@ -454,7 +454,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		return on_open_exit(ret, IDT_SYS_OPENAT2, 1, 4, fast);
 	if (nr == nr_creat)
 		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0, fast);
-	if (nr == more_nr[0] || nr == more_nr[1] || nr == more_nr[2] || nr == more_nr[3])
+	if (nr == more_nr[0] || nr == more_nr[1] || nr == more_nr[2] || nr == more_nr[3] ||
+	    nr == more_nr[4])
 		bpf_tail_call(ctx, &sys_exit_more, 0);
 	return 0;
 }

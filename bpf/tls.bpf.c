@@ -154,9 +154,8 @@ static __always_inline void fill_hdr(struct idt_hdr *h, __u32 type)
 
 static __always_inline __u64 task_start(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return BPF_CORE_READ(task, group_leader, start_boottime);
+	/* plain loads through the BTF task pointer (fault-safe), no helper calls */
+	return bpf_get_current_task_btf()->group_leader->start_boottime;
 }
 
 static __always_inline void emit_data(__u64 session, __u32 lib, __u64 buf, __u64 total)
@@ -229,7 +228,12 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 	fresh.need_conn = !fd;
 	fresh.watch_write = is_write;
 	fresh.is_write = is_write;
-	bpf_map_update_elem(&tls_marks, &tid, &fresh, BPF_ANY);
+	/* The thread's own slot is rewritten in place: only this thread and its
+	 * own syscall exits touch it, and an LRU update costs an allocation. */
+	if (m)
+		*m = fresh;
+	else
+		bpf_map_update_elem(&tls_marks, &tid, &fresh, BPF_ANY);
 	if (retry)
 		count(IDT_CNT_TLS_RETRY);
 	else if (is_write)
@@ -550,6 +554,77 @@ int idt_go_close(struct pt_regs *ctx)
  * trace events are the fallback. */
 
 const volatile long nr_write = -1, nr_sendto = -1, nr_sendmsg = -1, nr_writev = -1;
+const volatile long nr_mmap = -1;
+
+#define PROT_EXEC 0x4
+#define MAX_ERRNO 4095
+
+/* TLS library files already reported mapped (the daemon attaches to a file
+ * once; every later process that maps it is covered). */
+struct lib_file_key {
+	__u32 dev;
+	__u32 _pad;
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct lib_file_key);
+	__type(value, __u8);
+} tls_lib_files SEC(".maps");
+
+/* "libssl.so.3", "libssl-1a2b3c4d.so.1.1" (a wheel's bundled copy),
+ * "libgnutls.so.30..."; not NSS's "libssl3.so". The daemon judges the rest. */
+static __always_inline bool tls_lib_name(const char *n)
+{
+	if (n[0] != 'l' || n[1] != 'i' || n[2] != 'b')
+		return false;
+	if (n[3] == 's' && n[4] == 's' && n[5] == 'l')
+		return n[6] == '.' || n[6] == '-';
+	return n[3] == 'g' && n[4] == 'n' && n[5] == 'u' && n[6] == 't' && n[7] == 'l' &&
+	       n[8] == 's' && (n[9] == '.' || n[9] == '-');
+}
+
+/* An mmap's exit: a file named like a TLS library mapped executable is the
+ * dynamic loader loading it, at exec or at dlopen(). The daemon is woken at
+ * once to find it in the process's mappings and attach, while the process
+ * is still loading: a library new to the host (a container's own, a
+ * program's bundled copy) is traced from its first process's first call. */
+static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
+{
+	struct lib_file_key key = {};
+	struct idt_tls_lib *e;
+	struct file *f;
+	char name[16] = {};
+	__u8 one = 1;
+
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO ||
+	    !(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) || is_self())
+		return;
+	f = task_fd_file(bpf_get_current_task_btf(), (int)PT_REGS_PARM5_CORE_SYSCALL(regs));
+	if (!f)
+		return;
+	if (bpf_probe_read_kernel_str(name, sizeof(name),
+				      BPF_CORE_READ(f, f_path.dentry, d_name.name)) < 0 ||
+	    !tls_lib_name(name))
+		return;
+	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	if (bpf_map_update_elem(&tls_lib_files, &key, &one, BPF_NOEXIST))
+		return; /* reported already */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		bpf_map_delete_elem(&tls_lib_files, &key); /* the next mapping reports it */
+		count(IDT_CNT_LOST_TLS);
+		return;
+	}
+	fill_hdr(&e->hdr, IDT_EV_TLS_LIB);
+	e->dev = key.dev;
+	e->ino = key.ino;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
@@ -558,6 +633,10 @@ int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 	struct user_msghdr msg;
 	struct tls_mark *m;
 
+	if (nr == nr_mmap) {
+		lib_mapped(regs, ret);
+		return 0;
+	}
 	if (nr != nr_write && nr != nr_sendto && nr != nr_writev && nr != nr_sendmsg)
 		return 0;
 	m = socket_write_mark(PT_REGS_PARM1_CORE_SYSCALL(regs));
@@ -579,7 +658,8 @@ int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 }
 
 /* The fallback: the per-syscall enter events. They see no result, so every
- * socket write is taken as the call's data, gone out whole. */
+ * socket write is taken as the call's data, gone out whole. (No mmap hook
+ * there: new libraries are found by the scan after exec.) */
 static __always_inline void fallback_write(long fd)
 {
 	struct tls_mark *m = socket_write_mark(fd);

@@ -25,6 +25,7 @@
 #define IDT_EV_TLS_CONN 6  /* a TLS session's socket and 4-tuple, learned */
 #define IDT_EV_TLS_SNI 7   /* the server name a client set */
 #define IDT_EV_TLS_CLOSE 8 /* the session was freed */
+#define IDT_EV_TLS_LIB 9   /* a file named like a TLS library was first mapped executable */
 
 /* Bounds of what an exec record carries. Powers of two: the BPF side masks
  * offsets and lengths with (MAX - 1) to keep the verifier convinced. */
@@ -254,6 +255,16 @@ struct idt_tls_close {
 	__u64 session;
 	__u64 start_ns;
 	__u32 lib;
+	__u32 _pad;
+};
+
+/* A process mapped a file named libssl* or libgnutls* executable (ld.so
+ * loading it, at exec or dlopen): each file once, to have it attached before
+ * the process's first TLS call. */
+struct idt_tls_lib {
+	struct idt_hdr hdr;
+	__u64 ino;
+	__u32 dev; /* kernel encoding */
 	__u32 _pad;
 };
 

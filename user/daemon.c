@@ -185,6 +185,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	case IDT_EV_TLS_CONN:
 	case IDT_EV_TLS_SNI:
 	case IDT_EV_TLS_CLOSE:
+	case IDT_EV_TLS_LIB:
 		if (d->tls)
 			tls_track_record(d->tls, &r);
 		break;

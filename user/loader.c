@@ -266,6 +266,7 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool trace_tls)
 		l->files->rodata->more_nr[1] = SYS_sendto;
 		l->files->rodata->more_nr[2] = SYS_sendmsg;
 		l->files->rodata->more_nr[3] = SYS_writev;
+		l->files->rodata->more_nr[4] = SYS_mmap; /* TLS libraries as they are loaded */
 	}
 	for (int i = 0; i < 4; i++)
 		bpf_program__set_autoload(tp_progs[i], hook == FILES_TRACE_EVENTS);
@@ -367,6 +368,7 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	l->tls->rodata->nr_sendto = SYS_sendto;
 	l->tls->rodata->nr_sendmsg = SYS_sendmsg;
 	l->tls->rodata->nr_writev = SYS_writev;
+	l->tls->rodata->nr_mmap = SYS_mmap;
 	tp_progs[0] = l->tls->progs.idt_tls_sys_write;
 	tp_progs[1] = l->tls->progs.idt_tls_sys_sendto;
 	tp_progs[2] = l->tls->progs.idt_tls_sys_sendmsg;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,18 +54,32 @@ const char *tls_libs_kind_name(enum tls_lib_kind kind)
 	return kind == TLS_LIB_GNUTLS ? "gnutls" : kind == TLS_LIB_GO ? "go" : "openssl";
 }
 
-/* "libssl.so", "libssl.so.3", "libgnutls.so.30.34.3"; not libssl3.so (NSS) nor
- * libgnutls-openssl.so (GnuTLS's OpenSSL emulation, whose SSL_write calls gnutls_record_send). */
+/* "libssl.so", "libssl.so.3", "libgnutls.so.30.34.3", and the renamed copies
+ * Python wheels bundle ("libssl-1a2b3c4d.so.1.1", auditwheel's hash of the
+ * file); not libssl3.so (NSS) nor libgnutls-openssl.so (GnuTLS's OpenSSL
+ * emulation, whose SSL_write calls gnutls_record_send). */
 static int tls_libs_name_matches(const char *name, size_t len)
 {
-	static const char *const prefixes[] = { "libssl.so", "libgnutls.so" };
+	static const char *const bases[] = { "libssl", "libgnutls" };
 	size_t i;
 
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		size_t n = strlen(prefixes[i]);
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		size_t n = strlen(bases[i]);
 
-		if (len >= n && !memcmp(name, prefixes[i], n) && (len == n || name[n] == '.'))
+		if (len < n || memcmp(name, bases[i], n))
+			continue;
+		if (n < len && name[n] == '-') {
+			size_t hex = 0;
+
+			while (n + 1 + hex < len && isxdigit((unsigned char)name[n + 1 + hex]))
+				hex++;
+			if (hex == 0 || hex > 16)
+				return 0;
+			n += 1 + hex;
+		}
+		if (len >= n + 3 && !memcmp(name + n, ".so", 3) && (len == n + 3 || name[n + 3] == '.'))
 			return 1;
+		return 0;
 	}
 	return 0;
 }

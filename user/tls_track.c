@@ -47,6 +47,7 @@ struct tls_track {
 	unsigned int pending_head, pending_len;
 	uint64_t next_rescan;
 	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
+	uint64_t found_at_map; /* libraries found when a process mapped them */
 };
 
 static void report(struct tls_track *t, const struct tls_session *s,
@@ -153,6 +154,13 @@ void tls_track_record(struct tls_track *t, const struct wire_record *r)
 		tls_sessions_close(t->sessions, r->tls_close->hdr.pid, r->tls_close->session,
 				   r->tls_close->hdr.ts_ns);
 		break;
+	case IDT_EV_TLS_LIB:
+		/* now, not at the next tick: the process is still in ld.so */
+		if (tls_libs_scan_pid(t->libs, r->tls_lib->hdr.pid) > 0) {
+			t->found_at_map++;
+			attach_new(t);
+		}
+		break;
 	}
 }
 
@@ -244,8 +252,9 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 
 json_t *tls_track_stats(const struct tls_track *t)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "libraries",
-			 (json_int_t)tls_libs_count(t->libs), "attach_failed",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "libraries",
+			 (json_int_t)tls_libs_count(t->libs), "libraries_found_at_map",
+			 (json_int_t)t->found_at_map, "attach_failed",
 			 (json_int_t)t->attach_failed, "sessions_open",
 			 (json_int_t)tls_sessions_count(t->sessions), "sessions_evicted",
 			 (json_int_t)tls_sessions_evicted(t->sessions), "requests",

@@ -11,6 +11,7 @@ _Static_assert(sizeof(struct idt_tls_data) == 56, "TLS data record layout");
 _Static_assert(sizeof(struct idt_tls_conn) == 88, "TLS conn record layout");
 _Static_assert(sizeof(struct idt_tls_sni) % 8 == 0, "TLS SNI record layout");
 _Static_assert(sizeof(struct idt_tls_close) == 48, "TLS close record layout");
+_Static_assert(sizeof(struct idt_tls_lib) == 40, "TLS library record layout");
 
 static int span(const char *tail, size_t tail_len, struct idt_span s, struct wire_bytes *out)
 {
@@ -114,6 +115,11 @@ int wire_decode(const void *data, size_t len, struct wire_record *out)
 		if (len < sizeof(struct idt_tls_close))
 			return -EINVAL;
 		out->tls_close = data;
+		return 0;
+	case IDT_EV_TLS_LIB:
+		if (len < sizeof(struct idt_tls_lib))
+			return -EINVAL;
+		out->tls_lib = data;
 		return 0;
 	default:
 		return -ENOTSUP;

@@ -41,6 +41,7 @@ struct wire_record {
 		const struct idt_tls_conn *tls_conn;
 		const struct idt_tls_sni *tls_sni; /* name NUL-terminated, len checked */
 		const struct idt_tls_close *tls_close;
+		const struct idt_tls_lib *tls_lib;
 	};
 };
 

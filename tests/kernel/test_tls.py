@@ -968,6 +968,128 @@ def test_tls_embedded_openssl_membio(d, fx):
     eq(libs, [], "not there at start: found later, in the process's mappings")
 
 
+PY_LATE_CLIENT = r"""
+import sys
+port, key = int(sys.argv[1]), sys.stdin.readline().strip()
+import socket, ssl  # only now: _ssl and the libssl it needs are dlopen()ed here
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with socket.create_connection(("127.0.0.1", port)) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(("GET /late/load HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idt-late/1\r\n"
+                   "Authorization: Bearer %s\r\nConnection: close\r\n\r\n" % key).encode())
+        while s.recv(4096):
+            pass
+"""
+
+SYSTEM_LIBSSL_DIR = "/usr/lib/x86_64-linux-gnu"
+
+
+@with_tls()
+def test_tls_library_new_to_host(d, fx):
+    """A libssl the host has not seen (a container's own, a program's bundled
+    copy: the same code in another file) is attached while the process that
+    maps it is still loading, so that process's first request is reported
+    whole, with its server name: curl linked to it at exec, and python3,
+    which dlopen()s it at `import ssl` long after its exec."""
+    srv = fx.nginx()
+
+    def lib_copy(name):
+        where = os.path.join(fx.dir, name)
+        os.makedirs(where)
+        for lib in ("libssl.so.3", "libcrypto.so.3"):
+            shutil.copy2(os.path.join(SYSTEM_LIBSSL_DIR, lib), where)
+        return where
+
+    curl_lib = lib_copy("curl-lib")
+    jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:container"})
+    hdrs = header_file(fx, "new.hdr", ["Authorization: Bearer " + jwt])
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-H", "@" + hdrs, "-o", "/dev/null",
+               "https://localhost:%d/first/call?t=1" % srv.port],
+              env=dict(PATH_ENV, LD_LIBRARY_PATH=curl_lib))
+    finish(p, "curl")
+    ev = d.wait_for(is_req(p.pid))[0]
+    check_tls(ev, "openssl", srv.port)
+    eq(ev["http"]["path"], "/first/call", "curl: http.path")
+    eq(ev["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "curl: fingerprint")
+
+    py_lib = lib_copy("python-lib")
+    key = bearer_jwt(fx, {"sub": "svc:late-loader"})
+    q = spawn(["/usr/bin/python3", "-c", PY_LATE_CLIENT, str(srv.port)],
+              env=dict(PATH_ENV, LD_LIBRARY_PATH=py_lib), stdin=subprocess.PIPE)
+    time.sleep(0.5)  # past the scan after its exec: the library is not mapped yet
+    with open("/proc/%d/maps" % q.pid) as f:
+        check(py_lib not in f.read(), "python3 has not loaded its libssl yet")
+    q.stdin.write((key + "\n").encode())
+    q.stdin.close()
+    finish(q, "python3 client")
+    evs = requests_of(d, q.pid)
+    eq(len(evs), 1, "python3: exactly one tls.request")
+    check_tls(evs[0], "openssl", srv.port)
+    eq(evs[0]["http"]["path"], "/late/load", "python3: http.path")
+    eq(evs[0]["http"]["authorization"]["claims"]["sub"], "svc:late-loader", "python3: claims.sub")
+    eq([e for e in d.stopped_events if is_req(p.pid)(e)], [ev], "curl: exactly one tls.request")
+    log = open(d.stderr_path).read()
+    for where in (curl_lib, py_lib):
+        check("TLS: attached to %s/libssl.so.3 (openssl 3." % where in log,
+              "attached to the copy in %s: %r" % (where, log[-800:]))
+    stats = d.stopped_events[-1]
+    check(stats["tls"]["libraries_found_at_map"] >= 2,
+          "both found as they were mapped: %r" % stats["tls"])
+
+
+# Debian 11's OpenSSL 1.1, unpacked by scripts/openssl11.sh (make kernel-test)
+OPENSSL11_ROOT = os.path.realpath(os.path.join(HELPERS, "..", "..", "peers", "openssl-1.1"))
+OPENSSL11 = os.path.join(OPENSSL11_ROOT, "usr", "bin", "openssl")
+LIBSSL11 = os.path.join(OPENSSL11_ROOT, "usr", "lib", "x86_64-linux-gnu", "libssl.so.1.1")
+
+
+@with_tls()
+def test_tls_openssl_11_own_libssl(d, fx):
+    """A program that brings its own OpenSSL 1.1 (Debian 11's, from a
+    directory of its own, as vendored and older images do) is traced from its
+    first run: the daemon finds libssl.so.1.1 as it is mapped, names the
+    version, and the request is exact, with the server name, the 4-tuple and
+    the token's fingerprint and claims."""
+    check(os.path.exists(LIBSSL11), "OpenSSL 1.1 unpacked at %s (scripts/openssl11.sh)"
+          % OPENSSL11_ROOT)
+    srv = fx.nginx()
+    env = dict(PATH_ENV, LD_LIBRARY_PATH=os.path.dirname(LIBSSL11),
+               OPENSSL_CONF="/dev/null")
+    s_client = [OPENSSL11, "s_client", "-connect", "127.0.0.1:%d" % srv.port,
+                "-servername", "localhost", "-quiet"]
+    jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:legacy",
+                          "aud": "api.idtrace.test"})
+    qcanary = fx.secret(canary())
+    request = ("GET /legacy/v1?sig=%s HTTP/1.1\r\nHost: localhost\r\n"
+               "User-Agent: legacy-client/1.1\r\nAuthorization: Bearer %s\r\n"
+               "Connection: close\r\n\r\n" % (qcanary, jwt))
+    # -quiet: s_client waits for the server's answer after its stdin's end
+    p = spawn(s_client, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+              stderr=subprocess.DEVNULL)
+    out, _ = p.communicate(request.encode(), timeout=60)
+    eq(p.returncode, 0, "s_client exit status")
+    check(b"HTTP/1.1 200" in out, "nginx answered: %r" % out[:200])
+    evs = requests_of(d, p.pid)
+    eq(len(evs), 1, "exactly one tls.request")
+    ev = evs[0]
+    check_tls(ev, "openssl", srv.port)
+    http = ev["http"]
+    eq(http["version"], "1.1", "http.version")
+    eq(http["method"], "GET", "http.method")
+    eq(http["path"], "/legacy/v1", "http.path")
+    eq(http.get("query_removed"), True, "query removed")
+    eq(http["host"], "localhost", "http.host")
+    eq(http["user_agent"], "legacy-client/1.1", "http.user_agent")
+    eq(http["authorization"]["fingerprint"], fx.fingerprint(jwt), "fingerprint")
+    eq(http["authorization"]["claims"]["sub"], "svc:legacy", "claims.sub")
+    eq(ev["process"]["exe"], OPENSSL11, "process.exe")
+    check("TLS: attached to %s (openssl 1.1.1w)" % LIBSSL11 in d.stderr_text(),
+          "the daemon names the library's version: %r" % d.stderr_text()[-600:])
+
+
 GO_CLIENT_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helpers",
                              "go_tls_client.go")
 
@@ -1001,12 +1123,16 @@ def test_tls_go_crypto_tls_http2(d, fx):
     shutil.copy(build_go_client(fx, True), fresh)
     jwt = bearer_jwt(fx, {"sub": "svc:short-lived"})
     runs = []
-    for _ in range(2):
+    for n in range(2):
         p = spawn([fresh, "https://localhost:%d/short/lived" % srv.port, "2"], env=PATH_ENV,
                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         p.communicate((jwt + "\n").encode(), timeout=60)
         eq(p.returncode, 0, "short-lived client exit status")
         runs.append(p.pid)
+        if n == 0:
+            # attached from the exec of a run that is gone (the daemon takes
+            # the exec's record within its poll interval)
+            wait_attached(d, fresh)
     d.wait_for(is_req(runs[1]), count=2)
     events = d.stop()  # all drained: an extra event would be here
     eq([len([e for e in events if is_req(pid)(e)]) for pid in pids], [2, 2],
@@ -1063,5 +1189,7 @@ CASES = [
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,
     test_tls_embedded_openssl_membio,
+    test_tls_openssl_11_own_libssl,
+    test_tls_library_new_to_host,
     test_tls_go_crypto_tls_http2,
 ]

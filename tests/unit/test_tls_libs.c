@@ -487,6 +487,12 @@ static void test_maps_parse_line(void **state)
 
 	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /lib/libssl.so", &e), 1);
 	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /lib/libssl.so.1.1", &e), 1);
+	/* a wheel's bundled copy (auditwheel renames it with a hash) */
+	assert_int_equal(parse("1000-2000 r-xp 00001000 08:01 5 /venv/lib/python3.11/site-packages/"
+			       "psycopg2_binary.libs/libssl-3b1f2a4c.so.1.1",
+			       &e),
+			 1);
+	assert_int_equal(parse("1000-2000 r-xp 00001000 08:01 5 /x/libgnutls-0a1b2c3d.so.30", &e), 1);
 
 	/* Not ours. */
 	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /usr/lib/libssl3.so\n", &e), 0);
@@ -494,6 +500,12 @@ static void test_maps_parse_line(void **state)
 			 0);
 	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /usr/lib/libcrypto.so.3", &e), 0);
 	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /usr/lib/libssl.sox", &e), 0);
+	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /usr/lib/libssl-.so.3", &e), 0);
+	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /usr/lib/libssl-dev.so", &e), 0);
+	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /x/libssl-0123456789abcdef0.so", &e),
+			 0);
+	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /x/libgnutls-dane.so.0", &e), 0);
+	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /x/libssl-3b1f2a4c.sox", &e), 0);
 	assert_int_equal(parse("1000-2000 r--p 00000000 08:01 5 /libssl.so.3/x", &e), 0);
 	assert_int_equal(parse("1000-2000 rw-p 00000000 00:00 0 \n", &e), 0);
 	assert_int_equal(parse("1000-2000 rw-p 00000000 00:00 0          [heap]\n", &e), 0);

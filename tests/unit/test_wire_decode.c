@@ -117,6 +117,23 @@ static void test_tls_records(void **state)
 	assert_int_equal(wire_decode(&sni, sizeof(sni) - 1, &r), -EINVAL);
 }
 
+static void test_tls_lib_record(void **state)
+{
+	struct idt_tls_lib lib = { .hdr = { .type = IDT_EV_TLS_LIB, .version = IDT_WIRE_VERSION,
+					    .pid = 4242 },
+				   .ino = 987654,
+				   .dev = 0x800001 };
+	struct wire_record r;
+
+	(void)state;
+	assert_int_equal(wire_decode(&lib, sizeof(lib), &r), 0);
+	assert_int_equal(r.type, IDT_EV_TLS_LIB);
+	assert_int_equal(r.tls_lib->hdr.pid, 4242);
+	assert_int_equal(r.tls_lib->ino, 987654);
+	assert_int_equal(r.tls_lib->dev, 0x800001);
+	assert_int_equal(wire_decode(&lib, sizeof(lib) - 1, &r), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_short_and_unknown),
 		cmocka_unit_test(test_open_record),
 		cmocka_unit_test(test_tls_records),
+		cmocka_unit_test(test_tls_lib_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
