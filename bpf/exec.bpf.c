@@ -38,6 +38,35 @@ struct {
 	__type(value, struct exec_scratch);
 } exec_scratch SEC(".maps");
 
+struct exe_file_key {
+	__u32 dev;
+	__u32 _pad;
+	__u64 ino;
+};
+
+/* Programs exec'd before (by file). The first exec of a file the host has
+ * not run yet wakes the daemon at once, while the process is still young:
+ * a program that carries its TLS inside (Go, Node.js) is then attached
+ * before its first call, and its file is found by /proc/PID/exe. Later execs
+ * of the same file wait for the batch, as other records do. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct exe_file_key);
+	__type(value, __u8);
+} exe_files SEC(".maps");
+
+static __always_inline __u64 exec_rb_flags(__u32 dev, __u64 ino)
+{
+	struct exe_file_key key = { .dev = dev, .ino = ino };
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&exe_files, &key))
+		return rb_flags();
+	bpf_map_update_elem(&exe_files, &key, &one, BPF_ANY);
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 static __always_inline void fill_hdr(struct idt_hdr *h, __u32 type, struct task_struct *task)
 {
 	h->type = type;
@@ -163,7 +192,7 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (size > sizeof(*s))
 		return 0;
 	count(IDT_CNT_EXEC);
-	if (bpf_ringbuf_output(&events, s, size, rb_flags()))
+	if (bpf_ringbuf_output(&events, s, size, exec_rb_flags(ev->exe_dev, ev->exe_ino)))
 		count(IDT_CNT_LOST_EXEC);
 	return 0;
 }

@@ -102,8 +102,9 @@ static void attach_new(struct tls_track *t)
 			t->attach_failed++;
 			log_warn("TLS: cannot attach to %s: %s", lib->display, strerror(-err));
 		} else {
-			log_info("TLS: attached to %s (%s %s)", lib->display,
-				 tls_libs_kind_name(lib->kind), lib->version);
+			log_info("TLS: attached to %s (%s%s%s)", lib->display,
+				 tls_libs_kind_name(lib->kind), lib->version[0] ? " " : "",
+				 lib->version);
 		}
 	}
 }
