@@ -528,6 +528,50 @@ int idt_go_close(struct pt_regs *ctx)
 {
 	return emit_close(ctx->ax, IDT_TLS_GO);
 }
+
+/* The server name: clientHandshake(c) builds its hello, which passes
+ * config.ServerName to hostnameInSNI(name) (a string: pointer RAX, length
+ * RBX). Between the two the goroutine may move to another thread, so the
+ * handshake's conn is kept by goroutine: R14 holds the running g. */
+struct go_g_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 g;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct go_g_key);
+	__type(value, __u64); /* the *tls.Conn */
+} go_handshakes SEC(".maps");
+
+SEC("uprobe")
+int idt_go_handshake(struct pt_regs *ctx)
+{
+	struct go_g_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	__u64 conn = ctx->ax;
+
+	if (is_self() || !conn)
+		return 0;
+	bpf_map_update_elem(&go_handshakes, &key, &conn, BPF_ANY);
+	/* the handshake's own writes give the socket, as for OpenSSL's */
+	return mark_call(conn, IDT_TLS_GO, false, 0, 0);
+}
+
+SEC("uprobe")
+int idt_go_sni(struct pt_regs *ctx)
+{
+	struct go_g_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	__u64 *conn = bpf_map_lookup_elem(&go_handshakes, &key);
+	__u64 session;
+
+	if (!conn)
+		return 0;
+	session = *conn;
+	bpf_map_delete_elem(&go_handshakes, &key);
+	return emit_sni(session, IDT_TLS_GO, (const void *)ctx->ax, ctx->bx, true);
+}
 #else
 SEC("uprobe")
 int idt_go_write(struct pt_regs *ctx)
@@ -543,6 +587,18 @@ int idt_go_server(struct pt_regs *ctx)
 
 SEC("uprobe")
 int idt_go_close(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int idt_go_handshake(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int idt_go_sni(struct pt_regs *ctx)
 {
 	return 0;
 }

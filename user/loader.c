@@ -471,6 +471,8 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 		{ "crypto/tls.(*Conn).Write", l->tls->progs.idt_go_write, NULL, 0 },
 		{ "crypto/tls.(*Conn).Close", l->tls->progs.idt_go_close, NULL, 0 },
 		{ "crypto/tls.(*Conn).serverHandshake", l->tls->progs.idt_go_server, NULL, 0 },
+		{ "crypto/tls.(*Conn).clientHandshake", l->tls->progs.idt_go_handshake, NULL, 0 },
+		{ "crypto/tls.hostnameInSNI", l->tls->progs.idt_go_sni, NULL, 0 },
 	};
 	const struct {
 		const struct probe *probes;

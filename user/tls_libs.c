@@ -42,6 +42,8 @@ static const char *const tls_func_names[TLS_FN_COUNT] = {
 	[TLS_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
 	[TLS_FN_GO_CLOSE] = "crypto/tls.(*Conn).Close",
 	[TLS_FN_GO_SERVER_HANDSHAKE] = "crypto/tls.(*Conn).serverHandshake",
+	[TLS_FN_GO_CLIENT_HANDSHAKE] = "crypto/tls.(*Conn).clientHandshake",
+	[TLS_FN_GO_HOSTNAME_IN_SNI] = "crypto/tls.hostnameInSNI",
 };
 
 const char *tls_libs_func_name(enum tls_func fn)

@@ -32,6 +32,8 @@ enum tls_func {
 	TLS_FN_GO_WRITE,
 	TLS_FN_GO_CLOSE,
 	TLS_FN_GO_SERVER_HANDSHAKE,
+	TLS_FN_GO_CLIENT_HANDSHAKE,
+	TLS_FN_GO_HOSTNAME_IN_SNI, /* makeClientHello passes it config.ServerName */
 	TLS_FN_COUNT
 };
 
@@ -53,8 +55,8 @@ struct tls_lib {
 	 * needs, next to it); else from the soname ("3", "1.1"); "" when unknown. */
 	char version[32];
 	unsigned funcs; /* TLS_FN_BIT()s of the functions the ELF defines and exports */
-	/* Go: file offsets of TLS_FN_GO_WRITE, _CLOSE and _SERVER_HANDSHAKE, in
-	 * that order (from .gopclntab, so stripped programs too); 0: absent */
+	/* Go: file offsets of TLS_FN_GO_WRITE and the Go functions after it, in
+	 * enum order (from .gopclntab, so stripped programs too); 0: absent */
 	unsigned long go_off[TLS_GO_FUNCS];
 };
 

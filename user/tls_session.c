@@ -297,12 +297,41 @@ void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 	release_held(t, s);
 }
 
+/* What Go's hostnameInSNI(name) puts in the hello (the probe sees its
+ * argument, config.ServerName): no name for an IP address, bracketed or with
+ * a zone, and no trailing dots. */
+static void go_sni(char *name)
+{
+	char host[IDT_TLS_SNI_MAX];
+	unsigned char addr[16];
+	size_t n = strlen(name);
+	char *pct;
+
+	memcpy(host, name, n + 1);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	pct = strrchr(host, '%');
+	if (pct && pct > host)
+		*pct = '\0';
+	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
+		name[0] = '\0';
+		return;
+	}
+	while (n && name[n - 1] == '.')
+		name[--n] = '\0';
+}
+
 void tls_sessions_sni(struct tls_sessions *t, const struct idt_tls_sni *ev)
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
 
-	if (s)
-		memcpy(s->sni, ev->name, ev->len + 1);
+	if (!s)
+		return;
+	memcpy(s->sni, ev->name, ev->len + 1);
+	if (ev->lib == IDT_TLS_GO)
+		go_sni(s->sni);
 }
 
 void tls_sessions_close(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t ts)

@@ -1112,8 +1112,8 @@ def test_tls_go_crypto_tls_http2(d, fx):
     """A Go program (crypto/tls linked in, nothing exported) is found in its
     own mappings and traced at crypto/tls.(*Conn).Write, found in the Go
     runtime's function table: its two HTTP/2 requests to nginx on one
-    connection, exact, with the socket found; and the same program built
-    with -s -w (no symbol table, as release builds are)."""
+    connection, exact, with the socket and the server name found; and the
+    same program built with -s -w (no symbol table, as release builds are)."""
     srv = fx.nginx()
     pids = [go_client_case(d, fx, srv, build_go_client(fx, stripped))
             for stripped in (False, True)]
@@ -1140,6 +1140,7 @@ def test_tls_go_crypto_tls_http2(d, fx):
     second = [e for e in events if is_req(runs[1])(e)]
     eq([e["http"]["path"] for e in second], ["/short/lived"] * 2, "the second run, whole")
     eq(second[0]["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "fingerprint")
+    eq(second[0]["tls"].get("server_name"), "localhost", "the second run: tls.server_name")
     eq([e for e in events if e.get("type") == "tls.request"
         and e["process"]["exe"].endswith("/nginx")], [], "nginx's side is not reported")
 
@@ -1158,6 +1159,7 @@ def go_client_case(d, fx, srv, client):
     for ev in evs:
         tls = ev["tls"]
         eq(tls["library"], "go", "tls.library")
+        eq(tls.get("server_name"), "localhost", "tls.server_name (from hostnameInSNI)")
         eq(tls["remote"], {"ip": "127.0.0.1", "port": srv.port}, "tls.remote")
         http = ev["http"]
         eq(http["version"], "2", "http.version")

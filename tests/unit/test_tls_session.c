@@ -153,18 +153,24 @@ static void conn_rec(struct tls_sessions *t, uint32_t pid, uint64_t session, uin
 	tls_sessions_conn(t, &ev);
 }
 
-static void sni_rec(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
-		    uint64_t ts, const char *name)
+static void sni_rec_lib(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
+			uint64_t ts, const char *name, uint32_t lib)
 {
 	struct idt_tls_sni ev = { 0 };
 
 	hdr(&ev.hdr, IDT_EV_TLS_SNI, pid, ts);
 	ev.session = session;
 	ev.start_ns = start;
-	ev.lib = IDT_TLS_OPENSSL;
+	ev.lib = lib;
 	ev.len = (uint32_t)strlen(name);
 	memcpy(ev.name, name, ev.len);
 	tls_sessions_sni(t, &ev);
+}
+
+static void sni_rec(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
+		    uint64_t ts, const char *name)
+{
+	sni_rec_lib(t, pid, session, start, ts, name, IDT_TLS_OPENSSL);
 }
 
 /* The close record as the daemon hands it over (tls_track_record). */
@@ -631,10 +637,44 @@ static void test_held_released(void **state)
 	assert_int_equal(cs.n, 12);
 }
 
+/* Go's probe sees config.ServerName; the hello carries what hostnameInSNI
+ * makes of it. OpenSSL's name is taken as set. */
+static void test_go_sni_as_sent(void **state)
+{
+	static const struct {
+		const char *set, *sent;
+		uint32_t lib;
+	} cases[] = {
+		{ "api.example.test", "api.example.test", IDT_TLS_GO },
+		{ "api.example.test.", "api.example.test", IDT_TLS_GO },
+		{ "api.example.test..", "api.example.test", IDT_TLS_GO },
+		{ "127.0.0.1", "", IDT_TLS_GO },
+		{ "::1", "", IDT_TLS_GO },
+		{ "[fe80::1]", "", IDT_TLS_GO },
+		{ "fe80::1%eth0", "", IDT_TLS_GO },
+		{ "1.2.3", "1.2.3", IDT_TLS_GO },
+		{ "api.example.test.", "api.example.test.", IDT_TLS_OPENSSL },
+		{ "127.0.0.1", "127.0.0.1", IDT_TLS_OPENSSL },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct calls cs;
+		struct tls_sessions *t = table(16, &cs);
+
+		sni_rec_lib(t, PID, SESS, START, 1, cases[i].set, cases[i].lib);
+		conn_rec(t, PID, SESS, START, 2, 40000, 443);
+		data_rec(t, PID, SESS, START, 3, REQ_A, strlen(REQ_A), strlen(REQ_A));
+		assert_int_equal(cs.n, 1);
+		assert_string_equal(cs.c[0].sni, cases[i].sent);
+		tls_sessions_free(t, 4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_h1_split_writes),
+		cmocka_unit_test(test_go_sni_as_sent),
 		cmocka_unit_test(test_h1_pipelined),
 		cmocka_unit_test(test_h1_gap_in_body_keeps_sync),
 		cmocka_unit_test(test_h1_gap_in_head_resyncs),
