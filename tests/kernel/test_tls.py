@@ -140,8 +140,8 @@ class TLSFixture:
         self.servers.append(s)
         return s
 
-    def nginx(self):
-        s = start_nginx(self.dir, self.cert, self.key)
+    def nginx(self, extra=""):
+        s = start_nginx(self.dir, self.cert, self.key, extra)
         self.servers.append(s)
         return s
 
@@ -151,7 +151,7 @@ class TLSFixture:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def nginx_conf(prefix, port, cert, key):
+def nginx_conf(prefix, port, cert, key, extra=""):
     return """
 user root;
 worker_processes 1;
@@ -175,19 +175,21 @@ http {
         ssl_certificate_key %(key)s;
         location /static/ { root %(p)s/www; }
         location / { return 200 "ok\\n"; }
+        %(extra)s
     }
 }
-""" % {"p": prefix, "port": port, "cert": cert, "key": key}
+""" % {"p": prefix, "port": port, "cert": cert, "key": key, "extra": extra}
 
 
-def start_nginx(base, cert, key):
-    """nginx 1.22 on a free port with HTTP/2 over TLS, all files under base/nginx."""
+def start_nginx(base, cert, key, extra=""):
+    """nginx 1.22 on a free port with HTTP/2 over TLS, all files under base/nginx
+    (extra: more directives for the server block)."""
     prefix = os.path.join(base, "nginx")
     os.makedirs(os.path.join(prefix, "www", "static"), exist_ok=True)
     port = free_port()
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(nginx_conf(prefix, port, cert, key))
+        f.write(nginx_conf(prefix, port, cert, key, extra))
     return Server([NGINX, "-e", os.path.join(prefix, "error.log"), "-c", conf, "-p", prefix,
                    "-g", "daemon off;"], port, os.path.join(prefix, "stdout.log"))
 
@@ -204,10 +206,12 @@ def assert_no_secrets(d, secrets):
                               % (s[:12], ", ".join(where)))
 
 
-def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None, netrc=False):
+def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None, netrc=False,
+             git_store=False):
     """Case wrapper: a fixture and a daemon with its own key file (and, with
     aws_akid, a watched AWS credentials file holding that key id; with netrc,
-    a watched .netrc for localhost)."""
+    a watched .netrc for localhost; with git_store, an nginx asking for Basic
+    on /repo.git/ and a home whose ~/.git-credentials holds the login)."""
     def wrap(fn):
         def case(_):
             fx = TLSFixture()
@@ -219,6 +223,25 @@ def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None, netrc=Fa
                     f.write("machine localhost login deployer password %s\n" % fx.netrc_password)
                 os.chmod(fx.netrc_file, 0o600)
                 args += ["--watch", fx.netrc_file + "=netrc"]
+            if git_store:
+                fx.git_password = fx.secret(canary("gitpw"))
+                htpasswd = os.path.join(fx.dir, "htpasswd")
+                hashed = subprocess.run([OPENSSL, "passwd", "-apr1", "-stdin"], check=True,
+                                        input=fx.git_password, capture_output=True,
+                                        text=True).stdout.strip()
+                with open(htpasswd, "w") as f:
+                    f.write("deployer:%s\n" % hashed)
+                fx.git_srv = fx.nginx(extra="location /repo.git/ { auth_basic git; "
+                                      "auth_basic_user_file %s; root %s/empty; }"
+                                      % (htpasswd, fx.dir))
+                fx.home = os.path.join(fx.dir, "home")
+                os.makedirs(fx.home)
+                fx.git_credentials = os.path.join(fx.home, ".git-credentials")
+                with open(fx.git_credentials, "w") as f:
+                    f.write("https://deployer:%s@localhost:%d\n"
+                            % (fx.git_password, fx.git_srv.port))
+                os.chmod(fx.git_credentials, 0o600)
+                args += ["--watch-home", fx.home]
             if aws_akid:
                 fx.aws_file = os.path.join(fx.dir, "aws", "credentials")
                 os.makedirs(os.path.dirname(fx.aws_file))
@@ -1040,6 +1063,59 @@ def test_tls_library_new_to_host(d, fx):
           "both found as they were mapped: %r" % stats["tls"])
 
 
+GIT = "/usr/bin/git"
+
+
+@with_tls(git_store=True)
+def test_tls_git_https_credential_store(d, fx):
+    """git over HTTPS (git-remote-https: libcurl with GnuTLS, HTTP/2) with the
+    credential store: nginx asks for Basic, git's credential-store reads
+    ~/.git-credentials, and git-remote-https sends the login. The request
+    with it is linked to that read (the store's process and the file), the
+    one before it carries no credential, and the password never appears."""
+    url = "https://localhost:%d/repo.git" % fx.git_srv.port
+    env = dict(PATH_ENV, HOME=fx.home, GIT_SSL_NO_VERIFY="1", GIT_TERMINAL_PROMPT="0")
+    p = spawn([GIT, "-c", "credential.helper=store", "ls-remote", url], env=env,
+              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err = p.communicate(timeout=60)
+    check(b"not found" in err, "git got past the login to nginx's 404: %r" % err[-300:])
+    d.wait_for(lambda e: e.get("type") == "tls.request"
+               and "authorization" in e.get("http", {}))
+    events = d.stop()
+    reads = [e for e in events if e.get("type") == "credential.read"
+             and e["file"]["path"] == fx.git_credentials
+             and "credential-store" in e["process"]["args"]]
+    check(len(reads) >= 1, "git credential-store read ~/.git-credentials: %r"
+          % [(e["type"], e["process"]["args"]) for e in events
+             if e.get("type") == "credential.read"])
+    reader = reads[-1]
+    eq(reader["credential"]["type"], "git", "credential.type")
+    fp = fx.fingerprint(fx.git_password)
+    eq(reader["credential"]["fingerprint"], fp, "the read's fingerprint is the password's")
+    reqs = [e for e in events if e.get("type") == "tls.request"
+            and e["process"]["exe"].endswith("/git-remote-https")]
+    eq(len(reqs), 2, "git-remote-https: the request without the login, then with it")
+    eq("authorization" in reqs[0]["http"], False, "the first request carries no login")
+    for ev in reqs:
+        check_tls(ev, "gnutls", fx.git_srv.port)
+        http = ev["http"]
+        eq(http["version"], "2", "http.version (libcurl negotiated h2)")
+        eq(http["method"], "GET", "http.method")
+        eq(http["path"], "/repo.git/info/refs", "http.path")
+        eq(http.get("query_removed"), True, "?service=git-upload-pack removed")
+        check(http["user_agent"].startswith("git/"), "user agent: %r" % http["user_agent"])
+    auth = reqs[1]["http"]["authorization"]
+    eq((auth["scheme"], auth["user"], auth["fingerprint"]), ("Basic", "deployer", fp),
+       "authorization")
+    cred = hop(reqs[1], "credential")
+    eq((cred["type"], cred["path"], cred["read_by_pid"], cred["read_by_exec_id"]),
+       ("git", fx.git_credentials, reader["process"]["pid"], reader["process"]["exec_id"]),
+       "the credential hop names the store's read")
+    check(not any(r.startswith("credential_crossed_identities")
+                  for r in reqs[1]["provenance"]["reasons"]),
+          "one originator: not crossed (%r)" % reqs[1]["provenance"]["reasons"])
+
+
 # Debian 11's OpenSSL 1.1, unpacked by scripts/openssl11.sh (make kernel-test)
 OPENSSL11_ROOT = os.path.realpath(os.path.join(HELPERS, "..", "..", "peers", "openssl-1.1"))
 OPENSSL11 = os.path.join(OPENSSL11_ROOT, "usr", "bin", "openssl")
@@ -1187,6 +1263,7 @@ CASES = [
     test_tls_ci_job_token_seeded,
     test_tls_aws_sigv4_linked_to_file,
     test_tls_basic_linked_to_netrc,
+    test_tls_git_https_credential_store,
     test_tls_not_http,
     test_tls_not_http_smtp_like,
     test_tls_write_retry_not_recaptured,
