@@ -616,17 +616,13 @@ const volatile long nr_mmap = -1;
 #define MAX_ERRNO 4095
 
 /* TLS library files already reported mapped (the daemon attaches to a file
- * once; every later process that maps it is covered). */
-struct lib_file_key {
-	__u32 dev;
-	__u32 _pad;
-	__u64 ino;
-};
-
+ * once; every later process that maps it is covered). The daemon removes a
+ * file whose process was gone before it could look, so the next mapping
+ * reports it again. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct lib_file_key);
+	__type(key, struct idt_file_key);
 	__type(value, __u8);
 } tls_lib_files SEC(".maps");
 
@@ -649,7 +645,7 @@ static __always_inline bool tls_lib_name(const char *n)
  * program's bundled copy) is traced from its first process's first call. */
 static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 {
-	struct lib_file_key key = {};
+	struct idt_file_key key = {};
 	struct idt_tls_lib *e;
 	struct file *f;
 	char name[16] = {};

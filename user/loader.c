@@ -602,6 +602,14 @@ void loader_stop(struct loader *l)
 	free(l);
 }
 
+void loader_tls_lib_forget(struct loader *l, uint32_t dev, uint64_t ino)
+{
+	struct idt_file_key key = { .dev = dev, .ino = ino };
+
+	if (l->tls)
+		bpf_map_delete_elem(bpf_map__fd(l->tls->maps.tls_lib_files), &key);
+}
+
 int loader_events_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->exec->maps.events);

@@ -48,6 +48,9 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
  * *functions (when not NULL) gets a new reference to the array of attached
  * function names. Returns 0, -ENOENT when nothing could be attached (or the
  * TLS probes are not loaded), -EINVAL for an unknown kind, -ENOMEM. */
+/* Let the TLS library file (kernel dev, ino) be reported again when a process
+ * maps it (its last report could not be followed up). */
+void loader_tls_lib_forget(struct loader *l, uint32_t dev, uint64_t ino);
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
 		      const unsigned long *go_off, json_t **functions);
 /* New array [{"path","library","functions"}] of the libraries attached. */

@@ -155,13 +155,18 @@ void tls_track_record(struct tls_track *t, const struct wire_record *r)
 		tls_sessions_close(t->sessions, r->tls_close->hdr.pid, r->tls_close->session,
 				   r->tls_close->hdr.ts_ns);
 		break;
-	case IDT_EV_TLS_LIB:
+	case IDT_EV_TLS_LIB: {
 		/* now, not at the next tick: the process is still in ld.so */
-		if (tls_libs_scan_pid(t->libs, r->tls_lib->hdr.pid) > 0) {
+		int n = tls_libs_scan_pid(t->libs, r->tls_lib->hdr.pid);
+
+		if (n > 0) {
 			t->found_at_map++;
 			attach_new(t);
+		} else if (n < 0) { /* gone already: the next process to map it tells */
+			loader_tls_lib_forget(t->loader, r->tls_lib->dev, r->tls_lib->ino);
 		}
 		break;
+	}
 	}
 }
 
