@@ -592,6 +592,11 @@ size_t tls_libs_count(const struct tls_libs *set)
 	return set->n;
 }
 
+size_t tls_libs_remembered(const struct tls_libs *set)
+{
+	return set->nkeys;
+}
+
 const struct tls_lib *tls_libs_get(const struct tls_libs *set, size_t i)
 {
 	return i < set->n ? set->libs[i] : NULL;

@@ -108,6 +108,9 @@ int tls_libs_scan_pid(struct tls_libs *set, pid_t pid);
 int tls_libs_scan_all_pids(struct tls_libs *set);
 
 size_t tls_libs_count(const struct tls_libs *set);
+/* Files remembered, TLS libraries and others (bounded: the others are forgotten past
+ * a few thousand). */
+size_t tls_libs_remembered(const struct tls_libs *set);
 /* Library i (0 <= i < count), in order of discovery; borrowed, valid until tls_libs_free(). */
 const struct tls_lib *tls_libs_get(const struct tls_libs *set, size_t i);
 

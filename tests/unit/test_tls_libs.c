@@ -172,6 +172,43 @@ static void test_not_tls(void **state)
 	tls_libs_free(set);
 }
 
+/* Every executable run is inspected, and a build host makes new ones all day:
+ * files that are not TLS libraries are remembered up to a bound, then
+ * forgotten; the libraries are kept. */
+static void test_remembered_bound(void **state)
+{
+	struct tls_libs *set = tls_libs_new();
+	char dir[] = "/tmp/tls_libs_manyXXXXXX", path[64];
+	const int files = 8300;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tls_libs_add_path(set, "/usr/lib/x86_64-linux-gnu/" LIBSSL, NULL), 1);
+	for (int i = 0; i < files; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/prog%d", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "#!/bin/sh\n", 10), 10);
+		close(fd);
+		assert_int_equal(tls_libs_add_path(set, path, NULL), -ENOTSUP);
+		assert_true(tls_libs_remembered(set) <= 8192);
+	}
+	/* forgotten and remembered again past the bound, never past it */
+	assert_true(tls_libs_remembered(set) < (size_t)files);
+	assert_true(tls_libs_remembered(set) > 1);
+	/* the library survives: known, not parsed again */
+	assert_int_equal(tls_libs_add_path(set, "/usr/lib/x86_64-linux-gnu/" LIBSSL, NULL), 0);
+	assert_int_equal(tls_libs_count(set), 1);
+	for (int i = 0; i < files; i++) {
+		snprintf(path, sizeof(path), "%s/prog%d", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	tls_libs_free(set);
+}
+
 static void test_fifo_and_dir_refused(void **state)
 {
 	char dir[] = "/tmp/tls_libs_dirXXXXXX", fifo[PATH_MAX];
@@ -544,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_system_gnutls),
 		cmocka_unit_test(test_scan_system_dedupes),
 		cmocka_unit_test(test_not_tls),
+		cmocka_unit_test(test_remembered_bound),
 		cmocka_unit_test(test_fifo_and_dir_refused),
 		cmocka_unit_test(test_symlink_dedupe),
 		cmocka_unit_test(test_scan_pid_self),
