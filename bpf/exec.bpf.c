@@ -38,12 +38,6 @@ struct {
 	__type(value, struct exec_scratch);
 } exec_scratch SEC(".maps");
 
-struct exe_file_key {
-	__u32 dev;
-	__u32 _pad;
-	__u64 ino;
-};
-
 /* Programs exec'd before (by file). The first exec of a file the host has
  * not run yet wakes the daemon at once, while the process is still young:
  * a program that carries its TLS inside (Go, Node.js) is then attached
@@ -52,13 +46,13 @@ struct exe_file_key {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
-	__type(key, struct exe_file_key);
+	__type(key, struct idt_file_key);
 	__type(value, __u8);
 } exe_files SEC(".maps");
 
 static __always_inline __u64 exec_rb_flags(__u32 dev, __u64 ino)
 {
-	struct exe_file_key key = { .dev = dev, .ino = ino };
+	struct idt_file_key key = { .dev = dev, .ino = ino };
 	__u8 one = 1;
 
 	if (bpf_map_lookup_elem(&exe_files, &key))

@@ -438,7 +438,8 @@ struct {
 	__type(value, __u32);
 } sys_exit_more SEC(".maps");
 
-/* The syscalls whose exits the tail call wants (-1: unused); set by the
+/* The syscalls whose exits the tail call wants (-1: unused): the TLS
+ * socket finder's writes and mmap (TLS libraries being loaded); set by the
  * loader, before the load, when it will fill the slot. */
 const volatile long more_nr[5] = { -1, -1, -1, -1, -1 };
 
