@@ -30,10 +30,11 @@ GNUTLS_SERV = "/usr/bin/gnutls-serv"
 PATH_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
 
 
-def free_port():
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1"):
+    """A TCP port free on host (127.0.0.1 or ::1) right now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                       socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -50,7 +51,7 @@ def make_cert(d):
 class Server:
     """A server process on 127.0.0.1:port; stop() kills it and its group."""
 
-    def __init__(self, argv, port, log, cwd=None, hold_stdin=False):
+    def __init__(self, argv, port, log, cwd=None, hold_stdin=False, host="127.0.0.1"):
         self.port = port
         self.log = open(log, "wb")
         # s_server without -www ends a connection when its stdin hits EOF:
@@ -66,7 +67,7 @@ class Server:
                 raise TestFailure("server %s exited %d: %s" % (argv[0], self.proc.returncode,
                                                                 self.log_text()))
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                socket.create_connection((host, port), timeout=1).close()
                 return
             except OSError:
                 pass
@@ -121,14 +122,15 @@ class TLSFixture:
         key = open(self.key_file, "rb").read()
         return "hmac-sha256:" + hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def s_server(self, www=True):
-        port = free_port()
-        argv = [OPENSSL, "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", self.cert,
+    def s_server(self, www=True, host="127.0.0.1"):
+        port = free_port(host)
+        accept = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+        argv = [OPENSSL, "s_server", "-accept", accept, "-cert", self.cert,
                 "-key", self.key, "-quiet"]
         if www:
             argv.append("-www")
         s = Server(argv, port, os.path.join(self.dir, "s_server-%d.log" % port),
-                   hold_stdin=not www)
+                   hold_stdin=not www, host=host)
         self.servers.append(s)
         return s
 
@@ -1063,6 +1065,42 @@ def test_tls_library_new_to_host(d, fx):
           "both found as they were mapped: %r" % stats["tls"])
 
 
+@with_tls()
+def test_tls_ipv6_loopback(d, fx):
+    """curl to openssl s_server on [::1]: the 4-tuple is IPv6, by address
+    (curl sends no server name for an IP) and by a name resolved to ::1 (the
+    name is the SNI); paths without their query."""
+    try:
+        free_port("::1")
+    except OSError as e:
+        raise TestFailure("IPv6 loopback (::1) is not available on this machine: %s" % e)
+    srv = fx.s_server(host="::1")
+    by_ip = spawn([CURL, "-sk", "-o", "/dev/null", "https://[::1]:%d/v6/by-ip?q=%s"
+                   % (srv.port, fx.secret(canary()))], env=PATH_ENV)
+    finish(by_ip, "curl by address")
+    ev = d.wait_for(is_req(by_ip.pid))[0]
+    tls = ev["tls"]
+    eq(tls["remote"], {"ip": "::1", "port": srv.port}, "tls.remote")
+    eq(tls["local"]["ip"], "::1", "tls.local.ip")
+    check(tls["local"]["port"] > 0 and tls["local"]["port"] != srv.port, "tls.local.port")
+    eq(tls.get("server_name"), None, "no server name for an address")
+    eq(ev["http"]["path"], "/v6/by-ip", "http.path")
+    eq(ev["http"]["host"], "[::1]:%d" % srv.port, "http.host")
+    eq(ev["chain"][-1], {"kind": "destination", "host": "[::1]:%d" % srv.port, "ip": "::1",
+                         "port": srv.port}, "destination hop")
+    by_name = spawn([CURL, "-sk", "-o", "/dev/null", "--resolve",
+                     "v6.idtrace.test:%d:::1" % srv.port,
+                     "https://v6.idtrace.test:%d/v6/by-name" % srv.port], env=PATH_ENV)
+    finish(by_name, "curl by name")
+    evs = requests_of(d, by_name.pid)
+    eq(len(evs), 1, "exactly one tls.request")
+    eq(evs[0]["tls"]["server_name"], "v6.idtrace.test", "tls.server_name")
+    eq(evs[0]["tls"]["remote"], {"ip": "::1", "port": srv.port}, "tls.remote")
+    eq(evs[0]["http"]["path"], "/v6/by-name", "http.path")
+    eq(len([e for e in d.stopped_events if is_req(by_ip.pid)(e)]), 1,
+       "exactly one tls.request by address")
+
+
 GIT = "/usr/bin/git"
 
 
@@ -1253,6 +1291,7 @@ def go_client_case(d, fx, srv, client):
 
 CASES = [
     test_tls_curl_http1_openssl,
+    test_tls_ipv6_loopback,
     test_tls_without_file_probes,
     test_tls_curl_http2_nginx,
     test_tls_python_ssl_api_key,
