@@ -389,10 +389,13 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 		if (bpf_map_update_elem(bpf_map__fd(l->files->maps.sys_exit_more), &slot, &prog_fd,
 					BPF_ANY))
 			return -errno;
-		/* no link of its own: it runs, and is listed, on the open probe's hook */
-		return keep_link(l, NULL, "tls_socket", "tp_btf/sys_exit");
+		/* no link of its own: it runs, and is listed, on the open probe's hook;
+		 * the same program sees the mmaps that load TLS libraries */
+		err = keep_link(l, NULL, "tls_socket", "tp_btf/sys_exit");
+		return err ?: keep_link(l, NULL, "tls_library_map", "tp_btf/sys_exit");
 	case TLS_RAW:
-		return attach(l, raw, "tls_socket", "tp_btf/sys_exit");
+		err = attach(l, raw, "tls_socket", "tp_btf/sys_exit");
+		return err ?: keep_link(l, NULL, "tls_library_map", "tp_btf/sys_exit");
 	case TLS_TRACE_EVENTS:
 		break;
 	}

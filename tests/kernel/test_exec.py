@@ -378,7 +378,8 @@ def test_ready_and_stats(d: Daemon):
     eq(sorted((p["name"], p["hook"]) for p in ready["probes"]),
        [("exec", "tp_btf/sched_process_exec"), ("exit", "tp_btf/sched_process_exit"),
         ("fork", "tp_btf/sched_process_fork"), ("open", "tp_btf/sys_exit"),
-        ("tls_socket", "tp_btf/sys_exit")], "attached probes")
+        ("tls_library_map", "tp_btf/sys_exit"), ("tls_socket", "tp_btf/sys_exit")],
+       "attached probes")
     libs = {lib["library"]: lib for lib in ready["tls_libraries"]}
     check("openssl" in libs and "gnutls" in libs, "libssl and libgnutls attached: %r" % libs)
     check({"SSL_write", "SSL_write_ex", "SSL_ctrl", "SSL_free"} <= set(libs["openssl"]["functions"]),
