@@ -248,7 +248,6 @@ static __always_inline struct sock *fd_sock(long fd)
 {
 	struct file *f = task_fd_file(bpf_get_current_task_btf(), fd);
 	struct socket *sock;
-	struct sock *sk;
 
 	if (!f)
 		return NULL;
@@ -257,8 +256,7 @@ static __always_inline struct sock *fd_sock(long fd)
 	sock = BPF_CORE_READ(f, private_data);
 	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
 		return NULL;
-	sk = BPF_CORE_READ(sock, sk);
-	return sk;
+	return BPF_CORE_READ(sock, sk);
 }
 
 /* Report session m's socket (fd, whose sock is sk). */
@@ -532,24 +530,19 @@ int idt_go_close(struct pt_regs *ctx)
 /* The server name: clientHandshake(c) builds its hello, which passes
  * config.ServerName to hostnameInSNI(name) (a string: pointer RAX, length
  * RBX). Between the two the goroutine may move to another thread, so the
- * handshake's conn is kept by goroutine: R14 holds the running g. */
-struct go_g_key {
-	__u32 tgid;
-	__u32 _pad;
-	__u64 g;
-};
-
+ * handshake's conn is kept by goroutine: R14 holds the running g, which
+ * takes the session's place in the key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct go_g_key);
-	__type(value, __u64); /* the *tls.Conn */
+	__type(key, struct session_key); /* (tgid, g) */
+	__type(value, __u64);            /* the *tls.Conn */
 } go_handshakes SEC(".maps");
 
 SEC("uprobe")
 int idt_go_handshake(struct pt_regs *ctx)
 {
-	struct go_g_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = ctx->r14 };
 	__u64 conn = ctx->ax;
 
 	if (is_self() || !conn)
@@ -562,7 +555,7 @@ int idt_go_handshake(struct pt_regs *ctx)
 SEC("uprobe")
 int idt_go_sni(struct pt_regs *ctx)
 {
-	struct go_g_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = ctx->r14 };
 	__u64 *conn = bpf_map_lookup_elem(&go_handshakes, &key);
 	__u64 session;
 
@@ -573,35 +566,19 @@ int idt_go_sni(struct pt_regs *ctx)
 	return emit_sni(session, IDT_TLS_GO, (const void *)ctx->ax, ctx->bx, true);
 }
 #else
-SEC("uprobe")
-int idt_go_write(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("uprobe")
-int idt_go_server(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("uprobe")
-int idt_go_close(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("uprobe")
-int idt_go_handshake(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("uprobe")
-int idt_go_sni(struct pt_regs *ctx)
-{
-	return 0;
-}
+/* Go's register ABI is read for x86-64 only: elsewhere the programs exist
+ * (the loader names them) and do nothing. */
+#define GO_UNSUPPORTED(name)                  \
+	SEC("uprobe")                         \
+	int name(struct pt_regs *ctx)         \
+	{                                     \
+		return 0;                     \
+	}
+GO_UNSUPPORTED(idt_go_write)
+GO_UNSUPPORTED(idt_go_server)
+GO_UNSUPPORTED(idt_go_close)
+GO_UNSUPPORTED(idt_go_handshake)
+GO_UNSUPPORTED(idt_go_sni)
 #endif
 
 /* The ciphertext writes of marked threads, at the raw sys_exit: a tail call
