@@ -458,15 +458,16 @@ def test_tls_curl_http2_nginx(d, fx):
 
 
 PY_CLIENT = r"""
-import socket, ssl, sys
-port, key = int(sys.argv[1]), sys.stdin.readline().strip()
+import sys
+port, request = int(sys.argv[1]), sys.argv[2]
+key = sys.stdin.readline().strip()
+import socket, ssl  # only now: _ssl and the libssl it needs are dlopen()ed here
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 with socket.create_connection(("127.0.0.1", port)) as raw:
     with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-        s.sendall(("GET /py/resource?id=7 HTTP/1.1\r\nHost: api.localhost\r\n"
-                   "User-Agent: idt-python/1\r\nx-api-key: %s\r\n\r\n" % key).encode())
+        s.sendall(request.replace("KEY", key).encode())
         while s.recv(4096):
             pass
 """
@@ -478,7 +479,9 @@ def test_tls_python_ssl_api_key(d, fx):
     fingerprinted (the key is sent on stdin, so it is in no argv either)."""
     srv = fx.s_server()
     key = fx.secret(canary("idtapikey"))
-    p = spawn(["/usr/bin/python3", "-c", PY_CLIENT, str(srv.port)], env=PATH_ENV,
+    request = ("GET /py/resource?id=7 HTTP/1.1\r\nHost: api.localhost\r\n"
+               "User-Agent: idt-python/1\r\nx-api-key: KEY\r\n\r\n")
+    p = spawn(["/usr/bin/python3", "-c", PY_CLIENT, str(srv.port), request], env=PATH_ENV,
               stdin=subprocess.PIPE)
     p.stdin.write((key + "\n").encode())
     p.stdin.close()
@@ -993,21 +996,6 @@ def test_tls_embedded_openssl_membio(d, fx):
     eq(libs, [], "not there at start: found later, in the process's mappings")
 
 
-PY_LATE_CLIENT = r"""
-import sys
-port, key = int(sys.argv[1]), sys.stdin.readline().strip()
-import socket, ssl  # only now: _ssl and the libssl it needs are dlopen()ed here
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection(("127.0.0.1", port)) as raw:
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-        s.sendall(("GET /late/load HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idt-late/1\r\n"
-                   "Authorization: Bearer %s\r\nConnection: close\r\n\r\n" % key).encode())
-        while s.recv(4096):
-            pass
-"""
-
 SYSTEM_LIBSSL_DIR = "/usr/lib/x86_64-linux-gnu"
 
 
@@ -1042,7 +1030,9 @@ def test_tls_library_new_to_host(d, fx):
 
     py_lib = lib_copy("python-lib")
     key = bearer_jwt(fx, {"sub": "svc:late-loader"})
-    q = spawn(["/usr/bin/python3", "-c", PY_LATE_CLIENT, str(srv.port)],
+    request = ("GET /late/load HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idt-late/1\r\n"
+               "Authorization: Bearer KEY\r\nConnection: close\r\n\r\n")
+    q = spawn(["/usr/bin/python3", "-c", PY_CLIENT, str(srv.port), request],
               env=dict(PATH_ENV, LD_LIBRARY_PATH=py_lib), stdin=subprocess.PIPE)
     time.sleep(0.5)  # past the scan after its exec: the library is not mapped yet
     with open("/proc/%d/maps" % q.pid) as f:
