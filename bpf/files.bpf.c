@@ -3,7 +3,8 @@
  * Credential file opens: open, openat, openat2 and creat, matched in the
  * kernel so that an open of any other file never reaches the ring buffer.
  *
- * Only the syscall exits are hooked: a successful open is judged by the file
+ * Only the syscall exits are hooked (the per-syscall trace events; the raw
+ * sys_exit tracepoint as a fallback): a successful open is judged by the file
  * it produced (its inode, or its directory and name), a failed one by the
  * basename it asked for, read from the syscall's saved registers. No enter
  * hook means no per-open map update on the hot path.
@@ -398,36 +399,34 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_open")
-int idt_exit_open(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_open_exit(ctx->ret, IDT_SYS_OPEN, 0, 2, false);
-}
+/* The per-syscall exit trace events: the default hook. Only the open family
+ * runs a program; every other syscall of the host costs the kernel one bit
+ * test (perf_syscall_exit), where a raw sys_exit program would run for it.
+ * Each comes with bpf_rdonly_cast (the loader's choice where the kfunc
+ * exists) and without. */
+#define OPEN_EVENT(name, sys, path_arg, flags_arg)                                     \
+	SEC("tp/syscalls/sys_exit_" #name)                                             \
+	int idt_exit_##name(struct trace_event_raw_sys_exit *ctx)                      \
+	{                                                                              \
+		return on_open_exit(ctx->ret, sys, path_arg, flags_arg, true);         \
+	}                                                                              \
+	SEC("tp/syscalls/sys_exit_" #name)                                             \
+	int idt_exit_##name##_compat(struct trace_event_raw_sys_exit *ctx)             \
+	{                                                                              \
+		return on_open_exit(ctx->ret, sys, path_arg, flags_arg, false);        \
+	}
 
-SEC("tp/syscalls/sys_exit_openat")
-int idt_exit_openat(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_open_exit(ctx->ret, IDT_SYS_OPENAT, 1, 3, false);
-}
-
-SEC("tp/syscalls/sys_exit_openat2")
-int idt_exit_openat2(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_open_exit(ctx->ret, IDT_SYS_OPENAT2, 1, 4, false);
-}
-
-SEC("tp/syscalls/sys_exit_creat")
-int idt_exit_creat(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_open_exit(ctx->ret, IDT_SYS_CREAT, 0, 0, false);
-}
+OPEN_EVENT(open, IDT_SYS_OPEN, 0, 2)
+OPEN_EVENT(openat, IDT_SYS_OPENAT, 1, 3)
+OPEN_EVENT(openat2, IDT_SYS_OPENAT2, 1, 4)
+OPEN_EVENT(creat, IDT_SYS_CREAT, 0, 0)
 
 /* The syscall numbers of the open family on this architecture; set by the
  * loader (unused ones stay -1). */
 const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
 
-/* The other probe families' work at a syscall exit (the TLS socket finder).
- * Each program attached to sys_exit costs every syscall on the host a
+/* On the raw fallback, the other probe families' work at a syscall exit
+ * (the TLS socket finder). Each program attached to sys_exit costs every syscall on the host a
  * dispatch, so there is one, this one, and the others are tail calls from
  * it for the syscalls they name. Slot 0 is filled by the loader; while it
  * is empty the call falls through. */
@@ -461,9 +460,9 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 	return 0;
 }
 
-/* One raw (BTF) tracepoint for every syscall exit: cheaper per open than the
- * per-syscall trace events, which build a perf record before calling us.
- * The loader loads one of the two: with bpf_rdonly_cast, or without. */
+/* The fallback where the trace events are missing (a kernel without
+ * CONFIG_FTRACE_SYSCALLS): one raw (BTF) tracepoint for every syscall exit,
+ * which every syscall of the host runs. With bpf_rdonly_cast, or without. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(idt_sys_exit, struct pt_regs *regs, long ret)
 {

@@ -581,10 +581,11 @@ GO_UNSUPPORTED(idt_go_handshake)
 GO_UNSUPPORTED(idt_go_sni)
 #endif
 
-/* The ciphertext writes of marked threads, at the raw sys_exit: a tail call
- * from the credential-open program where that one is loaded (one sys_exit
- * program for the host), attached on its own otherwise. The per-syscall
- * trace events are the fallback. */
+/* The ciphertext writes of marked threads, and the mmaps that load TLS
+ * libraries, at their syscalls' exits: the per-syscall exit trace events
+ * by default (no other syscall runs a program); on the raw sys_exit where
+ * those are missing, as a tail call from the credential-open program (one
+ * sys_exit program for the host) or on its own. */
 
 const volatile long nr_write = -1, nr_sendto = -1, nr_sendmsg = -1, nr_writev = -1;
 const volatile long nr_mmap = -1;
@@ -655,10 +656,11 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
+/* The exit of syscall nr (one the loader named: a write or mmap), with its
+ * saved user registers. */
+static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 {
-	long nr = syscall_nr(regs), requested = -1;
+	long requested = -1;
 	struct user_msghdr msg;
 	struct tls_mark *m;
 
@@ -686,41 +688,26 @@ int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* The fallback: the per-syscall enter events. They see no result, so every
- * socket write is taken as the call's data, gone out whole. (No mmap hook
- * there: new libraries are found by the scan after exec.) */
-static __always_inline void fallback_write(long fd)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct tls_mark *m = socket_write_mark(fd);
-
-	if (m)
-		m->written = ~0ull;
+	return on_tls_exit(regs, syscall_nr(regs), ret);
 }
 
-SEC("tp/syscalls/sys_enter_write")
-int idt_tls_sys_write(struct trace_event_raw_sys_enter *ctx)
-{
-	fallback_write(ctx->args[0]);
-	return 0;
-}
+/* The trace events give the result; the arguments are in the task's saved
+ * user registers, as at the raw tracepoint. */
+#define TLS_EXIT_EVENT(name)                                                            \
+	SEC("tp/syscalls/sys_exit_" #name)                                              \
+	int idt_tls_exit_##name(struct trace_event_raw_sys_exit *ctx)                   \
+	{                                                                               \
+		struct task_struct *task = bpf_get_current_task_btf();                  \
+                                                                                        \
+		return on_tls_exit((struct pt_regs *)bpf_task_pt_regs(task), nr_##name, \
+				   ctx->ret);                                           \
+	}
 
-SEC("tp/syscalls/sys_enter_sendto")
-int idt_tls_sys_sendto(struct trace_event_raw_sys_enter *ctx)
-{
-	fallback_write(ctx->args[0]);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_sendmsg")
-int idt_tls_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	fallback_write(ctx->args[0]);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_writev")
-int idt_tls_sys_writev(struct trace_event_raw_sys_enter *ctx)
-{
-	fallback_write(ctx->args[0]);
-	return 0;
-}
+TLS_EXIT_EVENT(write)
+TLS_EXIT_EVENT(sendto)
+TLS_EXIT_EVENT(sendmsg)
+TLS_EXIT_EVENT(writev)
+TLS_EXIT_EVENT(mmap)

@@ -25,11 +25,12 @@ struct attached {
 	struct bpf_link *link;
 };
 
-/* How the credential-open probes hook the syscall exit, best first. */
+/* How the credential-open probes hook the syscall exit, best first. Each
+ * walks the opened file with bpf_rdonly_cast (6.2+) where the kernel has
+ * it, else with one probe read per field. */
 enum files_hook {
-	FILES_RAW_CAST,	  /* raw sys_exit, file walked with bpf_rdonly_cast (6.2+) */
-	FILES_RAW_COMPAT, /* raw sys_exit, one probe read per field */
-	FILES_TRACE_EVENTS, /* the per-syscall sys_exit_open* trace events (tracefs) */
+	FILES_EVENTS, /* the per-syscall sys_exit_open* trace events: no other syscall runs us */
+	FILES_RAW,    /* the raw sys_exit tracepoint: every syscall runs us */
 };
 
 struct loader {
@@ -212,9 +213,8 @@ static int load_exec(struct loader *l, const struct loader_opts *o)
 }
 
 static const char *const files_hook_names[] = {
-	[FILES_RAW_CAST] = "raw sys_exit with bpf_rdonly_cast",
-	[FILES_RAW_COMPAT] = "raw sys_exit",
-	[FILES_TRACE_EVENTS] = "sys_exit_open* trace events",
+	[FILES_EVENTS] = "sys_exit_open* trace events",
+	[FILES_RAW] = "raw sys_exit",
 };
 
 static bool kernel_has_kfunc(const char *name)
@@ -229,19 +229,25 @@ static bool kernel_has_kfunc(const char *name)
 	return found;
 }
 
+/* An environment switch set to "1". */
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, "1");
+}
+
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
-static int load_files_as(struct loader *l, enum files_hook hook, bool trace_tls)
+static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool trace_tls)
 {
-	static const struct {
-		const char *name, *hook;
-	} tp_hooks[] = {
-		{ "open", "tp/syscalls/sys_exit_open" },
-		{ "openat", "tp/syscalls/sys_exit_openat" },
-		{ "openat2", "tp/syscalls/sys_exit_openat2" },
-		{ "creat", "tp/syscalls/sys_exit_creat" },
+	static const char *const event_hooks[4] = {
+		"tp/syscalls/sys_exit_open",
+		"tp/syscalls/sys_exit_openat",
+		"tp/syscalls/sys_exit_openat2",
+		"tp/syscalls/sys_exit_creat",
 	};
-	struct bpf_program *tp_progs[4], *raw;
+	struct bpf_program *events[4], *events_compat[4], *raw;
 	int err;
 
 	l->files = files_bpf__open();
@@ -256,11 +262,15 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool trace_tls)
 #ifdef SYS_creat
 	l->files->rodata->nr_creat = SYS_creat;
 #endif
-	tp_progs[0] = l->files->progs.idt_exit_open;
-	tp_progs[1] = l->files->progs.idt_exit_openat;
-	tp_progs[2] = l->files->progs.idt_exit_openat2;
-	tp_progs[3] = l->files->progs.idt_exit_creat;
-	if (trace_tls) {
+	events[0] = l->files->progs.idt_exit_open;
+	events[1] = l->files->progs.idt_exit_openat;
+	events[2] = l->files->progs.idt_exit_openat2;
+	events[3] = l->files->progs.idt_exit_creat;
+	events_compat[0] = l->files->progs.idt_exit_open_compat;
+	events_compat[1] = l->files->progs.idt_exit_openat_compat;
+	events_compat[2] = l->files->progs.idt_exit_openat2_compat;
+	events_compat[3] = l->files->progs.idt_exit_creat_compat;
+	if (hook == FILES_RAW && trace_tls) {
 		/* the TLS socket finder's syscalls, for its tail call (load_tls) */
 		l->files->rodata->more_nr[0] = SYS_write;
 		l->files->rodata->more_nr[1] = SYS_sendto;
@@ -268,39 +278,41 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool trace_tls)
 		l->files->rodata->more_nr[3] = SYS_writev;
 		l->files->rodata->more_nr[4] = SYS_mmap; /* TLS libraries as they are loaded */
 	}
-	for (int i = 0; i < 4; i++)
-		bpf_program__set_autoload(tp_progs[i], hook == FILES_TRACE_EVENTS);
-	bpf_program__set_autoload(l->files->progs.idt_sys_exit, hook == FILES_RAW_CAST);
-	bpf_program__set_autoload(l->files->progs.idt_sys_exit_compat, hook == FILES_RAW_COMPAT);
+	for (int i = 0; i < 4; i++) {
+		bpf_program__set_autoload(events[i], hook == FILES_EVENTS && cast);
+		bpf_program__set_autoload(events_compat[i], hook == FILES_EVENTS && !cast);
+	}
+	bpf_program__set_autoload(l->files->progs.idt_sys_exit, hook == FILES_RAW && cast);
+	bpf_program__set_autoload(l->files->progs.idt_sys_exit_compat, hook == FILES_RAW && !cast);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: files_bpf__load(l->files);
 	if (err)
 		return err;
-	if (hook != FILES_TRACE_EVENTS) {
-		raw = hook == FILES_RAW_CAST ? l->files->progs.idt_sys_exit
-					     : l->files->progs.idt_sys_exit_compat;
+	if (hook == FILES_RAW) {
+		raw = cast ? l->files->progs.idt_sys_exit : l->files->progs.idt_sys_exit_compat;
 		return attach(l, raw, "open", "tp_btf/sys_exit");
 	}
 	for (int i = 0; i < 4 && !err; i++)
-		err = attach(l, tp_progs[i], tp_hooks[i].name, tp_hooks[i].hook);
+		err = attach(l, cast ? events[i] : events_compat[i], "open", event_hooks[i]);
 	return err;
 }
 
 static int load_files(struct loader *l, bool trace_tls)
 {
 	/* IDTRACE_BPF_COMPAT=1: no kfuncs even where the kernel has them (a way
-	 * out should one misbehave; the tests use it to run the older variant) */
-	const char *compat = getenv("IDTRACE_BPF_COMPAT");
-	enum files_hook hook = (!compat || strcmp(compat, "1")) && kernel_has_kfunc("bpf_rdonly_cast")
-				       ? FILES_RAW_CAST
-				       : FILES_RAW_COMPAT;
+	 * out should one misbehave); IDTRACE_BPF_RAW=1: the raw sys_exit
+	 * fallback even where the trace events exist. The tests use both to run
+	 * the other variants. */
+	bool cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
+	enum files_hook hook = env_on("IDTRACE_BPF_RAW") ? FILES_RAW : FILES_EVENTS;
 	int n_links = l->n_links, err;
 
 	for (;;) {
-		err = load_files_as(l, hook, trace_tls);
+		err = load_files_as(l, hook, cast, trace_tls);
 		if (!err) {
-			log_info("credential-open probes: %s", files_hook_names[hook]);
+			log_info("credential-open probes: %s%s", files_hook_names[hook],
+				 cast ? " with bpf_rdonly_cast" : "");
 			l->files_hook = hook;
 			return 0;
 		}
@@ -308,11 +320,18 @@ static int load_files(struct loader *l, bool trace_tls)
 			drop_last_link(l);
 		files_bpf__destroy(l->files);
 		l->files = NULL;
-		if (hook == FILES_TRACE_EVENTS)
+		if (cast) {
+			log_warn("credential-open probes: %s with bpf_rdonly_cast unavailable (%s); "
+				 "trying without", files_hook_names[hook], strerror(-err));
+			cast = false;
+			continue;
+		}
+		if (hook == FILES_RAW)
 			break;
 		log_warn("credential-open probes: %s unavailable (%s); trying %s",
-			 files_hook_names[hook], strerror(-err), files_hook_names[hook + 1]);
-		hook++;
+			 files_hook_names[hook], strerror(-err), files_hook_names[FILES_RAW]);
+		hook = FILES_RAW;
+		cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
 	}
 	log_err("cannot load the credential-open probes: %s (see the libbpf messages above)",
 		strerror(-err));
@@ -330,31 +349,31 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
 	return 0;
 }
 
-/* How the TLS socket finder hooks the syscalls that write ciphertext. */
+/* How the TLS socket finder hooks the exits of the syscalls that write
+ * ciphertext, and of mmap (TLS libraries being loaded). */
 enum tls_hook {
-	TLS_TAIL_CALL,	   /* a tail call from the credential-open sys_exit program */
-	TLS_RAW,	   /* its own raw sys_exit program */
-	TLS_TRACE_EVENTS, /* the sys_enter_write/sendto/sendmsg/writev trace events */
+	TLS_EVENTS,    /* the per-syscall exit trace events of those five syscalls */
+	TLS_TAIL_CALL, /* a tail call from the credential-open raw sys_exit program */
+	TLS_RAW,       /* its own raw sys_exit program */
 };
 
 static const char *const tls_hook_names[] = {
+	[TLS_EVENTS] = "sys_exit_write/sendto/sendmsg/writev/mmap trace events",
 	[TLS_TAIL_CALL] = "tail call from the raw sys_exit program",
 	[TLS_RAW] = "raw sys_exit",
-	[TLS_TRACE_EVENTS] = "sys_enter_write/sendto/sendmsg/writev trace events",
 };
 
 /* The TLS probes: uprobes attached per library later (loader_attach_tls),
- * and a syscall-exit hook that finds a session's socket from its ciphertext
- * write. */
+ * and syscall-exit hooks that find a session's socket from its ciphertext
+ * write and see TLS libraries mapped. */
 static int load_tls_as(struct loader *l, enum tls_hook hook)
 {
-	static const char *const tp_hooks[] = {
-		"tp/syscalls/sys_enter_write",
-		"tp/syscalls/sys_enter_sendto",
-		"tp/syscalls/sys_enter_sendmsg",
-		"tp/syscalls/sys_enter_writev",
+	static const char *const event_hooks[5] = {
+		"tp/syscalls/sys_exit_write",  "tp/syscalls/sys_exit_sendto",
+		"tp/syscalls/sys_exit_sendmsg", "tp/syscalls/sys_exit_writev",
+		"tp/syscalls/sys_exit_mmap",
 	};
-	struct bpf_program *tp_progs[4], *raw;
+	struct bpf_program *events[5], *raw;
 	int err, ncpu = libbpf_num_possible_cpus(), prog_fd;
 	__u32 slot = 0;
 
@@ -369,14 +388,15 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	l->tls->rodata->nr_sendmsg = SYS_sendmsg;
 	l->tls->rodata->nr_writev = SYS_writev;
 	l->tls->rodata->nr_mmap = SYS_mmap;
-	tp_progs[0] = l->tls->progs.idt_tls_sys_write;
-	tp_progs[1] = l->tls->progs.idt_tls_sys_sendto;
-	tp_progs[2] = l->tls->progs.idt_tls_sys_sendmsg;
-	tp_progs[3] = l->tls->progs.idt_tls_sys_writev;
+	events[0] = l->tls->progs.idt_tls_exit_write;
+	events[1] = l->tls->progs.idt_tls_exit_sendto;
+	events[2] = l->tls->progs.idt_tls_exit_sendmsg;
+	events[3] = l->tls->progs.idt_tls_exit_writev;
+	events[4] = l->tls->progs.idt_tls_exit_mmap;
 	raw = l->tls->progs.idt_tls_sys_exit;
-	for (int i = 0; i < 4; i++)
-		bpf_program__set_autoload(tp_progs[i], hook == TLS_TRACE_EVENTS);
-	bpf_program__set_autoload(raw, hook != TLS_TRACE_EVENTS);
+	for (int i = 0; i < 5; i++)
+		bpf_program__set_autoload(events[i], hook == TLS_EVENTS);
+	bpf_program__set_autoload(raw, hook != TLS_EVENTS);
 	bpf_map__set_max_entries(l->tls->maps.tls_scratch, ncpu);
 	err = bpf_map__reuse_fd(l->tls->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->tls->maps.counters, bpf_map__fd(l->exec->maps.counters));
@@ -384,6 +404,10 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	if (err)
 		return err;
 	switch (hook) {
+	case TLS_EVENTS:
+		for (int i = 0; i < 4 && !err; i++)
+			err = attach(l, events[i], "tls_socket", event_hooks[i]);
+		return err ?: attach(l, events[4], "tls_library_map", event_hooks[4]);
 	case TLS_TAIL_CALL:
 		prog_fd = bpf_program__fd(raw);
 		if (bpf_map_update_elem(bpf_map__fd(l->files->maps.sys_exit_more), &slot, &prog_fd,
@@ -396,19 +420,17 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	case TLS_RAW:
 		err = attach(l, raw, "tls_socket", "tp_btf/sys_exit");
 		return err ?: keep_link(l, NULL, "tls_library_map", "tp_btf/sys_exit");
-	case TLS_TRACE_EVENTS:
-		break;
 	}
-	for (int i = 0; i < 4 && !err; i++)
-		err = attach(l, tp_progs[i], "tls_socket", tp_hooks[i]);
-	return err;
+	return -EINVAL;
 }
 
 static int load_tls(struct loader *l)
 {
-	/* the tail call needs the credential-open probes on the raw sys_exit */
-	enum tls_hook hook = l->files && l->files_hook != FILES_TRACE_EVENTS ? TLS_TAIL_CALL
-									       : TLS_RAW;
+	/* with the credential-open probes on the raw sys_exit, the tail call
+	 * keeps one sys_exit program on the host */
+	enum tls_hook hook = l->files && l->files_hook == FILES_RAW ? TLS_TAIL_CALL
+				: env_on("IDTRACE_BPF_RAW")		 ? TLS_RAW
+									 : TLS_EVENTS;
 	int n_links = l->n_links, err;
 
 	for (;;) {
@@ -421,14 +443,14 @@ static int load_tls(struct loader *l)
 			drop_last_link(l);
 		tls_bpf__destroy(l->tls);
 		l->tls = NULL;
-		if (hook == TLS_TRACE_EVENTS) {
+		if (hook == TLS_RAW) {
 			log_err("cannot load the TLS probes: %s (see the libbpf messages above)",
 				strerror(-err));
 			return err;
 		}
 		log_warn("TLS socket finder: %s unavailable (%s); trying %s", tls_hook_names[hook],
-			 strerror(-err), tls_hook_names[hook + 1]);
-		hook++;
+			 strerror(-err), tls_hook_names[TLS_RAW]);
+		hook = TLS_RAW;
 	}
 	l->tls_libs = json_array();
 	return l->tls_libs ? 0 : -ENOMEM;

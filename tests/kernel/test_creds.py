@@ -256,12 +256,11 @@ def test_cred_pod_token_seen_from_node(d, c):
     eq(k8s["serviceaccount"], "deployer", "claims.kubernetes.serviceaccount")
 
 
-@with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
-def test_cred_compat_probe(d, c):
-    """The open probe without kfuncs (kernels before 6.2, forced here): a watched
-    file matched by inode, a new file in a watched directory matched by name."""
-    check("credential-open probes: raw sys_exit\n" in d.stderr_text(),
-          "the probe-read variant was loaded: %r" % d.stderr_text())
+def check_probe_variant(d, c, variant):
+    """The daemon loaded the open probe's variant, and it matches a watched file
+    by inode and a new file in a watched directory by name."""
+    check("credential-open probes: %s\n" % variant in d.stderr_text(),
+          "the variant loaded is %r: %r" % (variant, d.stderr_text()))
     p = run([CAT, c.aws], env={"PATH": "/usr/bin"}, stdout=subprocess.DEVNULL)
     # the file did not exist: its creating open can only match by directory + name
     vault = os.path.join(c.home, ".vault-token")
@@ -278,6 +277,20 @@ def test_cred_compat_probe(d, c):
     eq(mine[0]["file"]["match"], "directory", "the creating open matched by name")
     eq(mine[0]["credential"]["type"], "vault", "type")
     eq(mine[0]["file"]["inode"], os.stat(vault).st_ino, "file.inode")
+
+
+@with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
+def test_cred_compat_probe(d, c):
+    """The open probe without kfuncs (kernels before 6.2, forced here): a watched
+    file matched by inode, a new file in a watched directory matched by name."""
+    check_probe_variant(d, c, "sys_exit_open* trace events")
+
+
+@with_creds(env={"IDTRACE_BPF_RAW": "1"})
+def test_cred_raw_probe(d, c):
+    """The open probe on the raw sys_exit tracepoint (the fallback for kernels
+    without the syscall trace events, forced here): the same matches."""
+    check_probe_variant(d, c, "raw sys_exit with bpf_rdonly_cast")
 
 
 @with_creds
@@ -363,6 +376,7 @@ CASES = [
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
     test_cred_compat_probe,
+    test_cred_raw_probe,
     test_cred_openat2,
     test_cred_pivot,
     test_cred_open_storm_filtered,

@@ -374,11 +374,16 @@ def test_ready_and_stats(d: Daemon):
     """agent.ready names the probes; agent.stats closes the stream on SIGINT."""
     ready = d.events()[0]
     eq(ready["type"], "agent.ready", "first line")
-    hooks = sorted(p["hook"] for p in ready["probes"])
     eq(sorted((p["name"], p["hook"]) for p in ready["probes"]),
        [("exec", "tp_btf/sched_process_exec"), ("exit", "tp_btf/sched_process_exit"),
-        ("fork", "tp_btf/sched_process_fork"), ("open", "tp_btf/sys_exit"),
-        ("tls_library_map", "tp_btf/sys_exit"), ("tls_socket", "tp_btf/sys_exit")],
+        ("fork", "tp_btf/sched_process_fork"), ("open", "tp/syscalls/sys_exit_creat"),
+        ("open", "tp/syscalls/sys_exit_open"), ("open", "tp/syscalls/sys_exit_openat"),
+        ("open", "tp/syscalls/sys_exit_openat2"),
+        ("tls_library_map", "tp/syscalls/sys_exit_mmap"),
+        ("tls_socket", "tp/syscalls/sys_exit_sendmsg"),
+        ("tls_socket", "tp/syscalls/sys_exit_sendto"),
+        ("tls_socket", "tp/syscalls/sys_exit_write"),
+        ("tls_socket", "tp/syscalls/sys_exit_writev")],
        "attached probes")
     libs = {lib["library"]: lib for lib in ready["tls_libraries"]}
     check("openssl" in libs and "gnutls" in libs, "libssl and libgnutls attached: %r" % libs)

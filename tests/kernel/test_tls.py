@@ -209,7 +209,7 @@ def assert_no_secrets(d, secrets):
 
 
 def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None, netrc=False,
-             git_store=False):
+             git_store=False, env=None):
     """Case wrapper: a fixture and a daemon with its own key file (and, with
     aws_akid, a watched AWS credentials file holding that key id; with netrc,
     a watched .netrc for localhost; with git_store, an nginx asking for Basic
@@ -263,7 +263,7 @@ def with_tls(*extra_args, watch=None, token_claims=None, aws_akid=None, netrc=Fa
                     f.write(fx.token_jwt + "\n")
                 os.chmod(fx.token_file, 0o600)
                 args += ["--watch", fx.token_file + "=" + watch]
-            d = Daemon(*(args + list(extra_args)))
+            d = Daemon(*(args + list(extra_args)), env=env)
             try:
                 d.start()
                 fn(d, fx)
@@ -394,22 +394,47 @@ def test_tls_curl_http1_openssl(d, fx):
     eq(hop(ev, "destination")["host"], "localhost:%d" % srv.port, "destination.host")
 
 
-@with_tls("--no-files")
-def test_tls_without_file_probes(d, fx):
-    """With credential opens not watched, the TLS socket finder has a sys_exit
-    program of its own (else a tail call from the open probe): same event."""
-    check("TLS socket finder: raw sys_exit\n" in d.stderr_text(),
-          "the socket finder's own program was loaded: %r" % d.stderr_text())
+@with_tls(env={"IDTRACE_BPF_RAW": "1"})
+def test_tls_raw_tail_call(d, fx):
+    """Where the syscall trace events are missing (forced here), the socket
+    finder is a tail call from the open probe's raw sys_exit program."""
+    check_raw_hook(d, fx, "tail call from the raw sys_exit program")
+
+
+@with_tls("--no-files", env={"IDTRACE_BPF_RAW": "1"})
+def test_tls_raw_without_file_probes(d, fx):
+    """The same, with credential opens not watched: the socket finder has a
+    raw sys_exit program of its own."""
+    check_raw_hook(d, fx, "raw sys_exit")
+
+
+def check_raw_hook(d, fx, loaded):
+    """The socket finder on the raw sys_exit (loaded as said in the log): a
+    curl linked to a libssl new to the host is attached as it maps it (the
+    mmap hook), and its request is reported whole."""
+    check("TLS socket finder: %s\n" % loaded in d.stderr_text(),
+          "the socket finder is a %s: %r" % (loaded, d.stderr_text()))
     srv = fx.s_server()
-    url = "https://localhost:%d/v2/ping" % srv.port
+    lib = os.path.join(fx.dir, "raw-lib")
+    os.makedirs(lib)
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        shutil.copy2(os.path.join(SYSTEM_LIBSSL_DIR, name), lib)
+    url = "https://localhost:%d/v2/ping?x=1" % srv.port
     p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
-               "-o", "/dev/null", url], env=PATH_ENV)
+               "-o", "/dev/null", url], env=dict(PATH_ENV, LD_LIBRARY_PATH=lib))
     finish(p, "curl")
     evs = requests_of(d, p.pid)
     eq(len(evs), 1, "tls.request events of the curl pid")
     check_tls(evs[0], "openssl", srv.port)
     eq(evs[0]["http"]["method"], "GET", "http.method")
     eq(evs[0]["http"]["path"], "/v2/ping", "http.path")
+    check("TLS: attached to %s/libssl.so.3 (openssl 3." % lib in open(d.stderr_path).read(),
+          "the new copy was attached")
+    eq(sorted(p["hook"] for p in d.stopped_events[0]["probes"]
+              if p["name"] in ("tls_socket", "tls_library_map")),
+       ["tp_btf/sys_exit", "tp_btf/sys_exit"], "agent.ready: the socket finder's hooks")
+    check(d.stopped_events[-1]["tls"]["libraries_found_at_map"] >= 1,
+          "the copy was found as it was mapped: %r" % d.stopped_events[-1]["tls"])
 
 
 @with_tls()
@@ -1282,7 +1307,8 @@ def go_client_case(d, fx, srv, client):
 CASES = [
     test_tls_curl_http1_openssl,
     test_tls_ipv6_loopback,
-    test_tls_without_file_probes,
+    test_tls_raw_tail_call,
+    test_tls_raw_without_file_probes,
     test_tls_curl_http2_nginx,
     test_tls_python_ssl_api_key,
     test_tls_gnutls_cli_basic,

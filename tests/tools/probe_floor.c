@@ -6,6 +6,9 @@
  *
  *   probe_floor sys_exit          an empty program on the raw sys_exit
  *                                 tracepoint: what any syscall tracer pays
+ *   probe_floor events NAME...    an empty program on each syscall trace
+ *                                 event NAME (sys_exit_openat, ...): idtrace's
+ *                                 default syscall hooks
  *   probe_floor uprobe LIB FUNC...  an empty program on each FUNC of LIB at
  *                                 the site idtrace uses (uprobe_site.h): the
  *                                 uprobe trap and nothing else
@@ -81,6 +84,35 @@ static int attach_uprobes(int prog, const char *lib, char **funcs, int n)
 	return 0;
 }
 
+/* An empty program on each per-syscall trace event (tracefs id). */
+static int attach_trace_events(int prog, char **names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT };
+		char path[256];
+		int id = -1, fd;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s/id", names[i]);
+		f = fopen(path, "r");
+		if (!f || fscanf(f, "%d", &id) != 1) {
+			fprintf(stderr, "probe_floor: %s: no such trace event\n", names[i]);
+			if (f)
+				fclose(f);
+			return -1;
+		}
+		fclose(f);
+		attr.config = (unsigned)id;
+		fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0 || ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) ||
+		    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
+			fprintf(stderr, "probe_floor: %s: %s\n", names[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct bpf_insn empty[] = {
@@ -88,13 +120,16 @@ int main(int argc, char **argv)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	bool sys_exit = argc == 2 && !strcmp(argv[1], "sys_exit");
+	bool events = argc >= 3 && !strcmp(argv[1], "events");
 	int prog;
 
-	if (!sys_exit && (argc < 4 || strcmp(argv[1], "uprobe"))) {
-		fprintf(stderr, "usage: probe_floor sys_exit | probe_floor uprobe LIB FUNC...\n");
+	if (!sys_exit && !events && (argc < 4 || strcmp(argv[1], "uprobe"))) {
+		fprintf(stderr, "usage: probe_floor sys_exit | probe_floor events NAME... | "
+				"probe_floor uprobe LIB FUNC...\n");
 		return 2;
 	}
-	prog = bpf_prog_load(sys_exit ? BPF_PROG_TYPE_RAW_TRACEPOINT : BPF_PROG_TYPE_KPROBE,
+	prog = bpf_prog_load(sys_exit ? BPF_PROG_TYPE_RAW_TRACEPOINT
+				      : events ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_KPROBE,
 			     "probe_floor", "GPL", empty, 2, NULL);
 	if (prog < 0) {
 		fprintf(stderr, "probe_floor: BPF load: %s\n", strerror(-prog));
@@ -105,6 +140,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "probe_floor: sys_exit: %s\n", strerror(errno));
 			return 1;
 		}
+	} else if (events) {
+		if (attach_trace_events(prog, argv + 2, argc - 2))
+			return 1;
 	} else if (attach_uprobes(prog, argv[2], argv + 3, argc - 3)) {
 		return 1;
 	}
