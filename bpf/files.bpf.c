@@ -126,12 +126,13 @@ static __always_inline __u32 match_name(struct open_scratch *s, const struct idt
 	return 0;
 }
 
-/* What the check of a successful open reads of the opened file. */
+/* What the check of a successful open reads of the opened file first: the
+ * two inode numbers the bit filter needs. The rest waits for a hit. */
 struct file_facts {
 	struct file *file;
+	struct inode *inode;
 	struct dentry *dentry;
 	__u64 ino, dir_ino;
-	__u32 dev;
 };
 
 /* Kernels with the bpf_rdonly_cast kfunc (6.2+): the file is walked with
@@ -141,10 +142,30 @@ struct file_facts {
  * elsewhere the object still loads, with the compat program). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
+/* The file at fd, without a helper call: a slot at a variable index of the
+ * fd array is out of reach of plain loads, but the array's address is a
+ * number (the verifier tracks no pointer-to-pointer), and bpf_rdonly_cast
+ * makes any number a fault-safe kernel object. Cast it to a struct kiocb
+ * placed so that its first field, ki_filp (a struct file *), is the slot;
+ * reading that field reads the slot. */
+static __always_inline struct file *task_fd_file_cast(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	unsigned long slot;
+	struct kiocb *k;
+
+	if (fd < 0 || fd >= fdt->max_fds)
+		return NULL;
+	slot = (unsigned long)fdt->fd + fd * sizeof(struct file *);
+	k = bpf_rdonly_cast((void *)(slot - bpf_core_field_offset(struct kiocb, ki_filp)),
+			    bpf_core_type_id_kernel(struct kiocb));
+	return k->ki_filp;
+}
+
 static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
 					    struct file_facts *ff)
 {
-	struct file *f = task_fd_file(task, fd);
+	struct file *f = task_fd_file_cast(task, fd);
 	struct dentry *dentry;
 	struct inode *inode;
 
@@ -156,10 +177,10 @@ static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
 	inode = f->f_inode;
 	dentry = f->f_path.dentry;
 	ff->file = f;
+	ff->inode = inode;
 	ff->dentry = dentry;
 	ff->ino = inode->i_ino;
 	ff->dir_ino = dentry->d_parent->d_inode->i_ino;
-	ff->dev = inode->i_sb->s_dev; /* a dentry's parent is on the same superblock */
 	return true;
 }
 
@@ -175,10 +196,10 @@ static __always_inline bool file_facts_compat(struct task_struct *task, long fd,
 	inode = BPF_CORE_READ(f, f_inode);
 	dentry = BPF_CORE_READ(f, f_path.dentry);
 	ff->file = f;
+	ff->inode = inode;
 	ff->dentry = dentry;
 	ff->ino = BPF_CORE_READ(inode, i_ino);
 	ff->dir_ino = BPF_CORE_READ(dentry, d_parent, d_inode, i_ino);
-	ff->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	return true;
 }
 
@@ -259,15 +280,25 @@ static __always_inline const char *user_path(struct open_scratch *s, struct task
 				       : PT_REGS_PARM1_CORE_SYSCALL(regs));
 }
 
-/* A successful open: is this file, or its directory + name, watched? */
-static __always_inline void check_file(struct open_scratch *s, struct task_struct *task, long fd,
+/* The daemon's own opens (its fingerprint reads) are not events. */
+static __always_inline bool is_self(void)
+{
+	return self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+/* A successful open: is this file, or its directory + name, watched? Every
+ * open on the host comes here, and nearly all leave at the bit filter: all
+ * the rest (the scratch buffer, the device, the self check) waits for a hit. */
+static __always_inline void check_file(struct task_struct *task, __u32 sys, long fd,
 				       int path_arg, bool fast)
 {
 	struct idt_file_key key = {};
 	struct idt_dir_watch *dw;
 	struct idt_ino_bloom *bloom;
+	struct open_scratch *s;
 	struct file_facts ff;
 	struct dentry *dentry;
+	struct inode *inode;
 	struct idt_watch *w;
 	struct file *file;
 	__u32 len, type, zero = 0;
@@ -281,7 +312,13 @@ static __always_inline void check_file(struct open_scratch *s, struct task_struc
 	ino_maybe = bloom_has(bloom, ff.ino);
 	if (!ino_maybe && !bloom_has(bloom, ff.dir_ino))
 		return;
-	key.dev = ff.dev;
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || is_self())
+		return;
+	s->ev.syscall = sys;
+	inode = ff.inode;
+	/* a dentry's parent is on the same superblock */
+	key.dev = fast ? inode->i_sb->s_dev : BPF_CORE_READ(inode, i_sb, s_dev);
 	key.ino = ff.ino;
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
@@ -369,16 +406,14 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 	__u32 zero = 0;
 
 	count(IDT_CNT_OPEN_SEEN);
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
-		return 0;
-	s = bpf_map_lookup_elem(&open_scratch, &zero);
-	if (!s)
-		return 0;
-	s->ev.syscall = sys;
 	if (ret >= 0) {
-		check_file(s, task, ret, path_arg, fast);
+		check_file(task, sys, ret, path_arg, fast);
 		return 0;
 	}
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || is_self())
+		return 0;
+	s->ev.syscall = sys;
 	/* The syscall's arguments are still in its saved user registers. */
 	upath = user_path(s, task, path_arg);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
