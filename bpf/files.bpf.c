@@ -146,8 +146,8 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
  * fd array is out of reach of plain loads, but the array's address is a
  * number (the verifier tracks no pointer-to-pointer), and bpf_rdonly_cast
  * makes any number a fault-safe kernel object. Cast it to a struct kiocb
- * placed so that its first field, ki_filp (a struct file *), is the slot;
- * reading that field reads the slot. */
+ * placed so that its ki_filp field (a struct file *; CO-RE gives its offset)
+ * is the slot: reading that field reads the slot. */
 static __always_inline struct file *task_fd_file_cast(struct task_struct *task, long fd)
 {
 	struct fdtable *fdt = task->files->fdt;
@@ -461,9 +461,9 @@ OPEN_EVENT(creat, IDT_SYS_CREAT, 0, 0)
 const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
 
 /* On the raw fallback, the other probe families' work at a syscall exit
- * (the TLS socket finder). Each program attached to sys_exit costs every syscall on the host a
- * dispatch, so there is one, this one, and the others are tail calls from
- * it for the syscalls they name. Slot 0 is filled by the loader; while it
+ * (the TLS socket finder). Each program attached to sys_exit costs every
+ * syscall on the host a dispatch, so there is one, this one, and the others
+ * are tail calls from it for the syscalls they name. Slot 0 is filled by the loader; while it
  * is empty the call falls through. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
