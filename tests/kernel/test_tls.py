@@ -394,6 +394,17 @@ def test_tls_curl_http1_openssl(d, fx):
     eq(hop(ev, "destination")["host"], "localhost:%d" % srv.port, "destination.host")
 
 
+def libssl_copy(fx, name):
+    """A fresh copy of the system's libssl and libcrypto in fx.dir/name: the
+    same code in a file the host has not seen (a container's own, a bundled
+    copy). Returns the directory, for LD_LIBRARY_PATH."""
+    where = os.path.join(fx.dir, name)
+    os.makedirs(where)
+    for lib in ("libssl.so.3", "libcrypto.so.3"):
+        shutil.copy2(os.path.join(SYSTEM_LIBSSL_DIR, lib), where)
+    return where
+
+
 @with_tls(env={"IDTRACE_BPF_RAW": "1"})
 def test_tls_raw_tail_call(d, fx):
     """Where the syscall trace events are missing (forced here), the socket
@@ -415,10 +426,7 @@ def check_raw_hook(d, fx, loaded):
     check("TLS socket finder: %s\n" % loaded in d.stderr_text(),
           "the socket finder is a %s: %r" % (loaded, d.stderr_text()))
     srv = fx.s_server()
-    lib = os.path.join(fx.dir, "raw-lib")
-    os.makedirs(lib)
-    for name in ("libssl.so.3", "libcrypto.so.3"):
-        shutil.copy2(os.path.join(SYSTEM_LIBSSL_DIR, name), lib)
+    lib = libssl_copy(fx, "raw-lib")
     url = "https://localhost:%d/v2/ping?x=1" % srv.port
     p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
                "-o", "/dev/null", url], env=dict(PATH_ENV, LD_LIBRARY_PATH=lib))
@@ -1033,14 +1041,7 @@ def test_tls_library_new_to_host(d, fx):
     which dlopen()s it at `import ssl` long after its exec."""
     srv = fx.nginx()
 
-    def lib_copy(name):
-        where = os.path.join(fx.dir, name)
-        os.makedirs(where)
-        for lib in ("libssl.so.3", "libcrypto.so.3"):
-            shutil.copy2(os.path.join(SYSTEM_LIBSSL_DIR, lib), where)
-        return where
-
-    curl_lib = lib_copy("curl-lib")
+    curl_lib = libssl_copy(fx, "curl-lib")
     jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:container"})
     hdrs = header_file(fx, "new.hdr", ["Authorization: Bearer " + jwt])
     p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
@@ -1053,7 +1054,7 @@ def test_tls_library_new_to_host(d, fx):
     eq(ev["http"]["path"], "/first/call", "curl: http.path")
     eq(ev["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "curl: fingerprint")
 
-    py_lib = lib_copy("python-lib")
+    py_lib = libssl_copy(fx, "python-lib")
     key = bearer_jwt(fx, {"sub": "svc:late-loader"})
     request = ("GET /late/load HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idt-late/1\r\n"
                "Authorization: Bearer KEY\r\nConnection: close\r\n\r\n")
