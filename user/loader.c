@@ -304,7 +304,8 @@ static int load_files(struct loader *l, bool trace_tls)
 	 * out should one misbehave); IDTRACE_BPF_RAW=1: the raw sys_exit
 	 * fallback even where the trace events exist. The tests use both to run
 	 * the other variants. */
-	bool cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
+	const bool have_cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
+	bool cast = have_cast;
 	enum files_hook hook = env_on("IDTRACE_BPF_RAW") ? FILES_RAW : FILES_EVENTS;
 	int n_links = l->n_links, err;
 
@@ -331,7 +332,7 @@ static int load_files(struct loader *l, bool trace_tls)
 		log_warn("credential-open probes: %s unavailable (%s); trying %s",
 			 files_hook_names[hook], strerror(-err), files_hook_names[FILES_RAW]);
 		hook = FILES_RAW;
-		cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
+		cast = have_cast;
 	}
 	log_err("cannot load the credential-open probes: %s (see the libbpf messages above)",
 		strerror(-err));
