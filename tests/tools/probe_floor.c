@@ -37,22 +37,33 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int uprobe_pmu_type(void)
+/* The number in a sysfs/tracefs file, or -1. */
+static int read_int_file(const char *path)
 {
-	FILE *f = fopen("/sys/bus/event_source/devices/uprobe/type", "r");
-	int type = -1;
+	FILE *f = fopen(path, "r");
+	int v = -1;
 
 	if (f) {
-		if (fscanf(f, "%d", &type) != 1)
-			type = -1;
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
 		fclose(f);
 	}
-	return type;
+	return v;
+}
+
+/* Open the perf event attr describes, run prog on it, enable it. */
+static int attach_perf_event(int prog, struct perf_event_attr *attr)
+{
+	int fd = (int)syscall(SYS_perf_event_open, attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd < 0 || ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0))
+		return -1;
+	return 0;
 }
 
 static int attach_uprobes(int prog, const char *lib, char **funcs, int n)
 {
-	int type = uprobe_pmu_type();
+	int type = read_int_file("/sys/bus/event_source/devices/uprobe/type");
 
 	if (type < 0) {
 		fprintf(stderr, "probe_floor: no uprobe PMU\n");
@@ -68,15 +79,12 @@ static int attach_uprobes(int prog, const char *lib, char **funcs, int n)
 			.config1 = (unsigned long)lib,
 			.config2 = (unsigned long)off,
 		};
-		int fd;
 
 		if (off < 0) {
 			fprintf(stderr, "probe_floor: %s not found in %s\n", funcs[i], lib);
 			return -1;
 		}
-		fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0 || ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) ||
-		    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
+		if (attach_perf_event(prog, &attr)) {
 			fprintf(stderr, "probe_floor: %s+%#lx: %s\n", funcs[i], off, strerror(errno));
 			return -1;
 		}
@@ -90,22 +98,16 @@ static int attach_trace_events(int prog, char **names, int n)
 	for (int i = 0; i < n; i++) {
 		struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT };
 		char path[256];
-		int id = -1, fd;
-		FILE *f;
+		int id;
 
 		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s/id", names[i]);
-		f = fopen(path, "r");
-		if (!f || fscanf(f, "%d", &id) != 1) {
+		id = read_int_file(path);
+		if (id < 0) {
 			fprintf(stderr, "probe_floor: %s: no such trace event\n", names[i]);
-			if (f)
-				fclose(f);
 			return -1;
 		}
-		fclose(f);
 		attr.config = (unsigned)id;
-		fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0 || ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) ||
-		    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
+		if (attach_perf_event(prog, &attr)) {
 			fprintf(stderr, "probe_floor: %s: %s\n", names[i], strerror(errno));
 			return -1;
 		}
