@@ -71,7 +71,7 @@ static void emit(struct daemon *d, json_t *ev)
 		d->emit_errors++;
 		return;
 	}
-	err = outputs_emit(d->out, ev);
+	err = outputs_emit(d->out, ev, d->ev.frags);
 	json_decref(ev);
 	if (err)
 		d->emit_errors++;

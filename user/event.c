@@ -67,8 +67,30 @@ json_t *event_process(const struct proc *p)
 	return o;
 }
 
-static void ident_clear(struct event_ident *e)
+/* The slot's shared parts, rendered once for all the events that carry
+ * them; a part that cannot be kept is walked at each write instead. */
+static void ident_keep_renderings(struct json_frags *frags, const struct event_ident *e)
 {
+	json_t *h;
+	size_t i;
+
+	if (!frags)
+		return;
+	json_frags_keep(frags, e->process);
+	json_array_foreach(e->hops, i, h)
+		json_frags_keep(frags, h);
+}
+
+static void ident_clear(struct json_frags *frags, struct event_ident *e)
+{
+	json_t *h;
+	size_t i;
+
+	if (frags) {
+		json_frags_drop(frags, e->process);
+		json_array_foreach(e->hops, i, h)
+			json_frags_drop(frags, h);
+	}
 	json_decref(e->process);
 	json_decref(e->hops);
 	json_decref(e->provenance);
@@ -80,7 +102,9 @@ static void ident_clear(struct event_ident *e)
 void event_ctx_release(struct event_ctx *ctx)
 {
 	for (size_t i = 0; i < EVENT_IDENT_SLOTS; i++)
-		ident_clear(&ctx->ident[i]);
+		ident_clear(ctx->frags, &ctx->ident[i]);
+	json_frags_free(ctx->frags);
+	ctx->frags = NULL;
 }
 
 static __u64 monotonic_ns(void)
@@ -101,7 +125,7 @@ static int ident_build(struct event_ctx *ctx, struct proc *p, struct event_ident
 		json_decref(proc);
 		return -ENOMEM;
 	}
-	ident_clear(e);
+	ident_clear(ctx->frags, e);
 	e->p = proc_get(p);
 	e->generation = proc_table_generation();
 	e->built_ns = monotonic_ns();
@@ -156,12 +180,16 @@ int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p)
 		if (e->p == p && e->generation == proc_table_generation() &&
 		    monotonic_ns() - e->built_ns < EVENT_IDENT_TTL_NS)
 			return ident_attach(ev, e);
+		if (!ctx->frags)
+			ctx->frags = json_frags_new(); /* without it, lines are only slower */
 	}
 	err = ident_build(ctx, p, e);
+	if (!err && e != &tmp)
+		ident_keep_renderings(ctx->frags, e);
 	if (!err)
 		err = ident_attach(ev, e);
 	if (e == &tmp)
-		ident_clear(&tmp);
+		ident_clear(NULL, &tmp);
 	return err;
 }
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "chain.h"
 #include "host_info.h"
+#include "json_frags.h"
 #include "proc_table.h"
 
 #define EVENT_SCHEMA_VERSION 1
@@ -34,6 +35,9 @@ struct event_ctx {
 	 * the tables do not hold (user names, service accounts). */
 	bool reuse_identity;
 	struct event_ident ident[EVENT_IDENT_SLOTS];
+	/* With reuse: the renderings of the kept "process" objects and hops,
+	 * for the writer (outputs_emit). */
+	struct json_frags *frags;
 };
 
 /* New event {"schema_version","type","time","host"}; ts is CLOCK_BOOTTIME ns.
@@ -46,7 +50,7 @@ json_t *event_process(const struct proc *p);
  * hops array stays reachable as json_object_get(ev, "chain") so later stages
  * can append to it. */
 int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p);
-/* Drop the identities kept for reuse. */
+/* Drop the identities kept for reuse, and their renderings. */
 void event_ctx_release(struct event_ctx *ctx);
 /* A complete process.exec event for p. Caller owns it; NULL on ENOMEM. */
 json_t *event_process_exec(struct event_ctx *ctx, struct proc *p);

@@ -7,6 +7,7 @@
 struct writer {
 	char *p, *end;
 	int fail;
+	const struct json_frags *frags;
 };
 
 static void put(struct writer *w, const char *s, size_t n)
@@ -33,6 +34,13 @@ static void put_int(struct writer *w, json_int_t v)
 	put(w, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
+/* Bytes that a JSON string escapes: control characters, quote, backslash. */
+static const unsigned char escaped[256] = {
+	[0x00 ... 0x1f] = 1,
+	['"'] = 1,
+	['\\'] = 1,
+};
+
 /* As jansson escapes without JSON_ESCAPE_SLASH or JSON_ENSURE_ASCII: quote,
  * backslash and control characters only; the six short forms, else \u00XX. */
 static void put_string(struct writer *w, const char *s, size_t n)
@@ -46,7 +54,7 @@ static void put_string(struct writer *w, const char *s, size_t n)
 		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!escaped[c])
 			continue;
 		put(w, s + run, i - run);
 		run = i + 1;
@@ -71,26 +79,32 @@ static void put_string(struct writer *w, const char *s, size_t n)
 
 static void put_value(struct writer *w, const json_t *v, int depth)
 {
+	const char *kept;
 	size_t i, n;
 
 	if (depth > WRITE_DEPTH_MAX) {
 		w->fail = 1;
 		return;
 	}
+	if ((json_is_object(v) || json_is_array(v)) &&
+	    (kept = json_frags_find(w->frags, v, &n))) {
+		put(w, kept, n);
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
-		const char *key;
-		json_t *val;
+		json_t *obj = (json_t *)v;
 		int first = 1;
 
 		put(w, "{", 1);
-		json_object_foreach((json_t *)v, key, val) {
+		for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
 			if (!first)
 				put(w, ",", 1);
 			first = 0;
-			put_string(w, key, strlen(key));
+			/* the key's own length: a key may hold NUL (json_object_setn) */
+			put_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
 			put(w, ":", 1);
-			put_value(w, val, depth + 1);
+			put_value(w, json_object_iter_value(it), depth + 1);
 		}
 		put(w, "}", 1);
 		break;
@@ -136,7 +150,13 @@ static void put_value(struct writer *w, const json_t *v, int depth)
 
 size_t json_write_compact(const json_t *v, char *buf, size_t cap)
 {
-	struct writer w = { .p = buf, .end = buf + cap };
+	return json_write_compact_frags(v, buf, cap, NULL);
+}
+
+size_t json_write_compact_frags(const json_t *v, char *buf, size_t cap,
+				const struct json_frags *frags)
+{
+	struct writer w = { .p = buf, .end = buf + cap, .frags = frags };
 
 	if (!v)
 		return 0;

@@ -98,9 +98,10 @@ struct outputs {
 
 /* ev as one compact line. Returns its length, with *line pointing at buf
  * or at a new string the caller frees (*big). 0 on failure. */
-static size_t dump(const json_t *ev, char *buf, size_t cap, char **big)
+static size_t dump(const json_t *ev, const struct json_frags *frags, char *buf, size_t cap,
+		   char **big)
 {
-	size_t n = json_write_compact(ev, buf, cap);
+	size_t n = json_write_compact_frags(ev, buf, cap, frags);
 
 	*big = NULL;
 	if (n && n <= cap)
@@ -256,6 +257,7 @@ fail:
  * take it. err: -ENOMEM when a line could not be made. */
 struct event_lines {
 	const json_t *ev;
+	const struct json_frags *frags;
 	const char *line[2]; /* by enum sink_format; NULL: none (see err) */
 	size_t len[2];
 	bool done[2];
@@ -271,7 +273,8 @@ static const char *line_for(struct outputs *o, struct event_lines *el, enum sink
 	if (!el->done[f]) {
 		el->done[f] = true;
 		if (f == SINK_FORMAT_JSON) {
-			el->len[f] = dump(el->ev, o->json_buf, sizeof(o->json_buf), &el->owned[f]);
+			el->len[f] = dump(el->ev, el->frags, o->json_buf, sizeof(o->json_buf),
+					  &el->owned[f]);
 			el->line[f] = !el->len[f] ? NULL : el->owned[f] ? el->owned[f] : o->json_buf;
 		} else if (!(ocsf = ocsf_from_event(el->ev))) {
 			o->unformatted++; /* no OCSF class for it */
@@ -301,9 +304,9 @@ static void enqueue_all(struct outputs *o, struct event_lines *el, const char *t
 	free(el->owned[1]);
 }
 
-int outputs_emit(struct outputs *o, const json_t *ev)
+int outputs_emit(struct outputs *o, const json_t *ev, const struct json_frags *frags)
 {
-	struct event_lines el = { .ev = ev };
+	struct event_lines el = { .ev = ev, .frags = frags };
 
 	enqueue_all(o, &el, json_string_value(json_object_get(ev, "type")));
 	return el.err;

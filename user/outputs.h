@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "host_info.h"
+#include "json_frags.h"
 #include "sink.h"
 
 struct outputs_opts {
@@ -40,9 +41,10 @@ int outputs_open(const struct sink_spec *specs, int n, const struct outputs_opts
 		 struct outputs **out, char *err, size_t errn);
 /* Validate and reach every sink, then release them: --check-config. */
 int outputs_check(const struct sink_spec *specs, int n, char *err, size_t errn);
-/* Queue ev (not consumed) to every sink. Returns 0, or -ENOMEM when it
- * could not be formatted. Drops are counted by the runners. */
-int outputs_emit(struct outputs *o, const json_t *ev);
+/* Queue ev (not consumed) to every sink. Our JSON copies the renderings
+ * frags keeps of ev's shared parts (NULL: none). Returns 0, or -ENOMEM when
+ * it could not be formatted. Drops are counted by the runners. */
+int outputs_emit(struct outputs *o, const json_t *ev, const struct json_frags *frags);
 /* With defer_wakeups: a batch of events was emitted; hand it to the sinks'
  * threads now. */
 void outputs_kick(struct outputs *o);

@@ -167,7 +167,7 @@ static int sink_bench_run(const char *uri, const char *state_dir, long n, long d
 	for (long i = 0; i < n; i++) {
 		if (use_json) {
 			sink_bench_vary(src->ev, src->proc, src->phop, src->args, &src->host, i);
-			rc = outputs_emit(o, src->ev);
+			rc = outputs_emit(o, src->ev, NULL);
 		} else {
 			rc = outputs_emit_line(o, src->lines[i % LINE_SET], src->lens[i % LINE_SET],
 					       "process.exec");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "json_write.h"
 
 struct fixture {
 	struct event_ctx ctx;
@@ -157,6 +158,56 @@ static void test_other_process_same_slot(void **state)
 	json_decref(b);
 }
 
+/* ev as the daemon writes it (with the kept renderings), which must be
+ * what jansson writes of the same tree. */
+static void assert_written_as_jansson(struct fixture *f, const json_t *ev)
+{
+	char *want = json_dumps(ev, JSON_COMPACT), buf[4096];
+	size_t n = json_write_compact_frags(ev, buf, sizeof(buf), f->ctx.frags);
+
+	assert_non_null(want);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(buf, want, n);
+	free(want);
+}
+
+/* The kept identity's process object and hops are rendered once; lines
+ * written with those renderings are byte for byte the tree's, also after
+ * appends, and a rebuild replaces them (no stale uid). */
+static void test_renderings_follow_the_identity(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a = identity(f, f->p), *b, *c;
+	size_t hops = json_array_size(json_object_get(a, "chain"));
+	size_t len;
+
+	assert_non_null(f->ctx.frags);
+	assert_int_equal(json_frags_count(f->ctx.frags), 1 + hops);
+	assert_non_null(json_frags_find(f->ctx.frags, json_object_get(a, "process"), &len));
+	assert_written_as_jansson(f, a);
+	json_array_append_new(json_object_get(a, "chain"), json_pack("{s:s}", "kind", "credential"));
+	assert_written_as_jansson(f, a);
+
+	b = identity(f, f->p);
+	assert_int_equal(json_frags_count(f->ctx.frags), 1 + hops);
+	assert_written_as_jansson(f, b);
+
+	f->p->uid = 0;
+	proc_table_changed();
+	c = identity(f, f->p);
+	assert_int_equal(process_uid(c), 0);
+	/* the old identity's renderings went with it */
+	assert_int_equal(json_frags_count(f->ctx.frags), 1 + hops);
+	assert_null(json_frags_find(f->ctx.frags, json_object_get(a, "process"), &len));
+	assert_written_as_jansson(f, c);
+	assert_written_as_jansson(f, a); /* still alive in its event: walked */
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	event_ctx_release(&f->ctx);
+	assert_null(f->ctx.frags);
+}
+
 /* Off (the default): every event is built from scratch. */
 static void test_off_builds_each_time(void **state)
 {
@@ -167,6 +218,7 @@ static void test_off_builds_each_time(void **state)
 	a = identity(f, f->p);
 	b = identity(f, f->p);
 	assert_ptr_not_equal(json_object_get(a, "process"), json_object_get(b, "process"));
+	assert_null(f->ctx.frags); /* nothing kept, nothing rendered ahead */
 	json_decref(a);
 	json_decref(b);
 }
@@ -178,6 +230,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appends_stay_in_their_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuilt_after_a_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_process_same_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renderings_follow_the_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_builds_each_time, setup, teardown),
 	};
 

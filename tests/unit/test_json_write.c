@@ -70,6 +70,10 @@ static void test_containers_keep_order(void **state)
 		       "a", "b", "c", "d", 1, "k\"ey\n", "v");
 	assert_non_null(ev);
 	same_as_jansson(ev);
+	/* a key's own length counts, as in jansson: "a\0b" is three bytes */
+	ev = json_object();
+	assert_int_equal(json_object_setn_new(ev, "a\0b", 3, json_true()), 0);
+	same_as_jansson(ev);
 }
 
 static void test_too_deep_falls_back(void **state)
