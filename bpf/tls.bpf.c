@@ -620,7 +620,9 @@ static __always_inline bool tls_lib_name(const char *n)
  * dynamic loader loading it, at exec or at dlopen(). The daemon is woken at
  * once to find it in the process's mappings and attach, while the process
  * is still loading: a library new to the host (a container's own, a
- * program's bundled copy) is traced from its first process's first call. */
+ * program's bundled copy) is traced in that process from when the attach is
+ * done (the kernel's first uprobe on a file waits for an RCU grace period),
+ * and in every later one from its start. */
 static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 {
 	struct idt_file_key key = {};

@@ -405,6 +405,32 @@ def libssl_copy(fx, name):
     return where
 
 
+def wait_attached(d, program):
+    """Until the daemon has found program (a library or an executable, by
+    path) and attached to it. The kernel's first uprobe on a file waits for
+    an RCU grace period (about 30 ms on these VMs), so a process that maps a
+    file new to the host can make its first calls before the probes are in:
+    tests that check a whole first request let the attach finish first."""
+    deadline = time.monotonic() + 20
+    while "TLS: attached to " + program not in open(d.stderr_path).read():
+        check(time.monotonic() < deadline,
+              "the daemon attached to %s: %r" % (program, d.stderr_text()))
+        time.sleep(0.02)
+
+
+def curl_after_attach(d, lib, args, url):
+    """curl linked to the libssl copy in lib: it maps the library at exec and
+    then waits for its URL (-K -, from stdin), which it is given once the
+    daemon has attached to the copy it found as it was mapped."""
+    p = spawn([CURL] + args + ["-K", "-"], env=dict(PATH_ENV, LD_LIBRARY_PATH=lib),
+              stdin=subprocess.PIPE)
+    wait_attached(d, os.path.join(lib, "libssl.so.3"))
+    p.stdin.write(('url = "%s"\n' % url).encode())
+    p.stdin.close()
+    finish(p, "curl")
+    return p
+
+
 @with_tls(env={"IDTRACE_BPF_RAW": "1"})
 def test_tls_raw_tail_call(d, fx):
     """Where the syscall trace events are missing (forced here), the socket
@@ -422,15 +448,14 @@ def test_tls_raw_without_file_probes(d, fx):
 def check_raw_hook(d, fx, loaded):
     """The socket finder on the raw sys_exit (loaded as said in the log): a
     curl linked to a libssl new to the host is attached as it maps it (the
-    mmap hook), and its request is reported whole."""
+    mmap hook), and its request, made after that, is reported whole."""
     check("TLS socket finder: %s\n" % loaded in d.stderr_text(),
           "the socket finder is a %s: %r" % (loaded, d.stderr_text()))
     srv = fx.s_server()
     lib = libssl_copy(fx, "raw-lib")
     url = "https://localhost:%d/v2/ping?x=1" % srv.port
-    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
-               "-o", "/dev/null", url], env=dict(PATH_ENV, LD_LIBRARY_PATH=lib))
-    finish(p, "curl")
+    p = curl_after_attach(d, lib, ["-sk", "--http1.1", "--resolve",
+                                   "localhost:%d:127.0.0.1" % srv.port, "-o", "/dev/null"], url)
     evs = requests_of(d, p.pid)
     eq(len(evs), 1, "tls.request events of the curl pid")
     check_tls(evs[0], "openssl", srv.port)
@@ -504,6 +529,12 @@ with socket.create_connection(("127.0.0.1", port)) as raw:
         while s.recv(4096):
             pass
 """
+
+
+# PY_CLIENT, but it says when ssl is imported (its libssl mapped) and waits
+# for "go" before it connects.
+PY_LATE_CLIENT = PY_CLIENT.replace(
+    "ctx = ssl.SSLContext", "print('loaded', flush=True)\nsys.stdin.readline()\nctx = ssl.SSLContext")
 
 
 @with_tls()
@@ -977,15 +1008,6 @@ def test_tls_write_retry_not_recaptured(d, fx):
 EMBEDDED_CLIENT = os.path.join(HELPERS, "tls_embedded_client")
 
 
-def wait_attached(d, program):
-    """Until the daemon has found program (after its exec) and attached to it."""
-    deadline = time.monotonic() + 20
-    while "TLS: attached to " + program not in open(d.stderr_path).read():
-        check(time.monotonic() < deadline,
-              "the daemon attached to %s: %r" % (program, d.stderr_text()))
-        time.sleep(0.05)
-
-
 @with_tls()
 def test_tls_embedded_openssl_membio(d, fx):
     """A program that carries OpenSSL inside (static, exported: as Node.js
@@ -1035,20 +1057,19 @@ SYSTEM_LIBSSL_DIR = "/usr/lib/x86_64-linux-gnu"
 @with_tls()
 def test_tls_library_new_to_host(d, fx):
     """A libssl the host has not seen (a container's own, a program's bundled
-    copy: the same code in another file) is attached while the process that
-    maps it is still loading, so that process's first request is reported
-    whole, with its server name: curl linked to it at exec, and python3,
-    which dlopen()s it at `import ssl` long after its exec."""
+    copy: the same code in another file) is found as a process maps it and
+    attached, and that process's requests from then on are reported whole,
+    with their server name: curl linked to it at exec, and python3, which
+    dlopen()s it at `import ssl` long after its exec."""
     srv = fx.nginx()
 
     curl_lib = libssl_copy(fx, "curl-lib")
     jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:container"})
     hdrs = header_file(fx, "new.hdr", ["Authorization: Bearer " + jwt])
-    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
-               "-H", "@" + hdrs, "-o", "/dev/null",
-               "https://localhost:%d/first/call?t=1" % srv.port],
-              env=dict(PATH_ENV, LD_LIBRARY_PATH=curl_lib))
-    finish(p, "curl")
+    p = curl_after_attach(d, curl_lib, ["-sk", "--http1.1", "--resolve",
+                                        "localhost:%d:127.0.0.1" % srv.port, "-H", "@" + hdrs,
+                                        "-o", "/dev/null"],
+                          "https://localhost:%d/first/call?t=1" % srv.port)
     ev = d.wait_for(is_req(p.pid))[0]
     check_tls(ev, "openssl", srv.port)
     eq(ev["http"]["path"], "/first/call", "curl: http.path")
@@ -1058,12 +1079,17 @@ def test_tls_library_new_to_host(d, fx):
     key = bearer_jwt(fx, {"sub": "svc:late-loader"})
     request = ("GET /late/load HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idt-late/1\r\n"
                "Authorization: Bearer KEY\r\nConnection: close\r\n\r\n")
-    q = spawn(["/usr/bin/python3", "-c", PY_CLIENT, str(srv.port), request],
-              env=dict(PATH_ENV, LD_LIBRARY_PATH=py_lib), stdin=subprocess.PIPE)
+    q = spawn(["/usr/bin/python3", "-c", PY_LATE_CLIENT, str(srv.port), request],
+              env=dict(PATH_ENV, LD_LIBRARY_PATH=py_lib), stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE)
     time.sleep(0.5)  # past the scan after its exec: the library is not mapped yet
     with open("/proc/%d/maps" % q.pid) as f:
         check(py_lib not in f.read(), "python3 has not loaded its libssl yet")
     q.stdin.write((key + "\n").encode())
+    q.stdin.flush()
+    eq(q.stdout.readline(), b"loaded\n", "python3 imported ssl")
+    wait_attached(d, os.path.join(py_lib, "libssl.so.3"))
+    q.stdin.write(b"go\n")
     q.stdin.close()
     finish(q, "python3 client")
     evs = requests_of(d, q.pid)
@@ -1179,15 +1205,21 @@ LIBSSL11 = os.path.join(OPENSSL11_ROOT, "usr", "lib", "x86_64-linux-gnu", "libss
 @with_tls()
 def test_tls_openssl_11_own_libssl(d, fx):
     """A program that brings its own OpenSSL 1.1 (Debian 11's, from a
-    directory of its own, as vendored and older images do) is traced from its
-    first run: the daemon finds libssl.so.1.1 as it is mapped, names the
-    version, and the request is exact, with the server name, the 4-tuple and
-    the token's fingerprint and claims."""
+    directory of its own, as vendored and older images do): the daemon finds
+    libssl.so.1.1 as it is mapped (by `openssl enc`, its first run),
+    names the version, and the next run's request is exact, with the server
+    name, the 4-tuple and the token's fingerprint and claims."""
     check(os.path.exists(LIBSSL11), "OpenSSL 1.1 unpacked at %s (scripts/openssl11.sh)"
           % OPENSSL11_ROOT)
     srv = fx.nginx()
     env = dict(PATH_ENV, LD_LIBRARY_PATH=os.path.dirname(LIBSSL11),
                OPENSSL_CONF="/dev/null")
+    # alive (reading its stdin) until the daemon has looked at its mappings
+    first = spawn([OPENSSL11, "enc", "-base64"], env=env, stdin=subprocess.PIPE,
+                  stdout=subprocess.DEVNULL)
+    wait_attached(d, LIBSSL11)
+    first.stdin.close()
+    finish(first, "openssl 1.1 enc")
     s_client = [OPENSSL11, "s_client", "-connect", "127.0.0.1:%d" % srv.port,
                 "-servername", "localhost", "-quiet"]
     jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:legacy",
