@@ -59,6 +59,7 @@ class Idtrace:
         self.lost = []
         self.stats = []  # the agent.stats of each round
         self.tls_http = []
+        self.cpu_ns = []  # the daemon's CPU time (all threads) from ready to stop, per round
 
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="idtrace-bench-")
@@ -66,8 +67,22 @@ class Idtrace:
         self.p = subprocess.Popen([IDTRACE, "--output", self.out, "--log-level", "error"]
                                   + self.args, stderr=subprocess.DEVNULL)
         wait_file_has(self.out, b"agent.ready")
+        self.cpu_at_ready = self.cpu()
+
+    def cpu(self):
+        """On-CPU ns of all the daemon's threads (schedstat's first field)."""
+        total = 0
+        task = "/proc/%d/task" % self.p.pid
+        for tid in os.listdir(task):
+            try:
+                with open(os.path.join(task, tid, "schedstat")) as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass  # a thread that just ended
+        return total
 
     def stop(self):
+        self.cpu_ns.append(self.cpu() - self.cpu_at_ready)
         self.p.send_signal(signal.SIGINT)
         self.p.wait(60)
         with open(self.out, "rb") as f:
@@ -400,6 +415,8 @@ def bench_tls():
            "one curl, nginx on loopback)" % n, med, 1e6, "ms",
            ["per request: untraced %.1f us, idtrace %.1f us"
             % (med["untraced"] / n / 1e3, med["idtrace"] / n / 1e3),
+            "idtrace daemon CPU per request (all its threads, on any core; median over "
+            "rounds): %.1f us" % (statistics.median(idt.cpu_ns) / (n * repeats()) / 1e3),
             "idtrace tls.request events with an HTTP request per round: %s (target %d: "
             "%d runs of %d)" % (idt.tls_http, n * repeats(), repeats(), n),
             "idtrace tls.request events per round (agent.stats): %s (the client's %d; "
