@@ -312,16 +312,20 @@ static __always_inline long iov_total(const struct iovec *iov, unsigned long cnt
 	return total;
 }
 
-/* A write-family syscall on fd by this thread: the mark of the TLS call it
- * belongs to, or NULL. Learns the session's socket on the way. */
-static __always_inline struct tls_mark *socket_write_mark(long fd)
+/* A write-family syscall by this thread (its saved user registers: the fd is
+ * the first argument): the mark of the TLS call it belongs to, or NULL.
+ * Learns the session's socket on the way. Every write on the host comes
+ * here, so the fd is read only for a thread that has a mark. */
+static __always_inline struct tls_mark *socket_write_mark(struct pt_regs *regs)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tls_mark *m = bpf_map_lookup_elem(&tls_marks, &tid);
 	struct sock *sk;
+	long fd;
 
 	if (!m || !(m->need_conn || m->watch_write))
 		return NULL;
+	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	if (m->fd >= 0)
 		return fd == m->fd ? m : NULL;
 	if (bpf_ktime_get_ns() - m->ts_ns > MARK_TTL_NS) {
@@ -672,7 +676,7 @@ static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 	}
 	if (nr != nr_write && nr != nr_sendto && nr != nr_writev && nr != nr_sendmsg)
 		return 0;
-	m = socket_write_mark(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	m = socket_write_mark(regs);
 	if (!m || !m->watch_write)
 		return 0;
 	/* did the call's write go out whole? */
