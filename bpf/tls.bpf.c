@@ -76,9 +76,9 @@ struct tls_mark {
 };
 
 /* A thread's mark lives with its task: every write on the host looks for
- * one, and a task's own storage is found without hashing (about 130 ns less
- * per write than an LRU hash on the VMs measured); it goes when the thread
- * exits. */
+ * one, and a task's own storage is found without hashing (a write without a
+ * mark ran 139 ns here, against 177 ns with an LRU hash keyed by tid); it
+ * goes when the thread exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
