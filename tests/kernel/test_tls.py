@@ -1059,8 +1059,9 @@ def test_tls_library_new_to_host(d, fx):
     """A libssl the host has not seen (a container's own, a program's bundled
     copy: the same code in another file) is found as a process maps it and
     attached, and that process's requests from then on are reported whole,
-    with their server name: curl linked to it at exec, and python3, which
-    dlopen()s it at `import ssl` long after its exec."""
+    with their server name (and a later process's from its start): curl
+    linked to it at exec, and python3, which dlopen()s it at `import ssl`
+    long after its exec."""
     srv = fx.nginx()
 
     curl_lib = libssl_copy(fx, "curl-lib")
@@ -1074,6 +1075,14 @@ def test_tls_library_new_to_host(d, fx):
     check_tls(ev, "openssl", srv.port)
     eq(ev["http"]["path"], "/first/call", "curl: http.path")
     eq(ev["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "curl: fingerprint")
+    # the next process linked to the copy is traced from its start, unwaited
+    again = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                   "-o", "/dev/null", "https://localhost:%d/next/process" % srv.port],
+                  env=dict(PATH_ENV, LD_LIBRARY_PATH=curl_lib))
+    finish(again, "second curl")
+    ev2 = d.wait_for(is_req(again.pid))[0]
+    check_tls(ev2, "openssl", srv.port)
+    eq(ev2["http"]["path"], "/next/process", "second curl: http.path")
 
     py_lib = libssl_copy(fx, "python-lib")
     key = bearer_jwt(fx, {"sub": "svc:late-loader"})
