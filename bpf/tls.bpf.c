@@ -200,6 +200,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct session_key key = { .tgid = id >> 32, .session = session };
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct tls_mark *m, fresh = {};
 	__s32 *fd;
 	bool retry;
@@ -216,7 +217,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 		if (h && bpf_probe_read_user(fresh.head, h, (const void *)buf))
 			fresh.head[0] = fresh.head[1] = 0;
 	}
-	m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
+	m = bpf_task_storage_get(&tls_marks, task, NULL, 0);
 	/* the previous write on this session did not go out whole, and this
 	 * one repeats its length and first bytes (the buffer may have moved) */
 	fresh.ts_ns = bpf_ktime_get_ns();
@@ -236,8 +237,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 	if (m)
 		*m = fresh;
 	else
-		bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), &fresh,
-				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+		bpf_task_storage_get(&tls_marks, task, &fresh, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (retry)
 		count(IDT_CNT_TLS_RETRY);
 	else if (is_write)
@@ -617,7 +617,15 @@ static __always_inline bool tls_lib_name(const char *n)
 	       n[8] == 's' && (n[9] == '.' || n[9] == '-');
 }
 
-/* An mmap's exit: a file named like a TLS library mapped executable is the
+/* The task's saved user registers: regs, or when NULL the current task's
+ * (a helper call, made only once an argument is needed). */
+static __always_inline struct pt_regs *user_regs(struct pt_regs *regs)
+{
+	return regs ?: (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* An mmap's exit (its saved user registers: regs, NULL for the current
+ * task's): a file named like a TLS library mapped executable is the
  * dynamic loader loading it, at exec or at dlopen(). The daemon is woken at
  * once to find it in the process's mappings and attach, while the process
  * is still loading: a library new to the host (a container's own, a
@@ -632,8 +640,10 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 	char name[16] = {};
 	__u8 one = 1;
 
-	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO ||
-	    !(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) || is_self())
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
+		return;
+	regs = user_regs(regs);
+	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) || is_self())
 		return;
 	f = task_fd_file(bpf_get_current_task_btf(), (int)PT_REGS_PARM5_CORE_SYSCALL(regs));
 	if (!f)
@@ -659,13 +669,6 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
-/* The task's saved user registers: regs, or when NULL the current task's
- * (a helper call, made only once an argument is needed). */
-static __always_inline struct pt_regs *user_regs(struct pt_regs *regs)
-{
-	return regs ?: (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 /* The exit of syscall nr (one the loader named: a write or mmap), with its
  * saved user registers (NULL: found when needed). Every write and mmap on
  * the host comes here: most leave at the first test. */
@@ -676,8 +679,7 @@ static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 	struct tls_mark *m;
 
 	if (nr == nr_mmap) {
-		if ((unsigned long)ret < (unsigned long)-MAX_ERRNO)
-			lib_mapped(user_regs(regs), ret);
+		lib_mapped(regs, ret);
 		return 0;
 	}
 	if (nr != nr_write && nr != nr_sendto && nr != nr_writev && nr != nr_sendmsg)
