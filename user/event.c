@@ -67,18 +67,20 @@ json_t *event_process(const struct proc *p)
 	return o;
 }
 
-/* The slot's shared parts, rendered once for all the events that carry
- * them; a part that cannot be kept is walked at each write instead. */
-static void ident_keep_renderings(struct json_frags *frags, const struct event_ident *e)
+/* The slot's shared parts, rendered once for all the later events that
+ * carry them (at the identity's second use: most processes have one event);
+ * a part that cannot be kept is walked at each write instead. */
+static void ident_keep_renderings(struct json_frags *frags, struct event_ident *e)
 {
 	json_t *h;
 	size_t i;
 
-	if (!frags)
+	if (!frags || e->rendered)
 		return;
 	json_frags_keep(frags, e->process);
 	json_array_foreach(e->hops, i, h)
 		json_frags_keep(frags, h);
+	e->rendered = true;
 }
 
 static void ident_clear(struct json_frags *frags, struct event_ident *e)
@@ -86,7 +88,7 @@ static void ident_clear(struct json_frags *frags, struct event_ident *e)
 	json_t *h;
 	size_t i;
 
-	if (frags) {
+	if (frags && e->rendered) {
 		json_frags_drop(frags, e->process);
 		json_array_foreach(e->hops, i, h)
 			json_frags_drop(frags, h);
@@ -178,14 +180,14 @@ int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p)
 	if (ctx->reuse_identity) {
 		e = &ctx->ident[p->pid % EVENT_IDENT_SLOTS];
 		if (e->p == p && e->generation == proc_table_generation() &&
-		    monotonic_ns() - e->built_ns < EVENT_IDENT_TTL_NS)
+		    monotonic_ns() - e->built_ns < EVENT_IDENT_TTL_NS) {
+			if (!ctx->frags)
+				ctx->frags = json_frags_new(); /* without: lines only slower */
+			ident_keep_renderings(ctx->frags, e);
 			return ident_attach(ev, e);
-		if (!ctx->frags)
-			ctx->frags = json_frags_new(); /* without it, lines are only slower */
+		}
 	}
 	err = ident_build(ctx, p, e);
-	if (!err && e != &tmp)
-		ident_keep_renderings(ctx->frags, e);
 	if (!err)
 		err = ident_attach(ev, e);
 	if (e == &tmp)

@@ -24,6 +24,7 @@ struct event_ident {
 	__u64 generation; /* proc_table_generation() when built */
 	__u64 built_ns;   /* CLOCK_MONOTONIC */
 	json_t *process, *hops, *provenance, *missing;
+	bool rendered; /* process and hops are kept in event_ctx.frags */
 };
 
 struct event_ctx {
@@ -35,8 +36,8 @@ struct event_ctx {
 	 * the tables do not hold (user names, service accounts). */
 	bool reuse_identity;
 	struct event_ident ident[EVENT_IDENT_SLOTS];
-	/* With reuse: the renderings of the kept "process" objects and hops,
-	 * for the writer (outputs_emit). */
+	/* With reuse: the renderings of the kept "process" objects and hops of
+	 * identities used more than once, for the writer (outputs_emit). */
 	struct json_frags *frags;
 };
 

@@ -14,7 +14,6 @@
 #define IDTRACE_JSON_FRAGS_H
 
 #include <jansson.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 struct json_frags;
