@@ -630,7 +630,8 @@ static __always_inline struct pt_regs *user_regs(struct pt_regs *regs)
  * once to find it in the process's mappings and attach, while the process
  * is still loading: a library new to the host (a container's own, a
  * program's bundled copy) is traced in that process from when the attach is
- * done (the kernel's first uprobe on a file waits for an RCU grace period),
+ * done (a uprobe's registration takes the kernel's dup_mmap_sem, whose first
+ * writer after a quiet spell waits for an RCU grace period),
  * and in every later one from its start. */
 static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 {

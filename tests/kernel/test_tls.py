@@ -407,10 +407,11 @@ def libssl_copy(fx, name):
 
 def wait_attached(d, program):
     """Until the daemon has found program (a library or an executable, by
-    path) and attached to it. The kernel's first uprobe on a file waits for
-    an RCU grace period (about 30 ms on these VMs), so a process that maps a
-    file new to the host can make its first calls before the probes are in:
-    tests that check a whole first request let the attach finish first."""
+    path) and attached to it. The first uprobe of a burst waits for an RCU
+    grace period (the kernel's dup_mmap_sem; 5 to 34 ms on these VMs), so a
+    process that maps a file new to the host can make its first calls
+    before the probes are in: tests that check a whole first request let the
+    attach finish first."""
     deadline = time.monotonic() + 20
     while "TLS: attached to " + program not in open(d.stderr_path).read():
         check(time.monotonic() < deadline,
