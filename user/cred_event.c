@@ -89,7 +89,8 @@ int cred_event_resolve(const char *proc_root, uint32_t pid, int dfd, const char 
 	return 0;
 }
 
-/* Fingerprint and facts of the file at path, from the cache when the file
+/* Fingerprint and facts of the file at path, which the process opened as
+ * inode (kdev, ino) when ino is non-zero, from the cache when the file
  * (inode, size, mtime) has not changed. Returns the slot. */
 static int inspect_cached(struct cred_ctx *cc, const char *type, const char *path,
 			  uint32_t kdev, uint64_t ino)
@@ -98,11 +99,14 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 	struct stat st;
 	unsigned int slot;
 
-	if (stat(path, &st) == 0) {
-		kdev = cred_kdev(st.st_dev);
-		ino = st.st_ino;
+	bool exists = stat(path, &st) == 0;
+	int gone = errno;
+
+	/* (ino 0: the open failed, or the path is all that is known) */
+	if (exists && (!ino || (st.st_ino == ino && cred_kdev(st.st_dev) == kdev))) {
 		for (unsigned int i = 0; i < CRED_CACHE; i++) {
-			if (cc->cache[i].facts && cc->cache[i].ino == ino && cc->cache[i].kdev == kdev &&
+			if (cc->cache[i].facts && cc->cache[i].ino == st.st_ino &&
+			    cc->cache[i].kdev == cred_kdev(st.st_dev) &&
 			    cc->cache[i].size == st.st_size &&
 			    cc->cache[i].mtime_ns == st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec)
 				return i;
@@ -111,15 +115,23 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 	slot = cc->cache_next++ % CRED_CACHE;
 	json_decref(cc->cache[slot].facts);
 	memset(&cc->cache[slot], 0, sizeof(cc->cache[slot]));
-	cred_inspect_file(type, path, 0, 0, &cc->key, &ci);
-	cc->cache[slot].kdev = kdev;
-	cc->cache[slot].ino = ino;
-	if (stat(path, &st) == 0) {
+	if (exists) {
+		/* the file the process opened, not one put at its path since */
+		cred_inspect_file(type, path, ino ? kdev : 0, ino, &cc->key, &ci);
+	} else {
+		/* Nothing to read, and no open of our own: another tracer (a
+		 * second idtrace) would see it as an attempt on the name and
+		 * answer with its own. */
+		memset(&ci, 0, sizeof(ci));
+		ci.facts = json_object();
+		snprintf(ci.error, sizeof(ci.error), "%s", strerror(gone));
+	}
+	if (exists && stat(path, &st) == 0) {
+		cc->cache[slot].kdev = cred_kdev(st.st_dev);
+		cc->cache[slot].ino = st.st_ino;
 		cc->cache[slot].size = st.st_size;
 		cc->cache[slot].mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-	} else {
-		cc->cache[slot].ino = 0; /* never a hit */
-	}
+	} /* else ino 0: never a hit */
 	memcpy(cc->cache[slot].fingerprint, ci.fingerprint, sizeof(ci.fingerprint));
 	memcpy(cc->cache[slot].error, ci.error, sizeof(ci.error));
 	cc->cache[slot].facts = ci.facts;
@@ -250,17 +262,21 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	}
 	json_object_set_new(out, "file", file);
 
-	slot = inspect_cached(cc, type, path, ev->dev, ev->ino);
-	fp = cc->cache[slot].fingerprint;
+	/* A failed open gave the process nothing: no fingerprint, so no request
+	 * links to it. The name may not even be the daemon's file: a process
+	 * in a container names its own. */
+	slot = ev->ret >= 0 ? inspect_cached(cc, type, path, ev->dev, ev->ino) : -1;
+	fp = slot >= 0 ? cc->cache[slot].fingerprint : "";
 	cred = json_pack("{s:s, s:s}", "type", type, "source", "file");
 	if (*fp)
 		json_object_set_new(cred, "fingerprint", json_string(fp));
-	else
+	else if (slot >= 0)
 		json_object_set_new(out, "enrichment",
 				    json_pack("{s:s, s:[{s:s, s:s}]}", "status", "partial", "missing",
 					      "field", "credential.fingerprint", "reason",
 					      cc->cache[slot].error));
-	json_object_update(cred, cc->cache[slot].facts);
+	if (slot >= 0)
+		json_object_update(cred, cc->cache[slot].facts);
 	json_object_set_new(out, "credential", cred);
 
 	hop = json_pack("{s:s, s:s, s:s, s:o, s:s}", "kind", "credential", "type", type, "source",
@@ -272,7 +288,8 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	chain_pivot_reader(&ec->chain, p, "read", path, type, &me);
 	if (*fp)
 		note_pivots(cc, &me, out, fp);
-	note_aws_key_ids(cc, &me, cc->cache[slot].facts);
+	if (slot >= 0)
+		note_aws_key_ids(cc, &me, cc->cache[slot].facts);
 	return out;
 }
 

@@ -304,13 +304,53 @@ def test_cred_failed_open(d, c):
     # (the test's own write of the file is an access too: look for nobody's)
     evs = reads(d, path=netrc, uid=65534)
     eq(evs[0]["file"]["result"], "EACCES", "result")
-    eq(evs[0]["credential"]["type"], "netrc", "type")
+    eq(evs[0]["credential"], {"type": "netrc", "source": "file"},
+       "credential of a failed open: no fingerprint (the process got nothing)")
+    check("fingerprint" not in evs[0]["chain"][-1], "no fingerprint in the credential hop")
+    check("enrichment" not in evs[0], "nothing is missing from a failed open's event")
     missing = os.path.join(c.home, ".vault-token")
     p = run([CAT, missing], env={}, stderr=subprocess.DEVNULL)
     ev = reads(d, p.pid, missing)[0]
     eq(ev["file"]["result"], "ENOENT", "result of a missing credential")
-    eq(ev["credential"]["type"], "vault", "type")
+    eq(ev["credential"], {"type": "vault", "source": "file"}, "credential of a missing file")
     eq(ev["file"]["match"], "name", "matched by name")
+
+
+def test_cred_two_daemons_do_not_feed_each_other(_):
+    """Two idtrace daemons on one host: each sees the other's fingerprint read
+    of a credential once (a real read), and neither opens a missing name
+    another process tried (which the other would see, and answer in turn)."""
+    c = Creds()
+    a, b = Daemon(*c.args()), Daemon(*c.args())
+    try:
+        a.start()
+        b.start()
+        missing = os.path.join(c.home, ".vault-token")
+        for _ in range(3):
+            run([CAT, missing], env={}, stderr=subprocess.DEVNULL)
+        p = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
+        reads(a, p.pid, c.aws)
+        reads(b, p.pid, c.aws)
+        time.sleep(2)
+        pids = {a.proc.pid: "a", b.proc.pid: "b"}
+        for me, other in ((a, b), (b, a)):
+            by_daemons = [e for e in me.events() if e.get("type") == "credential.read"
+                          and e["process"]["pid"] in pids]
+            eq(len([e for e in by_daemons if e["file"]["path"] == missing]), 0,
+               "opens of the missing name by a daemon")
+            eq([(e["process"]["pid"], e["file"]["path"]) for e in by_daemons],
+               [(other.proc.pid, c.aws)], "the other daemon's one read of the AWS file")
+        a.stop()
+        b.stop()
+        assert_no_canary(a, c)
+        assert_no_canary(b, c)
+    finally:
+        a.kill()
+        b.kill()
+        c.remove()
+
+
+test_cred_two_daemons_do_not_feed_each_other.no_daemon = True
 
 
 @with_creds
@@ -375,6 +415,7 @@ CASES = [
     test_cred_o_path_not_reported,
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
+    test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
     test_cred_raw_probe,
     test_cred_openat2,
