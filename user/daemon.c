@@ -29,6 +29,11 @@
  * of a lone event. */
 #define POLL_TIMEOUT_MS 50
 #define STATS_SETTLE_MS 2000 /* at stop, for the sinks to catch up before agent.stats */
+/* libbpf's consume runs for as long as records keep coming: under a
+ * sustained flood it would never return to the loop (no sink kicks, stats,
+ * rescans, or stop). The record callback ends a round after this many. */
+#define RECORDS_PER_ROUND 4096
+#define ROUND_DONE (-EAGAIN) /* the callback's "back to the loop", not an error */
 
 static volatile sig_atomic_t stop_requested, reopen_requested;
 
@@ -56,6 +61,8 @@ struct daemon {
 	__u64 followup_at;  /* when the next one is due; 0: none scheduled */
 	__u64 started_ns;
 	int fatal; /* negative errno after a runtime error */
+	unsigned int round_records;
+	long long drain_left; /* at stop: ring bytes still owed, -1 while running */
 	bool config_error; /* a sink could not be set up: exit 2 */
 	json_t *live_sinks; /* the config's sinks in use, to see a change on SIGHUP */
 	char *live_output;
@@ -203,8 +210,15 @@ static int on_record(void *ctx, void *data, size_t len)
 		proc_track_exit(&d->tracker, r.exit);
 		break;
 	}
-	/* Non-zero would abort ring_buffer__poll; only a dead sink is fatal. */
-	return d->fatal;
+	if (d->fatal)
+		return d->fatal; /* only a dead sink is fatal */
+	if (d->drain_left >= 0) {
+		/* What was in the ring at the stop is at most its size; records
+		 * after that came later and are not waited for. */
+		d->drain_left -= (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+		return d->drain_left > 0 ? 0 : ROUND_DONE;
+	}
+	return ++d->round_records >= RECORDS_PER_ROUND || stop_requested ? ROUND_DONE : 0;
 }
 
 /* Rescan the credential watch list on a file-system change (at most every
@@ -561,7 +575,7 @@ static void teardown(struct daemon *d)
 
 int daemon_run(const struct config *cfg)
 {
-	struct daemon d = { .cfg = cfg };
+	struct daemon d = { .cfg = cfg, .drain_left = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	__u64 next_stats = 0;
 	int err, rc = 1;
@@ -579,11 +593,12 @@ int daemon_run(const struct config *cfg)
 	if (cfg->stats_interval_s)
 		next_stats = host_info_boot_ns() + cfg->stats_interval_s * 1000000000ull;
 	while (!stop_requested && !d.fatal) {
+		d.round_records = 0;
 		err = ring_buffer__poll(d.rb, POLL_TIMEOUT_MS);
 		/* records sent without a wakeup are only seen by consuming */
 		if (err >= 0)
 			err = ring_buffer__consume(d.rb);
-		if (err < 0 && err != -EINTR && !d.fatal) {
+		if (err < 0 && err != -EINTR && err != ROUND_DONE && !d.fatal) {
 			log_err("polling the ring buffer failed: %s", strerror(-err));
 			goto out;
 		}
@@ -604,6 +619,7 @@ int daemon_run(const struct config *cfg)
 	if (d.fatal)
 		goto out;
 	/* Drain what the kernel already produced, then report. */
+	d.drain_left = (long long)cfg->ring_buffer_mb << 20;
 	ring_buffer__consume(d.rb);
 	/* Sessions still open give their events now, before the counts. */
 	if (d.tls)
