@@ -230,11 +230,17 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	int slot;
 
 	path = file_path(cc, w, buf, sizeof(buf), &resolved);
-	/* The kernel filters coarsely for directories and failed opens;
-	 * the rules decide. */
-	if (ev->match != IDT_MATCH_INODE && !cred_watch_match_path(cc->watch, path)) {
-		cc->filtered++;
-		return NULL;
+	/* The kernel filters coarsely for directories and failed opens (a
+	 * failed open by its base name alone, whose type is that of the first
+	 * rule with the name); the rules decide, and give the type. */
+	if (ev->match != IDT_MATCH_INODE) {
+		const struct watch_rule *r = cred_watch_match_path(cc->watch, path);
+
+		if (!r) {
+			cc->filtered++;
+			return NULL;
+		}
+		type = r->type;
 	}
 	out = event_new(ec, "credential.read", ev->hdr.ts_ns);
 	if (!out || event_attach_identity(ec, out, p)) {

@@ -316,6 +316,31 @@ def test_cred_failed_open(d, c):
     eq(ev["file"]["match"], "name", "matched by name")
 
 
+def test_cred_failed_open_type_of_its_rule(_):
+    """A failed open of a name that several rules share (`*.key` is also a
+    SPIRE key's) takes the type of the rule its directory matches."""
+    c = Creds()
+    keys = os.path.join(c.dir, "keys")
+    os.makedirs(keys)
+    c.write(os.path.join(keys, "app.key"), c.secret + "\n")
+    d = Daemon(*c.args(), "--watch", keys + "/*.key=custom")
+    try:
+        d.start()
+        missing = os.path.join(keys, "gone.key")
+        p = run([CAT, missing], env={}, stderr=subprocess.DEVNULL)
+        ev = only_read(d, p.pid, missing)
+        eq(ev["file"]["match"], "name", "matched by name")
+        eq(ev["credential"], {"type": "custom", "source": "file"}, "credential")
+        eq(ev["chain"][-1]["type"], "custom", "the credential hop's type")
+        assert_no_canary(d, c)
+    finally:
+        d.kill()
+        c.remove()
+
+
+test_cred_failed_open_type_of_its_rule.no_daemon = True
+
+
 def test_cred_two_daemons_do_not_feed_each_other(_):
     """Two idtrace daemons on one host: each sees the other's fingerprint read
     of a credential once (a real read), and neither opens a missing name
@@ -415,6 +440,7 @@ CASES = [
     test_cred_o_path_not_reported,
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
+    test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
     test_cred_raw_probe,
