@@ -236,3 +236,33 @@ int BPF_PROG(idt_exit, struct task_struct *task)
 	bpf_ringbuf_submit(ev, rb_flags());
 	return 0;
 }
+
+/* A cgroup is made before any process joins it: its path is kept by the
+ * daemon, so a short-lived container whose cgroup is removed before the
+ * daemon looks is still placed. Only cgroup2 (hierarchy 0) and the v1
+ * hierarchy of controller v1_subsys. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(idt_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	int hierarchy = BPF_CORE_READ(cgrp, root, hierarchy_id);
+	struct idt_cgroup *ev;
+	long n;
+
+	if (hierarchy && (v1_subsys < 0 || v1_subsys >= 32 ||
+			  !(BPF_CORE_READ(cgrp, root, subsys_mask) & (1u << v1_subsys))))
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return 0; /* the id is still resolved while the cgroup exists */
+	fill_hdr(&ev->hdr, IDT_EV_CGROUP, bpf_get_current_task_btf());
+	ev->id = BPF_CORE_READ(cgrp, kn, id);
+	ev->v1 = hierarchy != 0;
+	n = bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), path);
+	if (n <= 1) {
+		bpf_ringbuf_discard(ev, 0);
+		return 0;
+	}
+	ev->len = n - 1;
+	bpf_ringbuf_submit(ev, rb_flags());
+	return 0;
+}

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 3
+#define IDT_WIRE_VERSION 4
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -26,6 +26,7 @@
 #define IDT_EV_TLS_SNI 7   /* the server name a client set */
 #define IDT_EV_TLS_CLOSE 8 /* the session was freed */
 #define IDT_EV_TLS_LIB 9   /* a file named like a TLS library was first mapped executable */
+#define IDT_EV_CGROUP 10   /* a cgroup was made (cgroup2, or the v1 hierarchy exec records) */
 
 /* Bounds of what an exec record carries. Powers of two: the BPF side masks
  * offsets and lengths with (MAX - 1) to keep the verifier convinced. */
@@ -266,6 +267,19 @@ struct idt_tls_lib {
 	__u64 ino;
 	__u32 dev; /* kernel encoding */
 	__u32 _pad;
+};
+
+/* A cgroup was made: its id and path, so a container that is gone (its
+ * cgroup removed) before the daemon resolves its processes' cgroup ids is
+ * still placed. */
+#define IDT_CGROUP_PATH_MAX 512
+
+struct idt_cgroup {
+	struct idt_hdr hdr;
+	__u64 id;  /* kernfs id, as exec records it */
+	__u32 v1;  /* 1: the v1 hierarchy exec records (cgroup_v1_id), 0: cgroup2 */
+	__u32 len; /* of path, without its NUL; path is NUL-terminated */
+	char path[IDT_CGROUP_PATH_MAX]; /* under the hierarchy's root: "/docker/ID" */
 };
 
 #endif /* IDTRACE_WIRE_H */

@@ -166,9 +166,26 @@ static int resolve_uncached(struct cgroup_resolver *r, uint64_t id, char *buf, s
 	return 0;
 }
 
+static struct cache_slot *cache_slot(struct cgroup_resolver *r, uint64_t id)
+{
+	return &r->cache[(id * 0x9E3779B97F4A7C15ull) >> 52 & (CACHE_SLOTS - 1)];
+}
+
+void cgroup_resolver_note(struct cgroup_resolver *r, uint64_t id, const char *path)
+{
+	struct cache_slot *s = cache_slot(r, id);
+	char *copy = strdup(path);
+
+	if (!copy)
+		return; /* resolved from the file system while the cgroup exists */
+	free(s->path);
+	s->id = id;
+	s->path = copy;
+}
+
 int cgroup_resolve(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n)
 {
-	struct cache_slot *s = &r->cache[(id * 0x9E3779B97F4A7C15ull) >> 52 & (CACHE_SLOTS - 1)];
+	struct cache_slot *s = cache_slot(r, id);
 	int err;
 
 	if (s->path && s->id == id) {

@@ -37,5 +37,8 @@ uint64_t cgroup_resolver_id(const struct cgroup_resolver *r, const char *rel);
 /* Resolve id into buf; returns 0, -ENOENT (cgroup removed or unknown), or -errno.
  * The root cgroup resolves to "/". */
 int cgroup_resolve(struct cgroup_resolver *r, uint64_t id, char *buf, size_t n);
+/* Remember that id is the cgroup at path (seen made): it resolves so after
+ * the cgroup is removed, while it stays in the cache. */
+void cgroup_resolver_note(struct cgroup_resolver *r, uint64_t id, const char *path);
 
 #endif

@@ -17,6 +17,7 @@
 #include "proc_track.h"
 #include "tls_track.h"
 #include "wire_decode.h"
+#include "workload.h"
 
 /* Safety net behind inotify, which sees every change below the watched
  * directories (or their nearest existing ancestor) but not a file system
@@ -198,6 +199,10 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case IDT_EV_OPEN:
 		on_open(d, &r.open);
+		break;
+	case IDT_EV_CGROUP:
+		workload_note_cgroup(d->ev.chain.workload, r.cgroup->v1, r.cgroup->id,
+				     r.cgroup->path);
 		break;
 	case IDT_EV_FORK:
 		d->n_fork++;

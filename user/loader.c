@@ -209,6 +209,8 @@ static int load_exec(struct loader *l, const struct loader_opts *o)
 	err = attach(l, l->exec->progs.idt_exec, "exec", "tp_btf/sched_process_exec");
 	err = err ?: attach(l, l->exec->progs.idt_fork, "fork", "tp_btf/sched_process_fork");
 	err = err ?: attach(l, l->exec->progs.idt_exit, "exit", "tp_btf/sched_process_exit");
+	err = err ?: attach(l, l->exec->progs.idt_cgroup_mkdir, "cgroup_mkdir",
+			    "tp_btf/cgroup_mkdir");
 	return err;
 }
 

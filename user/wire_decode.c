@@ -121,6 +121,15 @@ int wire_decode(const void *data, size_t len, struct wire_record *out)
 			return -EINVAL;
 		out->tls_lib = data;
 		return 0;
+	case IDT_EV_CGROUP: {
+		const struct idt_cgroup *c = data;
+
+		if (len < sizeof(*c) || c->len >= sizeof(c->path) || c->path[c->len] ||
+		    c->path[0] != '/')
+			return -EINVAL;
+		out->cgroup = c;
+		return 0;
+	}
 	default:
 		return -ENOTSUP;
 	}

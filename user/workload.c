@@ -193,6 +193,14 @@ static const struct sa_entry *service_account(struct workload_ctx *w, struct pro
 	return e;
 }
 
+void workload_note_cgroup(struct workload_ctx *w, bool v1, uint64_t id, const char *path)
+{
+	struct cgroup_resolver *r = v1 ? w->cg_v1 : w->cg;
+
+	if (r && id)
+		cgroup_resolver_note(r, id, path);
+}
+
 json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 {
 	json_t *hop = json_pack("{s:s, s:I}", "kind", "workload", "cgroup_id", (json_int_t)p->cgroup_id);

@@ -9,6 +9,8 @@
 #define IDTRACE_WORKLOAD_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include "proc_table.h"
 
 struct workload_ctx;
@@ -23,6 +25,11 @@ void workload_ctx_free(struct workload_ctx *w);
 const char *workload_cgroup_v1_controller(const struct workload_ctx *w);
 /* Mount point of cgroup2, or NULL. */
 const char *workload_cgroup2_mount(const struct workload_ctx *w);
+
+/* A cgroup was made: id is the cgroup at path in cgroup2 (v1 false) or in
+ * the v1 hierarchy the exec probe records. Kept, so that processes of a
+ * cgroup removed before they are reported are still placed. */
+void workload_note_cgroup(struct workload_ctx *w, bool v1, uint64_t id, const char *path);
 
 /* Build the "workload" hop for p (caller owns it). Facts that could not be
  * established are appended to missing as {"field", "reason"}. Fills

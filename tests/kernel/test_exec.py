@@ -113,6 +113,40 @@ def test_container_only_in_v1_hierarchy(d: Daemon):
           "nothing missing about the container")
 
 
+def test_short_lived_container_cgroup_removed(d: Daemon):
+    """A container that ran one command and whose cgroups (cgroup2, and the
+    v1 hierarchies on a hybrid host) were removed before the daemon looked
+    (it is stopped meanwhile, as a daemon behind a burst is): its process is
+    still placed, by the path the kernel gave when the cgroup was made."""
+    mark, cid = marker(), secrets.token_hex(32)
+    roots = [CGROUP2] + v1_hierarchies()
+    paths = [os.path.join(r, "docker", cid) for r in roots]
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        for path in paths:
+            os.makedirs(path)
+        # join, run one command, leave (so the cgroups can go)
+        p = subprocess.Popen(["sh", "-ec", 'for c in $CGS; do echo $$ > $c/cgroup.procs; done;'
+                              ' "$0" "$1"; for r in $ROOTS; do echo $$ > $r/cgroup.procs; done',
+                              TRUE, mark],
+                             env={"CGS": " ".join(paths), "ROOTS": " ".join(roots),
+                                  "PATH": "/usr/bin:/bin"})
+        eq(p.wait(10), 0, "the process ran in the container's cgroups and left them")
+    finally:
+        for path in paths:
+            rmdir_cgroup(path)
+        os.kill(d.proc.pid, signal.SIGCONT)
+    check(not any(os.path.exists(path) for path in paths), "the cgroups are gone")
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    wl = hop(ev, "workload")
+    eq(wl.get("cgroup_path"), "/docker/" + cid, "workload.cgroup_path")
+    eq(wl.get("runtime"), "docker", "workload.runtime")
+    eq(wl.get("container_id"), cid, "workload.container_id")
+    check("enrichment" not in ev or not any(m["field"].startswith("workload.")
+                                             for m in ev["enrichment"]["missing"]),
+          "nothing missing about the workload: %r" % ev.get("enrichment"))
+
+
 def test_seeded_container_in_v1_hierarchy(d: Daemon):
     """Hybrid host: a shell that joined a docker-style v1-only cgroup before
     the daemon started (a seeded record, no exec record to carry its v1
@@ -375,7 +409,8 @@ def test_ready_and_stats(d: Daemon):
     ready = d.events()[0]
     eq(ready["type"], "agent.ready", "first line")
     eq(sorted((p["name"], p["hook"]) for p in ready["probes"]),
-       [("exec", "tp_btf/sched_process_exec"), ("exit", "tp_btf/sched_process_exit"),
+       [("cgroup_mkdir", "tp_btf/cgroup_mkdir"),
+        ("exec", "tp_btf/sched_process_exec"), ("exit", "tp_btf/sched_process_exit"),
         ("fork", "tp_btf/sched_process_fork"), ("open", "tp/syscalls/sys_exit_creat"),
         ("open", "tp/syscalls/sys_exit_open"), ("open", "tp/syscalls/sys_exit_openat"),
         ("open", "tp/syscalls/sys_exit_openat2"),
@@ -420,6 +455,7 @@ CASES = [
     test_env_conflict_keeps_lineage,
     test_exec_without_fork,
     test_reparented_lineage,
+    test_short_lived_container_cgroup_removed,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,
     test_named_containers,
     test_exe_resolved_through_symlink,

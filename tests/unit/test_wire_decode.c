@@ -134,6 +134,33 @@ static void test_tls_lib_record(void **state)
 	assert_int_equal(wire_decode(&lib, sizeof(lib) - 1, &r), -EINVAL);
 }
 
+static void test_cgroup_record(void **state)
+{
+	static struct idt_cgroup cg;
+	struct wire_record r;
+
+	(void)state;
+	memset(&cg, 0, sizeof(cg));
+	cg.hdr = (struct idt_hdr){ .type = IDT_EV_CGROUP, .version = IDT_WIRE_VERSION };
+	cg.id = 4711;
+	cg.v1 = 1;
+	strcpy(cg.path, "/docker/abc");
+	cg.len = strlen(cg.path);
+	assert_int_equal(wire_decode(&cg, sizeof(cg), &r), 0);
+	assert_int_equal(r.type, IDT_EV_CGROUP);
+	assert_int_equal(r.cgroup->id, 4711);
+	assert_int_equal(r.cgroup->v1, 1);
+	assert_string_equal(r.cgroup->path, "/docker/abc");
+	assert_int_equal(wire_decode(&cg, sizeof(cg) - 1, &r), -EINVAL);
+	cg.len = 3; /* not where the NUL is */
+	assert_int_equal(wire_decode(&cg, sizeof(cg), &r), -EINVAL);
+	cg.len = sizeof(cg.path); /* past the buffer */
+	assert_int_equal(wire_decode(&cg, sizeof(cg), &r), -EINVAL);
+	strcpy(cg.path, "docker");
+	cg.len = 6; /* not absolute */
+	assert_int_equal(wire_decode(&cg, sizeof(cg), &r), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_open_record),
 		cmocka_unit_test(test_tls_records),
 		cmocka_unit_test(test_tls_lib_record),
+		cmocka_unit_test(test_cgroup_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
