@@ -30,6 +30,7 @@ struct state {
 	enum prev_kind prev;
 	bool have_unit;
 	bool ns_default; /* the first segment was "default" */
+	bool in_docker;	 /* below a "docker" segment: docker's own tree */
 	char slice[256]; /* deepest .slice so far */
 };
 
@@ -311,14 +312,18 @@ static bool is_namespace(struct seg g)
 	return true;
 }
 
-/* A bare 64-hex segment is a container only right after "docker", a kubepods pod, or a
- * top-level containerd namespace. */
+/* A bare 64-hex segment is a container only below "docker", right after a kubepods pod,
+ * or right after a top-level containerd namespace. */
 static void match_bare_id(struct state *st, struct seg g)
 {
 	if (!is_id(g.s, g.n))
 		return;
-	if (st->prev == PREV_DOCKER)
+	/* docker's tree at any depth (--cgroup-parent=/docker/ci), up to its
+	 * first container: below that is the container's own */
+	if (st->prev == PREV_DOCKER || st->in_docker) {
 		set_container(st, "docker", g.s);
+		st->in_docker = false;
+	}
 	else if (st->prev == PREV_POD)
 		set_container(st, "", g.s);
 	else if (st->prev == PREV_NAMESPACE && st->index == 1)
@@ -340,8 +345,10 @@ static void parse_segment(struct state *st, struct seg g)
 		st->have_unit = true;
 	}
 	next = match_kube_cgroupfs(st, g);
-	if (next == PREV_OTHER && seg_eq(g, "docker"))
+	if (next == PREV_OTHER && seg_eq(g, "docker")) {
 		next = PREV_DOCKER;
+		st->in_docker = true;
+	}
 	if (next == PREV_OTHER && st->index == 0 && seg_eq(g, "lxc"))
 		next = PREV_LXC;
 	if (next == PREV_OTHER && st->index == 0 && is_namespace(g)) {

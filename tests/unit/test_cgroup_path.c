@@ -59,6 +59,10 @@ static void test_docker_cgroupfs(void **state)
 	EXPECT("/docker/" ID, .runtime = "docker", .id = ID);
 	/* Any depth, e.g. a v1 hierarchy under a custom parent. */
 	EXPECT("/custom/docker/" ID, .runtime = "docker", .id = ID);
+	/* docker run --cgroup-parent=/docker/nested */
+	EXPECT("/docker/nested/" ID, .runtime = "docker", .id = ID);
+	/* docker in docker: the innermost */
+	EXPECT("/docker/" ID "/docker/" ID2, .runtime = "docker", .id = ID2);
 }
 
 static void test_docker_systemd(void **state)
@@ -304,7 +308,8 @@ static void test_malformed_ids(void **state)
 	NOTHING("/crio-" ID65);
 	NOTHING("/libpod-" ID "x");
 	NOTHING("/docker-" ID);	      /* the systemd form needs ".scope" */
-	NOTHING("/docker/x/" ID);     /* the id must follow "docker" directly */
+	/* below a container, a bare id is the container's own (containerd in it) */
+	EXPECT("/docker/" ID "/default/" ID2, .runtime = "docker", .id = ID);
 }
 
 static void test_malformed_pod_uid(void **state)
