@@ -528,6 +528,9 @@ int cred_watch_rescan(struct cred_watch *w)
 	 * no longer wanted are removed after the build. */
 	w->wds = NULL;
 	w->n_wds = w->cap_wds = 0;
+	/* users added since (useradd renames /etc/passwd: a change in a watched
+	 * directory, which brings this rescan) */
+	load_passwd_homes(w);
 	set_clear(&w->rule_dirs, offsetof(struct rule_dir, dir));
 	w->inodes = (struct set){ .size = sizeof(struct inode_entry) };
 	w->dirs = (struct set){ .size = sizeof(struct dir_entry) };

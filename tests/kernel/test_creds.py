@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -316,6 +317,35 @@ def test_cred_failed_open(d, c):
     eq(ev["file"]["match"], "name", "matched by name")
 
 
+@with_creds
+def test_cred_home_of_user_added_later(d, c):
+    """A user added after the daemon started (useradd): the credentials in
+    that user's home are watched before the user ever runs anything."""
+    home = os.path.join(c.dir, "later-home")
+    os.makedirs(os.path.join(home, ".aws"))
+    aws = os.path.join(home, ".aws", "credentials")
+    c.write(aws, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+            % (c.akid, c.secret))
+    user = "idt" + secrets.token_hex(4)
+    eq(run(["/usr/sbin/useradd", "-M", "-d", home, "-s", "/usr/sbin/nologin", user]).returncode, 0,
+       "useradd")
+    try:
+        deadline, pid = time.monotonic() + 15, None
+        while pid is None:
+            check(time.monotonic() < deadline, "a read of the new user's AWS file is reported")
+            p = run([CAT, aws], env={}, stdout=subprocess.DEVNULL)
+            time.sleep(0.3)
+            if any(e.get("type") == "credential.read" and e["process"]["pid"] == p.pid
+                   for e in d.events()):
+                pid = p.pid
+        ev = reads(d, pid, aws)[0]
+        eq(ev["credential"]["type"], "aws", "credential.type")
+        eq(ev["file"]["match"], "inode", "matched by inode")
+        eq(ev["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint")
+    finally:
+        run(["/usr/sbin/userdel", user])
+
+
 def test_cred_failed_open_type_of_its_rule(_):
     """A failed open of a name that several rules share (`*.key` is also a
     SPIRE key's) takes the type of the rule its directory matches."""
@@ -440,6 +470,7 @@ CASES = [
     test_cred_o_path_not_reported,
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
+    test_cred_home_of_user_added_later,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
