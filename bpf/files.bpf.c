@@ -270,12 +270,18 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 
 /* The path argument of the open, from the syscall's saved user registers;
  * also records the dfd. Read only for a match: it costs helper calls. */
+/* path_arg: 0 the path is the first argument, 1 the second (after a dirfd),
+ * PATH_NONE the syscall takes none (a file handle) */
+#define PATH_NONE 2
+
 static __always_inline const char *user_path(struct open_scratch *s, struct task_struct *task,
 					     int path_arg)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
+	if (path_arg == PATH_NONE)
+		return NULL; /* open_by_handle_at(mount_fd, handle, flags) */
 	return (const char *)(path_arg ? PT_REGS_PARM2_CORE_SYSCALL(regs)
 				       : PT_REGS_PARM1_CORE_SYSCALL(regs));
 }
@@ -410,6 +416,8 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 		check_file(task, sys, ret, path_arg, fast);
 		return 0;
 	}
+	if (path_arg == PATH_NONE)
+		return 0; /* a failed open by handle names nothing */
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s || is_self())
 		return 0;
@@ -455,10 +463,14 @@ OPEN_EVENT(open, IDT_SYS_OPEN, 0, 2)
 OPEN_EVENT(openat, IDT_SYS_OPENAT, 1, 3)
 OPEN_EVENT(openat2, IDT_SYS_OPENAT2, 1, 4)
 OPEN_EVENT(creat, IDT_SYS_CREAT, 0, 0)
+/* name_to_handle_at() then open_by_handle_at() reaches a file without a
+ * path (root: CAP_DAC_READ_SEARCH): matched by its inode or directory. */
+OPEN_EVENT(open_by_handle_at, IDT_SYS_OPEN_BY_HANDLE_AT, PATH_NONE, 3)
 
 /* The syscall numbers of the open family on this architecture; set by the
  * loader (unused ones stay -1). */
-const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
+const volatile long nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1,
+		    nr_open_by_handle_at = -1;
 
 /* On the raw fallback, the other probe families' work at a syscall exit
  * (the TLS socket finder). Each program attached to sys_exit costs every
@@ -489,6 +501,8 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		return on_open_exit(ret, IDT_SYS_OPENAT2, 1, 4, fast);
 	if (nr == nr_creat)
 		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0, fast);
+	if (nr == nr_open_by_handle_at)
+		return on_open_exit(ret, IDT_SYS_OPEN_BY_HANDLE_AT, PATH_NONE, 3, fast);
 	if (nr == more_nr[0] || nr == more_nr[1] || nr == more_nr[2] || nr == more_nr[3] ||
 	    nr == more_nr[4])
 		bpf_tail_call(ctx, &sys_exit_more, 0);

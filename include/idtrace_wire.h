@@ -180,6 +180,7 @@ struct idt_dir_watch {
 #define IDT_SYS_OPENAT 2
 #define IDT_SYS_OPENAT2 3
 #define IDT_SYS_CREAT 4
+#define IDT_SYS_OPEN_BY_HANDLE_AT 5 /* no path: the file and its directory only */
 
 struct idt_open {
 	struct idt_hdr hdr;

@@ -257,8 +257,9 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 						      : "name");
 	if (!resolved)
 		json_object_set_new(file, "path_resolved", json_false());
-	if (ev->syscall >= IDT_SYS_OPEN && ev->syscall <= IDT_SYS_CREAT) {
-		static const char *const names[] = { "", "open", "openat", "openat2", "creat" };
+	if (ev->syscall >= IDT_SYS_OPEN && ev->syscall <= IDT_SYS_OPEN_BY_HANDLE_AT) {
+		static const char *const names[] = { "",	"open",	 "openat",
+						     "openat2", "creat", "open_by_handle_at" };
 
 		json_object_set_new(file, "syscall", json_string(names[ev->syscall]));
 	}

@@ -243,13 +243,14 @@ static bool env_on(const char *name)
  * counters, so one consumer sees every record in order. */
 static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool trace_tls)
 {
-	static const char *const event_hooks[4] = {
+	static const char *const event_hooks[5] = {
 		"tp/syscalls/sys_exit_open",
 		"tp/syscalls/sys_exit_openat",
 		"tp/syscalls/sys_exit_openat2",
 		"tp/syscalls/sys_exit_creat",
+		"tp/syscalls/sys_exit_open_by_handle_at",
 	};
-	struct bpf_program *events[4], *events_compat[4], *raw;
+	struct bpf_program *events[5], *events_compat[5], *raw;
 	int err;
 
 	l->files = files_bpf__open();
@@ -258,6 +259,7 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	l->files->rodata->self_tgid = getpid();
 	l->files->rodata->nr_openat = SYS_openat;
 	l->files->rodata->nr_openat2 = SYS_openat2;
+	l->files->rodata->nr_open_by_handle_at = SYS_open_by_handle_at;
 #ifdef SYS_open
 	l->files->rodata->nr_open = SYS_open;
 #endif
@@ -268,10 +270,12 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	events[1] = l->files->progs.idt_exit_openat;
 	events[2] = l->files->progs.idt_exit_openat2;
 	events[3] = l->files->progs.idt_exit_creat;
+	events[4] = l->files->progs.idt_exit_open_by_handle_at;
 	events_compat[0] = l->files->progs.idt_exit_open_compat;
 	events_compat[1] = l->files->progs.idt_exit_openat_compat;
 	events_compat[2] = l->files->progs.idt_exit_openat2_compat;
 	events_compat[3] = l->files->progs.idt_exit_creat_compat;
+	events_compat[4] = l->files->progs.idt_exit_open_by_handle_at_compat;
 	if (hook == FILES_RAW && trace_tls) {
 		/* the TLS socket finder's syscalls, for its tail call (load_tls) */
 		l->files->rodata->more_nr[0] = SYS_write;
@@ -280,7 +284,7 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 		l->files->rodata->more_nr[3] = SYS_writev;
 		l->files->rodata->more_nr[4] = SYS_mmap; /* TLS libraries as they are loaded */
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		bpf_program__set_autoload(events[i], hook == FILES_EVENTS && cast);
 		bpf_program__set_autoload(events_compat[i], hook == FILES_EVENTS && !cast);
 	}
@@ -295,7 +299,7 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 		raw = cast ? l->files->progs.idt_sys_exit : l->files->progs.idt_sys_exit_compat;
 		return attach(l, raw, "open", "tp_btf/sys_exit");
 	}
-	for (int i = 0; i < 4 && !err; i++)
+	for (int i = 0; i < 5 && !err; i++)
 		err = attach(l, cast ? events[i] : events_compat[i], "open", event_hooks[i]);
 	return err;
 }

@@ -266,9 +266,15 @@ def check_probe_variant(d, c, variant):
     # the file did not exist: its creating open can only match by directory + name
     vault = os.path.join(c.home, ".vault-token")
     c.write(vault, "hvs.%s\n" % c.secret)
+    h = run([os.path.join(HELPERS, "handle_read"), vault], env={})
+    eq(h.returncode, 0, "handle_read helper")
     reads(d, p.pid, c.aws)
     reads(d, os.getpid(), vault)
+    reads(d, h.pid, vault)
     evs = [e for e in d.stop() if e.get("type") == "credential.read"]
+    by_handle = [e for e in evs if e["process"]["pid"] == h.pid]
+    eq([(e["file"]["syscall"], e["file"]["match"]) for e in by_handle],
+       [("open_by_handle_at", "directory")], "the open by handle, matched by directory")
     cat = [e for e in evs if e["process"]["pid"] == p.pid]
     eq(len(cat), 1, "credential.read events by cat")
     eq(cat[0]["file"]["match"], "inode", "cat's open matched by inode")
@@ -418,6 +424,22 @@ def test_cred_openat2(d, c):
 
 
 @with_creds
+def test_cred_open_by_handle(d, c):
+    """A read through name_to_handle_at + open_by_handle_at, which passes no
+    path (the helper's O_PATH open of the name is not one): seen by the
+    file's inode, with its watched path, in a CI job's chain."""
+    p = run([os.path.join(HELPERS, "handle_read"), c.aws], env=github_env(4242, canary()))
+    eq(p.returncode, 0, "handle_read helper")
+    ev = only_read(d, p.pid, c.aws)
+    eq(ev["file"]["syscall"], "open_by_handle_at", "syscall")
+    eq(ev["file"]["match"], "inode", "matched by inode")
+    eq(ev["file"]["path_as_given"], "", "no path was given")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint")
+    eq(hop(ev, "ci_job")["run_id"], "4242", "the job that read it")
+
+
+@with_creds
 def test_cred_pivot(d, c):
     """The same credential read by a human, then by a CI job: a pivot."""
     p1 = run([CAT, c.aws], env={}, loginuid=1000, stdout=subprocess.DEVNULL)
@@ -476,6 +498,7 @@ CASES = [
     test_cred_compat_probe,
     test_cred_raw_probe,
     test_cred_openat2,
+    test_cred_open_by_handle,
     test_cred_pivot,
     test_cred_open_storm_filtered,
 ]
