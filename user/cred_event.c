@@ -149,34 +149,40 @@ static json_t *result_json(int32_t ret)
 }
 
 /* The file's path: from the watch list for a watched inode or directory,
- * else resolved from what the process passed. */
+ * else resolved from what the process passed. *real (in real, n bytes) is
+ * where the daemon reads it: the path itself, or through the container's
+ * root for a file in a container. */
 static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, char *buf, size_t n,
-			     bool *resolved)
+			     char *real, const char **real_out, bool *resolved)
 {
 	const struct idt_open *ev = w->ev;
-	const char *p;
+	const char *p, *r;
 
 	*resolved = true;
 	if (ev->match == IDT_MATCH_INODE) {
-		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL);
+		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL, real_out);
 		if (p)
 			return p;
 	} else if (ev->match == IDT_MATCH_DIR) {
-		p = cred_watch_dir_path(cc->watch, ev->dir_dev, ev->dir_ino);
+		p = cred_watch_dir_path(cc->watch, ev->dir_dev, ev->dir_ino, &r);
 		if (p) {
 			snprintf(buf, n, "%s/%.*s", strcmp(p, "/") ? p : "", (int)w->name.len,
 				 w->name.p);
+			snprintf(real, n, "%s/%.*s", strcmp(r, "/") ? r : "", (int)w->name.len,
+				 w->name.p);
+			*real_out = real;
 			return buf;
 		}
 	}
+	*real_out = buf;
 	*resolved = cred_event_resolve(cc->proc_root, ev->hdr.pid, ev->dfd, w->path.p, w->path.len,
 				       buf, n) == 0;
 	if (*resolved) {
 		/* through symlinks where the file exists */
-		char real[PATH_MAX];
+		char target[PATH_MAX];
 
-		if (realpath(buf, real))
-			snprintf(buf, n, "%s", real);
+		if (realpath(buf, target))
+			snprintf(buf, n, "%s", target);
 	}
 	return buf;
 }
@@ -222,14 +228,14 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 			 const struct wire_open *w)
 {
 	const struct idt_open *ev = w->ev;
-	const char *type = cred_type_name(ev->cred_type), *path, *fp;
+	const char *type = cred_type_name(ev->cred_type), *path, *real, *fp;
 	struct pivot_reader me;
 	json_t *out, *file, *cred, *hop;
-	char buf[PATH_MAX], dev[32];
+	char buf[PATH_MAX], real_buf[PATH_MAX], dev[32];
 	bool resolved;
 	int slot;
 
-	path = file_path(cc, w, buf, sizeof(buf), &resolved);
+	path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved);
 	/* The kernel filters coarsely for directories and failed opens (a
 	 * failed open by its base name alone, whose type is that of the first
 	 * rule with the name); the rules decide, and give the type. */
@@ -272,7 +278,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	/* A failed open gave the process nothing: no fingerprint, so no request
 	 * links to it. The name may not even be the daemon's file: a process
 	 * in a container names its own. */
-	slot = ev->ret >= 0 ? inspect_cached(cc, type, path, ev->dev, ev->ino) : -1;
+	slot = ev->ret >= 0 ? inspect_cached(cc, type, real, ev->dev, ev->ino) : -1;
 	fp = slot >= 0 ? cc->cache[slot].fingerprint : "";
 	cred = json_pack("{s:s, s:s}", "type", type, "source", "file");
 	if (*fp)

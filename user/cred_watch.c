@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <pwd.h>
@@ -18,6 +19,8 @@
 
 #define MAX_HOMES 256
 #define MAX_FILES_PER_DIR 4096 /* entries listed in one watched directory */
+#define MAX_ROOTS 128	       /* containers' file systems watched besides the host's */
+#define ROOT_HOMES 64	       /* homes per container (its /etc/passwd, and /root) */
 
 static const char *const type_names[] = {
 	"aws", "gcp", "azure", "k8s_service_account", "kubeconfig", "ssh_private_key", "docker",
@@ -25,16 +28,22 @@ static const char *const type_names[] = {
 };
 #define N_TYPES (sizeof(type_names) / sizeof(type_names[0]))
 
+/* path: as the processes that open it name it (in a container: inside it);
+ * real: where the daemon reaches it (/proc/PID/root/...), NULL when that is
+ * path. */
 struct inode_entry {
 	struct idt_file_key key;
 	struct idt_watch val;
 	char *path;
+	char *real;
+	size_t order; /* when it was found: ties in the sort keep the first */
 };
 
 struct dir_entry {
 	struct idt_file_key key;
 	struct idt_dir_watch val;
 	char *path;
+	char *real;
 };
 
 struct name_entry {
@@ -53,6 +62,17 @@ struct set {
 	size_t n, cap, size; /* element size */
 };
 
+/* A container's own file system, known by its mount namespace, reached
+ * through an fd on one of its processes' root (held: a file read after
+ * the container's last process is gone still reads its file). */
+struct watch_root {
+	int fd;
+	char prefix[32]; /* "/proc/self/fd/FD" */
+	uint64_t mntns;
+	uint32_t pid;
+	bool scanned; /* logged once its first scan is in the maps */
+};
+
 struct cred_watch {
 	struct cred_watch_maps maps;
 	struct watch_rule *rules;
@@ -64,6 +84,10 @@ struct cred_watch {
 	int *wds;
 	size_t n_wds, cap_wds;
 	struct idt_ino_bloom bloom;
+	const char *proc_root;
+	struct watch_root roots[MAX_ROOTS];
+	int n_roots;
+	uint64_t host_mntns;
 };
 
 uint32_t cred_type_id(const char *type)
@@ -99,10 +123,18 @@ static void *set_push(struct set *s)
 	return (char *)s->v + s->n++ * s->size;
 }
 
-static void set_clear(struct set *s, size_t path_off)
+/* Free the set and the strings at path_off and real_off in each element
+ * ((size_t)-1: none). */
+static void set_clear(struct set *s, size_t path_off, size_t real_off)
 {
-	for (size_t i = 0; path_off != (size_t)-1 && i < s->n; i++)
-		free(*(char **)((char *)s->v + i * s->size + path_off));
+	for (size_t i = 0; i < s->n; i++) {
+		char *e = (char *)s->v + i * s->size;
+
+		if (path_off != (size_t)-1)
+			free(*(char **)(e + path_off));
+		if (real_off != (size_t)-1)
+			free(*(char **)(e + real_off));
+	}
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
@@ -111,6 +143,14 @@ static void set_clear(struct set *s, size_t path_off)
 static int cmp_file_key(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct idt_file_key));
+}
+
+static int cmp_inode_order(const void *a, const void *b)
+{
+	const struct inode_entry *x = a, *y = b;
+	int c = cmp_file_key(&x->key, &y->key);
+
+	return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 static int cmp_name_key(const void *a, const void *b)
@@ -141,6 +181,8 @@ bool cred_watch_add_home(struct cred_watch *w, const char *home)
 	return w->n_homes != before;
 }
 
+static uint64_t pid_mntns(const struct cred_watch *w, uint32_t pid);
+
 static void load_passwd_homes(struct cred_watch *w)
 {
 	struct passwd *pw;
@@ -168,6 +210,8 @@ struct cred_watch *cred_watch_new(const struct cred_watch_maps *maps, struct wat
 	w->names.size = sizeof(struct name_entry);
 	w->rule_dirs.size = sizeof(struct rule_dir);
 	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->proc_root = "/proc";
+	w->host_mntns = pid_mntns(w, getpid());
 	for (int i = 0; i < n_extra; i++)
 		add_home(w, extra_homes[i]);
 	load_passwd_homes(w);
@@ -178,15 +222,17 @@ void cred_watch_free(struct cred_watch *w)
 {
 	if (!w)
 		return;
-	set_clear(&w->inodes, offsetof(struct inode_entry, path));
-	set_clear(&w->dirs, offsetof(struct dir_entry, path));
-	set_clear(&w->names, (size_t)-1);
-	set_clear(&w->rule_dirs, offsetof(struct rule_dir, dir));
+	set_clear(&w->inodes, offsetof(struct inode_entry, path), offsetof(struct inode_entry, real));
+	set_clear(&w->dirs, offsetof(struct dir_entry, path), offsetof(struct dir_entry, real));
+	set_clear(&w->names, (size_t)-1, (size_t)-1);
+	set_clear(&w->rule_dirs, offsetof(struct rule_dir, dir), (size_t)-1);
 	for (int i = 0; i < w->n_rules; i++)
 		watch_rule_free(&w->rules[i]);
 	free(w->rules);
 	for (int i = 0; i < w->n_homes; i++)
 		free(w->homes[i]);
+	for (int i = 0; i < w->n_roots; i++)
+		close(w->roots[i].fd);
 	if (w->ifd >= 0)
 		close(w->ifd);
 	free(w->wds);
@@ -323,7 +369,9 @@ static struct dir_entry *find_dir(struct cred_watch *w, const struct idt_file_ke
 	return NULL;
 }
 
-static int add_inode(struct cred_watch *w, const char *path, const struct stat *st, __u32 type)
+/* real: where the daemon reaches path, or NULL when it is path */
+static int add_inode(struct cred_watch *w, const char *path, const char *real,
+		     const struct stat *st, __u32 type)
 {
 	struct inode_entry *e = set_push(&w->inodes);
 
@@ -333,12 +381,14 @@ static int add_inode(struct cred_watch *w, const char *path, const struct stat *
 	e->key.ino = st->st_ino;
 	e->val.cred_type = type;
 	e->path = strdup(path);
-	return e->path ? 0 : -ENOMEM;
+	e->real = real ? strdup(real) : NULL;
+	return e->path && (!real || e->real) ? 0 : -ENOMEM;
 }
 
 /* One concrete directory of one rule: its kernel entries and the files in
- * it that exist now. */
-static int scan_dir(struct cred_watch *w, const char *dir, int rule)
+ * it that exist now. dir is as processes name it; prefix ("" on the host,
+ * "/proc/PID/root" in a container) is where the daemon reaches it. */
+static int scan_dir(struct cred_watch *w, const char *prefix, const char *dir, int rule)
 {
 	const struct watch_rule *r = &w->rules[rule];
 	struct rule_dir *rd = set_push(&w->rule_dirs);
@@ -346,7 +396,7 @@ static int scan_dir(struct cred_watch *w, const char *dir, int rule)
 	struct dir_entry *d;
 	struct dirent *de;
 	struct stat st;
-	char path[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX], real_dir[PATH_MAX];
 	int err, listed = 0;
 	DIR *dp;
 
@@ -354,8 +404,10 @@ static int scan_dir(struct cred_watch *w, const char *dir, int rule)
 		return -ENOMEM;
 	rd->dir = strdup(dir);
 	rd->rule = rule;
-	watch_changes(w, dir);
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+	snprintf(real_dir, sizeof(real_dir), "%s%s", prefix, dir);
+	watch_changes(w, real_dir);
+	/* (through a container's root, a symlink out of it resolves inside it) */
+	if (stat(real_dir, &st) || !S_ISDIR(st.st_mode))
 		return 0; /* not there (yet): inotify on its ancestor tells us */
 	key.dev = cred_kdev(st.st_dev);
 	key.ino = st.st_ino;
@@ -366,21 +418,23 @@ static int scan_dir(struct cred_watch *w, const char *dir, int rule)
 			return -ENOMEM;
 		d->key = key;
 		d->path = strdup(dir);
+		d->real = *prefix ? strdup(real_dir) : NULL;
 	}
 	err = add_rule_names(w, r, &key, &d->val, false);
 	if (err)
 		return err;
-	dp = opendir(dir);
+	dp = opendir(real_dir);
 	if (!dp)
 		return 0;
 	while ((de = readdir(dp)) && listed++ < MAX_FILES_PER_DIR) {
 		if (!watch_rule_match_name(r, de->d_name, strlen(de->d_name)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", de->d_name);
+		snprintf(real, sizeof(real), "%s%s", prefix, path);
 		/* stat follows a symlinked credential to the file it names */
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
+		if (stat(real, &st) || !S_ISREG(st.st_mode))
 			continue;
-		err = add_inode(w, path, &st, cred_type_id(r->type));
+		err = add_inode(w, path, *prefix ? real : NULL, &st, cred_type_id(r->type));
 		if (err)
 			break;
 	}
@@ -388,13 +442,17 @@ static int scan_dir(struct cred_watch *w, const char *dir, int rule)
 	return err;
 }
 
-static int expand_rule(struct cred_watch *w, int rule, const char *dir_pattern)
+static int expand_rule(struct cred_watch *w, const char *prefix, int rule,
+		       const char *pattern)
 {
+	size_t plen = strlen(prefix);
+	char dir_pattern[PATH_MAX];
 	glob_t g;
 	int err = 0;
 
-	if (!strpbrk(dir_pattern, "*?["))
-		return scan_dir(w, dir_pattern, rule);
+	if (!strpbrk(pattern, "*?["))
+		return scan_dir(w, prefix, pattern, rule);
+	snprintf(dir_pattern, sizeof(dir_pattern), "%s%s", prefix, pattern);
 	/* A glob above the last component: watch its fixed prefix for new
 	 * matches, and each directory it matches now. */
 	{
@@ -420,9 +478,150 @@ static int expand_rule(struct cred_watch *w, int rule, const char *dir_pattern)
 	if (glob(dir_pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
 	for (size_t i = 0; i < g.gl_pathc && !err; i++)
-		err = scan_dir(w, g.gl_pathv[i], rule);
+		if (strlen(g.gl_pathv[i]) > plen)
+			err = scan_dir(w, prefix, g.gl_pathv[i] + plen, rule);
 	globfree(&g);
 	return err;
+}
+
+/* The homes of a container: its /etc/passwd's (read as a file: the host's
+ * name service does not know them), and /root. */
+static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+	struct stat st;
+	int n = 0;
+	FILE *f;
+
+	snprintf(homes[n++], PATH_MAX, "/root");
+	snprintf(path, sizeof(path), "%s/etc/passwd", prefix);
+	f = fopen(path, "re");
+	if (!f)
+		return n;
+	while (n < max && (pw = fgetpwent(f))) {
+		if (!pw->pw_dir || pw->pw_dir[0] != '/' || !strcmp(pw->pw_dir, "/") ||
+		    !strcmp(pw->pw_dir, "/root") || !strcmp(pw->pw_dir, "/nonexistent"))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", prefix, pw->pw_dir);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			snprintf(homes[n++], PATH_MAX, "%s", pw->pw_dir);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Every rule in a container's file system. */
+static int build_root(struct cred_watch *w, const struct watch_root *root)
+{
+	static char homes[ROOT_HOMES][PATH_MAX];
+	int n_homes = root_homes(root->prefix, homes, ROOT_HOMES), err = 0;
+	char dir[PATH_MAX];
+
+	for (int i = 0; i < w->n_rules && !err; i++) {
+		const struct watch_rule *r = &w->rules[i];
+
+		if (!r->per_home) {
+			err = expand_rule(w, root->prefix, i, r->dir);
+			continue;
+		}
+		for (int h = 0; h < n_homes && !err; h++) {
+			snprintf(dir, sizeof(dir), "%s%s", homes[h], r->dir + 1);
+			err = expand_rule(w, root->prefix, i, dir);
+		}
+	}
+	return err;
+}
+
+/* The mount namespace of pid (its /proc/PID/ns/mnt inode), 0 if gone. */
+static uint64_t pid_mntns(const struct cred_watch *w, uint32_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%u/ns/mnt", w->proc_root, pid);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Is pid's root directory another file system tree than ours (a
+ * container's pivot_root), not just a private mount namespace over the same
+ * tree (systemd's PrivateTmp=, unshare -m)? */
+static bool own_root(const struct cred_watch *w, uint32_t pid)
+{
+	struct stat mine, its;
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%u/root/", w->proc_root, pid);
+	return stat("/", &mine) == 0 && stat(path, &its) == 0 &&
+	       (mine.st_dev != its.st_dev || mine.st_ino != its.st_ino);
+}
+
+bool cred_watch_add_root(struct cred_watch *w, uint32_t pid)
+{
+	uint64_t ns = pid_mntns(w, pid);
+	struct watch_root *r;
+	char path[64];
+	int fd;
+
+	if (!ns || ns == w->host_mntns)
+		return false;
+	for (int i = 0; i < w->n_roots; i++) {
+		r = &w->roots[i];
+		if (r->mntns != ns)
+			continue;
+		/* a live process keeps it known */
+		if (pid_mntns(w, r->pid) != ns)
+			r->pid = pid;
+		return false;
+	}
+	if (w->n_roots >= MAX_ROOTS || !own_root(w, pid))
+		return false;
+	snprintf(path, sizeof(path), "%s/%u/root", w->proc_root, pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	r = &w->roots[w->n_roots++];
+	r->fd = fd;
+	r->scanned = false;
+	r->mntns = ns;
+	r->pid = pid;
+	snprintf(r->prefix, sizeof(r->prefix), "/proc/self/fd/%d", fd);
+	return true;
+}
+
+int cred_watch_seed_roots(struct cred_watch *w)
+{
+	DIR *dp = opendir(w->proc_root);
+	struct dirent *de;
+	int added = 0;
+
+	if (!dp)
+		return -errno;
+	while ((de = readdir(dp))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid)
+			continue;
+		added += cred_watch_add_root(w, pid);
+	}
+	closedir(dp);
+	return added;
+}
+
+/* Forget the containers whose process is gone (another of its processes
+ * brings it back at its exec). */
+static void prune_roots(struct cred_watch *w)
+{
+	int out = 0;
+
+	for (int i = 0; i < w->n_roots; i++) {
+		if (pid_mntns(w, w->roots[i].pid) == w->roots[i].mntns)
+			w->roots[out++] = w->roots[i];
+		else
+			close(w->roots[i].fd);
+	}
+	w->n_roots = out;
 }
 
 static int build(struct cred_watch *w)
@@ -436,14 +635,17 @@ static int build(struct cred_watch *w)
 		const struct watch_rule *r = &w->rules[i];
 
 		if (!r->per_home) {
-			err = expand_rule(w, i, r->dir);
+			err = expand_rule(w, "", i, r->dir);
 			continue;
 		}
 		for (int h = 0; h < w->n_homes && !err; h++) {
 			snprintf(dir, sizeof(dir), "%s%s", w->homes[h], r->dir + 1);
-			err = expand_rule(w, i, dir);
+			err = expand_rule(w, "", i, dir);
 		}
 	}
+	prune_roots(w);
+	for (int i = 0; i < w->n_roots && !err; i++)
+		err = build_root(w, &w->roots[i]);
 	if (err)
 		return err;
 	/* The failed-open filter: every rule's names, under dev 0 / ino 0. */
@@ -455,6 +657,24 @@ static int build(struct cred_watch *w)
 	for (int i = 0; i < w->n_rules && !err; i++)
 		err = add_rule_names(w, &w->rules[i], &any, &global->val, true);
 	return err;
+}
+
+/* A file watched in several roots (a host file bind-mounted into a
+ * container) is kept once: the host's path first, as it is built first. */
+static void dedupe_inodes(struct set *s)
+{
+	struct inode_entry *v = s->v;
+	size_t out = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (out && !cmp_file_key(&v[out - 1].key, &v[i].key)) {
+			free(v[i].path);
+			free(v[i].real);
+			continue;
+		}
+		v[out++] = v[i];
+	}
+	s->n = out;
 }
 
 static void dedupe_names(struct set *s)
@@ -531,7 +751,7 @@ int cred_watch_rescan(struct cred_watch *w)
 	/* users added since (useradd renames /etc/passwd: a change in a watched
 	 * directory, which brings this rescan) */
 	load_passwd_homes(w);
-	set_clear(&w->rule_dirs, offsetof(struct rule_dir, dir));
+	set_clear(&w->rule_dirs, offsetof(struct rule_dir, dir), (size_t)-1);
 	w->inodes = (struct set){ .size = sizeof(struct inode_entry) };
 	w->dirs = (struct set){ .size = sizeof(struct dir_entry) };
 	w->names = (struct set){ .size = sizeof(struct name_entry) };
@@ -547,7 +767,11 @@ int cred_watch_rescan(struct cred_watch *w)
 			inotify_rm_watch(w->ifd, old_wds[i]);
 	}
 	free(old_wds);
-	qsort(w->inodes.v, w->inodes.n, w->inodes.size, cmp_file_key);
+	/* stable for equal keys: the host's entry, built first, stays */
+	for (size_t i = 0; i < w->inodes.n; i++)
+		((struct inode_entry *)w->inodes.v)[i].order = i;
+	qsort(w->inodes.v, w->inodes.n, w->inodes.size, cmp_inode_order);
+	dedupe_inodes(&w->inodes);
 	qsort(w->dirs.v, w->dirs.n, w->dirs.size, cmp_file_key);
 	dedupe_names(&w->names);
 	/* The prefilter covers old and new entries while the maps change, then
@@ -571,18 +795,26 @@ int cred_watch_rescan(struct cred_watch *w)
 		bloom_add(&w->bloom, &w->dirs);
 		err = push_bloom(w->maps.bloom, &w->bloom);
 	}
-	set_clear(&old_inodes, offsetof(struct inode_entry, path));
-	set_clear(&old_dirs, offsetof(struct dir_entry, path));
-	set_clear(&old_names, (size_t)-1);
+	set_clear(&old_inodes, offsetof(struct inode_entry, path), offsetof(struct inode_entry, real));
+	set_clear(&old_dirs, offsetof(struct dir_entry, path), offsetof(struct dir_entry, real));
+	set_clear(&old_names, (size_t)-1, (size_t)-1);
 	if (err) {
 		log_warn("updating the credential watch maps failed: %s", strerror(-err));
 		return err;
+	}
+	for (int i = 0; i < w->n_roots; i++) {
+		if (w->roots[i].scanned)
+			continue;
+		w->roots[i].scanned = true;
+		log_info("credential watch: the file system of the container of pid %u "
+			 "(mount namespace %llu) is watched too",
+			 w->roots[i].pid, (unsigned long long)w->roots[i].mntns);
 	}
 	return (int)w->inodes.n;
 }
 
 const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
-				  const char **type)
+				  const char **type, const char **real)
 {
 	struct idt_file_key key = { .dev = kdev, .ino = ino };
 	const struct inode_entry *e = bsearch(&key, w->inodes.v, w->inodes.n, w->inodes.size,
@@ -592,14 +824,19 @@ const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uin
 		return NULL;
 	if (type)
 		*type = cred_type_name(e->val.cred_type);
+	if (real)
+		*real = e->real ? e->real : e->path;
 	return e->path;
 }
 
-const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino)
+const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+				const char **real)
 {
 	struct idt_file_key key = { .dev = kdev, .ino = ino };
 	const struct dir_entry *e = bsearch(&key, w->dirs.v, w->dirs.n, w->dirs.size, cmp_file_key);
 
+	if (e && real)
+		*real = e->real ? e->real : e->path;
 	return e ? e->path : NULL;
 }
 

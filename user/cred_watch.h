@@ -38,11 +38,24 @@ bool cred_watch_on_inotify(struct cred_watch *w);
  * true when it was new (a rescan is due). Bounded; ignores non-directories. */
 bool cred_watch_add_home(struct cred_watch *w, const char *home);
 
-/* The watched file (dev, ino) -> its path and type; NULL if not watched. */
+/* Watch the file system of the container pid runs in (its own mount
+ * namespace) too, through /proc/PID/root: the rules with the container's
+ * homes. Returns true when it is new (a rescan is due). Bounded; the host's
+ * namespace is not a container. */
+bool cred_watch_add_root(struct cred_watch *w, uint32_t pid);
+/* cred_watch_add_root() for every running process (containers that ran
+ * before the start). Returns how many were added, or -errno. */
+int cred_watch_seed_roots(struct cred_watch *w);
+
+/* The watched file (dev, ino) -> its path as processes name it (inside
+ * their container) and type, and in *real where the daemon reads it;
+ * NULL if not watched. */
 const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
-				  const char **type);
-/* A watched directory (dev, ino) -> its path; NULL if not watched. */
-const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino);
+				  const char **type, const char **real);
+/* A watched directory (dev, ino) -> its path, and *real as above; NULL if
+ * not watched. */
+const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+				const char **real);
 /* The rule an absolute path falls under (directory expanded for homes),
  * or NULL: the userspace check behind the kernel's coarser filters. */
 const struct watch_rule *cred_watch_match_path(const struct cred_watch *w, const char *path);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "ci_tokens.h"
+#include "cgroup_path.h"
 #include "cred_event.h"
 #include "daemon.h"
 #include "event.h"
@@ -116,6 +117,20 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
 	}
 }
 
+/* A process in a container (its workload names one): watch the
+ * credential files of the container's own file system too. */
+static void note_container(struct daemon *d, const struct proc *p)
+{
+	struct workload_info wl;
+
+	if (!d->cred.watch || !p->cgroup_path ||
+	    cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) ||
+	    (!wl.container_id[0] && !wl.container_name[0]))
+		return;
+	if (cred_watch_add_root(d->cred.watch, p->pid))
+		d->rescan_due = true;
+}
+
 /* The process behind a file record; a stand-in built from the record when
  * the process is gone and was never seen (caller puts it). */
 static struct proc *open_proc(struct daemon *d, const struct idt_open *ev, bool *temp)
@@ -184,6 +199,7 @@ static int on_record(void *ctx, void *data, size_t len)
 				tls_track_exec_file(d->tls, p->exe_real, r.exec.ev->exe_dev,
 						    r.exec.ev->exe_ino);
 			emit(d, event_process_exec(&d->ev, p));
+			note_container(d, p);
 		} else {
 			d->emit_errors++;
 		}
@@ -395,6 +411,9 @@ static int setup_files(struct daemon *d)
 	d->cred.watch = cred_watch_new(&maps, rules, n, d->cfg->homes, d->cfg->n_homes);
 	if (!d->cred.watch)
 		return -ENOMEM;
+	err = cred_watch_seed_roots(d->cred.watch);
+	if (err > 0)
+		log_info("watching credential files in %d container file systems too", err);
 	err = cred_watch_rescan(d->cred.watch);
 	if (err < 0)
 		return err;

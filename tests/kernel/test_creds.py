@@ -11,8 +11,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (ROOT, UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop,
-                     marker, run)
+from harness import (CGROUP2, ROOT, UNSET, Daemon, TestFailure, canary, check, eq, github_env,
+                     hop, marker, rmdir_cgroup, run)
 
 HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
 CAT = "/usr/bin/cat"
@@ -352,6 +352,75 @@ def test_cred_home_of_user_added_later(d, c):
         run(["/usr/sbin/userdel", user])
 
 
+CONTAINER_SH = r'''
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m sh -ec '
+  mount --bind /usr "$ROOTFS/usr"
+  exec chroot "$ROOTFS" /bin/sh -c "echo ready; read go; cat /root/.aws/credentials; cat /home/app/.netrc; echo done"
+'
+'''
+
+
+@with_creds
+def test_cred_container_own_files(d, c):
+    """A container (its own root file system, mount namespace and docker-style
+    cgroup) reads the credentials of its own image: the root's AWS file, and
+    the .netrc of a user of the container's /etc/passwd. Reported with the
+    path the container sees, the fingerprint of the container's file (not of
+    a host file at that path) and the container's workload."""
+    rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
+    for sub in ("usr", "etc", "root/.aws", "home/app"):
+        os.makedirs(os.path.join(rootfs, sub))
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink("/" + link):
+            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    c.write(os.path.join(rootfs, "etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n", 0o644)
+    aws_secret, netrc_pw = canary(), canary()
+    c.write(os.path.join(rootfs, "root/.aws/credentials"),
+            "[default]\naws_access_key_id = AKIACONTAINER0000001\naws_secret_access_key = %s\n"
+            % aws_secret)
+    c.write(os.path.join(rootfs, "home/app/.netrc"),
+            "machine api.example.com login app password %s\n" % netrc_pw)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    p = subprocess.Popen(["sh", "-c", CONTAINER_SH], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True,
+                         env={"CG": cg, "ROOTFS": rootfs, "PATH": "/usr/sbin:/usr/bin:/bin"})
+    try:
+        eq(p.stdout.readline().strip(), "ready", "the container's shell started")
+        deadline = time.monotonic() + 15
+        while "the container of pid %d " % p.pid not in d.stderr_text():
+            check(time.monotonic() < deadline,
+                  "the daemon watches the container's files: %r" % d.stderr_text())
+            time.sleep(0.05)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        out = p.stdout.read()
+        eq(p.wait(10), 0, "the container's reads")
+        check(out.endswith("done\n"), "the container read its files: %r" % out[-200:])
+    finally:
+        p.kill()
+        rmdir_cgroup(cg)
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and e["file"]["path"] in ("/root/.aws/credentials", "/home/app/.netrc")
+                     and (hop(e, "workload") or {}).get("container_id") == cid, count=2)
+    by_path = {e["file"]["path"]: e for e in evs}
+    aws, netrc = by_path["/root/.aws/credentials"], by_path["/home/app/.netrc"]
+    eq(aws["file"]["match"], "inode", "matched by inode")
+    eq(aws["credential"]["type"], "aws", "type")
+    eq(aws["credential"]["fingerprint"], c.fingerprint(aws_secret), "the container file's fingerprint")
+    eq(aws["credential"]["aws_access_key_id"], "AKIACONTAINER0000001", "its access key id")
+    eq(hop(aws, "workload").get("runtime"), "docker", "workload.runtime")
+    eq(netrc["credential"]["type"], "netrc", "type")
+    eq(netrc["credential"]["fingerprint"], c.fingerprint(netrc_pw), "the .netrc's fingerprint")
+    d.stop()
+    raw = d.raw()
+    for secret in (aws_secret, netrc_pw):
+        check(secret.encode() not in raw, "the container's secrets never appear")
+
+
 def test_cred_failed_open_type_of_its_rule(_):
     """A failed open of a name that several rules share (`*.key` is also a
     SPIRE key's) takes the type of the rule its directory matches."""
@@ -493,6 +562,7 @@ CASES = [
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
     test_cred_home_of_user_added_later,
+    test_cred_container_own_files,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
