@@ -29,8 +29,8 @@ static const char *const type_names[] = {
 #define N_TYPES (sizeof(type_names) / sizeof(type_names[0]))
 
 /* path: as the processes that open it name it (in a container: inside it);
- * real: where the daemon reaches it (/proc/PID/root/...), NULL when that is
- * path. */
+ * real: where the daemon reaches it (through the container's root,
+ * /proc/self/fd/FD/...), NULL when that is path. */
 struct inode_entry {
 	struct idt_file_key key;
 	struct idt_watch val;

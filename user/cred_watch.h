@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The credential watch list made concrete: rules expanded for every home
- * directory, turned into the kernel's watch maps (watched inodes, watched
- * directories with their name keys, the failed-open name filter), and kept
+ * directory, on the host and in each container's own file system, turned
+ * into the kernel's watch maps (watched inodes, watched directories with
+ * their name keys, the failed-open name filter), and kept
  * current as credential files and their directories appear, are replaced or
  * renamed (inotify, plus a periodic rescan as a safety net).
  */
