@@ -124,6 +124,21 @@ static json_t *process_hop(const struct proc *p)
 	return hop;
 }
 
+/* The CI job was established where no login session existed (a runner started
+ * by init or a service) and the loginuid was set below it: from inside the
+ * job, which a root step can do by writing /proc/self/loginuid. Such a login
+ * is the job's own doing, not its origin. */
+static bool login_set_inside_ci(const struct proc *p)
+{
+	return p->ci && p->ci->origin_loginuid == UID_UNSET && p->loginuid != UID_UNSET;
+}
+
+/* A human hop heads the chain: a login whose session the job did not make. */
+static bool human_originates(const struct proc *p)
+{
+	return p->loginuid != UID_UNSET && !login_set_inside_ci(p);
+}
+
 void chain_pivot_reader(struct chain_ctx *ctx, const struct proc *p, const char *how,
 			const char *path, const char *type, struct pivot_reader *out)
 {
@@ -140,7 +155,7 @@ void chain_originator(struct chain_ctx *ctx, const struct proc *p, char *buf, si
 {
 	char id[600];
 
-	if (p->loginuid != UID_UNSET) {
+	if (human_originates(p)) {
 		const char *name = user_name(ctx, p->loginuid);
 
 		if (name)
@@ -200,6 +215,10 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 	}
 	if (p->flags & PROC_F_CI_SCRUBBED)
 		json_array_append_new(reasons, json_string("ci_env_scrubbed:job_kept_from_lineage"));
+	if (login_set_inside_ci(p)) {
+		snprintf(buf, sizeof(buf), "login_uid_set_inside_ci_job:auid=%u", p->loginuid);
+		json_array_append_new(reasons, json_string(buf));
+	}
 	if (p->flags & PROC_F_LINEAGE_CUT)
 		json_array_append_new(reasons, json_string("lineage_incomplete"));
 	if (p->flags & PROC_F_SEEDED)
@@ -217,7 +236,7 @@ int chain_build(struct chain_ctx *ctx, struct proc *p, struct chain *out)
 	out->missing = json_array();
 	if (!out->hops || !out->missing)
 		goto nomem;
-	if (p->loginuid != UID_UNSET)
+	if (human_originates(p))
 		json_array_append_new(out->hops, human_hop(ctx, p, out->missing));
 	if (p->ci)
 		json_array_append_new(out->hops, ci_hop(p->ci));

@@ -26,6 +26,7 @@ struct ci_ref {
 	struct ci_job job;
 	char origin_exec_id[PROC_EXEC_ID_LEN]; /* the exec that established it */
 	__u32 origin_pid;
+	__u32 origin_loginuid; /* that exec's loginuid: unset when no login started the job */
 };
 
 /* Why a record's attribution needs a second look (proc.flags). */

@@ -66,8 +66,11 @@ void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char 
 		}
 		return;
 	}
-	if (claimed)
+	if (claimed) {
 		rec->ci = ci_ref_new(&claim, rec->exec_id, rec->pid);
+		if (rec->ci)
+			rec->ci->origin_loginuid = rec->loginuid;
+	}
 }
 
 void proc_track_note_ci_env(struct proc_tracker *tr, const struct proc *p, const char *env,

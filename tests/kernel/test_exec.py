@@ -195,6 +195,29 @@ def test_seeded_lineage(d: Daemon):
 test_seeded_lineage.defer_start = True
 
 
+def test_login_uid_set_inside_ci_job(d: Daemon):
+    """A root step of a GitLab job whose runner had no loginuid writes
+    /proc/self/loginuid: its descendants do not become a human's; the job stays
+    the originator and a reason names the uid written from inside it."""
+    mark = marker()
+    env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/launder",
+           "CI_PIPELINE_ID": "6060"}
+    inner = 'cat /etc/hostname >/dev/null; %s %s' % (TRUE, mark)
+    p = run(["/bin/sh", "-c", "/bin/sh -c 'echo 1001 > /proc/self/loginuid; exec /bin/sh -c \"%s\"'"
+             % inner], env=env, loginuid=UNSET)
+    eq(p.returncode, 0, "the job's shell ran")
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["auid"], 1001, "process.auid: the uid written inside the job")
+    eq(hop(ev, "human"), None, "no human hop for a login the job made")
+    ci = hop(ev, "ci_job")
+    eq(ci["repository"], "grp/launder", "ci.repository")
+    eq(ci["established_by"]["pid"], p.pid, "established by the job's shell (no loginuid)")
+    eq(ev["provenance"]["originator"], "ci:gitlab_ci:grp/launder#6060", "originator")
+    check("login_uid_set_inside_ci_job:auid=1001" in ev["provenance"]["reasons"],
+          "reason names the write: %r" % ev["provenance"]["reasons"])
+    eq(ev["provenance"]["collapsed"], False, "not collapsed")
+
+
 def test_env_scrubbed_keeps_job(d: Daemon):
     """env -i cannot shed the CI job its lineage established."""
     mark, secret = marker(), canary()
@@ -418,6 +441,7 @@ CASES = [
     test_seeded_lineage,
     test_env_scrubbed_keeps_job,
     test_env_conflict_keeps_lineage,
+    test_login_uid_set_inside_ci_job,
     test_exec_without_fork,
     test_reparented_lineage,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,
