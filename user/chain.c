@@ -177,6 +177,21 @@ static const struct proc *topmost(const struct proc *p)
 	return p;
 }
 
+/* An environment the kernel's bounded copy cut (and that was gone before
+ * /proc could give it whole) may hold a CI marker past the cut: p's own, or,
+ * when p has no job, an ancestor's, whose job p would have inherited. */
+static bool ci_env_cut(const struct proc *p)
+{
+	if (p->flags & PROC_F_ENV_TRUNC)
+		return true;
+	if (p->ci)
+		return false;
+	for (const struct proc *a = p->parent; a; a = a->parent)
+		if (a->flags & PROC_F_ENV_TRUNC)
+			return true;
+	return false;
+}
+
 static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *workload)
 {
 	bool collapsed = p->loginuid == UID_UNSET && !p->ci;
@@ -204,6 +219,8 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 			json_array_append_new(reasons, json_string(buf));
 		}
 	}
+	if (ci_env_cut(p))
+		json_array_append_new(reasons, json_string("ci_env_truncated"));
 	if (p->flags & PROC_F_CI_CONFLICT && p->ci_claim) {
 		char lineage[600];
 

@@ -218,6 +218,27 @@ def test_login_uid_set_inside_ci_job(d: Daemon):
     eq(ev["provenance"]["collapsed"], False, "not collapsed")
 
 
+def test_ci_env_truncated(d: Daemon):
+    """An environment over the kernel's 32 KiB copy whose GitLab marker lies
+    past the cut, from a process gone before the daemon could reread it (the
+    daemon is stopped meanwhile): no job, and the verdict says the environment
+    was cut instead of stating no_ci_context as certain."""
+    mark = marker()
+    env = {"PATH": "/usr/bin:/bin", "PAD": "A" * 40000, "GITLAB_CI": "true",
+           "CI_PROJECT_PATH": "pad/direct", "CI_PIPELINE_ID": "88"}
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        p = run([TRUE, mark], env=env)
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(hop(ev, "ci_job"), None, "the marker past the cut was not read")
+    reasons = ev["provenance"]["reasons"]
+    check("no_ci_context" in reasons, "no_ci_context: %r" % reasons)
+    check("ci_env_truncated" in reasons, "ci_env_truncated: %r" % reasons)
+
+
 def test_env_scrubbed_keeps_job(d: Daemon):
     """env -i cannot shed the CI job its lineage established."""
     mark, secret = marker(), canary()
@@ -442,6 +463,7 @@ CASES = [
     test_env_scrubbed_keeps_job,
     test_env_conflict_keeps_lineage,
     test_login_uid_set_inside_ci_job,
+    test_ci_env_truncated,
     test_exec_without_fork,
     test_reparented_lineage,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,

@@ -145,12 +145,36 @@ static void test_ci_job_started_in_login_session(void **state)
 	proc_put(runner);
 }
 
+/* An environment cut by the kernel's bound: the missing job is in doubt, for
+ * the process and for the descendants that would have inherited a job. */
+static void test_ci_env_truncated(void **state)
+{
+	struct fixture *f = *state;
+	struct proc *plain = mkproc(300, NULL, UNSET, "/bin/sh");
+	struct proc *cut = mkproc(301, plain, UNSET, "/bin/sh");
+	struct proc *child = mkproc(302, cut, UNSET, "/bin/true");
+
+	cut->flags |= PROC_F_ENV_TRUNC;
+	build(f, plain);
+	assert_true(has_reason(f, "no_ci_context"));
+	assert_false(has_reason(f, "ci_env_truncated"));
+	build(f, cut);
+	assert_true(has_reason(f, "no_ci_context"));
+	assert_true(has_reason(f, "ci_env_truncated"));
+	build(f, child);
+	assert_true(has_reason(f, "ci_env_truncated"));
+	proc_put(child);
+	proc_put(cut);
+	proc_put(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_login_set_inside_ci_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ci_job_started_in_login_session, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ci_env_truncated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
