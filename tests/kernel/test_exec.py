@@ -239,6 +239,21 @@ def test_ci_env_truncated(d: Daemon):
     check("ci_env_truncated" in reasons, "ci_env_truncated: %r" % reasons)
 
 
+def test_token_vars_without_provider(d: Daemon):
+    """env -i GITHUB_TOKEN=x CI_JOB_TOKEN=y: no provider is detected, yet the
+    token variables' names are recorded (on the process), never their values."""
+    mark, secret = marker(), canary()
+    p = run(["/usr/bin/env", "-i", "GITHUB_TOKEN=" + secret, "CI_JOB_TOKEN=" + secret,
+             TRUE, mark], env={"PATH": "/usr/bin:/bin"})
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid (env execs true in place)")
+    eq(hop(ev, "ci_job"), None, "no provider")
+    eq(ev["process"].get("token_vars_present"), ["GITHUB_TOKEN", "CI_JOB_TOKEN"],
+       "process.token_vars_present, in environment order")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the token canary never appears")
+
+
 def test_env_scrubbed_keeps_job(d: Daemon):
     """env -i cannot shed the CI job its lineage established."""
     mark, secret = marker(), canary()
@@ -464,6 +479,7 @@ CASES = [
     test_env_conflict_keeps_lineage,
     test_login_uid_set_inside_ci_job,
     test_ci_env_truncated,
+    test_token_vars_without_provider,
     test_exec_without_fork,
     test_reparented_lineage,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,
