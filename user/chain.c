@@ -192,9 +192,30 @@ static bool ci_env_cut(const struct proc *p)
 	return false;
 }
 
+/* The record of p's lineage whose parent is init, or NULL when the lineage
+ * does not reach init (or p is init). */
+static const struct proc *init_child(const struct proc *p)
+{
+	while (p->parent && p->parent->parent)
+		p = p->parent;
+	return p->parent && p->parent->pid == 1 ? p : NULL;
+}
+
+/* Whether init started this lineage cannot be told when its child of init
+ * was seeded from /proc: an orphan re-parented to init shows ppid 1 there as
+ * init's own children do. (The daemon keeps the real parent of every process
+ * it saw start, so a record seen at fork or exec under init was init's.) */
+static bool seeded_under_init(const struct proc *p)
+{
+	const struct proc *c = init_child(p);
+
+	return c && (c->flags & PROC_F_SEEDED);
+}
+
 static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *workload)
 {
 	bool collapsed = p->loginuid == UID_UNSET && !p->ci;
+	bool lineage_unknown = false; /* top at init, but init may not have started it */
 	json_t *reasons = json_array();
 	char buf[1024], id[600], originator[1024];
 
@@ -208,6 +229,8 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 		if (unit) {
 			snprintf(buf, sizeof(buf), "started_by_service:%s", unit);
 			json_array_append_new(reasons, json_string(buf));
+		} else if (top->pid == 1 && seeded_under_init(p)) {
+			lineage_unknown = true;
 		} else if (top->pid == 1) {
 			json_array_append_new(reasons, json_string("started_by_init"));
 		}
@@ -236,9 +259,9 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 		snprintf(buf, sizeof(buf), "login_uid_set_inside_ci_job:auid=%u", p->loginuid);
 		json_array_append_new(reasons, json_string(buf));
 	}
-	if (p->flags & PROC_F_LINEAGE_CUT)
+	if (p->flags & PROC_F_LINEAGE_CUT || lineage_unknown)
 		json_array_append_new(reasons, json_string("lineage_incomplete"));
-	if (p->flags & PROC_F_SEEDED)
+	if (p->flags & PROC_F_SEEDED || lineage_unknown)
 		json_array_append_new(reasons, json_string("seeded_from_procfs"));
 	return json_pack("{s:o, s:b, s:o}", "originator",
 			 json_str_bytes(originator, strlen(originator), sizeof(originator), NULL), "collapsed",

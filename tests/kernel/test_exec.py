@@ -254,6 +254,53 @@ def test_token_vars_without_provider(d: Daemon):
     check(secret.encode() not in d.raw(), "the token canary never appears")
 
 
+def test_seeded_orphan_of_init(d: Daemon):
+    """A GitLab job's step detached with setsid -f and scrubbed its environment
+    before the daemon started; its parent is gone, init adopted it. Seeded
+    from /proc it shows ppid 1 as init's own children do: its exec later says
+    lineage_incomplete and seeded_from_procfs, not started_by_init."""
+    mark = marker()
+    tmp = tempfile.mkdtemp(prefix="idt-orphan-")
+    fifo, pidfile = os.path.join(tmp, "go"), os.path.join(tmp, "pid")
+    os.mkfifo(fifo)
+    env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/detach",
+           "CI_PIPELINE_ID": "4711"}
+    cg = Cgroup()  # no systemd unit: the verdict falls to the init rule on any host
+    try:
+        job = run(["/bin/sh", "-c", "setsid -f env -i /bin/sh -c 'echo $$ > %s; read x < %s;"
+                   " exec %s %s'; exit 0" % (pidfile, fifo, TRUE, mark)], env=env,
+                  loginuid=UNSET, cgroup=cg)
+        eq(job.returncode, 0, "the job's shell ran")
+        for _ in range(100):
+            if os.path.exists(pidfile) and open(pidfile).read().strip():
+                break
+            time.sleep(0.05)
+        orphan = int(open(pidfile).read())
+        with open("/proc/%d/stat" % orphan) as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        eq(ppid, 1, "the detached shell was adopted by init")
+        d.start()
+        with open(fifo, "w") as f:
+            f.write("go\n")
+        ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    finally:
+        shutil.rmtree(tmp)
+        cg.remove()
+    eq(ev["process"]["pid"], orphan, "process.pid: the shell exec'd in place")
+    eq(hop(ev, "workload").get("systemd_unit"), None, "no unit to name")
+    eq(ev["process"]["source"], "kernel", "the exec was seen")
+    anc = hop(ev, "process")["ancestors"]
+    eq([a["pid"] for a in anc], [orphan, 1], "ancestors: the seeded shell, then init")
+    prov = ev["provenance"]
+    eq(prov["originator"], "unknown", "originator")
+    check("lineage_incomplete" in prov["reasons"], "lineage_incomplete: %r" % prov["reasons"])
+    check("seeded_from_procfs" in prov["reasons"], "seeded_from_procfs: %r" % prov["reasons"])
+    check("started_by_init" not in prov["reasons"], "no started_by_init: %r" % prov["reasons"])
+
+
+test_seeded_orphan_of_init.defer_start = True
+
+
 def test_env_scrubbed_keeps_job(d: Daemon):
     """env -i cannot shed the CI job its lineage established."""
     mark, secret = marker(), canary()
@@ -480,6 +527,7 @@ CASES = [
     test_login_uid_set_inside_ci_job,
     test_ci_env_truncated,
     test_token_vars_without_provider,
+    test_seeded_orphan_of_init,
     test_exec_without_fork,
     test_reparented_lineage,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,

@@ -168,6 +168,48 @@ static void test_ci_env_truncated(void **state)
 	proc_put(plain);
 }
 
+/* A child of init seeded from /proc may be an orphan re-parented there: its
+ * lineage (and its descendants') is incomplete, not started by init. */
+static void test_seeded_child_of_init(void **state)
+{
+	struct fixture *f = *state;
+	struct proc *init = mkproc(1, NULL, UNSET, "/sbin/init");
+	struct proc *sh = mkproc(400, init, UNSET, "/bin/sh");
+	struct proc *exe = mkproc(400, sh, UNSET, "/usr/bin/true");
+
+	init->flags |= PROC_F_SEEDED;
+	sh->flags |= PROC_F_SEEDED;
+	build(f, sh);
+	assert_true(has_reason(f, "lineage_incomplete"));
+	assert_true(has_reason(f, "seeded_from_procfs"));
+	assert_false(has_reason(f, "started_by_init"));
+	build(f, exe); /* seen at exec: its parent is known, the shell's is not */
+	assert_true(has_reason(f, "lineage_incomplete"));
+	assert_true(has_reason(f, "seeded_from_procfs"));
+	assert_false(has_reason(f, "started_by_init"));
+	assert_string_equal(originator(f), "unknown");
+	proc_put(exe);
+	proc_put(sh);
+	proc_put(init);
+}
+
+/* A child init started while the daemon watched: started_by_init, nothing
+ * about the lineage. */
+static void test_kernel_seen_child_of_init(void **state)
+{
+	struct fixture *f = *state;
+	struct proc *init = mkproc(1, NULL, UNSET, "/sbin/init");
+	struct proc *sh = mkproc(500, init, UNSET, "/bin/sh");
+
+	init->flags |= PROC_F_SEEDED;
+	build(f, sh);
+	assert_true(has_reason(f, "started_by_init"));
+	assert_false(has_reason(f, "lineage_incomplete"));
+	assert_false(has_reason(f, "seeded_from_procfs"));
+	proc_put(sh);
+	proc_put(init);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +217,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ci_job_started_in_login_session, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ci_env_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seeded_child_of_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_seen_child_of_init, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
