@@ -91,7 +91,7 @@ void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char 
 
 	if (inherited) {
 		rec->ci = ci_ref_get(inherited);
-		if (claimed && !ci_job_equal(&claim, &inherited->job)) {
+		if (claimed && ci_claim_contradicts(&claim, &inherited->job)) {
 			rec->flags |= PROC_F_CI_CONFLICT;
 			rec->ci_claim = malloc(sizeof(claim));
 			if (rec->ci_claim)

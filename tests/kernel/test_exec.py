@@ -328,6 +328,19 @@ def test_env_conflict_keeps_lineage(d: Daemon):
     check("evil/repo#999" in reasons[0], "the conflicting claim is named")
 
 
+def test_partial_env_claim_no_conflict(d: Daemon):
+    """env -u GITHUB_RUN_ID -u GITHUB_REPOSITORY inside a GitHub job: the
+    claim left names no other job, so the job is kept with no conflict."""
+    mark, secret = marker(), canary()
+    run(["/bin/sh", "-c", "env -u GITHUB_RUN_ID -u GITHUB_REPOSITORY %s %s" % (TRUE, mark)],
+        env=github_env(2718, secret))
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(hop(ev, "ci_job")["run_id"], "2718", "lineage job kept")
+    eq(ev["provenance"]["originator"], "ci:github_actions:acme/widgets#2718", "originator")
+    eq([r for r in ev["provenance"]["reasons"] if r.startswith("ci_")], [],
+       "no ci_context_conflict nor ci_env_scrubbed")
+
+
 def test_exec_without_fork(d: Daemon):
     """sh -c 'exec true': the previous image of the same pid is the first ancestor."""
     mark = marker()
@@ -524,6 +537,7 @@ CASES = [
     test_seeded_lineage,
     test_env_scrubbed_keeps_job,
     test_env_conflict_keeps_lineage,
+    test_partial_env_claim_no_conflict,
     test_login_uid_set_inside_ci_job,
     test_ci_env_truncated,
     test_token_vars_without_provider,
