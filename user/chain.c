@@ -124,6 +124,21 @@ static json_t *process_hop(const struct proc *p)
 	return hop;
 }
 
+/* The CI job was established where no login session existed (a runner started
+ * by init or a service) and the loginuid was set below it: from inside the
+ * job, which a root step can do by writing /proc/self/loginuid. Such a login
+ * is the job's own doing, not its origin. */
+static bool login_set_inside_ci(const struct proc *p)
+{
+	return p->ci && p->ci->origin_loginuid == UID_UNSET && p->loginuid != UID_UNSET;
+}
+
+/* A human hop heads the chain: a login whose session the job did not make. */
+static bool human_originates(const struct proc *p)
+{
+	return p->loginuid != UID_UNSET && !login_set_inside_ci(p);
+}
+
 void chain_pivot_reader(struct chain_ctx *ctx, const struct proc *p, const char *how,
 			const char *path, const char *type, struct pivot_reader *out)
 {
@@ -140,7 +155,7 @@ void chain_originator(struct chain_ctx *ctx, const struct proc *p, char *buf, si
 {
 	char id[600];
 
-	if (p->loginuid != UID_UNSET) {
+	if (human_originates(p)) {
 		const char *name = user_name(ctx, p->loginuid);
 
 		if (name)
@@ -162,9 +177,45 @@ static const struct proc *topmost(const struct proc *p)
 	return p;
 }
 
+/* An environment the kernel's bounded copy cut (and that was gone before
+ * /proc could give it whole) may hold a CI marker past the cut: p's own, or,
+ * when p has no job, an ancestor's, whose job p would have inherited. */
+static bool ci_env_cut(const struct proc *p)
+{
+	if (p->flags & PROC_F_ENV_TRUNC)
+		return true;
+	if (p->ci)
+		return false;
+	for (const struct proc *a = p->parent; a; a = a->parent)
+		if (a->flags & PROC_F_ENV_TRUNC)
+			return true;
+	return false;
+}
+
+/* The record of p's lineage whose parent is init, or NULL when the lineage
+ * does not reach init (or p is init). */
+static const struct proc *init_child(const struct proc *p)
+{
+	while (p->parent && p->parent->parent)
+		p = p->parent;
+	return p->parent && p->parent->pid == 1 ? p : NULL;
+}
+
+/* Whether init started this lineage cannot be told when its child of init
+ * was seeded from /proc: an orphan re-parented to init shows ppid 1 there as
+ * init's own children do. (The daemon keeps the real parent of every process
+ * it saw start, so a record seen at fork or exec under init was init's.) */
+static bool seeded_under_init(const struct proc *p)
+{
+	const struct proc *c = init_child(p);
+
+	return c && (c->flags & PROC_F_SEEDED);
+}
+
 static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *workload)
 {
 	bool collapsed = p->loginuid == UID_UNSET && !p->ci;
+	bool lineage_unknown = false; /* top at init, but init may not have started it */
 	json_t *reasons = json_array();
 	char buf[1024], id[600], originator[1024];
 
@@ -178,6 +229,8 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 		if (unit) {
 			snprintf(buf, sizeof(buf), "started_by_service:%s", unit);
 			json_array_append_new(reasons, json_string(buf));
+		} else if (top->pid == 1 && seeded_under_init(p)) {
+			lineage_unknown = true;
 		} else if (top->pid == 1) {
 			json_array_append_new(reasons, json_string("started_by_init"));
 		}
@@ -189,6 +242,8 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 			json_array_append_new(reasons, json_string(buf));
 		}
 	}
+	if (ci_env_cut(p))
+		json_array_append_new(reasons, json_string("ci_env_truncated"));
 	if (p->flags & PROC_F_CI_CONFLICT && p->ci_claim) {
 		char lineage[600];
 
@@ -200,9 +255,13 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 	}
 	if (p->flags & PROC_F_CI_SCRUBBED)
 		json_array_append_new(reasons, json_string("ci_env_scrubbed:job_kept_from_lineage"));
-	if (p->flags & PROC_F_LINEAGE_CUT)
+	if (login_set_inside_ci(p)) {
+		snprintf(buf, sizeof(buf), "login_uid_set_inside_ci_job:auid=%u", p->loginuid);
+		json_array_append_new(reasons, json_string(buf));
+	}
+	if (p->flags & PROC_F_LINEAGE_CUT || lineage_unknown)
 		json_array_append_new(reasons, json_string("lineage_incomplete"));
-	if (p->flags & PROC_F_SEEDED)
+	if (p->flags & PROC_F_SEEDED || lineage_unknown)
 		json_array_append_new(reasons, json_string("seeded_from_procfs"));
 	return json_pack("{s:o, s:b, s:o}", "originator",
 			 json_str_bytes(originator, strlen(originator), sizeof(originator), NULL), "collapsed",
@@ -217,7 +276,7 @@ int chain_build(struct chain_ctx *ctx, struct proc *p, struct chain *out)
 	out->missing = json_array();
 	if (!out->hops || !out->missing)
 		goto nomem;
-	if (p->loginuid != UID_UNSET)
+	if (human_originates(p))
 		json_array_append_new(out->hops, human_hop(ctx, p, out->missing));
 	if (p->ci)
 		json_array_append_new(out->hops, ci_hop(p->ci));

@@ -1044,6 +1044,20 @@ bool ci_job_equal(const struct ci_job *a, const struct ci_job *b)
 	       FIELD_EQ(a, b, run_attempt) && FIELD_EQ(a, b, job) && FIELD_EQ(a, b, job_id);
 }
 
+/* claim's field f says nothing (empty) or what lineage's says */
+#define FIELD_AGREES(claim, lineage, f) (!(claim)->f[0] || FIELD_EQ(claim, lineage, f))
+
+bool ci_claim_contradicts(const struct ci_job *claim, const struct ci_job *lineage)
+{
+	if (!claim || !lineage)
+		return false;
+	return !FIELD_EQ(claim, lineage, provider) || !FIELD_AGREES(claim, lineage, server_url) ||
+	       !FIELD_AGREES(claim, lineage, repository) ||
+	       !FIELD_AGREES(claim, lineage, workflow) || !FIELD_AGREES(claim, lineage, run_id) ||
+	       !FIELD_AGREES(claim, lineage, run_attempt) || !FIELD_AGREES(claim, lineage, job) ||
+	       !FIELD_AGREES(claim, lineage, job_id);
+}
+
 static struct slice field_slice(const char *f, size_t size)
 {
 	return (struct slice){ f, strnlen(f, size) };

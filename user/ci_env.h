@@ -98,6 +98,12 @@ void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg);
 /* True when a and b name the same job of a recognised provider: provider, server_url,
  * repository, workflow, run_id (non-empty), run_attempt, job and job_id all match. */
 bool ci_job_equal(const struct ci_job *a, const struct ci_job *b);
+/* True when claim, a job named by a process's own environment, contradicts
+ * lineage, the job its lineage established: another provider, or a field that
+ * names the job (server_url, repository, workflow, run_id, run_attempt, job,
+ * job_id) set in the claim to another value. A field the claim leaves empty
+ * says nothing: a partial claim (GITHUB_RUN_ID unset) is no contradiction. */
+bool ci_claim_contradicts(const struct ci_job *claim, const struct ci_job *lineage);
 /* Short id for provenance strings into the caller's buf: "<repository>#<run_id>", or
  * "<workflow>#<run_id>" where run numbers count per workflow: Jenkins (job), Buildkite
  * (pipeline), TeamCity (build configuration), AWS CodeBuild (project).

@@ -81,6 +81,7 @@ void proc_put(struct proc *p)
 		free(p->args);
 		free(p->cgroup_path);
 		free(p->ci_claim);
+		free(p->token_vars);
 		json_decref(p->brief);
 		ci_ref_put(p->ci);
 		free(p);

@@ -26,6 +26,7 @@ struct ci_ref {
 	struct ci_job job;
 	char origin_exec_id[PROC_EXEC_ID_LEN]; /* the exec that established it */
 	__u32 origin_pid;
+	__u32 origin_loginuid; /* that exec's loginuid: unset when no login started the job */
 };
 
 /* Why a record's attribution needs a second look (proc.flags). */
@@ -39,6 +40,7 @@ struct ci_ref {
 #define PROC_F_LINEAGE_CUT (1u << 7)  /* parent unknown (lost event or seeded orphan) */
 #define PROC_F_EXITED (1u << 8)
 #define PROC_F_V1_READ (1u << 9)     /* cgroup_v1_id was looked up in /proc (workload.c) */
+#define PROC_F_TOKEN_VARS_TRUNC (1u << 10) /* more token variables than CI_TOKEN_VARS_MAX */
 
 struct proc {
 	int refcnt;
@@ -63,6 +65,10 @@ struct proc {
 
 	struct ci_ref *ci;          /* NULL: no CI job in this lineage */
 	struct ci_job *ci_claim;    /* conflicting claim from its own environment (PROC_F_CI_CONFLICT) */
+	/* NAMES of the token variables set in its own environment, whatever the
+	 * provider (or none); NULL when none */
+	char (*token_vars)[CI_TOKEN_VAR_NAME_MAX];
+	int n_token_vars;
 	__u32 flags;                /* PROC_F_* */
 	/* {"pid","exec_id","uid","euid","exe"} as an ancestor in chains: built
 	 * once by chain.c and shared, since those fields never change */

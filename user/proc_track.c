@@ -46,17 +46,52 @@ static char *memdup0(const char *s, size_t len)
 	return d;
 }
 
+/* dst (a fork copy) gets a copy of src's token variable names. */
+static void copy_token_vars(struct proc *dst, const struct proc *src)
+{
+	size_t size = (size_t)src->n_token_vars * sizeof(*src->token_vars);
+
+	if (!src->token_vars || !size)
+		return;
+	dst->token_vars = malloc(size);
+	if (!dst->token_vars)
+		return;
+	memcpy(dst->token_vars, src->token_vars, size);
+	dst->n_token_vars = src->n_token_vars;
+	dst->flags |= src->flags & PROC_F_TOKEN_VARS_TRUNC;
+}
+
+/* The token variable names the parse found, provider or not. */
+static void keep_token_vars(struct proc *rec, const struct ci_job *parsed)
+{
+	size_t size = (size_t)parsed->n_token_vars * sizeof(*rec->token_vars);
+
+	if (parsed->truncated & CI_TRUNC_TOKEN_VARS)
+		rec->flags |= PROC_F_TOKEN_VARS_TRUNC;
+	if (!size)
+		return;
+	rec->token_vars = malloc(size);
+	if (!rec->token_vars)
+		return;
+	memcpy(rec->token_vars, parsed->token_vars, size);
+	rec->n_token_vars = parsed->n_token_vars;
+}
+
 /* Apply the CI rule to a new image: inherit the lineage's job; a job named
  * only by the environment is taken when the lineage has none. */
 void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char *env,
 			 size_t env_len, bool env_complete)
 {
 	struct ci_job claim;
-	bool claimed = env && ci_env_parse(env, env_len, &claim) == 0;
+	int rc = env ? ci_env_parse(env, env_len, &claim) : -ENOENT;
+	bool claimed = rc == 0;
+
+	if (env && (rc == 0 || rc == -ENOENT))
+		keep_token_vars(rec, &claim);
 
 	if (inherited) {
 		rec->ci = ci_ref_get(inherited);
-		if (claimed && !ci_job_equal(&claim, &inherited->job)) {
+		if (claimed && ci_claim_contradicts(&claim, &inherited->job)) {
 			rec->flags |= PROC_F_CI_CONFLICT;
 			rec->ci_claim = malloc(sizeof(claim));
 			if (rec->ci_claim)
@@ -66,8 +101,11 @@ void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char 
 		}
 		return;
 	}
-	if (claimed)
+	if (claimed) {
 		rec->ci = ci_ref_new(&claim, rec->exec_id, rec->pid);
+		if (rec->ci)
+			rec->ci->origin_loginuid = rec->loginuid;
+	}
 }
 
 void proc_track_note_ci_env(struct proc_tracker *tr, const struct proc *p, const char *env,
@@ -184,6 +222,7 @@ int proc_track_fork(struct proc_tracker *tr, const struct idt_fork *ev)
 		rec->mntns = parent->mntns;
 		rec->ci = ci_ref_get(parent->ci);
 		rec->flags |= parent->flags & (PROC_F_ARGS_TRUNC | PROC_F_CI_CONFLICT);
+		copy_token_vars(rec, parent);
 		if (parent->ci_claim) {
 			rec->ci_claim = malloc(sizeof(*rec->ci_claim));
 			if (rec->ci_claim)

@@ -229,6 +229,112 @@ def test_seeded_lineage(d: Daemon):
 test_seeded_lineage.defer_start = True
 
 
+def test_login_uid_set_inside_ci_job(d: Daemon):
+    """A root step of a GitLab job whose runner had no loginuid writes
+    /proc/self/loginuid: its descendants do not become a human's; the job stays
+    the originator and a reason names the uid written from inside it."""
+    mark = marker()
+    env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/launder",
+           "CI_PIPELINE_ID": "6060"}
+    inner = 'cat /etc/hostname >/dev/null; %s %s' % (TRUE, mark)
+    p = run(["/bin/sh", "-c", "/bin/sh -c 'echo 1001 > /proc/self/loginuid; exec /bin/sh -c \"%s\"'"
+             % inner], env=env, loginuid=UNSET)
+    eq(p.returncode, 0, "the job's shell ran")
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["auid"], 1001, "process.auid: the uid written inside the job")
+    eq(hop(ev, "human"), None, "no human hop for a login the job made")
+    ci = hop(ev, "ci_job")
+    eq(ci["repository"], "grp/launder", "ci.repository")
+    eq(ci["established_by"]["pid"], p.pid, "established by the job's shell (no loginuid)")
+    eq(ev["provenance"]["originator"], "ci:gitlab_ci:grp/launder#6060", "originator")
+    check("login_uid_set_inside_ci_job:auid=1001" in ev["provenance"]["reasons"],
+          "reason names the write: %r" % ev["provenance"]["reasons"])
+    eq(ev["provenance"]["collapsed"], False, "not collapsed")
+
+
+def test_ci_env_truncated(d: Daemon):
+    """An environment over the kernel's 32 KiB copy whose GitLab marker lies
+    past the cut, from a process gone before the daemon could reread it (the
+    daemon is stopped meanwhile): no job, and the verdict says the environment
+    was cut instead of stating no_ci_context as certain."""
+    mark = marker()
+    env = {"PATH": "/usr/bin:/bin", "PAD": "A" * 40000, "GITLAB_CI": "true",
+           "CI_PROJECT_PATH": "pad/direct", "CI_PIPELINE_ID": "88"}
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        p = run([TRUE, mark], env=env)
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(hop(ev, "ci_job"), None, "the marker past the cut was not read")
+    reasons = ev["provenance"]["reasons"]
+    check("no_ci_context" in reasons, "no_ci_context: %r" % reasons)
+    check("ci_env_truncated" in reasons, "ci_env_truncated: %r" % reasons)
+
+
+def test_token_vars_without_provider(d: Daemon):
+    """env -i GITHUB_TOKEN=x CI_JOB_TOKEN=y: no provider is detected, yet the
+    token variables' names are recorded (on the process), never their values."""
+    mark, secret = marker(), canary()
+    p = run(["/usr/bin/env", "-i", "GITHUB_TOKEN=" + secret, "CI_JOB_TOKEN=" + secret,
+             TRUE, mark], env={"PATH": "/usr/bin:/bin"})
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid (env execs true in place)")
+    eq(hop(ev, "ci_job"), None, "no provider")
+    eq(ev["process"].get("token_vars_present"), ["GITHUB_TOKEN", "CI_JOB_TOKEN"],
+       "process.token_vars_present, in environment order")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the token canary never appears")
+
+
+def test_seeded_orphan_of_init(d: Daemon):
+    """A GitLab job's step detached with setsid -f and scrubbed its environment
+    before the daemon started; its parent is gone, init adopted it. Seeded
+    from /proc it shows ppid 1 as init's own children do: its exec later says
+    lineage_incomplete and seeded_from_procfs, not started_by_init."""
+    mark = marker()
+    tmp = tempfile.mkdtemp(prefix="idt-orphan-")
+    fifo, pidfile = os.path.join(tmp, "go"), os.path.join(tmp, "pid")
+    os.mkfifo(fifo)
+    env = {"PATH": "/usr/bin:/bin", "GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/detach",
+           "CI_PIPELINE_ID": "4711"}
+    cg = Cgroup()  # no systemd unit: the verdict falls to the init rule on any host
+    try:
+        job = run(["/bin/sh", "-c", "setsid -f env -i /bin/sh -c 'echo $$ > %s; read x < %s;"
+                   " exec %s %s'; exit 0" % (pidfile, fifo, TRUE, mark)], env=env,
+                  loginuid=UNSET, cgroup=cg)
+        eq(job.returncode, 0, "the job's shell ran")
+        for _ in range(100):
+            if os.path.exists(pidfile) and open(pidfile).read().strip():
+                break
+            time.sleep(0.05)
+        orphan = int(open(pidfile).read())
+        with open("/proc/%d/stat" % orphan) as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        eq(ppid, 1, "the detached shell was adopted by init")
+        d.start()
+        with open(fifo, "w") as f:
+            f.write("go\n")
+        ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+    finally:
+        shutil.rmtree(tmp)
+        cg.remove()
+    eq(ev["process"]["pid"], orphan, "process.pid: the shell exec'd in place")
+    eq(hop(ev, "workload").get("systemd_unit"), None, "no unit to name")
+    eq(ev["process"]["source"], "kernel", "the exec was seen")
+    anc = hop(ev, "process")["ancestors"]
+    eq([a["pid"] for a in anc], [orphan, 1], "ancestors: the seeded shell, then init")
+    prov = ev["provenance"]
+    eq(prov["originator"], "unknown", "originator")
+    check("lineage_incomplete" in prov["reasons"], "lineage_incomplete: %r" % prov["reasons"])
+    check("seeded_from_procfs" in prov["reasons"], "seeded_from_procfs: %r" % prov["reasons"])
+    check("started_by_init" not in prov["reasons"], "no started_by_init: %r" % prov["reasons"])
+
+
+test_seeded_orphan_of_init.defer_start = True
+
+
 def test_env_scrubbed_keeps_job(d: Daemon):
     """env -i cannot shed the CI job its lineage established."""
     mark, secret = marker(), canary()
@@ -254,6 +360,19 @@ def test_env_conflict_keeps_lineage(d: Daemon):
     reasons = [r for r in ev["provenance"]["reasons"] if r.startswith("ci_context_conflict")]
     eq(len(reasons), 1, "one conflict reason")
     check("evil/repo#999" in reasons[0], "the conflicting claim is named")
+
+
+def test_partial_env_claim_no_conflict(d: Daemon):
+    """env -u GITHUB_RUN_ID -u GITHUB_REPOSITORY inside a GitHub job: the
+    claim left names no other job, so the job is kept with no conflict."""
+    mark, secret = marker(), canary()
+    run(["/bin/sh", "-c", "env -u GITHUB_RUN_ID -u GITHUB_REPOSITORY %s %s" % (TRUE, mark)],
+        env=github_env(2718, secret))
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(hop(ev, "ci_job")["run_id"], "2718", "lineage job kept")
+    eq(ev["provenance"]["originator"], "ci:github_actions:acme/widgets#2718", "originator")
+    eq([r for r in ev["provenance"]["reasons"] if r.startswith("ci_")], [],
+       "no ci_context_conflict nor ci_env_scrubbed")
 
 
 def test_exec_without_fork(d: Daemon):
@@ -455,6 +574,11 @@ CASES = [
     test_seeded_lineage,
     test_env_scrubbed_keeps_job,
     test_env_conflict_keeps_lineage,
+    test_partial_env_claim_no_conflict,
+    test_login_uid_set_inside_ci_job,
+    test_ci_env_truncated,
+    test_token_vars_without_provider,
+    test_seeded_orphan_of_init,
     test_exec_without_fork,
     test_reparented_lineage,
     test_short_lived_container_cgroup_removed,

@@ -1872,6 +1872,47 @@ static void test_equal_needs_ci_and_run_id(void **state)
 	assert_false(ci_job_equal(NULL, &a));
 }
 
+/* ---- ci_claim_contradicts ---- */
+
+/* env -u GITHUB_RUN_ID -u GITHUB_REPOSITORY inside a GitHub job: a partial
+ * claim of the same provider names no other job. */
+static void test_claim_partial_same_provider(void **state)
+{
+	struct ci_job lineage, claim;
+
+	assert_int_equal(parse(BLOCK(github_env), &lineage), 0);
+	claim = lineage;
+	claim.run_id[0] = '\0';
+	claim.repository[0] = '\0';
+	assert_false(ci_claim_contradicts(&claim, &lineage));
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0"), &claim), 0);
+	assert_false(ci_claim_contradicts(&claim, &lineage));
+	assert_false(ci_claim_contradicts(&lineage, &lineage));
+}
+
+static void test_claim_contradicts(void **state)
+{
+	struct ci_job lineage, claim;
+
+	assert_int_equal(parse(BLOCK(github_env), &lineage), 0);
+	claim = lineage;
+	strcpy(claim.run_id, "999");
+	assert_true(ci_claim_contradicts(&claim, &lineage));
+	claim = lineage; /* no run id, but another repository */
+	claim.run_id[0] = '\0';
+	strcpy(claim.repository, "evil/repo");
+	assert_true(ci_claim_contradicts(&claim, &lineage));
+	claim = lineage;
+	claim.run_id[0] = '\0';
+	claim.repository[0] = '\0';
+	strcpy(claim.provider, "forgejo_actions");
+	assert_true(ci_claim_contradicts(&claim, &lineage));
+	claim = lineage;
+	strcpy(claim.job_id, "555");
+	assert_true(ci_claim_contradicts(&claim, &lineage));
+	assert_false(ci_claim_contradicts(NULL, &lineage));
+}
+
 /* ---- ci_job_short_id ---- */
 
 static void test_short_id_github(void **state)
@@ -2180,6 +2221,8 @@ int main(void)
 		cmocka_unit_test(test_equal_gitlab_retry_differs),
 		cmocka_unit_test(test_equal_jenkins_jobs_same_build_number),
 		cmocka_unit_test(test_equal_needs_ci_and_run_id),
+		cmocka_unit_test(test_claim_partial_same_provider),
+		cmocka_unit_test(test_claim_contradicts),
 		cmocka_unit_test(test_short_id_github),
 		cmocka_unit_test(test_short_id_per_pipeline_numbering),
 		cmocka_unit_test(test_short_id_workflow_first),

@@ -16,6 +16,7 @@
 
 #include "event.h"
 #include "json_write.h"
+#include "proc_track.h"
 
 struct fixture {
 	struct event_ctx ctx;
@@ -77,6 +78,28 @@ static json_int_t process_uid(const json_t *ev)
 }
 
 /* Two events of one process share the built parts and say the same. */
+/* Token variables in an environment that names no provider: their names
+ * (never values) are the process's, in the order of the environment. */
+static void test_token_vars_without_provider(void **state)
+{
+	static const char env[] = "GITHUB_TOKEN=idtcanaryx\0PATH=/bin\0CI_JOB_TOKEN=idtcanaryy\0";
+	struct fixture *f = *state;
+	json_t *ev, *vars;
+	char *s;
+
+	proc_track_apply_ci(f->p, NULL, env, sizeof(env) - 1, true);
+	assert_null(f->p->ci);
+	ev = identity(f, f->p);
+	vars = json_object_get(json_object_get(ev, "process"), "token_vars_present");
+	assert_int_equal(json_array_size(vars), 2);
+	assert_string_equal(json_string_value(json_array_get(vars, 0)), "GITHUB_TOKEN");
+	assert_string_equal(json_string_value(json_array_get(vars, 1)), "CI_JOB_TOKEN");
+	s = dump(ev);
+	assert_null(strstr(s, "idtcanary"));
+	free(s);
+	json_decref(ev);
+}
+
 static void test_reused_until_tables_change(void **state)
 {
 	struct fixture *f = *state;
@@ -230,6 +253,7 @@ static void test_off_builds_each_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_token_vars_without_provider, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reused_until_tables_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appends_stay_in_their_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuilt_after_a_change, setup, teardown),
