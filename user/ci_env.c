@@ -1031,19 +1031,6 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 
 #define FIELD_EQ(a, b, f) (!strncmp((a)->f, (b)->f, sizeof((a)->f)))
 
-/* Beyond the five obvious fields: workflow because some providers number runs per
- * workflow (runs_per_workflow), job_id because a retried GitLab job keeps its pipeline
- * and name, and server_url because two servers can host the same repository name. All
- * are constant for the life of a job. */
-bool ci_job_equal(const struct ci_job *a, const struct ci_job *b)
-{
-	if (!a || !b || !a->provider[0] || !a->run_id[0])
-		return false;
-	return FIELD_EQ(a, b, provider) && FIELD_EQ(a, b, server_url) &&
-	       FIELD_EQ(a, b, repository) && FIELD_EQ(a, b, workflow) && FIELD_EQ(a, b, run_id) &&
-	       FIELD_EQ(a, b, run_attempt) && FIELD_EQ(a, b, job) && FIELD_EQ(a, b, job_id);
-}
-
 /* claim's field f says nothing (empty) or what lineage's says */
 #define FIELD_AGREES(claim, lineage, f) (!(claim)->f[0] || FIELD_EQ(claim, lineage, f))
 

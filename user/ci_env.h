@@ -95,9 +95,6 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out);
  * by the end of the block is skipped. Pure. */
 typedef void (*ci_token_fn)(const char *name, const char *value, size_t len, void *arg);
 void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg);
-/* True when a and b name the same job of a recognised provider: provider, server_url,
- * repository, workflow, run_id (non-empty), run_attempt, job and job_id all match. */
-bool ci_job_equal(const struct ci_job *a, const struct ci_job *b);
 /* True when claim, a job named by a process's own environment, contradicts
  * lineage, the job its lineage established: another provider, or a field that
  * names the job (server_url, repository, workflow, run_id, run_attempt, job,

@@ -1789,89 +1789,6 @@ static void test_token_vars_overflow(void **state)
 	assert_int_equal(j.truncated, CI_TRUNC_TOKEN_VARS);
 }
 
-/* ---- ci_job_equal ---- */
-
-static void test_equal_same_job(void **state)
-{
-	struct ci_job a, b;
-
-	assert_int_equal(parse(BLOCK(github_env), &a), 0);
-	assert_int_equal(parse(BLOCK(github_env), &b), 0);
-	assert_true(ci_job_equal(&a, &b));
-	/* Facts that vary inside one job do not matter. */
-	strcpy(b.actor, "someone-else");
-	strcpy(b.sha, "0000");
-	b.n_token_vars = 0;
-	assert_true(ci_job_equal(&a, &b));
-}
-
-static void test_equal_differs(void **state)
-{
-	struct ci_job a, b;
-
-	assert_int_equal(parse(BLOCK(github_env), &a), 0);
-	b = a;
-	strcpy(b.run_attempt, "3");
-	assert_false(ci_job_equal(&a, &b));
-	b = a;
-	strcpy(b.job, "test");
-	assert_false(ci_job_equal(&a, &b));
-	b = a;
-	strcpy(b.run_id, "9876543211");
-	assert_false(ci_job_equal(&a, &b));
-	b = a;
-	strcpy(b.repository, "octo-org/other");
-	assert_false(ci_job_equal(&a, &b));
-	b = a;
-	strcpy(b.provider, "gitlab_ci");
-	assert_false(ci_job_equal(&a, &b));
-	b = a;
-	strcpy(b.workflow, "Other");
-	assert_false(ci_job_equal(&a, &b));
-	b = a;
-	strcpy(b.server_url, "https://ghe.example.com");
-	assert_false(ci_job_equal(&a, &b));
-}
-
-static void test_equal_gitlab_retry_differs(void **state)
-{
-	struct ci_job a, b;
-
-	assert_int_equal(parse(BLOCK(gitlab_env), &a), 0);
-	b = a;
-	strcpy(b.job_id, "555123999");
-	assert_false(ci_job_equal(&a, &b));
-}
-
-static void test_equal_jenkins_jobs_same_build_number(void **state)
-{
-	struct ci_job a, b;
-
-	assert_int_equal(parse(BLOCK("JENKINS_URL=https://j/\0JOB_NAME=app/main\0"
-				     "BUILD_NUMBER=5\0"),
-			       &a),
-			 0);
-	assert_int_equal(parse(BLOCK("JENKINS_URL=https://j/\0JOB_NAME=app/dev\0"
-				     "BUILD_NUMBER=5\0"),
-			       &b),
-			 0);
-	assert_false(ci_job_equal(&a, &b));
-}
-
-static void test_equal_needs_ci_and_run_id(void **state)
-{
-	struct ci_job a, b;
-
-	assert_int_equal(parse(BLOCK("PATH=/bin\0"), &a), -ENOENT);
-	assert_int_equal(parse(BLOCK("PATH=/bin\0"), &b), -ENOENT);
-	assert_false(ci_job_equal(&a, &b));
-	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0"), &a), 0);
-	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0"), &b), 0);
-	assert_false(ci_job_equal(&a, &b));
-	assert_false(ci_job_equal(&a, NULL));
-	assert_false(ci_job_equal(NULL, &a));
-}
-
 /* ---- ci_claim_contradicts ---- */
 
 /* env -u GITHUB_RUN_ID -u GITHUB_REPOSITORY inside a GitHub job: a partial
@@ -2216,11 +2133,6 @@ int main(void)
 		cmocka_unit_test(test_origin_only_for_build_urls),
 		cmocka_unit_test(test_token_vars_listed_once_nonempty_only),
 		cmocka_unit_test(test_token_vars_overflow),
-		cmocka_unit_test(test_equal_same_job),
-		cmocka_unit_test(test_equal_differs),
-		cmocka_unit_test(test_equal_gitlab_retry_differs),
-		cmocka_unit_test(test_equal_jenkins_jobs_same_build_number),
-		cmocka_unit_test(test_equal_needs_ci_and_run_id),
 		cmocka_unit_test(test_claim_partial_same_provider),
 		cmocka_unit_test(test_claim_contradicts),
 		cmocka_unit_test(test_short_id_github),
