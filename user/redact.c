@@ -114,7 +114,8 @@ static bool secret_option(const char *s, size_t n)
 {
 	static const char *const exact[] = { "password", "passwd", "pass", "passin", "passout",
 					     "token", "secret", "api-key", "apikey", "access-key",
-					     "secret-key", "client-secret", "auth", NULL };
+					     "secret-key", "client-secret", "auth",
+					     "oauth2-bearer", NULL };
 	static const char *const suffix[] = { "-password", "-passwd", "-token", "-secret",
 					      "-api-key", "-apikey", "-access-key", "-secret-key",
 					      NULL };
@@ -179,7 +180,8 @@ static enum prev_kind classify_prev(const char *p, size_t n)
 		return PREV_NONE;
 	if (n == 2 && p[1] == 'p')
 		return PREV_P;
-	if ((n == 2 && p[1] == 'u') || (n == 6 && !memcmp(p, "--user", 6)))
+	if ((n == 2 && (p[1] == 'u' || p[1] == 'U')) || (n == 6 && !memcmp(p, "--user", 6)) ||
+	    (n == 12 && !memcmp(p, "--proxy-user", 12)))
 		return PREV_USER;
 	if ((n == 2 && p[1] == 'H') || (n == 8 && !memcmp(p, "--header", 8)))
 		return PREV_HEADER;
@@ -201,10 +203,10 @@ static bool p_value_benign(const char *s, size_t n)
 	return true;
 }
 
-/* -u / --user "user:pass": the part after the first ':', unless it is a gid. */
-static void redact_userpass(struct ctx *c)
+/* -u / --user "user:pass" from `at`: the part after the first ':', unless it is a gid. */
+static void redact_userpass(struct ctx *c, size_t at)
 {
-	const char *colon = memchr(c->s, ':', c->n);
+	const char *colon = memchr(c->s + at, ':', c->n - at);
 	size_t from, i;
 
 	if (!colon)
@@ -215,6 +217,19 @@ static void redact_userpass(struct ctx *c)
 	if (i == c->n)
 		return;
 	mark(c, from, c->n);
+}
+
+/* The value of a user option in the element itself: curl's compact "-uUSER:PW" and
+ * "-UUSER:PW", and "--user=USER:PW" / "--proxy-user=USER:PW"; where it starts, or 0. */
+static size_t attached_user_value(const struct ctx *c)
+{
+	if (c->n > 2 && c->s[0] == '-' && (c->s[1] == 'u' || c->s[1] == 'U'))
+		return 2;
+	if (c->n > 7 && !memcmp(c->s, "--user=", 7))
+		return 7;
+	if (c->n > 13 && !memcmp(c->s, "--proxy-user=", 13))
+		return 13;
+	return 0;
 }
 
 /* Header "Name: value" whose name starts at `at`; returns where scanning resumes. */
@@ -423,6 +438,26 @@ static void redact_userinfo(struct ctx *c)
 		if (has_colon)
 			mark(c, colon + 1, at);
 		from = e > a ? e : a;
+	}
+}
+
+/* scheme://...#fragment -> the fragment: OAuth's implicit flow carries access_token there,
+ * and a fragment is never sent, so it names nothing the request needs. The URL ends at
+ * whitespace or a quote. */
+static void redact_fragments(struct ctx *c)
+{
+	const char *s = c->s, *hit;
+	size_t from = 0;
+
+	while (from + 3 <= c->n && (hit = memmem(s + from, c->n - from, "://", 3))) {
+		size_t e = (size_t)(hit - s) + 3, hash = 0;
+
+		for (; e < c->n && !is_space(s[e]) && !is_quote(s[e]); e++)
+			if (s[e] == '#' && !hash)
+				hash = e;
+		if (hash)
+			mark(c, hash + 1, e);
+		from = e;
 	}
 }
 
@@ -729,11 +764,14 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	if (!c.mark)
 		return NULL;
 	if (pk == PREV_USER)
-		redact_userpass(&c);
+		redact_userpass(&c, 0);
+	else if (attached_user_value(&c))
+		redact_userpass(&c, attached_user_value(&c));
 	redact_headers(&c, pk == PREV_HEADER);
 	redact_pairs(&c);
 	redact_json_pairs(&c);
 	redact_userinfo(&c);
+	redact_fragments(&c);
 	redact_tokens(&c);
 	redact_jwts(&c);
 	redact_entropy(&c);
