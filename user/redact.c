@@ -639,12 +639,13 @@ static bool is_entropy_char(char c)
 	return is_b64url(c) || c == '+' || c == '/';
 }
 
-/* Shannon entropy of s[0..n) in bits per byte. */
-static double entropy(const char *s, size_t n)
+double redact_entropy_bits(const char *s, size_t n)
 {
 	size_t count[256] = { 0 }, i;
 	double sum = 0;
 
+	if (!n)
+		return 0;
 	for (i = 0; i < n; i++)
 		count[(unsigned char)s[i]]++;
 	for (i = 0; i < 256; i++)
@@ -666,12 +667,12 @@ static bool looks_like_path(const char *s, size_t n)
 	return slashes >= PATH_MIN_SLASHES || (slashes && longest >= PATH_MIN_WORD);
 }
 
-static bool high_entropy(const char *s, size_t n)
+static bool high_entropy(const char *s, size_t n, size_t min_run)
 {
 	bool upper = false, lower = false, digit = false, hex = true;
 	size_t i;
 
-	if (n < ENTROPY_MIN_RUN)
+	if (n < min_run)
 		return false;
 	for (i = 0; i < n; i++) {
 		upper = upper || is_upper(s[i]);
@@ -681,12 +682,12 @@ static bool high_entropy(const char *s, size_t n)
 	}
 	if (hex || !(upper && lower && digit) || looks_like_path(s, n))
 		return false;
-	return entropy(s, n) >= ENTROPY_MIN_BITS;
+	return redact_entropy_bits(s, n) >= ENTROPY_MIN_BITS;
 }
 
 /* Runs of is_entropy_char, less leading '/' and '-' (the "//" of a URL, a path's root,
  * an option's dashes) and trailing '/'; a qualifying run takes its '=' padding along. */
-static void redact_entropy(struct ctx *c)
+static void redact_entropy(struct ctx *c, size_t min_run)
 {
 	size_t i = 0;
 
@@ -697,7 +698,7 @@ static void redact_entropy(struct ctx *c)
 			a++;
 		while (e > a && c->s[e - 1] == '/')
 			e--;
-		if (high_entropy(c->s + a, e - a)) {
+		if (high_entropy(c->s + a, e - a, min_run)) {
 			if (e == i + r)
 				while (e < c->n && c->s[e] == '=')
 					e++;
@@ -774,8 +775,28 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	redact_fragments(&c);
 	redact_tokens(&c);
 	redact_jwts(&c);
-	redact_entropy(&c);
+	redact_entropy(&c, ENTROPY_MIN_RUN);
 	out = render(&c);
 	free(c.mark);
 	return out;
+}
+
+bool redact_has_secret(const char *s, size_t n, size_t min_run)
+{
+	struct ctx c = { .s = s, .n = s ? n : 0 };
+	bool found = false;
+	size_t i;
+
+	if (!c.n)
+		return false;
+	c.mark = calloc(c.n, 1);
+	if (!c.mark)
+		return true;	/* cannot judge: hiding beats leaking */
+	redact_tokens(&c);
+	redact_jwts(&c);
+	redact_entropy(&c, min_run ? min_run : ENTROPY_MIN_RUN);
+	for (i = 0; i < c.n && !found; i++)
+		found = c.mark[i];
+	free(c.mark);
+	return found;
 }

@@ -75,6 +75,7 @@
 #ifndef IDTRACE_REDACT_H
 #define IDTRACE_REDACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define REDACTED "[REDACTED]"
@@ -84,5 +85,13 @@
  * frees: a copy, REDACTED, or the element with its secret parts replaced by REDACTED.
  * The output holds a NUL before its end only if the input did. NULL only on ENOMEM. */
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len);
+
+/* True when s[0..n) holds what redact_arg's value-free rules would hide: a known token
+ * format, a JWT, or a high-entropy run of min_run bytes or more (0: redact_arg's 32). For
+ * text that is not an argv element (HTTP request fields, http_redact.c). True on ENOMEM. */
+bool redact_has_secret(const char *s, size_t n, size_t min_run);
+
+/* Shannon entropy of s[0..n) in bits per byte (0 for n == 0). */
+double redact_entropy_bits(const char *s, size_t n);
 
 #endif

@@ -188,6 +188,8 @@ static json_t *http_part(const struct tls_event_ctx *tc, struct event_ctx *ec, s
 	json_object_set_new(http, "path", str(req->path, sizeof(req->path)));
 	if (req->path_had_query)
 		json_object_set_new(http, "query_removed", json_true());
+	if (req->path_had_params)
+		json_object_set_new(http, "path_params_removed", json_true());
 	if (req->user_agent[0])
 		json_object_set_new(http, "user_agent", str(req->user_agent, HTTP_FIELD_MAX));
 	if (req->traceparent[0])
