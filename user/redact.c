@@ -211,6 +211,10 @@ static void redact_userpass(struct ctx *c, size_t at)
 
 	if (!colon)
 		return;
+	/* a token as the user name (TOKEN:x-oauth-basic), judged alone: in "-uTOKEN" no
+	 * boundary precedes it for the token rules */
+	if (redact_has_secret(c->s + at, (size_t)(colon - c->s) - at, 0))
+		mark(c, at, (size_t)(colon - c->s));
 	from = (size_t)(colon - c->s) + 1;
 	for (i = from; i < c->n && is_digit(c->s[i]); i++)
 		;

@@ -172,6 +172,13 @@ static void test_curl_user(void **state)
 	EXPECT("-Uproxy:s3cr3t-pw", "-Uproxy:" REDACTED);
 	EXPECT("--user=alice:s3cr3t-pw", "--user=alice:" REDACTED);
 	EXPECT("--proxy-user=proxy:s3cr3t-pw", "--proxy-user=proxy:" REDACTED);
+	/* the token is the user name (a random one also trips the entropy rule, which takes
+	 * the "u" along: "-[REDACTED]:[REDACTED]") */
+	EXPECT("-ughp_abcdefghijklmnopqrst:x-oauth-basic", "-u" REDACTED ":" REDACTED);
+	EXPECT("-ughp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic",
+	       "-" REDACTED ":" REDACTED);
+	expect_after("-u", "ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic",
+		     REDACTED ":" REDACTED);
 	KEPT("-u1000:1000");	/* docker -u uid:gid, attached */
 	KEPT("-uroot");
 	KEPT("-U");
