@@ -445,10 +445,26 @@ static void redact_userinfo(struct ctx *c)
 	}
 }
 
-/* scheme://...#fragment -> the fragment: OAuth's implicit flow carries access_token there,
+/* A path's ";name=value" matrix parameter at semi (";jsessionid=..."): its value, up to
+ * the next '/', ';', '?', '#', whitespace or quote. Returns the last byte looked at. */
+static size_t matrix_param(struct ctx *c, size_t semi)
+{
+	size_t e = semi + 1, eq = 0;
+
+	for (; e < c->n && !is_space(c->s[e]) && !is_quote(c->s[e]) && !strchr("/;?#", c->s[e]);
+	     e++)
+		if (c->s[e] == '=' && !eq)
+			eq = e;
+	if (eq)
+		mark(c, eq + 1, e);
+	return e - 1;
+}
+
+/* scheme://...;name=value -> the value: path parameters carry session ids as a query does.
+ * scheme://...#fragment -> the fragment: OAuth's implicit flow carries access_token there,
  * and a fragment is never sent, so it names nothing the request needs. The URL ends at
  * whitespace or a quote. */
-static void redact_fragments(struct ctx *c)
+static void redact_url_parts(struct ctx *c)
 {
 	const char *s = c->s, *hit;
 	size_t from = 0;
@@ -456,9 +472,15 @@ static void redact_fragments(struct ctx *c)
 	while (from + 3 <= c->n && (hit = memmem(s + from, c->n - from, "://", 3))) {
 		size_t e = (size_t)(hit - s) + 3, hash = 0;
 
-		for (; e < c->n && !is_space(s[e]) && !is_quote(s[e]); e++)
+		bool query = false;
+
+		for (; e < c->n && !is_space(s[e]) && !is_quote(s[e]); e++) {
 			if (s[e] == '#' && !hash)
 				hash = e;
+			query = query || s[e] == '?';
+			if (s[e] == ';' && !hash && !query)
+				e = matrix_param(c, e);
+		}
 		if (hash)
 			mark(c, hash + 1, e);
 		from = e;
@@ -776,7 +798,7 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	redact_pairs(&c);
 	redact_json_pairs(&c);
 	redact_userinfo(&c);
-	redact_fragments(&c);
+	redact_url_parts(&c);
 	redact_tokens(&c);
 	redact_jwts(&c);
 	redact_entropy(&c, ENTROPY_MIN_RUN);

@@ -299,6 +299,12 @@ static void test_url_fragment(void **state)
 	EXPECT("https://a/#x https://b/#y", "https://a/#" REDACTED " https://b/#" REDACTED);
 	KEPT("https://h/p#");
 	KEPT("https://h/p");
+	/* path parameters: the value goes, as a query's does */
+	EXPECT("https://h/app;jsessionid=q7opaque/x", "https://h/app;jsessionid=" REDACTED "/x");
+	EXPECT("https://h/a;v=1;s=2?q=3#f",
+	       "https://h/a;v=" REDACTED ";s=" REDACTED "?q=" REDACTED "#" REDACTED);
+	KEPT("https://h/a;b/c");
+	KEPT("a;b=c");	/* no URL */
 	KEPT("issue #123");	/* no URL */
 	KEPT("color=#fff");
 }
