@@ -460,6 +460,23 @@ static size_t matrix_param(struct ctx *c, size_t semi)
 	return e - 1;
 }
 
+/* Slack's webhook URL path "/services/T.../B.../SECRET" inside u[0..n): the secret's
+ * offsets in *a, *e. */
+static bool slack_webhook(const char *u, size_t n, size_t *a, size_t *e)
+{
+	const char *hit = memmem(u, n, "/services/T", 11), *b, *end = u + n;
+
+	if (!hit)
+		return false;
+	b = memchr(hit + 11, '/', (size_t)(end - hit - 11));
+	if (!b || b + 2 >= end || b[1] != 'B' || !(b = memchr(b + 2, '/', (size_t)(end - b - 2))))
+		return false;
+	*a = (size_t)(b + 1 - u);
+	for (*e = *a; *e < n && !strchr("/?#;", u[*e]); (*e)++)
+		;
+	return *e > *a;
+}
+
 /* scheme://...;name=value -> the value: path parameters carry session ids as a query does.
  * scheme://...#fragment -> the fragment: OAuth's implicit flow carries access_token there,
  * and a fragment is never sent, so it names nothing the request needs. The URL ends at
@@ -470,7 +487,7 @@ static void redact_url_parts(struct ctx *c)
 	size_t from = 0;
 
 	while (from + 3 <= c->n && (hit = memmem(s + from, c->n - from, "://", 3))) {
-		size_t e = (size_t)(hit - s) + 3, hash = 0;
+		size_t e = (size_t)(hit - s) + 3, hash = 0, sa, se;
 
 		bool query = false;
 
@@ -483,6 +500,8 @@ static void redact_url_parts(struct ctx *c)
 		}
 		if (hash)
 			mark(c, hash + 1, e);
+		if (slack_webhook(s + from, e - from, &sa, &se))
+			mark(c, from + sa, from + se);
 		from = e;
 	}
 }

@@ -57,6 +57,7 @@
  *   quote (OAuth's implicit flow puts access_token there; a client never sends it).
  * - URL path parameters: the value of ";name=value" in "scheme://..." before '?' or '#',
  *   up to '/', ';', '?', '#' (";jsessionid=...").
+ * - Slack webhook secrets: the segment after "/services/T.../B.../" in a URL.
  * - Known token formats, anywhere, starting at a non-alphanumeric boundary: gh[pousr]_ +
  *   16 or more alnum, github_pat_ + 20 or more [A-Za-z0-9_], glpat- + 20 or more
  *   [A-Za-z0-9_-], xox[bpars]- + 10 or more [A-Za-z0-9-], AKIA/ASIA + exactly 16 [A-Z0-9],

@@ -459,8 +459,7 @@ def test_tls_curl_secrets_in_request(d, fx):
     check("version" not in http, "no empty version: %r" % http.get("version"))
     eq(http.get("truncated"), True, "http.truncated")
     eq(http["method"], "GET", "http.method")
-    eq(http["authorization"]["credential_type"], "opaque", "Bearer credential_type")
-    eq(http["authorization"]["fingerprint"], fx.fingerprint(bearer), "Bearer fingerprint")
+    check("authorization" not in http, "the headers came after the cut")
     args = evs[0]["process"]["args"]
     eq(args[args.index("--oauth2-bearer") + 1], "[REDACTED]", "--oauth2-bearer value")
     eq(args[args.index("-U") + 1], "proxy:[REDACTED]", "-U value")

@@ -304,6 +304,9 @@ static void test_url_fragment(void **state)
 	EXPECT("https://h/a;v=1;s=2?q=3#f",
 	       "https://h/a;v=" REDACTED ";s=" REDACTED "?q=" REDACTED "#" REDACTED);
 	KEPT("https://h/a;b/c");
+	EXPECT("https://hooks.slack.com/services/T0ABC/B0DEF/q7opaque",
+	       "https://hooks.slack.com/services/T0ABC/B0DEF/" REDACTED);
+	KEPT("https://h/services/data/v58.0");
 	KEPT("a;b=c");	/* no URL */
 	KEPT("issue #123");	/* no URL */
 	KEPT("color=#fff");
