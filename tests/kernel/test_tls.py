@@ -419,7 +419,7 @@ def test_tls_curl_secrets_in_request(d, fx):
                            fx.secret(canary("trace")))
     p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
                "-u" + login + ":x-oauth-basic", "-A", "idt-tool/1 token=" + ua_tok,
-               "-H", "traceparent: " + trace,
+               "-H", "@" + header_file(fx, "trace.hdr", ["traceparent: " + trace]),
                "-o", "/dev/null", base + "/bot" + bot + "/getMe",
                "-o", "/dev/null", base + "/services/T0ABC/B0DEF/" + slack,
                "-o", "/dev/null", base + "/app;jsessionid=" + session + "/x#access_token=" + frag],
