@@ -55,7 +55,8 @@ static bool value_after(const char *buf, size_t len, const char *key, const char
 	return false;
 }
 
-/* .git-credentials: "https://user:TOKEN@host" -> TOKEN */
+/* .git-credentials: "https://user:TOKEN@host" -> TOKEN; "https://TOKEN:x-oauth-basic@host"
+ * -> TOKEN: the half a Basic login would be fingerprinted by (http_auth_login_secret). */
 static bool url_password(const char *buf, size_t len, const char **val, size_t *vlen)
 {
 	const char *scheme = memmem(buf, len, "://", 3), *end = buf + len, *colon, *at;
@@ -67,11 +68,11 @@ static bool url_password(const char *buf, size_t len, const char **val, size_t *
 	if (!at)
 		return false;
 	colon = memchr(scheme, ':', at - scheme);
-	if (!colon || colon + 1 >= at)
+	if (!colon)
 		return false;
-	*val = colon + 1;
-	*vlen = at - colon - 1;
-	return true;
+	http_auth_login_secret(scheme, (size_t)(colon - scheme), colon + 1,
+			       (size_t)(at - colon - 1), val, vlen);
+	return *vlen > 0;
 }
 
 /* A YAML "key: value" whose key starts its line (after indentation or "- "):
@@ -122,7 +123,7 @@ static bool docker_secret(json_t *root, unsigned char *dec, size_t cap, const ch
 		v = json_object_get(entry, "auth");
 		if (json_is_string(v) && http_auth_basic_secret(json_string_value(v),
 								json_string_length(v), dec, cap,
-								&secret, vlen)) {
+								&secret, vlen, NULL)) {
 			*val = (const char *)secret;
 			return true;
 		}

@@ -110,6 +110,7 @@ static void drop_spans_into(struct http_request *req, const uint8_t *value, size
 	if (points_into(req->auth.token, value, len)) {
 		req->auth.token = NULL;
 		req->auth.token_len = 0;
+		req->auth.token_cut = true;
 		req->truncated = true;
 	}
 	for (i = 0; i < req->n_keys; i++) {

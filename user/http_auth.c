@@ -11,6 +11,8 @@
 #define SIGV4_SCHEME "AWS4-HMAC-SHA256"
 #define SCHEME_GUESS_MAX 24	/* an unknown scheme longer than this is more likely a credential */
 #define BARE_USER_SECRET 20	/* "user:" with an empty password and a user this long is a key */
+/* GitHub's documented Basic form for a token: TOKEN:x-oauth-basic (the password is fixed) */
+#define OAUTH_BASIC_PASSWORD "x-oauth-basic"
 
 struct prefix_kind {
 	const char *prefix;
@@ -212,11 +214,16 @@ struct basic_scan {
 	size_t user_len;	/* bytes before ':' (may exceed what user holds) */
 	size_t pass_len;	/* bytes after ':' */
 	bool colon;
+	bool pass_not_oauth;	/* the password differs from OAUTH_BASIC_PASSWORD */
 };
 
 static void basic_byte(struct basic_scan *b, unsigned char c)
 {
 	if (b->colon) {
+		/* compared as it streams by: the password is never stored */
+		if (b->pass_len >= strlen(OAUTH_BASIC_PASSWORD) ||
+		    c != (unsigned char)OAUTH_BASIC_PASSWORD[b->pass_len])
+			b->pass_not_oauth = true;
 		b->pass_len++;
 		return;
 	}
@@ -266,6 +273,8 @@ static void parse_basic(const char *s, size_t len, struct http_auth *out)
 	kept = b.user_len < sizeof(b.user) ? b.user_len : sizeof(b.user);
 	if (!b.pass_len && b.user_len >= BARE_USER_SECRET)
 		goto out;	/* "key:" style: the user name is the credential */
+	if (b.pass_len && !b.pass_not_oauth)
+		goto out;	/* "TOKEN:x-oauth-basic": GitHub's form, the user is the token */
 	if (strcmp(classify_bare(b.user, kept), "opaque"))
 		goto out;
 	http_req_copy_str(out->basic_user, sizeof(out->basic_user), b.user, kept);
@@ -273,21 +282,38 @@ out:
 	explicit_bzero(&b, sizeof(b));
 }
 
-bool http_auth_basic_secret(const char *b64, size_t len, unsigned char *buf, size_t cap,
-			    const unsigned char **secret, size_t *n)
+const char *http_auth_login_secret(const char *user, size_t ulen, const char *pass, size_t plen,
+				   const char **secret, size_t *n)
 {
-	unsigned char *colon;
+	const char *kind;
+
+	if (!strcmp(classify_bare(user, ulen), "opaque") && plen &&
+	    !(plen == strlen(OAUTH_BASIC_PASSWORD) && !memcmp(pass, OAUTH_BASIC_PASSWORD, plen))) {
+		*secret = pass;
+		*n = plen;
+	} else {
+		*secret = user;
+		*n = ulen;
+	}
+	kind = classify_bare(*secret, *n);
+	/* a JWT's claims are decoded from a Bearer span, not from here */
+	return strcmp(kind, "opaque") && strcmp(kind, "jwt") ? kind : "basic";
+}
+
+bool http_auth_basic_secret(const char *b64, size_t len, unsigned char *buf, size_t cap,
+			    const unsigned char **secret, size_t *n, const char **kind)
+{
+	const char *user = (const char *)buf, *colon, *s;
+	const char *k;
 	size_t dlen = 0;
 
 	if (b64_decode(b64, len, false, buf, cap, &dlen) || !(colon = memchr(buf, ':', dlen)))
 		return false;
-	if (colon + 1 < buf + dlen) {
-		*secret = colon + 1;
-		*n = (size_t)(buf + dlen - colon - 1);
-	} else {
-		*secret = buf;
-		*n = (size_t)(colon - buf);
-	}
+	k = http_auth_login_secret(user, (size_t)(colon - user), colon + 1,
+				   (size_t)(user + dlen - colon - 1), &s, n);
+	*secret = (const unsigned char *)s;
+	if (kind)
+		*kind = k;
 	return *n > 0;
 }
 

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "http_auth.h"
+#include "http_redact.h"
 #include "http_req.h"
 
 /* job-token: GitLab's header for a CI job's CI_JOB_TOKEN; x-vault-token: Vault's */
@@ -102,8 +103,9 @@ void http_req_set_target(struct http_request *req, const char *target, size_t le
 	req->path_had_query = plen < len && target[plen] == '?';
 	if (!plen && skip)
 		http_req_copy(req, req->path, sizeof(req->path), "/", 1);
-	else
-		http_req_copy(req, req->path, sizeof(req->path), target, plen);
+	else if (http_redact_path(target, plen, req->path, sizeof(req->path),
+				  &req->path_had_params))
+		req->truncated = true;
 }
 
 void http_req_set_host(struct http_request *req, const char *authority, size_t len)
@@ -175,11 +177,13 @@ void http_req_add_header(struct http_request *req, const char *name, size_t name
 	if (name_is(name, name_len, "host")) {
 		http_req_set_host(req, value, value_len);
 	} else if (name_is(name, name_len, "user-agent")) {
-		if (!req->user_agent[0])
-			http_req_copy(req, req->user_agent, sizeof(req->user_agent), value,
-				      value_len);
+		if (!req->user_agent[0] &&
+		    http_redact_user_agent(value, value_len, req->user_agent,
+					   sizeof(req->user_agent)))
+			req->truncated = true;
 	} else if (name_is(name, name_len, "traceparent")) {
-		if (!req->traceparent[0])
+		/* free text otherwise: only the W3C form is kept */
+		if (!req->traceparent[0] && http_redact_traceparent_ok(value, value_len))
 			http_req_copy(req, req->traceparent, sizeof(req->traceparent), value,
 				      value_len);
 	} else if (name_is(name, name_len, "authorization")) {

@@ -25,6 +25,7 @@ struct http_auth {
 	/* credential span (Bearer token, Basic blob, SigV4 Signature), NULL = none */
 	const char *token;
 	size_t token_len;	/* bytes at token; never copied into strings here */
+	bool token_cut;		/* the credential was dropped: its header was cut */
 	char basic_user[128];	/* Basic: user name only, never the password */
 	char aws_access_key_id[32], aws_region[32], aws_service[64]; /* SigV4 Credential= scope */
 };
@@ -33,10 +34,11 @@ struct http_request {
 	char version[16];	/* "HTTP/1.1", "HTTP/1.0", "HTTP/2" */
 	char method[16];
 	char host[HTTP_FIELD_MAX];	/* Host header or :authority, user info dropped */
-	char path[1024];	/* query string and fragment REMOVED */
+	char path[1024];	/* query, fragment, ;params REMOVED; secret segments REDACTED */
 	bool path_had_query;
-	char user_agent[HTTP_FIELD_MAX];
-	char traceparent[64];
+	bool path_had_params;	/* ";name=value" matrix parameters were removed */
+	char user_agent[HTTP_FIELD_MAX];	/* secret-looking words REDACTED */
+	char traceparent[64];	/* only a well-formed W3C traceparent */
 	struct http_auth auth;
 	/* API-key style headers: x-api-key, api-key, private-token, x-auth-token */
 	int n_keys;
@@ -59,7 +61,8 @@ bool http_req_copy_str(char *dst, size_t cap, const char *src, size_t len);
 void http_req_copy(struct http_request *req, char *dst, size_t cap, const char *src, size_t len);
 
 /* Set req->path from a request target (origin, absolute, asterisk or authority form) without its
- * query or fragment; sets path_had_query. Returns the target's authority span (absolute or
+ * query, fragment or matrix parameters, secret segments redacted (http_redact.h); sets
+ * path_had_query and path_had_params. Returns the target's authority span (absolute or
  * authority form, still with any user info) in *authority / *authority_len, or NULL / 0. */
 void http_req_set_target(struct http_request *req, const char *target, size_t len,
 			 const char **authority, size_t *authority_len);

@@ -114,7 +114,8 @@ static bool secret_option(const char *s, size_t n)
 {
 	static const char *const exact[] = { "password", "passwd", "pass", "passin", "passout",
 					     "token", "secret", "api-key", "apikey", "access-key",
-					     "secret-key", "client-secret", "auth", NULL };
+					     "secret-key", "client-secret", "auth",
+					     "oauth2-bearer", NULL };
 	static const char *const suffix[] = { "-password", "-passwd", "-token", "-secret",
 					      "-api-key", "-apikey", "-access-key", "-secret-key",
 					      NULL };
@@ -179,7 +180,8 @@ static enum prev_kind classify_prev(const char *p, size_t n)
 		return PREV_NONE;
 	if (n == 2 && p[1] == 'p')
 		return PREV_P;
-	if ((n == 2 && p[1] == 'u') || (n == 6 && !memcmp(p, "--user", 6)))
+	if ((n == 2 && (p[1] == 'u' || p[1] == 'U')) || (n == 6 && !memcmp(p, "--user", 6)) ||
+	    (n == 12 && !memcmp(p, "--proxy-user", 12)))
 		return PREV_USER;
 	if ((n == 2 && p[1] == 'H') || (n == 8 && !memcmp(p, "--header", 8)))
 		return PREV_HEADER;
@@ -201,20 +203,37 @@ static bool p_value_benign(const char *s, size_t n)
 	return true;
 }
 
-/* -u / --user "user:pass": the part after the first ':', unless it is a gid. */
-static void redact_userpass(struct ctx *c)
+/* -u / --user "user:pass" from `at`: the part after the first ':', unless it is a gid. */
+static void redact_userpass(struct ctx *c, size_t at)
 {
-	const char *colon = memchr(c->s, ':', c->n);
+	const char *colon = memchr(c->s + at, ':', c->n - at);
 	size_t from, i;
 
 	if (!colon)
 		return;
+	/* a token as the user name (TOKEN:x-oauth-basic), judged alone: in "-uTOKEN" no
+	 * boundary precedes it for the token rules */
+	if (redact_has_secret(c->s + at, (size_t)(colon - c->s) - at, 0))
+		mark(c, at, (size_t)(colon - c->s));
 	from = (size_t)(colon - c->s) + 1;
 	for (i = from; i < c->n && is_digit(c->s[i]); i++)
 		;
 	if (i == c->n)
 		return;
 	mark(c, from, c->n);
+}
+
+/* The value of a user option in the element itself: curl's compact "-uUSER:PW" and
+ * "-UUSER:PW", and "--user=USER:PW" / "--proxy-user=USER:PW"; where it starts, or 0. */
+static size_t attached_user_value(const struct ctx *c)
+{
+	if (c->n > 2 && c->s[0] == '-' && (c->s[1] == 'u' || c->s[1] == 'U'))
+		return 2;
+	if (c->n > 7 && !memcmp(c->s, "--user=", 7))
+		return 7;
+	if (c->n > 13 && !memcmp(c->s, "--proxy-user=", 13))
+		return 13;
+	return 0;
 }
 
 /* Header "Name: value" whose name starts at `at`; returns where scanning resumes. */
@@ -426,6 +445,67 @@ static void redact_userinfo(struct ctx *c)
 	}
 }
 
+/* A path's ";name=value" matrix parameter at semi (";jsessionid=..."): its value, up to
+ * the next '/', ';', '?', '#', whitespace or quote. Returns the last byte looked at. */
+static size_t matrix_param(struct ctx *c, size_t semi)
+{
+	size_t e = semi + 1, eq = 0;
+
+	for (; e < c->n && !is_space(c->s[e]) && !is_quote(c->s[e]) && !strchr("/;?#", c->s[e]);
+	     e++)
+		if (c->s[e] == '=' && !eq)
+			eq = e;
+	if (eq)
+		mark(c, eq + 1, e);
+	return e - 1;
+}
+
+/* Slack's webhook URL path "/services/T.../B.../SECRET" inside u[0..n): the secret's
+ * offsets in *a, *e. */
+static bool slack_webhook(const char *u, size_t n, size_t *a, size_t *e)
+{
+	const char *hit = memmem(u, n, "/services/T", 11), *b, *end = u + n;
+
+	if (!hit)
+		return false;
+	b = memchr(hit + 11, '/', (size_t)(end - hit - 11));
+	if (!b || b + 2 >= end || b[1] != 'B' || !(b = memchr(b + 2, '/', (size_t)(end - b - 2))))
+		return false;
+	*a = (size_t)(b + 1 - u);
+	for (*e = *a; *e < n && !strchr("/?#;", u[*e]); (*e)++)
+		;
+	return *e > *a;
+}
+
+/* scheme://...;name=value -> the value: path parameters carry session ids as a query does.
+ * scheme://...#fragment -> the fragment: OAuth's implicit flow carries access_token there,
+ * and a fragment is never sent, so it names nothing the request needs. The URL ends at
+ * whitespace or a quote. */
+static void redact_url_parts(struct ctx *c)
+{
+	const char *s = c->s, *hit;
+	size_t from = 0;
+
+	while (from + 3 <= c->n && (hit = memmem(s + from, c->n - from, "://", 3))) {
+		size_t e = (size_t)(hit - s) + 3, hash = 0, sa, se;
+
+		bool query = false;
+
+		for (; e < c->n && !is_space(s[e]) && !is_quote(s[e]); e++) {
+			if (s[e] == '#' && !hash)
+				hash = e;
+			query = query || s[e] == '?';
+			if (s[e] == ';' && !hash && !query)
+				e = matrix_param(c, e);
+		}
+		if (hash)
+			mark(c, hash + 1, e);
+		if (slack_webhook(s + from, e - from, &sa, &se))
+			mark(c, from + sa, from + se);
+		from = e;
+	}
+}
+
 static size_t run_len(const char *s, size_t n, size_t from, bool (*ok)(char))
 {
 	size_t e = from;
@@ -604,12 +684,13 @@ static bool is_entropy_char(char c)
 	return is_b64url(c) || c == '+' || c == '/';
 }
 
-/* Shannon entropy of s[0..n) in bits per byte. */
-static double entropy(const char *s, size_t n)
+double redact_entropy_bits(const char *s, size_t n)
 {
 	size_t count[256] = { 0 }, i;
 	double sum = 0;
 
+	if (!n)
+		return 0;
 	for (i = 0; i < n; i++)
 		count[(unsigned char)s[i]]++;
 	for (i = 0; i < 256; i++)
@@ -631,12 +712,12 @@ static bool looks_like_path(const char *s, size_t n)
 	return slashes >= PATH_MIN_SLASHES || (slashes && longest >= PATH_MIN_WORD);
 }
 
-static bool high_entropy(const char *s, size_t n)
+static bool high_entropy(const char *s, size_t n, size_t min_run)
 {
 	bool upper = false, lower = false, digit = false, hex = true;
 	size_t i;
 
-	if (n < ENTROPY_MIN_RUN)
+	if (n < min_run)
 		return false;
 	for (i = 0; i < n; i++) {
 		upper = upper || is_upper(s[i]);
@@ -646,12 +727,12 @@ static bool high_entropy(const char *s, size_t n)
 	}
 	if (hex || !(upper && lower && digit) || looks_like_path(s, n))
 		return false;
-	return entropy(s, n) >= ENTROPY_MIN_BITS;
+	return redact_entropy_bits(s, n) >= ENTROPY_MIN_BITS;
 }
 
 /* Runs of is_entropy_char, less leading '/' and '-' (the "//" of a URL, a path's root,
  * an option's dashes) and trailing '/'; a qualifying run takes its '=' padding along. */
-static void redact_entropy(struct ctx *c)
+static void redact_entropy(struct ctx *c, size_t min_run)
 {
 	size_t i = 0;
 
@@ -662,7 +743,7 @@ static void redact_entropy(struct ctx *c)
 			a++;
 		while (e > a && c->s[e - 1] == '/')
 			e--;
-		if (high_entropy(c->s + a, e - a)) {
+		if (high_entropy(c->s + a, e - a, min_run)) {
 			if (e == i + r)
 				while (e < c->n && c->s[e] == '=')
 					e++;
@@ -729,15 +810,38 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	if (!c.mark)
 		return NULL;
 	if (pk == PREV_USER)
-		redact_userpass(&c);
+		redact_userpass(&c, 0);
+	else if (attached_user_value(&c))
+		redact_userpass(&c, attached_user_value(&c));
 	redact_headers(&c, pk == PREV_HEADER);
 	redact_pairs(&c);
 	redact_json_pairs(&c);
 	redact_userinfo(&c);
+	redact_url_parts(&c);
 	redact_tokens(&c);
 	redact_jwts(&c);
-	redact_entropy(&c);
+	redact_entropy(&c, ENTROPY_MIN_RUN);
 	out = render(&c);
 	free(c.mark);
 	return out;
+}
+
+bool redact_has_secret(const char *s, size_t n, size_t min_run)
+{
+	struct ctx c = { .s = s, .n = s ? n : 0 };
+	bool found = false;
+	size_t i;
+
+	if (!c.n)
+		return false;
+	c.mark = calloc(c.n, 1);
+	if (!c.mark)
+		return true;	/* cannot judge: hiding beats leaking */
+	redact_tokens(&c);
+	redact_jwts(&c);
+	redact_entropy(&c, min_run ? min_run : ENTROPY_MIN_RUN);
+	for (i = 0; i < c.n && !found; i++)
+		found = c.mark[i];
+	free(c.mark);
+	return found;
 }

@@ -8,6 +8,7 @@
  * - a PEM private key ("-----BEGIN ... PRIVATE KEY-----" anywhere in it);
  * - the value after a secret option: -/-- followed by password, passwd, pass, passin,
  *   passout, token, secret, api-key, apikey, access-key, secret-key, client-secret, auth,
+ *   oauth2-bearer (curl),
  *   or a name ending in -password, -passwd, -token, -secret, -api-key, -apikey,
  *   -access-key or -secret-key ('_' counts as '-', case ignored), except --no-*. The
  *   value is redacted even when it starts with '-' (`mysql --password --user x` loses
@@ -19,8 +20,10 @@
  *   loses "build"). Attached "-pSECRET" (mysql) is NOT redacted: without argv[0] it cannot
  *   be told from patch -p1, ip -pretty or tar -pxf.
  * Part of the element -> "[REDACTED]" (overlapping or touching parts merge into one):
- * - after "-u" or "--user" (curl): "user:pass" -> "user:[REDACTED]"; a value without ':'
- *   or with only digits after it (docker -u 1000:1000, uid:gid) is kept.
+ * - after "-u", "--user", "-U" or "--proxy-user" (curl), and in the compact "-uUSER:PW",
+ *   "-UUSER:PW", "--user=USER:PW", "--proxy-user=USER:PW": "user:pass" ->
+ *   "user:[REDACTED]"; a value without ':' or with only digits after it (docker -u
+ *   1000:1000, uid:gid) is kept.
  * - HTTP header values: "Authorization: Bearer x" -> "Authorization: [REDACTED]" for
  *   Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, Api-Key, ApiKey,
  *   Private-Token, Job-Token, Deploy-Token, X-Auth-Token, X-Access-Token, X-Vault-Token,
@@ -50,6 +53,11 @@
  * - URL userinfo "scheme://user:pass@host" -> "scheme://user:[REDACTED]@host" (the last
  *   '@' before the path ends the userinfo). A user name alone (git@, or a token used as
  *   the user name) is kept by this rule; the token rules below still apply to it.
+ * - URL fragments: everything after the first '#' of "scheme://..." up to whitespace or a
+ *   quote (OAuth's implicit flow puts access_token there; a client never sends it).
+ * - URL path parameters: the value of ";name=value" in "scheme://..." before '?' or '#',
+ *   up to '/', ';', '?', '#' (";jsessionid=...").
+ * - Slack webhook secrets: the segment after "/services/T.../B.../" in a URL.
  * - Known token formats, anywhere, starting at a non-alphanumeric boundary: gh[pousr]_ +
  *   16 or more alnum, github_pat_ + 20 or more [A-Za-z0-9_], glpat- + 20 or more
  *   [A-Za-z0-9_-], xox[bpars]- + 10 or more [A-Za-z0-9-], AKIA/ASIA + exactly 16 [A-Z0-9],
@@ -70,6 +78,7 @@
 #ifndef IDTRACE_REDACT_H
 #define IDTRACE_REDACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define REDACTED "[REDACTED]"
@@ -79,5 +88,13 @@
  * frees: a copy, REDACTED, or the element with its secret parts replaced by REDACTED.
  * The output holds a NUL before its end only if the input did. NULL only on ENOMEM. */
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len);
+
+/* True when s[0..n) holds what redact_arg's value-free rules would hide: a known token
+ * format, a JWT, or a high-entropy run of min_run bytes or more (0: redact_arg's 32). For
+ * text that is not an argv element (HTTP request fields, http_redact.c). True on ENOMEM. */
+bool redact_has_secret(const char *s, size_t n, size_t min_run);
+
+/* Shannon entropy of s[0..n) in bits per byte (0 for n == 0). */
+double redact_entropy_bits(const char *s, size_t n);
 
 #endif

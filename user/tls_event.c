@@ -107,18 +107,21 @@ static json_t *delegation_hop(const struct jwt_claims *c)
 	return hop;
 }
 
-/* Basic: the fingerprint of the password (of the user name when the password
- * is empty: "key:" style), the secret a .netrc, .git-credentials, docker or
- * .pypirc file holds, so the request links to the file's read. */
-static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_auth *a, char *fp)
+/* Basic: the fingerprint of the login's secret (http_auth_login_secret: the
+ * password, or the user name when it is the token: "key:", "TOKEN:x-oauth-basic",
+ * a token as the user name), the secret a .netrc, .git-credentials, docker or
+ * .pypirc file holds, so the request links to the file's read. *kind is the
+ * secret's token kind, or "basic". */
+static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_auth *a, char *fp,
+			      const char **kind)
 {
 	unsigned char dec[1024];
 	const unsigned char *secret;
 	size_t n;
 	bool ok = false;
 
-	if (!strcmp(a->scheme, "Basic") &&
-	    http_auth_basic_secret(a->token, a->token_len, dec, sizeof(dec), &secret, &n)) {
+	if (a->token && http_auth_basic_secret(a->token, a->token_len, dec, sizeof(dec), &secret,
+					       &n, kind)) {
 		fingerprint_compute(tc->key, secret, n, fp);
 		ok = fp[0] != '\0';
 	}
@@ -126,12 +129,30 @@ static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_
 	return ok;
 }
 
+/* Note a field that could not be established in the event's enrichment.missing. The
+ * array event_attach_identity put there is shared with the identity cache: copied first. */
+static void add_missing(json_t *ev, const char *field, const char *reason)
+{
+	json_t *enr = json_object_get(ev, "enrichment"), *missing;
+
+	if (!enr) {
+		enr = json_pack("{s:s, s:[]}", "status", "partial", "missing");
+		json_object_set_new(ev, "enrichment", enr);
+	} else {
+		json_object_set_new(enr, "missing", json_copy(json_object_get(enr, "missing")));
+	}
+	missing = json_object_get(enr, "missing");
+	json_array_append_new(missing, json_pack("{s:s, s:s}", "field", field, "reason", reason));
+}
+
 static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *ec, struct proc *p,
 			     json_t *ev, const struct http_auth *a)
 {
 	const char *kind = http_auth_kind(a);
-	json_t *out = json_pack("{s:s, s:s}", "scheme", a->scheme, "credential_type", kind);
 	char fp[FINGERPRINT_STR_LEN];
+	bool basic = !strcmp(a->scheme, "Basic") && a->token_len &&
+		     basic_fingerprint(tc, a, fp, &kind);
+	json_t *out = json_pack("{s:s, s:s}", "scheme", a->scheme, "credential_type", kind);
 
 	if (a->basic_user[0])
 		json_object_set_new(out, "user", str(a->basic_user, 128));
@@ -149,10 +170,11 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 		return out;
 	}
 	if (!a->token || !a->token_len) {
-		json_object_set_new(out, "fingerprint_missing", json_string("credential truncated"));
+		add_missing(ev, "http.authorization.fingerprint",
+			    a->token_cut ? "credential truncated" : "empty credential");
 		return out;
 	}
-	if (!basic_fingerprint(tc, a, fp))
+	if (!basic)
 		fingerprint_compute(tc->key, a->token, a->token_len, fp);
 	json_object_set_new(out, "fingerprint", json_string(fp));
 	if (!strcmp(kind, "jwt")) {
@@ -181,13 +203,16 @@ static json_t *http_part(const struct tls_event_ctx *tc, struct event_ctx *ec, s
 
 	if (!strncmp(v, "HTTP/", 5))
 		v += 5;
-	json_object_set_new(http, "version", str(v, 16));
+	if (v[0])	/* empty when the request line was cut before its version */
+		json_object_set_new(http, "version", str(v, 16));
 	json_object_set_new(http, "method", str(req->method, 16));
 	if (req->host[0])
 		json_object_set_new(http, "host", str(req->host, HTTP_FIELD_MAX));
 	json_object_set_new(http, "path", str(req->path, sizeof(req->path)));
 	if (req->path_had_query)
 		json_object_set_new(http, "query_removed", json_true());
+	if (req->path_had_params)
+		json_object_set_new(http, "path_params_removed", json_true());
 	if (req->user_agent[0])
 		json_object_set_new(http, "user_agent", str(req->user_agent, HTTP_FIELD_MAX));
 	if (req->traceparent[0])

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -393,6 +394,75 @@ def test_tls_curl_http1_openssl(d, fx):
        "delegation.actors")
     eq(hop(ev, "destination")["host"], "localhost:%d" % srv.port, "destination.host")
 
+
+ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def gh_token():
+    """A fake GitHub token (ghp_ + 36 random alnum) made now."""
+    return "ghp_" + "".join(secrets.choice(ALNUM) for _ in range(36))
+
+
+@with_tls()
+def test_tls_curl_secrets_in_request(d, fx):
+    """Secrets a client puts where no secret belongs: a bot token in the path,
+    a Slack webhook secret, a ;jsessionid parameter, a token in the User-Agent,
+    text in traceparent, a URL fragment, curl's compact -uTOKEN:x-oauth-basic;
+    then --oauth2-bearer, -U proxy:PW and a request line longer than the
+    capture. Each canary is made now and never appears in any event; the
+    token behind x-oauth-basic is fingerprinted and classified."""
+    srv = fx.s_server()
+    base = "https://localhost:%d" % srv.port
+    bot, login = fx.secret(gh_token()), fx.secret(gh_token())
+    slack, session = fx.secret(canary("slack")), fx.secret(canary("jsession"))
+    frag, ua_tok, trace = (fx.secret(canary("frag")), fx.secret(canary("uatok")),
+                           fx.secret(canary("trace")))
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-u" + login + ":x-oauth-basic", "-A", "idt-tool/1 token=" + ua_tok,
+               "-H", "@" + header_file(fx, "trace.hdr", ["traceparent: " + trace]),
+               "-o", "/dev/null", base + "/bot" + bot + "/getMe",
+               "-o", "/dev/null", base + "/services/T0ABC/B0DEF/" + slack,
+               "-o", "/dev/null", base + "/app;jsessionid=" + session + "/x#access_token=" + frag],
+              env=PATH_ENV)
+    finish(p, "curl")
+    d.wait_for(is_req(p.pid), count=3)
+    bearer, proxy_pw = fx.secret(canary("bearer")), fx.secret(canary("proxypw"))
+    p2 = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                "--oauth2-bearer", bearer, "-U", "proxy:" + proxy_pw, "-o", "/dev/null",
+                base + "/" + "a" * 17000], env=PATH_ENV)
+    finish(p2, "curl with a long path", ok=(0, 52, 56))
+    d.wait_for(is_req(p2.pid))
+    all_evs = d.stop()
+    evs = [e for e in all_evs if is_req(p.pid)(e)]
+    eq(len(evs), 3, "tls.request events of the first curl")
+    eq(sorted(e["http"]["path"] for e in evs),
+       ["/[REDACTED]/getMe", "/app/x", "/services/T0ABC/B0DEF/[REDACTED]"], "http.path")
+    for ev in evs:
+        http = ev["http"]
+        eq(http.get("path_params_removed"), True if http["path"] == "/app/x" else None,
+           "path_params_removed")
+        eq(http["user_agent"], "idt-tool/1 token=[REDACTED]", "user_agent")
+        check("traceparent" not in http, "a traceparent that is not W3C is dropped")
+        auth = http["authorization"]
+        eq(auth["scheme"], "Basic", "authorization.scheme")
+        eq(auth["credential_type"], "github_pat", "the token of TOKEN:x-oauth-basic")
+        eq(auth["fingerprint"], fx.fingerprint(login), "fingerprint of the token")
+        check("user" not in auth, "the token is not a user name")
+        args = ev["process"]["args"]
+        check(args[5] in ("-u[REDACTED]:[REDACTED]", "-[REDACTED]:[REDACTED]"),
+              "compact -u: %r" % args[5])
+        eq(args[-1], base + "/app;jsessionid=[REDACTED]/x#[REDACTED]", "URL argument")
+
+    evs = [e for e in all_evs if is_req(p2.pid)(e)]
+    eq(len(evs), 1, "one request with the long path")
+    http = evs[0]["http"]
+    check("version" not in http, "no empty version: %r" % http.get("version"))
+    eq(http.get("truncated"), True, "http.truncated")
+    eq(http["method"], "GET", "http.method")
+    check("authorization" not in http, "the headers came after the cut")
+    args = evs[0]["process"]["args"]
+    eq(args[args.index("--oauth2-bearer") + 1], "[REDACTED]", "--oauth2-bearer value")
+    eq(args[args.index("-U") + 1], "proxy:[REDACTED]", "-U value")
 
 def libssl_copy(fx, name):
     """A fresh copy of the system's libssl and libcrypto in fx.dir/name: the
@@ -1349,6 +1419,7 @@ def go_client_case(d, fx, srv, client):
 
 CASES = [
     test_tls_curl_http1_openssl,
+    test_tls_curl_secrets_in_request,
     test_tls_ipv6_loopback,
     test_tls_raw_tail_call,
     test_tls_raw_without_file_probes,

@@ -70,6 +70,9 @@ static void test_others_unchanged(void **state)
 	expect_secret("netrc", "machine api.example login me password np-" CANARY "\n",
 		      "np-" CANARY);
 	expect_secret("git", "https://me:gp-" CANARY "@git.example\n", "gp-" CANARY);
+	/* GitHub's token form: the token, as a Basic login with it is fingerprinted */
+	expect_secret("git", "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com\n",
+		      "ghp_0123456789abcdefghijABCDEFGHIJ012345");
 	expect_secret("github_cli", "github.com:\n    oauth_token: gho_" CANARY "\n",
 		      "gho_" CANARY);
 	expect_secret("npm", "//registry.npmjs.org/:_authToken=npm_" CANARY "\n", "npm_" CANARY);

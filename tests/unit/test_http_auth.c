@@ -324,16 +324,69 @@ static void test_basic_secret(void **state)
 	const unsigned char *secret;
 	size_t n;
 
-	assert_true(http_auth_basic_secret("bWU6cHctMTIz", 12, buf, sizeof(buf), &secret, &n));
+	assert_true(http_auth_basic_secret("bWU6cHctMTIz", 12, buf, sizeof(buf), &secret, &n, NULL));
 	assert_int_equal(n, 6);
 	assert_memory_equal(secret, "pw-123", 6);
-	assert_true(http_auth_basic_secret("a2V5LWFiY2RlZjo=", 16, buf, sizeof(buf), &secret, &n));
+	assert_true(http_auth_basic_secret("a2V5LWFiY2RlZjo=", 16, buf, sizeof(buf), &secret, &n, NULL));
 	assert_int_equal(n, 10);
 	assert_memory_equal(secret, "key-abcdef", 10);
-	assert_false(http_auth_basic_secret("bm9jb2xvbg==", 12, buf, sizeof(buf), &secret, &n));
-	assert_false(http_auth_basic_secret("Og==", 4, buf, sizeof(buf), &secret, &n)); /* ":" */
-	assert_false(http_auth_basic_secret("not base64!", 11, buf, sizeof(buf), &secret, &n));
-	assert_false(http_auth_basic_secret("bWU6cHctMTIz", 12, buf, 4, &secret, &n)); /* no room */
+	assert_false(http_auth_basic_secret("bm9jb2xvbg==", 12, buf, sizeof(buf), &secret, &n, NULL));
+	assert_false(http_auth_basic_secret("Og==", 4, buf, sizeof(buf), &secret, &n, NULL)); /* ":" */
+	assert_false(http_auth_basic_secret("not base64!", 11, buf, sizeof(buf), &secret, &n, NULL));
+	assert_false(http_auth_basic_secret("bWU6cHctMTIz", 12, buf, 4, &secret, &n, NULL)); /* no room */
+}
+
+/* GitHub's "TOKEN:x-oauth-basic", a token as the user name, GitHub Apps' "x-access-token:TOKEN",
+ * GitLab's "oauth2:TOKEN": the token is the secret and is classified as a Bearer token is. */
+static void expect_login(const char *b64, const char *want_secret, const char *want_kind)
+{
+	unsigned char buf[256];
+	const unsigned char *secret;
+	const char *kind = NULL;
+	size_t n;
+
+	assert_true(http_auth_basic_secret(b64, strlen(b64), buf, sizeof(buf), &secret, &n, &kind));
+	assert_int_equal(n, strlen(want_secret));
+	assert_memory_equal(secret, want_secret, n);
+	assert_string_equal(kind, want_kind);
+}
+
+static void test_basic_token_logins(void **state)
+{
+	struct http_auth a;
+	const char *secret;
+	size_t n;
+
+	/* ghp_...:x-oauth-basic */
+	expect_login("Z2hwXzAxMjM0NTY3ODlhYmNkZWZnaGlqQUJDREVGR0hJSjAxMjM0NTp4LW9hdXRoLWJhc2lj", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "github_pat");
+	/* two tokens in GitHub's form: two secrets, not the fixed word twice */
+	expect_login("Z2hwX1pZWFdWVVRTUlFQT05NTEtKSUhHenl4d3Z1dHNycTk4NzY1NDMyOngtb2F1dGgtYmFzaWM=", "ghp_ZYXWVUTSRQPONMLKJIHGzyxwvutsrq98765432", "github_pat");
+	/* an old 40-hex OAuth token: not a known kind, still the secret, never the user */
+	expect_login("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzp4LW9hdXRoLWJhc2lj", "0123456789abcdef0123456789abcdef01234567", "basic");
+	parse("Basic MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzp4LW9hdXRoLWJhc2lj", &a);
+	assert_string_equal(a.basic_user, "");
+	assert_string_equal(a.scheme, "Basic");
+	/* a token as the user name with any password */
+	expect_login("Z2hwXzAxMjM0NTY3ODlhYmNkZWZnaGlqQUJDREVGR0hJSjAxMjM0NTp3aGF0ZXZlcg==", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "github_pat");
+	/* x-access-token:ghs_..., oauth2:glpat-...: the password, classified */
+	expect_login("eC1hY2Nlc3MtdG9rZW46Z2hzXzAxMjM0NTY3ODlhYmNkZWZnaGlqQUJDREVGR0hJSjAxMjM0NQ==", "ghs_0123456789abcdefghijABCDEFGHIJ012345", "github_server_to_server");
+	expect_login("b2F1dGgyOmdscGF0LWFiY2RlZmdoaWowMTIzNDU2Nzg5", "glpat-abcdefghij0123456789", "gitlab_pat");
+	/* "key:" */
+	expect_login("Z2hwXzAxMjM0NTY3ODlhYmNkZWZnaGlqQUJDREVGR0hJSjAxMjM0NTo=", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "github_pat");
+	/* an ordinary login keeps its password and kind */
+	expect_login("YWxpY2U6czNjcjN0", "s3cr3t", "basic");
+	/* a JWT password stays "basic": its claims are not decoded from Basic */
+	expect_login("YWxpY2U6ZXlKaGJHY2lPaUpJVXpJMU5pSjkuZXlKemRXSWlPaUo0SW4wLmMybG4=", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "basic");
+	/* a password that only starts like GitHub's fixed one is a password */
+	expect_login("Ym9iOngtb2F1dGgtYmFzaWNY", "x-oauth-basicX", "basic");
+	parse("Basic Ym9iOngtb2F1dGgtYmFzaWNY", &a);
+	assert_string_equal(a.basic_user, "bob");
+
+	/* the choice itself, on raw halves */
+	assert_string_equal(http_auth_login_secret("u", 1, "", 0, &secret, &n), "basic");
+	assert_memory_equal(secret, "u", n);
+	assert_string_equal(http_auth_login_secret("u", 1, "p", 1, &secret, &n), "basic");
+	assert_memory_equal(secret, "p", n);
 }
 
 int main(void)
@@ -350,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_sigv4_malformed),
 		cmocka_unit_test(test_malformed_values),
 		cmocka_unit_test(test_basic_secret),
+		cmocka_unit_test(test_basic_token_logins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

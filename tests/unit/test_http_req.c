@@ -91,6 +91,16 @@ static void test_targets(void **state)
 	assert_string_equal(req.path, "");
 	assert_null(a);
 
+	/* matrix parameters go like the query; secret segments are redacted */
+	set_target(&req, "/app/login;jsessionid=SESSIONSECRET/x?q", &a, &alen);
+	assert_string_equal(req.path, "/app/login/x");
+	assert_true(req.path_had_params);
+	assert_true(req.path_had_query);
+	set_target(&req, "https://api.telegram.org/botghp_0123456789abcdefghijABCDEFGHIJ012345/getMe",
+		   &a, &alen);
+	assert_string_equal(req.path, "/[REDACTED]/getMe");
+	assert_false(req.path_had_params);
+
 	set_target(&req, "1http://x/y", &a, &alen);	/* not a scheme: authority form */
 	assert_string_equal(req.path, "//x/y");
 	assert_memory_equal(a, "1http:", alen);
@@ -120,7 +130,9 @@ static void test_headers(void **state)
 	http_req_init(&req, "HTTP/1.1");
 	http_req_add_header(&req, S("USER-AGENT"), S("  first  "));
 	http_req_add_header(&req, S("user-agent"), S("second"));
-	http_req_add_header(&req, S("TraceParent"), S("00-abc-def-01"));
+	http_req_add_header(&req, S("TraceParent"), S("00-abc-def-01"));	/* malformed: dropped */
+	http_req_add_header(&req, S("traceparent"),
+			    S("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
 	http_req_add_header(&req, S("Authorization"), S(auth));
 	http_req_add_header(&req, S("authorization"), S("Basic Ym9iOnB3"));
 	http_req_add_header(&req, S("Cookie"), S("session=COOKIESECRET"));
@@ -128,7 +140,8 @@ static void test_headers(void **state)
 	http_req_add_header(&req, S("x-api-keys"), S("NOTAKEY"));
 	http_req_add_header(&req, S("X-API-KEY"), S("k"));
 	assert_string_equal(req.user_agent, "first");
-	assert_string_equal(req.traceparent, "00-abc-def-01");
+	assert_string_equal(req.traceparent,
+			    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 	assert_string_equal(req.auth.scheme, "Bearer");
 	assert_ptr_equal(req.auth.token, auth + 7);
 	assert_int_equal(req.auth.token_len, 3);

@@ -162,7 +162,27 @@ static void test_curl_user(void **state)
 	KEPT_AFTER("-u", "1000:1000"); /* docker -u uid:gid */
 	KEPT_AFTER("--user", "app:0");
 	KEPT_AFTER("-u", "user:");
-	KEPT_AFTER("-U", "user:pass");
+	/* curl's proxy credentials, and its OAuth 2 bearer token */
+	expect_after("-U", "proxy:pr0xy-pw", "proxy:" REDACTED);
+	expect_after("--proxy-user", "proxy:pr0xy-pw", "proxy:" REDACTED);
+	expect_after("--oauth2-bearer", "q7opaque", REDACTED);
+	EXPECT("--oauth2-bearer=q7opaque", "--oauth2-bearer=" REDACTED);
+	/* the compact forms carry the value in the option's own element */
+	EXPECT("-ualice:s3cr3t-pw", "-ualice:" REDACTED);
+	EXPECT("-Uproxy:s3cr3t-pw", "-Uproxy:" REDACTED);
+	EXPECT("--user=alice:s3cr3t-pw", "--user=alice:" REDACTED);
+	EXPECT("--proxy-user=proxy:s3cr3t-pw", "--proxy-user=proxy:" REDACTED);
+	/* the token is the user name (a random one also trips the entropy rule, which takes
+	 * the "u" along: "-[REDACTED]:[REDACTED]") */
+	EXPECT("-ughp_abcdefghijklmnopqrst:x-oauth-basic", "-u" REDACTED ":" REDACTED);
+	EXPECT("-ughp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic",
+	       "-" REDACTED ":" REDACTED);
+	expect_after("-u", "ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic",
+		     REDACTED ":" REDACTED);
+	KEPT("-u1000:1000");	/* docker -u uid:gid, attached */
+	KEPT("-uroot");
+	KEPT("-U");
+	KEPT_AFTER("-U", "pip");	/* pip install -U pip: no ':' */
 }
 
 static void test_env_assignments(void **state)
@@ -249,7 +269,7 @@ static void test_url_query(void **state)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(in, sizeof(in), "https://h/x?page=2&%s=abc&sort=asc#top", names[i]);
 		snprintf(want, sizeof(want),
-			 "https://h/x?page=" REDACTED "&%s=" REDACTED "&sort=" REDACTED "#top",
+			 "https://h/x?page=" REDACTED "&%s=" REDACTED "&sort=" REDACTED "#" REDACTED,
 			 names[i]);
 		EXPECT(in, want);
 		snprintf(in, sizeof(in), "https://h/x?%s=abc", names[i]);
@@ -264,9 +284,32 @@ static void test_url_query(void **state)
 	EXPECT("https://h/x?page=2&sort=asc", "https://h/x?page=" REDACTED "&sort=" REDACTED);
 	EXPECT("https://h/x?q=idtcanary42", "https://h/x?q=" REDACTED);
 	/* outside a URL's query, only secret names */
-	KEPT("https://h/x#a=1");
+	EXPECT("https://h/x#a=1", "https://h/x#" REDACTED); /* a fragment never is */
 	KEPT("a=1&b=2");
 	KEPT("code=1"); /* "code" is only secret in a query */
+}
+
+static void test_url_fragment(void **state)
+{
+	/* OAuth's implicit flow returns the token in the fragment */
+	EXPECT("https://h/cb#access_token=q7opaque&token_type=bearer", "https://h/cb#" REDACTED);
+	EXPECT("https://h/p#q7opaque", "https://h/p#" REDACTED);
+	EXPECT("see https://h/p#frag and more", "see https://h/p#" REDACTED " and more");
+	EXPECT("'https://h/p#frag' x", "'https://h/p#" REDACTED "' x");
+	EXPECT("https://a/#x https://b/#y", "https://a/#" REDACTED " https://b/#" REDACTED);
+	KEPT("https://h/p#");
+	KEPT("https://h/p");
+	/* path parameters: the value goes, as a query's does */
+	EXPECT("https://h/app;jsessionid=q7opaque/x", "https://h/app;jsessionid=" REDACTED "/x");
+	EXPECT("https://h/a;v=1;s=2?q=3#f",
+	       "https://h/a;v=" REDACTED ";s=" REDACTED "?q=" REDACTED "#" REDACTED);
+	KEPT("https://h/a;b/c");
+	EXPECT("https://hooks.slack.com/services/T0ABC/B0DEF/q7opaque",
+	       "https://hooks.slack.com/services/T0ABC/B0DEF/" REDACTED);
+	KEPT("https://h/services/data/v58.0");
+	KEPT("a;b=c");	/* no URL */
+	KEPT("issue #123");	/* no URL */
+	KEPT("color=#fff");
 }
 
 static void test_token_prefixes(void **state)
@@ -375,7 +418,7 @@ static void test_non_secrets_left_alone(void **state)
 		{ "kubectl", "delete", "pod", "123e4567-e89b-12d3-a456-426614174000", NULL },
 		{ "docker", "run", "-p", "8080:80", "nginx:1.25", NULL },
 		{ "git", "log", "--author=Jane", "-n", "3", NULL },
-		{ "curl", "-H", "Accept: application/json", "https://api.example.com/v1/items#page2",
+		{ "curl", "-H", "Accept: application/json", "https://api.example.com/v1/items/",
 		  NULL },
 	};
 	size_t v, i;
@@ -497,6 +540,12 @@ static void test_random_elements(void **state)
 		{ "curl", "-d", "{\"user\":\"a\",\"password\":\"" C "\"}", NULL },         \
 		{ "curl", "-u", "alice:" C, NULL },                                        \
 		{ "curl", "--user", "alice:" C, NULL },                                    \
+		{ "curl", "-ualice:" C, NULL },                                            \
+		{ "curl", "-Uproxy:" C, NULL },                                            \
+		{ "curl", "-U", "proxy:" C, NULL },                                        \
+		{ "curl", "--proxy-user", "proxy:" C, NULL },                              \
+		{ "curl", "--oauth2-bearer", C, NULL },                                    \
+		{ "curl", "https://h/cb#access_token=" C, NULL },                          \
 		{ "env", "DB_PASSWORD=" C, "./run", NULL },                                \
 		{ "psql", "host=db password=" C " dbname=app", NULL },                     \
 		{ "helm", "--set", "a=1,auth.password=" C ",b=2", NULL },                  \
@@ -573,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_url_query),
+		cmocka_unit_test(test_url_fragment),
 		cmocka_unit_test(test_token_prefixes),
 		cmocka_unit_test(test_jwt),
 		cmocka_unit_test(test_pem),
