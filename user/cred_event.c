@@ -126,7 +126,11 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 		ci.facts = json_object();
 		snprintf(ci.error, sizeof(ci.error), "%s", strerror(gone));
 	}
-	if (exists && stat(path, &st) == 0) {
+	/* Known by the file read: when the process's file was replaced before
+	 * the read (ESTALE), what the path names now was not read, and its
+	 * next open must not find this error (ino 0: never a hit). */
+	if (exists && stat(path, &st) == 0 &&
+	    (!ino || (st.st_ino == ino && cred_kdev(st.st_dev) == kdev))) {
 		cc->cache[slot].kdev = cred_kdev(st.st_dev);
 		cc->cache[slot].ino = st.st_ino;
 		cc->cache[slot].size = st.st_size;

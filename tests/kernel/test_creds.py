@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -323,6 +324,40 @@ def test_cred_failed_open(d, c):
     eq(ev["file"]["match"], "name", "matched by name")
 
 
+REPLACE_PY = '''
+import os, sys
+path, new = sys.argv[1], sys.argv[2]
+os.close(os.open(path, os.O_RDONLY))
+with open(path + ".tmp", "w") as f:
+    f.write(new)
+os.rename(path + ".tmp", path)
+'''
+
+
+@with_creds
+def test_cred_replaced_before_read(d, c):
+    """A credential opened, then replaced by rename (as atomic writers,
+    useradd and passwd do) before the daemon read it: that open has no
+    fingerprint (the file it opened is gone), and the next read of the new
+    file has the new file's."""
+    vault = os.path.join(c.home, ".vault-token")
+    c.write(vault, "hvs.%s\n" % canary())
+    new_secret = canary()
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        p = run(["python3", "-c", REPLACE_PY, vault, "hvs.%s\n" % new_secret], env={})
+        eq(p.returncode, 0, "open, then replace")
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    first = reads(d, p.pid, vault)[0]
+    check("fingerprint" not in first["credential"], "no fingerprint for the replaced file")
+    eq(first["enrichment"]["missing"][0]["field"], "credential.fingerprint", "said missing")
+    cat = run([CAT, vault], env={}, stdout=subprocess.DEVNULL)
+    ev = reads(d, cat.pid, vault)[0]
+    eq(ev["credential"].get("fingerprint"), c.fingerprint("hvs." + new_secret),
+       "the new file's fingerprint")
+
+
 @with_creds
 def test_cred_home_of_user_added_later(d, c):
     """A user added after the daemon started (useradd): the credentials in
@@ -562,6 +597,7 @@ CASES = [
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
     test_cred_home_of_user_added_later,
+    test_cred_replaced_before_read,
     test_cred_container_own_files,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
