@@ -62,6 +62,17 @@ struct set {
 	size_t n, cap, size; /* element size */
 };
 
+/* An inotify watch and what it stands for: the directory of a rule (or,
+ * while that is missing, its nearest existing ancestor), so that only a
+ * change that can matter to a rule brings a rescan (a home sees many
+ * files come and go; a rescan covers every container). */
+struct wd_watch {
+	int wd;
+	int rule;     /* -1: any name in target matters (a glob's fixed part) */
+	char *target; /* the directory the rule needs */
+	size_t wlen;  /* length of the prefix of target that is watched */
+};
+
 /* A container's own file system, known by its mount namespace, reached
  * through an fd on one of its processes' root (held: a file read after
  * the container's last process is gone still reads its file). */
@@ -81,7 +92,7 @@ struct cred_watch {
 	int n_homes;
 	struct set inodes, dirs, names, rule_dirs;
 	int ifd;
-	int *wds;
+	struct wd_watch *wds;
 	size_t n_wds, cap_wds;
 	struct idt_ino_bloom bloom;
 	const char *proc_root;
@@ -158,6 +169,19 @@ static int cmp_name_key(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct idt_name_key));
 }
 
+/* Homes that passwd gives system users (sync's is /bin) and that hold no
+ * credentials: not watched, their churn is not a home's. */
+static bool system_dir(const char *home)
+{
+	static const char *const dirs[] = { "/",	"/bin", "/sbin",      "/usr/bin", "/usr/sbin",
+					    "/usr/games", "/dev", "/proc", "/sys",	  "/nonexistent" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!strcmp(home, dirs[i]))
+			return true;
+	return false;
+}
+
 static void add_home(struct cred_watch *w, const char *home)
 {
 	struct stat st;
@@ -166,7 +190,8 @@ static void add_home(struct cred_watch *w, const char *home)
 	for (int i = 0; i < w->n_homes; i++)
 		if (!strcmp(w->homes[i], home))
 			return;
-	if (w->n_homes >= MAX_HOMES || home[0] != '/' || stat(home, &st) || !S_ISDIR(st.st_mode))
+	if (w->n_homes >= MAX_HOMES || home[0] != '/' || system_dir(home) || stat(home, &st) ||
+	    !S_ISDIR(st.st_mode))
 		return;
 	w->homes[w->n_homes] = strdup(home);
 	if (w->homes[w->n_homes])
@@ -189,7 +214,7 @@ static void load_passwd_homes(struct cred_watch *w)
 
 	setpwent();
 	while ((pw = getpwent()))
-		if (pw->pw_dir && strcmp(pw->pw_dir, "/") && strcmp(pw->pw_dir, "/nonexistent"))
+		if (pw->pw_dir)
 			add_home(w, pw->pw_dir);
 	endpwent();
 	add_home(w, "/root");
@@ -235,6 +260,8 @@ void cred_watch_free(struct cred_watch *w)
 		close(w->roots[i].fd);
 	if (w->ifd >= 0)
 		close(w->ifd);
+	for (size_t i = 0; i < w->n_wds; i++)
+		free(w->wds[i].target);
 	free(w->wds);
 	free(w);
 }
@@ -242,6 +269,32 @@ void cred_watch_free(struct cred_watch *w)
 int cred_watch_inotify_fd(const struct cred_watch *w)
 {
 	return w->ifd;
+}
+
+/* Can the change of name in the directory of watch wd matter to a rule? */
+static bool change_matters(const struct cred_watch *w, int wd, const char *name)
+{
+	size_t nlen = strlen(name);
+	bool known = false;
+
+	if (!nlen || !strcmp(name, "passwd")) /* the watch itself; new users' homes */
+		return true;
+	for (size_t i = 0; i < w->n_wds; i++) {
+		const struct wd_watch *e = &w->wds[i];
+		const char *next = e->target + e->wlen;
+
+		if (e->wd != wd)
+			continue;
+		known = true;
+		if (!*next) {
+			if (e->rule < 0 || watch_rule_match_name(&w->rules[e->rule], name, nlen))
+				return true;
+		} else if (next[0] == '/' && !strncmp(next + 1, name, nlen) &&
+			   (next[1 + nlen] == '/' || !next[1 + nlen])) {
+			return true; /* a directory on the way to the rule's */
+		}
+	}
+	return !known;
 }
 
 bool cred_watch_on_inotify(struct cred_watch *w)
@@ -255,7 +308,8 @@ bool cred_watch_on_inotify(struct cred_watch *w)
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
 			/* IN_IGNORED follows our own inotify_rm_watch: not a change */
-			if (!(ev->mask & IN_IGNORED))
+			if (!(ev->mask & IN_IGNORED) &&
+			    (ev->wd < 0 || change_matters(w, ev->wd, ev->len ? ev->name : "")))
 				any = true;
 			p += sizeof(*ev) + ev->len;
 		}
@@ -263,9 +317,10 @@ bool cred_watch_on_inotify(struct cred_watch *w)
 	return any;
 }
 
-/* Watch dir for changes; when it does not exist, its nearest existing
- * ancestor, so that its creation triggers a rescan. */
-static void watch_changes(struct cred_watch *w, const char *dir)
+/* Watch dir, the directory of rule (-1: any name in it matters), for
+ * changes; when it does not exist, its nearest existing ancestor, so that
+ * its creation triggers a rescan. */
+static void watch_changes(struct cred_watch *w, const char *dir, int rule)
 {
 	char path[PATH_MAX];
 	int wd;
@@ -289,14 +344,17 @@ static void watch_changes(struct cred_watch *w, const char *dir)
 		return;
 	if (w->n_wds == w->cap_wds) {
 		size_t cap = w->cap_wds ? w->cap_wds * 2 : 64;
-		int *v = realloc(w->wds, cap * sizeof(*v));
+		struct wd_watch *v = realloc(w->wds, cap * sizeof(*v));
 
 		if (!v)
 			return;
 		w->wds = v;
 		w->cap_wds = cap;
 	}
-	w->wds[w->n_wds++] = wd;
+	w->wds[w->n_wds] = (struct wd_watch){ .wd = wd, .rule = rule, .target = strdup(dir),
+					      .wlen = strlen(path) };
+	if (w->wds[w->n_wds].target)
+		w->n_wds++;
 }
 
 static void add_len(__u8 lens[IDT_MAX_LENS], size_t n, __u32 *any_type, __u32 type)
@@ -405,7 +463,7 @@ static int scan_dir(struct cred_watch *w, const char *prefix, const char *dir, i
 	rd->dir = strdup(dir);
 	rd->rule = rule;
 	snprintf(real_dir, sizeof(real_dir), "%s%s", prefix, dir);
-	watch_changes(w, real_dir);
+	watch_changes(w, real_dir, rule);
 	/* (through a container's root, a symlink out of it resolves inside it) */
 	if (stat(real_dir, &st) || !S_ISDIR(st.st_mode))
 		return 0; /* not there (yet): inotify on its ancestor tells us */
@@ -463,7 +521,7 @@ static int expand_rule(struct cred_watch *w, const char *prefix, int rule,
 		snprintf(fixed, sizeof(fixed), "%.*s", (int)n, dir_pattern);
 		if (n > 1 && fixed[n - 1] == '/')
 			fixed[n - 1] = '\0';
-		watch_changes(w, fixed);
+		watch_changes(w, fixed, -1);
 		/* and every directory a shorter part of the pattern matches, so a
 		 * level created later (pods/<uid>/volumes/...) is seen too */
 		for (const char *s = strchr(g0, '/'); s; s = strchr(s + 1, '/')) {
@@ -471,7 +529,7 @@ static int expand_rule(struct cred_watch *w, const char *prefix, int rule,
 			if (glob(fixed, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
 				continue;
 			for (size_t i = 0; i < g.gl_pathc; i++)
-				watch_changes(w, g.gl_pathv[i]);
+				watch_changes(w, g.gl_pathv[i], -1);
 			globfree(&g);
 		}
 	}
@@ -500,8 +558,8 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 	if (!f)
 		return n;
 	while (n < max && (pw = fgetpwent(f))) {
-		if (!pw->pw_dir || pw->pw_dir[0] != '/' || !strcmp(pw->pw_dir, "/") ||
-		    !strcmp(pw->pw_dir, "/root") || !strcmp(pw->pw_dir, "/nonexistent"))
+		if (!pw->pw_dir || pw->pw_dir[0] != '/' || system_dir(pw->pw_dir) ||
+		    !strcmp(pw->pw_dir, "/root"))
 			continue;
 		snprintf(path, sizeof(path), "%s%s", prefix, pw->pw_dir);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -589,7 +647,13 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid)
 	return true;
 }
 
-int cred_watch_seed_roots(struct cred_watch *w)
+int cred_watch_roots(const struct cred_watch *w)
+{
+	return w->n_roots;
+}
+
+int cred_watch_seed_roots(struct cred_watch *w, bool (*in_container)(uint32_t pid, void *arg),
+			  void *arg)
 {
 	DIR *dp = opendir(w->proc_root);
 	struct dirent *de;
@@ -601,7 +665,7 @@ int cred_watch_seed_roots(struct cred_watch *w)
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
 
-		if (*end || !pid)
+		if (*end || !pid || !in_container(pid, arg))
 			continue;
 		added += cred_watch_add_root(w, pid);
 	}
@@ -741,7 +805,7 @@ int cred_watch_rescan(struct cred_watch *w)
 	struct set old_inodes = w->inodes, old_dirs = w->dirs, old_names = w->names;
 	int err;
 
-	int *old_wds = w->wds;
+	struct wd_watch *old_wds = w->wds;
 	size_t n_old_wds = w->n_wds;
 
 	/* Re-adding a watched directory returns its existing wd; only watches
@@ -762,9 +826,10 @@ int cred_watch_rescan(struct cred_watch *w)
 		bool kept = false;
 
 		for (size_t j = 0; j < w->n_wds && !kept; j++)
-			kept = w->wds[j] == old_wds[i];
+			kept = w->wds[j].wd == old_wds[i].wd;
 		if (!kept)
-			inotify_rm_watch(w->ifd, old_wds[i]);
+			inotify_rm_watch(w->ifd, old_wds[i].wd);
+		free(old_wds[i].target);
 	}
 	free(old_wds);
 	/* stable for equal keys: the host's entry, built first, stays */

@@ -59,6 +59,7 @@ struct daemon {
 	struct tls_track *tls; /* NULL when TLS probes are off */
 	bool rescan_due;
 	__u64 last_rescan_ns;
+	__u64 n_rescans;
 	int followups_left; /* rescans still to come after a change */
 	__u64 followup_at;  /* when the next one is due; 0: none scheduled */
 	__u64 started_ns;
@@ -115,6 +116,31 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
 		}
 		p += n + 1;
 	}
+}
+
+/* Does the cgroup2 path of a running process (/proc/PID/cgroup's "0::"
+ * line) name a container? For the containers that ran before the start. */
+static bool seeded_in_container(uint32_t pid, void *arg)
+{
+	const struct daemon *d = arg;
+	struct workload_info wl;
+	char path[64], line[4096];
+	bool yes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", d->cred.proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		yes = !cgroup_path_parse(line + 3, strlen(line + 3), &wl) &&
+		      (wl.container_id[0] || wl.container_name[0]);
+	}
+	fclose(f);
+	return yes;
 }
 
 /* A process in a container (its workload names one): watch the
@@ -269,6 +295,7 @@ static void maybe_rescan(struct daemon *d)
 	cred_watch_rescan(d->cred.watch);
 	d->rescan_due = false;
 	d->last_rescan_ns = now;
+	d->n_rescans++;
 	if (d->followups_left && !d->followup_at) {
 		d->followup_at = now + followup_ns[n_followups - d->followups_left];
 		d->followups_left--;
@@ -306,6 +333,10 @@ static json_t *stats_event(struct daemon *d)
 			    json_integer(k[IDT_CNT_TLS_TRUNC]));
 	json_object_set_new(json_object_get(ev, "kernel"), "tls_write_retries",
 			    json_integer(k[IDT_CNT_TLS_RETRY]));
+	if (d->cred.watch)
+		json_object_set_new(ev, "credential_watch",
+				    json_pack("{s:I, s:i}", "rescans", (json_int_t)d->n_rescans,
+					      "containers", cred_watch_roots(d->cred.watch)));
 	json_object_set_new(ev, "received",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "exec", (json_int_t)d->n_exec,
 				      "fork", (json_int_t)d->n_fork, "exit", (json_int_t)d->n_exit,
@@ -411,7 +442,7 @@ static int setup_files(struct daemon *d)
 	d->cred.watch = cred_watch_new(&maps, rules, n, d->cfg->homes, d->cfg->n_homes);
 	if (!d->cred.watch)
 		return -ENOMEM;
-	err = cred_watch_seed_roots(d->cred.watch);
+	err = cred_watch_seed_roots(d->cred.watch, seeded_in_container, d);
 	if (err > 0)
 		log_info("watching credential files in %d container file systems too", err);
 	err = cred_watch_rescan(d->cred.watch);

@@ -359,6 +359,25 @@ def test_cred_replaced_before_read(d, c):
 
 
 @with_creds
+def test_cred_home_churn_no_rescan(d, c):
+    """Files that no rule names coming and going in a watched home (editors,
+    shells, builds) do not rescan the watch list; a credential's name does."""
+    time.sleep(0.5)
+    for i in range(30):
+        scratch = os.path.join(c.home, "scratch-%d.tmp" % i)
+        c.write(scratch, "x")
+        os.unlink(scratch)
+    time.sleep(1.0)
+    npmrc = os.path.join(c.home, ".npmrc")
+    c.write(npmrc, "//registry.npmjs.org/:_authToken=npm_%s\n" % canary())
+    time.sleep(0.6)
+    stats = [e for e in d.stop() if e.get("type") == "agent.stats"][-1]
+    eq(stats["credential_watch"]["rescans"] >= 1, True, "a credential's name brings a rescan")
+    eq(stats["credential_watch"]["rescans"] <= 2, True,
+       "30 unrelated files in a home bring none: %r" % stats["credential_watch"])
+
+
+@with_creds
 def test_cred_home_of_user_added_later(d, c):
     """A user added after the daemon started (useradd): the credentials in
     that user's home are watched before the user ever runs anything."""
@@ -597,6 +616,7 @@ CASES = [
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
     test_cred_home_of_user_added_later,
+    test_cred_home_churn_no_rescan,
     test_cred_replaced_before_read,
     test_cred_container_own_files,
     test_cred_failed_open_type_of_its_rule,
