@@ -7,91 +7,7 @@
 #include "http_req.h"
 #include "redact.h"
 
-#define PATH_MIN_RANDOM 20	/* shortest alnum run judged as random text in a path */
-#define PATH_RANDOM_BITS 3.5	/* entropy it needs, bits per byte */
-/* Names are words: CamelCase identifiers ("ApplicationGateway2023Q1") have most of their
- * bytes in lower-case runs of 3 or more, random text seldom. Percent such bytes may hold. */
-#define PATH_WORDS_MAX_PCT 35
 #define TRACEPARENT_LEN 55
-
-static bool is_lower(char c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static bool is_upper(char c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_alnum(char c)
-{
-	return is_lower(c) || is_upper(c) || is_digit(c);
-}
-
-/* Random-looking alnum text: upper, lower and digits, high entropy, few words. */
-static bool random_like(const char *s, size_t n)
-{
-	bool upper = false, lower = false, digit = false;
-	size_t i, run = 0, in_words = 0;
-
-	for (i = 0; i < n; i++) {
-		upper = upper || is_upper(s[i]);
-		lower = lower || is_lower(s[i]);
-		digit = digit || is_digit(s[i]);
-		run = is_lower(s[i]) ? run + 1 : 0;
-		in_words += run == 3 ? 3 : run > 3;
-	}
-	return upper && lower && digit && in_words * 100 < PATH_WORDS_MAX_PCT * n &&
-	       redact_entropy_bits(s, n) >= PATH_RANDOM_BITS;
-}
-
-/* An alnum run of PATH_MIN_RANDOM+ bytes that looks random: a webhook secret or an
- * API key too short for redact.c's 32-byte rule. Misses some (see the unit test). */
-static bool has_random_run(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t a = i;
-
-		while (i < n && is_alnum(s[i]))
-			i++;
-		if (i - a >= PATH_MIN_RANDOM && random_like(s + a, i - a))
-			return true;
-		if (i == a)
-			i++;
-	}
-	return false;
-}
-
-/* Telegram's bot token: <digits>:<20+ of [A-Za-z0-9_-]>, glued to "bot" in its paths. */
-static bool telegram_token(const char *s, size_t n)
-{
-	size_t i = 0, j;
-
-	while (i < n && is_digit(s[i]))
-		i++;
-	if (!i || i == n || s[i] != ':')
-		return false;
-	for (j = i + 1; j < n && (is_alnum(s[j]) || s[j] == '_' || s[j] == '-'); j++)
-		;
-	return j - i - 1 >= 20;	/* 35 in practice */
-}
-
-static bool segment_secret(const char *s, size_t n)
-{
-	if (redact_has_secret(s, n, 0) || has_random_run(s, n))
-		return true;
-	/* Telegram's /bot<token>/method: the token is glued to "bot" */
-	return n > 3 && !memcmp(s, "bot", 3) &&
-	       (telegram_token(s + 3, n - 3) || redact_has_secret(s + 3, n - 3, 0));
-}
 
 static bool seg_is(const char *s, size_t n, const char *lit)
 {
@@ -139,7 +55,7 @@ bool http_redact_path(const char *path, size_t len, char *dst, size_t cap, bool 
 			*params_removed = true;
 			n = (size_t)(semi - seg);
 		}
-		if (slack_secret(&slack, k, seg, n) || segment_secret(seg, n)) {
+		if (slack_secret(&slack, k, seg, n) || redact_url_segment_secret(seg, n)) {
 			/* a secret grows at most once: slack's (any length), else >= rl bytes */
 			memcpy(buf + o, REDACTED, rl);
 			o += rl;

@@ -460,6 +460,72 @@ static size_t matrix_param(struct ctx *c, size_t semi)
 	return e - 1;
 }
 
+#define PATH_MIN_RANDOM 20	/* shortest alnum run judged as random text in a path */
+#define PATH_RANDOM_BITS 3.5	/* entropy it needs, bits per byte */
+/* Names are words: CamelCase identifiers ("ApplicationGateway2023Q1") have most of their
+ * bytes in lower-case runs of 3 or more, random text seldom. Percent such bytes may hold. */
+#define PATH_WORDS_MAX_PCT 35
+
+/* Random-looking alnum text: upper, lower and digits, high entropy, few words. */
+static bool random_like(const char *s, size_t n)
+{
+	bool upper = false, lower = false, digit = false;
+	size_t i, run = 0, in_words = 0;
+
+	for (i = 0; i < n; i++) {
+		upper = upper || is_upper(s[i]);
+		lower = lower || is_lower(s[i]);
+		digit = digit || is_digit(s[i]);
+		run = is_lower(s[i]) ? run + 1 : 0;
+		in_words += run == 3 ? 3 : run > 3;
+	}
+	return upper && lower && digit && in_words * 100 < PATH_WORDS_MAX_PCT * n &&
+	       redact_entropy_bits(s, n) >= PATH_RANDOM_BITS;
+}
+
+/* An alnum run of PATH_MIN_RANDOM+ bytes that looks random: a webhook secret or an
+ * API key too short for redact.c's 32-byte rule. Misses some (see the unit test). */
+static bool has_random_run(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t a = i;
+
+		while (i < n && is_alnum(s[i]))
+			i++;
+		if (i - a >= PATH_MIN_RANDOM && random_like(s + a, i - a))
+			return true;
+		if (i == a)
+			i++;
+	}
+	return false;
+}
+
+/* Telegram's bot token: <digits>:<20+ of [A-Za-z0-9_-]>, glued to "bot" in its paths. */
+static bool telegram_token(const char *s, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n && is_digit(s[i]))
+		i++;
+	if (!i || i == n || s[i] != ':')
+		return false;
+	for (j = i + 1; j < n && (is_alnum(s[j]) || s[j] == '_' || s[j] == '-'); j++)
+		;
+	return j - i - 1 >= 20;	/* 35 in practice */
+}
+
+bool redact_url_segment_secret(const char *s, size_t n)
+{
+	if (redact_has_secret(s, n, 0) || has_random_run(s, n))
+		return true;
+	/* Telegram's /bot<token>/method: the token is glued to "bot" */
+	return n > 3 && !memcmp(s, "bot", 3) &&
+	       (telegram_token(s + 3, n - 3) || redact_has_secret(s + 3, n - 3, 0));
+}
+
+
 /* Slack's webhook URL path "/services/T.../B.../SECRET" inside u[0..n): the secret's
  * offsets in *a, *e. */
 static bool slack_webhook(const char *u, size_t n, size_t *a, size_t *e)
@@ -475,6 +541,28 @@ static bool slack_webhook(const char *u, size_t n, size_t *a, size_t *e)
 	for (*e = *a; *e < n && !strchr("/?#;", u[*e]); (*e)++)
 		;
 	return *e > *a;
+}
+
+/* The path of the URL whose authority starts at a and that ends at e: each
+ * segment that looks like a secret (as in an HTTP request's path: a bot
+ * token, a random key too short for the 32-byte rule). */
+static void url_path_segments(struct ctx *c, size_t a, size_t e)
+{
+	const char *s = c->s;
+	size_t i = a;
+
+	while (i < e && s[i] != '/' && s[i] != '?' && s[i] != '#')
+		i++; /* the authority */
+	while (i < e && s[i] == '/') {
+		size_t b = ++i;
+
+		while (i < e && !strchr("/?#;", s[i]))
+			i++;
+		if (i > b && redact_url_segment_secret(s + b, i - b))
+			mark(c, b, i);
+		if (i < e && s[i] != '/')
+			break; /* query, fragment or parameters: judged above */
+	}
 }
 
 /* scheme://...;name=value -> the value: path parameters carry session ids as a query does.
@@ -502,6 +590,7 @@ static void redact_url_parts(struct ctx *c)
 			mark(c, hash + 1, e);
 		if (slack_webhook(s + from, e - from, &sa, &se))
 			mark(c, from + sa, from + se);
+		url_path_segments(c, (size_t)(hit - s) + 3, e);
 		from = e;
 	}
 }

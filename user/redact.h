@@ -94,6 +94,12 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
  * text that is not an argv element (HTTP request fields, http_redact.c). True on ENOMEM. */
 bool redact_has_secret(const char *s, size_t n, size_t min_run);
 
+/* True when a URL path segment s[0..n) looks like a secret: redact_has_secret, an
+ * alnum run of 20+ bytes that looks random rather than like words (about 1 in 12
+ * random 24-byte strings still passes for a name), or a Telegram bot token glued to
+ * "bot". For request paths and URLs in arguments alike. */
+bool redact_url_segment_secret(const char *s, size_t n);
+
 /* Shannon entropy of s[0..n) in bits per byte (0 for n == 0). */
 double redact_entropy_bits(const char *s, size_t n);
 

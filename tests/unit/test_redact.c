@@ -307,6 +307,17 @@ static void test_url_fragment(void **state)
 	EXPECT("https://hooks.slack.com/services/T0ABC/B0DEF/q7opaque",
 	       "https://hooks.slack.com/services/T0ABC/B0DEF/" REDACTED);
 	KEPT("https://h/services/data/v58.0");
+	/* path segments judged as an HTTP request's path is (http_redact.c) */
+	EXPECT("https://127.0.0.1:8443/k/aB3dE5fG7hJ9kL1mN3pQ5rS7/x",
+	       "https://127.0.0.1:8443/k/" REDACTED "/x");
+	/* (the entropy rule takes the method along) */
+	EXPECT("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
+	       "https://api.telegram.org/" REDACTED);
+	KEPT("https://api.github.com/repos/acme/widgets/pulls/123");
+	KEPT("https://h/v1/objects/3f2a9c1e-7b4d-4c1a-9e2f-1a2b3c4d5e6f");
+	KEPT("https://h/commits/8a3f1c2d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c");
+	KEPT("https://h/subscriptions/ApplicationGateway2023Q1/resourceGroups");
+	KEPT("https://aB3dE5fG7hJ9kL1mN3pQ5rS7.example.com/"); /* a host is not a path */
 	KEPT("a;b=c");	/* no URL */
 	KEPT("issue #123");	/* no URL */
 	KEPT("color=#fff");
