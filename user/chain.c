@@ -64,20 +64,16 @@ static json_t *ci_fields(const struct ci_job *j)
 static json_t *ci_hop(const struct ci_ref *ci)
 {
 	json_t *hop = json_pack("{s:s}", "kind", "ci_job");
-	json_t *vars;
-
 	json_t *fields = ci_fields(&ci->job);
 
 	json_object_update(hop, fields);
 	json_decref(fields);
-	if (ci->job.n_token_vars > 0) {
-		vars = json_array();
-		for (int i = 0; i < ci->job.n_token_vars && i < CI_TOKEN_VARS_MAX; i++)
-			json_array_append_new(vars, json_str_bytes(ci->job.token_vars[i],
-								   strnlen(ci->job.token_vars[i], 48),
-								   48, NULL));
-		json_object_set_new(hop, "token_vars_present", vars);
-	}
+	if (ci->job.n_token_vars > 0)
+		json_object_set_new(hop, "token_vars_present",
+				    chain_token_vars_json(ci->job.token_vars,
+							  ci->job.n_token_vars < CI_TOKEN_VARS_MAX
+								  ? ci->job.n_token_vars
+								  : CI_TOKEN_VARS_MAX));
 	if (ci->job.truncated)
 		json_object_set_new(hop, "truncated", json_true());
 	json_object_set_new(hop, "established_by",
@@ -300,4 +296,15 @@ void chain_release(struct chain *c)
 	json_decref(c->missing);
 	json_decref(c->provenance);
 	memset(c, 0, sizeof(*c));
+}
+
+json_t *chain_token_vars_json(const char (*names)[CI_TOKEN_VAR_NAME_MAX], int n)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, json_str_bytes(names[i],
+							  strnlen(names[i], CI_TOKEN_VAR_NAME_MAX),
+							  CI_TOKEN_VAR_NAME_MAX, NULL));
+	return arr;
 }

@@ -39,5 +39,8 @@ void chain_originator(struct chain_ctx *ctx, const struct proc *p, char *buf, si
 void chain_pivot_reader(struct chain_ctx *ctx, const struct proc *p, const char *how,
 			const char *path, const char *type, struct pivot_reader *out);
 void chain_release(struct chain *c);
+/* ["NAME", ...] of n token variable names (never values), for the ci_job hop
+ * and the process object. */
+json_t *chain_token_vars_json(const char (*names)[CI_TOKEN_VAR_NAME_MAX], int n);
 
 #endif

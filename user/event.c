@@ -45,19 +45,6 @@ static json_t *args_json(const struct proc *p, bool *truncated)
 	return arr;
 }
 
-/* Names of the token variables of the image's own environment (never values). */
-static json_t *token_vars_json(const struct proc *p)
-{
-	json_t *arr = json_array();
-
-	for (int i = 0; i < p->n_token_vars; i++)
-		json_array_append_new(arr, json_str_bytes(p->token_vars[i],
-							  strnlen(p->token_vars[i],
-								  CI_TOKEN_VAR_NAME_MAX),
-							  CI_TOKEN_VAR_NAME_MAX, NULL));
-	return arr;
-}
-
 json_t *event_process(const struct proc *p)
 {
 	bool truncated = (p->flags & PROC_F_ARGS_TRUNC) != 0;
@@ -78,7 +65,8 @@ json_t *event_process(const struct proc *p)
 		json_object_set_new(o, "exe_resolved",
 				    json_str_bytes(p->exe_real, strlen(p->exe_real), 4096, NULL));
 	if (o && p->n_token_vars > 0)
-		json_object_set_new(o, "token_vars_present", token_vars_json(p));
+		json_object_set_new(o, "token_vars_present",
+				    chain_token_vars_json(p->token_vars, p->n_token_vars));
 	if (o && p->flags & PROC_F_TOKEN_VARS_TRUNC)
 		json_object_set_new(o, "token_vars_truncated", json_true());
 	return o;

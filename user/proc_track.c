@@ -46,35 +46,20 @@ static char *memdup0(const char *s, size_t len)
 	return d;
 }
 
-/* dst (a fork copy) gets a copy of src's token variable names. */
-static void copy_token_vars(struct proc *dst, const struct proc *src)
+/* rec's token variable names: a copy of names[0..n) (of its own
+ * environment, or its parent's for a fork copy); truncated: there were more. */
+static void set_token_vars(struct proc *rec, const char (*names)[CI_TOKEN_VAR_NAME_MAX], int n,
+			   bool truncated)
 {
-	size_t size = (size_t)src->n_token_vars * sizeof(*src->token_vars);
-
-	if (!src->token_vars || !size)
-		return;
-	dst->token_vars = malloc(size);
-	if (!dst->token_vars)
-		return;
-	memcpy(dst->token_vars, src->token_vars, size);
-	dst->n_token_vars = src->n_token_vars;
-	dst->flags |= src->flags & PROC_F_TOKEN_VARS_TRUNC;
-}
-
-/* The token variable names the parse found, provider or not. */
-static void keep_token_vars(struct proc *rec, const struct ci_job *parsed)
-{
-	size_t size = (size_t)parsed->n_token_vars * sizeof(*rec->token_vars);
-
-	if (parsed->truncated & CI_TRUNC_TOKEN_VARS)
+	if (truncated)
 		rec->flags |= PROC_F_TOKEN_VARS_TRUNC;
-	if (!size)
+	if (n <= 0 || !names)
 		return;
-	rec->token_vars = malloc(size);
+	rec->token_vars = malloc((size_t)n * sizeof(*names));
 	if (!rec->token_vars)
 		return;
-	memcpy(rec->token_vars, parsed->token_vars, size);
-	rec->n_token_vars = parsed->n_token_vars;
+	memcpy(rec->token_vars, names, (size_t)n * sizeof(*names));
+	rec->n_token_vars = n;
 }
 
 /* Apply the CI rule to a new image: inherit the lineage's job; a job named
@@ -86,8 +71,10 @@ void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char 
 	int rc = env ? ci_env_parse(env, env_len, &claim) : -ENOENT;
 	bool claimed = rc == 0;
 
+	/* the names whatever the provider, or none */
 	if (env && (rc == 0 || rc == -ENOENT))
-		keep_token_vars(rec, &claim);
+		set_token_vars(rec, claim.token_vars, claim.n_token_vars,
+			       claim.truncated & CI_TRUNC_TOKEN_VARS);
 
 	if (inherited) {
 		rec->ci = ci_ref_get(inherited);
@@ -222,7 +209,8 @@ int proc_track_fork(struct proc_tracker *tr, const struct idt_fork *ev)
 		rec->mntns = parent->mntns;
 		rec->ci = ci_ref_get(parent->ci);
 		rec->flags |= parent->flags & (PROC_F_ARGS_TRUNC | PROC_F_CI_CONFLICT);
-		copy_token_vars(rec, parent);
+		set_token_vars(rec, parent->token_vars, parent->n_token_vars,
+			       parent->flags & PROC_F_TOKEN_VARS_TRUNC);
 		if (parent->ci_claim) {
 			rec->ci_claim = malloc(sizeof(*rec->ci_claim));
 			if (rec->ci_claim)
