@@ -652,27 +652,6 @@ int cred_watch_roots(const struct cred_watch *w)
 	return w->n_roots;
 }
 
-int cred_watch_seed_roots(struct cred_watch *w, bool (*in_container)(uint32_t pid, void *arg),
-			  void *arg)
-{
-	DIR *dp = opendir(w->proc_root);
-	struct dirent *de;
-	int added = 0;
-
-	if (!dp)
-		return -errno;
-	while ((de = readdir(dp))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-
-		if (*end || !pid || !in_container(pid, arg))
-			continue;
-		added += cred_watch_add_root(w, pid);
-	}
-	closedir(dp);
-	return added;
-}
-
 /* Forget the containers whose process is gone (another of its processes
  * brings it back at its exec). */
 static void prune_roots(struct cred_watch *w)

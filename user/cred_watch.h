@@ -46,11 +46,6 @@ bool cred_watch_add_home(struct cred_watch *w, const char *home);
 bool cred_watch_add_root(struct cred_watch *w, uint32_t pid);
 /* How many containers' file systems are watched. */
 int cred_watch_roots(const struct cred_watch *w);
-/* cred_watch_add_root() for every running process that in_container()
- * says is in one (containers that ran before the start). Returns how many
- * were added, or -errno. */
-int cred_watch_seed_roots(struct cred_watch *w, bool (*in_container)(uint32_t pid, void *arg),
-			  void *arg);
 
 /* The watched file (dev, ino) -> its path as processes name it (inside
  * their container) and type, and in *real where the daemon reads it;

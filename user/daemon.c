@@ -118,33 +118,9 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
 	}
 }
 
-/* Does the cgroup2 path of a running process (/proc/PID/cgroup's "0::"
- * line) name a container? For the containers that ran before the start. */
-static bool seeded_in_container(uint32_t pid, void *arg)
-{
-	const struct daemon *d = arg;
-	struct workload_info wl;
-	char path[64], line[4096];
-	bool yes = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%u/cgroup", d->cred.proc_root, pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!yes && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		yes = !cgroup_path_parse(line + 3, strlen(line + 3), &wl) &&
-		      (wl.container_id[0] || wl.container_name[0]);
-	}
-	fclose(f);
-	return yes;
-}
-
 /* A process in a container (its workload names one): watch the
- * credential files of the container's own file system too. */
+ * credential files of the container's own file system too (from the
+ * rescan that follows). */
 static void note_container(struct daemon *d, const struct proc *p)
 {
 	struct workload_info wl;
@@ -155,6 +131,12 @@ static void note_container(struct daemon *d, const struct proc *p)
 		return;
 	if (cred_watch_add_root(d->cred.watch, p->pid))
 		d->rescan_due = true;
+}
+
+/* proc_table_each: the containers of the processes seeded at start-up */
+static void note_seeded_container(struct proc *p, void *arg)
+{
+	note_container(arg, p);
 }
 
 /* The process behind a file record; a stand-in built from the record when
@@ -442,9 +424,6 @@ static int setup_files(struct daemon *d)
 	d->cred.watch = cred_watch_new(&maps, rules, n, d->cfg->homes, d->cfg->n_homes);
 	if (!d->cred.watch)
 		return -ENOMEM;
-	err = cred_watch_seed_roots(d->cred.watch, seeded_in_container, d);
-	if (err > 0)
-		log_info("watching credential files in %d container file systems too", err);
 	err = cred_watch_rescan(d->cred.watch);
 	if (err < 0)
 		return err;
@@ -600,6 +579,12 @@ static int setup(struct daemon *d)
 			log_warn("cannot seed processes from /proc: %s", strerror(-err));
 		else
 			d->seeded = err;
+		/* containers that ran before the start, watched before agent.ready */
+		proc_table_each(d->tracker.table, note_seeded_container, d);
+		if (d->rescan_due) {
+			cred_watch_rescan(d->cred.watch);
+			d->rescan_due = false;
+		}
 	}
 	/* After seeding: requests of running processes find their records. */
 	if (d->cfg->trace_tls) {

@@ -159,6 +159,13 @@ unsigned int proc_table_count(const struct proc_table *t)
 	return t->count;
 }
 
+void proc_table_each(struct proc_table *t, void (*fn)(struct proc *p, void *arg), void *arg)
+{
+	for (unsigned int i = 0; i < PROC_BUCKETS; i++)
+		for (struct proc *p = t->buckets[i]; p; p = p->hash_next)
+			fn(p, arg);
+}
+
 struct ci_ref *ci_ref_new(const struct ci_job *job, const char *origin_exec_id, __u32 origin_pid)
 {
 	struct ci_ref *c = calloc(1, sizeof(*c));

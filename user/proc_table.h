@@ -96,6 +96,9 @@ void proc_table_insert(struct proc_table *t, struct proc *rec);
 void proc_table_remove(struct proc_table *t, __u32 pid);
 /* Number of records in the index. */
 unsigned int proc_table_count(const struct proc_table *t);
+/* fn(p, arg) for every record in the index, in no order; fn must not change
+ * the table. */
+void proc_table_each(struct proc_table *t, void (*fn)(struct proc *p, void *arg), void *arg);
 
 /* Link child to parent (takes a reference on parent), cutting lineage
  * deeper than PROC_MAX_DEPTH. */

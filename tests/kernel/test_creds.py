@@ -416,13 +416,13 @@ exec unshare -m sh -ec '
 '''
 
 
-@with_creds
-def test_cred_container_own_files(d, c):
+def check_container_reads(c, d):
     """A container (its own root file system, mount namespace and docker-style
     cgroup) reads the credentials of its own image: the root's AWS file, and
     the .netrc of a user of the container's /etc/passwd. Reported with the
     path the container sees, the fingerprint of the container's file (not of
-    a host file at that path) and the container's workload."""
+    a host file at that path) and the container's workload. d None: the
+    daemon starts once the container runs (and is returned)."""
     rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
     for sub in ("usr", "etc", "root/.aws", "home/app"):
         os.makedirs(os.path.join(rootfs, sub))
@@ -444,6 +444,11 @@ def test_cred_container_own_files(d, c):
                          env={"CG": cg, "ROOTFS": rootfs, "PATH": "/usr/sbin:/usr/bin:/bin"})
     try:
         eq(p.stdout.readline().strip(), "ready", "the container's shell started")
+        if d is None:
+            d = Daemon(*c.args()).start()
+            check("the container of pid %d " % p.pid in d.stderr_text(),
+                  "a container running at the start is watched by agent.ready: %r"
+                  % d.stderr_text())
         deadline = time.monotonic() + 15
         while "the container of pid %d " % p.pid not in d.stderr_text():
             check(time.monotonic() < deadline,
@@ -473,6 +478,28 @@ def test_cred_container_own_files(d, c):
     raw = d.raw()
     for secret in (aws_secret, netrc_pw):
         check(secret.encode() not in raw, "the container's secrets never appear")
+    return d
+
+
+@with_creds
+def test_cred_container_own_files(d, c):
+    """A container started while the daemon runs reads its own credentials."""
+    check_container_reads(c, d)
+
+
+def test_cred_container_running_before_start(_):
+    """A container already running when the daemon starts (found among the
+    processes seeded from /proc) reads its own credentials."""
+    c, d = Creds(), None
+    try:
+        d = check_container_reads(c, None)
+    finally:
+        if d:
+            d.kill()
+        c.remove()
+
+
+test_cred_container_running_before_start.no_daemon = True
 
 
 def test_cred_failed_open_type_of_its_rule(_):
@@ -619,6 +646,7 @@ CASES = [
     test_cred_home_churn_no_rescan,
     test_cred_replaced_before_read,
     test_cred_container_own_files,
+    test_cred_container_running_before_start,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
