@@ -288,10 +288,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	if (*fp)
 		json_object_set_new(cred, "fingerprint", json_string(fp));
 	else if (slot >= 0)
-		json_object_set_new(out, "enrichment",
-				    json_pack("{s:s, s:[{s:s, s:s}]}", "status", "partial", "missing",
-					      "field", "credential.fingerprint", "reason",
-					      cc->cache[slot].error));
+		event_add_missing(out, "credential.fingerprint", cc->cache[slot].error);
 	if (slot >= 0)
 		json_object_update(cred, cc->cache[slot].facts);
 	json_object_set_new(out, "credential", cred);

@@ -177,6 +177,21 @@ nomem:
 	return -ENOMEM;
 }
 
+void event_add_missing(json_t *ev, const char *field, const char *reason)
+{
+	json_t *enr = json_object_get(ev, "enrichment"), *missing;
+
+	if (!enr) {
+		enr = json_pack("{s:s, s:[]}", "status", "partial", "missing");
+		json_object_set_new(ev, "enrichment", enr);
+	} else {
+		/* the identity's array is shared with its cache: a copy of its own */
+		json_object_set_new(enr, "missing", json_copy(json_object_get(enr, "missing")));
+	}
+	missing = json_object_get(enr, "missing");
+	json_array_append_new(missing, json_pack("{s:s, s:s}", "field", field, "reason", reason));
+}
+
 int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p)
 {
 	struct event_ident tmp = { 0 }, *e = &tmp;

@@ -51,6 +51,9 @@ json_t *event_process(const struct proc *p);
  * hops array stays reachable as json_object_get(ev, "chain") so later stages
  * can append to it. */
 int event_attach_identity(struct event_ctx *ctx, json_t *ev, struct proc *p);
+/* Note in ev's enrichment.missing a field that could not be established
+ * (the identity's own entries are kept). */
+void event_add_missing(json_t *ev, const char *field, const char *reason);
 /* Drop the identities kept for reuse, and their renderings. */
 void event_ctx_release(struct event_ctx *ctx);
 /* A complete process.exec event for p. Caller owns it; NULL on ENOMEM. */

@@ -129,22 +129,6 @@ static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_
 	return ok;
 }
 
-/* Note a field that could not be established in the event's enrichment.missing. The
- * array event_attach_identity put there is shared with the identity cache: copied first. */
-static void add_missing(json_t *ev, const char *field, const char *reason)
-{
-	json_t *enr = json_object_get(ev, "enrichment"), *missing;
-
-	if (!enr) {
-		enr = json_pack("{s:s, s:[]}", "status", "partial", "missing");
-		json_object_set_new(ev, "enrichment", enr);
-	} else {
-		json_object_set_new(enr, "missing", json_copy(json_object_get(enr, "missing")));
-	}
-	missing = json_object_get(enr, "missing");
-	json_array_append_new(missing, json_pack("{s:s, s:s}", "field", field, "reason", reason));
-}
-
 static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *ec, struct proc *p,
 			     json_t *ev, const struct http_auth *a)
 {
@@ -170,7 +154,7 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 		return out;
 	}
 	if (!a->token || !a->token_len) {
-		add_missing(ev, "http.authorization.fingerprint",
+		event_add_missing(ev, "http.authorization.fingerprint",
 			    a->token_cut ? "credential truncated" : "empty credential");
 		return out;
 	}

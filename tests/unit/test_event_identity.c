@@ -250,6 +250,35 @@ static void test_off_builds_each_time(void **state)
 	json_decref(b);
 }
 
+/* event_add_missing keeps the identity's entries, and leaves the array it
+ * shares with the identity cache as it was. */
+static void test_add_missing_keeps_identity_entries(void **state)
+{
+	json_t *shared = json_pack("[{s:s, s:s}]", "field", "workload.cgroup_path", "reason", "gone");
+	json_t *ev = json_pack("{s:{s:s, s:O}}", "enrichment", "status", "partial", "missing", shared);
+	json_t *missing;
+
+	(void)state;
+	event_add_missing(ev, "credential.fingerprint", "empty credential");
+	missing = json_object_get(json_object_get(ev, "enrichment"), "missing");
+	assert_int_equal(json_array_size(missing), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(missing, 0), "field")),
+			    "workload.cgroup_path");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(missing, 1), "field")),
+			    "credential.fingerprint");
+	assert_int_equal(json_array_size(shared), 1);
+	json_decref(ev);
+	ev = json_object();
+	event_add_missing(ev, "http.authorization.fingerprint", "credential truncated");
+	missing = json_object_get(json_object_get(ev, "enrichment"), "missing");
+	assert_int_equal(json_array_size(missing), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "enrichment"),
+							      "status")),
+			    "partial");
+	json_decref(ev);
+	json_decref(shared);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +289,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_process_same_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renderings_follow_the_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_builds_each_time, setup, teardown),
+		cmocka_unit_test(test_add_missing_keeps_identity_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
