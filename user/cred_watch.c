@@ -156,6 +156,13 @@ static int cmp_file_key(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct idt_file_key));
 }
 
+static int cmp_wd(const void *a, const void *b)
+{
+	const struct wd_watch *x = a, *y = b;
+
+	return (x->wd > y->wd) - (x->wd < y->wd);
+}
+
 static int cmp_inode_order(const void *a, const void *b)
 {
 	const struct inode_entry *x = a, *y = b;
@@ -274,18 +281,17 @@ int cred_watch_inotify_fd(const struct cred_watch *w)
 /* Can the change of name in the directory of watch wd matter to a rule? */
 static bool change_matters(const struct cred_watch *w, int wd, const char *name)
 {
+	struct wd_watch key = { .wd = wd };
+	const struct wd_watch *e = bsearch(&key, w->wds, w->n_wds, sizeof(*w->wds), cmp_wd);
 	size_t nlen = strlen(name);
-	bool known = false;
 
-	if (!nlen || !strcmp(name, "passwd")) /* the watch itself; new users' homes */
+	if (!e || !nlen || !strcmp(name, "passwd")) /* unknown; the watch itself; new users */
 		return true;
-	for (size_t i = 0; i < w->n_wds; i++) {
-		const struct wd_watch *e = &w->wds[i];
+	while (e > w->wds && e[-1].wd == wd)
+		e--;
+	for (; e < w->wds + w->n_wds && e->wd == wd; e++) {
 		const char *next = e->target + e->wlen;
 
-		if (e->wd != wd)
-			continue;
-		known = true;
 		if (!*next) {
 			if (e->rule < 0 || watch_rule_match_name(&w->rules[e->rule], name, nlen))
 				return true;
@@ -294,7 +300,7 @@ static bool change_matters(const struct cred_watch *w, int wd, const char *name)
 			return true; /* a directory on the way to the rule's */
 		}
 	}
-	return !known;
+	return false;
 }
 
 bool cred_watch_on_inotify(struct cred_watch *w)
@@ -801,12 +807,10 @@ int cred_watch_rescan(struct cred_watch *w)
 	w->rule_dirs.size = sizeof(struct rule_dir);
 
 	err = build(w);
+	/* (one watch per directory, many rules on it: the new ones sorted by wd) */
+	qsort(w->wds, w->n_wds, sizeof(*w->wds), cmp_wd);
 	for (size_t i = 0; i < n_old_wds; i++) {
-		bool kept = false;
-
-		for (size_t j = 0; j < w->n_wds && !kept; j++)
-			kept = w->wds[j].wd == old_wds[i].wd;
-		if (!kept)
+		if (!bsearch(&old_wds[i], w->wds, w->n_wds, sizeof(*w->wds), cmp_wd))
 			inotify_rm_watch(w->ifd, old_wds[i].wd);
 		free(old_wds[i].target);
 	}
