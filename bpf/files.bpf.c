@@ -485,9 +485,9 @@ struct {
 } sys_exit_more SEC(".maps");
 
 /* The syscalls whose exits the tail call wants (-1: unused): the TLS
- * socket finder's writes and mmap (TLS libraries being loaded); set by the
- * loader, before the load, when it will fill the slot. */
-const volatile long more_nr[5] = { -1, -1, -1, -1, -1 };
+ * socket finder's writes and reads, and mmap (TLS libraries being loaded);
+ * set by the loader, before the load, when it will fill the slot. */
+const volatile long more_nr[9] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
 static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool fast)
 {
@@ -503,9 +503,12 @@ static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret
 		return on_open_exit(ret, IDT_SYS_CREAT, 0, 0, fast);
 	if (nr == nr_open_by_handle_at)
 		return on_open_exit(ret, IDT_SYS_OPEN_BY_HANDLE_AT, PATH_NONE, 3, fast);
-	if (nr == more_nr[0] || nr == more_nr[1] || nr == more_nr[2] || nr == more_nr[3] ||
-	    nr == more_nr[4])
-		bpf_tail_call(ctx, &sys_exit_more, 0);
+	for (int i = 0; i < 9; i++) {
+		if (nr == more_nr[i]) {
+			bpf_tail_call(ctx, &sys_exit_more, 0);
+			break;
+		}
+	}
 	return 0;
 }
 

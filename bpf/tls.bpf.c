@@ -15,8 +15,13 @@
  * How the socket is found: a TLS call leaves a "mark" for its thread; the
  * library then writes ciphertext with write/sendto/sendmsg/writev, and the
  * first such syscall on a socket gives the session's fd, whose struct sock
- * gives the 4-tuple. Each session (the library's session pointer within a
- * process) is resolved once; its fd is kept in tls_conns.
+ * gives the 4-tuple. A read call (SSL_read, SSL_read_ex,
+ * gnutls_record_recv) on a session whose socket is not known yet, one
+ * opened before the daemon started or before its library was attached that
+ * only receives, is resolved by the read/recvfrom/recvmsg/readv it makes
+ * underneath. Each session (the library's session pointer within a process)
+ * is resolved once; its fd is kept in tls_conns, and a read on a resolved
+ * session costs two lookups.
  *
  * Retries: a write that the socket refused or took in part makes the
  * library return "want write", and the caller must call again with the same
@@ -26,7 +31,9 @@
  * data. The mark remembers how many bytes the call's socket writes carried
  * and whether one was refused or short; a call on the same session with the
  * same length and first bytes, after one whose data did not go out, is the
- * retry, and its plaintext is not captured twice.
+ * retry, and its plaintext is not captured twice. A read or handshake step
+ * between the two (Node.js pumps its handshake with SSL_read) keeps the
+ * write's state.
  *
  * The programs are attached by the loader to every libssl / libgnutls it
  * finds (uprobes by symbol name), so one program serves many libraries.
@@ -72,7 +79,9 @@ struct tls_mark {
 	__u8 watch_write; /* the call's socket writes are checked for completeness */
 	__u8 incomplete;  /* a socket write of the call was refused or short */
 	__u8 is_write;	  /* the call was a write (kept when the mark is spent) */
-	__u8 _pad[4];
+	__u8 seek_read;	  /* a read call's: the socket may show in a read syscall too */
+	__u8 _pad[3];
+	__u64 seek_ns; /* when need_conn was set: the search ends MARK_TTL_NS later */
 };
 
 /* A thread's mark lives with its task: every write on the host looks for
@@ -194,9 +203,10 @@ static __always_inline void emit_data(__u64 session, __u32 lib, __u64 buf, __u64
 }
 
 /* Entry of a TLS call on session: leave the thread's mark. A write (buf,
- * num) is captured here unless it retries a refused one. */
-static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __u64 buf,
-				     __u64 num)
+ * num) is captured here unless it retries a refused one; a read (is_read)
+ * or a handshake step only looks for the session's socket, when unknown. */
+static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bool is_read,
+				     __u64 buf, __u64 num)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct session_key key = { .tgid = id >> 32, .session = session };
@@ -209,7 +219,20 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 		return 0;
 	fd = bpf_map_lookup_elem(&tls_conns, &key);
 	if (!is_write && fd)
-		return 0; /* a handshake on a session whose socket is known: nothing to learn */
+		return 0; /* a read or handshake on a resolved session: nothing to learn */
+	m = bpf_task_storage_get(&tls_marks, task, NULL, 0);
+	if (!is_write && m && m->session == session) {
+		/* the thread's last call was on this session (a write waiting
+		 * for its retry, say): search for the socket, keep the rest */
+		m->fd = -1;
+		if (is_read) {
+			m->seek_read = 1;
+		} else {
+			m->need_conn = 1;
+			m->seek_ns = bpf_ktime_get_ns();
+		}
+		return 0;
+	}
 	if (is_write) {
 		__u64 h = num < MARK_HEAD ? num : MARK_HEAD;
 
@@ -217,10 +240,9 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 		if (h && bpf_probe_read_user(fresh.head, h, (const void *)buf))
 			fresh.head[0] = fresh.head[1] = 0;
 	}
-	m = bpf_task_storage_get(&tls_marks, task, NULL, 0);
 	/* the previous write on this session did not go out whole, and this
 	 * one repeats its length and first bytes (the buffer may have moved) */
-	fresh.ts_ns = bpf_ktime_get_ns();
+	fresh.ts_ns = fresh.seek_ns = bpf_ktime_get_ns();
 	retry = is_write && m && m->is_write && m->session == session && m->num == num &&
 		(m->incomplete || m->written < num) && fresh.ts_ns - m->ts_ns < RETRY_WINDOW_NS &&
 		m->head[0] == fresh.head[0] && m->head[1] == fresh.head[1];
@@ -229,7 +251,8 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, __
 	fresh.num = num;
 	fresh.lib = lib;
 	fresh.fd = fd ? *fd : -1;
-	fresh.need_conn = !fd;
+	fresh.need_conn = !fd && !is_read;
+	fresh.seek_read = !fd && is_read;
 	fresh.watch_write = is_write;
 	fresh.is_write = is_write;
 	/* The thread's own mark is rewritten in place: only this thread and its
@@ -316,16 +339,21 @@ static __always_inline long iov_total(const struct iovec *iov, unsigned long cnt
 	return total;
 }
 
-/* A write-family syscall on fd by this thread, which has mark m: m when
- * the write belongs to m's TLS call, or NULL. Learns the session's socket
- * on the way. */
-static __always_inline struct tls_mark *socket_write_mark(struct tls_mark *m, long fd)
+/* A write-family syscall on fd by this thread, or (by_read) a read-family
+ * one that read a TLS record, which has mark m: m when the syscall belongs
+ * to m's TLS call, or NULL. Learns the session's socket on the way: a
+ * write within MARK_TTL_NS of a write or handshake call; a read at any
+ * time after a read call (it may block for as long as the peer is quiet;
+ * the record check stands in for the deadline). */
+static __always_inline struct tls_mark *socket_mark(struct tls_mark *m, long fd, bool by_read)
 {
 	struct sock *sk;
 
 	if (m->fd >= 0)
 		return fd == m->fd ? m : NULL;
-	if (bpf_ktime_get_ns() - m->ts_ns > MARK_TTL_NS) {
+	if (by_read ? !m->seek_read : !m->need_conn)
+		return NULL;
+	if (!by_read && bpf_ktime_get_ns() - m->seek_ns > MARK_TTL_NS) {
 		m->need_conn = m->watch_write = 0;
 		return NULL;
 	}
@@ -333,7 +361,7 @@ static __always_inline struct tls_mark *socket_write_mark(struct tls_mark *m, lo
 	if (!sk)
 		return NULL; /* not a socket: the ciphertext write is still to come */
 	m->fd = fd;
-	m->need_conn = 0;
+	m->need_conn = m->seek_read = 0;
 	emit_conn(m, fd, sk);
 	return m;
 }
@@ -413,13 +441,20 @@ static __always_inline int emit_close(__u64 session, __u32 lib)
 SEC("uprobe")
 int BPF_KPROBE(idt_ssl_write, void *ssl, const void *buf, int num)
 {
-	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, true, (__u64)buf, num > 0 ? num : 0);
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, true, false, (__u64)buf, num > 0 ? num : 0);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(idt_ssl_write_ex, void *ssl, const void *buf, size_t num)
 {
-	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, true, (__u64)buf, num);
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, true, false, (__u64)buf, num);
+}
+
+/* SSL_read and SSL_read_ex: the socket of a session first seen reading. */
+SEC("uprobe")
+int BPF_KPROBE(idt_ssl_read, void *ssl)
+{
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, false, true, 0, 0);
 }
 
 /* SSL_connect and SSL_do_handshake: a session's socket is learned from the
@@ -427,7 +462,7 @@ int BPF_KPROBE(idt_ssl_write_ex, void *ssl, const void *buf, size_t num)
 SEC("uprobe")
 int BPF_KPROBE(idt_ssl_handshake, void *ssl)
 {
-	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, false, 0, 0);
+	return mark_call((__u64)ssl, IDT_TLS_OPENSSL, false, false, 0, 0);
 }
 
 /* SSL_set_tlsext_host_name() is a macro over SSL_ctrl. */
@@ -457,13 +492,19 @@ int BPF_KPROBE(idt_ssl_free, void *ssl)
 SEC("uprobe")
 int BPF_KPROBE(idt_gnutls_send, void *session, const void *data, size_t size)
 {
-	return mark_call((__u64)session, IDT_TLS_GNUTLS, true, (__u64)data, size);
+	return mark_call((__u64)session, IDT_TLS_GNUTLS, true, false, (__u64)data, size);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(idt_gnutls_recv, void *session)
+{
+	return mark_call((__u64)session, IDT_TLS_GNUTLS, false, true, 0, 0);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(idt_gnutls_handshake, void *session)
 {
-	return mark_call((__u64)session, IDT_TLS_GNUTLS, false, 0, 0);
+	return mark_call((__u64)session, IDT_TLS_GNUTLS, false, false, 0, 0);
 }
 
 SEC("uprobe")
@@ -513,7 +554,7 @@ int BPF_KPROBE(idt_gnutls_deinit, void *session)
 SEC("uprobe")
 int idt_go_write(struct pt_regs *ctx)
 {
-	return mark_call(ctx->ax, IDT_TLS_GO, true, ctx->bx, ctx->cx);
+	return mark_call(ctx->ax, IDT_TLS_GO, true, false, ctx->bx, ctx->cx);
 }
 
 SEC("uprobe")
@@ -550,7 +591,7 @@ int idt_go_handshake(struct pt_regs *ctx)
 		return 0;
 	bpf_map_update_elem(&go_handshakes, &key, &conn, BPF_ANY);
 	/* the handshake's own writes give the socket, as for OpenSSL's */
-	return mark_call(conn, IDT_TLS_GO, false, 0, 0);
+	return mark_call(conn, IDT_TLS_GO, false, false, 0, 0);
 }
 
 SEC("uprobe")
@@ -582,13 +623,15 @@ GO_UNSUPPORTED(idt_go_handshake)
 GO_UNSUPPORTED(idt_go_sni)
 #endif
 
-/* The ciphertext writes of marked threads, and the mmaps that load TLS
- * libraries, at their syscalls' exits: the per-syscall exit trace events
- * by default (no other syscall runs a program); on the raw sys_exit where
+/* The ciphertext writes (and a read call's reads) of marked threads, and
+ * the mmaps that load TLS libraries, at their syscalls' exits: the
+ * per-syscall exit trace events by default (no other syscall runs a
+ * program); on the raw sys_exit where
  * those are missing, as a tail call from the credential-open program (one
  * sys_exit program for the host) or on its own. */
 
 const volatile long nr_write = -1, nr_sendto = -1, nr_sendmsg = -1, nr_writev = -1;
+const volatile long nr_read = -1, nr_recvfrom = -1, nr_recvmsg = -1, nr_readv = -1;
 const volatile long nr_mmap = -1;
 
 #define PROT_EXEC 0x4
@@ -670,9 +713,40 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
-/* The exit of syscall nr (one the loader named: a write or mmap), with its
- * saved user registers (NULL: found when needed). Every write and mmap on
- * the host comes here: most leave at the first test. */
+#define TLS_RECORD_HEAD 5 /* content type, version (2), length (2) */
+
+/* Did the read-family syscall nr (which returned at least TLS_RECORD_HEAD
+ * bytes) read the start of a TLS record? Its first buffer begins with a
+ * record's content type (20-24: change_cipher_spec, alert, handshake,
+ * application_data, heartbeat) and version 3.x. A library reads a record's
+ * header first, or a run of whole records; the application's own reads
+ * (plaintext, another protocol) on the same thread do not look like one. */
+static __always_inline bool read_tls_record(long nr, struct pt_regs *regs)
+{
+	__u64 buf = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	struct user_msghdr msg;
+	struct iovec v;
+	__u8 h[3];
+
+	if (nr == nr_recvmsg) {
+		if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)buf))
+			return false;
+		buf = (__u64)msg.msg_iov;
+	}
+	if (nr == nr_recvmsg || nr == nr_readv) {
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)buf) ||
+		    v.iov_len < TLS_RECORD_HEAD)
+			return false;
+		buf = (__u64)v.iov_base;
+	}
+	if (bpf_probe_read_user(h, sizeof(h), (const void *)buf))
+		return false;
+	return h[0] >= 20 && h[0] <= 24 && h[1] == 3 && h[2] <= 4;
+}
+
+/* The exit of syscall nr (one the loader named: a write, read or mmap),
+ * with its saved user registers (NULL: found when needed). Every write,
+ * read and mmap on the host comes here: most leave at the thread's mark. */
 static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 {
 	long requested = -1;
@@ -683,13 +757,22 @@ static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 		lib_mapped(regs, ret);
 		return 0;
 	}
+	if (nr == nr_read || nr == nr_recvfrom || nr == nr_recvmsg || nr == nr_readv) {
+		m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
+		if (!m || !m->seek_read || ret < TLS_RECORD_HEAD)
+			return 0;
+		regs = user_regs(regs);
+		if (read_tls_record(nr, regs))
+			socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), true);
+		return 0;
+	}
 	if (nr != nr_write && nr != nr_sendto && nr != nr_writev && nr != nr_sendmsg)
 		return 0;
 	m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
 	if (!m || !(m->need_conn || m->watch_write))
 		return 0;
 	regs = user_regs(regs);
-	m = socket_write_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs));
+	m = socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), false);
 	if (!m || !m->watch_write)
 		return 0;
 	/* did the call's write go out whole? */
@@ -726,4 +809,8 @@ TLS_EXIT_EVENT(write)
 TLS_EXIT_EVENT(sendto)
 TLS_EXIT_EVENT(sendmsg)
 TLS_EXIT_EVENT(writev)
+TLS_EXIT_EVENT(read)
+TLS_EXIT_EVENT(recvfrom)
+TLS_EXIT_EVENT(recvmsg)
+TLS_EXIT_EVENT(readv)
 TLS_EXIT_EVENT(mmap)

@@ -185,16 +185,20 @@ class ProbeFloor:
 
 
 def uprobe_floor(lib):
-    """An empty program on SSL_write and SSL_write_ex at idtrace's own sites
+    """An empty program on the calls idtrace hooks on a request's path
+    (SSL_write, SSL_write_ex, SSL_read, SSL_read_ex) at idtrace's own sites
     (instructions the kernel emulates: one trap per call)."""
-    return ProbeFloor("uprobe-floor", "uprobe", lib, "SSL_write", "SSL_write_ex")
+    return ProbeFloor("uprobe-floor", "uprobe", lib, "SSL_write", "SSL_write_ex", "SSL_read",
+                      "SSL_read_ex")
 
 
 # The per-syscall exit trace events idtrace hooks (credential opens; the TLS
-# socket finder's writes and library mmaps).
+# socket finder's writes and reads, and library mmaps).
 IDTRACE_SYSCALL_EVENTS = ["sys_exit_open", "sys_exit_openat", "sys_exit_openat2",
-                          "sys_exit_creat", "sys_exit_write", "sys_exit_sendto",
-                          "sys_exit_sendmsg", "sys_exit_writev", "sys_exit_mmap"]
+                          "sys_exit_creat", "sys_exit_open_by_handle_at", "sys_exit_write",
+                          "sys_exit_sendto", "sys_exit_sendmsg", "sys_exit_writev",
+                          "sys_exit_read", "sys_exit_recvfrom", "sys_exit_recvmsg",
+                          "sys_exit_readv", "sys_exit_mmap"]
 
 SYSCALL_FLOOR_NOTE = ("syscall-floor: empty programs on the syscall exit trace events idtrace "
                       "hooks: the tracing slow path every syscall takes once any syscall "
@@ -425,7 +429,8 @@ def bench_tls():
             "bare-uprobe: an empty bpftrace uprobe+uretprobe on SSL_write (how sslsniff-like "
             "tracers probe: the entry instruction is single-stepped)",
             "uprobe-floor: an empty program at idtrace's own probe sites (one emulated trap "
-            "per SSL_write, in curl and in nginx): what any uprobe tracer pays here",
+            "per SSL_write and SSL_read, in curl and in nginx: about 4 per request): what "
+            "any uprobe tracer of those calls pays here",
             "target: idtrace ratio < 1.05"])
 
 

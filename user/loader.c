@@ -240,6 +240,25 @@ static bool env_on(const char *name)
 	return v && !strcmp(v, "1");
 }
 
+/* The syscalls whose exits the TLS probes watch, in the order of
+ * load_tls_as's programs: ciphertext writes and reads (a session's socket),
+ * and mmap (TLS libraries as they are loaded). */
+static const struct {
+	long nr;
+	const char *probe, *event;
+} tls_exits[] = {
+	{ SYS_write, "tls_socket", "tp/syscalls/sys_exit_write" },
+	{ SYS_sendto, "tls_socket", "tp/syscalls/sys_exit_sendto" },
+	{ SYS_sendmsg, "tls_socket", "tp/syscalls/sys_exit_sendmsg" },
+	{ SYS_writev, "tls_socket", "tp/syscalls/sys_exit_writev" },
+	{ SYS_read, "tls_socket", "tp/syscalls/sys_exit_read" },
+	{ SYS_recvfrom, "tls_socket", "tp/syscalls/sys_exit_recvfrom" },
+	{ SYS_recvmsg, "tls_socket", "tp/syscalls/sys_exit_recvmsg" },
+	{ SYS_readv, "tls_socket", "tp/syscalls/sys_exit_readv" },
+	{ SYS_mmap, "tls_library_map", "tp/syscalls/sys_exit_mmap" },
+};
+#define TLS_EXITS (sizeof(tls_exits) / sizeof(tls_exits[0]))
+
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
 static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool trace_tls)
@@ -279,11 +298,10 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	events_compat[4] = l->files->progs.idt_exit_open_by_handle_at_compat;
 	if (hook == FILES_RAW && trace_tls) {
 		/* the TLS socket finder's syscalls, for its tail call (load_tls) */
-		l->files->rodata->more_nr[0] = SYS_write;
-		l->files->rodata->more_nr[1] = SYS_sendto;
-		l->files->rodata->more_nr[2] = SYS_sendmsg;
-		l->files->rodata->more_nr[3] = SYS_writev;
-		l->files->rodata->more_nr[4] = SYS_mmap; /* TLS libraries as they are loaded */
+		_Static_assert(sizeof(l->files->rodata->more_nr) == TLS_EXITS * sizeof(long),
+			       "files.bpf.c's more_nr names each of tls_exits");
+		for (size_t i = 0; i < TLS_EXITS; i++)
+			l->files->rodata->more_nr[i] = tls_exits[i].nr;
 	}
 	for (int i = 0; i < 5; i++) {
 		bpf_program__set_autoload(events[i], hook == FILES_EVENTS && cast);
@@ -358,15 +376,16 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
 }
 
 /* How the TLS socket finder hooks the exits of the syscalls that write
- * ciphertext, and of mmap (TLS libraries being loaded). */
+ * (or read) ciphertext, and of mmap (TLS libraries being loaded). */
 enum tls_hook {
-	TLS_EVENTS,    /* the per-syscall exit trace events of those five syscalls */
+	TLS_EVENTS,    /* the per-syscall exit trace events of those syscalls */
 	TLS_TAIL_CALL, /* a tail call from the credential-open raw sys_exit program */
 	TLS_RAW,       /* its own raw sys_exit program */
 };
 
 static const char *const tls_hook_names[] = {
-	[TLS_EVENTS] = "sys_exit_write/sendto/sendmsg/writev/mmap trace events",
+	[TLS_EVENTS] = "sys_exit_write/sendto/sendmsg/writev/read/recvfrom/recvmsg/readv/mmap "
+		       "trace events",
 	[TLS_TAIL_CALL] = "tail call from the raw sys_exit program",
 	[TLS_RAW] = "raw sys_exit",
 };
@@ -376,12 +395,7 @@ static const char *const tls_hook_names[] = {
  * write and see TLS libraries mapped. */
 static int load_tls_as(struct loader *l, enum tls_hook hook)
 {
-	static const char *const event_hooks[5] = {
-		"tp/syscalls/sys_exit_write",  "tp/syscalls/sys_exit_sendto",
-		"tp/syscalls/sys_exit_sendmsg", "tp/syscalls/sys_exit_writev",
-		"tp/syscalls/sys_exit_mmap",
-	};
-	struct bpf_program *events[5], *raw;
+	struct bpf_program *events[TLS_EXITS], *raw;
 	int err, ncpu = libbpf_num_possible_cpus(), prog_fd;
 	__u32 slot = 0;
 
@@ -395,14 +409,22 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	l->tls->rodata->nr_sendto = SYS_sendto;
 	l->tls->rodata->nr_sendmsg = SYS_sendmsg;
 	l->tls->rodata->nr_writev = SYS_writev;
+	l->tls->rodata->nr_read = SYS_read;
+	l->tls->rodata->nr_recvfrom = SYS_recvfrom;
+	l->tls->rodata->nr_recvmsg = SYS_recvmsg;
+	l->tls->rodata->nr_readv = SYS_readv;
 	l->tls->rodata->nr_mmap = SYS_mmap;
 	events[0] = l->tls->progs.idt_tls_exit_write;
 	events[1] = l->tls->progs.idt_tls_exit_sendto;
 	events[2] = l->tls->progs.idt_tls_exit_sendmsg;
 	events[3] = l->tls->progs.idt_tls_exit_writev;
-	events[4] = l->tls->progs.idt_tls_exit_mmap;
+	events[4] = l->tls->progs.idt_tls_exit_read;
+	events[5] = l->tls->progs.idt_tls_exit_recvfrom;
+	events[6] = l->tls->progs.idt_tls_exit_recvmsg;
+	events[7] = l->tls->progs.idt_tls_exit_readv;
+	events[8] = l->tls->progs.idt_tls_exit_mmap;
 	raw = l->tls->progs.idt_tls_sys_exit;
-	for (int i = 0; i < 5; i++)
+	for (size_t i = 0; i < TLS_EXITS; i++)
 		bpf_program__set_autoload(events[i], hook == TLS_EVENTS);
 	bpf_program__set_autoload(raw, hook != TLS_EVENTS);
 	bpf_map__set_max_entries(l->tls->maps.tls_scratch, ncpu);
@@ -413,9 +435,9 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 		return err;
 	switch (hook) {
 	case TLS_EVENTS:
-		for (int i = 0; i < 4 && !err; i++)
-			err = attach(l, events[i], "tls_socket", event_hooks[i]);
-		return err ?: attach(l, events[4], "tls_library_map", event_hooks[4]);
+		for (size_t i = 0; i < TLS_EXITS && !err; i++)
+			err = attach(l, events[i], tls_exits[i].probe, tls_exits[i].event);
+		return err;
 	case TLS_TAIL_CALL:
 		prog_fd = bpf_program__fd(raw);
 		if (bpf_map_update_elem(bpf_map__fd(l->files->maps.sys_exit_more), &slot, &prog_fd,
@@ -478,6 +500,9 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 	const struct probe openssl[] = {
 		{ "SSL_write", l->tls->progs.idt_ssl_write, NULL, a123 },
 		{ "SSL_write_ex", l->tls->progs.idt_ssl_write_ex, NULL, a123 },
+		/* a read finds the socket of a session whose handshake it did not see */
+		{ "SSL_read", l->tls->progs.idt_ssl_read, NULL, a1 },
+		{ "SSL_read_ex", l->tls->progs.idt_ssl_read, NULL, a1 },
 		{ "SSL_connect", l->tls->progs.idt_ssl_handshake, NULL, a1 },
 		{ "SSL_do_handshake", l->tls->progs.idt_ssl_handshake, NULL, a1 },
 		/* Node.js starts its client sessions here, then pumps the handshake
@@ -490,6 +515,7 @@ int loader_attach_tls(struct loader *l, const char *path, const char *display, i
 	};
 	const struct probe gnutls[] = {
 		{ "gnutls_record_send", l->tls->progs.idt_gnutls_send, NULL, a123 },
+		{ "gnutls_record_recv", l->tls->progs.idt_gnutls_recv, NULL, a1 },
 		{ "gnutls_handshake", l->tls->progs.idt_gnutls_handshake, NULL, a1 },
 		{ "gnutls_server_name_set", l->tls->progs.idt_gnutls_sni, NULL, a1234 },
 		/* a return probe's entry half must stay on the first instruction */

@@ -536,6 +536,10 @@ def test_ready_and_stats(d: Daemon):
         ("open", "tp/syscalls/sys_exit_openat"),
         ("open", "tp/syscalls/sys_exit_openat2"),
         ("tls_library_map", "tp/syscalls/sys_exit_mmap"),
+        ("tls_socket", "tp/syscalls/sys_exit_read"),
+        ("tls_socket", "tp/syscalls/sys_exit_readv"),
+        ("tls_socket", "tp/syscalls/sys_exit_recvfrom"),
+        ("tls_socket", "tp/syscalls/sys_exit_recvmsg"),
         ("tls_socket", "tp/syscalls/sys_exit_sendmsg"),
         ("tls_socket", "tp/syscalls/sys_exit_sendto"),
         ("tls_socket", "tp/syscalls/sys_exit_write"),
@@ -543,10 +547,10 @@ def test_ready_and_stats(d: Daemon):
        "attached probes")
     libs = {lib["library"]: lib for lib in ready["tls_libraries"]}
     check("openssl" in libs and "gnutls" in libs, "libssl and libgnutls attached: %r" % libs)
-    check({"SSL_write", "SSL_write_ex", "SSL_ctrl", "SSL_free"} <= set(libs["openssl"]["functions"]),
-          "OpenSSL functions attached")
-    check({"gnutls_record_send", "gnutls_server_name_set"} <= set(libs["gnutls"]["functions"]),
-          "GnuTLS functions attached")
+    check({"SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_ctrl", "SSL_free"}
+          <= set(libs["openssl"]["functions"]), "OpenSSL functions attached")
+    check({"gnutls_record_send", "gnutls_record_recv", "gnutls_server_name_set"}
+          <= set(libs["gnutls"]["functions"]), "GnuTLS functions attached")
     eq(ready["agent"]["sinks"], ["file://" + d.path], "the --output file is the one sink")
     for key in ("time", "host", "schema_version"):
         check(key in ready, "agent.ready has " + key)

@@ -1417,6 +1417,158 @@ def go_client_case(d, fx, srv, client):
     return p.pid
 
 
+# A client whose session is made before the daemon starts, then only reads:
+# prints its local port and fd once the handshake is done, waits for "go",
+# reads until the server's line arrives, and closes the session.
+PY_READ_ONLY_CLIENT = r"""
+import socket, ssl, sys
+port, want = int(sys.argv[1]), sys.argv[2].encode()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+print(s.getsockname()[1], s.fileno(), flush=True)
+sys.stdin.readline()
+got = b""
+while want not in got:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit(3)
+    got += chunk
+print("got", flush=True)
+s.close()
+del s
+sys.stdin.readline()
+"""
+
+
+def read_only_prestart_case(client_argv, lib, read_port_fd, go, end_session, env=None):
+    """A client session made before the daemon starts that only receives:
+    its SSL_read / gnutls_record_recv finds the socket through the read
+    underneath (a TLS record), and the session's end gives one tls.request
+    with the 4-tuple and no http part. No server name: it was set before
+    the start. go: the client waits for a line before it reads;
+    end_session(p, line): the client ends its session once line arrived;
+    env: the daemon's."""
+    fx = TLSFixture()
+    d = Daemon("--key-file", fx.key_file, env=env)
+    try:
+        srv = fx.s_server(www=False)
+        p = spawn(client_argv(srv.port), env=PATH_ENV, stdin=subprocess.PIPE,
+                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        lport, fd = read_port_fd(p)
+        d.start()  # after the handshake: the session's start is not seen
+        if go:
+            p.stdin.write(b"go\n")
+            p.stdin.flush()
+        line = b"server-speaks-first-" + canary("line").encode() + b"\n"
+        srv.proc.stdin.write(line)
+        srv.proc.stdin.flush()
+        end_session(p, line)
+        ev = d.wait_for(is_req(p.pid))[0]
+        tls = ev["tls"]
+        eq(tls["library"], lib, "tls.library")
+        eq(tls["remote"], {"ip": "127.0.0.1", "port": srv.port}, "tls.remote")
+        eq(tls["local"], {"ip": "127.0.0.1", "port": lport}, "tls.local")
+        if fd is not None:
+            eq(tls.get("fd"), fd, "tls.fd")
+        eq(tls.get("protocol"), "no_data", "tls.protocol")
+        check("server_name" not in tls, "no server name: set before the daemon started")
+        check("http" not in ev, "no http part: the session sent nothing")
+        eq(ev["process"]["pid"], p.pid, "process.pid")
+        dest = ev["chain"][-1]
+        eq((dest["kind"], dest["ip"], dest["port"]), ("destination", "127.0.0.1", srv.port),
+           "destination hop")
+        p.stdin.close()
+        finish(p, client_argv(0)[0])
+        events = d.stop()
+        eq(len([e for e in events if is_req(p.pid)(e)]), 1, "one tls.request for the session")
+        eq(sorted({pr["hook"] for pr in events[0]["probes"] if pr["name"] == "tls_socket"}),
+           ["tp_btf/sys_exit"] if env else
+           ["tp/syscalls/sys_exit_" + n for n in ("read", "readv", "recvfrom", "recvmsg",
+                                                  "sendmsg", "sendto", "write", "writev")],
+           "the socket finder's hooks")
+        check(events[-1]["kernel"]["tls_conn"] >= 1, "kernel.tls_conn counts it: %r"
+              % events[-1]["kernel"].get("tls_conn"))
+        assert_no_secrets(d, fx.secrets)
+    finally:
+        d.kill()
+        fx.remove()
+
+
+def wait_stdout_line(p, needle, what):
+    """Read p's stdout until a line holding needle."""
+    line = p.stdout.readline()
+    while line and needle not in line:
+        line = p.stdout.readline()
+    check(line, "%s: %r on its stdout" % (what, needle))
+
+
+def python_read_only_case(env=None):
+    def port_fd(p):
+        lport, fd = p.stdout.readline().split()
+        return int(lport), int(fd)
+
+    def end_session(p, line):
+        wait_stdout_line(p, b"got", "python3 client")  # it closes its session then
+    read_only_prestart_case(
+        lambda port: ["/usr/bin/python3", "-c", PY_READ_ONLY_CLIENT, str(port),
+                      "server-speaks-first-"], "openssl", port_fd, True, end_session, env)
+
+
+def test_tls_prestart_session_read_only_openssl(_):
+    """python3 (OpenSSL): a session made before the daemon started that only
+    reads is found by SSL_read's read of a TLS record."""
+    python_read_only_case()
+
+
+test_tls_prestart_session_read_only_openssl.no_daemon = True
+
+
+def test_tls_prestart_session_read_only_raw(_):
+    """The same on the raw sys_exit (forced): the read's exit reaches the
+    socket finder through the open probe's tail call."""
+    python_read_only_case({"IDTRACE_BPF_RAW": "1"})
+
+
+test_tls_prestart_session_read_only_raw.no_daemon = True
+
+
+def test_tls_prestart_session_read_only_gnutls(_):
+    """gnutls-cli: a session made before the daemon started that only reads
+    is found by gnutls_record_recv's recv of a TLS record."""
+    def port_fd(p):
+        # gnutls-cli says nothing of its port: the one connection to the
+        # server, from /proc/net/tcp, once its handshake is done
+        wait_stdout_line(p, b"Handshake was completed", "gnutls-cli")
+        return client_port_of(p.pid), None
+
+    def end_session(p, line):
+        wait_stdout_line(p, line.strip(), "gnutls-cli")
+        p.stdin.close()  # EOF: gnutls-cli says goodbye and ends its session
+    read_only_prestart_case(
+        lambda port: [GNUTLS_CLI, "--insecure", "-p", str(port), "127.0.0.1"], "gnutls",
+        port_fd, False, end_session)
+
+
+test_tls_prestart_session_read_only_gnutls.no_daemon = True
+
+
+def client_port_of(pid):
+    """The local port of pid's one TCP socket on 127.0.0.1 (IPv4)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    with open("/proc/net/tcp") as f:
+        for row in f.read().splitlines()[1:]:
+            cols = row.split()
+            if cols[9] in inodes:
+                return int(cols[1].split(":")[1], 16)
+    raise TestFailure("no TCP socket of pid %d" % pid)
+
+
 CASES = [
     test_tls_curl_http1_openssl,
     test_tls_curl_secrets_in_request,
@@ -1440,4 +1592,8 @@ CASES = [
     test_tls_openssl_11_own_libssl,
     test_tls_library_new_to_host,
     test_tls_go_crypto_tls_http2,
+    test_tls_prestart_session_read_only_openssl,
+    test_tls_prestart_session_read_only_gnutls,
+    test_tls_prestart_session_read_only_raw,
 ]
+
