@@ -80,7 +80,8 @@ struct tls_mark {
 	__u8 incomplete;  /* a socket write of the call was refused or short */
 	__u8 is_write;	  /* the call was a write (kept when the mark is spent) */
 	__u8 seek_read;	  /* a read call's: the socket may show in a read syscall too */
-	__u8 _pad[3];
+	__u8 handshake;	  /* a handshake call's (or one came since on this session) */
+	__u8 _pad[2];
 	__u64 seek_ns; /* when need_conn was set: the search ends MARK_TTL_NS later */
 };
 
@@ -95,17 +96,11 @@ struct {
 	__type(value, struct tls_mark);
 } tls_marks SEC(".maps");
 
-struct session_key {
-	__u32 tgid;
-	__u32 _pad;
-	__u64 session;
-};
-
 /* Sessions whose socket was already reported: their fd. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct session_key);
+	__type(key, struct idt_tls_session_key);
 	__type(value, __s32);
 } tls_conns SEC(".maps");
 
@@ -115,7 +110,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct session_key);
+	__type(key, struct idt_tls_session_key);
 	__type(value, __u8);
 } tls_servers SEC(".maps");
 
@@ -209,7 +204,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 				     __u64 buf, __u64 num)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct session_key key = { .tgid = id >> 32, .session = session };
+	struct idt_tls_session_key key = { .tgid = id >> 32, .session = session };
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct tls_mark *m, fresh = {};
 	__s32 *fd;
@@ -228,7 +223,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 		if (is_read) {
 			m->seek_read = 1;
 		} else {
-			m->need_conn = 1;
+			m->need_conn = m->handshake = 1;
 			m->seek_ns = bpf_ktime_get_ns();
 		}
 		return 0;
@@ -253,6 +248,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 	fresh.fd = fd ? *fd : -1;
 	fresh.need_conn = !fd && !is_read;
 	fresh.seek_read = !fd && is_read;
+	fresh.handshake = !is_write && !is_read;
 	fresh.watch_write = is_write;
 	fresh.is_write = is_write;
 	/* The thread's own mark is rewritten in place: only this thread and its
@@ -286,10 +282,13 @@ static __always_inline struct sock *fd_sock(long fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
-/* Report session m's socket (fd, whose sock is sk). */
+/* Report session m's socket (fd, whose sock is sk). Found other than by a
+ * handshake call, the session's start was not seen: it may be a server's,
+ * which the daemon then tells apart (a listener on its port) and puts in
+ * tls_servers. */
 static __always_inline void emit_conn(struct tls_mark *m, long fd, struct sock *sk)
 {
-	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = m->session };
+	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = m->session };
 	struct idt_tls_conn *c;
 	__s32 fd32 = fd;
 
@@ -305,6 +304,7 @@ static __always_inline void emit_conn(struct tls_mark *m, long fd, struct sock *
 	c->start_ns = task_start();
 	c->lib = m->lib;
 	c->fd = fd;
+	c->flags = m->handshake ? 0 : IDT_TLS_CONN_START_UNSEEN;
 	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -403,7 +403,7 @@ static __always_inline int emit_sni(__u64 session, __u32 lib, const void *name, 
 
 static __always_inline int mark_server(__u64 session)
 {
-	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
+	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
 	__u8 one = 1;
 
 	if (session && !is_self())
@@ -413,7 +413,7 @@ static __always_inline int mark_server(__u64 session)
 
 static __always_inline int emit_close(__u64 session, __u32 lib)
 {
-	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
+	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
 	struct idt_tls_close *e;
 
 	if (is_self() || !session)
@@ -577,14 +577,14 @@ int idt_go_close(struct pt_regs *ctx)
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct session_key); /* (tgid, g) */
+	__type(key, struct idt_tls_session_key); /* (tgid, g) */
 	__type(value, __u64);            /* the *tls.Conn */
 } go_handshakes SEC(".maps");
 
 SEC("uprobe")
 int idt_go_handshake(struct pt_regs *ctx)
 {
-	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = ctx->r14 };
+	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = ctx->r14 };
 	__u64 conn = ctx->ax;
 
 	if (is_self() || !conn)
@@ -597,7 +597,7 @@ int idt_go_handshake(struct pt_regs *ctx)
 SEC("uprobe")
 int idt_go_sni(struct pt_regs *ctx)
 {
-	struct session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = ctx->r14 };
+	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = ctx->r14 };
 	__u64 *conn = bpf_map_lookup_elem(&go_handshakes, &key);
 	__u64 session;
 

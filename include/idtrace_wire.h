@@ -238,10 +238,23 @@ struct idt_tls_conn {
 	__u16 family; /* IDT_AF_*, 0 when the fd is not an inet socket */
 	__u16 lport;  /* host order */
 	__u16 rport;  /* host order */
-	__u16 _pad;
+	__u16 flags;  /* IDT_TLS_CONN_* */
 	__u8 laddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 raddr[16];
 };
+
+/* A TLS session within a process: the key of the probes' session maps
+ * (tls_conns, tls_servers), which the daemon also writes. */
+struct idt_tls_session_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 session; /* the library's session pointer */
+};
+
+/* idt_tls_conn.flags: the socket was found by a read or write call, not by
+ * the handshake (made before the daemon started, or before its library was
+ * attached): the session may be a server's whose SSL_accept was not seen. */
+#define IDT_TLS_CONN_START_UNSEEN 1
 
 struct idt_tls_sni {
 	struct idt_hdr hdr;

@@ -51,6 +51,9 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
 /* Let the TLS library file (kernel dev, ino) be reported again when a process
  * maps it (its last report could not be followed up). */
 void loader_tls_lib_forget(struct loader *l, uint32_t dev, uint64_t ino);
+/* The TLS session (tgid, session pointer) is a server's: its calls are not
+ * traced from now on. */
+void loader_tls_session_is_server(struct loader *l, uint32_t tgid, uint64_t session);
 int loader_attach_tls(struct loader *l, const char *path, const char *display, int kind,
 		      const unsigned long *go_off, json_t **functions);
 /* New array [{"path","library","functions"}] of the libraries attached. */

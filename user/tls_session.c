@@ -28,6 +28,7 @@ struct tls_sessions {
 	struct tls_session lru; /* sentinel: lru.next is the least recently used */
 	size_t count, max;
 	uint64_t evicted;
+	uint64_t server_dropped; /* server sessions found by their socket, dropped */
 	const struct tls_sessions_ops *ops;
 	void *arg;
 	uint64_t now; /* ts of the record being handled, for callbacks */
@@ -100,7 +101,7 @@ static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t 
 		*pp = s->hnext;
 	lru_unlink(s);
 	t->count--;
-	if (!s->requests && t->ops->ended)
+	if (!s->requests && !s->server && t->ops->ended)
 		t->ops->ended(s, ts, t->arg);
 	http1_parser_free(s->h1);
 	h2_conn_free(s->h2);
@@ -266,7 +267,7 @@ void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, co
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
 
-	if (!s)
+	if (!s || s->server)
 		return;
 	if (!s->have_conn && s->fd < 0 && hold(t, s, ev->hdr.ts_ns, ev->total, data, len))
 		return;
@@ -279,12 +280,33 @@ void tls_sessions_release_held(struct tls_sessions *t, uint64_t held_before_ns)
 		release_held(t, t->waiting.wnext);
 }
 
+/* Make s a server's session: what it held is dropped, and it stays in the
+ * table only so that the records still on their way (the probes learn it
+ * after the daemon) are ignored, and its end is not reported. */
+static void make_server(struct tls_sessions *t, struct tls_session *s)
+{
+	if (s->held) {
+		s->wprev->wnext = s->wnext;
+		s->wnext->wprev = s->wprev;
+		for (int i = 0; i < s->held->n; i++)
+			free(s->held->w[i].data);
+		free(s->held);
+		s->held = NULL;
+	}
+	http1_parser_free(s->h1);
+	h2_conn_free(s->h2);
+	s->h1 = NULL;
+	s->h2 = NULL;
+	s->server = true;
+	t->server_dropped++;
+}
+
 void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
 	int af = ev->family == IDT_AF_INET6 ? AF_INET6 : AF_INET;
 
-	if (!s)
+	if (!s || s->server)
 		return;
 	s->fd = ev->fd;
 	if (ev->family == IDT_AF_INET || ev->family == IDT_AF_INET6) {
@@ -293,6 +315,13 @@ void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 		inet_ntop(af, ev->raddr, s->remote.ip, sizeof(s->remote.ip));
 		s->local.port = ev->lport;
 		s->remote.port = ev->rport;
+	}
+	if ((ev->flags & IDT_TLS_CONN_START_UNSEEN) && s->have_conn && t->ops->is_server &&
+	    t->ops->is_server(s, t->arg)) {
+		/* a server's session whose SSL_accept was not seen: inbound,
+		 * not a call this process makes */
+		make_server(t, s);
+		return;
 	}
 	release_held(t, s);
 }
@@ -374,6 +403,11 @@ size_t tls_sessions_count(const struct tls_sessions *t)
 uint64_t tls_sessions_evicted(const struct tls_sessions *t)
 {
 	return t->evicted;
+}
+
+uint64_t tls_sessions_server_dropped(const struct tls_sessions *t)
+{
+	return t->server_dropped;
 }
 
 void tls_sessions_end_all(struct tls_sessions *t, uint64_t ts)

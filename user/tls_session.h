@@ -43,6 +43,7 @@ struct tls_session {
 	uint64_t bytes;     /* plaintext written */
 	uint64_t uncaptured; /* of those, bytes the probe did not capture */
 	bool lost_sync;     /* the parser lost the stream; later requests may be missed */
+	bool server;        /* a server's (is_server): its records are ignored */
 	uint64_t first_ns, last_ns; /* CLOCK_BOOTTIME of the first and last record */
 	/* private */
 	struct http1_parser *h1;
@@ -59,6 +60,11 @@ struct tls_sessions_ops {
 	/* A session ends having reported no request (non-HTTP, or only a
 	 * handshake): report the connection itself. */
 	void (*ended)(const struct tls_session *s, uint64_t ts, void *arg);
+	/* A session whose socket was found but not its start (it came before
+	 * the daemon, or before its library was attached; s has the 4-tuple):
+	 * true when it is a server's: what it held is dropped, and the rest of
+	 * it (records on their way, its end) is ignored. Optional. */
+	bool (*is_server)(const struct tls_session *s, void *arg);
 };
 
 struct tls_sessions;
@@ -87,6 +93,8 @@ size_t tls_sessions_expire(struct tls_sessions *t, uint64_t idle_before_ns);
 size_t tls_sessions_count(const struct tls_sessions *t);
 /* Sessions ended because the table was full. */
 uint64_t tls_sessions_evicted(const struct tls_sessions *t);
+/* Sessions dropped unreported: the server's side (is_server). */
+uint64_t tls_sessions_server_dropped(const struct tls_sessions *t);
 /* End every session, reporting as usual. */
 void tls_sessions_end_all(struct tls_sessions *t, uint64_t ts);
 /* End every session (reporting as usual) and free the table. */

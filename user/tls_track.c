@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "exe_cache.h"
+#include "listen_port.h"
 #include "log.h"
 #include "tls_libs.h"
 #include "tls_session.h"
@@ -72,6 +73,19 @@ static void on_request(const struct tls_session *s, const struct http_request *r
 	report(t, s, req, ts);
 }
 
+/* A session seen from its socket on: a server's when a socket listens on
+ * its local port in the process's network namespace (a client's connect()
+ * never gets a port a listener holds). The probes then leave it alone. */
+static bool is_server(const struct tls_session *s, void *arg)
+{
+	struct tls_track *t = arg;
+
+	if (listen_port_in_netns((pid_t)s->pid, s->local.port) != 1)
+		return false;
+	loader_tls_session_is_server(t->loader, s->pid, s->session);
+	return true;
+}
+
 static void on_ended(const struct tls_session *s, uint64_t ts, void *arg)
 {
 	struct tls_track *t = arg;
@@ -83,6 +97,7 @@ static void on_ended(const struct tls_session *s, uint64_t ts, void *arg)
 static const struct tls_sessions_ops session_ops = {
 	.request = on_request,
 	.ended = on_ended,
+	.is_server = is_server,
 };
 
 /* Attach the probes to libraries found since the last call. */
@@ -258,14 +273,16 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 
 json_t *tls_track_stats(const struct tls_track *t)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "libraries",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "libraries",
 			 (json_int_t)tls_libs_count(t->libs), "libraries_found_at_map",
 			 (json_int_t)t->found_at_map, "attach_failed",
 			 (json_int_t)t->attach_failed, "sessions_open",
 			 (json_int_t)tls_sessions_count(t->sessions), "sessions_evicted",
 			 (json_int_t)tls_sessions_evicted(t->sessions), "requests",
 			 (json_int_t)t->requests, "sessions_without_http",
-			 (json_int_t)t->sessions_without_http, "records", (json_int_t)t->records);
+			 (json_int_t)t->sessions_without_http, "server_sessions_dropped",
+			 (json_int_t)tls_sessions_server_dropped(t->sessions), "records",
+			 (json_int_t)t->records);
 }
 
 void tls_track_end_all(struct tls_track *t, uint64_t ts)

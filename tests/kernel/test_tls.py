@@ -1569,6 +1569,67 @@ def client_port_of(pid):
     raise TestFailure("no TCP socket of pid %d" % pid)
 
 
+# A keep-alive client whose connection is made before the daemon starts:
+# one request, then "ready"; on "go", COUNT more on the same connection.
+PY_KEEPALIVE_CLIENT = r"""
+import http.client, ssl, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
+c.request("GET", "/before-start")
+c.getresponse().read()
+print(c.sock.getsockname()[1], flush=True)
+sys.stdin.readline()
+for i in range(count):
+    c.request("GET", "/after-start/%d" % i)
+    c.getresponse().read()
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_tls_prestart_server_session_not_reported(_):
+    """nginx and a keep-alive client both made their session before the
+    daemon started: the client's later requests are reported (found by its
+    writes), nginx's side of the same connection is not (a socket listens on
+    its local port: a server's session, whose SSL_accept was not seen)."""
+    fx = TLSFixture()
+    d = Daemon("--key-file", fx.key_file)
+    try:
+        srv = fx.nginx()
+        p = spawn(["/usr/bin/python3", "-c", PY_KEEPALIVE_CLIENT, str(srv.port), "2"],
+                  env=PATH_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        lport = int(p.stdout.readline())
+        d.start()
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        wait_stdout_line(p, b"done", "python3 client")
+        evs = d.wait_for(is_req(p.pid), count=2)
+        p.stdin.close()
+        finish(p, "python3 client")
+        events = d.stop()
+        evs = [e for e in events if is_req(p.pid)(e)]
+        eq([e["http"]["path"] for e in evs], ["/after-start/0", "/after-start/1"],
+           "the client's requests after the start")
+        for ev in evs:
+            eq(ev["tls"]["local"], {"ip": "127.0.0.1", "port": lport}, "tls.local")
+            eq(ev["tls"]["remote"], {"ip": "127.0.0.1", "port": srv.port}, "tls.remote")
+        nginx = [e for e in events if e.get("type") == "tls.request"
+                 and e["process"]["exe"] == NGINX]
+        eq(nginx, [], "nginx's side of the connection is not reported")
+        check(events[-1]["tls"]["server_sessions_dropped"] >= 1,
+              "tls.server_sessions_dropped counts it: %r" % events[-1]["tls"])
+        assert_no_secrets(d, fx.secrets)
+    finally:
+        d.kill()
+        fx.remove()
+
+
+test_tls_prestart_server_session_not_reported.no_daemon = True
+
+
 CASES = [
     test_tls_curl_http1_openssl,
     test_tls_curl_secrets_in_request,
@@ -1595,5 +1656,6 @@ CASES = [
     test_tls_prestart_session_read_only_openssl,
     test_tls_prestart_session_read_only_gnutls,
     test_tls_prestart_session_read_only_raw,
+    test_tls_prestart_server_session_not_reported,
 ]
 

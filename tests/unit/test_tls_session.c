@@ -597,6 +597,67 @@ static void test_held_until_conn(void **state)
 	assert_int_equal(cs.n, 3);
 }
 
+/* A session seen from its socket on (IDT_TLS_CONN_START_UNSEEN) that is a
+ * server's (is_server says so: a listener on its port): what it held is
+ * dropped unreported, and nothing more of it, not even its end; one that
+ * is not, and a session found by its handshake, are reported. */
+static bool on_is_server(const struct tls_session *s, void *arg)
+{
+	(void)arg;
+	return s->local.port == 443;
+}
+
+static const struct tls_sessions_ops ops_servers = {
+	.request = on_request, .ended = on_ended, .is_server = on_is_server
+};
+
+static void conn_flags(struct tls_sessions *t, uint64_t session, uint64_t ts, uint16_t lport,
+		       uint16_t flags)
+{
+	struct idt_tls_conn ev = { 0 };
+
+	hdr(&ev.hdr, IDT_EV_TLS_CONN, PID, ts);
+	ev.session = session;
+	ev.start_ns = START;
+	ev.lib = IDT_TLS_OPENSSL;
+	ev.fd = 9;
+	ev.family = IDT_AF_INET;
+	ev.lport = lport;
+	ev.rport = 51000;
+	ev.flags = flags;
+	tls_sessions_conn(t, &ev);
+}
+
+static void test_server_session_dropped(void **state)
+{
+	struct calls cs = { 0 };
+	struct tls_sessions *t = tls_sessions_new(16, &ops_servers, &cs);
+
+	assert_non_null(t);
+	write_str(t, 2, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	data_str(t, SESS + 64, 3, "GET /unseen HTTP/1.1\r\nHost: api.example.test\r\n\r\n");
+	data_str(t, SESS + 128, 3, "GET /seen HTTP/1.1\r\nHost: api.example.test\r\n\r\n");
+	assert_int_equal(tls_sessions_count(t), 3);
+	conn_flags(t, SESS, 4, 443, IDT_TLS_CONN_START_UNSEEN);
+	assert_int_equal(cs.n, 0);
+	assert_int_equal(tls_sessions_server_dropped(t), 1);
+	/* a write the probes sent before they knew */
+	write_str(t, 5, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	assert_int_equal(cs.n, 0);
+	close_rec(t, PID, SESS, 5); /* its SSL_free */
+	assert_int_equal(cs.n, 0);
+	assert_int_equal(tls_sessions_count(t), 2);
+	conn_flags(t, SESS + 64, 6, 40000, IDT_TLS_CONN_START_UNSEEN); /* a client's port */
+	assert_int_equal(cs.n, 1);
+	assert_string_equal(cs.c[0].path, "/unseen");
+	conn_flags(t, SESS + 128, 7, 443, 0); /* found by its handshake: not asked */
+	assert_int_equal(cs.n, 2);
+	assert_string_equal(cs.c[1].path, "/seen");
+	assert_int_equal(tls_sessions_server_dropped(t), 1);
+	tls_sessions_free(t, 9);
+	assert_int_equal(cs.n, 2);
+}
+
 /* A socket that never shows (the ciphertext is written by another thread):
  * the request is reported without it, after the hold time, at the end of
  * the session, or when too many writes wait. */
@@ -686,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_expire_idle),
 		cmocka_unit_test(test_held_until_conn),
+		cmocka_unit_test(test_server_session_dropped),
 		cmocka_unit_test(test_held_released),
 	};
 
