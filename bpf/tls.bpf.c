@@ -135,6 +135,21 @@ struct tls_scratch {
 	__u8 data[2 * IDT_TLS_DATA_MAX]; /* twice the cap: room for the verifier's mask */
 };
 
+/* Marks of read calls still looking for their socket (seek_read), host
+ * wide: while there are none, which is nearly always, every read on the
+ * host leaves its exit program at this load instead of a task storage
+ * lookup. A thread that exits still looking leaves its count behind: the
+ * reads are then checked as if one were looking, which is correct, only
+ * slower. */
+__u64 read_seekers = 0;
+
+static __always_inline void set_seek_read(struct tls_mark *m, __u8 seek)
+{
+	if (m->seek_read != seek)
+		__sync_fetch_and_add(&read_seekers, seek ? 1 : -1);
+	m->seek_read = seek;
+}
+
 /* Too large for a per-CPU array value: a plain array indexed by CPU (the
  * loader sizes it); uprobe programs run with migration disabled. */
 struct {
@@ -221,7 +236,7 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 		 * for its retry, say): search for the socket, keep the rest */
 		m->fd = -1;
 		if (is_read) {
-			m->seek_read = 1;
+			set_seek_read(m, 1);
 		} else {
 			m->need_conn = m->handshake = 1;
 			m->seek_ns = bpf_ktime_get_ns();
@@ -247,16 +262,20 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 	fresh.lib = lib;
 	fresh.fd = fd ? *fd : -1;
 	fresh.need_conn = !fd && !is_read;
-	fresh.seek_read = !fd && is_read;
 	fresh.handshake = !is_write && !is_read;
 	fresh.watch_write = is_write;
 	fresh.is_write = is_write;
 	/* The thread's own mark is rewritten in place: only this thread and its
 	 * own syscall exits touch it. */
-	if (m)
+	if (m) {
+		set_seek_read(m, !fd && is_read); /* before the rest, which has it as is */
+		fresh.seek_read = m->seek_read;
 		*m = fresh;
-	else
-		bpf_task_storage_get(&tls_marks, task, &fresh, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	} else {
+		m = bpf_task_storage_get(&tls_marks, task, &fresh, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (m)
+			set_seek_read(m, !fd && is_read);
+	}
 	if (retry)
 		count(IDT_CNT_TLS_RETRY);
 	else if (is_write)
@@ -361,7 +380,8 @@ static __always_inline struct tls_mark *socket_mark(struct tls_mark *m, long fd,
 	if (!sk)
 		return NULL; /* not a socket: the ciphertext write is still to come */
 	m->fd = fd;
-	m->need_conn = m->seek_read = 0;
+	m->need_conn = 0;
+	set_seek_read(m, 0);
 	emit_conn(m, fd, sk);
 	return m;
 }
@@ -758,8 +778,10 @@ static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 		return 0;
 	}
 	if (nr == nr_read || nr == nr_recvfrom || nr == nr_recvmsg || nr == nr_readv) {
+		if (!read_seekers || ret < TLS_RECORD_HEAD)
+			return 0;
 		m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
-		if (!m || !m->seek_read || ret < TLS_RECORD_HEAD)
+		if (!m || !m->seek_read)
 			return 0;
 		regs = user_regs(regs);
 		if (read_tls_record(nr, regs))
