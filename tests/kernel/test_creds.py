@@ -11,9 +11,10 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 
-from harness import (CGROUP2, ROOT, UNSET, Daemon, TestFailure, canary, check, eq, github_env,
-                     hop, marker, rmdir_cgroup, run)
+from harness import (CGROUP2, ROOT, UNSET, Daemon, TestFailure, canary, check, eq, execs_with,
+                     github_env, hop, marker, rmdir_cgroup, run)
 
 HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
 CAT = "/usr/bin/cat"
@@ -587,6 +588,68 @@ def test_cred_container_recycled_mntns(d, c):
         check(secret.encode() not in raw, "the containers' secrets never appear")
 
 
+POD_SH = r'''
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m --root="$ROOTFS" /bin/sh -c "read go" "$MARK"
+'''
+
+
+@with_creds
+def test_pod_service_accounts_not_mixed(d, c):
+    """Two pods, one after the other, each with its own service-account token:
+    each process's workload hop names its own pod's account. The daemon
+    caches the account per mount namespace, whose number the kernel gives
+    to the next namespace made once one is freed (and which a process
+    record may also hold from its parent): not by that number alone."""
+    for n in ("a", "b"):
+        rootfs = os.path.join(c.dir, "pod-" + n)
+        tokdir = os.path.join(rootfs, "var/run/secrets/kubernetes.io/serviceaccount")
+        for sub in ("usr", "etc"):
+            os.makedirs(os.path.join(rootfs, sub))
+        os.makedirs(tokdir)
+        for link in ("bin", "lib", "lib64", "sbin"):
+            if os.path.islink("/" + link):
+                os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+        c.write(os.path.join(tokdir, "token"), fake_jwt({
+            "iss": "https://kubernetes.default.svc", "canary": c.secret,
+            "sub": "system:serviceaccount:team-%s:builder-%s" % (n, n),
+            "kubernetes.io": {"namespace": "team-" + n,
+                              "serviceaccount": {"name": "builder-" + n}}}) + "\n", 0o644)
+        pod = str(uuid.uuid4())
+        made = [os.path.join(CGROUP2, "kubepods"), os.path.join(CGROUP2, "kubepods", "burstable"),
+                os.path.join(CGROUP2, "kubepods", "burstable", "pod" + pod)]
+        made.append(os.path.join(made[-1], secrets.token_hex(32)))
+        created = []
+        for path in made:
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                created.append(path)
+        mark = marker()
+        # runc's order: the first exec in the pod's cgroup still has the
+        # host's root, the container's process then its own
+        eq(run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")]).returncode, 0,
+           "bind /usr")
+        p = subprocess.Popen(["sh", "-c", POD_SH], stdin=subprocess.PIPE, text=True,
+                             env={"CG": made[-1], "ROOTFS": rootfs, "MARK": mark,
+                                  "PATH": "/usr/sbin:/usr/bin:/bin"})
+        try:
+            ev = d.wait_for(lambda e: e in execs_with([e], mark)
+                            and e["process"]["exe"] == "/bin/sh")[0]
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            eq(p.wait(10), 0, "pod %s's shell" % n)
+        finally:
+            p.kill()
+            run(["umount", os.path.join(rootfs, "usr")])
+            for path in reversed(created):
+                rmdir_cgroup(path)
+        wl = hop(ev, "workload")
+        eq(wl.get("pod_uid"), pod, "pod %s's uid" % n)
+        eq(wl.get("service_account"), {"namespace": "team-" + n, "name": "builder-" + n},
+           "pod %s's own service account" % n)
+
+
 def test_cred_failed_open_type_of_its_rule(_):
     """A failed open of a name that several rules share (`*.key` is also a
     SPIRE key's) takes the type of the rule its directory matches."""
@@ -733,6 +796,7 @@ CASES = [
     test_cred_container_own_files,
     test_cred_container_running_before_start,
     test_cred_container_recycled_mntns,
+    test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
