@@ -620,31 +620,53 @@ static bool own_root(const struct cred_watch *w, uint32_t pid)
 	       (mine.st_dev != its.st_dev || mine.st_ino != its.st_ino);
 }
 
+/* Is the root we hold for r the directory pid's root is now? */
+static bool same_root(const struct cred_watch *w, const struct watch_root *r, uint32_t pid)
+{
+	struct stat held, its;
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%u/root/", w->proc_root, pid);
+	return fstat(r->fd, &held) == 0 && stat(path, &its) == 0 &&
+	       held.st_dev == its.st_dev && held.st_ino == its.st_ino;
+}
+
 bool cred_watch_add_root(struct cred_watch *w, uint32_t pid)
 {
 	uint64_t ns = pid_mntns(w, pid);
-	struct watch_root *r;
+	struct watch_root *r = NULL;
 	char path[64];
 	int fd;
 
 	if (!ns || ns == w->host_mntns)
 		return false;
 	for (int i = 0; i < w->n_roots; i++) {
-		r = &w->roots[i];
-		if (r->mntns != ns)
+		if (w->roots[i].mntns != ns)
 			continue;
-		/* a live process keeps it known */
-		if (pid_mntns(w, r->pid) != ns)
-			r->pid = pid;
-		return false;
+		/* a live process keeps it known (and its namespace's number) */
+		if (pid_mntns(w, w->roots[i].pid) == ns)
+			return false;
+		/* Its processes are gone: the kernel gives a freed namespace's
+		 * number to the next one made, so the next container often has
+		 * it. The same root is the same container; another one takes
+		 * the slot (the old root held would hide the new one's files). */
+		if (same_root(w, &w->roots[i], pid)) {
+			w->roots[i].pid = pid;
+			return false;
+		}
+		r = &w->roots[i];
+		break;
 	}
-	if (w->n_roots >= MAX_ROOTS || !own_root(w, pid))
+	if ((!r && w->n_roots >= MAX_ROOTS) || !own_root(w, pid))
 		return false;
 	snprintf(path, sizeof(path), "%s/%u/root", w->proc_root, pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	r = &w->roots[w->n_roots++];
+	if (r)
+		close(r->fd);
+	else
+		r = &w->roots[w->n_roots++];
 	r->fd = fd;
 	r->scanned = false;
 	r->mntns = ns;

@@ -19,8 +19,12 @@
 #define SA_TOKEN_MAX (64 * 1024)
 #define SA_CACHE 64
 
+/* Keyed by mount namespace and pod: the kernel gives a freed namespace's
+ * number to the next one made, so a later pod may have an earlier pod's
+ * number (and its entry). */
 struct sa_entry {
 	__u32 mntns;
+	char pod_uid[37];
 	int err; /* 0, or why the token could not be read */
 	char ns[256];
 	char name[256];
@@ -170,7 +174,8 @@ out:
 	close(fd);
 }
 
-static const struct sa_entry *service_account(struct workload_ctx *w, struct proc *p)
+static const struct sa_entry *service_account(struct workload_ctx *w, struct proc *p,
+					      const char *pod_uid)
 {
 	struct sa_entry *e;
 
@@ -184,11 +189,12 @@ static const struct sa_entry *service_account(struct workload_ctx *w, struct pro
 		p->mntns = st.st_ino;
 	}
 	for (unsigned int i = 0; i < SA_CACHE; i++)
-		if (w->sa[i].mntns == p->mntns)
+		if (w->sa[i].mntns == p->mntns && !strcmp(w->sa[i].pod_uid, pod_uid))
 			return &w->sa[i];
 	e = &w->sa[w->sa_next++ % SA_CACHE];
 	memset(e, 0, sizeof(*e));
 	e->mntns = p->mntns;
+	snprintf(e->pod_uid, sizeof(e->pod_uid), "%s", pod_uid);
 	read_service_account(w, p, e);
 	return e;
 }
@@ -246,7 +252,7 @@ json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 	set_str(hop, "systemd_unit", wl.systemd_unit);
 	set_str(hop, "systemd_slice", wl.systemd_slice);
 	if (wl.pod_uid[0]) {
-		const struct sa_entry *sa = service_account(w, p);
+		const struct sa_entry *sa = service_account(w, p, wl.pod_uid);
 
 		if (sa && !sa->err) {
 			json_t *o = json_object();

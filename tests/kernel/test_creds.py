@@ -11,9 +11,10 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 
-from harness import (CGROUP2, ROOT, UNSET, Daemon, TestFailure, canary, check, eq, github_env,
-                     hop, marker, rmdir_cgroup, run)
+from harness import (CGROUP2, ROOT, UNSET, Daemon, TestFailure, canary, check, eq, execs_with,
+                     github_env, hop, marker, rmdir_cgroup, run)
 
 HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
 CAT = "/usr/bin/cat"
@@ -502,6 +503,153 @@ def test_cred_container_running_before_start(_):
 test_cred_container_running_before_start.no_daemon = True
 
 
+RECYCLED_SH = r'''
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m sh -ec '
+  mount --bind /usr "$ROOTFS/usr"
+  readlink /proc/self/ns/mnt
+  exec chroot "$ROOTFS" /bin/sh -c "read go; cat /root/.aws/credentials; echo done"
+'
+'''
+
+
+def make_rootfs(c, name, secret):
+    """A container image: the root's AWS file with its own secret."""
+    rootfs = os.path.join(c.dir, name)
+    for sub in ("usr", "etc", "root/.aws"):
+        os.makedirs(os.path.join(rootfs, sub))
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink("/" + link):
+            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    c.write(os.path.join(rootfs, "root/.aws/credentials"),
+            "[default]\naws_access_key_id = AKIARECYCLED00000001\naws_secret_access_key = %s\n"
+            % secret)
+    return rootfs
+
+
+def run_container(d, rootfs, cid, wait_watched):
+    """One docker-style container that reads its AWS file once the daemon
+    watches it (or after wait_watched s): its mount namespace and pid."""
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    p = subprocess.Popen(["sh", "-c", RECYCLED_SH], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True,
+                         env={"CG": cg, "ROOTFS": rootfs, "PATH": "/usr/sbin:/usr/bin:/bin"})
+    try:
+        mntns = p.stdout.readline().strip()
+        check(mntns.startswith("mnt:"), "the container's mount namespace: %r" % mntns)
+        deadline = time.monotonic() + wait_watched
+        while ("the container of pid %d " % p.pid not in d.stderr_text()
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        out = p.stdout.read()
+        eq(p.wait(10), 0, "the container's read")
+        check(out.endswith("done\n"), "the container read its file: %r" % out[-200:])
+    finally:
+        p.kill()
+        rmdir_cgroup(cg)
+    return mntns, p.pid
+
+
+@with_creds
+def test_cred_container_recycled_mntns(d, c):
+    """The kernel gives a freed mount namespace's number to the next one made,
+    so a container started after another has exited often has the number
+    the daemon knows the first one by. Its own files are watched (the first
+    one's root, still held, is not taken for it), and its read is reported
+    with its fingerprint and its workload."""
+    first_secret = canary()
+    first = make_rootfs(c, "rootfs-first", first_secret)
+    for attempt in range(5):
+        cid_a, cid_b = secrets.token_hex(32), secrets.token_hex(32)
+        ns_a, _ = run_container(d, first, cid_a, 15)
+        d.wait_for(lambda e: e.get("type") == "credential.read"
+                   and (hop(e, "workload") or {}).get("container_id") == cid_a)
+        second_secret = canary()
+        second = make_rootfs(c, "rootfs-second-%d" % attempt, second_secret)
+        # at most 5 s for the watch log: without the fix it never comes
+        ns_b, _ = run_container(d, second, cid_b, 5)
+        if ns_b == ns_a:
+            break
+    check(ns_b == ns_a, "the second container got the first one's namespace number "
+          "(%s, %s): the kernel did not reuse it, the test cannot tell" % (ns_a, ns_b))
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid_b, timeout=10)[0]
+    eq(ev["file"]["path"], "/root/.aws/credentials", "the path as the container sees it")
+    eq(ev["credential"]["fingerprint"], c.fingerprint(second_secret),
+       "the second container's own file's fingerprint")
+    d.stop()
+    raw = d.raw()
+    for secret in (first_secret, second_secret):
+        check(secret.encode() not in raw, "the containers' secrets never appear")
+
+
+POD_SH = r'''
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m --root="$ROOTFS" /bin/sh -c "read go" "$MARK"
+'''
+
+
+@with_creds
+def test_pod_service_accounts_not_mixed(d, c):
+    """Two pods, one after the other, each with its own service-account token:
+    each process's workload hop names its own pod's account. The daemon
+    caches the account per mount namespace, whose number the kernel gives
+    to the next namespace made once one is freed (and which a process
+    record may also hold from its parent): not by that number alone."""
+    for n in ("a", "b"):
+        rootfs = os.path.join(c.dir, "pod-" + n)
+        tokdir = os.path.join(rootfs, "var/run/secrets/kubernetes.io/serviceaccount")
+        for sub in ("usr", "etc"):
+            os.makedirs(os.path.join(rootfs, sub))
+        os.makedirs(tokdir)
+        for link in ("bin", "lib", "lib64", "sbin"):
+            if os.path.islink("/" + link):
+                os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+        c.write(os.path.join(tokdir, "token"), fake_jwt({
+            "iss": "https://kubernetes.default.svc", "canary": c.secret,
+            "sub": "system:serviceaccount:team-%s:builder-%s" % (n, n),
+            "kubernetes.io": {"namespace": "team-" + n,
+                              "serviceaccount": {"name": "builder-" + n}}}) + "\n", 0o644)
+        pod = str(uuid.uuid4())
+        made = [os.path.join(CGROUP2, "kubepods"), os.path.join(CGROUP2, "kubepods", "burstable"),
+                os.path.join(CGROUP2, "kubepods", "burstable", "pod" + pod)]
+        made.append(os.path.join(made[-1], secrets.token_hex(32)))
+        created = []
+        for path in made:
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                created.append(path)
+        mark = marker()
+        # runc's order: the first exec in the pod's cgroup still has the
+        # host's root, the container's process then its own
+        eq(run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")]).returncode, 0,
+           "bind /usr")
+        p = subprocess.Popen(["sh", "-c", POD_SH], stdin=subprocess.PIPE, text=True,
+                             env={"CG": made[-1], "ROOTFS": rootfs, "MARK": mark,
+                                  "PATH": "/usr/sbin:/usr/bin:/bin"})
+        try:
+            ev = d.wait_for(lambda e: e in execs_with([e], mark)
+                            and e["process"]["exe"] == "/bin/sh")[0]
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            eq(p.wait(10), 0, "pod %s's shell" % n)
+        finally:
+            p.kill()
+            run(["umount", os.path.join(rootfs, "usr")])
+            for path in reversed(created):
+                rmdir_cgroup(path)
+        wl = hop(ev, "workload")
+        eq(wl.get("pod_uid"), pod, "pod %s's uid" % n)
+        eq(wl.get("service_account"), {"namespace": "team-" + n, "name": "builder-" + n},
+           "pod %s's own service account" % n)
+
+
 def test_cred_failed_open_type_of_its_rule(_):
     """A failed open of a name that several rules share (`*.key` is also a
     SPIRE key's) takes the type of the rule its directory matches."""
@@ -647,6 +795,8 @@ CASES = [
     test_cred_replaced_before_read,
     test_cred_container_own_files,
     test_cred_container_running_before_start,
+    test_cred_container_recycled_mntns,
+    test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
