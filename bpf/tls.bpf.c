@@ -262,7 +262,9 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 	fresh.lib = lib;
 	fresh.fd = fd ? *fd : -1;
 	fresh.need_conn = !fd && !is_read;
-	fresh.handshake = !is_write && !is_read;
+	/* a handshake call, or a later call on the session whose handshake the
+	 * thread began (Node.js's SSL_write after SSL_set_connect_state) */
+	fresh.handshake = (!is_write && !is_read) || (m && m->session == session && m->handshake);
 	fresh.watch_write = is_write;
 	fresh.is_write = is_write;
 	/* The thread's own mark is rewritten in place: only this thread and its
