@@ -208,10 +208,24 @@ static bool seeded_under_init(const struct proc *p)
 	return c && (c->flags & PROC_F_SEEDED);
 }
 
+/* The nearest ancestor with a loginuid set to another value than p's: root
+ * wrote /proc/self/loginuid below a login, to shed it (4294967295) or to
+ * take another uid (as a login made by a daemon started from a session, not
+ * by init, does). The originator stays what p's own loginuid says; a reason
+ * names the login left. NULL when every loginuid above p is p's or unset. */
+static const struct proc *login_left(const struct proc *p)
+{
+	for (const struct proc *a = p->parent; a; a = a->parent)
+		if (a->loginuid != UID_UNSET && a->loginuid != p->loginuid)
+			return a;
+	return NULL;
+}
+
 static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *workload)
 {
 	bool collapsed = p->loginuid == UID_UNSET && !p->ci;
 	bool lineage_unknown = false; /* top at init, but init may not have started it */
+	const struct proc *left = login_left(p);
 	json_t *reasons = json_array();
 	char buf[1024], id[600], originator[1024];
 
@@ -251,6 +265,10 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 	}
 	if (p->flags & PROC_F_CI_SCRUBBED)
 		json_array_append_new(reasons, json_string("ci_env_scrubbed:job_kept_from_lineage"));
+	if (left) {
+		snprintf(buf, sizeof(buf), "login_uid_changed_below_login:auid=%u", left->loginuid);
+		json_array_append_new(reasons, json_string(buf));
+	}
 	if (login_set_inside_ci(p)) {
 		snprintf(buf, sizeof(buf), "login_uid_set_inside_ci_job:auid=%u", p->loginuid);
 		json_array_append_new(reasons, json_string(buf));

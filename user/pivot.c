@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pivot.h"
@@ -140,6 +141,27 @@ const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const ch
 	return pivot_table_last_how(t, fp, "read");
 }
 
+static bool same_user(const struct pivot_reader *a, const struct pivot_reader *b)
+{
+	return !strcmp(a->originator, b->originator) && !strcmp(a->how, b->how);
+}
+
+/* The slot a new user r replaces in a full entry: the oldest one whose
+ * originator and how a newer one (r included) repeats, else the oldest. So
+ * one chain presenting a token again and again, from new execs, cannot push
+ * out the read by another chain that says the token crossed identities. */
+static int full_victim(const struct pivot_entry *e, const struct pivot_reader *r)
+{
+	for (int j = e->n - 1; j > 0; j--) {
+		if (same_user(&e->r[j], r))
+			return j;
+		for (int k = 0; k < j; k++)
+			if (same_user(&e->r[j], &e->r[k]))
+				return j;
+	}
+	return e->n - 1;
+}
+
 void pivot_table_note(struct pivot_table *t, const char *fp, const struct pivot_reader *r)
 {
 	struct pivot_entry *e = find(t, fp);
@@ -167,8 +189,8 @@ void pivot_table_note(struct pivot_table *t, const char *fp, const struct pivot_
 			break;
 	if (i == e->n && e->n < PIVOT_READERS)
 		e->n++;
-	if (i == e->n)
-		i = e->n - 1;
+	else if (i == e->n)
+		i = full_victim(e, r);
 	memmove(&e->r[1], &e->r[0], i * sizeof(e->r[0]));
 	e->r[0] = *r;
 }

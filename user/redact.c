@@ -293,6 +293,55 @@ static void redact_headers(struct ctx *c, bool after_header_opt)
 	}
 }
 
+/* End of the shell word that starts at v: its closing quote when it opens with one, else
+ * the next whitespace. */
+static size_t word_end(const struct ctx *c, size_t v)
+{
+	char quote = is_quote(c->s[v]) ? c->s[v] : 0;
+	size_t e = v + (quote != 0);
+
+	while (e < c->n && (quote ? c->s[e] != quote : !is_space(c->s[e])))
+		e++;
+	return e;
+}
+
+/* The option rules between the words of one element: a shell string ("sh -c 'mysql
+ * --password X'", make recipes, docker's shell form) holds option and value in one
+ * element, where the rules between elements never see them. */
+static void redact_words(struct ctx *c)
+{
+	size_t i = 0, e, v, ve, colon;
+	enum prev_kind pk;
+
+	while (i < c->n) {
+		if (is_space(c->s[i]) || (i > 0 && !is_space(c->s[i - 1]))) {
+			i++;
+			continue;
+		}
+		e = word_end(c, i);
+		pk = classify_prev(c->s + i + is_quote(c->s[i]), e - i - is_quote(c->s[i]));
+		for (v = e + (e < c->n && is_quote(c->s[e])); v < c->n && is_space(c->s[v]); v++)
+			;
+		if (pk == PREV_NONE || pk == PREV_HEADER || v == c->n || e == c->n) {
+			i = e;
+			continue;
+		}
+		ve = word_end(c, v);
+		v += is_quote(c->s[v]);
+		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + v, ve - v)))
+			mark(c, v, ve);
+		if (pk == PREV_USER) {
+			for (colon = v; colon < ve && c->s[colon] != ':'; colon++)
+				;
+			for (e = colon + 1; e < ve && is_digit(c->s[e]); e++)
+				;
+			if (colon < ve && e < ve)
+				mark(c, colon + 1, ve);
+		}
+		i = ve;
+	}
+}
+
 static bool is_pair_delim(char c)
 {
 	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',';
@@ -903,6 +952,7 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	else if (attached_user_value(&c))
 		redact_userpass(&c, attached_user_value(&c));
 	redact_headers(&c, pk == PREV_HEADER);
+	redact_words(&c);
 	redact_pairs(&c);
 	redact_json_pairs(&c);
 	redact_userinfo(&c);

@@ -19,6 +19,9 @@
  *   another option (starts with '-'). A bare word after -p IS redacted (mkdir -p build
  *   loses "build"). Attached "-pSECRET" (mysql) is NOT redacted: without argv[0] it cannot
  *   be told from patch -p1, ip -pretty or tar -pxf.
+ * - inside one element (a shell string: "sh -c 'mysql --password X -h db'", make recipes):
+ *   the word after a word that is such an option, by the same rules, "-u"/"--user" too
+ *   (after its ':'); the word ends at whitespace, or at its closing quote when quoted.
  * Part of the element -> "[REDACTED]" (overlapping or touching parts merge into one):
  * - after "-u", "--user", "-U" or "--proxy-user" (curl), and in the compact "-uUSER:PW",
  *   "-UUSER:PW", "--user=USER:PW", "--proxy-user=USER:PW": "user:pass" ->

@@ -252,6 +252,29 @@ def test_login_uid_set_inside_ci_job(d: Daemon):
     eq(ev["provenance"]["collapsed"], False, "not collapsed")
 
 
+def test_login_uid_changed_below_login(d: Daemon):
+    """Root in uid 1000's login session writes /proc/self/loginuid: to shed the
+    login (4294967295: collapsed) or to take uid 1002. Each descendant's
+    reasons name the login it left; the session's own shell says nothing."""
+    shed, other, own = marker(), marker(), marker()
+    for value, mark in ((UNSET, shed), (1002, other)):
+        run(["/bin/sh", "-c", "echo %d > /proc/self/loginuid && exec /bin/sh -c '%s %s'"
+             % (value, TRUE, mark)], env={"PATH": "/usr/bin:/bin"}, loginuid=1000)
+    run(["/bin/sh", "-c", "%s %s" % (TRUE, own)], env={"PATH": "/usr/bin:/bin"}, loginuid=1000)
+    reason = "login_uid_changed_below_login:auid=1000"
+    ev = d.wait_for(lambda e: e in execs_with([e], shed) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["auid"], UNSET, "auid shed")
+    eq(ev["provenance"]["collapsed"], True, "collapsed: no login uid of its own")
+    check(reason in ev["provenance"]["reasons"], "shed login named: %r" % ev["provenance"]["reasons"])
+    ev = d.wait_for(lambda e: e in execs_with([e], other) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["auid"], 1002, "auid taken")
+    eq(hop(ev, "human")["uid"], 1002, "human hop of the uid written")
+    check(reason in ev["provenance"]["reasons"], "left login named: %r" % ev["provenance"]["reasons"])
+    ev = d.wait_for(lambda e: e in execs_with([e], own) and e["process"]["exe"] == TRUE)[0]
+    eq([r for r in ev["provenance"]["reasons"] if r.startswith("login_uid")], [],
+       "the login itself: no login_uid reason")
+
+
 def test_ci_env_truncated(d: Daemon):
     """An environment over the kernel's 32 KiB copy whose GitLab marker lies
     past the cut, from a process gone before the daemon could reread it (the
@@ -580,6 +603,7 @@ CASES = [
     test_env_conflict_keeps_lineage,
     test_partial_env_claim_no_conflict,
     test_login_uid_set_inside_ci_job,
+    test_login_uid_changed_below_login,
     test_ci_env_truncated,
     test_token_vars_without_provider,
     test_seeded_orphan_of_init,

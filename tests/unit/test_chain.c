@@ -210,6 +210,41 @@ static void test_kernel_seen_child_of_init(void **state)
 	proc_put(init);
 }
 
+/* Root in a login session writes /proc/self/loginuid, to shed the login or
+ * to take another uid: a reason names the login it left. A login below a
+ * process that had none (sshd's session) says nothing. */
+static void test_login_uid_changed_below_login(void **state)
+{
+	struct fixture *f = *state;
+	struct proc *sshd = mkproc(600, NULL, UNSET, "/usr/sbin/sshd");
+	struct proc *sh = mkproc(601, sshd, 40001, "/bin/bash");
+	struct proc *shed = mkproc(602, sh, UNSET, "/bin/sh");
+	struct proc *deeper = mkproc(603, shed, UNSET, "/usr/bin/curl");
+	struct proc *other = mkproc(604, sh, 40002, "/bin/sh");
+	struct proc *below = mkproc(605, other, 40002, "/usr/bin/curl");
+
+	build(f, sh);
+	assert_string_equal(originator(f), "human:uid=40001");
+	assert_false(has_reason(f, "login_uid_changed_below_login:auid=4294967295"));
+	assert_int_equal(json_array_size(json_object_get(f->c.provenance, "reasons")), 0);
+	build(f, shed);
+	assert_true(has_reason(f, "login_uid_changed_below_login:auid=40001"));
+	assert_true(has_reason(f, "no_login_uid"));
+	build(f, deeper);
+	assert_true(has_reason(f, "login_uid_changed_below_login:auid=40001"));
+	build(f, other);
+	assert_string_equal(originator(f), "human:uid=40002");
+	assert_true(has_reason(f, "login_uid_changed_below_login:auid=40001"));
+	build(f, below); /* the write was made above its parent */
+	assert_true(has_reason(f, "login_uid_changed_below_login:auid=40001"));
+	proc_put(below);
+	proc_put(other);
+	proc_put(deeper);
+	proc_put(shed);
+	proc_put(sh);
+	proc_put(sshd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +254,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ci_env_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seeded_child_of_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_seen_child_of_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_uid_changed_below_login, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

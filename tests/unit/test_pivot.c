@@ -51,6 +51,31 @@ static void test_pivot_readers_bounded_most_recent_first(void **state)
 	pivot_table_free(t);
 }
 
+/* Another chain presenting the token from many execs keeps the first reader. */
+static void test_pivot_repeats_do_not_push_out_other_chain(void **state)
+{
+	struct pivot_table *t = pivot_table_new(16);
+	struct pivot_reader out[PIVOT_READERS], a = reader("human:alice", "ea", "read");
+	char id[16];
+
+	pivot_table_note(t, "fp", &a);
+	for (int i = 0; i < 2 * PIVOT_READERS; i++) {
+		struct pivot_reader b;
+
+		snprintf(id, sizeof(id), "eb%d", i);
+		b = reader("human:bob", id, "presented");
+		pivot_table_note(t, "fp", &b);
+	}
+	assert_int_equal(pivot_table_others(t, "fp", "human:bob", out), 1);
+	assert_string_equal(out[0].exec_id, "ea");
+	assert_non_null(pivot_table_last_read(t, "fp"));
+	assert_string_equal(pivot_table_last_read(t, "fp")->exec_id, "ea");
+	/* bob's most recent presentations are still the newest entries */
+	assert_int_equal(pivot_table_others(t, "fp", "human:alice", out), PIVOT_READERS - 1);
+	assert_string_equal(out[0].exec_id, "eb7");
+	pivot_table_free(t);
+}
+
 static void test_pivot_lru_eviction(void **state)
 {
 	struct pivot_table *t = pivot_table_new(2);
@@ -81,6 +106,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pivot_other_originator),
 		cmocka_unit_test(test_pivot_readers_bounded_most_recent_first),
+		cmocka_unit_test(test_pivot_repeats_do_not_push_out_other_chain),
 		cmocka_unit_test(test_pivot_lru_eviction),
 		cmocka_unit_test(test_pivot_presented_is_not_read),
 	};

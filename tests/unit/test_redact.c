@@ -152,6 +152,23 @@ static void test_headers(void **state)
 	KEPT("cookie monster");
 }
 
+/* A shell string holds option and value in one element (sh -c, make recipes). */
+static void test_shell_string_options(void **state)
+{
+	EXPECT("mysql --password " CANARY " -h db", "mysql --password " REDACTED " -h db");
+	EXPECT("deploy --api-token '" CANARY "' --env prod",
+	       "deploy --api-token '" REDACTED "' --env prod");
+	EXPECT("docker login -u bot -p \"" CANARY "\" ghcr.io",
+	       "docker login -u bot -p \"" REDACTED "\" ghcr.io");
+	EXPECT("sshpass -p " CANARY " ssh host", "sshpass -p " REDACTED " ssh host");
+	EXPECT("curl -u alice:" CANARY " https://x", "curl -u alice:" REDACTED " https://x");
+	EXPECT("tool --secret", "tool --secret");
+	/* what -p and -u mean elsewhere */
+	KEPT("ssh -p 2222 host && mkdir -p /tmp/x");
+	KEPT("docker run -u 1000:1000 -p 8080:80 img");
+	KEPT("git log --no-password-prompt x");
+}
+
 static void test_curl_user(void **state)
 {
 	expect_after("-u", "user:pass", "user:" REDACTED);
@@ -627,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_option_equals_forms),
 		cmocka_unit_test(test_dash_p_ambiguous),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_shell_string_options),
 		cmocka_unit_test(test_curl_user),
 		cmocka_unit_test(test_env_assignments),
 		cmocka_unit_test(test_embedded_pairs),
