@@ -15,7 +15,7 @@
 #include "http1.h"
 #include "http_req.h"
 
-#define METHOD_MAX 20	/* longest method accepted (WebDAV has 16) */
+#define METHOD_MAX HTTP1_METHOD_MAX
 #define SKIP_LINE_MAX 128	/* start of a header line kept while skipping an oversized head */
 #define CHUNK_DIGITS_MAX 15	/* hex digits of a chunk size: below 2^60 */
 
@@ -95,6 +95,11 @@ bool http1_looks_like(const void *data, size_t len)
 	if (!data || method_len(data, len) <= 0)
 		return false;
 	return !(len >= 4 && !memcmp(data, "PRI ", 4));
+}
+
+bool http1_may_start(const void *data, size_t len)
+{
+	return data && len && method_len(data, len) == 0;
 }
 
 static bool is_version(const char *s, size_t len)

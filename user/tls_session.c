@@ -10,6 +10,8 @@
 #define TLS_BUCKETS 4096 /* power of two */
 #define TLS_HELD_MAX 8	 /* writes a session holds while its socket is unknown */
 
+_Static_assert(TLS_SNIFF_MAX > HTTP1_METHOD_MAX, "the bytes kept tell a method from a non-method");
+
 /* One write held for later parsing. */
 struct tls_held_write {
 	uint64_t ts, total;
@@ -100,6 +102,8 @@ static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t 
 		*pp = s->hnext;
 	lru_unlink(s);
 	t->count--;
+	if (s->proto == TLS_PROTO_UNKNOWN && s->sniff_len)
+		s->proto = TLS_PROTO_OTHER; /* wrote a few bytes, never a request */
 	if (!s->requests && t->ops->ended)
 		t->ops->ended(s, ts, t->arg);
 	http1_parser_free(s->h1);
@@ -175,18 +179,13 @@ static void detect(struct tls_session *s, const void *data, size_t len)
 	}
 }
 
-static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
-		 const void *data, size_t len)
+/* Run captured bytes, then gap bytes not captured, through the session's parser. */
+static void parse(struct tls_sessions *t, struct tls_session *s, const void *data, size_t len,
+		  size_t gap)
 {
 	struct feed_ctx fc = { t, s };
-	size_t gap = total - len;
 	int err = 0;
 
-	t->now = ts;
-	s->bytes += total;
-	s->uncaptured += gap;
-	if (!s->h1 && !s->h2 && len)
-		detect(s, data, len);
 	if (s->h2) {
 		err = h2_conn_feed(s->h2, data, len, on_request, &fc);
 		err = err ?: h2_conn_skip(s->h2, gap);
@@ -208,6 +207,48 @@ static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 	}
 	if (err)
 		s->lost_sync = true;
+}
+
+/* Before the protocol is known: add the write to the bytes kept, and decide once they tell.
+ * A client that writes its request a few bytes at a time ("G", "E", "T", " /") would
+ * otherwise be judged on "G" alone, and its session called not HTTP. True when the write
+ * was kept and nothing is to be parsed yet. */
+static bool sniff(struct tls_session *s, const void *data, size_t len, size_t gap)
+{
+	size_t n = sizeof(s->sniff) - s->sniff_len;
+
+	if (n > len)
+		n = len;
+	memcpy(s->sniff + s->sniff_len, data, n);
+	if (!gap && n == len && s->sniff_len + n < sizeof(s->sniff) &&
+	    http1_may_start(s->sniff, s->sniff_len + n)) {
+		s->sniff_len += (uint8_t)n;
+		return true;
+	}
+	detect(s, s->sniff, s->sniff_len + n);
+	return false;
+}
+
+static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
+		 const void *data, size_t len)
+{
+	size_t gap = total - len;
+
+	t->now = ts;
+	s->bytes += total;
+	s->uncaptured += gap;
+	if (!s->h1 && !s->h2 && len) {
+		if (s->proto != TLS_PROTO_UNKNOWN)
+			detect(s, data, len);
+		else if (sniff(s, data, len, gap))
+			return;
+	}
+	if (s->sniff_len) {
+		/* the protocol is decided: the bytes kept before this write come first */
+		parse(t, s, s->sniff, s->sniff_len, 0);
+		s->sniff_len = 0;
+	}
+	parse(t, s, data, len, gap);
 }
 
 /* Parse what s held, in order, and stop holding. */

@@ -29,6 +29,10 @@ struct tls_endpoint {
 	uint16_t port;
 };
 
+/* First plaintext kept until HTTP/1 (a method and a space), HTTP/2 (its preface's first four
+ * bytes) or neither can be told: more than the longest method. */
+#define TLS_SNIFF_MAX 24
+
 struct tls_session {
 	uint32_t pid;
 	uint64_t session; /* the library's session pointer */
@@ -45,6 +49,8 @@ struct tls_session {
 	bool lost_sync;     /* the parser lost the stream; later requests may be missed */
 	uint64_t first_ns, last_ns; /* CLOCK_BOOTTIME of the first and last record */
 	/* private */
+	uint8_t sniff_len;			/* bytes kept in sniff */
+	unsigned char sniff[TLS_SNIFF_MAX];	/* first plaintext, until the protocol can be told */
 	struct http1_parser *h1;
 	struct h2_conn *h2;
 	struct tls_session *hnext, *prev, *next;

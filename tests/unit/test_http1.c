@@ -530,6 +530,21 @@ static void test_looks_like(void **state)
 	assert_false(http1_looks_like(NULL, 0));
 }
 
+static void test_may_start(void **state)
+{
+	assert_true(http1_may_start(S("G")));
+	assert_true(http1_may_start(S("GET")));
+	assert_true(http1_may_start(S("PRI")));
+	assert_true(http1_may_start(S("M-SEARC")));
+	assert_false(http1_may_start(S("GET ")));	/* decided: a request line */
+	assert_false(http1_may_start(S("g")));
+	assert_false(http1_may_start(S("\x16")));
+	assert_false(http1_may_start(S("AAAAAAAAAAAAAAAAAAAAA")));	/* 21: longer than any method */
+	assert_true(http1_may_start(S("AAAAAAAAAAAAAAAAAAAA")));
+	assert_false(http1_may_start("", 0));
+	assert_false(http1_may_start(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_eproto),
 		cmocka_unit_test(test_hostile_lengths),
 		cmocka_unit_test(test_looks_like),
+		cmocka_unit_test(test_may_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -236,6 +236,34 @@ static void test_h1_split_writes(void **state)
 	assert_int_equal(cs.n, 1);
 }
 
+/* A client that writes its request a byte at a time: the first write ("G") cannot tell the
+ * protocol, and must not make the session "not HTTP". */
+static void test_h1_byte_writes(void **state)
+{
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+	const char *req = REQ_A;
+
+	conn_rec(t, PID, SESS, START, 1, 40000, 443);
+	for (size_t i = 0; req[i]; i++)
+		data_rec(t, PID, SESS, START, 10 + i, req + i, 1, 1);
+	assert_int_equal(cs.n, 1);
+	assert_false(cs.c[0].ended);
+	assert_int_equal(cs.c[0].proto, TLS_PROTO_HTTP1);
+	assert_string_equal(cs.c[0].method, "GET");
+	assert_string_equal(cs.c[0].path, "/v1/items");
+	assert_string_equal(cs.c[0].host, "api.example.test");
+	assert_string_equal(cs.c[0].token, "tok-abc-123");
+	/* a session that wrote a few method-like bytes and nothing more is not HTTP */
+	data_rec(t, PID, SESS + 1, START, 90, "GE", 2, 2);
+	close_rec(t, PID, SESS + 1, 91);
+	assert_int_equal(cs.n, 2);
+	assert_true(cs.c[1].ended);
+	assert_int_equal(cs.c[1].proto, TLS_PROTO_OTHER);
+	tls_sessions_free(t, 99);
+	assert_int_equal(cs.n, 2);
+}
+
 static void test_h1_pipelined(void **state)
 {
 	struct calls cs;
@@ -374,7 +402,10 @@ static void test_h2_two_requests(void **state)
 
 	sni_rec(t, PID, SESS, START, 1, "h2.example.test");
 	conn_rec(t, PID, SESS, START, 2, 41000, 8443);
-	data_rec(t, PID, SESS, START, 3, w1.d, w1.n, w1.n);
+	/* the preface in small writes ("P", "RI", " * HTTP..."): still HTTP/2 */
+	data_rec(t, PID, SESS, START, 3, w1.d, 1, 1);
+	data_rec(t, PID, SESS, START, 3, w1.d + 1, 2, 2);
+	data_rec(t, PID, SESS, START, 3, w1.d + 3, w1.n - 3, w1.n - 3);
 	assert_int_equal(cs.n, 0);
 	data_rec(t, PID, SESS, START, 4, w2.d, w2.n, w2.n);
 	assert_int_equal(cs.n, 1);
@@ -675,6 +706,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_h1_split_writes),
 		cmocka_unit_test(test_go_sni_as_sent),
+		cmocka_unit_test(test_h1_byte_writes),
 		cmocka_unit_test(test_h1_pipelined),
 		cmocka_unit_test(test_h1_gap_in_body_keeps_sync),
 		cmocka_unit_test(test_h1_gap_in_head_resyncs),
