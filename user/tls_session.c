@@ -15,7 +15,7 @@ _Static_assert(TLS_SNIFF_MAX > HTTP1_METHOD_MAX, "the bytes kept tell a method f
 /* One write held for later parsing. */
 struct tls_held_write {
 	uint64_t ts, total;
-	size_t len;
+	size_t len, last;
 	unsigned char *data;
 };
 
@@ -229,18 +229,19 @@ static bool sniff(struct tls_session *s, const void *data, size_t len, size_t ga
 	return false;
 }
 
+/* A write of total bytes, of which len were captured: the first len - last, and its last ones. */
 static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
-		 const void *data, size_t len)
+		 const void *data, size_t len, size_t last)
 {
-	size_t gap = total - len;
+	size_t gap = total - len, head = len - last;
 
 	t->now = ts;
 	s->bytes += total;
 	s->uncaptured += gap;
-	if (!s->h1 && !s->h2 && len) {
+	if (!s->h1 && !s->h2 && head) {
 		if (s->proto != TLS_PROTO_UNKNOWN)
-			detect(s, data, len);
-		else if (sniff(s, data, len, gap))
+			detect(s, data, head);
+		else if (sniff(s, data, head, gap))
 			return;
 	}
 	if (s->sniff_len) {
@@ -248,7 +249,9 @@ static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 		parse(t, s, s->sniff, s->sniff_len, 0);
 		s->sniff_len = 0;
 	}
-	parse(t, s, data, len, gap);
+	parse(t, s, data, head, gap);
+	if (last)
+		parse(t, s, (const unsigned char *)data + head, last, 0);
 }
 
 /* Parse what s held, in order, and stop holding. */
@@ -262,7 +265,7 @@ static void release_held(struct tls_sessions *t, struct tls_session *s)
 	s->wprev->wnext = s->wnext;
 	s->wnext->wprev = s->wprev;
 	for (int i = 0; i < h->n; i++) {
-		feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len);
+		feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len, h->w[i].last);
 		free(h->w[i].data);
 	}
 	free(h);
@@ -270,7 +273,7 @@ static void release_held(struct tls_sessions *t, struct tls_session *s)
 
 /* Hold a write of a session whose socket is unknown. False: parse it now. */
 static bool hold(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
-		 const void *data, size_t len)
+		 const void *data, size_t len, size_t last)
 {
 	struct tls_held_write *w;
 
@@ -296,6 +299,7 @@ static bool hold(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 	}
 	memcpy(w->data, data, len);
 	w->len = len;
+	w->last = last;
 	w->total = total;
 	w->ts = ts;
 	s->held->n++;
@@ -306,12 +310,13 @@ void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, co
 		       size_t len)
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
+	size_t last = ev->last <= len ? ev->last : 0;
 
 	if (!s)
 		return;
-	if (!s->have_conn && s->fd < 0 && hold(t, s, ev->hdr.ts_ns, ev->total, data, len))
+	if (!s->have_conn && s->fd < 0 && hold(t, s, ev->hdr.ts_ns, ev->total, data, len, last))
 		return;
-	feed(t, s, ev->hdr.ts_ns, ev->total, data, len);
+	feed(t, s, ev->hdr.ts_ns, ev->total, data, len, last);
 }
 
 void tls_sessions_release_held(struct tls_sessions *t, uint64_t held_before_ns)

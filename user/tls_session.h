@@ -71,7 +71,8 @@ struct tls_sessions;
 
 /* A table of at most max sessions. NULL on ENOMEM. */
 struct tls_sessions *tls_sessions_new(size_t max, const struct tls_sessions_ops *ops, void *arg);
-/* Plaintext written: data (len captured bytes) of total bytes written.
+/* Plaintext written: data (len captured bytes: the write's first len - ev->last, then its last
+ * ev->last) of total bytes written.
  * A session whose socket is not known yet holds it (a client on memory BIOs
  * writes its request before the handshake's first socket write), until the
  * socket is reported, TLS_HOLD_NS pass (tls_sessions_release_held), a few
