@@ -439,7 +439,7 @@ static void cut_secret_case(const char *name, const char *prefix)
 	static const char head[] = "GET /cut?q=1 HTTP/1.1\r\nHost: cut.example\r\n";
 	static const char tail[] = "\r\nUser-Agent: late\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
 	size_t fill = 20000, len = 0;
-	char *s = malloc(sizeof(head) + strlen(name) + strlen(prefix) + fill + sizeof(tail));
+	char *s = malloc(sizeof(head) + strlen(name) + 2 + strlen(prefix) + fill + sizeof(tail));
 	struct recs rs;
 
 	assert_non_null(s);
