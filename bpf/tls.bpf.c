@@ -185,7 +185,7 @@ static __always_inline void emit_data(__u64 session, __u32 lib, __u64 buf, __u64
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct tls_scratch *s;
-	__u64 n = total;
+	__u64 n = total, last = 0;
 
 	if (!total || !buf)
 		return;
@@ -193,19 +193,29 @@ static __always_inline void emit_data(__u64 session, __u32 lib, __u64 buf, __u64
 	if (!s)
 		return;
 	if (n > IDT_TLS_DATA_MAX) {
+		/* the head, and after it the write's last bytes */
 		n = IDT_TLS_DATA_MAX;
+		last = total - IDT_TLS_DATA_MAX;
+		if (last > IDT_TLS_TAIL_MAX)
+			last = IDT_TLS_TAIL_MAX;
 		count(IDT_CNT_TLS_TRUNC);
 	}
 	VERIFIER_MASK(n, 32767);
 	if (!n || bpf_probe_read_user(s->data, n, (const void *)buf))
 		return;
+	VERIFIER_MASK(last, 127); /* 2 * IDT_TLS_TAIL_MAX - 1 */
+	if (last && bpf_probe_read_user(s->data + IDT_TLS_DATA_MAX, last,
+					(const void *)(buf + total - last)))
+		last = 0;
+	n += last;
+	VERIFIER_MASK(n, 32767);
 	fill_hdr(&s->ev.hdr, IDT_EV_TLS_DATA);
 	s->ev.session = session;
 	s->ev.start_ns = task_start();
 	s->ev.lib = lib;
 	s->ev.total = total > 0xffffffffull ? 0xffffffffu : (__u32)total;
 	s->ev.len = n;
-	s->ev._pad = 0;
+	s->ev.last = last;
 	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, rb_flags()))
 		count(IDT_CNT_LOST_TLS);
 	else

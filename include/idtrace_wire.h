@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 4
+#define IDT_WIRE_VERSION 5
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -210,6 +210,11 @@ struct idt_open {
 #define IDT_TLS_GO 3 /* Go's crypto/tls, linked into the program */
 
 #define IDT_TLS_DATA_MAX 16384 /* bytes of one write captured; power of two */
+/* Of a write larger than IDT_TLS_DATA_MAX, its last bytes (at most this many) are captured too,
+ * after the first IDT_TLS_DATA_MAX: an HTTP/2 client
+ * writes a frame's payload and the next frame's 9-byte header in one call (curl: 16384 + 9),
+ * and a parser that missed that header has lost the stream. */
+#define IDT_TLS_TAIL_MAX 64
 #define IDT_TLS_SNI_MAX 256
 
 /* Every TLS record names its session by the library's session pointer (SSL *,
@@ -220,8 +225,9 @@ struct idt_tls_data {
 	__u64 start_ns; /* task start, to match the process record */
 	__u32 lib;      /* IDT_TLS_* */
 	__u32 total;    /* bytes the call wrote */
-	__u32 len;      /* bytes captured in the tail (<= total, <= IDT_TLS_DATA_MAX) */
-	__u32 _pad;
+	__u32 len;      /* bytes captured in the tail (<= total, <= IDT_TLS_DATA_MAX + last) */
+	__u32 last;     /* of those, bytes that are the write's last ones (<= IDT_TLS_TAIL_MAX):
+			 * the total - len bytes before them were not captured */
 	/* tail: len bytes of plaintext */
 };
 

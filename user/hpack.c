@@ -97,31 +97,6 @@ static bool name_is(const uint8_t *name, size_t len, const char *lit)
 	return len == strlen(lit) && !memcmp(name, lit, len);
 }
 
-static bool points_into(const char *p, const uint8_t *buf, size_t len)
-{
-	return p && (uintptr_t)p >= (uintptr_t)buf && (uintptr_t)p < (uintptr_t)(buf + len);
-}
-
-/* A secret value that did not fit the span area: keep its facts, drop spans into nghttp2 memory. */
-static void drop_spans_into(struct http_request *req, const uint8_t *value, size_t len)
-{
-	int i;
-
-	if (points_into(req->auth.token, value, len)) {
-		req->auth.token = NULL;
-		req->auth.token_len = 0;
-		req->auth.token_cut = true;
-		req->truncated = true;
-	}
-	for (i = 0; i < req->n_keys; i++) {
-		if (points_into(req->keys[i].value, value, len)) {
-			req->keys[i].value = NULL;
-			req->keys[i].value_len = 0;
-			req->truncated = true;
-		}
-	}
-}
-
 static void on_pseudo(struct http_request *req, const nghttp2_nv *nv)
 {
 	const char *value = (const char *)nv->value, *authority;
@@ -152,7 +127,8 @@ static void on_field(struct h2_conn *c, const nghttp2_nv *nv)
 	if (nv->valuelen > sizeof(c->spans) - c->span_used) {
 		http_req_add_header(&c->req, name, nv->namelen, (const char *)nv->value,
 				    nv->valuelen);
-		drop_spans_into(&c->req, nv->value, nv->valuelen);
+		/* a secret value that did not fit the span area */
+		http_req_drop_spans(&c->req, (const char *)nv->value, nv->valuelen);
 		return;
 	}
 	if (nv->valuelen)

@@ -15,7 +15,7 @@
 #include "http1.h"
 #include "http_req.h"
 
-#define METHOD_MAX 20	/* longest method accepted (WebDAV has 16) */
+#define METHOD_MAX HTTP1_METHOD_MAX
 #define SKIP_LINE_MAX 128	/* start of a header line kept while skipping an oversized head */
 #define CHUNK_DIGITS_MAX 15	/* hex digits of a chunk size: below 2^60 */
 
@@ -95,6 +95,11 @@ bool http1_looks_like(const void *data, size_t len)
 	if (!data || method_len(data, len) <= 0)
 		return false;
 	return !(len >= 4 && !memcmp(data, "PRI ", 4));
+}
+
+bool http1_may_start(const void *data, size_t len)
+{
+	return data && len && method_len(data, len) == 0;
 }
 
 static bool is_version(const char *s, size_t len)
@@ -219,8 +224,24 @@ static void parse_header_line(struct http1_parser *p, struct http_request *req, 
 	http_req_add_header(req, s, name_len, value, value_len);
 }
 
-/* Parse the first len bytes of buf (whole lines, or a lone cut request line) and report them. */
-static void report_head(struct http1_parser *p, size_t len, bool truncated, http1_cb cb, void *arg)
+/* The head overflowed inside a header line (n bytes at s): an Authorization or API-key header
+ * cut there still gives its scheme and name, its credential marked cut rather than lost unseen. */
+static void parse_cut_line(struct http_request *req, const char *s, size_t n)
+{
+	const char *value;
+	size_t value_len, name_len;
+
+	if (!split_header(s, n, &value, &value_len, &name_len) ||
+	    !http_req_header_is_span(s, name_len))
+		return;
+	http_req_add_header(req, s, name_len, value, value_len);
+	http_req_drop_spans(req, value, value_len);
+}
+
+/* Parse the first len bytes of buf (whole lines, or a lone cut request line) and report them;
+ * cut: bytes after them, the start of a header line the buffer cut. */
+static void report_head(struct http1_parser *p, size_t len, size_t cut, bool truncated,
+			http1_cb cb, void *arg)
 {
 	const char *s = p->buf, *end = p->buf + len, *authority = NULL;
 	struct http_request req;
@@ -243,6 +264,8 @@ static void report_head(struct http1_parser *p, size_t len, bool truncated, http
 		first = false;
 		s = lf ? lf + 1 : end;
 	}
+	if (s == end && cut)
+		parse_cut_line(&req, end, cut);
 	if (authority)
 		http_req_set_host(&req, authority, authority_len);
 	if (truncated)
@@ -294,7 +317,7 @@ static void head_overflow(struct http1_parser *p, http1_cb cb, void *arg)
 			line_add(p, p->buf[i]);
 	else
 		p->line_len = sizeof(p->line) + 1;	/* the cut request line: no framing in it */
-	report_head(p, whole, true, cb, arg);
+	report_head(p, whole, p->len - whole, true, cb, arg);
 	p->state = H1_SKIP_HEAD;
 }
 
@@ -328,7 +351,7 @@ static ssize_t feed_head(struct http1_parser *p, const char *d, size_t len, http
 			continue;
 		}
 		if (p->buf[i - 1] == '\n' || (p->buf[i - 1] == '\r' && p->buf[i - 2] == '\n')) {
-			report_head(p, i + 1, false, cb, arg);
+			report_head(p, i + 1, 0, false, cb, arg);
 			start_body(p);
 			return (ssize_t)(i + 1 - old);
 		}

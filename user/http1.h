@@ -37,5 +37,9 @@ int http1_parser_skip(struct http1_parser *p, size_t len);
 /* True when data starts like an HTTP/1 request line: an upper-case method and a space ("PRI " is
  * the HTTP/2 preface, not HTTP/1). */
 bool http1_looks_like(const void *data, size_t len);
+/* True when data (at least one byte) is too short to tell: method characters only, no space yet,
+ * at most HTTP1_METHOD_MAX of them. A client may write its request a few bytes at a time. */
+bool http1_may_start(const void *data, size_t len);
+#define HTTP1_METHOD_MAX 20	/* longest method accepted (WebDAV has 16) */
 
 #endif /* IDTRACE_HTTP1_H */

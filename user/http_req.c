@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Filling struct http_request: bounded copies, request targets, header dispatch. */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -191,5 +192,29 @@ void http_req_add_header(struct http_request *req, const char *name, size_t name
 			http_auth_parse(value, value_len, &req->auth);
 	} else if ((key = key_header(name, name_len))) {
 		add_key(req, key, value, value_len);
+	}
+}
+
+static bool points_into(const char *p, const char *buf, size_t len)
+{
+	return p && (uintptr_t)p >= (uintptr_t)buf && (uintptr_t)p < (uintptr_t)(buf + len);
+}
+
+void http_req_drop_spans(struct http_request *req, const char *value, size_t len)
+{
+	int i;
+
+	if (points_into(req->auth.token, value, len)) {
+		req->auth.token = NULL;
+		req->auth.token_len = 0;
+		req->auth.token_cut = true;
+		req->truncated = true;
+	}
+	for (i = 0; i < req->n_keys; i++) {
+		if (points_into(req->keys[i].value, value, len)) {
+			req->keys[i].value = NULL;
+			req->keys[i].value_len = 0;
+			req->truncated = true;
+		}
 	}
 }

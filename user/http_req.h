@@ -79,4 +79,9 @@ void http_req_add_header(struct http_request *req, const char *name, size_t name
 /* True when http_req_add_header keeps a span into this header's value (Authorization, API keys). */
 bool http_req_header_is_span(const char *name, size_t name_len);
 
+/* A header value (len bytes at value) given to http_req_add_header was cut or cannot be kept:
+ * keep its facts (scheme, header name), drop the spans into it, mark the request truncated and
+ * the Authorization credential cut. */
+void http_req_drop_spans(struct http_request *req, const char *value, size_t len);
+
 #endif /* IDTRACE_HTTP_REQ_H */

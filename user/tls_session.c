@@ -10,10 +10,12 @@
 #define TLS_BUCKETS 4096 /* power of two */
 #define TLS_HELD_MAX 8	 /* writes a session holds while its socket is unknown */
 
+_Static_assert(TLS_SNIFF_MAX > HTTP1_METHOD_MAX, "the bytes kept tell a method from a non-method");
+
 /* One write held for later parsing. */
 struct tls_held_write {
 	uint64_t ts, total;
-	size_t len;
+	size_t len, last;
 	unsigned char *data;
 };
 
@@ -101,6 +103,8 @@ static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t 
 		*pp = s->hnext;
 	lru_unlink(s);
 	t->count--;
+	if (s->proto == TLS_PROTO_UNKNOWN && s->sniff_len)
+		s->proto = TLS_PROTO_OTHER; /* wrote a few bytes, never a request */
 	if (!s->requests && !s->server && t->ops->ended)
 		t->ops->ended(s, ts, t->arg);
 	http1_parser_free(s->h1);
@@ -176,18 +180,13 @@ static void detect(struct tls_session *s, const void *data, size_t len)
 	}
 }
 
-static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
-		 const void *data, size_t len)
+/* Run captured bytes, then gap bytes not captured, through the session's parser. */
+static void parse(struct tls_sessions *t, struct tls_session *s, const void *data, size_t len,
+		  size_t gap)
 {
 	struct feed_ctx fc = { t, s };
-	size_t gap = total - len;
 	int err = 0;
 
-	t->now = ts;
-	s->bytes += total;
-	s->uncaptured += gap;
-	if (!s->h1 && !s->h2 && len)
-		detect(s, data, len);
 	if (s->h2) {
 		err = h2_conn_feed(s->h2, data, len, on_request, &fc);
 		err = err ?: h2_conn_skip(s->h2, gap);
@@ -211,6 +210,51 @@ static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 		s->lost_sync = true;
 }
 
+/* Before the protocol is known: add the write to the bytes kept, and decide once they tell.
+ * A client that writes its request a few bytes at a time ("G", "E", "T", " /") would
+ * otherwise be judged on "G" alone, and its session called not HTTP. True when the write
+ * was kept and nothing is to be parsed yet. */
+static bool sniff(struct tls_session *s, const void *data, size_t len, size_t gap)
+{
+	size_t n = sizeof(s->sniff) - s->sniff_len;
+
+	if (n > len)
+		n = len;
+	memcpy(s->sniff + s->sniff_len, data, n);
+	if (!gap && n == len && s->sniff_len + n < sizeof(s->sniff) &&
+	    http1_may_start(s->sniff, s->sniff_len + n)) {
+		s->sniff_len += (uint8_t)n;
+		return true;
+	}
+	detect(s, s->sniff, s->sniff_len + n);
+	return false;
+}
+
+/* A write of total bytes, of which len were captured: the first len - last, and its last ones. */
+static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
+		 const void *data, size_t len, size_t last)
+{
+	size_t gap = total - len, head = len - last;
+
+	t->now = ts;
+	s->bytes += total;
+	s->uncaptured += gap;
+	if (!s->h1 && !s->h2 && head) {
+		if (s->proto != TLS_PROTO_UNKNOWN)
+			detect(s, data, head);
+		else if (sniff(s, data, head, gap))
+			return;
+	}
+	if (s->sniff_len) {
+		/* the protocol is decided: the bytes kept before this write come first */
+		parse(t, s, s->sniff, s->sniff_len, 0);
+		s->sniff_len = 0;
+	}
+	parse(t, s, data, head, gap);
+	if (last)
+		parse(t, s, (const unsigned char *)data + head, last, 0);
+}
+
 /* Parse what s held, in order, and stop holding. */
 static void release_held(struct tls_sessions *t, struct tls_session *s)
 {
@@ -222,7 +266,7 @@ static void release_held(struct tls_sessions *t, struct tls_session *s)
 	s->wprev->wnext = s->wnext;
 	s->wnext->wprev = s->wprev;
 	for (int i = 0; i < h->n; i++) {
-		feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len);
+		feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len, h->w[i].last);
 		free(h->w[i].data);
 	}
 	free(h);
@@ -230,7 +274,7 @@ static void release_held(struct tls_sessions *t, struct tls_session *s)
 
 /* Hold a write of a session whose socket is unknown. False: parse it now. */
 static bool hold(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uint64_t total,
-		 const void *data, size_t len)
+		 const void *data, size_t len, size_t last)
 {
 	struct tls_held_write *w;
 
@@ -256,6 +300,7 @@ static bool hold(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 	}
 	memcpy(w->data, data, len);
 	w->len = len;
+	w->last = last;
 	w->total = total;
 	w->ts = ts;
 	s->held->n++;
@@ -266,12 +311,13 @@ void tls_sessions_data(struct tls_sessions *t, const struct idt_tls_data *ev, co
 		       size_t len)
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
+	size_t last = ev->last <= len ? ev->last : 0;
 
 	if (!s || s->server)
 		return;
-	if (!s->have_conn && s->fd < 0 && hold(t, s, ev->hdr.ts_ns, ev->total, data, len))
+	if (!s->have_conn && s->fd < 0 && hold(t, s, ev->hdr.ts_ns, ev->total, data, len, last))
 		return;
-	feed(t, s, ev->hdr.ts_ns, ev->total, data, len);
+	feed(t, s, ev->hdr.ts_ns, ev->total, data, len, last);
 }
 
 void tls_sessions_release_held(struct tls_sessions *t, uint64_t held_before_ns)

@@ -29,6 +29,10 @@ struct tls_endpoint {
 	uint16_t port;
 };
 
+/* First plaintext kept until HTTP/1 (a method and a space), HTTP/2 (its preface's first four
+ * bytes) or neither can be told: more than the longest method. */
+#define TLS_SNIFF_MAX 24
+
 struct tls_session {
 	uint32_t pid;
 	uint64_t session; /* the library's session pointer */
@@ -46,6 +50,8 @@ struct tls_session {
 	bool server;        /* a server's (is_server): its records are ignored */
 	uint64_t first_ns, last_ns; /* CLOCK_BOOTTIME of the first and last record */
 	/* private */
+	uint8_t sniff_len;			/* bytes kept in sniff */
+	unsigned char sniff[TLS_SNIFF_MAX];	/* first plaintext, until the protocol can be told */
 	struct http1_parser *h1;
 	struct h2_conn *h2;
 	struct tls_session *hnext, *prev, *next;
@@ -71,7 +77,8 @@ struct tls_sessions;
 
 /* A table of at most max sessions. NULL on ENOMEM. */
 struct tls_sessions *tls_sessions_new(size_t max, const struct tls_sessions_ops *ops, void *arg);
-/* Plaintext written: data (len captured bytes) of total bytes written.
+/* Plaintext written: data (len captured bytes: the write's first len - ev->last, then its last
+ * ev->last) of total bytes written.
  * A session whose socket is not known yet holds it (a client on memory BIOs
  * writes its request before the handshake's first socket write), until the
  * socket is reported, TLS_HOLD_NS pass (tls_sessions_release_held), a few

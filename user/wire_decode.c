@@ -59,7 +59,9 @@ static int decode_tls_data(const void *data, size_t len, struct wire_tls_data *o
 
 	if (len < sizeof(*ev))
 		return -EINVAL;
-	if (ev->len > len - sizeof(*ev) || ev->len > IDT_TLS_DATA_MAX || ev->len > ev->total)
+	if (ev->len > len - sizeof(*ev) || ev->len > ev->total)
+		return -EINVAL;
+	if (ev->last > ev->len || ev->last > IDT_TLS_TAIL_MAX || ev->len - ev->last > IDT_TLS_DATA_MAX)
 		return -EINVAL;
 	out->ev = ev;
 	out->data.p = (const char *)data + sizeof(*ev);

@@ -586,6 +586,43 @@ def test_tls_curl_http2_nginx(d, fx):
        "nginx's side of the sessions (SSL_set_accept_state) is not reported")
 
 
+@with_tls()
+def test_tls_curl_http2_after_upload(d, fx):
+    """curl over HTTP/2 uploads 60000 bytes, then makes a second request on the
+    same connection. curl writes each DATA payload with the next frame's header
+    (16384 + 9 bytes), more than the capture: the write's last bytes are
+    captured too, so the parser keeps the stream and the request after the
+    upload, with its own token, is reported."""
+    srv = fx.nginx()
+    body = os.path.join(fx.dir, "body.bin")
+    with open(body, "wb") as f:
+        f.write(os.urandom(60000))
+    jwt1 = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "user:uploader"})
+    jwt2 = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "user:after"})
+    h1 = header_file(fx, "up.hdr", ["Authorization: Bearer " + jwt1])
+    h2 = header_file(fx, "after.hdr", ["Authorization: Bearer " + jwt2])
+    base = "https://localhost:%d" % srv.port
+    resolve = "localhost:%d:127.0.0.1" % srv.port
+    p = spawn([CURL, "-sk", "--http2", "--resolve", resolve, "-H", "@" + h1,
+               "--data-binary", "@" + body, "-o", "/dev/null", base + "/upload",
+               "--next", "-sk", "--http2", "--resolve", resolve, "-H", "@" + h2,
+               "-o", "/dev/null", base + "/after?k=" + fx.secret(canary())], env=PATH_ENV)
+    finish(p, "curl")
+    evs = requests_of(d, p.pid, count=2)
+    eq([(e["http"]["method"], e["http"]["path"]) for e in evs],
+       [("POST", "/upload"), ("GET", "/after")], "both requests, in order")
+    eq(evs[0]["tls"]["local"], evs[1]["tls"]["local"], "one connection for both requests")
+    for ev, jwt, sub in ((evs[0], jwt1, "user:uploader"), (evs[1], jwt2, "user:after")):
+        check_tls(ev, "openssl", srv.port)
+        eq(ev["http"]["version"], "2", "http.version")
+        eq(ev["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "fingerprint")
+        eq(ev["http"]["authorization"]["claims"]["sub"], sub, "claims.sub")
+        check("http_stream_lost" not in ev["tls"], "the stream was kept")
+    stats = [e for e in d.stopped_events if e.get("type") == "agent.stats"][-1]
+    check(stats["kernel"]["tls_writes_truncated"] >= 3,
+          "the upload's writes were larger than the capture: %r" % stats["kernel"])
+
+
 PY_CLIENT = r"""
 import sys
 port, request = int(sys.argv[1]), sys.argv[2]
@@ -1637,6 +1674,7 @@ CASES = [
     test_tls_raw_tail_call,
     test_tls_raw_without_file_probes,
     test_tls_curl_http2_nginx,
+    test_tls_curl_http2_after_upload,
     test_tls_python_ssl_api_key,
     test_tls_gnutls_cli_basic,
     test_tls_linked_credential,

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -431,6 +432,50 @@ static void test_header_ends_at_buffer_edge(void **state)
 	free(s);
 }
 
+/* A header line cut by the head buffer: an Authorization (or API key) header there is reported
+ * by scheme (or name) with its credential marked cut, never a span into the cut bytes. */
+static void cut_secret_case(const char *name, const char *prefix)
+{
+	static const char head[] = "GET /cut?q=1 HTTP/1.1\r\nHost: cut.example\r\n";
+	static const char tail[] = "\r\nUser-Agent: late\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
+	size_t fill = 20000, len = 0;
+	char *s = malloc(sizeof(head) + strlen(name) + 2 + strlen(prefix) + fill + sizeof(tail));
+	struct recs rs;
+
+	assert_non_null(s);
+	memcpy(s, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	len += (size_t)sprintf(s + len, "%s: %s", name, prefix);
+	memset(s + len, 'A', fill);
+	len += fill;
+	memcpy(s + len, tail, sizeof(tail));
+	len += sizeof(tail) - 1;
+	assert_int_equal(feed_all(&rs, s, len), 0);
+	assert_int_equal(rs.n, 2);
+	assert_true(rs.r[0].req.truncated);
+	assert_string_equal(rs.r[0].req.path, "/cut");
+	assert_string_equal(rs.r[0].req.host, "cut.example");
+	assert_int_equal(rs.r[0].token_len, 0);
+	if (!strcmp(name, "Authorization")) {
+		assert_string_equal(rs.r[0].req.auth.scheme, "Bearer");
+		assert_true(rs.r[0].req.auth.token_cut);
+		assert_int_equal(rs.r[0].req.n_keys, 0);
+	} else {
+		assert_string_equal(rs.r[0].req.auth.scheme, "");
+		assert_int_equal(rs.r[0].req.n_keys, 1);
+		assert_string_equal(rs.r[0].req.keys[0].header, "x-api-key");
+		assert_string_equal(rs.r[0].keys[0], "");
+	}
+	assert_string_equal(rs.r[1].req.path, "/next");
+	free(s);
+}
+
+static void test_secret_header_cut(void **state)
+{
+	cut_secret_case("Authorization", "Bearer eyJ");
+	cut_secret_case("X-Api-Key", "k-");
+}
+
 static void test_huge_request_line(void **state)
 {
 	size_t len = 40000, i;
@@ -530,6 +575,21 @@ static void test_looks_like(void **state)
 	assert_false(http1_looks_like(NULL, 0));
 }
 
+static void test_may_start(void **state)
+{
+	assert_true(http1_may_start(S("G")));
+	assert_true(http1_may_start(S("GET")));
+	assert_true(http1_may_start(S("PRI")));
+	assert_true(http1_may_start(S("M-SEARC")));
+	assert_false(http1_may_start(S("GET ")));	/* decided: a request line */
+	assert_false(http1_may_start(S("g")));
+	assert_false(http1_may_start(S("\x16")));
+	assert_false(http1_may_start(S("AAAAAAAAAAAAAAAAAAAAA")));	/* 21: longer than any method */
+	assert_true(http1_may_start(S("AAAAAAAAAAAAAAAAAAAA")));
+	assert_false(http1_may_start("", 0));
+	assert_false(http1_may_start(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +610,8 @@ int main(void)
 		cmocka_unit_test(test_garbage_eproto),
 		cmocka_unit_test(test_hostile_lengths),
 		cmocka_unit_test(test_looks_like),
+		cmocka_unit_test(test_may_start),
+		cmocka_unit_test(test_secret_header_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

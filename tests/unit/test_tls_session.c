@@ -236,6 +236,34 @@ static void test_h1_split_writes(void **state)
 	assert_int_equal(cs.n, 1);
 }
 
+/* A client that writes its request a byte at a time: the first write ("G") cannot tell the
+ * protocol, and must not make the session "not HTTP". */
+static void test_h1_byte_writes(void **state)
+{
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+	const char *req = REQ_A;
+
+	conn_rec(t, PID, SESS, START, 1, 40000, 443);
+	for (size_t i = 0; req[i]; i++)
+		data_rec(t, PID, SESS, START, 10 + i, req + i, 1, 1);
+	assert_int_equal(cs.n, 1);
+	assert_false(cs.c[0].ended);
+	assert_int_equal(cs.c[0].proto, TLS_PROTO_HTTP1);
+	assert_string_equal(cs.c[0].method, "GET");
+	assert_string_equal(cs.c[0].path, "/v1/items");
+	assert_string_equal(cs.c[0].host, "api.example.test");
+	assert_string_equal(cs.c[0].token, "tok-abc-123");
+	/* a session that wrote a few method-like bytes and nothing more is not HTTP */
+	data_rec(t, PID, SESS + 1, START, 90, "GE", 2, 2);
+	close_rec(t, PID, SESS + 1, 91);
+	assert_int_equal(cs.n, 2);
+	assert_true(cs.c[1].ended);
+	assert_int_equal(cs.c[1].proto, TLS_PROTO_OTHER);
+	tls_sessions_free(t, 99);
+	assert_int_equal(cs.n, 2);
+}
+
 static void test_h1_pipelined(void **state)
 {
 	struct calls cs;
@@ -374,7 +402,10 @@ static void test_h2_two_requests(void **state)
 
 	sni_rec(t, PID, SESS, START, 1, "h2.example.test");
 	conn_rec(t, PID, SESS, START, 2, 41000, 8443);
-	data_rec(t, PID, SESS, START, 3, w1.d, w1.n, w1.n);
+	/* the preface in small writes ("P", "RI", " * HTTP..."): still HTTP/2 */
+	data_rec(t, PID, SESS, START, 3, w1.d, 1, 1);
+	data_rec(t, PID, SESS, START, 3, w1.d + 1, 2, 2);
+	data_rec(t, PID, SESS, START, 3, w1.d + 3, w1.n - 3, w1.n - 3);
 	assert_int_equal(cs.n, 0);
 	data_rec(t, PID, SESS, START, 4, w2.d, w2.n, w2.n);
 	assert_int_equal(cs.n, 1);
@@ -404,6 +435,74 @@ static void test_h2_two_requests(void **state)
 	assert_int_equal(cs.c[1].ts, 6);
 	nghttp2_hd_deflate_del(def);
 	tls_sessions_free(t, 9);
+	assert_int_equal(cs.n, 2);
+}
+
+/* A write larger than the capture, as the probe records it: its first IDT_TLS_DATA_MAX bytes and
+ * its last ones (at most IDT_TLS_TAIL_MAX), of total. */
+static void data_rec_last(struct tls_sessions *t, uint64_t ts, const uint8_t *bytes, size_t total)
+{
+	static uint8_t cap[IDT_TLS_DATA_MAX + IDT_TLS_TAIL_MAX];
+	struct idt_tls_data ev = { 0 };
+	size_t head = IDT_TLS_DATA_MAX, last = total - head;
+
+	if (last > IDT_TLS_TAIL_MAX)
+		last = IDT_TLS_TAIL_MAX;
+
+	memcpy(cap, bytes, head);
+	memcpy(cap + head, bytes + total - last, last);
+	hdr(&ev.hdr, IDT_EV_TLS_DATA, PID, ts);
+	ev.session = SESS;
+	ev.start_ns = START;
+	ev.lib = IDT_TLS_OPENSSL;
+	ev.total = (uint32_t)total;
+	ev.len = (uint32_t)(head + last);
+	ev.last = (uint32_t)last;
+	tls_sessions_data(t, &ev, cap, head + last);
+}
+
+/* curl's HTTP/2 upload: each write is a DATA frame's 16384-byte payload and the next frame's
+ * 9-byte header, 16393 bytes, more than the capture. The header at its end is captured (the
+ * write's last bytes), so the requests after the upload on the connection are still seen. */
+static void test_h2_upload_writes_past_capture(void **state)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	const char *auth = "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJoMiJ9.c2lnbmF0dXJl";
+	static uint8_t big[16384 + 9];
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+	nghttp2_hd_deflater *def;
+	struct wire w1 = { 0 }, w2 = { 0 }, w3 = { 0 };
+	uint8_t dh[9] = { 0x00, 0x40, 0x00, 0x0, 0x0, 0, 0, 0, 1 }; /* DATA, 16384, stream 1 */
+	uint8_t dl[9] = { 0x00, 0x27, 0x10, 0x0, 0x1, 0, 0, 0, 1 }; /* the last: 10000, END_STREAM */
+
+	assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
+	memcpy(w1.d, preface, sizeof(preface) - 1);
+	w1.n = sizeof(preface) - 1;
+	frame(&w1, 0x4, 0, 0, "", 0);
+	headers(&w2, def, 1, "/upload", auth);
+	w2.d[4] &= (uint8_t)~0x1; /* the body follows: no END_STREAM */
+	headers(&w3, def, 3, "/after", auth);
+
+	conn_rec(t, PID, SESS, START, 1, 41000, 8443);
+	data_rec(t, PID, SESS, START, 2, w1.d, w1.n, w1.n);
+	data_rec(t, PID, SESS, START, 3, w2.d, w2.n, w2.n);
+	assert_int_equal(cs.n, 1);
+	data_rec(t, PID, SESS, START, 4, dh, 9, 9);
+	for (int i = 0; i < 3; i++) {
+		memset(big, 'A' + i, 16384);
+		memcpy(big + 16384, i == 2 ? dl : dh, 9);
+		data_rec_last(t, 5 + (uint64_t)i, big, sizeof(big));
+	}
+	data_rec(t, PID, SESS, START, 8, big, 10000, 10000); /* the last payload */
+	data_rec(t, PID, SESS, START, 9, w3.d, w3.n, w3.n);
+	assert_int_equal(cs.n, 2);
+	assert_string_equal(cs.c[0].path, "/upload");
+	assert_string_equal(cs.c[1].path, "/after");
+	assert_string_equal(cs.c[1].token, auth + 7);
+	assert_false(cs.c[1].lost_sync);
+	nghttp2_hd_deflate_del(def);
+	tls_sessions_free(t, 99);
 	assert_int_equal(cs.n, 2);
 }
 
@@ -736,10 +835,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_h1_split_writes),
 		cmocka_unit_test(test_go_sni_as_sent),
+		cmocka_unit_test(test_h1_byte_writes),
 		cmocka_unit_test(test_h1_pipelined),
 		cmocka_unit_test(test_h1_gap_in_body_keeps_sync),
 		cmocka_unit_test(test_h1_gap_in_head_resyncs),
 		cmocka_unit_test(test_h2_two_requests),
+		cmocka_unit_test(test_h2_upload_writes_past_capture),
 		cmocka_unit_test(test_closed_without_data),
 		cmocka_unit_test(test_not_http_ended_once),
 		cmocka_unit_test(test_end_pid),

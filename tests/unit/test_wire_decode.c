@@ -103,6 +103,13 @@ static void test_tls_records(void **state)
 	assert_int_equal(r.tls_data.data.len, 16);
 	assert_memory_equal(r.tls_data.data.p, "GET /", 5);
 	assert_int_equal(wire_decode(db, sizeof(db) - 1, &r), -EINVAL); /* len past the end */
+	d->last = 6; /* the last 6 captured bytes are the write's last */
+	assert_int_equal(wire_decode(db, sizeof(db), &r), 0);
+	d->last = 17;
+	assert_int_equal(wire_decode(db, sizeof(db), &r), -EINVAL); /* more than captured */
+	d->last = IDT_TLS_TAIL_MAX + 1;
+	assert_int_equal(wire_decode(db, sizeof(db), &r), -EINVAL); /* more than the probe takes */
+	d->last = 0;
 	d->total = 15;
 	assert_int_equal(wire_decode(db, sizeof(db), &r), -EINVAL); /* captured > written */
 
