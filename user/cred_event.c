@@ -283,6 +283,14 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	 * links to it. The name may not even be the daemon's file: a process
 	 * in a container names its own. */
 	slot = ev->ret >= 0 ? inspect_cached(cc, type, real, ev->dev, ev->ino) : -1;
+	if (slot >= 0 && !cc->cache[slot].fingerprint[0] && ev->match == IDT_MATCH_INODE) {
+		/* a container that read a host file bind-mounted in, and exited:
+		 * its root is gone (ESTALE), the host's path is not */
+		const char *other = cred_watch_inode_other_real(cc->watch, ev->dev, ev->ino, real);
+
+		if (other)
+			slot = inspect_cached(cc, type, other, ev->dev, ev->ino);
+	}
 	fp = slot >= 0 ? cc->cache[slot].fingerprint : "";
 	cred = json_pack("{s:s, s:s}", "type", type, "source", "file");
 	if (*fp)

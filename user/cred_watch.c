@@ -887,16 +887,44 @@ const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uin
 				  const char **type, const char **real)
 {
 	struct idt_file_key key = { .dev = kdev, .ino = ino };
-	const struct inode_entry *e = bsearch(&key, w->inodes.v, w->inodes.n, w->inodes.size,
-					      cmp_file_key);
+	const struct inode_entry *v = w->inodes.v, *e = bsearch(&key, v, w->inodes.n,
+								w->inodes.size, cmp_file_key);
 
 	if (!e)
 		return NULL;
+	/* One inode watched under several roots (a host file bind-mounted into
+	 * a container): the first found, the host's, names and reads it, not
+	 * whichever bsearch lands on (a container's root may be gone when its
+	 * read is followed up). */
+	while (e > v && !cmp_file_key(e - 1, &key))
+		e--;
 	if (type)
 		*type = cred_type_name(e->val.cred_type);
 	if (real)
 		*real = e->real ? e->real : e->path;
 	return e->path;
+}
+
+const char *cred_watch_inode_other_real(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+					const char *real)
+{
+	struct idt_file_key key = { .dev = kdev, .ino = ino };
+	const struct inode_entry *v = w->inodes.v, *e = bsearch(&key, v, w->inodes.n,
+								w->inodes.size, cmp_file_key);
+	size_t i;
+
+	if (!e)
+		return NULL;
+	/* the entries of one inode sit together in the sorted array */
+	for (i = (size_t)(e - v); i > 0 && !cmp_file_key(&v[i - 1], &key); i--)
+		;
+	for (; i < w->inodes.n && !cmp_file_key(&v[i], &key); i++) {
+		const char *r = v[i].real ? v[i].real : v[i].path;
+
+		if (strcmp(r, real))
+			return r;
+	}
+	return NULL;
 }
 
 const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,

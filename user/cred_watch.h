@@ -54,6 +54,12 @@ const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uin
 				  const char **type, const char **real);
 /* A watched directory (dev, ino) -> its path, and *real as above; NULL if
  * not watched. */
+/* Another path than real by which the daemon can read the watched inode
+ * (kdev, ino): the same file watched under another root, as a host file
+ * bind-mounted into a container is, whose root may be gone by the time the
+ * container's read is followed up. NULL when there is none. */
+const char *cred_watch_inode_other_real(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+					const char *real);
 const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 				const char **real);
 /* The rule an absolute path falls under (directory expanded for homes),

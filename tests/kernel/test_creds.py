@@ -555,6 +555,55 @@ def run_container(d, rootfs, cid, wait_watched):
     return mntns, p.pid
 
 
+BIND_SH = r'''
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m sh -ec '
+  mount --bind /usr "$ROOTFS/usr"
+  mount --bind "$HOSTFILE" "$ROOTFS/root/.aws/credentials"
+  exec chroot "$ROOTFS" /bin/sh -c "read go; cat /root/.aws/credentials; echo done"
+'
+'''
+
+
+@with_creds
+def test_cred_container_bind_mounted_host_file_exits(d, c):
+    """A container reads a host credential file bind-mounted into it (docker
+    run -v ~/.aws:/root/.aws) and exits at once: its root is gone when the
+    daemon follows the read up, and the file is read by its host path (the
+    same inode) for its fingerprint. An inode watched under two roots is
+    named by the first found, the host's (as a hard link is)."""
+    rootfs = make_rootfs(c, "bindfs", canary())
+    cid = "b" * 64
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    p = subprocess.Popen(["sh", "-c", BIND_SH], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True, env={"CG": cg, "ROOTFS": rootfs, "HOSTFILE": c.aws,
+                                         "PATH": "/usr/sbin:/usr/bin:/bin"})
+    try:
+        deadline = time.monotonic() + 10
+        while "the container of pid %d " % p.pid not in d.stderr_text():
+            check(time.monotonic() < deadline,
+                  "the daemon watches the container's files: %r" % d.stderr_text()[-500:])
+            time.sleep(0.05)
+        time.sleep(0.3)  # the rescan that watches its root
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        out = p.stdout.read()
+        eq(p.wait(10), 0, "the container's read")
+        check(out.endswith("done\n"), "the container read the file: %r" % out[-200:])
+    finally:
+        p.kill()
+        rmdir_cgroup(cg)
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid)[0]
+    eq(ev["file"]["path"], c.aws, "file.path: the host file's")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(c.secret),
+       "the fingerprint of the host file: %r" % ev.get("enrichment"))
+    eq(ev["credential"].get("aws_access_key_id"), c.akid, "the key id")
+
+
 @with_creds
 def test_cred_container_recycled_mntns(d, c):
     """The kernel gives a freed mount namespace's number to the next one made,
@@ -796,6 +845,7 @@ CASES = [
     test_cred_container_own_files,
     test_cred_container_running_before_start,
     test_cred_container_recycled_mntns,
+    test_cred_container_bind_mounted_host_file_exits,
     test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
