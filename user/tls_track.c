@@ -31,6 +31,7 @@ struct tls_track {
 	void *arg;
 	struct tls_libs *libs;
 	struct tls_sessions *sessions;
+	struct listen_ports *listening; /* per network namespace, for is_server */
 	struct {
 		uint32_t pid;
 		uint32_t exe_dev;
@@ -80,7 +81,7 @@ static bool is_server(const struct tls_session *s, void *arg)
 {
 	struct tls_track *t = arg;
 
-	if (listen_port_in_netns((pid_t)s->pid, s->local.port) != 1)
+	if (listen_ports_check(t->listening, (pid_t)s->pid, s->local.port, s->last_ns) != 1)
 		return false;
 	loader_tls_session_is_server(t->loader, s->pid, s->session);
 	return true;
@@ -136,9 +137,11 @@ struct tls_track *tls_track_new(struct loader *loader, struct proc_tracker *trac
 				 .emit = emit, .arg = arg };
 	t->libs = tls_libs_new();
 	t->sessions = tls_sessions_new(TLS_MAX_SESSIONS, &session_ops, t);
-	if (!t->libs || !t->sessions) {
+	t->listening = listen_ports_new();
+	if (!t->libs || !t->sessions || !t->listening) {
 		tls_libs_free(t->libs);
 		tls_sessions_free(t->sessions, 0);
+		listen_ports_free(t->listening);
 		free(t);
 		return NULL;
 	}
@@ -296,5 +299,6 @@ void tls_track_free(struct tls_track *t, uint64_t ts)
 		return;
 	tls_sessions_free(t->sessions, ts);
 	tls_libs_free(t->libs);
+	listen_ports_free(t->listening);
 	free(t);
 }
