@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include "listen_port.h"
+#include "proc_file.h"
 
 #define TCP_LISTEN_STATE 0x0a
 #define TABLE_MAX (64u << 20)	/* a host with a million sockets; bounds the read */
@@ -62,55 +61,21 @@ size_t listen_ports_parse(const char *table, uint16_t *ports, size_t n, size_t m
 	return n;
 }
 
-/* The whole of a /proc file, NUL-terminated; NULL with errno set. */
-static char *read_all(const char *path)
-{
-	size_t cap = 16384, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf) {
-		int err = fd < 0 ? errno : ENOMEM;
-
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		errno = err;
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len - 1 == 0) {
-			char *more = cap < TABLE_MAX ? realloc(buf, cap * 2) : NULL;
-
-			if (!more)
-				break; /* what was read is judged */
-			buf = more;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* Fill s with the LISTEN ports of pid's namespace. 0, or -errno when
  * neither table could be read. */
 static int load(struct listen_ports *lp, struct netns_ports *s, pid_t pid)
 {
-	static const char *const tables[] = { "tcp", "tcp6" };
+	static const char *const tables[] = { "net/tcp", "net/tcp6" };
 	int err = -ENOENT, read_one = 0;
-	char path[64];
 
 	s->n = 0;
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char *text;
+		size_t len;
+		int e = proc_file_read("/proc", (uint32_t)pid, tables[i], TABLE_MAX, &text, &len);
 
-		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
-		text = read_all(path);
-		if (!text) {
-			err = -errno;
+		if (e) {
+			err = e;
 			continue;
 		}
 		read_one = 1;

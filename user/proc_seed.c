@@ -8,57 +8,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "proc_file.h"
 #include "proc_seed.h"
 
 #define ENVIRON_MAX (256 * 1024)
 #define CMDLINE_MAX 4096
 
-/* Read a whole /proc file (bounded) into a malloc'd buffer. */
+/* A whole /proc file of pid (bounded). */
 static int read_file(struct proc_tracker *tr, __u32 pid, const char *name, size_t max, char **buf,
 		     size_t *len)
 {
-	char path[128];
-	size_t cap = 4096, n = 0;
-	char *b = NULL;
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/%u/%s", tr->proc_root, pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap || !b) {
-			char *nb;
-
-			cap = b ? cap * 2 : cap;
-			nb = realloc(b, cap + 1);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, (cap < max ? cap : max) - n);
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (r == 0 || n + r >= max) {
-			n += r;
-			break;
-		}
-		n += r;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
-out:
-	free(b);
-	close(fd);
-	return err;
+	return proc_file_read(tr->proc_root, pid, name, max, buf, len);
 }
 
 int proc_seed_read_environ(struct proc_tracker *tr, __u32 pid, char **buf, size_t *len)

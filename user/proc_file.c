@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "proc_file.h"
+
+int proc_file_read(const char *proc_root, uint32_t pid, const char *name, size_t max, char **buf,
+		   size_t *len)
+{
+	char path[128];
+	size_t cap = 4096, n = 0;
+	char *b = NULL;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%u/%s", proc_root, pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap || !b) {
+			char *nb;
+
+			cap = b ? cap * 2 : cap;
+			nb = realloc(b, cap + 1);
+			if (!nb) {
+				err = -ENOMEM;
+				goto out;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, (cap < max ? cap : max) - n);
+		if (r < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (r == 0 || n + r >= max) {
+			n += r;
+			break;
+		}
+		n += r;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+out:
+	free(b);
+	close(fd);
+	return err;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Reading a whole file of a process under /proc. */
+#ifndef IDTRACE_PROC_FILE_H
+#define IDTRACE_PROC_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* proc_root/PID/name (at most max bytes) into a malloc'd, NUL-terminated
+ * *buf of *len bytes. 0, or -errno (nothing to free). */
+int proc_file_read(const char *proc_root, uint32_t pid, const char *name, size_t max, char **buf,
+		   size_t *len);
+
+#endif /* IDTRACE_PROC_FILE_H */
