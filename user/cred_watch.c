@@ -883,21 +883,31 @@ int cred_watch_rescan(struct cred_watch *w)
 	return (int)w->inodes.n;
 }
 
+/* The first entry of inode key (they sit together in the sorted array, in
+ * the order found), or NULL. */
+static const struct inode_entry *first_inode(const struct cred_watch *w,
+					     const struct idt_file_key *key)
+{
+	const struct inode_entry *v = w->inodes.v,
+				 *e = bsearch(key, v, w->inodes.n, w->inodes.size, cmp_file_key);
+
+	while (e && e > v && !cmp_file_key(e - 1, key))
+		e--;
+	return e;
+}
+
 const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 				  const char **type, const char **real)
 {
 	struct idt_file_key key = { .dev = kdev, .ino = ino };
-	const struct inode_entry *v = w->inodes.v, *e = bsearch(&key, v, w->inodes.n,
-								w->inodes.size, cmp_file_key);
-
-	if (!e)
-		return NULL;
 	/* One inode watched under several roots (a host file bind-mounted into
 	 * a container): the first found, the host's, names and reads it, not
 	 * whichever bsearch lands on (a container's root may be gone when its
 	 * read is followed up). */
-	while (e > v && !cmp_file_key(e - 1, &key))
-		e--;
+	const struct inode_entry *e = first_inode(w, &key);
+
+	if (!e)
+		return NULL;
 	if (type)
 		*type = cred_type_name(e->val.cred_type);
 	if (real)
@@ -909,17 +919,11 @@ const char *cred_watch_inode_other_real(const struct cred_watch *w, uint32_t kde
 					const char *real)
 {
 	struct idt_file_key key = { .dev = kdev, .ino = ino };
-	const struct inode_entry *v = w->inodes.v, *e = bsearch(&key, v, w->inodes.n,
-								w->inodes.size, cmp_file_key);
-	size_t i;
+	const struct inode_entry *e = first_inode(w, &key),
+				 *end = (const struct inode_entry *)w->inodes.v + w->inodes.n;
 
-	if (!e)
-		return NULL;
-	/* the entries of one inode sit together in the sorted array */
-	for (i = (size_t)(e - v); i > 0 && !cmp_file_key(&v[i - 1], &key); i--)
-		;
-	for (; i < w->inodes.n && !cmp_file_key(&v[i], &key); i++) {
-		const char *r = v[i].real ? v[i].real : v[i].path;
+	for (; e && e < end && !cmp_file_key(e, &key); e++) {
+		const char *r = e->real ? e->real : e->path;
 
 		if (strcmp(r, real))
 			return r;

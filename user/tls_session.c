@@ -255,8 +255,8 @@ static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 		parse(t, s, (const unsigned char *)data + head, last, 0);
 }
 
-/* Parse what s held, in order, and stop holding. */
-static void release_held(struct tls_sessions *t, struct tls_session *s)
+/* Stop holding s's writes: parse them, in order, or (a server's) drop them. */
+static void stop_holding(struct tls_sessions *t, struct tls_session *s, bool parse)
 {
 	struct tls_held *h = s->held;
 
@@ -266,10 +266,17 @@ static void release_held(struct tls_sessions *t, struct tls_session *s)
 	s->wprev->wnext = s->wnext;
 	s->wnext->wprev = s->wprev;
 	for (int i = 0; i < h->n; i++) {
-		feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len, h->w[i].last);
+		if (parse)
+			feed(t, s, h->w[i].ts, h->w[i].total, h->w[i].data, h->w[i].len,
+			     h->w[i].last);
 		free(h->w[i].data);
 	}
 	free(h);
+}
+
+static void release_held(struct tls_sessions *t, struct tls_session *s)
+{
+	stop_holding(t, s, true);
 }
 
 /* Hold a write of a session whose socket is unknown. False: parse it now. */
@@ -331,14 +338,7 @@ void tls_sessions_release_held(struct tls_sessions *t, uint64_t held_before_ns)
  * after the daemon) are ignored, and its end is not reported. */
 static void make_server(struct tls_sessions *t, struct tls_session *s)
 {
-	if (s->held) {
-		s->wprev->wnext = s->wnext;
-		s->wnext->wprev = s->wprev;
-		for (int i = 0; i < s->held->n; i++)
-			free(s->held->w[i].data);
-		free(s->held);
-		s->held = NULL;
-	}
+	stop_holding(t, s, false);
 	http1_parser_free(s->h1);
 	h2_conn_free(s->h2);
 	s->h1 = NULL;

@@ -450,16 +450,7 @@ def check_container_reads(c, d):
             check("the container of pid %d " % p.pid in d.stderr_text(),
                   "a container running at the start is watched by agent.ready: %r"
                   % d.stderr_text())
-        deadline = time.monotonic() + 15
-        while "the container of pid %d " % p.pid not in d.stderr_text():
-            check(time.monotonic() < deadline,
-                  "the daemon watches the container's files: %r" % d.stderr_text())
-            time.sleep(0.05)
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        out = p.stdout.read()
-        eq(p.wait(10), 0, "the container's reads")
-        check(out.endswith("done\n"), "the container read its files: %r" % out[-200:])
+        let_container_read(d, p, 15, True)
     finally:
         p.kill()
         rmdir_cgroup(cg)
@@ -514,6 +505,23 @@ exec unshare -m sh -ec '
 '''
 
 
+def let_container_read(d, p, wait_s, must_watch):
+    """Wait (up to wait_s) for the daemon to watch the files of p's container
+    (failing when must_watch), then let it read ("go") and check it did."""
+    deadline = time.monotonic() + wait_s
+    while "the container of pid %d " % p.pid not in d.stderr_text():
+        if time.monotonic() >= deadline:
+            check(not must_watch,
+                  "the daemon watches the container's files: %r" % d.stderr_text()[-500:])
+            break
+        time.sleep(0.05)
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    out = p.stdout.read()
+    eq(p.wait(10), 0, "the container's reads")
+    check(out.endswith("done\n"), "the container read its files: %r" % out[-200:])
+
+
 def make_rootfs(c, name, secret):
     """A container image: the root's AWS file with its own secret."""
     rootfs = os.path.join(c.dir, name)
@@ -540,15 +548,7 @@ def run_container(d, rootfs, cid, wait_watched):
     try:
         mntns = p.stdout.readline().strip()
         check(mntns.startswith("mnt:"), "the container's mount namespace: %r" % mntns)
-        deadline = time.monotonic() + wait_watched
-        while ("the container of pid %d " % p.pid not in d.stderr_text()
-               and time.monotonic() < deadline):
-            time.sleep(0.05)
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        out = p.stdout.read()
-        eq(p.wait(10), 0, "the container's read")
-        check(out.endswith("done\n"), "the container read its file: %r" % out[-200:])
+        let_container_read(d, p, wait_watched, False)
     finally:
         p.kill()
         rmdir_cgroup(cg)
@@ -587,11 +587,7 @@ def test_cred_container_bind_mounted_host_file_exits(d, c):
                   "the daemon watches the container's files: %r" % d.stderr_text()[-500:])
             time.sleep(0.05)
         time.sleep(0.3)  # the rescan that watches its root
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        out = p.stdout.read()
-        eq(p.wait(10), 0, "the container's read")
-        check(out.endswith("done\n"), "the container read the file: %r" % out[-200:])
+        let_container_read(d, p, 0, True)
     finally:
         p.kill()
         rmdir_cgroup(cg)

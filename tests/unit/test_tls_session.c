@@ -135,10 +135,11 @@ static void data_str(struct tls_sessions *t, uint64_t session, uint64_t ts, cons
 	data_rec(t, PID, session, START, ts, s, strlen(s), strlen(s));
 }
 
-static void conn_rec(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
-		     uint64_t ts, uint16_t lport, uint16_t rport)
+/* The socket of a session (flags: IDT_TLS_CONN_*). */
+static void conn_rec_flags(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
+			   uint64_t ts, uint16_t lport, uint16_t rport, uint16_t flags)
 {
-	struct idt_tls_conn ev = { 0 };
+	struct idt_tls_conn ev = { .flags = flags };
 
 	hdr(&ev.hdr, IDT_EV_TLS_CONN, pid, ts);
 	ev.session = session;
@@ -151,6 +152,12 @@ static void conn_rec(struct tls_sessions *t, uint32_t pid, uint64_t session, uin
 	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", ev.laddr), 1);
 	assert_int_equal(inet_pton(AF_INET, "10.1.2.3", ev.raddr), 1);
 	tls_sessions_conn(t, &ev);
+}
+
+static void conn_rec(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
+		     uint64_t ts, uint16_t lport, uint16_t rport)
+{
+	conn_rec_flags(t, pid, session, start, ts, lport, rport, 0);
 }
 
 static void sni_rec_lib(struct tls_sessions *t, uint32_t pid, uint64_t session, uint64_t start,
@@ -713,18 +720,7 @@ static const struct tls_sessions_ops ops_servers = {
 static void conn_flags(struct tls_sessions *t, uint64_t session, uint64_t ts, uint16_t lport,
 		       uint16_t flags)
 {
-	struct idt_tls_conn ev = { 0 };
-
-	hdr(&ev.hdr, IDT_EV_TLS_CONN, PID, ts);
-	ev.session = session;
-	ev.start_ns = START;
-	ev.lib = IDT_TLS_OPENSSL;
-	ev.fd = 9;
-	ev.family = IDT_AF_INET;
-	ev.lport = lport;
-	ev.rport = 51000;
-	ev.flags = flags;
-	tls_sessions_conn(t, &ev);
+	conn_rec_flags(t, PID, session, START, ts, lport, 51000, flags);
 }
 
 static void test_server_session_dropped(void **state)
