@@ -20,8 +20,8 @@
  * opened before the daemon started or before its library was attached that
  * only receives, is resolved by the read/recvfrom/recvmsg/readv it makes
  * underneath. Each session (the library's session pointer within a process)
- * is resolved once; its fd is kept in tls_conns, and a read on a resolved
- * session costs two lookups.
+ * is resolved once; its fd is kept in tls_sessions, and a read on a
+ * resolved session costs one lookup.
  *
  * Retries: a write that the socket refused or took in part makes the
  * library return "want write", and the caller must call again with the same
@@ -96,23 +96,17 @@ struct {
 	__type(value, struct tls_mark);
 } tls_marks SEC(".maps");
 
-/* Sessions whose socket was already reported: their fd. */
+/* Sessions the probes know: a client's, whose socket was already reported
+ * (its fd), and the server side's (IDT_TLS_SESSION_SERVER: SSL_accept,
+ * SSL_set_accept_state, a GnuTLS session made with GNUTLS_SERVER, or one the
+ * daemon found to be a server's): inbound, not calls this process makes;
+ * never traced. One map, so that every TLS call costs one lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct idt_tls_session_key);
 	__type(value, __s32);
-} tls_conns SEC(".maps");
-
-/* Sessions of the server side (SSL_accept, SSL_set_accept_state, a GnuTLS
- * session made with GNUTLS_SERVER): inbound, not calls this process makes;
- * never traced. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct idt_tls_session_key);
-	__type(value, __u8);
-} tls_servers SEC(".maps");
+} tls_sessions SEC(".maps");
 
 /* gnutls_init(&session, flags): the session pointer is known on return. */
 struct gnutls_init_args {
@@ -235,9 +229,11 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 	__s32 *fd;
 	bool retry;
 
-	if (is_self() || !session || bpf_map_lookup_elem(&tls_servers, &key))
+	if (is_self() || !session)
 		return 0;
-	fd = bpf_map_lookup_elem(&tls_conns, &key);
+	fd = bpf_map_lookup_elem(&tls_sessions, &key);
+	if (fd && *fd == IDT_TLS_SESSION_SERVER)
+		return 0;
 	if (!is_write && fd)
 		return 0; /* a read or handshake on a resolved session: nothing to learn */
 	m = bpf_task_storage_get(&tls_marks, task, NULL, 0);
@@ -315,15 +311,15 @@ static __always_inline struct sock *fd_sock(long fd)
 
 /* Report session m's socket (fd, whose sock is sk). Found other than by a
  * handshake call, the session's start was not seen: it may be a server's,
- * which the daemon then tells apart (a listener on its port) and puts in
- * tls_servers. */
+ * which the daemon then tells apart (a listener on its port) and marks
+ * IDT_TLS_SESSION_SERVER in tls_sessions. */
 static __always_inline void emit_conn(struct tls_mark *m, long fd, struct sock *sk)
 {
 	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = m->session };
 	struct idt_tls_conn *c;
 	__s32 fd32 = fd;
 
-	bpf_map_update_elem(&tls_conns, &key, &fd32, BPF_ANY);
+	bpf_map_update_elem(&tls_sessions, &key, &fd32, BPF_ANY);
 	c = bpf_ringbuf_reserve(&events, sizeof(*c), 0);
 	if (!c) {
 		count(IDT_CNT_LOST_TLS);
@@ -436,10 +432,10 @@ static __always_inline int emit_sni(__u64 session, __u32 lib, const void *name, 
 static __always_inline int mark_server(__u64 session)
 {
 	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
-	__u8 one = 1;
+	__s32 server = IDT_TLS_SESSION_SERVER;
 
 	if (session && !is_self())
-		bpf_map_update_elem(&tls_servers, &key, &one, BPF_ANY);
+		bpf_map_update_elem(&tls_sessions, &key, &server, BPF_ANY);
 	return 0;
 }
 
@@ -447,12 +443,18 @@ static __always_inline int emit_close(__u64 session, __u32 lib)
 {
 	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = session };
 	struct idt_tls_close *e;
+	__s32 *fd;
+	bool server;
 
 	if (is_self() || !session)
 		return 0;
-	bpf_map_delete_elem(&tls_servers, &key);
-	/* A session that never wrote left no trace: nothing to close. */
-	if (bpf_map_delete_elem(&tls_conns, &key))
+	fd = bpf_map_lookup_elem(&tls_sessions, &key);
+	/* A session that never wrote left no trace, and a server's is not
+	 * traced: nothing to close. */
+	if (!fd)
+		return 0;
+	server = *fd == IDT_TLS_SESSION_SERVER;
+	if (bpf_map_delete_elem(&tls_sessions, &key) || server)
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

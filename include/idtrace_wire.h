@@ -249,13 +249,16 @@ struct idt_tls_conn {
 	__u8 raddr[16];
 };
 
-/* A TLS session within a process: the key of the probes' session maps
- * (tls_conns, tls_servers), which the daemon also writes. */
+/* A TLS session within a process: the key of the probes' session map
+ * (tls_sessions), which the daemon also writes. Its value is the session's
+ * socket fd, or IDT_TLS_SESSION_SERVER for the server side of a session. */
 struct idt_tls_session_key {
 	__u32 tgid;
 	__u32 _pad;
 	__u64 session; /* the library's session pointer */
 };
+
+#define IDT_TLS_SESSION_SERVER (-2)
 
 /* idt_tls_conn.flags: the socket was found by a read or write call, not by
  * the handshake (made before the daemon started, or before its library was

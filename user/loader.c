@@ -716,12 +716,11 @@ void loader_tls_lib_forget(struct loader *l, uint32_t dev, uint64_t ino)
 void loader_tls_session_is_server(struct loader *l, uint32_t tgid, uint64_t session)
 {
 	struct idt_tls_session_key key = { .tgid = tgid, .session = session };
-	uint8_t one = 1;
+	int32_t server = IDT_TLS_SESSION_SERVER;
 
 	if (!l->tls)
 		return;
-	bpf_map_update_elem(bpf_map__fd(l->tls->maps.tls_servers), &key, &one, BPF_ANY);
-	bpf_map_delete_elem(bpf_map__fd(l->tls->maps.tls_conns), &key);
+	bpf_map_update_elem(bpf_map__fd(l->tls->maps.tls_sessions), &key, &server, BPF_ANY);
 }
 
 int loader_events_fd(const struct loader *l)
