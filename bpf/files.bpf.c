@@ -271,14 +271,21 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 /* The path argument of the open, from the syscall's saved user registers;
  * also records the dfd. Read only for a match: it costs helper calls. */
 /* path_arg: 0 the path is the first argument, 1 the second (after a dirfd),
- * PATH_NONE the syscall takes none (a file handle) */
+ * PATH_NONE the syscall takes none (a file handle), PATH_URING not a syscall
+ * at all (an io_uring request: the task's registers are not the open's) */
 #define PATH_NONE 2
+#define PATH_URING 3
 
 static __always_inline const char *user_path(struct open_scratch *s, struct task_struct *task,
 					     int path_arg)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct pt_regs *regs;
 
+	if (path_arg == PATH_URING) {
+		s->ev.dfd = -100;
+		return NULL;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
 	if (path_arg == PATH_NONE)
 		return NULL; /* open_by_handle_at(mount_fd, handle, flags) */
@@ -466,6 +473,73 @@ OPEN_EVENT(creat, IDT_SYS_CREAT, 0, 0)
 /* name_to_handle_at() then open_by_handle_at() reaches a file without a
  * path (root: CAP_DAC_READ_SEARCH): matched by its inode or directory. */
 OPEN_EVENT(open_by_handle_at, IDT_SYS_OPEN_BY_HANDLE_AT, PATH_NONE, 3)
+
+/* io_uring: IORING_OP_OPENAT and IORING_OP_OPENAT2 open a file with no open
+ * syscall. The process submits the request, and the kernel runs it inside
+ * io_uring_enter, in an io-wq worker or in an SQPOLL thread: threads of the
+ * process, sharing its fd table. The open is seen at its completion, by the
+ * fd it put in that table, and matched like a successful open syscall (by
+ * inode, or directory and name). Not seen: a failed one (the name it asked
+ * for is freed by then), and one into a fixed-file slot (no fd). Local
+ * types with only the fields read, relocated against the kernel's (CO-RE):
+ * the loader loads this program only where the tracepoint has this form
+ * (6.0 and later). */
+#define IDT_IORING_OP_OPENAT 18 /* uapi enum io_uring_op */
+#define IDT_IORING_OP_OPENAT2 28
+
+struct io_open___idt {
+	__u32 file_slot; /* a fixed-file slot + 1, or 0: an fd */
+} __attribute__((preserve_access_index));
+
+struct io_cmd_data___idt {
+	__u64 data[8];
+} __attribute__((preserve_access_index));
+
+struct io_kiocb___idt {
+	struct io_cmd_data___idt cmd; /* an open request's struct io_open */
+	__u8 opcode;
+} __attribute__((preserve_access_index));
+
+struct io_uring_cqe___idt {
+	__s32 res;
+} __attribute__((preserve_access_index));
+
+static __always_inline int on_uring_complete(struct io_kiocb___idt *req,
+					     struct io_uring_cqe___idt *cqe, bool fast)
+{
+	struct io_open___idt *open;
+	__u8 op;
+	__s32 res;
+
+	if (!req) /* a completion that no request posted */
+		return 0;
+	op = BPF_CORE_READ(req, opcode);
+	if (op != IDT_IORING_OP_OPENAT && op != IDT_IORING_OP_OPENAT2)
+		return 0;
+	count(IDT_CNT_OPEN_SEEN);
+	res = BPF_CORE_READ(cqe, res);
+	open = (void *)req + bpf_core_field_offset(struct io_kiocb___idt, cmd);
+	if (res < 0 || BPF_CORE_READ(open, file_slot))
+		return 0;
+	check_file(bpf_get_current_task_btf(),
+		   op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT : IDT_SYS_IO_URING_OPENAT2,
+		   res, PATH_URING, fast);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(idt_uring_complete, void *ring, struct io_kiocb___idt *req,
+	     struct io_uring_cqe___idt *cqe)
+{
+	return on_uring_complete(req, cqe, true);
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(idt_uring_complete_compat, void *ring, struct io_kiocb___idt *req,
+	     struct io_uring_cqe___idt *cqe)
+{
+	return on_uring_complete(req, cqe, false);
+}
 
 /* The syscall numbers of the open family on this architecture; set by the
  * loader (unused ones stay -1). */

@@ -181,6 +181,10 @@ struct idt_dir_watch {
 #define IDT_SYS_OPENAT2 3
 #define IDT_SYS_CREAT 4
 #define IDT_SYS_OPEN_BY_HANDLE_AT 5 /* no path: the file and its directory only */
+/* io_uring's IORING_OP_OPENAT and IORING_OP_OPENAT2, seen at their completion:
+ * no path either (the request's name is freed by then) */
+#define IDT_SYS_IO_URING_OPENAT 6
+#define IDT_SYS_IO_URING_OPENAT2 7
 
 struct idt_open {
 	struct idt_hdr hdr;

@@ -232,6 +232,33 @@ static bool kernel_has_kfunc(const char *name)
 	return found;
 }
 
+/* io_uring_complete(ctx, req, cqe): the tracepoint's form since 6.0, the one
+ * the io_uring open probe reads (before, it passed the result as a number).
+ * Absent from a kernel without io_uring. */
+static bool kernel_has_uring_complete(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const struct btf_type *t = NULL;
+	bool found = false;
+	int id;
+
+	if (!vmlinux)
+		return false;
+	id = btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
+	/* typedef -> pointer -> prototype (void *data, ctx, req, cqe) */
+	if (id > 0)
+		t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(vmlinux, t->type);
+	if (t && btf_is_func_proto(t) && btf_vlen(t) == 4) {
+		const struct btf_type *cqe = btf__type_by_id(vmlinux, btf_params(t)[3].type);
+
+		found = cqe && btf_is_ptr(cqe);
+	}
+	btf__free(vmlinux);
+	return found;
+}
+
 /* An environment switch set to "1". */
 static bool env_on(const char *name)
 {
@@ -261,7 +288,8 @@ static const struct {
 
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
-static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool trace_tls)
+static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool uring,
+			 bool trace_tls)
 {
 	static const char *const event_hooks[5] = {
 		"tp/syscalls/sys_exit_open",
@@ -309,14 +337,20 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	}
 	bpf_program__set_autoload(l->files->progs.idt_sys_exit, hook == FILES_RAW && cast);
 	bpf_program__set_autoload(l->files->progs.idt_sys_exit_compat, hook == FILES_RAW && !cast);
+	bpf_program__set_autoload(l->files->progs.idt_uring_complete, uring && cast);
+	bpf_program__set_autoload(l->files->progs.idt_uring_complete_compat, uring && !cast);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: files_bpf__load(l->files);
 	if (err)
 		return err;
+	if (uring)
+		err = attach(l, cast ? l->files->progs.idt_uring_complete
+				     : l->files->progs.idt_uring_complete_compat,
+			     "open", "tp_btf/io_uring_complete");
 	if (hook == FILES_RAW) {
 		raw = cast ? l->files->progs.idt_sys_exit : l->files->progs.idt_sys_exit_compat;
-		return attach(l, raw, "open", "tp_btf/sys_exit");
+		return err ?: attach(l, raw, "open", "tp_btf/sys_exit");
 	}
 	for (int i = 0; i < 5 && !err; i++)
 		err = attach(l, cast ? events[i] : events_compat[i], "open", event_hooks[i]);
@@ -331,14 +365,21 @@ static int load_files(struct loader *l, bool trace_tls)
 	 * the other variants. */
 	const bool have_cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
 	bool cast = have_cast;
+	/* io_uring's opens, where the kernel has io_uring */
+	bool uring = kernel_has_uring_complete();
 	enum files_hook hook = env_on("IDTRACE_BPF_RAW") ? FILES_RAW : FILES_EVENTS;
 	int n_links = l->n_links, err;
 
+	if (!uring)
+		log_warn("credential-open probes: no io_uring_complete tracepoint (a kernel "
+			 "without io_uring, or older than 6.0): opens made through io_uring are "
+			 "not seen");
 	for (;;) {
-		err = load_files_as(l, hook, cast, trace_tls);
+		err = load_files_as(l, hook, cast, uring, trace_tls);
 		if (!err) {
-			log_info("credential-open probes: %s%s", files_hook_names[hook],
-				 cast ? " with bpf_rdonly_cast" : "");
+			log_info("credential-open probes: %s%s%s", files_hook_names[hook],
+				 cast ? " with bpf_rdonly_cast" : "",
+				 uring ? ", and io_uring opens" : "");
 			l->files_hook = hook;
 			return 0;
 		}
@@ -346,6 +387,12 @@ static int load_files(struct loader *l, bool trace_tls)
 			drop_last_link(l);
 		files_bpf__destroy(l->files);
 		l->files = NULL;
+		if (uring) {
+			log_warn("credential-open probes: the io_uring open probe did not load "
+				 "(%s); opens made through io_uring are not seen", strerror(-err));
+			uring = false;
+			continue;
+		}
 		if (cast) {
 			log_warn("credential-open probes: %s with bpf_rdonly_cast unavailable (%s); "
 				 "trying without", files_hook_names[hook], strerror(-err));

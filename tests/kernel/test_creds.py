@@ -262,6 +262,7 @@ def test_cred_pod_token_seen_from_node(d, c):
 def check_probe_variant(d, c, variant):
     """The daemon loaded the open probe's variant, and it matches a watched file
     by inode and a new file in a watched directory by name."""
+    variant += ", and io_uring opens"
     check("credential-open probes: %s\n" % variant in d.stderr_text(),
           "the variant loaded is %r: %r" % (variant, d.stderr_text()))
     p = run([CAT, c.aws], env={"PATH": "/usr/bin"}, stdout=subprocess.DEVNULL)
@@ -270,13 +271,19 @@ def check_probe_variant(d, c, variant):
     c.write(vault, "hvs.%s\n" % c.secret)
     h = run([os.path.join(HELPERS, "handle_read"), vault], env={})
     eq(h.returncode, 0, "handle_read helper")
+    u = run([os.path.join(HELPERS, "uring_read"), c.aws], env={})
+    eq(u.returncode, 0, "uring_read helper")
     reads(d, p.pid, c.aws)
     reads(d, os.getpid(), vault)
     reads(d, h.pid, vault)
+    reads(d, u.pid, c.aws)
     evs = [e for e in d.stop() if e.get("type") == "credential.read"]
     by_handle = [e for e in evs if e["process"]["pid"] == h.pid]
     eq([(e["file"]["syscall"], e["file"]["match"]) for e in by_handle],
        [("open_by_handle_at", "directory")], "the open by handle, matched by directory")
+    by_uring = [e for e in evs if e["process"]["pid"] == u.pid]
+    eq([(e["file"]["syscall"], e["file"]["match"], e["file"]["path"]) for e in by_uring],
+       [("io_uring_openat", "inode", c.aws)], "the io_uring open, matched by inode")
     cat = [e for e in evs if e["process"]["pid"] == p.pid]
     eq(len(cat), 1, "credential.read events by cat")
     eq(cat[0]["file"]["match"], "inode", "cat's open matched by inode")
@@ -783,6 +790,42 @@ def test_cred_open_by_handle(d, c):
 
 
 @with_creds
+def test_cred_io_uring_open(d, c):
+    """Files opened and read through io_uring alone (IORING_OP_OPENAT and
+    IORING_OP_READ: no open or read syscall), one open run inline in
+    io_uring_enter and one forced to an io-wq worker thread: each is a
+    credential.read of the process (not of the worker), with its path, type and
+    fingerprint, in the CI job's chain. The probe is named in agent.ready."""
+    vault = os.path.join(c.home, ".vault-token")
+    c.write(vault, "hvs.%s\n" % c.secret)
+    p = run([os.path.join(HELPERS, "uring_read"), c.aws, vault], env=github_env(5151, canary()))
+    eq(p.returncode, 0, "uring_read helper")
+    reads(d, p.pid, c.aws)
+    reads(d, p.pid, vault)
+    out = d.stop()
+    ready = out[0]
+    eq(ready["type"], "agent.ready", "first line")
+    check({"name": "open", "hook": "tp_btf/io_uring_complete"} in ready["probes"],
+          "io_uring probe in agent.ready: %r" % ready["probes"])
+    evs = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == p.pid]
+    eq([(e["file"]["path"], e["file"]["syscall"], e["file"]["match"]) for e in evs],
+       [(c.aws, "io_uring_openat", "inode"), (vault, "io_uring_openat", "directory")],
+       "the two io_uring opens (the second by an io-wq worker), in order")
+    aws, vt = evs
+    eq(aws["file"]["path_as_given"], "", "no path was given")
+    eq(aws["file"]["inode"], os.stat(c.aws).st_ino, "file.inode")
+    eq(aws["credential"]["type"], "aws", "credential.type")
+    eq(aws["credential"]["aws_access_key_id"], c.akid, "access key id")
+    eq(aws["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint")
+    eq(vt["credential"]["type"], "vault", "credential.type of the second")
+    eq(vt["file"]["inode"], os.stat(vault).st_ino, "file.inode of the second")
+    for e in evs:
+        eq(e["process"]["exe"], os.path.join(HELPERS, "uring_read"), "process.exe")
+        eq(e["process"]["uid"], 0, "process.uid")
+        eq(hop(e, "ci_job")["run_id"], "5151", "the job that read it")
+
+
+@with_creds
 def test_cred_pivot(d, c):
     """The same credential read by a human, then by a CI job: a pivot."""
     p1 = run([CAT, c.aws], env={}, loginuid=1000, stdout=subprocess.DEVNULL)
@@ -849,6 +892,7 @@ CASES = [
     test_cred_raw_probe,
     test_cred_openat2,
     test_cred_open_by_handle,
+    test_cred_io_uring_open,
     test_cred_pivot,
     test_cred_open_storm_filtered,
 ]
