@@ -3,9 +3,12 @@
  * IORING_OP_CLOSE, with no open, read or close syscall, as a tool that
  * avoids syscall-based monitoring would. The first file's open runs inline
  * in io_uring_enter; every later one is forced to an io-wq worker thread
- * (IOSQE_ASYNC). Raw syscalls, no liburing.
- * Usage: uring_read PATH... Exits 0 when every file was opened and read. */
+ * (IOSQE_ASYNC). With --sqpoll, the kernel's SQPOLL thread submits them
+ * instead (no io_uring_enter call submits). Raw syscalls, no liburing.
+ * Usage: uring_read [--sqpoll] PATH... Exits 0 when every file was opened
+ * and read. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <linux/io_uring.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,18 +18,23 @@
 
 struct ring {
 	int fd;
-	unsigned *sq_tail, *sq_mask, *sq_array;
+	bool sqpoll;
+	unsigned *sq_tail, *sq_mask, *sq_array, *sq_flags;
 	unsigned *cq_head, *cq_tail, *cq_mask;
 	struct io_uring_sqe *sqes;
 	struct io_uring_cqe *cqes;
 };
 
-static int ring_setup(struct ring *r)
+static int ring_setup(struct ring *r, bool sqpoll)
 {
 	struct io_uring_params p;
 	void *sq, *cq;
 
 	memset(&p, 0, sizeof(p));
+	if (sqpoll) {
+		p.flags = IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 1000; /* ms */
+	}
 	r->fd = (int)syscall(__NR_io_uring_setup, 4, &p);
 	if (r->fd < 0)
 		return -1;
@@ -41,6 +49,8 @@ static int ring_setup(struct ring *r)
 	r->sq_tail = (unsigned *)((char *)sq + p.sq_off.tail);
 	r->sq_mask = (unsigned *)((char *)sq + p.sq_off.ring_mask);
 	r->sq_array = (unsigned *)((char *)sq + p.sq_off.array);
+	r->sq_flags = (unsigned *)((char *)sq + p.sq_off.flags);
+	r->sqpoll = sqpoll;
 	r->cq_head = (unsigned *)((char *)cq + p.cq_off.head);
 	r->cq_tail = (unsigned *)((char *)cq + p.cq_off.tail);
 	r->cq_mask = (unsigned *)((char *)cq + p.cq_off.ring_mask);
@@ -57,8 +67,17 @@ static int ring_run(struct ring *r, const struct io_uring_sqe *sqe)
 	r->sqes[idx] = *sqe;
 	r->sq_array[idx] = idx;
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+	if (r->sqpoll) {
+		/* the SQPOLL thread submits; wake it if it went idle, then wait */
+		unsigned flags = IORING_ENTER_GETEVENTS;
+
+		if (__atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_NEED_WAKEUP)
+			flags |= IORING_ENTER_SQ_WAKEUP;
+		if (syscall(__NR_io_uring_enter, r->fd, 0, 1, flags, NULL, 0) < 0)
+			return -1000;
+	} else if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
 		return -1000;
+	}
 	head = __atomic_load_n(r->cq_head, __ATOMIC_ACQUIRE);
 	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
 		return -1001;
@@ -70,25 +89,26 @@ static int ring_run(struct ring *r, const struct io_uring_sqe *sqe)
 int main(int argc, char **argv)
 {
 	struct io_uring_sqe sqe;
+	bool sqpoll = argc > 1 && !strcmp(argv[1], "--sqpoll");
+	int first = sqpoll ? 2 : 1, fd, n;
 	struct ring r;
 	char buf[4096];
-	int fd, n;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: uring_read PATH...\n");
+	if (argc <= first) {
+		fprintf(stderr, "usage: uring_read [--sqpoll] PATH...\n");
 		return 2;
 	}
-	if (ring_setup(&r)) {
+	if (ring_setup(&r, sqpoll)) {
 		perror("io_uring_setup");
 		return 1;
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = IORING_OP_OPENAT;
 		sqe.fd = AT_FDCWD;
 		sqe.addr = (unsigned long)argv[i];
 		sqe.open_flags = O_RDONLY | O_CLOEXEC;
-		sqe.flags = i > 1 ? IOSQE_ASYNC : 0;
+		sqe.flags = i > first ? IOSQE_ASYNC : 0;
 		fd = ring_run(&r, &sqe);
 		if (fd < 0) {
 			fprintf(stderr, "io_uring openat %s: %s\n", argv[i], strerror(-fd));

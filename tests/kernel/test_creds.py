@@ -793,15 +793,19 @@ def test_cred_open_by_handle(d, c):
 def test_cred_io_uring_open(d, c):
     """Files opened and read through io_uring alone (IORING_OP_OPENAT and
     IORING_OP_READ: no open or read syscall), one open run inline in
-    io_uring_enter and one forced to an io-wq worker thread: each is a
-    credential.read of the process (not of the worker), with its path, type and
-    fingerprint, in the CI job's chain. The probe is named in agent.ready."""
+    io_uring_enter, one forced to an io-wq worker thread, and one submitted by
+    the kernel's SQPOLL thread: each is a credential.read of the process (not
+    of the kernel's thread), with its path, type and fingerprint, in the CI
+    job's chain. The probe is named in agent.ready."""
     vault = os.path.join(c.home, ".vault-token")
     c.write(vault, "hvs.%s\n" % c.secret)
     p = run([os.path.join(HELPERS, "uring_read"), c.aws, vault], env=github_env(5151, canary()))
     eq(p.returncode, 0, "uring_read helper")
+    q = run([os.path.join(HELPERS, "uring_read"), "--sqpoll", c.aws], env=github_env(5252, canary()))
+    eq(q.returncode, 0, "uring_read --sqpoll helper")
     reads(d, p.pid, c.aws)
     reads(d, p.pid, vault)
+    reads(d, q.pid, c.aws)
     out = d.stop()
     ready = out[0]
     eq(ready["type"], "agent.ready", "first line")
@@ -823,6 +827,11 @@ def test_cred_io_uring_open(d, c):
         eq(e["process"]["exe"], os.path.join(HELPERS, "uring_read"), "process.exe")
         eq(e["process"]["uid"], 0, "process.uid")
         eq(hop(e, "ci_job")["run_id"], "5151", "the job that read it")
+    sq = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == q.pid]
+    eq([(e["file"]["path"], e["file"]["syscall"], e["file"]["match"]) for e in sq],
+       [(c.aws, "io_uring_openat", "inode")], "the open the SQPOLL thread submitted")
+    eq(sq[0]["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint (SQPOLL)")
+    eq(hop(sq[0], "ci_job")["run_id"], "5252", "the job that read it (SQPOLL)")
 
 
 @with_creds
