@@ -162,10 +162,8 @@ static __always_inline struct file *task_fd_file_cast(struct task_struct *task, 
 	return k->ki_filp;
 }
 
-static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
-					    struct file_facts *ff)
+static __always_inline bool file_facts_fast(struct file *f, struct file_facts *ff)
 {
-	struct file *f = task_fd_file_cast(task, fd);
 	struct dentry *dentry;
 	struct inode *inode;
 
@@ -184,10 +182,8 @@ static __always_inline bool file_facts_fast(struct task_struct *task, long fd,
 	return true;
 }
 
-static __always_inline bool file_facts_compat(struct task_struct *task, long fd,
-					      struct file_facts *ff)
+static __always_inline bool file_facts_compat(struct file *f, struct file_facts *ff)
 {
-	struct file *f = task_fd_file(task, fd);
 	struct dentry *dentry;
 	struct inode *inode;
 
@@ -299,11 +295,12 @@ static __always_inline bool is_self(void)
 	return self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
 }
 
-/* A successful open: is this file, or its directory + name, watched? Every
- * open on the host comes here, and nearly all leave at the bit filter: all
- * the rest (the scratch buffer, the device, the self check) waits for a hit. */
+/* A successful open: is this file (fd's in the task's table, or file when
+ * given), or its directory + name, watched? Every open on the host comes
+ * here, and nearly all leave at the bit filter: all the rest (the scratch
+ * buffer, the device, the self check) waits for a hit. */
 static __always_inline void check_file(struct task_struct *task, __u32 sys, long fd,
-				       int path_arg, bool fast)
+				       struct file *file_given, int path_arg, bool fast)
 {
 	struct idt_file_key key = {};
 	struct idt_dir_watch *dw;
@@ -317,7 +314,10 @@ static __always_inline void check_file(struct task_struct *task, __u32 sys, long
 	__u32 len, type, zero = 0;
 	bool ino_maybe;
 
-	if (!(fast ? file_facts_fast(task, fd, &ff) : file_facts_compat(task, fd, &ff)))
+	file = file_given;
+	if (!file)
+		file = fast ? task_fd_file_cast(task, fd) : task_fd_file(task, fd);
+	if (!(fast ? file_facts_fast(file, &ff) : file_facts_compat(file, &ff)))
 		return;
 	bloom = bpf_map_lookup_elem(&watch_bloom, &zero);
 	if (!bloom)
@@ -420,7 +420,7 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 
 	count(IDT_CNT_OPEN_SEEN);
 	if (ret >= 0) {
-		check_file(task, sys, ret, path_arg, fast);
+		check_file(task, sys, ret, NULL, path_arg, fast);
 		return 0;
 	}
 	if (path_arg == PATH_NONE)
@@ -477,18 +477,20 @@ OPEN_EVENT(open_by_handle_at, IDT_SYS_OPEN_BY_HANDLE_AT, PATH_NONE, 3)
 /* io_uring: IORING_OP_OPENAT and IORING_OP_OPENAT2 open a file with no open
  * syscall. The process submits the request, and the kernel runs it inside
  * io_uring_enter, in an io-wq worker or in an SQPOLL thread: threads of the
- * process, sharing its fd table. The open is seen at its completion, by the
- * fd it put in that table, and matched like a successful open syscall (by
- * inode, or directory and name). Not seen: a failed one (the name it asked
- * for is freed by then), and one into a fixed-file slot (no fd). Local
- * types with only the fields read, relocated against the kernel's (CO-RE):
- * the loader loads this program only where the tracepoint has this form
- * (6.0 and later). */
+ * process, sharing its fd table. The open is seen at its completion and
+ * matched like a successful open syscall (by inode, or directory and name):
+ * by the fd it put in that table, or by the ring's fixed-file slot it put
+ * the file in (sqe->file_index). A failed one is not seen: the name it
+ * asked for is freed by then. Local types with only the fields read,
+ * relocated against the kernel's (CO-RE); the loader loads this program
+ * only where the tracepoint has this form (6.0 and later). */
 #define IDT_IORING_OP_OPENAT 18 /* uapi enum io_uring_op */
 #define IDT_IORING_OP_OPENAT2 28
+#define IDT_IORING_FILE_INDEX_ALLOC 0xffffffffu /* a free slot, its index the result */
+#define IDT_FFS_MASK (~3ul) /* a fixed file's pointer carries flags in its low bits */
 
 struct io_open___idt {
-	__u32 file_slot; /* a fixed-file slot + 1, or 0: an fd */
+	__u32 file_slot; /* 0: an fd; else a fixed-file slot + 1, or ..._FILE_INDEX_ALLOC */
 } __attribute__((preserve_access_index));
 
 struct io_cmd_data___idt {
@@ -504,10 +506,72 @@ struct io_uring_cqe___idt {
 	__s32 res;
 } __attribute__((preserve_access_index));
 
-static __always_inline int on_uring_complete(struct io_kiocb___idt *req,
+/* The fixed-file table: 6.13 and later, an array of resource nodes ... */
+struct io_rsrc_node___idt {
+	unsigned long file_ptr;
+} __attribute__((preserve_access_index));
+
+struct io_rsrc_data___idt {
+	unsigned int nr;
+	struct io_rsrc_node___idt **nodes;
+} __attribute__((preserve_access_index));
+
+struct io_file_table___nodes {
+	struct io_rsrc_data___idt data;
+} __attribute__((preserve_access_index));
+
+struct io_ring_ctx___nodes {
+	struct io_file_table___nodes file_table;
+} __attribute__((preserve_access_index));
+
+/* ... before, an array of file pointers, and its length in the ring */
+struct io_fixed_file___idt {
+	unsigned long file_ptr;
+} __attribute__((preserve_access_index));
+
+struct io_file_table___files {
+	struct io_fixed_file___idt *files;
+} __attribute__((preserve_access_index));
+
+struct io_ring_ctx___files {
+	struct io_file_table___files file_table;
+	unsigned int nr_user_files;
+} __attribute__((preserve_access_index));
+
+/* The file in the ring's fixed-file slot. */
+static __always_inline struct file *uring_fixed_file(void *ring, __u32 slot)
+{
+	unsigned long ptr = 0;
+
+	if (bpf_core_field_exists(struct io_file_table___nodes, data)) {
+		struct io_ring_ctx___nodes *ctx = ring;
+		struct io_rsrc_node___idt **nodes, *node = NULL;
+
+		if (slot >= BPF_CORE_READ(ctx, file_table.data.nr))
+			return NULL;
+		nodes = BPF_CORE_READ(ctx, file_table.data.nodes);
+		bpf_probe_read_kernel(&node, sizeof(node), nodes + slot);
+		if (node)
+			ptr = BPF_CORE_READ(node, file_ptr);
+	} else {
+		struct io_ring_ctx___files *ctx = ring;
+		struct io_fixed_file___idt *files;
+
+		if (slot >= BPF_CORE_READ(ctx, nr_user_files))
+			return NULL;
+		files = BPF_CORE_READ(ctx, file_table.files);
+		ptr = BPF_CORE_READ(files + slot, file_ptr);
+	}
+	return (struct file *)(ptr & IDT_FFS_MASK);
+}
+
+static __always_inline int on_uring_complete(void *ring, struct io_kiocb___idt *req,
 					     struct io_uring_cqe___idt *cqe, bool fast)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct io_open___idt *open;
+	struct file *file;
+	__u32 sys, slot;
 	__u8 op;
 	__s32 res;
 
@@ -518,12 +582,23 @@ static __always_inline int on_uring_complete(struct io_kiocb___idt *req,
 		return 0;
 	count(IDT_CNT_OPEN_SEEN);
 	res = BPF_CORE_READ(cqe, res);
-	open = (void *)req + bpf_core_field_offset(struct io_kiocb___idt, cmd);
-	if (res < 0 || BPF_CORE_READ(open, file_slot))
+	if (res < 0)
 		return 0;
-	check_file(bpf_get_current_task_btf(),
-		   op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT : IDT_SYS_IO_URING_OPENAT2,
-		   res, PATH_URING, fast);
+	open = (void *)req + bpf_core_field_offset(struct io_kiocb___idt, cmd);
+	slot = BPF_CORE_READ(open, file_slot);
+	if (!slot) {
+		sys = op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT : IDT_SYS_IO_URING_OPENAT2;
+		check_file(task, sys, res, NULL, PATH_URING, fast);
+		return 0;
+	}
+	/* a fixed-file slot: the result is the slot (..._FILE_INDEX_ALLOC), or 0 */
+	slot = slot == IDT_IORING_FILE_INDEX_ALLOC ? (__u32)res : slot - 1;
+	file = uring_fixed_file(ring, slot);
+	if (!file)
+		return 0;
+	sys = op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT_FIXED
+					 : IDT_SYS_IO_URING_OPENAT2_FIXED;
+	check_file(task, sys, slot, file, PATH_URING, fast);
 	return 0;
 }
 
@@ -531,14 +606,14 @@ SEC("tp_btf/io_uring_complete")
 int BPF_PROG(idt_uring_complete, void *ring, struct io_kiocb___idt *req,
 	     struct io_uring_cqe___idt *cqe)
 {
-	return on_uring_complete(req, cqe, true);
+	return on_uring_complete(ring, req, cqe, true);
 }
 
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(idt_uring_complete_compat, void *ring, struct io_kiocb___idt *req,
 	     struct io_uring_cqe___idt *cqe)
 {
-	return on_uring_complete(req, cqe, false);
+	return on_uring_complete(ring, req, cqe, false);
 }
 
 /* The syscall numbers of the open family on this architecture; set by the

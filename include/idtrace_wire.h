@@ -182,9 +182,12 @@ struct idt_dir_watch {
 #define IDT_SYS_CREAT 4
 #define IDT_SYS_OPEN_BY_HANDLE_AT 5 /* no path: the file and its directory only */
 /* io_uring's IORING_OP_OPENAT and IORING_OP_OPENAT2, seen at their completion:
- * no path either (the request's name is freed by then) */
+ * no path either (the request's name is freed by then). _FIXED: the file went
+ * into the ring's fixed-file table, and ret is its slot, not an fd. */
 #define IDT_SYS_IO_URING_OPENAT 6
 #define IDT_SYS_IO_URING_OPENAT2 7
+#define IDT_SYS_IO_URING_OPENAT_FIXED 8
+#define IDT_SYS_IO_URING_OPENAT2_FIXED 9
 
 struct idt_open {
 	struct idt_hdr hdr;

@@ -267,10 +267,11 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 						      : "name");
 	if (!resolved)
 		json_object_set_new(file, "path_resolved", json_false());
-	if (ev->syscall >= IDT_SYS_OPEN && ev->syscall <= IDT_SYS_IO_URING_OPENAT2) {
+	if (ev->syscall >= IDT_SYS_OPEN && ev->syscall <= IDT_SYS_IO_URING_OPENAT2_FIXED) {
 		static const char *const names[] = {
 			"",	 "open",  "openat", "openat2", "creat", "open_by_handle_at",
-			"io_uring_openat", "io_uring_openat2"
+			"io_uring_openat", "io_uring_openat2", "io_uring_openat_fixed",
+			"io_uring_openat2_fixed"
 		};
 
 		json_object_set_new(file, "syscall", json_string(names[ev->syscall]));

@@ -4,9 +4,13 @@
  * avoids syscall-based monitoring would. The first file's open runs inline
  * in io_uring_enter; every later one is forced to an io-wq worker thread
  * (IOSQE_ASYNC). With --sqpoll, the kernel's SQPOLL thread submits them
- * instead (no io_uring_enter call submits). Raw syscalls, no liburing.
- * Usage: uring_read [--sqpoll] PATH... Exits 0 when every file was opened
- * and read. */
+ * instead (no io_uring_enter call submits). With --fixed, each file is
+ * opened into the ring's fixed-file table, never into an fd: the first
+ * into slot 3, the later ones into a slot the kernel picks
+ * (IORING_FILE_INDEX_ALLOC), and read from there (IOSQE_FIXED_FILE). Raw
+ * syscalls, no liburing.
+ * Usage: uring_read [--sqpoll | --fixed] PATH... Exits 0 when every file
+ * was opened and read; with --fixed, prints the slots used. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <linux/io_uring.h>
@@ -90,7 +94,9 @@ int main(int argc, char **argv)
 {
 	struct io_uring_sqe sqe;
 	bool sqpoll = argc > 1 && !strcmp(argv[1], "--sqpoll");
-	int first = sqpoll ? 2 : 1, fd, n;
+	bool fixed = argc > 1 && !strcmp(argv[1], "--fixed");
+	int first = sqpoll || fixed ? 2 : 1, fd, n;
+	int sparse[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 	struct ring r;
 	char buf[4096];
 
@@ -102,21 +108,32 @@ int main(int argc, char **argv)
 		perror("io_uring_setup");
 		return 1;
 	}
+	if (fixed && syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_FILES, sparse, 8) < 0) {
+		perror("io_uring_register files");
+		return 1;
+	}
 	for (int i = first; i < argc; i++) {
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = IORING_OP_OPENAT;
 		sqe.fd = AT_FDCWD;
 		sqe.addr = (unsigned long)argv[i];
-		sqe.open_flags = O_RDONLY | O_CLOEXEC;
+		sqe.open_flags = O_RDONLY | (fixed ? 0 : O_CLOEXEC); /* a slot takes no O_CLOEXEC */
 		sqe.flags = i > first ? IOSQE_ASYNC : 0;
+		if (fixed)
+			sqe.file_index = i == first ? 3 + 1 : IORING_FILE_INDEX_ALLOC;
 		fd = ring_run(&r, &sqe);
 		if (fd < 0) {
 			fprintf(stderr, "io_uring openat %s: %s\n", argv[i], strerror(-fd));
 			return 1;
 		}
+		if (fixed) {
+			fd = i == first ? 3 : fd; /* the slot */
+			printf("%d\n", fd);
+		}
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = IORING_OP_READ;
 		sqe.fd = fd;
+		sqe.flags = fixed ? IOSQE_FIXED_FILE : 0;
 		sqe.addr = (unsigned long)buf;
 		sqe.len = sizeof(buf);
 		n = ring_run(&r, &sqe);
@@ -126,7 +143,10 @@ int main(int argc, char **argv)
 		}
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = IORING_OP_CLOSE;
-		sqe.fd = fd;
+		if (fixed)
+			sqe.file_index = fd + 1;
+		else
+			sqe.fd = fd;
 		if (ring_run(&r, &sqe) < 0)
 			return 1;
 	}

@@ -259,6 +259,22 @@ def test_cred_pod_token_seen_from_node(d, c):
     eq(k8s["serviceaccount"], "deployer", "claims.kubernetes.serviceaccount")
 
 
+class daemon_paused:
+    """The daemon stopped (SIGSTOP) for the block: the probes keep recording
+    into the ring, but the daemon updates no watch map. A file made in the
+    block is still unknown to the kernel when read there, so that read can
+    only match by directory + name, not by the inode a rescan would add."""
+
+    def __init__(self, d):
+        self.d = d
+
+    def __enter__(self):
+        os.kill(self.d.proc.pid, signal.SIGSTOP)
+
+    def __exit__(self, *exc):
+        os.kill(self.d.proc.pid, signal.SIGCONT)
+
+
 def check_probe_variant(d, c, variant):
     """The daemon loaded the open probe's variant, and it matches a watched file
     by inode and a new file in a watched directory by name."""
@@ -268,8 +284,9 @@ def check_probe_variant(d, c, variant):
     p = run([CAT, c.aws], env={"PATH": "/usr/bin"}, stdout=subprocess.DEVNULL)
     # the file did not exist: its creating open can only match by directory + name
     vault = os.path.join(c.home, ".vault-token")
-    c.write(vault, "hvs.%s\n" % c.secret)
-    h = run([os.path.join(HELPERS, "handle_read"), vault], env={})
+    with daemon_paused(d):
+        c.write(vault, "hvs.%s\n" % c.secret)
+        h = run([os.path.join(HELPERS, "handle_read"), vault], env={})
     eq(h.returncode, 0, "handle_read helper")
     u = run([os.path.join(HELPERS, "uring_read"), c.aws], env={})
     eq(u.returncode, 0, "uring_read helper")
@@ -796,16 +813,27 @@ def test_cred_io_uring_open(d, c):
     io_uring_enter, one forced to an io-wq worker thread, and one submitted by
     the kernel's SQPOLL thread: each is a credential.read of the process (not
     of the kernel's thread), with its path, type and fingerprint, in the CI
-    job's chain. The probe is named in agent.ready."""
+    job's chain. So are opens into the ring's fixed-file table (no fd; read
+    from the slot): a chosen slot and one the kernel allocates. The probe is
+    named in agent.ready."""
     vault = os.path.join(c.home, ".vault-token")
-    c.write(vault, "hvs.%s\n" % c.secret)
-    p = run([os.path.join(HELPERS, "uring_read"), c.aws, vault], env=github_env(5151, canary()))
+    with daemon_paused(d):  # the new file is read before any rescan: by directory
+        c.write(vault, "hvs.%s\n" % c.secret)
+        p = run([os.path.join(HELPERS, "uring_read"), c.aws, vault],
+                env=github_env(5151, canary()))
     eq(p.returncode, 0, "uring_read helper")
     q = run([os.path.join(HELPERS, "uring_read"), "--sqpoll", c.aws], env=github_env(5252, canary()))
     eq(q.returncode, 0, "uring_read --sqpoll helper")
+    f = run([os.path.join(HELPERS, "uring_read"), "--fixed", c.aws, vault],
+            env=github_env(5353, canary()), stdout=subprocess.PIPE)
+    slots = [int(x) for x in f.stdout.read().split()]
+    eq(f.returncode, 0, "uring_read --fixed helper")
+    eq(slots[0], 3, "the chosen slot")
     reads(d, p.pid, c.aws)
     reads(d, p.pid, vault)
     reads(d, q.pid, c.aws)
+    reads(d, f.pid, c.aws)
+    reads(d, f.pid, vault)
     out = d.stop()
     ready = out[0]
     eq(ready["type"], "agent.ready", "first line")
@@ -832,6 +860,14 @@ def test_cred_io_uring_open(d, c):
        [(c.aws, "io_uring_openat", "inode")], "the open the SQPOLL thread submitted")
     eq(sq[0]["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint (SQPOLL)")
     eq(hop(sq[0], "ci_job")["run_id"], "5252", "the job that read it (SQPOLL)")
+    fx = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == f.pid]
+    eq([(e["file"]["path"], e["file"]["syscall"], e["file"]["result"], e["credential"]["type"])
+        for e in fx],
+       [(c.aws, "io_uring_openat_fixed", slots[0], "aws"),
+        (vault, "io_uring_openat_fixed", slots[1], "vault")],
+       "the opens into fixed-file slots, with their slots")
+    eq(fx[0]["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint (fixed slot)")
+    eq(hop(fx[1], "ci_job")["run_id"], "5353", "the job that read it (fixed slot)")
 
 
 @with_creds
