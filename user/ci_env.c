@@ -128,7 +128,7 @@ static const struct key_name meta_keys[K_COUNT] = { CI_META_KEYS(X_NAME) };
 static const struct key_name token_keys[T_COUNT] = { CI_TOKEN_KEYS(X_NAME) };
 
 _Static_assert(T_COUNT <= 32, "token_seen is a 32-bit mask");
-_Static_assert(K_COUNT + T_COUNT <= 65535, "by_first holds unsigned short indices");
+_Static_assert(K_COUNT + T_COUNT <= 65535, "by_bucket holds unsigned short indices");
 
 struct env_view {
 	struct slice val[K_COUNT]; /* first occurrence of each meta key */
@@ -151,56 +151,57 @@ static void note_token(struct env_view *v, struct ci_job *out, int t)
 	memcpy(out->token_vars[out->n_token_vars++], token_keys[t].name, token_keys[t].len + 1);
 }
 
-/* The names above grouped by first byte, taken from the tables once: an entry is
- * compared only with the names that start as it does, and most of an environment
- * (PATH, HOME, LANG, ...) with none. by_first holds meta key k as k and token key t as
- * K_COUNT + t; the names starting with byte c are by_first[first_at[c]] up to
- * by_first[first_at[c + 1]]. */
-static unsigned short first_at[257];
-static unsigned short by_first[K_COUNT + T_COUNT];
-static pthread_once_t by_first_once = PTHREAD_ONCE_INIT;
+/* The names above grouped by first byte and length, taken from the tables once: an entry
+ * is compared only with the few names in its bucket. Length alone or the first byte
+ * alone leaves buckets of dozens (GITHUB_*, CI_*, BUILD_*). by_bucket holds meta key k
+ * as k and token key t as K_COUNT + t; the names of bucket b are
+ * by_bucket[bucket_at[b]] up to by_bucket[bucket_at[b + 1]]. */
+static unsigned short bucket_at[257];
+static unsigned short by_bucket[K_COUNT + T_COUNT];
+static pthread_once_t by_bucket_once = PTHREAD_ONCE_INIT;
 
 static const struct key_name *key_at(int i)
 {
 	return i < K_COUNT ? &meta_keys[i] : &token_keys[i - K_COUNT];
 }
 
-static void by_first_fill(void)
+static unsigned bucket_of(const char *name, size_t len)
+{
+	return ((unsigned char)name[0] * 7u + (unsigned)len) & 255u;
+}
+
+static void by_bucket_fill(void)
 {
 	unsigned short next[256];
 
 	for (int i = 0; i < K_COUNT + T_COUNT; i++)
-		first_at[(unsigned char)key_at(i)->name[0] + 1]++;
-	for (int c = 0; c < 256; c++) {
-		first_at[c + 1] += first_at[c];
-		next[c] = first_at[c];
+		bucket_at[bucket_of(key_at(i)->name, key_at(i)->len) + 1]++;
+	for (int b = 0; b < 256; b++) {
+		bucket_at[b + 1] += bucket_at[b];
+		next[b] = bucket_at[b];
 	}
 	for (int i = 0; i < K_COUNT + T_COUNT; i++)
-		by_first[next[(unsigned char)key_at(i)->name[0]]++] = (unsigned short)i;
+		by_bucket[next[bucket_of(key_at(i)->name, key_at(i)->len)]++] = (unsigned short)i;
 }
 
 /* The entry "K=V" (n bytes at e) names a known variable: its index (meta key k
  * as k, token key t as K_COUNT + t), with *value its value; else -1. */
 static int entry_key(const char *e, size_t n, struct slice *value)
 {
-	const char *eq;
+	const char *eq = n ? memchr(e, '=', n) : NULL;
 	size_t klen;
-	unsigned lo, hi;
+	unsigned b;
 
-	if (!n)
-		return -1;
-	lo = first_at[(unsigned char)e[0]];
-	hi = first_at[(unsigned char)e[0] + 1];
-	eq = lo < hi ? memchr(e, '=', n) : NULL;
 	if (!eq || eq == e)
 		return -1;
 	klen = (size_t)(eq - e);
-	for (unsigned i = lo; i < hi; i++) {
-		const struct key_name *name = key_at(by_first[i]);
+	b = bucket_of(e, klen);
+	for (unsigned i = bucket_at[b]; i < bucket_at[b + 1]; i++) {
+		const struct key_name *name = key_at(by_bucket[i]);
 
 		if (name->len == klen && !memcmp(name->name, e, klen)) {
 			*value = (struct slice){ eq + 1, n - klen - 1 };
-			return by_first[i];
+			return by_bucket[i];
 		}
 	}
 	return -1;
@@ -247,7 +248,7 @@ void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg)
 
 	if (!env || !fn)
 		return;
-	pthread_once(&by_first_once, by_first_fill);
+	pthread_once(&by_bucket_once, by_bucket_fill);
 	while (pos < len) {
 		const char *e = env + pos;
 		const char *nul = memchr(e, '\0', len - pos);
@@ -1353,7 +1354,7 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 	memset(out, 0, sizeof(*out));
 	if (!env && len)
 		return -EINVAL;
-	pthread_once(&by_first_once, by_first_fill);
+	pthread_once(&by_bucket_once, by_bucket_fill);
 	if (env)
 		scan_env(env, len, &v, out);
 	for (size_t i = 0; i < N_PROVIDERS; i++) {
