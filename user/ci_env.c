@@ -1015,7 +1015,7 @@ static void teamcity_fill(const struct env_view *v, struct ci_job *o)
  * above Drone and Woodpecker. run_id is HARNESS_BUILD_ID, the pipeline's sequence number
  * (per pipeline), so workflow (the pipeline's identifier) is part of the job's identity;
  * job is the stage's identifier and actor the user the execution runs for. The codebase
- * fields come from the DRONE_* names Harness documents. */
+ * fields are read from Drone's names, with Drone's meaning. */
 static bool harness_detect(const struct env_view *v)
 {
 	return has(v, K_HARNESS_BUILD_ID);
