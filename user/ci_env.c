@@ -65,7 +65,33 @@ struct slice {
 	X(CODEBUILD_WEBHOOK_HEAD_REF) X(CODEBUILD_SOURCE_VERSION)                                \
 	X(CODEBUILD_RESOLVED_SOURCE_VERSION) X(CODEBUILD_WEBHOOK_TRIGGER)                        \
 	X(TEAMCITY_VERSION) X(TEAMCITY_PROJECT_NAME) X(TEAMCITY_BUILDCONF_NAME)                  \
-	X(BUILD_VCS_NUMBER)
+	X(BUILD_VCS_NUMBER)                                                                      \
+	X(HARNESS_BUILD_ID) X(HARNESS_PIPELINE_ID) X(HARNESS_STAGE_ID) X(HARNESS_USER_ID)        \
+	X(GO_PIPELINE_LABEL) X(GO_PIPELINE_NAME) X(GO_PIPELINE_COUNTER) X(GO_STAGE_COUNTER)      \
+	X(GO_JOB_NAME) X(GO_TRIGGER_USER) X(GO_REVISION) X(GO_SERVER_URL)                        \
+	X(bamboo_planKey) X(bamboo_agentId) X(bamboo_buildNumber) X(bamboo_buildKey)             \
+	X(bamboo_planRepository_1_branchName) X(bamboo_planRepository_1_revision)                \
+	X(bamboo_buildResultsUrl)                                                                \
+	X(APPVEYOR) X(APPVEYOR_REPO_NAME) X(APPVEYOR_PROJECT_SLUG) X(APPVEYOR_BUILD_NUMBER)      \
+	X(APPVEYOR_JOB_NUMBER) X(APPVEYOR_JOB_ID) X(APPVEYOR_REPO_TAG_NAME)                      \
+	X(APPVEYOR_REPO_BRANCH) X(APPVEYOR_REPO_COMMIT) X(APPVEYOR_PULL_REQUEST_NUMBER)          \
+	X(CIRRUS_CI) X(CIRRUS_REPO_FULL_NAME) X(CIRRUS_BUILD_ID) X(CIRRUS_TASK_ID) X(CIRRUS_TAG) \
+	X(CIRRUS_BRANCH) X(CIRRUS_CHANGE_IN_REPO) X(CIRRUS_PR)                                   \
+	X(BITRISE_IO) X(BITRISE_APP_SLUG) X(BITRISE_BUILD_NUMBER) X(BITRISE_GIT_TAG)             \
+	X(BITRISE_GIT_BRANCH) X(BITRISE_GIT_COMMIT) X(BITRISE_PULL_REQUEST) X(BITRISE_BUILD_URL) \
+	X(BUDDY_WORKSPACE_ID) X(BUDDY_REPO_SLUG) X(BUDDY_EXECUTION_ID) X(BUDDY_EXECUTION_TAG)    \
+	X(BUDDY_EXECUTION_BRANCH) X(BUDDY_EXECUTION_REVISION)                                    \
+	X(BUDDY_EXECUTION_PULL_REQUEST_ID) X(BUDDY_EXECUTION_URL)                                \
+	X(CF_BUILD_ID) X(CF_REPO_OWNER) X(CF_REPO_NAME) X(CF_BRANCH) X(CF_REVISION)              \
+	X(CF_PULL_REQUEST_NUMBER) X(CF_PULL_REQUEST_ID) X(CF_BUILD_URL)                          \
+	X(SCREWDRIVER) X(SD_PIPELINE_NAME) X(SD_BUILD_ID) X(SD_JOB_ID) X(SD_JOB_NAME)            \
+	X(SD_BUILD_SHA) X(SD_PULL_REQUEST) X(SD_UI_BUILD_URL)                                    \
+	X(VELA) X(VELA_REPO_FULL_NAME) X(VELA_BUILD_NUMBER) X(VELA_STEP_NAME)                    \
+	X(VELA_BUILD_SENDER) X(VELA_BUILD_EVENT) X(VELA_BUILD_TAG) X(VELA_BUILD_BRANCH)          \
+	X(VELA_BUILD_COMMIT) X(VELA_BUILD_PULL_REQUEST) X(VELA_BUILD_LINK)                       \
+	X(PROW_JOB_ID) X(JOB_TYPE) X(REPO_OWNER) X(REPO_NAME) X(PULL_BASE_REF) X(PULL_BASE_SHA)  \
+	X(PULL_PULL_SHA) X(PULL_NUMBER)                                                          \
+	X(CI_NAME) X(BUILDER_OUTPUT)
 
 /* Variables that hold a credential: only their presence is recorded. */
 #define CI_TOKEN_KEYS(X)                                                                         \
@@ -76,7 +102,9 @@ struct slice {
 	X(CIRCLE_OIDC_TOKEN) X(CIRCLE_OIDC_TOKEN_V2)                                             \
 	X(SYSTEM_ACCESSTOKEN) X(GITEA_TOKEN) X(FORGEJO_TOKEN)                                    \
 	X(BITBUCKET_STEP_OIDC_TOKEN) X(SEMAPHORE_OIDC_TOKEN) X(DRONE_NETRC_USERNAME)             \
-	X(DRONE_NETRC_PASSWORD) X(CI_NETRC_USERNAME) X(CI_NETRC_PASSWORD)
+	X(DRONE_NETRC_PASSWORD) X(CI_NETRC_USERNAME) X(CI_NETRC_PASSWORD)                        \
+	X(CIRRUS_OIDC_TOKEN) X(CF_OIDC_REQUEST_TOKEN) X(SD_TOKEN) X(VELA_NETRC_USERNAME)         \
+	X(VELA_NETRC_PASSWORD) X(VELA_ID_TOKEN_REQUEST_TOKEN)
 
 #define X_ENUM(k) K_##k,
 #define X_TOKEN_ENUM(k) T_##k,
@@ -100,7 +128,7 @@ static const struct key_name meta_keys[K_COUNT] = { CI_META_KEYS(X_NAME) };
 static const struct key_name token_keys[T_COUNT] = { CI_TOKEN_KEYS(X_NAME) };
 
 _Static_assert(T_COUNT <= 32, "token_seen is a 32-bit mask");
-_Static_assert(K_COUNT + T_COUNT <= 65535, "by_first holds unsigned short indices");
+_Static_assert(K_COUNT + T_COUNT <= 65535, "by_bucket holds unsigned short indices");
 
 struct env_view {
 	struct slice val[K_COUNT]; /* first occurrence of each meta key */
@@ -123,56 +151,57 @@ static void note_token(struct env_view *v, struct ci_job *out, int t)
 	memcpy(out->token_vars[out->n_token_vars++], token_keys[t].name, token_keys[t].len + 1);
 }
 
-/* The names above grouped by first byte, taken from the tables once: an entry is
- * compared only with the names that start as it does, and most of an environment
- * (PATH, HOME, LANG, ...) with none. by_first holds meta key k as k and token key t as
- * K_COUNT + t; the names starting with byte c are by_first[first_at[c]] up to
- * by_first[first_at[c + 1]]. */
-static unsigned short first_at[257];
-static unsigned short by_first[K_COUNT + T_COUNT];
-static pthread_once_t by_first_once = PTHREAD_ONCE_INIT;
+/* The names above grouped by first byte and length, taken from the tables once: an entry
+ * is compared only with the few names in its bucket. Length alone or the first byte
+ * alone leaves buckets of dozens (GITHUB_*, CI_*, BUILD_*). by_bucket holds meta key k
+ * as k and token key t as K_COUNT + t; the names of bucket b are
+ * by_bucket[bucket_at[b]] up to by_bucket[bucket_at[b + 1]]. */
+static unsigned short bucket_at[257];
+static unsigned short by_bucket[K_COUNT + T_COUNT];
+static pthread_once_t by_bucket_once = PTHREAD_ONCE_INIT;
 
 static const struct key_name *key_at(int i)
 {
 	return i < K_COUNT ? &meta_keys[i] : &token_keys[i - K_COUNT];
 }
 
-static void by_first_fill(void)
+static unsigned bucket_of(const char *name, size_t len)
+{
+	return ((unsigned char)name[0] * 7u + (unsigned)len) & 255u;
+}
+
+static void by_bucket_fill(void)
 {
 	unsigned short next[256];
 
 	for (int i = 0; i < K_COUNT + T_COUNT; i++)
-		first_at[(unsigned char)key_at(i)->name[0] + 1]++;
-	for (int c = 0; c < 256; c++) {
-		first_at[c + 1] += first_at[c];
-		next[c] = first_at[c];
+		bucket_at[bucket_of(key_at(i)->name, key_at(i)->len) + 1]++;
+	for (int b = 0; b < 256; b++) {
+		bucket_at[b + 1] += bucket_at[b];
+		next[b] = bucket_at[b];
 	}
 	for (int i = 0; i < K_COUNT + T_COUNT; i++)
-		by_first[next[(unsigned char)key_at(i)->name[0]]++] = (unsigned short)i;
+		by_bucket[next[bucket_of(key_at(i)->name, key_at(i)->len)]++] = (unsigned short)i;
 }
 
 /* The entry "K=V" (n bytes at e) names a known variable: its index (meta key k
  * as k, token key t as K_COUNT + t), with *value its value; else -1. */
 static int entry_key(const char *e, size_t n, struct slice *value)
 {
-	const char *eq;
+	const char *eq = n ? memchr(e, '=', n) : NULL;
 	size_t klen;
-	unsigned lo, hi;
+	unsigned b;
 
-	if (!n)
-		return -1;
-	lo = first_at[(unsigned char)e[0]];
-	hi = first_at[(unsigned char)e[0] + 1];
-	eq = lo < hi ? memchr(e, '=', n) : NULL;
 	if (!eq || eq == e)
 		return -1;
 	klen = (size_t)(eq - e);
-	for (unsigned i = lo; i < hi; i++) {
-		const struct key_name *name = key_at(by_first[i]);
+	b = bucket_of(e, klen);
+	for (unsigned i = bucket_at[b]; i < bucket_at[b + 1]; i++) {
+		const struct key_name *name = key_at(by_bucket[i]);
 
 		if (name->len == klen && !memcmp(name->name, e, klen)) {
 			*value = (struct slice){ eq + 1, n - klen - 1 };
-			return by_first[i];
+			return by_bucket[i];
 		}
 	}
 	return -1;
@@ -219,7 +248,7 @@ void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg)
 
 	if (!env || !fn)
 		return;
-	pthread_once(&by_first_once, by_first_fill);
+	pthread_once(&by_bucket_once, by_bucket_fill);
 	while (pos < len) {
 		const char *e = env + pos;
 		const char *nul = memchr(e, '\0', len - pos);
@@ -540,6 +569,19 @@ static struct slice last_segment(struct slice url)
 	if (!slash)
 		return url;
 	return (struct slice){ slash + 1, url.n - (size_t)(slash + 1 - url.p) };
+}
+
+/* The last run of digits in s ("refs/pull/12/head" -> 12), or empty when s has none. */
+static struct slice last_digits(struct slice s)
+{
+	size_t end = s.n, start;
+
+	while (end && (s.p[end - 1] < '0' || s.p[end - 1] > '9'))
+		end--;
+	start = end;
+	while (start && s.p[start - 1] >= '0' && s.p[start - 1] <= '9')
+		start--;
+	return (struct slice){ end ? s.p + start : NULL, end - start };
 }
 
 /* ---- providers ---- */
@@ -968,13 +1010,296 @@ static void teamcity_fill(const struct env_view *v, struct ci_job *o)
 	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BUILD_VCS_NUMBER]);
 }
 
+/* Harness CI steps carry HARNESS_* variables and, for compatibility with Drone pipelines,
+ * DRONE_* ones (possibly DRONE=true): HARNESS_BUILD_ID tells them apart, and Harness ranks
+ * above Drone and Woodpecker. run_id is HARNESS_BUILD_ID, the pipeline's sequence number
+ * (per pipeline), so workflow (the pipeline's identifier) is part of the job's identity;
+ * job is the stage's identifier and actor the user the execution runs for. The codebase
+ * fields are read from Drone's names, with Drone's meaning. */
+static bool harness_detect(const struct env_view *v)
+{
+	return has(v, K_HARNESS_BUILD_ID);
+}
+
+static void harness_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_DRONE_COMMIT_BRANCH], v->val[K_DRONE_TAG]);
+	struct slice pr = digits_or_empty(v->val[K_DRONE_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_DRONE_REPO], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_HARNESS_PIPELINE_ID]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_HARNESS_BUILD_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_HARNESS_STAGE_ID]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_HARNESS_USER_ID]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_DRONE_BUILD_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_DRONE_COMMIT_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+}
+
+static bool gocd_detect(const struct env_view *v)
+{
+	return has(v, K_GO_PIPELINE_LABEL);
+}
+
+/* run_id is GO_PIPELINE_COUNTER, which counts per pipeline, so workflow (the pipeline's
+ * name) is part of the job's identity; run_attempt is GO_STAGE_COUNTER (a stage rerun in
+ * the same pipeline instance counts up). actor is GO_TRIGGER_USER: a user name, or
+ * "changes" / "timer" for builds GoCD started itself. sha is GO_REVISION (set when the
+ * pipeline has a single material). server_url is the origin of GO_SERVER_URL. */
+static void gocd_fill(const struct env_view *v, struct ci_job *o)
+{
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_GO_PIPELINE_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_GO_PIPELINE_COUNTER]);
+	PUT(o, run_attempt, CI_TRUNC_RUN_ATTEMPT, v->val[K_GO_STAGE_COUNTER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_GO_JOB_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_GO_TRIGGER_USER]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_GO_REVISION]);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_GO_SERVER_URL], true);
+}
+
+/* Bamboo exports its variables as bamboo_<name> (dots become underscores). */
+static bool bamboo_detect(const struct env_view *v)
+{
+	return has(v, K_bamboo_planKey) || has(v, K_bamboo_agentId);
+}
+
+/* run_id is the build number, which counts per plan, so workflow (the plan key) is part
+ * of the job's identity; job is the job's build key (PROJ-PLAN-JOB1). ref and sha are
+ * those of the plan's first repository. server_url is the origin of the build result's
+ * URL. Bamboo exports no repository name, actor or event under a fixed name. */
+static void bamboo_fill(const struct env_view *v, struct ci_job *o)
+{
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_bamboo_planKey]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_bamboo_buildNumber]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_bamboo_buildKey]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_bamboo_planRepository_1_branchName]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_bamboo_planRepository_1_revision]);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_bamboo_buildResultsUrl], true);
+}
+
+static bool appveyor_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_APPVEYOR]);
+}
+
+/* run_id is APPVEYOR_BUILD_NUMBER, which counts per project, so workflow (the project's
+ * slug) is part of the job's identity. job is the job's number in the build, job_id its
+ * id. ref is the tag on a tag build, else APPVEYOR_REPO_BRANCH (on a pull request, the
+ * branch it targets). The server is not in the environment. */
+static void appveyor_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref =
+		first_of(v->val[K_APPVEYOR_REPO_TAG_NAME], v->val[K_APPVEYOR_REPO_BRANCH]);
+	struct slice pr = digits_or_empty(v->val[K_APPVEYOR_PULL_REQUEST_NUMBER]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_APPVEYOR_REPO_NAME], false);
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_APPVEYOR_PROJECT_SLUG]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_APPVEYOR_BUILD_NUMBER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_APPVEYOR_JOB_NUMBER]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_APPVEYOR_JOB_ID]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_APPVEYOR_REPO_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+}
+
+static bool cirrus_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_CIRRUS_CI]);
+}
+
+/* run_id is the build's id (unique), job_id the task's. ref is the tag, else
+ * CIRRUS_BRANCH ("pull/<N>" on a pull request). The server is not in the environment. */
+static void cirrus_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_CIRRUS_TAG], v->val[K_CIRRUS_BRANCH]);
+	struct slice pr = digits_or_empty(v->val[K_CIRRUS_PR]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_CIRRUS_REPO_FULL_NAME], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_CIRRUS_BUILD_ID]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_CIRRUS_TASK_ID]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CIRRUS_CHANGE_IN_REPO]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+}
+
+static bool bitrise_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_BITRISE_IO]);
+}
+
+/* repository is the Bitrise app's slug (an id, not a forge path); run_id the build
+ * number, which counts per app. ref is the tag, else BITRISE_GIT_BRANCH (on a pull
+ * request, its source branch). BITRISE_PULL_REQUEST is "false" outside pull requests,
+ * which the digits-only rule drops. server_url is the origin of BITRISE_BUILD_URL. */
+static void bitrise_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_BITRISE_GIT_TAG], v->val[K_BITRISE_GIT_BRANCH]);
+	struct slice pr = digits_or_empty(v->val[K_BITRISE_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_BITRISE_APP_SLUG], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BITRISE_BUILD_NUMBER]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BITRISE_GIT_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_BITRISE_BUILD_URL], true);
+}
+
+static bool buddy_detect(const struct env_view *v)
+{
+	return has(v, K_BUDDY_WORKSPACE_ID);
+}
+
+/* run_id is the execution's id; ref the tag, else the branch. The pull request is the
+ * last run of digits in BUDDY_EXECUTION_PULL_REQUEST_ID, as env-ci reads it. server_url
+ * is the origin of the execution's URL. */
+static void buddy_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref =
+		first_of(v->val[K_BUDDY_EXECUTION_TAG], v->val[K_BUDDY_EXECUTION_BRANCH]);
+	struct slice pr = last_digits(v->val[K_BUDDY_EXECUTION_PULL_REQUEST_ID]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_BUDDY_REPO_SLUG], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BUDDY_EXECUTION_ID]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_BUDDY_EXECUTION_REVISION]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_BUDDY_EXECUTION_URL], true);
+}
+
+static bool codefresh_detect(const struct env_view *v)
+{
+	return has(v, K_CF_BUILD_ID);
+}
+
+/* repository is "<CF_REPO_OWNER>/<CF_REPO_NAME>" when both are set; run_id the build's
+ * id (unique). ref is CF_BRANCH (on a pull request, its source branch). server_url is
+ * the origin of CF_BUILD_URL. */
+static void codefresh_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = digits_or_empty(
+		first_of(v->val[K_CF_PULL_REQUEST_NUMBER], v->val[K_CF_PULL_REQUEST_ID]));
+
+	if (has(v, K_CF_REPO_OWNER) && has(v, K_CF_REPO_NAME)) {
+		struct slice repo[3] = { v->val[K_CF_REPO_OWNER], lit("/"),
+					 v->val[K_CF_REPO_NAME] };
+
+		put_url_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo, 3,
+			      false);
+	}
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_CF_BUILD_ID]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_CF_BRANCH]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_CF_REVISION]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_CF_BUILD_URL], true);
+}
+
+static bool screwdriver_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_SCREWDRIVER]);
+}
+
+/* repository is SD_PIPELINE_NAME (the pipeline is named after its repository,
+ * "org/repo"); run_id the build's id (unique); job and job_id the job's name ("main",
+ * "PR-1:main") and id. ref is GIT_BRANCH, read here only when Screwdriver's marker is
+ * set. server_url is the origin of SD_UI_BUILD_URL. */
+static void screwdriver_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice pr = digits_or_empty(v->val[K_SD_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_SD_PIPELINE_NAME], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_SD_BUILD_ID]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_SD_JOB_NAME]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_SD_JOB_ID]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_GIT_BRANCH]);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_SD_BUILD_SHA]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_SD_UI_BUILD_URL], true);
+}
+
+static bool vela_detect(const struct env_view *v)
+{
+	return is_true(v->val[K_VELA]);
+}
+
+/* run_id is the build number, which counts per repository; job is the step.
+ * actor is VELA_BUILD_SENDER, the user who triggered the build. ref is the tag on a tag
+ * build, else VELA_BUILD_BRANCH. server_url is the origin of VELA_BUILD_LINK. */
+static void vela_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice ref = first_of(v->val[K_VELA_BUILD_TAG], v->val[K_VELA_BUILD_BRANCH]);
+	struct slice pr = digits_or_empty(v->val[K_VELA_BUILD_PULL_REQUEST]);
+
+	PUT_URL(o, repository, CI_TRUNC_REPOSITORY, v->val[K_VELA_REPO_FULL_NAME], false);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_VELA_BUILD_NUMBER]);
+	PUT(o, job, CI_TRUNC_JOB, v->val[K_VELA_STEP_NAME]);
+	PUT(o, actor, CI_TRUNC_ACTOR, v->val[K_VELA_BUILD_SENDER]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_VELA_BUILD_EVENT]);
+	PUT(o, ref, CI_TRUNC_REF, ref);
+	PUT(o, sha, CI_TRUNC_SHA, v->val[K_VELA_BUILD_COMMIT]);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+	PUT_URL(o, server_url, CI_TRUNC_SERVER_URL, v->val[K_VELA_BUILD_LINK], true);
+}
+
+/* Prow's pods carry JOB_NAME, BUILD_ID and BUILD_NUMBER, names Jenkins uses too (Prow
+ * also starts Jenkins builds, which carry PROW_JOB_ID): Prow ranks above Jenkins. */
+static bool prow_detect(const struct env_view *v)
+{
+	return has(v, K_PROW_JOB_ID);
+}
+
+/* workflow is the Prow job's name and run_id its BUILD_ID, so the job's name comes first
+ * in the short id; job_id is the ProwJob's own id. event is JOB_TYPE (presubmit,
+ * postsubmit, periodic, batch). repository is "<REPO_OWNER>/<REPO_NAME>" (a periodic job
+ * may have none). ref is the base branch; sha the pull request's head, else the base's.
+ * A batch job tests several pull requests and has no PULL_NUMBER. */
+static void prow_fill(const struct env_view *v, struct ci_job *o)
+{
+	struct slice sha = first_of(v->val[K_PULL_PULL_SHA], v->val[K_PULL_BASE_SHA]);
+	struct slice pr = digits_or_empty(v->val[K_PULL_NUMBER]);
+
+	if (has(v, K_REPO_OWNER) && has(v, K_REPO_NAME)) {
+		struct slice repo[3] = { v->val[K_REPO_OWNER], lit("/"), v->val[K_REPO_NAME] };
+
+		put_url_parts(o, o->repository, sizeof(o->repository), CI_TRUNC_REPOSITORY, repo, 3,
+			      false);
+	}
+	PUT(o, workflow, CI_TRUNC_WORKFLOW, v->val[K_JOB_NAME]);
+	PUT(o, run_id, CI_TRUNC_RUN_ID, v->val[K_BUILD_ID]);
+	PUT(o, job_id, CI_TRUNC_JOB_ID, v->val[K_PROW_JOB_ID]);
+	PUT(o, event, CI_TRUNC_EVENT, v->val[K_JOB_TYPE]);
+	PUT(o, ref, CI_TRUNC_REF, v->val[K_PULL_BASE_REF]);
+	PUT(o, sha, CI_TRUNC_SHA, sha);
+	PUT(o, pull_request, CI_TRUNC_PULL_REQUEST, pr);
+}
+
+/* Sourcehut's builds set CI_NAME=sourcehut and Google Cloud Build's steps BUILDER_OUTPUT:
+ * the provider is named, and no field is filled, as no other variable of theirs is in
+ * the references (Cloud Build's $BUILD_ID, $REPO_NAME, ... are substitutions in the build
+ * file, not environment variables). */
+static bool sourcehut_detect(const struct env_view *v)
+{
+	return is_word(v->val[K_CI_NAME], "sourcehut");
+}
+
+static bool cloud_build_detect(const struct env_view *v)
+{
+	return has(v, K_BUILDER_OUTPUT);
+}
+
+static void no_fields(const struct env_view *v, struct ci_job *o)
+{
+	(void)v;
+	(void)o;
+}
+
 struct ci_provider {
 	const char *name;
 	bool (*detect)(const struct env_view *v);
 	void (*fill)(const struct env_view *v, struct ci_job *out);
 	/* run_id counts per workflow (Jenkins job, Buildkite pipeline, TeamCity build
-	 * configuration, CodeBuild project), not per repository: the short id names the
-	 * workflow first. */
+	 * configuration, CodeBuild project, Harness and GoCD pipeline, Bamboo plan, AppVeyor
+	 * project, Prow job), not per repository: the short id names the workflow first. */
 	bool runs_per_workflow;
 };
 
@@ -990,10 +1315,23 @@ static const struct ci_provider providers[] = {
 	{ "bitbucket_pipelines", bitbucket_detect, bitbucket_fill, false },
 	{ "travis_ci", travis_detect, travis_fill, false },
 	{ "semaphore", semaphore_detect, semaphore_fill, false },
+	{ "harness", harness_detect, harness_fill, true },
 	{ "woodpecker", woodpecker_detect, woodpecker_fill, false },
 	{ "drone", drone_detect, drone_fill, false },
 	{ "aws_codebuild", codebuild_detect, codebuild_fill, true },
 	{ "teamcity", teamcity_detect, teamcity_fill, true },
+	{ "gocd", gocd_detect, gocd_fill, true },
+	{ "bamboo", bamboo_detect, bamboo_fill, true },
+	{ "appveyor", appveyor_detect, appveyor_fill, true },
+	{ "cirrus_ci", cirrus_detect, cirrus_fill, false },
+	{ "bitrise", bitrise_detect, bitrise_fill, false },
+	{ "buddy", buddy_detect, buddy_fill, false },
+	{ "codefresh", codefresh_detect, codefresh_fill, false },
+	{ "screwdriver", screwdriver_detect, screwdriver_fill, false },
+	{ "vela", vela_detect, vela_fill, false },
+	{ "prow", prow_detect, prow_fill, true },
+	{ "sourcehut", sourcehut_detect, no_fields, false },
+	{ "google_cloud_build", cloud_build_detect, no_fields, false },
 	{ "jenkins", jenkins_detect, jenkins_fill, true },
 };
 
@@ -1016,7 +1354,7 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 	memset(out, 0, sizeof(*out));
 	if (!env && len)
 		return -EINVAL;
-	pthread_once(&by_first_once, by_first_fill);
+	pthread_once(&by_bucket_once, by_bucket_fill);
 	if (env)
 		scan_env(env, len, &v, out);
 	for (size_t i = 0; i < N_PROVIDERS; i++) {

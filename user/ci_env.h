@@ -10,15 +10,18 @@
  * - Duplicate names: the first one wins, as glibc getenv() does.
  * - Provider priority when several markers are present: Forgejo Actions, Gitea
  *   Actions, GitHub Actions, GitLab CI, Buildkite, CircleCI, Azure Pipelines, Bitbucket
- *   Pipelines, Travis CI, Semaphore, Woodpecker, Drone, AWS CodeBuild, TeamCity,
- *   Jenkins. Each marker is set by its provider only, but: Forgejo and Gitea run
- *   GitHub-compatible jobs that also set GITHUB_ACTIONS=true (Forgejo's runner sets
- *   GITEA_ACTIONS=true too), so the more specific marker goes first; Woodpecker, a Drone
- *   fork, goes before Drone; CodeBuild also hosts GitHub Actions, GitLab and Buildkite
- *   runners, whose jobs are named by those providers; TeamCity and Jenkins both export
- *   BUILD_NUMBER. Jenkins comes last because its marker (JENKINS_URL) is also exported
- *   by people who merely talk to a Jenkins server. docs/ci-providers.md lists each
- *   provider's rule and the variable behind every field.
+ *   Pipelines, Travis CI, Semaphore, Harness, Woodpecker, Drone, AWS CodeBuild,
+ *   TeamCity, GoCD, Bamboo, AppVeyor, Cirrus CI, Bitrise, Buddy, Codefresh, Screwdriver,
+ *   Vela, Prow, Sourcehut, Google Cloud Build, Jenkins. Each marker is set by its
+ *   provider only, but: Forgejo and Gitea run GitHub-compatible jobs that also set
+ *   GITHUB_ACTIONS=true (Forgejo's runner sets GITEA_ACTIONS=true too), so the more
+ *   specific marker goes first; Harness CI exports Drone's DRONE_* names for
+ *   compatibility, so it goes before Drone; Woodpecker, a Drone fork, goes before Drone;
+ *   CodeBuild also hosts GitHub Actions, GitLab and Buildkite runners, whose jobs are
+ *   named by those providers; TeamCity, Prow and Jenkins all export BUILD_NUMBER, and
+ *   Prow starts Jenkins builds. Jenkins comes last because its marker (JENKINS_URL) is
+ *   also exported by people who merely talk to a Jenkins server. docs/ci-providers.md
+ *   lists each provider's rule and the variable behind every field.
  * - Values are copied bounded; a value longer than its field is cut at a UTF-8 character
  *   boundary and its CI_TRUNC_* bit is set. Invalid UTF-8 bytes and control characters
  *   are replaced by '?', so every field is printable UTF-8.
@@ -65,7 +68,11 @@ struct ci_job {
 	char provider[24]; /* "github_actions", "gitea_actions", "forgejo_actions", "gitlab_ci",
 			    * "jenkins", "buildkite", "circleci", "azure_pipelines",
 			    * "bitbucket_pipelines", "travis_ci", "semaphore", "woodpecker",
-			    * "drone", "aws_codebuild", "teamcity"; "" = no CI */
+			    * "drone", "aws_codebuild", "teamcity", "harness", "gocd",
+			    * "bamboo", "appveyor", "cirrus_ci", "bitrise", "buddy",
+			    * "codefresh", "screwdriver", "vela", "prow", "sourcehut",
+			    * "google_cloud_build";
+			    * "" = no CI */
 	char repository[CI_VALUE_MAX];
 	char workflow[CI_VALUE_MAX]; /* workflow / pipeline / Jenkins job name */
 	char run_id[64];
@@ -103,7 +110,8 @@ void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg);
 bool ci_claim_contradicts(const struct ci_job *claim, const struct ci_job *lineage);
 /* Short id for provenance strings into the caller's buf: "<repository>#<run_id>", or
  * "<workflow>#<run_id>" where run numbers count per workflow: Jenkins (job), Buildkite
- * (pipeline), TeamCity (build configuration), AWS CodeBuild (project).
+ * (pipeline), TeamCity (build configuration), AWS CodeBuild (project), Harness and GoCD
+ * (pipeline), Bamboo (plan), AppVeyor (project), Prow (job).
  * Writes at most n bytes, always NUL-terminated when n > 0; "" when job has no provider. */
 void ci_job_short_id(const struct ci_job *job, char *buf, size_t n);
 

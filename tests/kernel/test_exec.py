@@ -311,6 +311,67 @@ def test_token_vars_without_provider(d: Daemon):
     check(secret.encode() not in d.raw(), "the token canary never appears")
 
 
+def test_new_providers_env_i(d: Daemon):
+    """env -i with the variables of a Harness CI step (which also sets Drone's
+    DRONE=true and DRONE_* names), a GoCD job and a Vela step: each exec is
+    named by its provider, with exactly the ci_job fields docs/ci-providers.md
+    maps, and the token variables by name only."""
+    secret = canary()
+    cases = [
+        ("harness",
+         ["CI=true", "DRONE=true", "HARNESS_BUILD_ID=213", "HARNESS_PIPELINE_ID=build_and_push",
+          "HARNESS_STAGE_ID=build", "HARNESS_USER_ID=jdoe@example.com",
+          "DRONE_REPO=acme/payments", "DRONE_BUILD_NUMBER=9", "DRONE_STAGE_NAME=default",
+          "DRONE_BUILD_EVENT=pull_request", "DRONE_COMMIT_BRANCH=main",
+          "DRONE_COMMIT_SHA=3f786850e387550fdab836ed7e6dc881de23001b",
+          "DRONE_PULL_REQUEST=77", "DRONE_NETRC_PASSWORD=" + secret],
+         {"provider": "harness", "repository": "acme/payments", "workflow": "build_and_push",
+          "run_id": "213", "job": "build", "actor": "jdoe@example.com",
+          "event": "pull_request", "ref": "main",
+          "sha": "3f786850e387550fdab836ed7e6dc881de23001b", "pull_request": "77",
+          "token_vars_present": ["DRONE_NETRC_PASSWORD"]},
+         "ci:harness:build_and_push#213"),
+        ("gocd",
+         ["GO_SERVER_URL=https://gocd.example.com:8154/go", "GO_PIPELINE_NAME=api-release",
+          "GO_PIPELINE_COUNTER=2345", "GO_PIPELINE_LABEL=1.4.2345", "GO_STAGE_NAME=deploy",
+          "GO_STAGE_COUNTER=2", "GO_JOB_NAME=push-image", "GO_TRIGGER_USER=mchen",
+          "GO_REVISION=9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9aad3c5e7f"],
+         {"provider": "gocd", "workflow": "api-release", "run_id": "2345", "run_attempt": "2",
+          "job": "push-image", "actor": "mchen",
+          "sha": "9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9aad3c5e7f",
+          "server_url": "https://gocd.example.com:8154"},
+         "ci:gocd:api-release#2345"),
+        ("vela",
+         ["VELA=true", "CI=true", "VELA_REPO_FULL_NAME=octocat/hello-world",
+          "VELA_BUILD_NUMBER=57", "VELA_BUILD_EVENT=tag", "VELA_BUILD_SENDER=NealColeman",
+          "VELA_BUILD_BRANCH=main", "VELA_BUILD_TAG=v1.0.0",
+          "VELA_BUILD_COMMIT=7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+          "VELA_BUILD_LINK=https://ci:" + secret + "@vela.example.com/octocat/hello-world/57",
+          "VELA_STEP_NAME=publish", "VELA_NETRC_USERNAME=x-oauth-basic",
+          "VELA_NETRC_PASSWORD=" + secret, "VELA_ID_TOKEN_REQUEST_TOKEN=" + secret],
+         {"provider": "vela", "repository": "octocat/hello-world", "run_id": "57",
+          "job": "publish", "actor": "NealColeman", "event": "tag", "ref": "v1.0.0",
+          "sha": "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+          "server_url": "https://vela.example.com",
+          "token_vars_present": ["VELA_NETRC_USERNAME", "VELA_NETRC_PASSWORD",
+                                 "VELA_ID_TOKEN_REQUEST_TOKEN"]},
+         "ci:vela:octocat/hello-world#57"),
+    ]
+    for name, env, want, originator in cases:
+        mark = marker()
+        p = run(["/usr/bin/env", "-i"] + env + [TRUE, mark], env={"PATH": "/usr/bin:/bin"})
+        ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+        eq(ev["process"]["pid"], p.pid, name + ": process.pid (env execs true in place)")
+        ci = hop(ev, "ci_job")
+        check(ci is not None, name + ": ci_job hop")
+        eq(ci["established_by"]["pid"], p.pid, name + ": established by this exec")
+        got = {k: v for k, v in ci.items() if k not in ("kind", "established_by")}
+        eq(got, want, name + ": ci_job fields")
+        eq(ev["provenance"]["originator"], originator, name + ": provenance.originator")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the token and URL-credential canary never appears")
+
+
 def test_seeded_orphan_of_init(d: Daemon):
     """A GitLab job's step detached with setsid -f and scrubbed its environment
     before the daemon started; its parent is gone, init adopted it. Seeded
@@ -607,6 +668,7 @@ CASES = [
     test_login_uid_changed_below_login,
     test_ci_env_truncated,
     test_token_vars_without_provider,
+    test_new_providers_env_i,
     test_seeded_orphan_of_init,
     test_exec_without_fork,
     test_reparented_lineage,

@@ -1283,6 +1283,559 @@ static void test_teamcity_over_jenkins(void **state)
 	assert_int_equal(parse(BLOCK("TEAMCITY_VERSION=\0BUILD_NUMBER=1\0"), &j), -ENOENT);
 }
 
+/* Harness CI: a Run step of a build from a GitHub pull request. Harness exports Drone's
+ * names for compatibility, DRONE=true among them in this block. */
+static const char harness_env[] =
+	"CI=true\0"
+	"DRONE=true\0"
+	"HARNESS_ACCOUNT_ID=px7xd_BFRCi-pfWPYXVjvw\0"
+	"HARNESS_ORG_ID=default\0"
+	"HARNESS_PROJECT_ID=payments\0"
+	"HARNESS_PIPELINE_ID=build_and_push\0"
+	"HARNESS_BUILD_ID=213\0"
+	"HARNESS_STAGE_ID=build\0"
+	"HARNESS_EXECUTION_ID=Xw3eIsAnTzKv1Lq0gYz4hA\0"
+	"HARNESS_USER_ID=jdoe@example.com\0"
+	"DRONE_REPO=acme/payments\0"
+	"DRONE_BUILD_NUMBER=213\0"
+	"DRONE_BUILD_EVENT=pull_request\0"
+	"DRONE_STAGE_NAME=build\0"
+	"DRONE_COMMIT_SHA=3f786850e387550fdab836ed7e6dc881de23001b\0"
+	"DRONE_COMMIT_BRANCH=main\0"
+	"DRONE_PULL_REQUEST=77\0"
+	"DRONE_NETRC_MACHINE=github.com\0"
+	"DRONE_NETRC_USERNAME=harness-bot\0"
+	"DRONE_NETRC_PASSWORD=ghp_" CANARY "\0";
+
+static void test_harness_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "harness",
+		.repository = "acme/payments",
+		.workflow = "build_and_push",
+		.run_id = "213",
+		.job = "build",
+		.actor = "jdoe@example.com",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "3f786850e387550fdab836ed7e6dc881de23001b",
+		.pull_request = "77",
+		.tokens = { "DRONE_NETRC_USERNAME", "DRONE_NETRC_PASSWORD" },
+	};
+
+	assert_int_equal(parse(BLOCK(harness_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_harness_not_drone(void **state)
+{
+	/* DRONE=true with HARNESS_BUILD_ID is Harness, whatever order they come in; without
+	 * HARNESS_BUILD_ID the same block is a Drone build. */
+	static const char env[] = "DRONE=true\0"
+				  "DRONE_REPO=acme/payments\0"
+				  "DRONE_BUILD_NUMBER=9\0"
+				  "HARNESS_BUILD_ID=14\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.provider, "harness");
+	assert_string_equal(j.run_id, "14");
+	assert_int_equal(parse(env, sizeof(env) - 1 - strlen("HARNESS_BUILD_ID=14") - 1, &j), 0);
+	assert_string_equal(j.provider, "drone");
+	assert_string_equal(j.run_id, "9");
+	/* Harness's other variables without HARNESS_BUILD_ID name no provider. */
+	assert_int_equal(parse(BLOCK("HARNESS_PIPELINE_ID=p\0HARNESS_ACCOUNT_ID=a\0"
+				     "HARNESS_BUILD_ID=\0"),
+			       &j),
+			 -ENOENT);
+}
+
+/* A GoCD job: the agent sets GO_* for every task. */
+static const char gocd_env[] =
+	"GO_SERVER_URL=https://gocd.example.com:8154/go\0"
+	"GO_ENVIRONMENT_NAME=production\0"
+	"GO_PIPELINE_NAME=api-release\0"
+	"GO_PIPELINE_COUNTER=2345\0"
+	"GO_PIPELINE_LABEL=1.4.2345\0"
+	"GO_STAGE_NAME=deploy\0"
+	"GO_STAGE_COUNTER=2\0"
+	"GO_JOB_NAME=push-image\0"
+	"GO_TRIGGER_USER=mchen\0"
+	"GO_REVISION=9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9aad3c5e7f\0"
+	"GO_MATERIAL_HAS_CHANGED=true\0";
+
+static void test_gocd_stage_rerun(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "gocd",
+		.workflow = "api-release",
+		.run_id = "2345",
+		.run_attempt = "2",
+		.job = "push-image",
+		.actor = "mchen",
+		.sha = "9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9aad3c5e7f",
+		.server_url = "https://gocd.example.com:8154",
+	};
+
+	assert_int_equal(parse(BLOCK(gocd_env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_gocd_needs_label(void **state)
+{
+	/* GO_PIPELINE_LABEL is the marker; the other GO_* names alone are not a job. */
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("GO_PIPELINE_NAME=api-release\0GO_PIPELINE_COUNTER=1\0"
+				     "GO_SERVER_URL=https://gocd.example.com/go\0"),
+			       &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("GO_PIPELINE_LABEL=7\0GO_TRIGGER_USER=changes\0"), &j), 0);
+	assert_string_equal(j.provider, "gocd");
+	assert_string_equal(j.actor, "changes");
+}
+
+/* Bamboo exports its variables as bamboo_<name>. */
+static const char bamboo_env[] =
+	"bamboo_agentId=98305\0"
+	"bamboo_planKey=PAY-API\0"
+	"bamboo_buildKey=PAY-API-JOB1\0"
+	"bamboo_buildNumber=418\0"
+	"bamboo_buildResultKey=PAY-API-JOB1-418\0"
+	"bamboo_buildResultsUrl=https://bamboo.example.com/browse/PAY-API-JOB1-418\0"
+	"bamboo_planRepository_1_branchName=release/2.x\0"
+	"bamboo_planRepository_1_revision=5d7f9aad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b\0"
+	"bamboo_planRepository_1_repositoryUrl=https://git.example.com/pay/api.git\0"
+	"bamboo_deploy_password=" CANARY "\0";
+
+static void test_bamboo_build(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "bamboo",
+		.workflow = "PAY-API",
+		.run_id = "418",
+		.job = "PAY-API-JOB1",
+		.ref = "release/2.x",
+		.sha = "5d7f9aad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b",
+		.server_url = "https://bamboo.example.com",
+	};
+
+	assert_int_equal(parse(BLOCK(bamboo_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+	/* Either marker will do; names are matched exactly, case included. */
+	assert_int_equal(parse(BLOCK("bamboo_planKey=PAY-API\0"), &j), 0);
+	assert_string_equal(j.provider, "bamboo");
+	assert_int_equal(parse(BLOCK("BAMBOO_PLANKEY=PAY-API\0BAMBOO_AGENTID=1\0"), &j), -ENOENT);
+}
+
+/* AppVeyor on a Linux image, building a pull request. */
+static const char appveyor_env[] =
+	"APPVEYOR=True\0"
+	"CI=True\0"
+	"APPVEYOR_URL=https://ci.appveyor.com\0"
+	"APPVEYOR_PROJECT_SLUG=widgets-linux\0"
+	"APPVEYOR_REPO_NAME=acme/widgets\0"
+	"APPVEYOR_BUILD_NUMBER=1093\0"
+	"APPVEYOR_BUILD_VERSION=1.0.1093\0"
+	"APPVEYOR_JOB_ID=ud6p3oyg3a6xw3f4\0"
+	"APPVEYOR_JOB_NUMBER=2\0"
+	"APPVEYOR_REPO_BRANCH=main\0"
+	"APPVEYOR_REPO_COMMIT=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567\0"
+	"APPVEYOR_PULL_REQUEST_NUMBER=311\0"
+	"APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH=feature/x\0";
+
+static void test_appveyor_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "appveyor",
+		.repository = "acme/widgets",
+		.workflow = "widgets-linux",
+		.run_id = "1093",
+		.job = "2",
+		.job_id = "ud6p3oyg3a6xw3f4",
+		.ref = "main",
+		.sha = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+		.pull_request = "311",
+	};
+
+	assert_int_equal(parse(BLOCK(appveyor_env), &j), 0);
+	expect_job(&j, &w);
+	/* A tag build: the tag is the ref. A marker that is not "true" does not count. */
+	assert_int_equal(parse(BLOCK("APPVEYOR=true\0APPVEYOR_REPO_BRANCH=main\0"
+				     "APPVEYOR_REPO_TAG_NAME=v1.0.1\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.ref, "v1.0.1");
+	assert_int_equal(parse(BLOCK("APPVEYOR=1\0APPVEYOR_BUILD_NUMBER=5\0"), &j), -ENOENT);
+}
+
+/* Cirrus CI, a pull request task; CIRRUS_OIDC_TOKEN is the task's OIDC token. */
+static const char cirrus_env[] =
+	"CI=true\0"
+	"CIRRUS_CI=true\0"
+	"CIRRUS_REPO_FULL_NAME=acme/engine\0"
+	"CIRRUS_REPO_OWNER=acme\0"
+	"CIRRUS_BUILD_ID=6254017428176896\0"
+	"CIRRUS_TASK_ID=5061750573424640\0"
+	"CIRRUS_TASK_NAME=test-linux\0"
+	"CIRRUS_BRANCH=pull/58\0"
+	"CIRRUS_BASE_BRANCH=main\0"
+	"CIRRUS_CHANGE_IN_REPO=7c9e1b3d5f7a9c1e3b5d7f9aad3c5e7f9b1d3f5a\0"
+	"CIRRUS_PR=58\0"
+	"CIRRUS_OIDC_TOKEN=eyJ" CANARY "\0";
+
+static void test_cirrus_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "cirrus_ci",
+		.repository = "acme/engine",
+		.run_id = "6254017428176896",
+		.job_id = "5061750573424640",
+		.ref = "pull/58",
+		.sha = "7c9e1b3d5f7a9c1e3b5d7f9aad3c5e7f9b1d3f5a",
+		.pull_request = "58",
+		.tokens = { "CIRRUS_OIDC_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(cirrus_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+	assert_int_equal(parse(BLOCK("CIRRUS_CI=true\0CIRRUS_BRANCH=main\0CIRRUS_TAG=v2.1\0"), &j),
+			 0);
+	assert_string_equal(j.ref, "v2.1");
+}
+
+/* Bitrise, a branch build (BITRISE_PULL_REQUEST is "false" outside pull requests). */
+static const char bitrise_env[] =
+	"CI=true\0"
+	"BITRISE_IO=true\0"
+	"BITRISE_APP_SLUG=9c1e3b5d7f9aad3c\0"
+	"BITRISE_BUILD_NUMBER=771\0"
+	"BITRISE_BUILD_SLUG=f7a9c1e3b5d7f9aa\0"
+	"BITRISE_BUILD_URL=https://app.bitrise.io/build/f7a9c1e3b5d7f9aa\0"
+	"BITRISE_GIT_BRANCH=develop\0"
+	"BITRISE_GIT_COMMIT=1e3b5d7f9aad3c5e7f9b1d3f5a7c9e1b3d5f7a9c\0"
+	"BITRISE_PULL_REQUEST=false\0"
+	"BITRISE_TRIGGERED_WORKFLOW_ID=primary\0";
+
+static void test_bitrise_branch_build(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "bitrise",
+		.repository = "9c1e3b5d7f9aad3c",
+		.run_id = "771",
+		.ref = "develop",
+		.sha = "1e3b5d7f9aad3c5e7f9b1d3f5a7c9e1b3d5f7a9c",
+		.server_url = "https://app.bitrise.io",
+	};
+
+	assert_int_equal(parse(BLOCK(bitrise_env), &j), 0);
+	expect_job(&j, &w);
+	assert_int_equal(parse(BLOCK("BITRISE_IO=true\0BITRISE_GIT_BRANCH=feature/a\0"
+				     "BITRISE_GIT_TAG=2.0.0\0BITRISE_PULL_REQUEST=12\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.ref, "2.0.0");
+	assert_string_equal(j.pull_request, "12");
+}
+
+/* Buddy, a pull request execution. */
+static const char buddy_env[] =
+	"BUDDY=true\0"
+	"CI=true\0"
+	"BUDDY_WORKSPACE_ID=48211\0"
+	"BUDDY_WORKSPACE_DOMAIN=acme\0"
+	"BUDDY_REPO_SLUG=acme/storefront\0"
+	"BUDDY_PIPELINE_NAME=Test PRs\0"
+	"BUDDY_EXECUTION_ID=94\0"
+	"BUDDY_EXECUTION_BRANCH=feature/cart\0"
+	"BUDDY_EXECUTION_REVISION=5f7a9c1e3b5d7f9aad3c5e7f9b1d3f5a7c9e1b3d\0"
+	"BUDDY_EXECUTION_PULL_REQUEST_ID=refs/pull/19/head\0"
+	"BUDDY_EXECUTION_URL=https://app.buddy.works/acme/storefront/pipelines/pipeline/7/"
+	"execution/94?tab=log\0";
+
+static void test_buddy_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "buddy",
+		.repository = "acme/storefront",
+		.run_id = "94",
+		.ref = "feature/cart",
+		.sha = "5f7a9c1e3b5d7f9aad3c5e7f9b1d3f5a7c9e1b3d",
+		.pull_request = "19",
+		.server_url = "https://app.buddy.works",
+	};
+
+	assert_int_equal(parse(BLOCK(buddy_env), &j), 0);
+	expect_job(&j, &w);
+	/* A pull request id without digits gives none; a tag is the ref. */
+	assert_int_equal(parse(BLOCK("BUDDY_WORKSPACE_ID=1\0BUDDY_EXECUTION_PULL_REQUEST_ID=none\0"
+				     "BUDDY_EXECUTION_BRANCH=main\0BUDDY_EXECUTION_TAG=v3\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.pull_request, "");
+	assert_string_equal(j.ref, "v3");
+}
+
+/* Codefresh, a pull request build; CF_OIDC_REQUEST_TOKEN lets a step ask for an OIDC
+ * token. */
+static const char codefresh_env[] =
+	"CF_BUILD_ID=65a1f0c2d3e4b5a697887766\0"
+	"CF_BUILD_URL=https://g.codefresh.io/build/65a1f0c2d3e4b5a697887766\0"
+	"CF_REPO_OWNER=acme\0"
+	"CF_REPO_NAME=billing\0"
+	"CF_BRANCH=fix/invoice-rounding\0"
+	"CF_REVISION=ad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a\0"
+	"CF_PULL_REQUEST_NUMBER=264\0"
+	"CF_PULL_REQUEST_TARGET=main\0"
+	"CF_OIDC_REQUEST_URL=https://g.codefresh.io/api/oidc/token\0"
+	"CF_OIDC_REQUEST_TOKEN=" CANARY "\0";
+
+static void test_codefresh_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "codefresh",
+		.repository = "acme/billing",
+		.run_id = "65a1f0c2d3e4b5a697887766",
+		.ref = "fix/invoice-rounding",
+		.sha = "ad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a",
+		.pull_request = "264",
+		.server_url = "https://g.codefresh.io",
+		.tokens = { "CF_OIDC_REQUEST_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(codefresh_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+}
+
+static void test_codefresh_not_cloudflare(void **state)
+{
+	/* Cloudflare Pages also uses CF_ names; only CF_BUILD_ID names Codefresh. An owner
+	 * without a name gives no repository; CF_PULL_REQUEST_ID stands in for the number. */
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("CF_PAGES=1\0CF_PAGES_BRANCH=main\0"
+				     "CF_PAGES_COMMIT_SHA=ad3c5e7f\0"
+				     "CF_PAGES_URL=https://x.pages.dev\0"),
+			       &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("CF_BUILD_ID=1\0CF_REPO_OWNER=acme\0CF_PULL_REQUEST_ID=8\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "codefresh");
+	assert_string_equal(j.repository, "");
+	assert_string_equal(j.pull_request, "8");
+}
+
+/* Screwdriver, a pull request build; SD_TOKEN is the build's JWT for Screwdriver's API. */
+static const char screwdriver_env[] =
+	"CI=true\0"
+	"SCREWDRIVER=true\0"
+	"SD_PIPELINE_ID=1204\0"
+	"SD_PIPELINE_NAME=acme/router\0"
+	"SD_JOB_ID=5871\0"
+	"SD_JOB_NAME=PR-42:main\0"
+	"SD_BUILD_ID=339012\0"
+	"SD_BUILD_SHA=b5d7f9aad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3\0"
+	"SD_PULL_REQUEST=42\0"
+	"SD_UI_BUILD_URL=https://cd.screwdriver.example.com/pipelines/1204/builds/339012\0"
+	"GIT_BRANCH=feature/router-v2\0"
+	"SD_TOKEN=" CANARY "\0";
+
+static void test_screwdriver_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "screwdriver",
+		.repository = "acme/router",
+		.run_id = "339012",
+		.job = "PR-42:main",
+		.job_id = "5871",
+		.ref = "feature/router-v2",
+		.sha = "b5d7f9aad3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3",
+		.pull_request = "42",
+		.server_url = "https://cd.screwdriver.example.com",
+		.tokens = { "SD_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(screwdriver_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+	/* SD_PULL_REQUEST is empty outside pull requests. */
+	assert_int_equal(parse(BLOCK("SCREWDRIVER=true\0SD_PULL_REQUEST=\0GIT_BRANCH=main\0"), &j),
+			 0);
+	assert_string_equal(j.pull_request, "");
+	assert_string_equal(j.ref, "main");
+}
+
+static void test_screwdriver_git_branch_not_jenkins(void **state)
+{
+	/* GIT_BRANCH, shared with Jenkins' git plugin, names no provider by itself, and is
+	 * read for Screwdriver only under its marker. */
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK("GIT_BRANCH=origin/main\0SD_BUILD_ID=3\0SCREWDRIVER=false\0"),
+			       &j),
+			 -ENOENT);
+	assert_int_equal(parse(BLOCK("SCREWDRIVER=true\0JENKINS_URL=https://j/\0JOB_NAME=a\0"
+				     "BUILD_NUMBER=4\0GIT_BRANCH=origin/main\0SD_BUILD_ID=3\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.provider, "screwdriver");
+	assert_string_equal(j.run_id, "3");
+}
+
+/* Vela, a pull request build; VELA_NETRC_PASSWORD holds the forge's token. */
+static const char vela_env[] =
+	"VELA=true\0"
+	"CI=true\0"
+	"VELA_ADDR=https://vela.example.com\0"
+	"VELA_REPO_FULL_NAME=octocat/hello-world\0"
+	"VELA_BUILD_NUMBER=57\0"
+	"VELA_BUILD_EVENT=pull_request\0"
+	"VELA_BUILD_SENDER=NealColeman\0"
+	"VELA_BUILD_AUTHOR=octocat\0"
+	"VELA_BUILD_BRANCH=main\0"
+	"VELA_BUILD_COMMIT=7fd1a60b01f91b314f59955a4e4d4e80d8edf11d\0"
+	"VELA_BUILD_REF=refs/pull/6/head\0"
+	"VELA_BUILD_PULL_REQUEST=6\0"
+	"VELA_BUILD_LINK=https://vela.example.com/octocat/hello-world/57\0"
+	"VELA_STEP_NAME=test\0"
+	"VELA_NETRC_MACHINE=github.com\0"
+	"VELA_NETRC_USERNAME=x-oauth-basic\0"
+	"VELA_NETRC_PASSWORD=gho_" CANARY "\0"
+	"VELA_ID_TOKEN_REQUEST_TOKEN=ey" CANARY "\0";
+
+static void test_vela_pull_request(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "vela",
+		.repository = "octocat/hello-world",
+		.run_id = "57",
+		.job = "test",
+		.actor = "NealColeman",
+		.event = "pull_request",
+		.ref = "main",
+		.sha = "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+		.pull_request = "6",
+		.server_url = "https://vela.example.com",
+		.tokens = { "VELA_NETRC_USERNAME", "VELA_NETRC_PASSWORD",
+			    "VELA_ID_TOKEN_REQUEST_TOKEN" },
+	};
+
+	assert_int_equal(parse(BLOCK(vela_env), &j), 0);
+	expect_job(&j, &w);
+	assert_no_canary(&j);
+	assert_int_equal(parse(BLOCK("VELA=true\0VELA_BUILD_BRANCH=main\0VELA_BUILD_TAG=v1.0.0\0"),
+			       &j),
+			 0);
+	assert_string_equal(j.ref, "v1.0.0");
+	/* CI=vela (older workers) is no marker by itself. */
+	assert_int_equal(parse(BLOCK("CI=vela\0VELA_BUILD_NUMBER=3\0"), &j), -ENOENT);
+}
+
+/* A Prow presubmit job's pod (pod-utils' downward API environment). */
+static const char prow_env[] =
+	"CI=true\0"
+	"JOB_NAME=pull-kubernetes-unit\0"
+	"JOB_TYPE=presubmit\0"
+	"JOB_SPEC={\"type\":\"presubmit\",\"job\":\"pull-kubernetes-unit\"}\0"
+	"BUILD_ID=1863227046493097984\0"
+	"BUILD_NUMBER=1863227046493097984\0"
+	"PROW_JOB_ID=4f0c6b9e-2a1d-11ef-9d3a-0a580a800b2f\0"
+	"REPO_OWNER=kubernetes\0"
+	"REPO_NAME=kubernetes\0"
+	"PULL_BASE_REF=master\0"
+	"PULL_BASE_SHA=9d3a0a580a800b2f4f0c6b9e2a1d11ef9d3a0a58\0"
+	"PULL_NUMBER=128734\0"
+	"PULL_PULL_SHA=0a800b2f4f0c6b9e2a1d11ef9d3a0a580a800b2f\0"
+	"PULL_REFS=master:9d3a0a58,128734:0a800b2f\0";
+
+static void test_prow_presubmit(void **state)
+{
+	struct ci_job j;
+	const struct want w = {
+		.provider = "prow",
+		.repository = "kubernetes/kubernetes",
+		.workflow = "pull-kubernetes-unit",
+		.run_id = "1863227046493097984",
+		.job_id = "4f0c6b9e-2a1d-11ef-9d3a-0a580a800b2f",
+		.event = "presubmit",
+		.ref = "master",
+		.sha = "0a800b2f4f0c6b9e2a1d11ef9d3a0a580a800b2f",
+		.pull_request = "128734",
+	};
+
+	assert_int_equal(parse(BLOCK(prow_env), &j), 0);
+	expect_job(&j, &w);
+}
+
+static void test_prow_over_jenkins(void **state)
+{
+	/* A Jenkins build that Prow started carries Jenkins' variables and PROW_JOB_ID: Prow
+	 * names it. Without PROW_JOB_ID the same block is a Jenkins build; Prow's names alone
+	 * (a periodic job without PROW_JOB_ID) are no job. */
+#define PROW_ID "PROW_JOB_ID=0b2f4f0c-6b9e-11ef-9d3a-0a580a800b2f"
+	static const char env[] = PROW_ID "\0"
+				  "JENKINS_URL=https://jenkins.example.com/\0"
+				  "JOB_NAME=ci-e2e-nightly\0"
+				  "BUILD_NUMBER=8812\0"
+				  "BUILD_ID=8812\0"
+				  "JOB_TYPE=periodic\0";
+	struct ci_job j;
+
+	assert_int_equal(parse(BLOCK(env), &j), 0);
+	assert_string_equal(j.provider, "prow");
+	assert_string_equal(j.workflow, "ci-e2e-nightly");
+	assert_string_equal(j.run_id, "8812");
+	assert_string_equal(j.event, "periodic");
+	assert_string_equal(j.repository, "");
+	assert_int_equal(parse(env + sizeof(PROW_ID), sizeof(env) - 1 - sizeof(PROW_ID), &j), 0);
+#undef PROW_ID
+	assert_string_equal(j.provider, "jenkins");
+	assert_int_equal(parse(BLOCK("JOB_NAME=ci-e2e\0BUILD_ID=9\0JOB_TYPE=periodic\0"
+				     "REPO_OWNER=kubernetes\0"),
+			       &j),
+			 -ENOENT);
+}
+
+static void test_marker_only_providers(void **state)
+{
+	/* Sourcehut and Google Cloud Build are named; no other variable of theirs is read. */
+	static const char sourcehut[] = "CI=true\0CI_NAME=sourcehut\0JOB_ID=1183202\0"
+					"JOB_URL=https://builds.sr.ht/~alice/job/1183202\0";
+	static const char cloud_build[] = "BUILDER_OUTPUT=/builder/outputs\0HOME=/builder/home\0"
+					  "BUILD_ID=2d1f3a7c-5e9b-4c8d-a1f0-9e8d7c6b5a43\0"
+					  "PROJECT_ID=acme-prod\0";
+	struct ci_job j;
+	const struct want srht = { .provider = "sourcehut" };
+	const struct want gcb = { .provider = "google_cloud_build" };
+	char buf[64];
+
+	assert_int_equal(parse(BLOCK(sourcehut), &j), 0);
+	expect_job(&j, &srht);
+	ci_job_short_id(&j, buf, sizeof(buf));
+	assert_string_equal(buf, "sourcehut");
+	assert_int_equal(parse(BLOCK(cloud_build), &j), 0);
+	expect_job(&j, &gcb);
+	/* CI_NAME names other providers too (Codeship): only "sourcehut" counts. */
+	assert_int_equal(parse(BLOCK("CI_NAME=codeship\0"), &j), -ENOENT);
+	assert_int_equal(parse(BLOCK("CI_NAME=SourceHut\0"), &j), 0);
+	assert_string_equal(j.provider, "sourcehut");
+}
+
 /* Every provider's marker, lowest priority first: with the markers of providers i..n-1
  * all present, provider i wins. */
 static void test_provider_priority_all(void **state)
@@ -1300,10 +1853,23 @@ static void test_provider_priority_all(void **state)
 		{ "bitbucket_pipelines", "BITBUCKET_BUILD_NUMBER=1\nBITBUCKET_COMMIT=abc" },
 		{ "travis_ci", "TRAVIS=true" },
 		{ "semaphore", "SEMAPHORE=true" },
+		{ "harness", "HARNESS_BUILD_ID=5" },
 		{ "woodpecker", "CI=woodpecker" },
 		{ "drone", "DRONE=true" },
 		{ "aws_codebuild", "CODEBUILD_BUILD_ID=proj:0f1e" },
 		{ "teamcity", "TEAMCITY_VERSION=2024.12" },
+		{ "gocd", "GO_PIPELINE_LABEL=12" },
+		{ "bamboo", "bamboo_planKey=P-P" },
+		{ "appveyor", "APPVEYOR=True" },
+		{ "cirrus_ci", "CIRRUS_CI=true" },
+		{ "bitrise", "BITRISE_IO=true" },
+		{ "buddy", "BUDDY_WORKSPACE_ID=3" },
+		{ "codefresh", "CF_BUILD_ID=65a1" },
+		{ "screwdriver", "SCREWDRIVER=true" },
+		{ "vela", "VELA=true" },
+		{ "prow", "PROW_JOB_ID=4f0c" },
+		{ "sourcehut", "CI_NAME=sourcehut" },
+		{ "google_cloud_build", "BUILDER_OUTPUT=/builder/outputs" },
 		{ "jenkins", "JENKINS_URL=https://j/\nJOB_NAME=j\nBUILD_NUMBER=2" },
 	};
 	const size_t n = sizeof(order) / sizeof(order[0]);
@@ -1886,6 +2452,19 @@ static void test_short_id_workflow_first(void **state)
 		       "acme/storefront#65c3a9f4-2b1e-4d7a-9c8f-0e1d2c3b4a59");
 	check_short_id(BLOCK(woodpecker_env), "platform/edge-proxy#381");
 	check_short_id(BLOCK(drone_env), "octocat/hello-world#128");
+	/* Harness and GoCD count per pipeline, Bamboo per plan, AppVeyor per project, Prow
+	 * names a run by its job. */
+	check_short_id(BLOCK(harness_env), "build_and_push#213");
+	check_short_id(BLOCK(gocd_env), "api-release#2345");
+	check_short_id(BLOCK(bamboo_env), "PAY-API#418");
+	check_short_id(BLOCK(appveyor_env), "widgets-linux#1093");
+	check_short_id(BLOCK(cirrus_env), "acme/engine#6254017428176896");
+	check_short_id(BLOCK(bitrise_env), "9c1e3b5d7f9aad3c#771");
+	check_short_id(BLOCK(buddy_env), "acme/storefront#94");
+	check_short_id(BLOCK(codefresh_env), "acme/billing#65a1f0c2d3e4b5a697887766");
+	check_short_id(BLOCK(screwdriver_env), "acme/router#339012");
+	check_short_id(BLOCK(vela_env), "octocat/hello-world#57");
+	check_short_id(BLOCK(prow_env), "pull-kubernetes-unit#1863227046493097984");
 }
 
 static void test_short_id_unknown_provider(void **state)
@@ -2103,6 +2682,23 @@ int main(void)
 		cmocka_unit_test(test_codebuild_hosted_runners),
 		cmocka_unit_test(test_teamcity_build),
 		cmocka_unit_test(test_teamcity_over_jenkins),
+		cmocka_unit_test(test_harness_pull_request),
+		cmocka_unit_test(test_harness_not_drone),
+		cmocka_unit_test(test_gocd_stage_rerun),
+		cmocka_unit_test(test_gocd_needs_label),
+		cmocka_unit_test(test_bamboo_build),
+		cmocka_unit_test(test_appveyor_pull_request),
+		cmocka_unit_test(test_cirrus_pull_request),
+		cmocka_unit_test(test_bitrise_branch_build),
+		cmocka_unit_test(test_buddy_pull_request),
+		cmocka_unit_test(test_codefresh_pull_request),
+		cmocka_unit_test(test_codefresh_not_cloudflare),
+		cmocka_unit_test(test_screwdriver_pull_request),
+		cmocka_unit_test(test_screwdriver_git_branch_not_jenkins),
+		cmocka_unit_test(test_vela_pull_request),
+		cmocka_unit_test(test_prow_presubmit),
+		cmocka_unit_test(test_prow_over_jenkins),
+		cmocka_unit_test(test_marker_only_providers),
 		cmocka_unit_test(test_provider_priority_all),
 		cmocka_unit_test(test_provider_priority),
 		cmocka_unit_test(test_no_provider),
