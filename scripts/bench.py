@@ -265,26 +265,36 @@ class Untraced:
 
 
 class Medians(dict):
-    """Median time per variant; .rounds keeps each round's times, in order."""
+    """Median time per variant; .rounds keeps each round's times, in order,
+    and .per_request each round's median time of one request (samples that
+    report it: see interleave)."""
     rounds = None
+    per_request = None
 
 
 def interleave(variants, sample, n_rounds):
     """Run sample() under each variant, round by round, repeats() times in a
     row per variant (one start of the variant), keeping the fastest; return
-    medians (ns)."""
+    medians (ns). A sample may return (ns, per-request median ns): the round
+    then also keeps the lowest per-request median of its runs."""
     times = {v.name: [] for v in variants}
+    per_request = {v.name: [] for v in variants}
     sample()  # warm caches once, unmeasured
     for r in range(n_rounds):
         order = variants[r % len(variants):] + variants[:r % len(variants)]
         for v in order:
             v.start()
             try:
-                times[v.name].append(min(sample() for _ in range(repeats())))
+                runs = [sample() for _ in range(repeats())]
             finally:
                 v.stop()
+            if isinstance(runs[0], tuple):
+                per_request[v.name].append(min(pr for _, pr in runs))
+                runs = [t for t, _ in runs]
+            times[v.name].append(min(runs))
     med = Medians((k, statistics.median(v)) for k, v in times.items())
     med.rounds = times
+    med.per_request = per_request
     return med
 
 
@@ -293,6 +303,11 @@ def paired_ratios(medians, name):
     machine's drift between rounds (this VM has slow and fast phases that
     last minutes) cancels within a round."""
     return [t / u for t, u in zip(medians.rounds[name], medians.rounds["untraced"])]
+
+
+def per_request_ratios(medians, name):
+    """paired_ratios of the rounds' per-request medians."""
+    return [t / u for t, u in zip(medians.per_request[name], medians.per_request["untraced"])]
 
 
 def report(title, medians, unit_div, unit, extra=None):
@@ -304,6 +319,14 @@ def report(title, medians, unit_div, unit, extra=None):
         r = paired_ratios(medians, name)
         print("  %-12s %10.1f %s   ratio %.3f   range %.3f-%.3f"
               % (name, t / unit_div, unit, statistics.median(r), min(r), max(r)))
+    if medians.per_request and medians.per_request["untraced"]:
+        print("  per request (the median request of each run, as the client timed it; the same "
+              "runs): ratio as above")
+        for name in medians:
+            r = per_request_ratios(medians, name)
+            print("  %-12s %10.1f us   ratio %.3f   range %.3f-%.3f"
+                  % (name, statistics.median(medians.per_request[name]) / 1e3,
+                     statistics.median(r), min(r), max(r)))
     for line in extra or []:
         print("  " + line)
 
@@ -421,10 +444,13 @@ def bench_tls():
     with open(os.path.join(d, "nginx.conf"), "w") as f:
         f.write(NGINX_CONF % {"d": d, "port": port})
     url = "https://localhost:%d/1k.bin" % port
-    # a config file, not argv: 1000 URLs, each written to /dev/null
+    # a config file, not argv: 1000 URLs, each written to /dev/null; curl
+    # times each transfer (write-out, to a file)
     curl_cfg = os.path.join(d, "curl.cfg")
+    times_out = os.path.join(d, "times.txt")
     with open(curl_cfg, "w") as f:
         f.write('insecure\nsilent\nshow-error\nfail\nhttp1.1\n'
+                'write-out = "%%{time_total}\\n"\n'
                 'resolve = "localhost:%d:127.0.0.1"\n' % port)
         for _ in range(n):
             f.write('url = "%s"\noutput = "/dev/null"\n' % url)
@@ -434,9 +460,17 @@ def bench_tls():
                              start_new_session=True)
 
     def loop():
-        t0 = time.perf_counter_ns()
-        subprocess.run(["curl", "-K", curl_cfg], check=True, env={"PATH": "/usr/bin:/bin"})
-        return time.perf_counter_ns() - t0
+        with open(times_out, "w") as out:
+            t0 = time.perf_counter_ns()
+            subprocess.run(["curl", "-K", curl_cfg], check=True, env={"PATH": "/usr/bin:/bin"},
+                           stdout=out)
+            t = time.perf_counter_ns() - t0
+        with open(times_out) as f:
+            per = [float(x) for x in f.read().split()]
+        if len(per) != n:
+            raise RuntimeError("curl timed %d of %d requests" % (len(per), n))
+        # the first request carries the handshake
+        return t, statistics.median(per[1:]) * 1e9
 
     try:
         deadline = time.monotonic() + 20
