@@ -208,9 +208,11 @@ static __always_inline bool bloom_has(const struct idt_ino_bloom *b, __u64 ino)
 
 #define O_PATH_FLAG 010000000 /* asm-generic and x86 alike */
 
+/* The path as given: path in the caller's memory, or (kpath) a kernel copy
+ * of it (an io_uring request's). */
 static __always_inline void fill_and_send(struct open_scratch *s, struct task_struct *task,
 					  __u32 match, __u32 cred_type, long ret,
-					  const char *upath, __u32 name_len)
+					  const char *path, bool kpath, __u32 name_len)
 {
 	struct idt_open *ev = &s->ev;
 	long n;
@@ -239,7 +241,12 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 
 	__u64 off, sz;
 
-	n = upath ? bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, upath) : 0;
+	if (!path)
+		n = 0;
+	else if (kpath)
+		n = bpf_probe_read_kernel_str(s->path, IDT_OPEN_PATH_MAX, path);
+	else
+		n = bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, path);
 	path_len = n > 0 ? n - 1 : 0;
 	path_len &= IDT_OPEN_PATH_MAX - 1;
 	ev->path.off = 0;
@@ -277,10 +284,8 @@ static __always_inline const char *user_path(struct open_scratch *s, struct task
 {
 	struct pt_regs *regs;
 
-	if (path_arg == PATH_URING) {
-		s->ev.dfd = -100;
-		return NULL;
-	}
+	if (path_arg == PATH_URING)
+		return NULL; /* the dfd is the request's, set by its caller */
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
 	if (path_arg == PATH_NONE)
@@ -300,7 +305,8 @@ static __always_inline bool is_self(void)
  * here, and nearly all leave at the bit filter: all the rest (the scratch
  * buffer, the device, the self check) waits for a hit. */
 static __always_inline void check_file(struct task_struct *task, __u32 sys, long fd,
-				       struct file *file_given, int path_arg, bool fast)
+				       struct file *file_given, int path_arg, const char *kpath,
+				       bool fast)
 {
 	struct idt_file_key key = {};
 	struct idt_dir_watch *dw;
@@ -341,8 +347,8 @@ static __always_inline void check_file(struct task_struct *task, __u32 sys, long
 	file = ff.file;
 	if (w) {
 		s->ev.flags = BPF_CORE_READ(file, f_flags);
-		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd, user_path(s, task, path_arg),
-			      0);
+		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd,
+			      kpath ?: user_path(s, task, path_arg), kpath, 0);
 		return;
 	}
 	key.ino = ff.dir_ino;
@@ -361,12 +367,13 @@ static __always_inline void check_file(struct task_struct *task, __u32 sys, long
 	s->ev.dir_dev = key.dev;
 	s->ev.dir_ino = key.ino;
 	s->ev.flags = BPF_CORE_READ(file, f_flags);
-	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, user_path(s, task, path_arg), len);
+	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, kpath ?: user_path(s, task, path_arg), kpath,
+		      len);
 }
 
 /* A failed open: does the basename it asked for name a credential? */
 static __always_inline void check_failed(struct open_scratch *s, struct task_struct *task, long err,
-					 const char *upath)
+					 const char *path, bool kpath)
 {
 	static const struct idt_file_key any_dir = {};
 	struct idt_dir_watch *dw;
@@ -376,7 +383,8 @@ static __always_inline void check_failed(struct open_scratch *s, struct task_str
 	dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
 	if (!dw)
 		return;
-	n = bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, upath);
+	n = kpath ? bpf_probe_read_kernel_str(s->path, IDT_OPEN_PATH_MAX, path)
+		  : bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, path);
 	if (n <= 1)
 		return;
 	len = (n - 1) & (IDT_OPEN_PATH_MAX - 1);
@@ -406,7 +414,7 @@ static __always_inline void check_failed(struct open_scratch *s, struct task_str
 	s->ev.dir_ino = 0;
 	type = match_name(s, &any_dir, dw, len);
 	if (type)
-		fill_and_send(s, task, IDT_MATCH_NAME, type, err, upath, 0);
+		fill_and_send(s, task, IDT_MATCH_NAME, type, err, path, kpath, 0);
 }
 
 static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int flags_arg,
@@ -420,7 +428,7 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 
 	count(IDT_CNT_OPEN_SEEN);
 	if (ret >= 0) {
-		check_file(task, sys, ret, NULL, path_arg, fast);
+		check_file(task, sys, ret, NULL, path_arg, NULL, fast);
 		return 0;
 	}
 	if (path_arg == PATH_NONE)
@@ -445,7 +453,7 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 	} else {
 		s->ev.flags = 01 | 0100 | 01000; /* creat: O_WRONLY|O_CREAT|O_TRUNC */
 	}
-	check_failed(s, task, ret, upath);
+	check_failed(s, task, ret, upath, false);
 	return 0;
 }
 
@@ -480,17 +488,31 @@ OPEN_EVENT(open_by_handle_at, IDT_SYS_OPEN_BY_HANDLE_AT, PATH_NONE, 3)
  * process, sharing its fd table. The open is seen at its completion and
  * matched like a successful open syscall (by inode, or directory and name):
  * by the fd it put in that table, or by the ring's fixed-file slot it put
- * the file in (sqe->file_index). A failed one is not seen: the name it
- * asked for is freed by then. Local types with only the fields read,
- * relocated against the kernel's (CO-RE); the loader loads this program
- * only where the tracepoint has this form (6.0 and later). */
+ * the file in (sqe->file_index). The name it asked for is freed by then: a
+ * copy is taken when the request is submitted (io_uring_submit_req, after
+ * the kernel read it in), for the report of a failed open (judged by its
+ * basename, as a failed open syscall is) and for path_as_given. Local types
+ * with only the fields read, relocated against the kernel's (CO-RE); the
+ * loader loads these programs only where the tracepoints have this form
+ * (6.0 and later). */
 #define IDT_IORING_OP_OPENAT 18 /* uapi enum io_uring_op */
 #define IDT_IORING_OP_OPENAT2 28
 #define IDT_IORING_FILE_INDEX_ALLOC 0xffffffffu /* a free slot, its index the result */
 #define IDT_FFS_MASK (~3ul) /* a fixed file's pointer carries flags in its low bits */
 
+struct filename___idt {
+	const char *name; /* the kernel's copy */
+} __attribute__((preserve_access_index));
+
+struct open_how___idt {
+	__u64 flags;
+} __attribute__((preserve_access_index));
+
 struct io_open___idt {
+	int dfd;
 	__u32 file_slot; /* 0: an fd; else a fixed-file slot + 1, or ..._FILE_INDEX_ALLOC */
+	struct filename___idt *filename;
+	struct open_how___idt how;
 } __attribute__((preserve_access_index));
 
 struct io_cmd_data___idt {
@@ -565,40 +587,94 @@ static __always_inline struct file *uring_fixed_file(void *ring, __u32 slot)
 	return (struct file *)(ptr & IDT_FFS_MASK);
 }
 
+/* The names of open requests in flight, by request (a kernel address):
+ * taken at submission, dropped at completion. */
+struct uring_open_name {
+	char path[IDT_OPEN_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct uring_open_name);
+} uring_open_names SEC(".maps");
+
+static __always_inline struct io_open___idt *uring_open_of(struct io_kiocb___idt *req)
+{
+	__u8 op = BPF_CORE_READ(req, opcode);
+
+	if (op != IDT_IORING_OP_OPENAT && op != IDT_IORING_OP_OPENAT2)
+		return NULL;
+	return (void *)req + bpf_core_field_offset(struct io_kiocb___idt, cmd);
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(idt_uring_submit, struct io_kiocb___idt *req)
+{
+	struct io_open___idt *open = uring_open_of(req);
+	struct open_scratch *s;
+	__u64 key = (__u64)req;
+	__u32 zero = 0;
+
+	if (!open || is_self())
+		return 0;
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || bpf_probe_read_kernel_str(s->path, IDT_OPEN_PATH_MAX,
+					    BPF_CORE_READ(open, filename, name)) <= 0)
+		return 0;
+	bpf_map_update_elem(&uring_open_names, &key, s->path, BPF_ANY);
+	return 0;
+}
+
 static __always_inline int on_uring_complete(void *ring, struct io_kiocb___idt *req,
 					     struct io_uring_cqe___idt *cqe, bool fast)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct uring_open_name *name;
 	struct io_open___idt *open;
+	struct open_scratch *s;
+	const char *path;
+	__u64 key = (__u64)req;
+	__u32 sys, slot, zero = 0;
 	struct file *file;
-	__u32 sys, slot;
-	__u8 op;
 	__s32 res;
 
 	if (!req) /* a completion that no request posted */
 		return 0;
-	op = BPF_CORE_READ(req, opcode);
-	if (op != IDT_IORING_OP_OPENAT && op != IDT_IORING_OP_OPENAT2)
+	open = uring_open_of(req);
+	if (!open)
 		return 0;
 	count(IDT_CNT_OPEN_SEEN);
 	res = BPF_CORE_READ(cqe, res);
-	if (res < 0)
-		return 0;
-	open = (void *)req + bpf_core_field_offset(struct io_kiocb___idt, cmd);
 	slot = BPF_CORE_READ(open, file_slot);
-	if (!slot) {
-		sys = op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT : IDT_SYS_IO_URING_OPENAT2;
-		check_file(task, sys, res, NULL, PATH_URING, fast);
+	sys = BPF_CORE_READ(req, opcode) == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT
+								: IDT_SYS_IO_URING_OPENAT2;
+	name = bpf_map_lookup_elem(&uring_open_names, &key);
+	path = name ? name->path : NULL;
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s)
 		return 0;
+	/* check_file and check_failed use this CPU's scratch too */
+	s->ev.dfd = BPF_CORE_READ(open, dfd);
+	if (res < 0) {
+		if (path && !is_self()) {
+			s->ev.syscall = sys;
+			s->ev.flags = BPF_CORE_READ(open, how.flags);
+			check_failed(s, task, res, path, true);
+		}
+	} else if (!slot) {
+		check_file(task, sys, res, NULL, PATH_URING, path, fast);
+	} else {
+		/* a fixed-file slot: the result is the slot (..._FILE_INDEX_ALLOC), or 0 */
+		slot = slot == IDT_IORING_FILE_INDEX_ALLOC ? (__u32)res : slot - 1;
+		file = uring_fixed_file(ring, slot);
+		if (file)
+			check_file(task, sys + (IDT_SYS_IO_URING_OPENAT_FIXED - IDT_SYS_IO_URING_OPENAT),
+				   slot, file, PATH_URING, path, fast);
 	}
-	/* a fixed-file slot: the result is the slot (..._FILE_INDEX_ALLOC), or 0 */
-	slot = slot == IDT_IORING_FILE_INDEX_ALLOC ? (__u32)res : slot - 1;
-	file = uring_fixed_file(ring, slot);
-	if (!file)
-		return 0;
-	sys = op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT_FIXED
-					 : IDT_SYS_IO_URING_OPENAT2_FIXED;
-	check_file(task, sys, slot, file, PATH_URING, fast);
+	if (name)
+		bpf_map_delete_elem(&uring_open_names, &key);
 	return 0;
 }
 

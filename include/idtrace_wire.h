@@ -181,9 +181,10 @@ struct idt_dir_watch {
 #define IDT_SYS_OPENAT2 3
 #define IDT_SYS_CREAT 4
 #define IDT_SYS_OPEN_BY_HANDLE_AT 5 /* no path: the file and its directory only */
-/* io_uring's IORING_OP_OPENAT and IORING_OP_OPENAT2, seen at their completion:
- * no path either (the request's name is freed by then). _FIXED: the file went
- * into the ring's fixed-file table, and ret is its slot, not an fd. */
+/* io_uring's IORING_OP_OPENAT and IORING_OP_OPENAT2, seen at their completion
+ * (the path as given is the kernel's copy of it, taken at submission). _FIXED:
+ * the file went into the ring's fixed-file table, and ret is its slot, not an
+ * fd. Each _FIXED is its plain id + 2. */
 #define IDT_SYS_IO_URING_OPENAT 6
 #define IDT_SYS_IO_URING_OPENAT2 7
 #define IDT_SYS_IO_URING_OPENAT_FIXED 8

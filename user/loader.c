@@ -232,29 +232,39 @@ static bool kernel_has_kfunc(const char *name)
 	return found;
 }
 
-/* io_uring_complete(ctx, req, cqe): the tracepoint's form since 6.0, the one
- * the io_uring open probe reads (before, it passed the result as a number).
- * Absent from a kernel without io_uring. */
-static bool kernel_has_uring_complete(void)
+/* Does the kernel have tracepoint name (btf_trace_NAME: a pointer to a
+ * prototype), with n arguments after its data pointer, the last a pointer? */
+static bool tracepoint_has_form(const struct btf *vmlinux, const char *name, int n)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char typedef_name[128];
 	const struct btf_type *t = NULL;
-	bool found = false;
 	int id;
 
-	if (!vmlinux)
-		return false;
-	id = btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
-	/* typedef -> pointer -> prototype (void *data, ctx, req, cqe) */
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(vmlinux, typedef_name, BTF_KIND_TYPEDEF);
 	if (id > 0)
 		t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
 	if (t && btf_is_ptr(t))
 		t = btf__type_by_id(vmlinux, t->type);
-	if (t && btf_is_func_proto(t) && btf_vlen(t) == 4) {
-		const struct btf_type *cqe = btf__type_by_id(vmlinux, btf_params(t)[3].type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) != n + 1)
+		return false;
+	t = btf__type_by_id(vmlinux, btf_params(t)[n].type);
+	return t && btf_is_ptr(t);
+}
 
-		found = cqe && btf_is_ptr(cqe);
-	}
+/* io_uring_submit_req(req) and io_uring_complete(ctx, req, cqe): the
+ * tracepoints' forms since 6.0, the ones the io_uring open probes read
+ * (before, the result was passed as a number). Absent from a kernel without
+ * io_uring. */
+static bool kernel_has_uring_tracepoints(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = tracepoint_has_form(vmlinux, "io_uring_submit_req", 1) &&
+		tracepoint_has_form(vmlinux, "io_uring_complete", 3);
 	btf__free(vmlinux);
 	return found;
 }
@@ -339,15 +349,19 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	bpf_program__set_autoload(l->files->progs.idt_sys_exit_compat, hook == FILES_RAW && !cast);
 	bpf_program__set_autoload(l->files->progs.idt_uring_complete, uring && cast);
 	bpf_program__set_autoload(l->files->progs.idt_uring_complete_compat, uring && !cast);
+	bpf_program__set_autoload(l->files->progs.idt_uring_submit, uring);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: files_bpf__load(l->files);
 	if (err)
 		return err;
-	if (uring)
-		err = attach(l, cast ? l->files->progs.idt_uring_complete
-				     : l->files->progs.idt_uring_complete_compat,
-			     "open", "tp_btf/io_uring_complete");
+	if (uring) {
+		/* the submission first: a request's name is taken before its completion is looked for */
+		err = attach(l, l->files->progs.idt_uring_submit, "open", "tp_btf/io_uring_submit_req");
+		err = err ?: attach(l, cast ? l->files->progs.idt_uring_complete
+					    : l->files->progs.idt_uring_complete_compat,
+				    "open", "tp_btf/io_uring_complete");
+	}
 	if (hook == FILES_RAW) {
 		raw = cast ? l->files->progs.idt_sys_exit : l->files->progs.idt_sys_exit_compat;
 		return err ?: attach(l, raw, "open", "tp_btf/sys_exit");
@@ -366,14 +380,14 @@ static int load_files(struct loader *l, bool trace_tls)
 	const bool have_cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
 	bool cast = have_cast;
 	/* io_uring's opens, where the kernel has io_uring */
-	bool uring = kernel_has_uring_complete();
+	bool uring = kernel_has_uring_tracepoints();
 	enum files_hook hook = env_on("IDTRACE_BPF_RAW") ? FILES_RAW : FILES_EVENTS;
 	int n_links = l->n_links, err;
 
 	if (!uring)
-		log_warn("credential-open probes: no io_uring_complete tracepoint (a kernel "
-			 "without io_uring, or older than 6.0): opens made through io_uring are "
-			 "not seen");
+		log_warn("credential-open probes: no io_uring_submit_req and io_uring_complete "
+			 "tracepoints of 6.0's form (a kernel without io_uring, or an older one): "
+			 "opens made through io_uring are not seen");
 	for (;;) {
 		err = load_files_as(l, hook, cast, uring, trace_tls);
 		if (!err) {

@@ -814,8 +814,9 @@ def test_cred_io_uring_open(d, c):
     the kernel's SQPOLL thread: each is a credential.read of the process (not
     of the kernel's thread), with its path, type and fingerprint, in the CI
     job's chain. So are opens into the ring's fixed-file table (no fd; read
-    from the slot): a chosen slot and one the kernel allocates. The probe is
-    named in agent.ready."""
+    from the slot): a chosen slot and one the kernel allocates. A failed
+    io_uring open of a credential's name is evidence, as a failed open syscall
+    is (the name taken at submission). The probes are named in agent.ready."""
     vault = os.path.join(c.home, ".vault-token")
     with daemon_paused(d):  # the new file is read before any rescan: by directory
         c.write(vault, "hvs.%s\n" % c.secret)
@@ -829,22 +830,32 @@ def test_cred_io_uring_open(d, c):
     slots = [int(x) for x in f.stdout.read().split()]
     eq(f.returncode, 0, "uring_read --fixed helper")
     eq(slots[0], 3, "the chosen slot")
+    missing = os.path.join(c.home, ".netrc")
+    m = run([os.path.join(HELPERS, "uring_read"), missing], env={}, stderr=subprocess.DEVNULL)
+    eq(m.returncode, 1, "uring_read of a missing file fails")
     reads(d, p.pid, c.aws)
     reads(d, p.pid, vault)
     reads(d, q.pid, c.aws)
     reads(d, f.pid, c.aws)
     reads(d, f.pid, vault)
+    reads(d, m.pid, missing)
     out = d.stop()
     ready = out[0]
     eq(ready["type"], "agent.ready", "first line")
-    check({"name": "open", "hook": "tp_btf/io_uring_complete"} in ready["probes"],
-          "io_uring probe in agent.ready: %r" % ready["probes"])
+    for hook in ("tp_btf/io_uring_submit_req", "tp_btf/io_uring_complete"):
+        check({"name": "open", "hook": hook} in ready["probes"],
+              "%s in agent.ready: %r" % (hook, ready["probes"]))
+    failed = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == m.pid]
+    eq([(e["file"]["path"], e["file"]["path_as_given"], e["file"]["syscall"], e["file"]["match"],
+         e["file"]["result"], e["credential"]) for e in failed],
+       [(missing, missing, "io_uring_openat", "name", "ENOENT", {"type": "netrc", "source": "file"})],
+       "the failed io_uring open, by its name")
     evs = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == p.pid]
     eq([(e["file"]["path"], e["file"]["syscall"], e["file"]["match"]) for e in evs],
        [(c.aws, "io_uring_openat", "inode"), (vault, "io_uring_openat", "directory")],
        "the two io_uring opens (the second by an io-wq worker), in order")
     aws, vt = evs
-    eq(aws["file"]["path_as_given"], "", "no path was given")
+    eq(aws["file"]["path_as_given"], c.aws, "the path the request gave")
     eq(aws["file"]["inode"], os.stat(c.aws).st_ino, "file.inode")
     eq(aws["credential"]["type"], "aws", "credential.type")
     eq(aws["credential"]["aws_access_key_id"], c.akid, "access key id")
