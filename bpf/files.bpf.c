@@ -279,19 +279,34 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 #define PATH_NONE 2
 #define PATH_URING 3
 
+/* Argument i (1-3) of the syscall in its saved user registers: by the
+ * x86-64 (or other 64-bit) convention, or for an ia32 one (ebx, ecx, edx;
+ * 32-bit values). */
+static __always_inline unsigned long sys_arg(struct pt_regs *regs, int i, bool ia32)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (ia32)
+		return (__u32)(i == 1 ? BPF_CORE_READ(regs, bx)
+			       : i == 2 ? BPF_CORE_READ(regs, cx) : BPF_CORE_READ(regs, dx));
+#endif
+	return i == 1 ? PT_REGS_PARM1_CORE_SYSCALL(regs)
+	       : i == 2 ? PT_REGS_PARM2_CORE_SYSCALL(regs) : PT_REGS_PARM3_CORE_SYSCALL(regs);
+}
+
+/* s->ev.syscall is set: its ABI says where the arguments are. */
 static __always_inline const char *user_path(struct open_scratch *s, struct task_struct *task,
 					     int path_arg)
 {
+	bool ia32 = s->ev.syscall & IDT_SYS_ABI_IA32;
 	struct pt_regs *regs;
 
 	if (path_arg == PATH_URING)
 		return NULL; /* the dfd is the request's, set by its caller */
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	s->ev.dfd = path_arg ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -100 /* AT_FDCWD */;
+	s->ev.dfd = path_arg ? (int)sys_arg(regs, 1, ia32) : -100 /* AT_FDCWD */;
 	if (path_arg == PATH_NONE)
 		return NULL; /* open_by_handle_at(mount_fd, handle, flags) */
-	return (const char *)(path_arg ? PT_REGS_PARM2_CORE_SYSCALL(regs)
-				       : PT_REGS_PARM1_CORE_SYSCALL(regs));
+	return (const char *)sys_arg(regs, path_arg ? 2 : 1, ia32);
 }
 
 /* The daemon's own opens (its fingerprint reads) are not events. */
@@ -441,14 +456,12 @@ static __always_inline int on_open_exit(long ret, __u32 sys, int path_arg, int f
 	upath = user_path(s, task, path_arg);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	/* flags as requested, for the report of a failed attempt */
-	if (flags_arg == 2)
-		s->ev.flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	else if (flags_arg == 3)
-		s->ev.flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	if (flags_arg == 2 || flags_arg == 3)
+		s->ev.flags = sys_arg(regs, flags_arg, sys & IDT_SYS_ABI_IA32);
 	else if (flags_arg == 4) {
 		struct open_how how = {};
 
-		bpf_probe_read_user(&how, sizeof(how), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+		bpf_probe_read_user(&how, sizeof(how), (void *)sys_arg(regs, 3, sys & IDT_SYS_ABI_IA32));
 		s->ev.flags = how.flags;
 	} else {
 		s->ev.flags = 01 | 0100 | 01000; /* creat: O_WRONLY|O_CREAT|O_TRUNC */
@@ -714,10 +727,67 @@ struct {
  * set by the loader, before the load, when it will fill the slot. */
 const volatile long more_nr[9] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
-static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool fast)
+/* ia32 syscalls: made with int 0x80 or sysenter, by a 32-bit program or by
+ * any 64-bit one (int 0x80 works from 64-bit code). The per-syscall trace
+ * events skip them (the kernel's trace_get_syscall_nr gives -1 for a 32-bit
+ * syscall), and their numbers are ia32's (syscall_32.tbl): an open of a
+ * credential through int 0x80 would pass unseen. */
+#define TS_COMPAT 0x0002 /* x86 thread_info.status: a 32-bit syscall is running */
+#define IA32_OPEN 5
+#define IA32_CREAT 8
+#define IA32_OPENAT 295
+#define IA32_OPEN_BY_HANDLE_AT 342
+#define IA32_OPENAT2 437
+
+static __always_inline bool in_ia32_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+#else
+	return false;
+#endif
+}
+
+static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret, bool fast)
 {
 	long nr = syscall_nr(regs);
 
+	if (nr == IA32_OPENAT)
+		return on_open_exit(ret, IDT_SYS_OPENAT | IDT_SYS_ABI_IA32, 1, 3, fast);
+	if (nr == IA32_OPEN)
+		return on_open_exit(ret, IDT_SYS_OPEN | IDT_SYS_ABI_IA32, 0, 2, fast);
+	if (nr == IA32_OPENAT2)
+		return on_open_exit(ret, IDT_SYS_OPENAT2 | IDT_SYS_ABI_IA32, 1, 4, fast);
+	if (nr == IA32_CREAT)
+		return on_open_exit(ret, IDT_SYS_CREAT | IDT_SYS_ABI_IA32, 0, 0, fast);
+	if (nr == IA32_OPEN_BY_HANDLE_AT)
+		return on_open_exit(ret, IDT_SYS_OPEN_BY_HANDLE_AT | IDT_SYS_ABI_IA32, PATH_NONE, 3,
+				    fast);
+	return 0;
+}
+
+/* Beside the trace events (x86): the ia32 syscalls they skip, on the raw
+ * sys_exit tracepoint. Every syscall of the host runs this, and a 64-bit
+ * one leaves at its first test. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_ia32_sys_exit, struct pt_regs *regs, long ret)
+{
+	return in_ia32_syscall() ? on_ia32_exit(regs, ret, true) : 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(idt_ia32_sys_exit_compat, struct pt_regs *regs, long ret)
+{
+	return in_ia32_syscall() ? on_ia32_exit(regs, ret, false) : 0;
+}
+
+static __always_inline int on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool fast)
+{
+	long nr;
+
+	if (in_ia32_syscall())
+		return on_ia32_exit(regs, ret, fast); /* its numbers are not those below */
+	nr = syscall_nr(regs);
 	if (nr == nr_openat)
 		return on_open_exit(ret, IDT_SYS_OPENAT, 1, 3, fast);
 	if (nr == nr_open)

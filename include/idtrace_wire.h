@@ -189,6 +189,10 @@ struct idt_dir_watch {
 #define IDT_SYS_IO_URING_OPENAT2 7
 #define IDT_SYS_IO_URING_OPENAT_FIXED 8
 #define IDT_SYS_IO_URING_OPENAT2_FIXED 9
+/* or'ed into an open syscall's id: it was made through the 32-bit (ia32)
+ * system call interface (int 0x80, sysenter, a 32-bit program) */
+#define IDT_SYS_ABI_IA32 0x100
+#define IDT_SYS_ID_MASK 0xff
 
 struct idt_open {
 	struct idt_hdr hdr;

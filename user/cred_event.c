@@ -238,6 +238,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	char buf[PATH_MAX], real_buf[PATH_MAX], dev[32];
 	bool resolved;
 	int slot;
+	uint32_t sys;
 
 	path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved);
 	/* The kernel filters coarsely for directories and failed opens (a
@@ -267,15 +268,18 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 						      : "name");
 	if (!resolved)
 		json_object_set_new(file, "path_resolved", json_false());
-	if (ev->syscall >= IDT_SYS_OPEN && ev->syscall <= IDT_SYS_IO_URING_OPENAT2_FIXED) {
+	sys = ev->syscall & IDT_SYS_ID_MASK;
+	if (sys >= IDT_SYS_OPEN && sys <= IDT_SYS_IO_URING_OPENAT2_FIXED) {
 		static const char *const names[] = {
 			"",	 "open",  "openat", "openat2", "creat", "open_by_handle_at",
 			"io_uring_openat", "io_uring_openat2", "io_uring_openat_fixed",
 			"io_uring_openat2_fixed"
 		};
 
-		json_object_set_new(file, "syscall", json_string(names[ev->syscall]));
+		json_object_set_new(file, "syscall", json_string(names[sys]));
 	}
+	if (ev->syscall & IDT_SYS_ABI_IA32)
+		json_object_set_new(file, "syscall_abi", json_string("ia32"));
 	if (ev->ino) {
 		json_object_set_new(file, "inode", json_integer(ev->ino));
 		json_object_set_new(file, "device", json_string(dev));

@@ -296,6 +296,14 @@ static const struct {
 };
 #define TLS_EXITS (sizeof(tls_exits) / sizeof(tls_exits[0]))
 
+/* x86-64 kernels run ia32 syscalls too (int 0x80 works from any program),
+ * and the syscall trace events skip them. */
+#ifdef __x86_64__
+#define IA32_SYSCALLS true
+#else
+#define IA32_SYSCALLS false
+#endif
+
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
 static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool uring,
@@ -350,6 +358,10 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	bpf_program__set_autoload(l->files->progs.idt_uring_complete, uring && cast);
 	bpf_program__set_autoload(l->files->progs.idt_uring_complete_compat, uring && !cast);
 	bpf_program__set_autoload(l->files->progs.idt_uring_submit, uring);
+	bpf_program__set_autoload(l->files->progs.idt_ia32_sys_exit,
+				  IA32_SYSCALLS && hook == FILES_EVENTS && cast);
+	bpf_program__set_autoload(l->files->progs.idt_ia32_sys_exit_compat,
+				  IA32_SYSCALLS && hook == FILES_EVENTS && !cast);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: files_bpf__load(l->files);
@@ -368,6 +380,11 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	}
 	for (int i = 0; i < 5 && !err; i++)
 		err = attach(l, cast ? events[i] : events_compat[i], "open", event_hooks[i]);
+	/* the ia32 syscalls, which the trace events skip (the raw program has them) */
+	if (IA32_SYSCALLS && !err)
+		err = attach(l, cast ? l->files->progs.idt_ia32_sys_exit
+				     : l->files->progs.idt_ia32_sys_exit_compat,
+			     "open_ia32", "tp_btf/sys_exit");
 	return err;
 }
 

@@ -881,6 +881,60 @@ def test_cred_io_uring_open(d, c):
     eq(hop(fx[1], "ci_job")["run_id"], "5353", "the job that read it (fixed slot)")
 
 
+def check_ia32_opens(d, c):
+    """Credential opens through the 32-bit syscall interface (int 0x80 from a
+    64-bit program), which the syscall trace events skip: open by absolute
+    path (matched by inode), openat with a dirfd and a relative name, and a
+    failed open of a watched name (ENOENT). Each with its ia32 arguments read
+    right: path, dfd-resolved path, flags."""
+    helper = os.path.join(HELPERS, "ia32_open")
+    a = run([helper, "open", c.aws], env=github_env(6161, canary()))
+    eq(a.returncode, 0, "ia32 open")
+    b = run([helper, "openat", os.path.dirname(c.aws), "credentials"], env={})
+    eq(b.returncode, 0, "ia32 openat")
+    missing = os.path.join(c.home, ".netrc")
+    m = run([helper, "open", missing], env={}, stderr=subprocess.DEVNULL)
+    eq(m.returncode, 1, "ia32 open of a missing file fails")
+    for p, path in ((a, c.aws), (b, c.aws), (m, missing)):
+        reads(d, p.pid, path)
+    out = d.stop()
+    ready = out[0]
+    evs = {p.pid: [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == p.pid]
+           for p in (a, b, m)}
+    ea, = evs[a.pid]
+    eq((ea["file"]["syscall"], ea["file"]["syscall_abi"], ea["file"]["match"],
+        ea["file"]["path_as_given"], ea["file"]["flags"]),
+       ("open", "ia32", "inode", c.aws, ["O_RDONLY"]), "ia32 open")
+    eq(ea["credential"]["fingerprint"], c.fingerprint(c.secret), "fingerprint")
+    eq(ea["credential"]["aws_access_key_id"], c.akid, "access key id")
+    eq(hop(ea, "ci_job")["run_id"], "6161", "the job that read it")
+    eb, = evs[b.pid]
+    eq((eb["file"]["syscall"], eb["file"]["syscall_abi"], eb["file"]["path"],
+        eb["file"]["path_as_given"]), ("openat", "ia32", c.aws, "credentials"),
+       "ia32 openat, relative to its dirfd")
+    em, = evs[m.pid]
+    eq((em["file"]["syscall"], em["file"]["syscall_abi"], em["file"]["match"], em["file"]["path"],
+        em["file"]["result"], em["credential"]["type"]),
+       ("open", "ia32", "name", missing, "ENOENT", "netrc"), "failed ia32 open")
+    return ready
+
+
+@with_creds
+def test_cred_ia32_syscalls(d, c):
+    """int 0x80 opens are seen by the raw program beside the trace events
+    (named open_ia32 in agent.ready)."""
+    ready = check_ia32_opens(d, c)
+    check({"name": "open_ia32", "hook": "tp_btf/sys_exit"} in ready["probes"],
+          "the ia32 probe in agent.ready: %r" % ready["probes"])
+
+
+@with_creds(env={"IDTRACE_BPF_RAW": "1"})
+def test_cred_ia32_syscalls_raw(d, c):
+    """On the raw sys_exit fallback, ia32 syscalls are told apart by their
+    numbers (an ia32 number is not the 64-bit one)."""
+    check_ia32_opens(d, c)
+
+
 @with_creds
 def test_cred_pivot(d, c):
     """The same credential read by a human, then by a CI job: a pivot."""
@@ -949,6 +1003,8 @@ CASES = [
     test_cred_openat2,
     test_cred_open_by_handle,
     test_cred_io_uring_open,
+    test_cred_ia32_syscalls,
+    test_cred_ia32_syscalls_raw,
     test_cred_pivot,
     test_cred_open_storm_filtered,
 ]
