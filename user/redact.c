@@ -109,24 +109,129 @@ static bool in_list(const char *s, size_t n, const char *const *list)
 	return false;
 }
 
-/* An option name (dashes stripped) that takes a secret value. */
+/* The words of an option name: split at '-', '_', '.', and before an upper-case letter
+ * that follows a lower-case one or a digit ("keyStorePassword": key, store, password). */
+#define NAME_MAX_WORDS 16
+
+struct name_words {
+	size_t count;		/* words in at[] and len[] */
+	bool more;		/* the name has more than NAME_MAX_WORDS words */
+	size_t at[NAME_MAX_WORDS], len[NAME_MAX_WORDS];
+};
+
+static bool is_name_sep(char c)
+{
+	return c == '-' || c == '_' || c == '.';
+}
+
+static void name_split(const char *s, size_t n, struct name_words *w)
+{
+	size_t i = 0, a;
+
+	w->count = 0;
+	w->more = false;
+	while (i < n) {
+		while (i < n && is_name_sep(s[i]))
+			i++;
+		if (i == n)
+			break;
+		if (w->count == NAME_MAX_WORDS) {
+			w->more = true;
+			break;
+		}
+		for (a = i++; i < n && !is_name_sep(s[i]); i++)
+			if (is_upper(s[i]) && (is_lower(s[i - 1]) || is_digit(s[i - 1])))
+				break;
+		w->at[w->count] = a;
+		w->len[w->count++] = i - a;
+	}
+}
+
+/* Word k of the name is a secret word. Words ending in password, pass, token, secret,
+ * ... count (dbpassword, storepass, authtoken) unless they are English words that only
+ * end that way (bypass, compass); some words count only as the last word, where they
+ * name what the value is (--basic-auth X) rather than what it is about (--auth-type). */
+static bool name_secret_word(const char *s, const struct name_words *w, size_t k, bool last)
+{
+	static const char *const ends[] = {
+		"password", "passwords", "passwd", "pass", "passphrase", "passcode", "passin",
+		"passout", "token", "secret", "secrets", "credential", "credentials", "creds",
+		"apikey", "accesskey", "privatekey", "secretkey", "accountkey", NULL,
+	};
+	static const char *const not_words[] = {
+		"bypass", "compass", "encompass", "surpass", "overpass", "underpass", "trespass",
+		NULL,
+	};
+	static const char *const last_only[] = {
+		"auth", "authorization", "bearer", "otp", "pin", "cookie", "cookies", "pw", NULL,
+	};
+	/* "key" after one of these: --api-key, --private-key (hex keys escape the entropy
+	 * rule), --account-key (Azure storage) */
+	static const char *const key_kinds[] = {
+		"api", "access", "private", "secret", "account", "master", "encryption", "shared",
+		"license", "session", NULL,
+	};
+	const char *p = s + w->at[k];
+	size_t n = w->len[k];
+	const char *const *e;
+
+	if (in_list(p, n, not_words))
+		return false;
+	for (e = ends; *e; e++)
+		if (name_has_suffix(p, n, *e))
+			return true;
+	if (last && in_list(p, n, last_only))
+		return true;
+	return k > 0 && name_eq(p, n, "key") &&
+	       in_list(s + w->at[k - 1], w->len[k - 1], key_kinds);
+}
+
+/*
+ * An option name (dashes stripped) that takes a secret value: one of its words is a
+ * secret word (name_secret_word), except
+ * - flags, which take no value: a first word that asks, prompts, shows, generates, skips,
+ *   ... (--ask-vault-pass, --with-token, --show-secrets, --no-password) or a word saying
+ *   the value comes another way or is unchecked (--password-stdin, --skip-token-check,
+ *   --insecure-...), and counts (--max-tokens, --num-tokens);
+ * - a last word that says the value names where the secret is or what it is like, not
+ *   the secret: --token-file, --password-env, --secret-name, --token-ttl, --auth-type,
+ *   --token-url, --cookie-jar, --credential-helper. A path to a token file is not the
+ *   token (the file's read is reported as a credential event of its own).
+ */
 static bool secret_option(const char *s, size_t n)
 {
-	static const char *const exact[] = { "password", "passwd", "pass", "passin", "passout",
-					     "token", "secret", "api-key", "apikey", "access-key",
-					     "secret-key", "client-secret", "auth",
-					     "oauth2-bearer", NULL };
-	static const char *const suffix[] = { "-password", "-passwd", "-token", "-secret",
-					      "-api-key", "-apikey", "-access-key", "-secret-key",
-					      NULL };
-	const char *const *p;
+	static const char *const flag_first[] = {
+		"no", "ask", "prompt", "with", "without", "use", "skip", "show", "hide", "generate",
+		"random", "require", "allow", "disable", "enable", "save", "load", "print",
+		"reveal", "list", "max", "min", "num", "total", "pad", "eos", "bos", "unk", NULL,
+	};
+	static const char *const flag_any[] = { "stdin", "skip", "unsafe", "insecure", NULL };
+	static const char *const meta_last[] = {
+		"file", "files", "path", "paths", "dir", "directory", "fd", "env", "var", "name",
+		"names", "type", "ttl", "length", "len", "prompt", "command", "cmd", "helper",
+		"url", "uri", "endpoint", "host", "server", "method", "mode", "policy", "expiry",
+		"expires", "expiration", "lifetime", "version", "arn", "ref", "scope", "scopes",
+		"audience", "header", "format", "provider", "source", "location", "jar", "store",
+		"manager", "backend", "label", "kind", "field", "prefix", "template", "count",
+		"limit", "budget", "size", "timeout", "interval", "user", "username",
+		NULL,
+	};
+	struct name_words w;
+	size_t k, last;
 
-	if (n < 2 || name_has_prefix(s, n, "no-"))
+	if (n < 2)
 		return false;
-	if (in_list(s, n, exact))
-		return true;
-	for (p = suffix; *p; p++)
-		if (name_has_suffix(s, n, *p))
+	name_split(s, n, &w);
+	if (!w.count || in_list(s + w.at[0], w.len[0], flag_first))
+		return false;
+	last = w.count - 1;
+	for (k = 0; k < w.count; k++)
+		if (in_list(s + w.at[k], w.len[k], flag_any))
+			return false;
+	if (!w.more && in_list(s + w.at[last], w.len[last], meta_last))
+		return false;
+	for (k = 0; k < w.count; k++)
+		if (name_secret_word(s, &w, k, k == last && !w.more))
 			return true;
 	return false;
 }

@@ -6,13 +6,21 @@
  *
  * Whole element -> "[REDACTED]":
  * - a PEM private key ("-----BEGIN ... PRIVATE KEY-----" anywhere in it);
- * - the value after a secret option: -/-- followed by password, passwd, pass, passin,
- *   passout, token, secret, api-key, apikey, access-key, secret-key, client-secret, auth,
- *   oauth2-bearer (curl),
- *   or a name ending in -password, -passwd, -token, -secret, -api-key, -apikey,
- *   -access-key or -secret-key ('_' counts as '-', case ignored), except --no-*. The
- *   value is redacted even when it starts with '-' (`mysql --password --user x` loses
- *   "--user": over-redacting beats leaking). An empty value stays empty.
+ * - the value after a secret option: -/-- and a name whose words (split at '-', '_', '.'
+ *   and camelCase; case ignored) hold a secret word: one ending in password, passwd,
+ *   pass, passphrase, passcode, token, secret(s), credential(s), creds, apikey, accesskey,
+ *   privatekey, secretkey, accountkey (--db-pass, --vault-token, -storepass,
+ *   --keyStorePassword; not bypass, compass), "key" after api, access, private, secret,
+ *   account, master, encryption, shared, license or session (--private-key), or as the
+ *   last word auth, authorization, bearer, otp, pin, cookie(s), pw (--basic-auth,
+ *   --oauth2-bearer). Not secret: flags, whose first word is no, ask, prompt, with, use,
+ *   show, generate, skip, ... or max, min, num (--ask-vault-pass, --with-token,
+ *   --max-tokens), or that hold stdin, skip, unsafe or insecure (--password-stdin); and
+ *   names whose last word says the value tells where the secret is or what it is like:
+ *   file, path, dir, fd, env, name, type, ttl, url, helper, jar, user, ... (--token-file
+ *   PATH is kept: a path to a token is not the token, and its read is a credential event
+ *   of its own). The value is redacted even when it starts with '-' (`mysql --password
+ *   --user x` loses "--user": over-redacting beats leaking). An empty value stays empty.
  * - the value after exactly "-p" (sshpass, docker login), unless it reads as what -p
  *   means elsewhere: digits or a port mapping (only 0-9 . : - [ ]: ssh -p 22,
  *   docker -p 8080:80), a path (has '/', or starts with '.' or '~': mkdir -p /tmp/x), or

@@ -80,6 +80,75 @@ static void test_not_secret_options(void **state)
 	KEPT_AFTER("--", "file");
 }
 
+/* Any long option whose name holds a secret word, judged by its words (split at '-', '_',
+ * '.' and camelCase), not by a list of whole names. */
+static void test_secret_option_words(void **state)
+{
+	static const char *secret[] = {
+		"--db-pass", "--admin-pass", "--vault-token", "--private-key-password",
+		"--client-secret", "--auth-token", "--db-pw", "--basic-auth", "--http-auth",
+		"--registry-password", "--session-token", "--refresh-token", "--hf-token",
+		"--webhook-secret", "--secret-id", "--passphrase", "--gpg-passphrase",
+		"--private-key", "--account-key", "--encryption-key", "--master-key",
+		"--src-creds", "--credentials", "--user-pin", "--otp", "--cookie",
+		"--authorization", "--oauth2-bearer", "--keyStorePassword", "--dbPassword",
+		"--OAuth2Token", "--access_key", "-storepass", "-keypass", "-srcstorepass",
+		"-deststorepass", "-passin", "-passout", "--password-hash",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+		char in[64], want[64];
+
+		expect_after(secret[i], "hunter2", REDACTED);
+		snprintf(in, sizeof(in), "%s=hunter2", secret[i]);
+		snprintf(want, sizeof(want), "%s=" REDACTED, secret[i]);
+		EXPECT(in, want);
+	}
+	EXPECT("--db-pass=hunter2", "--db-pass=" REDACTED);
+	EXPECT("--vault-token=hunter2", "--vault-token=" REDACTED);
+	EXPECT("--private-key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+	       "--private-key=" REDACTED);
+	EXPECT("deploy --db-pass hunter2 --env prod", "deploy --db-pass " REDACTED " --env prod");
+}
+
+/* Flags without a value, and options whose value names where a secret is or what it is
+ * like, not the secret: the next element stays. */
+static void test_secret_option_words_kept(void **state)
+{
+	static const char *kept[] = {
+		/* flags */
+		"--password-stdin", "--ask-pass", "--ask-become-pass", "--ask-vault-pass",
+		"--with-token", "--no-auth", "--prompt-password", "--show-secrets",
+		"--generate-password", "--skip-token-check", "--insecure-skip-tls-verify",
+		"--discovery-token-unsafe-skip-ca-verification", "--use-token", "--save-password",
+		/* where the secret is */
+		"--token-file", "--password-file", "--secret-path", "--token-dir", "--pass-fd",
+		"--password-env", "--secrets-dir", "--cookie-jar", "--credential-helper",
+		"--load-cookies", "--password-command",
+		/* what it is like */
+		"--secret-name", "--token-ttl", "--token-type", "--auth-type", "--auth-mode",
+		"--authorization-mode", "--password-length", "--token-url", "--token-audience",
+		"--secret-version", "--secret-arn", "--api-key-header", "--auth-user",
+		"--token-endpoint",
+		/* not a secret word */
+		"--passive", "--keyboard", "--tokenizer", "--compass", "--bypass", "--passes",
+		"--max-tokens", "--max-new-tokens", "--num-tokens", "--pad-token", "--key",
+		"--client-key", "--signing-key", "--authenticate", "--author", "--passage",
+		"--monkey", "--turkey",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		KEPT_AFTER(kept[i], "value");
+	KEPT("--token-file=/run/secrets/token");
+	/* the attached form goes by the KEY=VALUE rule, which judges by substrings */
+	EXPECT("--secret-name=db", "--secret-name=" REDACTED);
+	KEPT("docker login --password-stdin ghcr.io");
+	KEPT("ansible-playbook --ask-vault-pass site.yml");
+	KEPT("vllm serve m --max-num-batched-tokens 8192");
+}
+
 static void test_option_equals_forms(void **state)
 {
 	EXPECT("--password=hunter2", "--password=" REDACTED);
@@ -641,6 +710,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret_option_value),
 		cmocka_unit_test(test_not_secret_options),
+		cmocka_unit_test(test_secret_option_words),
+		cmocka_unit_test(test_secret_option_words_kept),
 		cmocka_unit_test(test_option_equals_forms),
 		cmocka_unit_test(test_dash_p_ambiguous),
 		cmocka_unit_test(test_headers),
