@@ -194,8 +194,9 @@ static bool name_secret_word(const char *s, const struct name_words *w, size_t k
  *   the value comes another way or is unchecked (--password-stdin, --skip-token-check,
  *   --insecure-...), and counts (--max-tokens, --num-tokens);
  * - a last word that says the value names where the secret is or what it is like, not
- *   the secret: --token-file, --password-env, --secret-name, --token-ttl, --auth-type,
- *   --token-url, --cookie-jar, --credential-helper. A path to a token file is not the
+ *   the secret: --token-file, --password-env, --secret-name, --secret-id (AWS: the
+ *   secret's name), --token-ttl, --auth-type, --token-url, --cookie-jar,
+ *   --credential-helper. A path to a token file is not the
  *   token (the file's read is reported as a credential event of its own).
  */
 static bool secret_option(const char *s, size_t n)
@@ -213,7 +214,7 @@ static bool secret_option(const char *s, size_t n)
 		"expires", "expiration", "lifetime", "version", "arn", "ref", "scope", "scopes",
 		"audience", "header", "format", "provider", "source", "location", "jar", "store",
 		"manager", "backend", "label", "kind", "field", "prefix", "template", "count",
-		"limit", "budget", "size", "timeout", "interval", "user", "username",
+		"limit", "budget", "size", "timeout", "interval", "user", "username", "id",
 		NULL,
 	};
 	struct name_words w;
@@ -398,55 +399,6 @@ static void redact_headers(struct ctx *c, bool after_header_opt)
 	}
 }
 
-/* End of the shell word that starts at v: its closing quote when it opens with one, else
- * the next whitespace. */
-static size_t word_end(const struct ctx *c, size_t v)
-{
-	char quote = is_quote(c->s[v]) ? c->s[v] : 0;
-	size_t e = v + (quote != 0);
-
-	while (e < c->n && (quote ? c->s[e] != quote : !is_space(c->s[e])))
-		e++;
-	return e;
-}
-
-/* The option rules between the words of one element: a shell string ("sh -c 'mysql
- * --password X'", make recipes, docker's shell form) holds option and value in one
- * element, where the rules between elements never see them. */
-static void redact_words(struct ctx *c)
-{
-	size_t i = 0, e, v, ve, colon;
-	enum prev_kind pk;
-
-	while (i < c->n) {
-		if (is_space(c->s[i]) || (i > 0 && !is_space(c->s[i - 1]))) {
-			i++;
-			continue;
-		}
-		e = word_end(c, i);
-		pk = classify_prev(c->s + i + is_quote(c->s[i]), e - i - is_quote(c->s[i]));
-		for (v = e + (e < c->n && is_quote(c->s[e])); v < c->n && is_space(c->s[v]); v++)
-			;
-		if (pk == PREV_NONE || pk == PREV_HEADER || v == c->n || e == c->n) {
-			i = e;
-			continue;
-		}
-		ve = word_end(c, v);
-		v += is_quote(c->s[v]);
-		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + v, ve - v)))
-			mark(c, v, ve);
-		if (pk == PREV_USER) {
-			for (colon = v; colon < ve && c->s[colon] != ':'; colon++)
-				;
-			for (e = colon + 1; e < ve && is_digit(c->s[e]); e++)
-				;
-			if (colon < ve && e < ve)
-				mark(c, colon + 1, ve);
-		}
-		i = ve;
-	}
-}
-
 static bool is_pair_delim(char c)
 {
 	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',';
@@ -455,6 +407,316 @@ static bool is_pair_delim(char c)
 static bool is_key_char(char c)
 {
 	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Programs whose short option takes a password, and how it does. */
+enum {
+	PW_ALWAYS = 1,		/* the next element, whatever it looks like ("-p 1234") */
+	PW_ATTACHED = 2,	/* in the option's own element ("-pPW") */
+	PW_UNTIL_ARG = 4,	/* up to the first operand (sshpass: the command it runs) */
+};
+
+struct prog_rule {
+	const char *name;	/* an element's base name */
+	bool prefix;		/* or name and then [a-z0-9_-]: mysqldump, mariadb-dump, 7za */
+	char opt;		/* the option letter */
+	unsigned char how;	/* PW_* */
+};
+
+static const struct prog_rule prog_rules[] = {
+	{ "mysql", true, 'p', PW_ATTACHED },	/* "-p" alone prompts */
+	{ "mariadb", true, 'p', PW_ATTACHED },
+	{ "7z", true, 'p', PW_ATTACHED },
+	{ "rar", false, 'p', PW_ATTACHED },
+	{ "unrar", false, 'p', PW_ATTACHED },
+	{ "sshpass", false, 'p', PW_ALWAYS | PW_ATTACHED | PW_UNTIL_ARG },
+	{ "login", false, 'p', PW_ALWAYS | PW_ATTACHED },	/* docker/podman/oc/az login */
+	{ "mongo", true, 'p', PW_ALWAYS | PW_ATTACHED },	/* mongosh, mongodump */
+	{ "ldap", true, 'w', PW_ALWAYS | PW_ATTACHED },	/* ldapsearch -w BINDPW */
+	{ "ldappasswd", false, 's', PW_ALWAYS | PW_ATTACHED },
+	{ "ldappasswd", false, 'a', PW_ALWAYS | PW_ATTACHED },
+	{ "redis-cli", false, 'a', PW_ALWAYS },
+	{ "valkey-cli", false, 'a', PW_ALWAYS },
+	{ "sqlcmd", false, 'P', PW_ALWAYS | PW_ATTACHED },
+	{ "bcp", false, 'P', PW_ALWAYS | PW_ATTACHED },
+	{ "zip", false, 'P', PW_ALWAYS },
+	{ "unzip", false, 'P', PW_ALWAYS },
+	{ "useradd", false, 'p', PW_ALWAYS },	/* a crypt(3) hash */
+	{ "usermod", false, 'p', PW_ALWAYS },
+	{ "openssl", false, 'k', PW_ALWAYS },	/* enc -k PASSWORD */
+	{ "openssl", false, 'K', PW_ALWAYS },	/* enc -K HEXKEY: hex escapes the entropy rule */
+};
+
+#define N_PROG_RULES (sizeof(prog_rules) / sizeof(prog_rules[0]))
+_Static_assert(N_PROG_RULES <= 32, "redact_argv.progs is a 32-bit mask");
+
+enum {
+	SEEN_CONFIG = 1,	/* config, configure, set: "config set KEY VALUE" */
+	SEEN_SECRET = 2,	/* secret, secrets, kv, user-secrets, put-parameter */
+	SEEN_WRITE = 4,		/* create, set, put, patch, add, put-parameter */
+	SEEN_STORE = SEEN_SECRET | SEEN_WRITE,	/* writing to a secret store */
+};
+
+enum {
+	HT_ON = 1,		/* htpasswd was named */
+	HT_B = 2,		/* -b: the password is an operand */
+	HT_N = 4,		/* -n: no file operand */
+	HT_POS_SHIFT = 4,	/* operands seen, above the flags */
+	HT_POS_MAX = 15,
+};
+
+#define NO_MARK SIZE_MAX
+
+static bool elem_is(const char *p, size_t n, const char *lit)
+{
+	return p && n == strlen(lit) && !memcmp(p, lit, n);
+}
+
+static bool is_short_opt(const char *p, size_t n, char opt)
+{
+	return p && n == 2 && p[0] == '-' && p[1] == opt;
+}
+
+/* The element's base name when it can name a program: no leading '-', no '='. */
+static bool prog_name(const char *s, size_t n, const char **name, size_t *len)
+{
+	const char *slash;
+
+	if (!n || s[0] == '-' || memchr(s, '=', n))
+		return false;
+	slash = memrchr(s, '/', n);
+	*name = slash ? slash + 1 : s;
+	*len = n - (size_t)(*name - s);
+	return *len > 0;
+}
+
+static bool prog_rule_names(const struct prog_rule *r, const char *name, size_t len)
+{
+	size_t k = strlen(r->name), i;
+
+	if (len < k || memcmp(name, r->name, k) || (len > k && !r->prefix))
+		return false;
+	for (i = k; i < len; i++)
+		if (!is_lower(name[i]) && !is_digit(name[i]) && name[i] != '_' && name[i] != '-')
+			return false;
+	return true;
+}
+
+/* Where s's password starts under the programs in force (0: all of it), or NO_MARK. */
+static size_t prog_secret(const struct redact_argv *st, const char *prev, size_t pn,
+			  const char *s, size_t n)
+{
+	size_t i, from = NO_MARK;
+
+	for (i = 0; i < N_PROG_RULES; i++) {
+		const struct prog_rule *r = &prog_rules[i];
+
+		if (!(st->progs & 1u << i))
+			continue;
+		if ((r->how & PW_ALWAYS) && is_short_opt(prev, pn, r->opt) && n &&
+		    !(s[0] == '-' && n > 1))
+			return 0;
+		if ((r->how & PW_ATTACHED) && n > 2 && s[0] == '-' && s[1] == r->opt)
+			from = 2;
+	}
+	return from;
+}
+
+/* A config key (aws_secret_access_key, user.password, //registry/:_authToken,
+ * npmAuthToken, Db:Password): key characters with a separator or a camelCase hump, whose
+ * last part ('.', ':' or '/'-separated) is a secret KEY (so credential.helper is not). */
+static bool config_secret_key(const char *p, size_t n)
+{
+	size_t i, last = 0;
+	bool parts = false;
+
+	if (!p || !n || p[0] == '-')
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!is_key_char(p[i]) && p[i] != ':' && p[i] != '/' && p[i] != '@')
+			return false;
+		parts = parts || p[i] == '.' || p[i] == '_' || p[i] == ':' || p[i] == '/' ||
+			(i && is_upper(p[i]) && is_lower(p[i - 1]));
+		if (p[i] == '.' || p[i] == ':' || p[i] == '/')
+			last = i + 1;
+	}
+	return parts && last < n && secret_key(p + last, n - last);
+}
+
+/* Writing to a secret store (kubectl create secret, vault kv put, gh secret set, fly
+ * secrets set, az keyvault secret set, aws ssm put-parameter): every value is a secret. */
+static size_t store_secret(const char *prev, size_t pn, const char *s, size_t n)
+{
+	const char *eq;
+	size_t k;
+
+	if (elem_is(prev, pn, "--body") || elem_is(prev, pn, "-b") || elem_is(prev, pn, "--value"))
+		return 0;
+	if (n > 7 && !memcmp(s, "--body=", 7))
+		return 7;
+	if (n > 8 && !memcmp(s, "--value=", 8))
+		return 8;
+	if (n >= 15 && !memcmp(s, "--from-literal=", 15)) {
+		eq = memchr(s + 15, '=', n - 15);
+		return eq ? (size_t)(eq - s) + 1 : 15;
+	}
+	if (!n || s[0] == '-')
+		return NO_MARK;
+	for (k = 0; k < n && is_key_char(s[k]); k++)
+		;
+	return k && k < n && s[k] == '=' ? k + 1 : NO_MARK;
+}
+
+/* htpasswd -b FILE USER PW, -nb USER PW: the operand that is the password. */
+static bool htpasswd_secret(unsigned int ht, const char *prev, size_t pn, const char *s,
+			    size_t n)
+{
+	unsigned int pos = ht >> HT_POS_SHIFT;
+
+	if ((ht & (HT_ON | HT_B)) != (HT_ON | HT_B) || is_short_opt(prev, pn, 'C') ||
+	    is_short_opt(prev, pn, 'r'))
+		return false;
+	if (!pos && n > 1 && s[0] == '-')
+		return false;
+	return pos + 1 == (ht & HT_N ? 2u : 3u);
+}
+
+static void htpasswd_take(struct redact_argv *st, const char *prev, size_t pn, const char *s,
+			  size_t n)
+{
+	unsigned int pos = st->htpasswd >> HT_POS_SHIFT;
+	size_t i;
+
+	if (!(st->htpasswd & HT_ON) || is_short_opt(prev, pn, 'C') || is_short_opt(prev, pn, 'r'))
+		return;
+	if (!pos && n > 1 && s[0] == '-') {
+		for (i = 1; i < n; i++)
+			st->htpasswd |= s[i] == 'b' ? HT_B : s[i] == 'n' ? HT_N : 0;
+		return;
+	}
+	if (pos < HT_POS_MAX)
+		st->htpasswd += 1u << HT_POS_SHIFT;
+}
+
+/* st takes in the element s: the programs it names, its verbs, htpasswd's count. */
+static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const char *s,
+		      size_t n)
+{
+	static const char *const config[] = { "config", "configure", "set", NULL };
+	static const char *const secret[] = { "secret", "secrets", "kv", "user-secrets",
+					      "put-parameter", NULL };
+	static const char *const write[] = { "create", "set", "put", "patch", "add",
+					     "put-parameter", NULL };
+	const char *name;
+	size_t len, i;
+
+	for (i = 0; n && s[0] != '-' && i < N_PROG_RULES; i++)
+		if ((prog_rules[i].how & PW_UNTIL_ARG) && !is_short_opt(prev, pn, prog_rules[i].opt))
+			st->progs &= ~(1u << i);
+	htpasswd_take(st, prev, pn, s, n);
+	if (!prog_name(s, n, &name, &len))
+		return;
+	for (i = 0; i < N_PROG_RULES; i++)
+		if (prog_rule_names(&prog_rules[i], name, len))
+			st->progs |= 1u << i;
+	if (elem_is(name, len, "htpasswd"))
+		st->htpasswd = HT_ON;
+	for (i = 0; config[i]; i++)
+		st->seen |= elem_is(s, n, config[i]) ? SEEN_CONFIG : 0;
+	for (i = 0; secret[i]; i++)
+		st->seen |= elem_is(s, n, secret[i]) ? SEEN_SECRET : 0;
+	for (i = 0; write[i]; i++)
+		st->seen |= elem_is(s, n, write[i]) ? SEEN_WRITE : 0;
+}
+
+/* Where the element s's secret starts by what came before it in the argv (0: all of it),
+ * or NO_MARK; then st takes s in. */
+static size_t argv_secret(struct redact_argv *st, const char *prev, size_t pn, const char *s,
+			  size_t n)
+{
+	size_t from = prog_secret(st, prev, pn, s, n), f;
+
+	if ((st->seen & SEEN_CONFIG) && config_secret_key(prev, pn))
+		from = 0;
+	if ((st->seen & SEEN_STORE) == SEEN_STORE && (f = store_secret(prev, pn, s, n)) < from)
+		from = f;
+	if (htpasswd_secret(st->htpasswd, prev, pn, s, n))
+		from = 0;
+	argv_take(st, prev, pn, s, n);
+	return from;
+}
+
+/* End of the shell word that starts at v: its closing quote when it opens with one, else
+ * the next whitespace outside quotes (-p'a b'). */
+static size_t word_end(const struct ctx *c, size_t v)
+{
+	char quote = is_quote(c->s[v]) ? c->s[v] : 0;
+	size_t e = v + (quote != 0);
+	const char *close;
+
+	while (e < c->n && (quote ? c->s[e] != quote : !is_space(c->s[e]))) {
+		if (!quote && is_quote(c->s[e]) &&
+		    (close = memchr(c->s + e + 1, c->s[e], c->n - e - 1)))
+			e = (size_t)(close - c->s);
+		e++;
+	}
+	return e;
+}
+
+static bool is_shell_op(char c)
+{
+	return c == ';' || c == '&' || c == '|' || c == ')';
+}
+
+/* The option rules between the words of one element: a shell string ("sh -c 'mysql
+ * --password X'", make recipes, docker's shell form) holds option and value in one
+ * element, where the rules between elements never see them. Each word is judged by the
+ * word before it and, as argv elements are, by the words before it in its command (up to
+ * a ';', '&&', '|': "mysql -pX; patch -p1"). */
+static void redact_words(struct ctx *c)
+{
+	struct redact_argv st = { 0 };
+	const char *pw = NULL;
+	size_t pwn = 0, i = 0, e, a, z, colon, k, from;
+	enum prev_kind pk;
+	bool op;
+
+	while (i < c->n) {
+		if (is_space(c->s[i]) || (i > 0 && !is_space(c->s[i - 1]))) {
+			i++;
+			continue;
+		}
+		e = word_end(c, i);
+		a = i + is_quote(c->s[i]);	/* the word's text: [a, z) */
+		z = e;
+		op = false;
+		while (a == i && z > a && is_shell_op(c->s[z - 1])) {
+			z--;
+			op = true;
+		}
+		pk = classify_prev(pw, pwn);
+		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + a, z - a)))
+			mark(c, a, z);
+		if (pk == PREV_USER) {
+			for (colon = a; colon < z && c->s[colon] != ':'; colon++)
+				;
+			for (k = colon + 1; k < z && is_digit(c->s[k]); k++)
+				;
+			if (colon < z && k < z)
+				mark(c, colon + 1, z);
+		}
+		from = argv_secret(&st, pw, pwn, c->s + a, z - a);
+		if (from != NO_MARK)
+			mark(c, a + from, z);
+		pw = c->s + a;
+		pwn = z - a;
+		if (op) {
+			memset(&st, 0, sizeof(st));
+			pw = NULL;
+			pwn = 0;
+		}
+		i = e;
+	}
 }
 
 /* End of a KEY=VALUE value starting at v (past any opening quote). */
@@ -1038,7 +1300,9 @@ static char *render(const struct ctx *c)
 	return out;
 }
 
-char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
+/* redact_arg, and from ctx_from on (NO_MARK: nothing) by the argv's context. */
+static char *redact_one(const char *prev, size_t prev_len, const char *arg, size_t len,
+			size_t ctx_from)
 {
 	enum prev_kind pk = classify_prev(prev, prev_len);
 	struct ctx c = { .s = arg, .n = arg ? len : 0 };
@@ -1046,12 +1310,14 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 
 	if (!c.n)
 		return dup_bytes("", 0);
-	if (has_private_key(c.s, c.n) || pk == PREV_SECRET ||
+	if (has_private_key(c.s, c.n) || pk == PREV_SECRET || ctx_from == 0 ||
 	    (pk == PREV_P && !p_value_benign(c.s, c.n)))
 		return dup_bytes(REDACTED, strlen(REDACTED));
 	c.mark = calloc(c.n, 1);
 	if (!c.mark)
 		return NULL;
+	if (ctx_from != NO_MARK)
+		mark(&c, ctx_from, c.n);
 	if (pk == PREV_USER)
 		redact_userpass(&c, 0);
 	else if (attached_user_value(&c))
@@ -1067,6 +1333,22 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	redact_entropy(&c, ENTROPY_MIN_RUN);
 	out = render(&c);
 	free(c.mark);
+	return out;
+}
+
+char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
+{
+	return redact_one(prev, prev_len, arg, len, NO_MARK);
+}
+
+char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len)
+{
+	size_t n = arg ? len : 0;
+	char *out = redact_one(st->prev, st->prev_len, arg, n,
+			       argv_secret(st, st->prev, st->prev_len, arg, n));
+
+	st->prev = arg;
+	st->prev_len = n;
 	return out;
 }
 

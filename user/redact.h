@@ -17,7 +17,7 @@
  *   show, generate, skip, ... or max, min, num (--ask-vault-pass, --with-token,
  *   --max-tokens), or that hold stdin, skip, unsafe or insecure (--password-stdin); and
  *   names whose last word says the value tells where the secret is or what it is like:
- *   file, path, dir, fd, env, name, type, ttl, url, helper, jar, user, ... (--token-file
+ *   file, path, dir, fd, env, name, id, type, ttl, url, helper, jar, user, ... (--token-file
  *   PATH is kept: a path to a token is not the token, and its read is a credential event
  *   of its own). The value is redacted even when it starts with '-' (`mysql --password
  *   --user x` loses "--user": over-redacting beats leaking). An empty value stays empty.
@@ -25,11 +25,32 @@
  *   means elsewhere: digits or a port mapping (only 0-9 . : - [ ]: ssh -p 22,
  *   docker -p 8080:80), a path (has '/', or starts with '.' or '~': mkdir -p /tmp/x), or
  *   another option (starts with '-'). A bare word after -p IS redacted (mkdir -p build
- *   loses "build"). Attached "-pSECRET" (mysql) is NOT redacted: without argv[0] it cannot
- *   be told from patch -p1, ip -pretty or tar -pxf.
+ *   loses "build"). Attached "-pSECRET" is redacted only by the argv rules below.
  * - inside one element (a shell string: "sh -c 'mysql --password X -h db'", make recipes):
  *   the word after a word that is such an option, by the same rules, "-u"/"--user" too
- *   (after its ':'); the word ends at whitespace, or at its closing quote when quoted.
+ *   (after its ':'), and the argv rules below with the words before it in its command (a
+ *   word ending in ';', '&', '|' or ')' ends a command); a word ends at whitespace outside
+ *   quotes, or at its closing quote when it opens with one.
+ * Argv rules (redact_argv_next: by the elements before, wherever they are, so also
+ * "docker exec db mysql -pX" and "kubectl exec pod -- mysql -pX"):
+ * - after an element whose base name is a program below, its password option: attached
+ *   "-pPW" -> "-p[REDACTED]" after mysql*, mariadb* (mysqldump, mariadb-dump, ...), 7z*,
+ *   rar, unrar, sshpass, mongo*, ldap* (-w), sqlcmd and bcp (-P), ldappasswd (-s, -a),
+ *   and after "login" (docker/podman/oc/az login -p); the next element whatever it looks
+ *   like (digits too) after sshpass -p, login -p, mongo* -p, ldap* -w, sqlcmd/bcp -P,
+ *   redis-cli/valkey-cli -a, zip/unzip -P, useradd/usermod -p, openssl -k and -K. sshpass's
+ *   rule ends at the first operand (the command it runs: ssh -p 22 stays). Elsewhere
+ *   -p1 (patch), -pxf (tar), -pretty (ip) stay.
+ * - after "config", "configure" or "set" (aws configure set, git config, npm/yarn config
+ *   set, kubectl config set, dotnet user-secrets set): the element after a KEY that has
+ *   parts ('.', '_', ':', '/', camelCase) and whose last '.'/':'/'/' part is a secret KEY
+ *   by the KEY=VALUE rule (aws_secret_access_key, user.password, //host/:_authToken,
+ *   npmAuthToken; not credential.helper, auth/access_token_file).
+ * - writing to a secret store (an element "secret", "secrets", "kv", "user-secrets" or
+ *   "put-parameter" and one "create", "set", "put", "patch", "add"): the value of every
+ *   bare KEY=VALUE (vault kv put p user=[REDACTED]), of --from-literal=KEY=VALUE, and after
+ *   --body/-b (gh secret set) and --value (az keyvault secret set, aws ssm put-parameter).
+ * - htpasswd -b: its last operand (FILE USER PW; with -n, USER PW).
  * Part of the element -> "[REDACTED]" (overlapping or touching parts merge into one):
  * - after "-u", "--user", "-U" or "--proxy-user" (curl), and in the compact "-uUSER:PW",
  *   "-UUSER:PW", "--user=USER:PW", "--proxy-user=USER:PW": "user:pass" ->
@@ -95,10 +116,27 @@
 #define REDACTED "[REDACTED]"
 
 /* Redact one argv element (len bytes at arg, any bytes; arg may be NULL when len is 0)
- * given the element before it (prev, prev_len; NULL for argv[0]). Returns a new NUL-terminated string the caller
+ * given the element before it (prev, prev_len; NULL for argv[0]), without the rules that
+ * need the rest of the argv (redact_argv_next). Returns a new NUL-terminated string the caller
  * frees: a copy, REDACTED, or the element with its secret parts replaced by REDACTED.
  * The output holds a NUL before its end only if the input did. NULL only on ENOMEM. */
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len);
+
+/* What the elements of one argv seen so far say about the next: the element before it,
+ * which programs were named (mysql's -pPW), which verbs came (config set, create secret),
+ * htpasswd's flags and count. Zero it for each argv. Its fields are redact.c's; prev
+ * points into the caller's argv, which must outlive the walk. */
+struct redact_argv {
+	const char *prev;
+	size_t prev_len;
+	unsigned int progs;	/* bit i: prog_rules[i] is in force */
+	unsigned int seen;	/* SEEN_* verbs */
+	unsigned int htpasswd;	/* HT_* flags and positional count */
+};
+
+/* redact_arg for the next element of an argv walked from argv[0] with st: also the rules
+ * that need the program or the verbs before it (see above). Returns as redact_arg does. */
+char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len);
 
 /* True when s[0..n) holds what redact_arg's value-free rules would hide: a known token
  * format, a JWT, or a high-entropy run of min_run bytes or more (0: redact_arg's 32). For

@@ -88,7 +88,7 @@ static void test_secret_option_words(void **state)
 		"--db-pass", "--admin-pass", "--vault-token", "--private-key-password",
 		"--client-secret", "--auth-token", "--db-pw", "--basic-auth", "--http-auth",
 		"--registry-password", "--session-token", "--refresh-token", "--hf-token",
-		"--webhook-secret", "--secret-id", "--passphrase", "--gpg-passphrase",
+		"--webhook-secret", "--passphrase", "--gpg-passphrase",
 		"--private-key", "--account-key", "--encryption-key", "--master-key",
 		"--src-creds", "--credentials", "--user-pin", "--otp", "--cookie",
 		"--authorization", "--oauth2-bearer", "--keyStorePassword", "--dbPassword",
@@ -130,7 +130,7 @@ static void test_secret_option_words_kept(void **state)
 		"--secret-name", "--token-ttl", "--token-type", "--auth-type", "--auth-mode",
 		"--authorization-mode", "--password-length", "--token-url", "--token-audience",
 		"--secret-version", "--secret-arn", "--api-key-header", "--auth-user",
-		"--token-endpoint",
+		"--token-endpoint", "--secret-id", "--access-key-id",
 		/* not a secret word */
 		"--passive", "--keyboard", "--tokenizer", "--compass", "--bypass", "--passes",
 		"--max-tokens", "--max-new-tokens", "--num-tokens", "--pad-token", "--key",
@@ -187,6 +187,192 @@ static void test_dash_p_ambiguous(void **state)
 	KEPT("-phunter2");
 	KEPT("-p1");
 	KEPT_AFTER("-P", "hunter2");
+}
+
+/* Redact the '|'-separated argv with its context (redact_argv_next), each element from an
+ * exactly-sized heap copy that lives until the end, and compare with want. */
+static void expect_argv(const char *argv, const char *want)
+{
+	struct redact_argv st = { 0 };
+	char *copies[32], *got = calloc(1, strlen(argv) * 11 + 1);
+	const char *a = argv;
+	size_t k = 0, i;
+
+	assert_non_null(got);
+	while (k < 32) {
+		const char *bar = strchr(a, '|');
+		size_t len = bar ? (size_t)(bar - a) : strlen(a);
+		char *out;
+
+		copies[k] = malloc(len ? len : 1);
+		assert_non_null(copies[k]);
+		memcpy(copies[k], a, len);
+		out = redact_argv_next(&st, copies[k++], len);
+		assert_non_null(out);
+		strcat(got, out);
+		free(out);
+		if (!bar)
+			break;
+		strcat(got, "|");
+		a = bar + 1;
+	}
+	for (i = 0; i < k; i++)
+		free(copies[i]);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+#define KEPT_ARGV(argv) expect_argv(argv, argv)
+
+/* MySQL's family takes its password attached ("-pPW"; "-p" alone prompts): redacted once an
+ * element names one of them, wherever it is (docker exec db mysql ...). Elsewhere -p1 (patch),
+ * -pxf (tar), -pretty (ip) stay. */
+static void test_argv_mysql_attached_p(void **state)
+{
+	expect_argv("mysql|-uroot|-pq7canary|db", "mysql|-uroot|-p" REDACTED "|db");
+	expect_argv("/usr/bin/mysqldump|-pq7canary|--all-databases",
+		    "/usr/bin/mysqldump|-p" REDACTED "|--all-databases");
+	expect_argv("mariadb|-pq7canary", "mariadb|-p" REDACTED);
+	expect_argv("mariadb-dump|-u|root|-pq7canary|app", "mariadb-dump|-u|root|-p" REDACTED "|app");
+	expect_argv("mysqladmin|-uroot|-p1234|status", "mysqladmin|-uroot|-p" REDACTED "|status");
+	expect_argv("docker|exec|-i|db|mysql|-uroot|-pq7canary",
+		    "docker|exec|-i|db|mysql|-uroot|-p" REDACTED);
+	expect_argv("kubectl|exec|pod|--|mysql|-pq7canary", "kubectl|exec|pod|--|mysql|-p" REDACTED);
+	/* "-p" alone: the next element is judged as after any -p (documented over-redaction) */
+	expect_argv("mysql|-p|mydb", "mysql|-p|" REDACTED);
+	KEPT_ARGV("mysql|-P|3306|-h|db|-p");
+	KEPT_ARGV("patch|-p1|-i|fix.diff");
+	KEPT_ARGV("tar|-pxf|a.tar");
+	KEPT_ARGV("ip|-pretty|addr");
+	KEPT_ARGV("docker|run|-p|3306:3306|mysql:8|-pretty");
+	KEPT_ARGV("apt-get|install|-y|mysql-client.deb|-pq");
+	/* inside a shell string: by the words before it */
+	EXPECT("mysql -uroot -pq7canary db", "mysql -uroot -p" REDACTED " db");
+	EXPECT("mysqldump -u root -p'q7 canary' app > a.sql",
+	       "mysqldump -u root -p" REDACTED " app > a.sql");
+	EXPECT("mysql -pq7canary; patch -p1 < d", "mysql -p" REDACTED "; patch -p1 < d");
+	KEPT("patch -p1 < x.diff && tar -pxf a.tar");
+}
+
+/* sshpass -p PW, and -p after "login" (docker, podman, oc, az login): the value is the
+ * password whatever it looks like, digits included. sshpass's rule ends at the command it
+ * runs, so ssh's -p 22 stays. */
+static void test_argv_dash_p_password(void **state)
+{
+	expect_argv("sshpass|-pq7canary|ssh|host", "sshpass|-p" REDACTED "|ssh|host");
+	expect_argv("sshpass|-p|1234|ssh|-p|22|host", "sshpass|-p|" REDACTED "|ssh|-p|22|host");
+	expect_argv("sshpass|-p|p4ss/w0rd|scp|f|h:", "sshpass|-p|" REDACTED "|scp|f|h:");
+	expect_argv("sshpass|-e|ssh|-p|2222|h", "sshpass|-e|ssh|-p|2222|h");
+	expect_argv("docker|login|-u|bot|-p|123456|ghcr.io",
+		    "docker|login|-u|bot|-p|" REDACTED "|ghcr.io");
+	expect_argv("podman|login|-pq7canary|quay.io", "podman|login|-p" REDACTED "|quay.io");
+	expect_argv("oc|login|-u|dev|-p|1234|https://api:6443",
+		    "oc|login|-u|dev|-p|" REDACTED "|https://api:6443");
+	KEPT_ARGV("docker|login|-u|bot|--password-stdin|ghcr.io");
+	EXPECT("sshpass -p 1234 ssh -p 22 host", "sshpass -p " REDACTED " ssh -p 22 host");
+	EXPECT("docker login -u bot -p 123456 ghcr.io", "docker login -u bot -p " REDACTED " ghcr.io");
+	KEPT("ssh -p 22 host");
+}
+
+/* Other programs whose short option takes a password. */
+static void test_argv_program_options(void **state)
+{
+	expect_argv("ldapsearch|-x|-D|cn=admin|-w|q7canary|-b|dc=x",
+		    "ldapsearch|-x|-D|cn=admin|-w|" REDACTED "|-b|dc=x");
+	expect_argv("ldapmodify|-wq7canary", "ldapmodify|-w" REDACTED);
+	expect_argv("redis-cli|-h|cache|-a|q7canary|ping", "redis-cli|-h|cache|-a|" REDACTED "|ping");
+	expect_argv("sqlcmd|-S|db|-U|sa|-P|q7canary", "sqlcmd|-S|db|-U|sa|-P|" REDACTED);
+	expect_argv("zip|-P|1234|a.zip|f", "zip|-P|" REDACTED "|a.zip|f");
+	expect_argv("unzip|-P|q7canary|a.zip", "unzip|-P|" REDACTED "|a.zip");
+	expect_argv("7z|a|-pq7canary|a.7z|f", "7z|a|-p" REDACTED "|a.7z|f");
+	expect_argv("unrar|x|-pq7canary|a.rar", "unrar|x|-p" REDACTED "|a.rar");
+	expect_argv("mongosh|-u|admin|-p|1234", "mongosh|-u|admin|-p|" REDACTED);
+	expect_argv("useradd|-p|$6$salt$hash|bob", "useradd|-p|" REDACTED "|bob");
+	expect_argv("openssl|enc|-aes-256-cbc|-k|q7canary|-in|f",
+		    "openssl|enc|-aes-256-cbc|-k|" REDACTED "|-in|f");
+	expect_argv("openssl|enc|-K|00112233445566778899aabbccddeeff|-iv|0011",
+		    "openssl|enc|-K|" REDACTED "|-iv|0011");
+	KEPT_ARGV("redis-cli|-h|cache|-p|6379|ping");
+	KEPT_ARGV("ldapsearch|-b|dc=x|-H|ldap://h");
+	KEPT_ARGV("zip|-r|a.zip|dir");
+	KEPT_ARGV("7z|x|a.7z|-o/tmp");
+	KEPT_ARGV("grep|-w|word|ldap.conf");
+	KEPT_ARGV("openssl|s_client|-connect|h:443");
+	EXPECT("ldapsearch -x -w q7canary -b dc=x", "ldapsearch -x -w " REDACTED " -b dc=x");
+}
+
+/* config set KEY VALUE: the value of a key whose last part names a secret. */
+static void test_argv_config_set(void **state)
+{
+	expect_argv("aws|configure|set|aws_secret_access_key|q7canary",
+		    "aws|configure|set|aws_secret_access_key|" REDACTED);
+	expect_argv("aws|configure|set|aws_session_token|q7canary|--profile|p",
+		    "aws|configure|set|aws_session_token|" REDACTED "|--profile|p");
+	expect_argv("aws|configure|set|profile.prod.aws_secret_access_key|q7canary",
+		    "aws|configure|set|profile.prod.aws_secret_access_key|" REDACTED);
+	expect_argv("git|config|--global|user.password|q7canary",
+		    "git|config|--global|user.password|" REDACTED);
+	expect_argv("npm|config|set|//registry.npmjs.org/:_authToken|q7canary",
+		    "npm|config|set|//registry.npmjs.org/:_authToken|" REDACTED);
+	expect_argv("kubectl|config|set|users.ci.token|q7canary",
+		    "kubectl|config|set|users.ci.token|" REDACTED);
+	expect_argv("yarn|config|set|npmAuthToken|q7canary",
+		    "yarn|config|set|npmAuthToken|" REDACTED);
+	expect_argv("dotnet|user-secrets|set|Db:Password|q7canary",
+		    "dotnet|user-secrets|set|Db:Password|" REDACTED);
+	KEPT_ARGV("aws|configure|set|region|us-east-1");
+	KEPT_ARGV("git|config|credential.helper|store");
+	KEPT_ARGV("git|config|--global|user.name|Jane");
+	KEPT_ARGV("gcloud|config|set|auth/access_token_file|/run/t");
+	KEPT_ARGV("kubectl|get|token|x");
+	KEPT_ARGV("echo|user.password|x");
+	EXPECT("aws configure set aws_secret_access_key q7canary",
+	       "aws configure set aws_secret_access_key " REDACTED);
+	KEPT("set -e; echo $API_TOKEN_NAME x");
+}
+
+/* htpasswd -b takes the password as its last positional argument (-n: no file). */
+static void test_argv_htpasswd(void **state)
+{
+	expect_argv("htpasswd|-b|/etc/h|bob|q7canary", "htpasswd|-b|/etc/h|bob|" REDACTED);
+	expect_argv("htpasswd|-bc|f|bob|q7canary", "htpasswd|-bc|f|bob|" REDACTED);
+	expect_argv("htpasswd|-nb|bob|q7canary", "htpasswd|-nb|bob|" REDACTED);
+	expect_argv("htpasswd|-nbB|bob|q7canary", "htpasswd|-nbB|bob|" REDACTED);
+	expect_argv("htpasswd|-b|-B|-C|10|f|bob|q7canary", "htpasswd|-b|-B|-C|10|f|bob|" REDACTED);
+	KEPT_ARGV("htpasswd|-c|f|bob");
+	KEPT_ARGV("htpasswd|-D|f|bob");
+	KEPT_ARGV("htpasswd|-v|f|bob");
+	EXPECT("htpasswd -nb bob q7canary > x", "htpasswd -nb bob " REDACTED " > x");
+}
+
+/* Writing to a secret store: every KEY=VALUE value, kubectl's --from-literal, gh's --body,
+ * az keyvault's and aws ssm's --value. */
+static void test_argv_secret_store(void **state)
+{
+	expect_argv("kubectl|create|secret|generic|n|--from-literal=key=q7canary|--from-literal|"
+		    "k2=q7canary|--from-file=ca=./ca.crt",
+		    "kubectl|create|secret|generic|n|--from-literal=key=" REDACTED "|--from-literal|"
+		    "k2=" REDACTED "|--from-file=ca=./ca.crt");
+	expect_argv("vault|kv|put|secret/app|user=bob|api=q7canary",
+		    "vault|kv|put|secret/app|user=" REDACTED "|api=" REDACTED);
+	expect_argv("vault|kv|put|secret/app|password=q7canary",
+		    "vault|kv|put|secret/app|password=" REDACTED);
+	expect_argv("gh|secret|set|DEPLOY_KEY|--body|q7canary|--repo|o/r",
+		    "gh|secret|set|DEPLOY_KEY|--body|" REDACTED "|--repo|o/r");
+	expect_argv("gh|secret|set|X|-b|q7canary", "gh|secret|set|X|-b|" REDACTED);
+	expect_argv("gh|secret|set|X|--body=q7canary", "gh|secret|set|X|--body=" REDACTED);
+	expect_argv("fly|secrets|set|A=q7canary|B=1|-a|app",
+		    "fly|secrets|set|A=" REDACTED "|B=" REDACTED "|-a|app");
+	expect_argv("az|keyvault|secret|set|--vault-name|v|--name|n|--value|q7canary",
+		    "az|keyvault|secret|set|--vault-name|v|--name|n|--value|" REDACTED);
+	expect_argv("aws|ssm|put-parameter|--name|/x|--value|q7canary|--type|SecureString",
+		    "aws|ssm|put-parameter|--name|/x|--value|" REDACTED "|--type|SecureString");
+	KEPT_ARGV("kubectl|get|secret|n|-o|jsonpath={.data.password}");
+	KEPT_ARGV("kubectl|create|configmap|c|--from-literal=level=debug");
+	KEPT_ARGV("vault|kv|get|-field=user|secret/app");
+	KEPT_ARGV("gh|variable|set|X|--body|v");
+	EXPECT("kubectl create secret generic n --from-literal=k=q7canary",
+	       "kubectl create secret generic n --from-literal=k=" REDACTED);
 }
 
 static void test_headers(void **state)
@@ -660,21 +846,36 @@ static void test_random_elements(void **state)
 		{ "x", "eyJhbGciOiJIUzI1NiJ9." C ".c2ln", NULL },                          \
 		{ "x", "-----BEGIN PRIVATE KEY-----\n" C "\n-----END PRIVATE KEY-----",    \
 		  NULL },                                                                  \
+		{ "mysql", "-uroot", "-p" C, "db", NULL },                                 \
+		{ "docker", "exec", "db", "mysqldump", "-p" C, NULL },                     \
+		{ "sh", "-c", "mariadb -u root -p'" C "' app", NULL },                     \
+		{ "sshpass", "-p" C, "ssh", "host", NULL },                                \
+		{ "docker", "login", "-u", "bot", "-p", C, NULL },                         \
+		{ "app", "--db-pass", C, NULL },                                           \
+		{ "app", "--admin-pass", C, NULL },                                        \
+		{ "app", "--private-key-password", C, NULL },                              \
+		{ "keytool", "-storepass", C, NULL },                                      \
+		{ "aws", "configure", "set", "aws_secret_access_key", C, NULL },           \
+		{ "htpasswd", "-b", "f", "bob", C, NULL },                                 \
+		{ "htpasswd", "-nb", "bob", C, NULL },                                     \
+		{ "vault", "kv", "put", "secret/app", "api=" C, NULL },                    \
+		{ "kubectl", "create", "secret", "generic", "--from-literal=k=" C, NULL },  \
+		{ "ldapsearch", "-w", C, NULL },                                           \
+		{ "redis-cli", "-a", C, NULL },                                            \
 	}
 
-#define MAX_ARGS 6
+#define MAX_ARGS 7
 
 static void check_canary(const char *const (*argvs)[MAX_ARGS], size_t count, const char *canary)
 {
 	size_t v, i;
 
 	for (v = 0; v < count; v++) {
+		struct redact_argv st = { 0 };
 		bool seen = false;
 
 		for (i = 0; argvs[v][i]; i++) {
-			const char *prev = i ? argvs[v][i - 1] : NULL;
-			char *out = redact_n(prev, prev ? strlen(prev) : 0, argvs[v][i],
-					     strlen(argvs[v][i]));
+			char *out = redact_argv_next(&st, argvs[v][i], strlen(argvs[v][i]));
 
 			seen = seen || strstr(argvs[v][i], canary);
 			if (memmem(out, strlen(out), canary, strlen(canary)))
@@ -714,6 +915,12 @@ int main(void)
 		cmocka_unit_test(test_secret_option_words_kept),
 		cmocka_unit_test(test_option_equals_forms),
 		cmocka_unit_test(test_dash_p_ambiguous),
+		cmocka_unit_test(test_argv_mysql_attached_p),
+		cmocka_unit_test(test_argv_dash_p_password),
+		cmocka_unit_test(test_argv_program_options),
+		cmocka_unit_test(test_argv_config_set),
+		cmocka_unit_test(test_argv_htpasswd),
+		cmocka_unit_test(test_argv_secret_store),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_shell_string_options),
 		cmocka_unit_test(test_curl_user),
