@@ -389,10 +389,11 @@ static void redact_headers(struct ctx *c, bool after_header_opt)
 		header_at(c, 2, true);
 	else if (c->n > 9 && !memcmp(c->s, "--header=", 9))
 		header_at(c, 9, true);
-	/* A header name starts the element or follows a space or a quote ("sh -c" strings);
-	 * after '/' it would be URL userinfo ("https://x-access-token:...@"). */
+	/* A header name starts the element or follows a space, a quote ("sh -c" strings) or
+	 * '=' (git -c http.extraHeader=...); after '/' it would be URL userinfo
+	 * ("https://x-access-token:...@"). */
 	while (i < c->n) {
-		if (i > 0 && !is_space(c->s[i - 1]) && !is_quote(c->s[i - 1]))
+		if (i > 0 && !is_space(c->s[i - 1]) && !is_quote(c->s[i - 1]) && c->s[i - 1] != '=')
 			i++;
 		else
 			i = header_at(c, i, false);
@@ -737,27 +738,63 @@ static size_t value_end(const struct ctx *c, size_t v, char quote, bool to_end, 
 	return e;
 }
 
-/* Is position i inside the query of a URL ("scheme://...?...")? Query
- * strings are never emitted (they carry tokens under any name), so every
- * value there is redacted, whatever its key. */
-static bool in_url_query(const struct ctx *c, size_t i)
-{
-	const char *q = memchr(c->s, '?', i);
-	const char *hash = q ? memchr(q, '#', c->s + i - q) : NULL;
+/* Where the element's URL query is: its first '?', after a "scheme://", up to the first
+ * '#' after it. Query strings are never emitted (they carry tokens under any name), so
+ * every value there is redacted, whatever its key, and so is a parameter without '='. */
+struct url_query {
+	size_t q;	/* the first '?' in the element, or n */
+	size_t hash;	/* the first '#' after q, or n */
+	bool url;	/* a "://" ends before q */
+};
 
-	if (!q || hash)
-		return false;
-	for (const char *p = c->s; p + 3 <= q; p++)
-		if (p[0] == ':' && p[1] == '/' && p[2] == '/')
-			return true;
-	return false;
+static void url_query_find(const struct ctx *c, struct url_query *uq)
+{
+	const char *q = memchr(c->s, '?', c->n), *hash;
+
+	uq->q = q ? (size_t)(q - c->s) : c->n;
+	hash = q ? memchr(q, '#', c->n - uq->q) : NULL;
+	uq->hash = hash ? (size_t)(hash - c->s) : c->n;
+	uq->url = q && uq->q >= 3 && memmem(c->s, uq->q, "://", 3);
+}
+
+/* Is position i inside the query of a URL ("scheme://...?...")? */
+static bool in_url_query(const struct url_query *uq, size_t i)
+{
+	return uq->url && uq->q < i && i <= uq->hash;
+}
+
+/* "%3D" / "%3d" (an encoded '=') at s[k]. */
+static bool pct_eq(const struct ctx *c, size_t k)
+{
+	return k + 2 < c->n && c->s[k] == '%' && c->s[k + 1] == '3' &&
+	       (c->s[k + 2] == 'D' || c->s[k + 2] == 'd');
+}
+
+/* "%26" (an encoded '&') ends just before s[i]. */
+static bool pct_amp_before(const struct ctx *c, size_t i)
+{
+	return i >= 3 && c->s[i - 3] == '%' && c->s[i - 2] == '2' && c->s[i - 1] == '6';
+}
+
+/* End of the value at v of a pair whose '=' was encoded: a form body encoded once more
+ * (payload=a%3D1%26password%3DPW) ends it at "%26" too. A plain pair's value does not end
+ * at "%26": there it is an encoded '&' inside the value (password=p%26ss). */
+static size_t pct_value_end(const struct ctx *c, size_t v)
+{
+	size_t e = v;
+
+	while (e < c->n && !is_space(c->s[e]) && !is_quote(c->s[e]) && c->s[e] != '&' &&
+	       !pct_amp_before(c, e + 3))
+		e++;
+	return e;
 }
 
 /* KEY=VALUE at a pair start; returns where scanning resumes. */
-static size_t pair_at(struct ctx *c, size_t i)
+static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 {
 	const char *s = c->s;
 	bool query = i > 0 && (s[i - 1] == '?' || s[i - 1] == '&');
+	bool in_query = query && in_url_query(uq, i), enc = false;
 	size_t j = i, k, v, e;
 	bool dashed;
 	char quote = 0;
@@ -765,28 +802,47 @@ static size_t pair_at(struct ctx *c, size_t i)
 	while (j < c->n && s[j] == '-')
 		j++;
 	dashed = j > i;
-	for (k = j; k < c->n && is_key_char(s[k]); k++)
-		;
-	if (k == j || k == c->n || s[k] != '=')
-		return k > i ? k : i + 1;
+	if (in_query) {
+		/* any key ("pass%77ord", "filter[token]"); a parameter alone is a value */
+		for (k = j; k < c->n && s[k] != '=' && s[k] != '&' && s[k] != '#' &&
+			    !is_space(s[k]) && !is_quote(s[k]);
+		     k++)
+			;
+		if (k == c->n || s[k] != '=') {
+			mark(c, i, k);
+			return k > i ? k : i + 1;
+		}
+	} else {
+		for (k = j; k < c->n && is_key_char(s[k]); k++)
+			;
+		enc = k > j && pct_eq(c, k);
+		if (!enc && (k == j || k == c->n || s[k] != '='))
+			return k > i ? k : i + 1;
+	}
 	if (!secret_key(s + j, k - j) && !(query && secret_query_name(s + j, k - j)) &&
-	    !(dashed && secret_option(s + j, k - j)) && !(query && in_url_query(c, i)))
+	    !(dashed && secret_option(s + j, k - j)) && !in_query)
 		return k + 1;
-	v = k + 1;
-	if (v < c->n && is_quote(s[v]))
-		quote = s[v++];
-	e = value_end(c, v, quote, i == 0, query);
+	v = k + (enc ? 3 : 1);
+	if (enc) {
+		e = pct_value_end(c, v);
+	} else {
+		if (v < c->n && is_quote(s[v]))
+			quote = s[v++];
+		e = value_end(c, v, quote, i == 0, query);
+	}
 	mark(c, v, e);
 	return e > v ? e : v;
 }
 
 static void redact_pairs(struct ctx *c)
 {
+	struct url_query uq;
 	size_t i = 0;
 
+	url_query_find(c, &uq);
 	while (i < c->n) {
-		if (i == 0 || is_pair_delim(c->s[i - 1]))
-			i = pair_at(c, i);
+		if (i == 0 || is_pair_delim(c->s[i - 1]) || pct_amp_before(c, i))
+			i = pair_at(c, i, &uq);
 		else
 			i++;
 	}

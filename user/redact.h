@@ -60,7 +60,8 @@
  *   Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, Api-Key, ApiKey,
  *   Private-Token, Job-Token, Deploy-Token, X-Auth-Token, X-Access-Token, X-Vault-Token,
  *   X-Amz-Security-Token, X-Goog-Api-Key, X-CSRF-Token, Ocp-Apim-Subscription-Key,
- *   at the start of the element or after a space or quote (so also inside "sh -c"
+ *   at the start of the element or after a space, quote or '=' (git -c
+ *   http.extraHeader=Authorization: ...; so also inside "sh -c"
  *   strings; the value ends at the quote that opened the header, else at the end of the
  *   element). After -H / --header, or in
  *   "-H..." / "--header=..." elements, any header whose name matches the KEY=VALUE
@@ -74,7 +75,9 @@
  *   secret lives, not the secret, and are kept (--password-file=/run/pw). At the start
  *   of the element the value runs to its end; pairs later in the element (after space,
  *   ',', ';', '&', '?', quotes: conninfo strings, helm --set, shell strings) end at the
- *   next such delimiter or at their closing quote.
+ *   next such delimiter or at their closing quote. A form body encoded once more
+ *   (payload=a%3D1%26password%3DPW) has pairs with '=' as "%3D" after "%26": their
+ *   values end at "%26" too (a plain pair's value keeps its "%26": password=p%26ss).
  * - JSON / dict literals: "KEY": "VALUE" or 'KEY': VALUE with KEY as in the KEY=VALUE rule
  *   (curl -d '{"password":"x"}' -> '{"password":"[REDACTED]"}'); a quoted value ends at
  *   its unescaped closing quote, a bare one at ',', '}', ']' or whitespace.
@@ -82,6 +85,9 @@
  *   ignored) token, access_token, refresh_token, id_token, key, api_key, apikey, sig,
  *   signature, x-amz-signature, x-amz-credential, x-amz-security-token, password,
  *   secret, client_secret, code; the value ends at '&', '#', whitespace or a quote.
+ *   Inside a URL's query ("scheme://...?" up to '#') every value goes, whatever its key
+ *   (escapes and brackets included: pass%77ord=, filter[token]=), and so does a
+ *   parameter without '=' (?SECRET). A URL password is cut whole whatever its escapes.
  * - URL userinfo "scheme://user:pass@host" -> "scheme://user:[REDACTED]@host" (the last
  *   '@' before the path ends the userinfo). A user name alone (git@, or a token used as
  *   the user name) is kept by this rule; the token rules below still apply to it.

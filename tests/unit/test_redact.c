@@ -561,6 +561,47 @@ static void test_url_query(void **state)
 	KEPT("code=1"); /* "code" is only secret in a query */
 }
 
+/* Percent-encoding: a URL's userinfo is cut whole whatever its escapes; a query's keys
+ * may hold escapes and its parameters may lack '=' (all are values); a form body encoded
+ * once more (a=b%26password%3DPW) hides its pairs behind %3D and %26. */
+static void test_url_percent_encoded(void **state)
+{
+	EXPECT("https://user:p%40ss@host/x", "https://user:" REDACTED "@host/x");
+	EXPECT("https://u%40corp:p%3Ass%2F%3F@host/", "https://u%40corp:" REDACTED "@host/");
+	EXPECT("https://h/x?pass%77ord=q7canary&b=1", "https://h/x?pass%77ord=" REDACTED "&b=" REDACTED);
+	EXPECT("https://h/x?filter[token]=q7canary", "https://h/x?filter[token]=" REDACTED);
+	EXPECT("https://h/x?q7canary", "https://h/x?" REDACTED);
+	EXPECT("https://h/x?a=1&q7canary&b#f", "https://h/x?a=" REDACTED "&" REDACTED "&" REDACTED
+	       "#" REDACTED);
+	EXPECT("curl 'https://h/x?q7canary' -o f", "curl 'https://h/x?" REDACTED "' -o f");
+	/* form bodies (curl -d, --data-urlencode) */
+	EXPECT("user=a&password=q7canary", "user=a&password=" REDACTED);
+	expect_after("--data-urlencode", "password=q7canary", "password=" REDACTED);
+	/* a plain pair's value holds its escapes: "%26" does not end it */
+	expect_after("-d", "password=p%26ss%3Dq7canary&x=1", "password=" REDACTED);
+	EXPECT("user=a&password=p%26ss%3Dq7canary&x=1", "user=a&password=" REDACTED "&x=1");
+	EXPECT("payload=user%3Da%26password%3Dq7canary%26x%3D1",
+	       "payload=user%3Da%26password%3D" REDACTED "%26x%3D1");
+	EXPECT("password%3Dq7canary", "password%3D" REDACTED);
+	EXPECT("api_key%3dq7canary", "api_key%3d" REDACTED);
+	EXPECT("state=x%26token%3Dq7canary", "state=x%26token%3D" REDACTED);
+	KEPT("a%3Db%26c%3Dd");
+	KEPT("https://h/x?");
+	KEPT("a?b&c");		/* no URL */
+	KEPT("100%3D");
+}
+
+/* A header as a value (git -c http.extraHeader=...). */
+static void test_header_after_equals(void **state)
+{
+	EXPECT("http.extraHeader=Authorization: Bearer q7canary",
+	       "http.extraHeader=Authorization: " REDACTED);
+	EXPECT("http.https://github.com/.extraheader=AUTHORIZATION: basic eHg6eHg=",
+	       "http.https://github.com/.extraheader=AUTHORIZATION: " REDACTED);
+	KEPT("http.extraHeader=Accept: text/html");
+	KEPT("x=Auth: fix");
+}
+
 static void test_url_fragment(void **state)
 {
 	/* OAuth's implicit flow returns the token in the fragment */
@@ -749,7 +790,8 @@ static void test_huge_inputs(void **state)
 		"Cookie:", "a=", "&key=", "://", "eyJ", "sk-", "ghp_", "'", "x:y@", "-----BEGIN ",
 		"Authorization: '", "/", "A1b", "github_pat_", "glpat-", "xoxb-", "AKIA", "eyJa.",
 		"x=' ", "https://u:p@", "--password=", " TOKEN=\"", "?sig=", "\"token\":\"",
-		"\"a\":", "\"",
+		"\"a\":", "\"", "%26password%3D", "https://h/?a&", "mysql -px ", "htpasswd -b ",
+		"set a.token ", "-p'", "kubectl create secret --from-literal=a=", "a=Cookie: ",
 	};
 	const size_t len = 256 * 1024;
 	char *buf = malloc(len);
@@ -929,6 +971,8 @@ int main(void)
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_url_query),
+		cmocka_unit_test(test_url_percent_encoded),
+		cmocka_unit_test(test_header_after_equals),
 		cmocka_unit_test(test_url_fragment),
 		cmocka_unit_test(test_token_prefixes),
 		cmocka_unit_test(test_jwt),
