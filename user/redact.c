@@ -250,7 +250,8 @@ static bool secret_key(const char *s, size_t n)
 	for (p = where; *p; p++)
 		if (name_has_suffix(s, n, *p))
 			return false;
-	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass"))
+	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass") ||
+	    name_has_suffix(s, n, "_pwd"))
 		return true;
 	for (p = words; *p; p++)
 		if (name_find(s, n, 0, *p) < n)
@@ -789,6 +790,19 @@ static size_t pct_value_end(const struct ctx *c, size_t v)
 	return e;
 }
 
+/* "Pwd=VALUE" (ODBC and SQL Server connection strings: Uid=sa;Pwd=...) with the key at
+ * [j, k): a password, unless the value is a path: PWD=/home/x is the shell's working
+ * directory. */
+static bool pwd_secret(const struct ctx *c, size_t j, size_t k)
+{
+	size_t v = k + 1;
+
+	if (!name_eq(c->s + j, k - j, "pwd") || k >= c->n || c->s[k] != '=')
+		return false;
+	v += v < c->n && is_quote(c->s[v]);
+	return v < c->n && c->s[v] != '/' && c->s[v] != '~';
+}
+
 /* KEY=VALUE at a pair start; returns where scanning resumes. */
 static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 {
@@ -820,7 +834,7 @@ static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 			return k > i ? k : i + 1;
 	}
 	if (!secret_key(s + j, k - j) && !(query && secret_query_name(s + j, k - j)) &&
-	    !(dashed && secret_option(s + j, k - j)) && !in_query)
+	    !(dashed && secret_option(s + j, k - j)) && !in_query && !pwd_secret(c, j, k))
 		return k + 1;
 	v = k + (enc ? 3 : 1);
 	if (enc) {

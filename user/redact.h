@@ -70,7 +70,9 @@
  * - KEY=VALUE where KEY ([A-Za-z0-9_.-], leading dashes skipped, so also --key=value and
  *   -Dkey=value) contains, case-insensitively with '-' and '.' as '_': PASSWORD, PASSWD,
  *   SECRET, TOKEN, API_KEY, APIKEY, ACCESS_KEY, PRIVATE_KEY, CREDENTIAL, AUTH (but not as
- *   part of AUTHOR: GIT_AUTHOR_NAME is kept), or is PASS / ends in _PASS, or is a secret
+ *   part of AUTHOR: GIT_AUTHOR_NAME is kept), or is PASS / ends in _PASS or _PWD
+ *   (MYSQL_PWD), or is PWD with a value that is not a path (ODBC's Uid=sa;Pwd=...; the
+ *   shell's PWD=/home/x stays), or is a secret
  *   option name after dashes (--pass=x). Keys ending in FILE, PATH or DIR name where a
  *   secret lives, not the secret, and are kept (--password-file=/run/pw). At the start
  *   of the element the value runs to its end; pairs later in the element (after space,

@@ -474,6 +474,18 @@ static void test_env_assignments(void **state)
 	EXPECT("DB_PASS=x", "DB_PASS=" REDACTED);
 	EXPECT("PASS=x", "PASS=" REDACTED);
 	EXPECT("TOKEN='a b' rest", "TOKEN='" REDACTED "' rest");
+	/* shell strings that start with an assignment: the value runs to the element's end */
+	EXPECT("DB_PASSWORD=q7canary ./run", "DB_PASSWORD=" REDACTED);
+	EXPECT("FOO=1 API_TOKEN=q7canary cmd", "FOO=1 API_TOKEN=" REDACTED " cmd");
+	/* MySQL's password variable, and ODBC / SQL Server connection strings */
+	EXPECT("MYSQL_PWD=q7canary", "MYSQL_PWD=" REDACTED);
+	EXPECT("export MYSQL_PWD=q7canary; mysql", "export MYSQL_PWD=" REDACTED "; mysql");
+	EXPECT("Server=db;Uid=sa;Pwd=q7canary;", "Server=db;Uid=sa;Pwd=" REDACTED ";");
+	EXPECT("DRIVER={x};UID=sa;PWD=q7canary", "DRIVER={x};UID=sa;PWD=" REDACTED);
+	KEPT("PWD=/home/x");	/* the shell's working directory */
+	KEPT("PWD='/home/x'");
+	KEPT("PWD=~/x");
+	KEPT("OLDPWD=/tmp");
 	KEPT("GIT_AUTHOR_NAME=Jane");
 	KEPT("GIT_AUTHOR_EMAIL=jane@example.com");
 	KEPT("PATH=/usr/bin:/bin");
