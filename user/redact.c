@@ -649,20 +649,34 @@ static size_t argv_secret(struct redact_argv *st, const char *prev, size_t pn, c
 }
 
 /* End of the shell word that starts at v: its closing quote when it opens with one, else
- * the next whitespace outside quotes (-p'a b'). */
+ * the next whitespace. (A quote inside a word does not extend it: an apostrophe in "echo
+ * it's" must not hide a later --password from the option rules.) */
 static size_t word_end(const struct ctx *c, size_t v)
 {
 	char quote = is_quote(c->s[v]) ? c->s[v] : 0;
 	size_t e = v + (quote != 0);
-	const char *close;
 
-	while (e < c->n && (quote ? c->s[e] != quote : !is_space(c->s[e]))) {
-		if (!quote && is_quote(c->s[e]) &&
-		    (close = memchr(c->s + e + 1, c->s[e], c->n - e - 1)))
-			e = (size_t)(close - c->s);
+	while (e < c->n && (quote ? c->s[e] != quote : !is_space(c->s[e])))
 		e++;
-	}
 	return e;
+}
+
+/* End of a value that is the word [a, z): past z through the closing quote when a quote opened
+ * inside the word is still open at z (-p'a b', --password a'b c'), or the element's end
+ * when none closes it. Only for what gets marked: over-marking beats leaking. */
+static size_t value_extent(const struct ctx *c, size_t a, size_t z)
+{
+	const char *close;
+	char open = 0;
+	size_t i;
+
+	for (i = a; i < z; i++)
+		if (open ? c->s[i] == open : is_quote(c->s[i]))
+			open = open ? 0 : c->s[i];
+	if (!open)
+		return z;
+	close = memchr(c->s + z, open, c->n - z);
+	return close ? (size_t)(close - c->s) + 1 : c->n;
 }
 
 static bool is_shell_op(char c)
@@ -679,7 +693,7 @@ static void redact_words(struct ctx *c)
 {
 	struct redact_argv st = { 0 };
 	const char *pw = NULL;
-	size_t pwn = 0, i = 0, e, a, z, colon, k, from;
+	size_t pwn = 0, i = 0, e, a, z, ve, colon, k, from;
 	enum prev_kind pk;
 	bool op;
 
@@ -696,20 +710,21 @@ static void redact_words(struct ctx *c)
 			z--;
 			op = true;
 		}
+		ve = a == i ? value_extent(c, a, z) : z;
 		pk = classify_prev(pw, pwn);
 		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + a, z - a)))
-			mark(c, a, z);
+			mark(c, a, ve);
 		if (pk == PREV_USER) {
 			for (colon = a; colon < z && c->s[colon] != ':'; colon++)
 				;
 			for (k = colon + 1; k < z && is_digit(c->s[k]); k++)
 				;
 			if (colon < z && k < z)
-				mark(c, colon + 1, z);
+				mark(c, colon + 1, ve);
 		}
 		from = argv_secret(&st, pw, pwn, c->s + a, z - a);
 		if (from != NO_MARK)
-			mark(c, a + from, z);
+			mark(c, a + from, ve);
 		pw = c->s + a;
 		pwn = z - a;
 		if (op) {

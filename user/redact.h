@@ -29,8 +29,9 @@
  * - inside one element (a shell string: "sh -c 'mysql --password X -h db'", make recipes):
  *   the word after a word that is such an option, by the same rules, "-u"/"--user" too
  *   (after its ':'), and the argv rules below with the words before it in its command (a
- *   word ending in ';', '&', '|' or ')' ends a command); a word ends at whitespace outside
- *   quotes, or at its closing quote when it opens with one.
+ *   word ending in ';', '&', '|' or ')' ends a command); a word ends at whitespace, or at
+ *   its closing quote when it opens with one; a value marked in it runs on to the close
+ *   of a quote opened inside it (-p'a b').
  * Argv rules (redact_argv_next: by the elements before, wherever they are, so also
  * "docker exec db mysql -pX" and "kubectl exec pod -- mysql -pX"):
  * - after an element whose base name is a program below, its password option: attached

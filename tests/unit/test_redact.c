@@ -252,6 +252,12 @@ static void test_argv_mysql_attached_p(void **state)
 	       "mysqldump -u root -p" REDACTED " app > a.sql");
 	EXPECT("mysql -pq7canary; patch -p1 < d", "mysql -p" REDACTED "; patch -p1 < d");
 	KEPT("patch -p1 < x.diff && tar -pxf a.tar");
+	/* an apostrophe before the option does not hide it */
+	EXPECT("echo it's ok; mysql --password q7canary -e 'select 1'",
+	       "echo it's ok; mysql --password " REDACTED " -e 'select 1'");
+	EXPECT("echo it's ok; mysql -pq7canary -e 'select 1'",
+	       "echo it's ok; mysql -p" REDACTED " -e 'select 1'");
+	EXPECT("tool --password a'q7 canary' next", "tool --password " REDACTED " next");
 }
 
 /* sshpass -p PW, and -p after "login" (docker, podman, oc, az login): the value is the
