@@ -401,9 +401,11 @@ static void redact_headers(struct ctx *c, bool after_header_opt)
 	}
 }
 
+/* What may come before a KEY of KEY=VALUE. ':' for .npmrc lines (//registry/:_authToken=). */
 static bool is_pair_delim(char c)
 {
-	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',';
+	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',' ||
+	       c == ':';
 }
 
 static bool is_key_char(char c)
@@ -731,6 +733,14 @@ static void redact_words(struct ctx *c)
 			memset(&st, 0, sizeof(st));
 			pw = NULL;
 			pwn = 0;
+		}
+		if (a > i && memchr(c->s + a, ' ', z - a)) {
+			/* a quoted shell string inside this one (bash -c "docker exec db sh -c
+			 * 'mysql -pX'"): its words too. It holds no quote like its own, so this
+			 * nests at most once more. */
+			struct ctx in = { .s = c->s + a, .n = z - a, .mark = c->mark + a };
+
+			redact_words(&in);
 		}
 		i = e;
 	}

@@ -31,7 +31,8 @@
  *   (after its ':'), and the argv rules below with the words before it in its command (a
  *   word ending in ';', '&', '|' or ')' ends a command); a word ends at whitespace, or at
  *   its closing quote when it opens with one; a value marked in it runs on to the close
- *   of a quote opened inside it (-p'a b').
+ *   of a quote opened inside it (-p'a b'). A quoted word with spaces is a shell string of
+ *   its own, judged the same way (bash -c "docker exec db sh -c 'mysql -pX'").
  * Argv rules (redact_argv_next: by the elements before, wherever they are, so also
  * "docker exec db mysql -pX" and "kubectl exec pod -- mysql -pX"):
  * - after an element whose base name is a program below, its password option: attached
@@ -77,7 +78,8 @@
  *   option name after dashes (--pass=x). Keys ending in FILE, PATH or DIR name where a
  *   secret lives, not the secret, and are kept (--password-file=/run/pw). At the start
  *   of the element the value runs to its end; pairs later in the element (after space,
- *   ',', ';', '&', '?', quotes: conninfo strings, helm --set, shell strings) end at the
+ *   ',', ';', '&', '?', ':', quotes: conninfo strings, helm --set, shell strings, .npmrc's
+ *   //registry/:_authToken=) end at the
  *   next such delimiter or at their closing quote. A form body encoded once more
  *   (payload=a%3D1%26password%3DPW) has pairs with '=' as "%3D" after "%26": their
  *   values end at "%26" too (a plain pair's value keeps its "%26": password=p%26ss).

@@ -258,6 +258,13 @@ static void test_argv_mysql_attached_p(void **state)
 	EXPECT("echo it's ok; mysql -pq7canary -e 'select 1'",
 	       "echo it's ok; mysql -p" REDACTED " -e 'select 1'");
 	EXPECT("tool --password a'q7 canary' next", "tool --password " REDACTED " next");
+	/* a shell string quoted inside a shell string */
+	EXPECT("docker exec db sh -c 'mysql -uroot -pq7canary'",
+	       "docker exec db sh -c 'mysql -uroot -p" REDACTED "'");
+	EXPECT("ssh h \"sshpass -p 1234 ssh -p 22 x 'mysql -pq7canary'\"",
+	       "ssh h \"sshpass -p " REDACTED " ssh -p 22 x 'mysql -p" REDACTED "'\"");
+	EXPECT("su -c 'deploy --db-pass q7canary' app", "su -c 'deploy --db-pass " REDACTED "' app");
+	KEPT("echo 'tar -pxf a.tar' \"patch -p1\"");
 }
 
 /* sshpass -p PW, and -p after "login" (docker, podman, oc, az login): the value is the
@@ -492,6 +499,13 @@ static void test_env_assignments(void **state)
 	KEPT("PWD='/home/x'");
 	KEPT("PWD=~/x");
 	KEPT("OLDPWD=/tmp");
+	/* a key after ':' (.npmrc lines: //registry/:_authToken=...) */
+	EXPECT("//registry.npmjs.org/:_authToken=q7canary",
+	       "//registry.npmjs.org/:_authToken=" REDACTED);
+	EXPECT("echo //npm.pkg.github.com/:_authToken=q7canary > .npmrc",
+	       "echo //npm.pkg.github.com/:_authToken=" REDACTED " > .npmrc");
+	KEPT("https://h:8080/x");
+	KEPT("a:b=c");
 	KEPT("GIT_AUTHOR_NAME=Jane");
 	KEPT("GIT_AUTHOR_EMAIL=jane@example.com");
 	KEPT("PATH=/usr/bin:/bin");
