@@ -418,6 +418,8 @@ enum {
 	PW_ALWAYS = 1,		/* the next element, whatever it looks like ("-p 1234") */
 	PW_ATTACHED = 2,	/* in the option's own element ("-pPW") */
 	PW_UNTIL_ARG = 4,	/* up to the first operand (sshpass: the command it runs) */
+	PW_IF_PAIR = 8,		/* with PW_ALWAYS: only a value with '=' (curl -b a=b, not a file) */
+	PW_PCT = 16,		/* only what follows '%' (Samba's -U USER%PASSWORD), also attached */
 };
 
 struct prog_rule {
@@ -449,16 +451,49 @@ static const struct prog_rule prog_rules[] = {
 	{ "usermod", false, 'p', PW_ALWAYS },
 	{ "openssl", false, 'k', PW_ALWAYS },	/* enc -k PASSWORD */
 	{ "openssl", false, 'K', PW_ALWAYS },	/* enc -K HEXKEY: hex escapes the entropy rule */
+	{ "curl", false, 'b', PW_ALWAYS | PW_IF_PAIR },	/* -b COOKIES, or -b FILE */
+	{ "mosquitto_", true, 'P', PW_ALWAYS },		/* mosquitto_pub, _sub, _rr */
+	{ "smbclient", false, 'U', PW_PCT },
+	{ "rpcclient", false, 'U', PW_PCT },
+	{ "smbcacls", false, 'U', PW_PCT },
+	{ "smbget", false, 'U', PW_PCT },
+	{ "net", false, 'U', PW_PCT },			/* Samba's net ads join -U admin%PW */
 };
 
 #define N_PROG_RULES (sizeof(prog_rules) / sizeof(prog_rules[0]))
 _Static_assert(N_PROG_RULES <= 32, "redact_argv.progs is a 32-bit mask");
+
+/* Programs whose password is an operand: the index-th operand (an element without a
+ * leading '-') after the verb, or after the program when verb is NULL; 0: every one. */
+struct operand_rule {
+	const char *prog;	/* an element's base name */
+	const char *verb;	/* a later element, or NULL */
+	unsigned char index;
+};
+
+static const struct operand_rule operand_rules[] = {
+	{ "openssl", "passwd", 0 },	/* openssl passwd -6 [-salt S] PW */
+	{ "vault", "login", 1 },	/* vault login TOKEN */
+	{ "rabbitmqctl", "add_user", 2 },
+	{ "rabbitmqctl", "change_password", 2 },
+	{ "rabbitmqctl", "authenticate_user", 2 },
+	{ "wpa_passphrase", NULL, 2 },	/* wpa_passphrase SSID PASSPHRASE */
+};
+
+#define N_OPERAND_RULES (sizeof(operand_rules) / sizeof(operand_rules[0]))
+_Static_assert(N_OPERAND_RULES <= 32, "redact_argv.operand_progs is a 32-bit mask");
+
+#define OPND_RULE_MASK 0xffu	/* redact_argv.operand: the rule's index + 1 */
+#define OPND_COUNT_SHIFT 8	/* and above it the operands seen */
+#define OPND_COUNT_MAX 255u
+
 
 enum {
 	SEEN_CONFIG = 1,	/* config, configure, set: "config set KEY VALUE" */
 	SEEN_SECRET = 2,	/* secret, secrets, kv, user-secrets, put-parameter */
 	SEEN_WRITE = 4,		/* create, set, put, patch, add, put-parameter */
 	SEEN_STORE = SEEN_SECRET | SEEN_WRITE,	/* writing to a secret store */
+	SEEN_NMCLI = 8,		/* nmcli: "password PW", "wifi-sec.psk PW" */
 };
 
 enum {
@@ -517,8 +552,21 @@ static size_t prog_secret(const struct redact_argv *st, const char *prev, size_t
 
 		if (!(st->progs & 1u << i))
 			continue;
+		if (r->how & PW_PCT) {
+			const char *v = NULL, *pct = NULL;
+
+			if (is_short_opt(prev, pn, r->opt))
+				v = s;
+			else if (n > 2 && s[0] == '-' && s[1] == r->opt)
+				v = s + 2;
+			if (v)
+				pct = memchr(v, '%', n - (size_t)(v - s));
+			if (pct && (size_t)(pct - s) + 1 < from)
+				from = (size_t)(pct - s) + 1;
+			continue;
+		}
 		if ((r->how & PW_ALWAYS) && is_short_opt(prev, pn, r->opt) && n &&
-		    !(s[0] == '-' && n > 1))
+		    !(s[0] == '-' && n > 1) && (!(r->how & PW_IF_PAIR) || memchr(s, '=', n)))
 			return 0;
 		if ((r->how & PW_ATTACHED) && n > 2 && s[0] == '-' && s[1] == r->opt)
 			from = 2;
@@ -558,6 +606,8 @@ static size_t store_secret(const char *prev, size_t pn, const char *s, size_t n)
 		return 0;
 	if (n > 7 && !memcmp(s, "--body=", 7))
 		return 7;
+	if (n > 2 && s[0] == '-' && s[1] == 'b' && s[2] != '-')
+		return 2;	/* gh secret set N -bVALUE */
 	if (n > 8 && !memcmp(s, "--value=", 8))
 		return 8;
 	if (n >= 15 && !memcmp(s, "--from-literal=", 15)) {
@@ -602,6 +652,44 @@ static void htpasswd_take(struct redact_argv *st, const char *prev, size_t pn, c
 		st->htpasswd += 1u << HT_POS_SHIFT;
 }
 
+/* The element s is a password by its place among the operands (operand_rules). */
+static bool operand_secret(unsigned int op, const char *s, size_t n)
+{
+	unsigned int rule = op & OPND_RULE_MASK, pos = (op >> OPND_COUNT_SHIFT) + 1;
+
+	if (!rule || (n && s[0] == '-'))
+		return false;
+	return !operand_rules[rule - 1].index || pos == operand_rules[rule - 1].index;
+}
+
+static void operand_take(struct redact_argv *st, const char *s, size_t n)
+{
+	const char *name;
+	size_t len, i;
+
+	if ((st->operand & OPND_RULE_MASK) && !(n && s[0] == '-') &&
+	    st->operand >> OPND_COUNT_SHIFT < OPND_COUNT_MAX)
+		st->operand += 1u << OPND_COUNT_SHIFT;
+	for (i = 0; i < N_OPERAND_RULES; i++) {
+		const struct operand_rule *r = &operand_rules[i];
+
+		if ((st->operand_progs & 1u << i) && r->verb && elem_is(s, n, r->verb))
+			st->operand = (unsigned int)i + 1;
+		if (prog_name(s, n, &name, &len) && elem_is(name, len, r->prog)) {
+			st->operand_progs |= 1u << i;
+			if (!r->verb)
+				st->operand = (unsigned int)i + 1;
+		}
+	}
+}
+
+/* nmcli's "password PW", "wifi-sec.psk PW", "802-1x.password PW". */
+static bool nmcli_secret(const char *prev, size_t pn)
+{
+	return elem_is(prev, pn, "password") || elem_is(prev, pn, "psk") ||
+	       (pn > 4 && !memcmp(prev + pn - 4, ".psk", 4)) || config_secret_key(prev, pn);
+}
+
 /* st takes in the element s: the programs it names, its verbs, htpasswd's count. */
 static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const char *s,
 		      size_t n)
@@ -618,8 +706,11 @@ static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const
 		if ((prog_rules[i].how & PW_UNTIL_ARG) && !is_short_opt(prev, pn, prog_rules[i].opt))
 			st->progs &= ~(1u << i);
 	htpasswd_take(st, prev, pn, s, n);
+	operand_take(st, s, n);
 	if (!prog_name(s, n, &name, &len))
 		return;
+	if (elem_is(name, len, "nmcli"))
+		st->seen |= SEEN_NMCLI;
 	for (i = 0; i < N_PROG_RULES; i++)
 		if (prog_rule_names(&prog_rules[i], name, len))
 			st->progs |= 1u << i;
@@ -644,7 +735,8 @@ static size_t argv_secret(struct redact_argv *st, const char *prev, size_t pn, c
 		from = 0;
 	if ((st->seen & SEEN_STORE) == SEEN_STORE && (f = store_secret(prev, pn, s, n)) < from)
 		from = f;
-	if (htpasswd_secret(st->htpasswd, prev, pn, s, n))
+	if (htpasswd_secret(st->htpasswd, prev, pn, s, n) || operand_secret(st->operand, s, n) ||
+	    ((st->seen & SEEN_NMCLI) && nmcli_secret(prev, pn)))
 		from = 0;
 	argv_take(st, prev, pn, s, n);
 	return from;

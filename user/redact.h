@@ -40,9 +40,15 @@
  *   rar, unrar, sshpass, mongo*, ldap* (-w), sqlcmd and bcp (-P), ldappasswd (-s, -a),
  *   and after "login" (docker/podman/oc/az login -p); the next element whatever it looks
  *   like (digits too) after sshpass -p, login -p, mongo* -p, ldap* -w, sqlcmd/bcp -P,
- *   redis-cli/valkey-cli -a, zip/unzip -P, useradd/usermod -p, openssl -k and -K. sshpass's
- *   rule ends at the first operand (the command it runs: ssh -p 22 stays). Elsewhere
- *   -p1 (patch), -pxf (tar), -pretty (ip) stay.
+ *   redis-cli/valkey-cli -a, zip/unzip -P, useradd/usermod -p, openssl -k and -K,
+ *   mosquitto_* -P, and curl -b when the value has '=' (cookies, not a cookie file); what
+ *   follows '%' after Samba's -U (smbclient, rpcclient, smbcacls, smbget, net: USER%PW).
+ *   sshpass's rule ends at the first operand (the command it runs: ssh -p 22 stays).
+ *   Elsewhere -p1 (patch), -pxf (tar), -pretty (ip) stay.
+ * - a password operand (an element without a leading '-'): every one after "openssl
+ *   passwd" (a -salt value too), the first after "vault login", the second after
+ *   "rabbitmqctl add_user|change_password|authenticate_user" and after wpa_passphrase;
+ *   after nmcli, the element after "password", "psk", "*.psk" or a config KEY.
  * - after "config", "configure" or "set" (aws configure set, git config, npm/yarn config
  *   set, kubectl config set, dotnet user-secrets set): the element after a KEY that has
  *   parts ('.', '_', ':', '/', camelCase) and whose last '.'/':'/'/' part is a secret KEY
@@ -51,7 +57,8 @@
  * - writing to a secret store (an element "secret", "secrets", "kv", "user-secrets" or
  *   "put-parameter" and one "create", "set", "put", "patch", "add"): the value of every
  *   bare KEY=VALUE (vault kv put p user=[REDACTED]), of --from-literal=KEY=VALUE, and after
- *   --body/-b (gh secret set) and --value (az keyvault secret set, aws ssm put-parameter).
+ *   --body/-b/-bVALUE (gh secret set) and --value (az keyvault secret set, aws ssm
+ *   put-parameter).
  * - htpasswd -b: its last operand (FILE USER PW; with -n, USER PW).
  * Part of the element -> "[REDACTED]" (overlapping or touching parts merge into one):
  * - after "-u", "--user", "-U" or "--proxy-user" (curl), and in the compact "-uUSER:PW",
@@ -143,6 +150,8 @@ struct redact_argv {
 	unsigned int progs;	/* bit i: prog_rules[i] is in force */
 	unsigned int seen;	/* SEEN_* verbs */
 	unsigned int htpasswd;	/* HT_* flags and positional count */
+	unsigned int operand_progs;	/* bit i: operand_rules[i]'s program was named */
+	unsigned int operand;	/* the operand rule in force (index + 1) and operands seen */
 };
 
 /* redact_arg for the next element of an argv walked from argv[0] with st: also the rules

@@ -312,6 +312,41 @@ static void test_argv_program_options(void **state)
 	KEPT_ARGV("grep|-w|word|ldap.conf");
 	KEPT_ARGV("openssl|s_client|-connect|h:443");
 	EXPECT("ldapsearch -x -w q7canary -b dc=x", "ldapsearch -x -w " REDACTED " -b dc=x");
+	/* curl -b takes cookies ("a=b") or a cookie file */
+	expect_argv("curl|-b|session=q7canary|https://h", "curl|-b|" REDACTED "|https://h");
+	KEPT_ARGV("curl|-b|cookies.txt|-c|cookies.txt|https://h");
+	KEPT_ARGV("git|branch|-b|x=y");
+	/* Samba's -U USER%PASSWORD */
+	expect_argv("smbclient|-U|bob%q7canary|//h/s", "smbclient|-U|bob%" REDACTED "|//h/s");
+	expect_argv("smbclient|//h/s|-Ubob%q7canary", "smbclient|//h/s|-Ubob%" REDACTED);
+	expect_argv("net|ads|join|-U|admin%q7canary", "net|ads|join|-U|admin%" REDACTED);
+	KEPT_ARGV("smbclient|-U|bob|//h/s");
+	expect_argv("mosquitto_pub|-u|u|-P|q7canary|-t|x", "mosquitto_pub|-u|u|-P|" REDACTED "|-t|x");
+}
+
+/* Programs whose password is an operand: by its place after the program and verb. */
+static void test_argv_password_operands(void **state)
+{
+	expect_argv("openssl|passwd|-6|q7canary", "openssl|passwd|-6|" REDACTED);
+	expect_argv("openssl|passwd|-1|-salt|xyz|q7canary",
+		    "openssl|passwd|-1|-salt|" REDACTED "|" REDACTED);
+	expect_argv("vault|login|q7canary", "vault|login|" REDACTED);
+	expect_argv("vault|login|-no-print|q7canary", "vault|login|-no-print|" REDACTED);
+	expect_argv("rabbitmqctl|add_user|bob|q7canary", "rabbitmqctl|add_user|bob|" REDACTED);
+	expect_argv("rabbitmqctl|change_password|bob|q7canary",
+		    "rabbitmqctl|change_password|bob|" REDACTED);
+	expect_argv("wpa_passphrase|home|q7canary", "wpa_passphrase|home|" REDACTED);
+	expect_argv("nmcli|dev|wifi|connect|home|password|q7canary",
+		    "nmcli|dev|wifi|connect|home|password|" REDACTED);
+	expect_argv("nmcli|con|modify|home|wifi-sec.psk|q7canary",
+		    "nmcli|con|modify|home|wifi-sec.psk|" REDACTED);
+	KEPT_ARGV("openssl|x509|-in|c.pem|-noout");
+	KEPT_ARGV("vault|login|-method=oidc");
+	KEPT_ARGV("rabbitmqctl|list_users");
+	KEPT_ARGV("rabbitmqctl|add_vhost|v");
+	KEPT_ARGV("nmcli|dev|wifi|list");
+	KEPT_ARGV("echo|password|x");
+	EXPECT("vault login q7canary && vault kv get x", "vault login " REDACTED " && vault kv get x");
 }
 
 /* config set KEY VALUE: the value of a key whose last part names a secret. */
@@ -374,6 +409,7 @@ static void test_argv_secret_store(void **state)
 		    "gh|secret|set|DEPLOY_KEY|--body|" REDACTED "|--repo|o/r");
 	expect_argv("gh|secret|set|X|-b|q7canary", "gh|secret|set|X|-b|" REDACTED);
 	expect_argv("gh|secret|set|X|--body=q7canary", "gh|secret|set|X|--body=" REDACTED);
+	expect_argv("gh|secret|set|X|-bq7canary", "gh|secret|set|X|-b" REDACTED);
 	expect_argv("fly|secrets|set|A=q7canary|B=1|-a|app",
 		    "fly|secrets|set|A=" REDACTED "|B=" REDACTED "|-a|app");
 	expect_argv("az|keyvault|secret|set|--vault-name|v|--name|n|--value|q7canary",
@@ -992,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_argv_mysql_attached_p),
 		cmocka_unit_test(test_argv_dash_p_password),
 		cmocka_unit_test(test_argv_program_options),
+		cmocka_unit_test(test_argv_password_operands),
 		cmocka_unit_test(test_argv_config_set),
 		cmocka_unit_test(test_argv_htpasswd),
 		cmocka_unit_test(test_argv_secret_store),
