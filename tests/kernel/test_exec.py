@@ -533,15 +533,18 @@ def test_args_redacted(d: Daemon):
 def test_args_redacted_by_program(d: Daemon):
     """Secrets that only the program or the words before them reveal (mysql -pPW,
     sshpass -p DIGITS, docker login -p, aws configure set KEY PW, htpasswd -b, kubectl
-    create secret --from-literal, vault kv put, --db-pass, -storepass, MYSQL_PWD=, a URL
-    query without '=', a form body encoded twice), in real execs of programs by those
-    names (symlinks to true), also inside a shell string and behind env: canaries made
-    now, exact args, and no canary anywhere in the output."""
+    create secret --from-literal, vault kv put, smbclient -U USER%PW, openssl passwd PW,
+    --db-pass, -storepass, MYSQL_PWD=, a URL query without '=', a form body encoded twice),
+    in real execs of programs by those names (symlinks to true), also inside a shell
+    string, a shell string in a shell string, and behind env: canaries made now, exact
+    args, and no canary anywhere in the output."""
     secret = canary()
     digits = "".join(secrets.choice("123456789") for _ in range(16))
     tmp = tempfile.mkdtemp(prefix="idt-redact-")
     R = "[REDACTED]"
-    cases = [  # program, its arguments, what process.args holds after the program
+    # program, its arguments, what process.args holds after the program; the marker goes
+    # where "{mark}" is, else last
+    cases = [
         ("mysql", ["-uroot", "-p" + secret, "db"], ["-uroot", "-p" + R, "db"]),
         ("docker", ["exec", "db", "mysqldump", "-p" + secret],
          ["exec", "db", "mysqldump", "-p" + R]),
@@ -556,6 +559,9 @@ def test_args_redacted_by_program(d: Daemon):
          ["create", "secret", "generic", "n", "--from-literal=key=" + R]),
         ("vault", ["kv", "put", "secret/app", "api=" + secret],
          ["kv", "put", "secret/app", "api=" + R]),
+        ("smbclient", ["-U", "bob%" + secret, "//h/s"], ["-U", "bob%" + R, "//h/s"]),
+        # every operand after "passwd" goes: the marker comes before it
+        ("openssl", ["{mark}", "passwd", "-6", secret], ["{mark}", "passwd", "-6", R]),
         ("app", ["--db-pass", secret, "-storepass", secret, "--password-stdin",
                  "--token-file", "/run/t", "https://h/x?" + secret,
                  "payload=a%3D1%26password%3D" + secret],
@@ -565,24 +571,33 @@ def test_args_redacted_by_program(d: Daemon):
     # the random canary mixes with "3D" into a high-entropy run: that rule may take the
     # "3D" too (the unit test pins the form with a low-entropy canary)
     loose = "payload=a%3D1%26password%3D" + R
+
+    def place(args, mark):
+        if "{mark}" in args:
+            return [mark if a == "{mark}" else a for a in args]
+        return args + [mark]
+
     try:
         for name in {c[0] for c in cases}:
             os.symlink(TRUE, os.path.join(tmp, name))
         mysql = os.path.join(tmp, "mysql")
         marks = [marker() for _ in cases]
         for (name, argv, _), mark in zip(cases, marks):
-            run([os.path.join(tmp, name)] + argv + [mark], env={"PATH": "/usr/bin"})
-        sh_mark, env_mark = marker(), marker()
+            run([os.path.join(tmp, name)] + place(argv, mark), env={"PATH": "/usr/bin"})
+        sh_mark, env_mark, nest_mark = marker(), marker(), marker()
         run(["/bin/sh", "-c", mysql + " -uroot -p" + secret + ' "$0"', sh_mark],
+            env={"PATH": "/usr/bin"})
+        nested = "/bin/sh -c '%s -uroot -p%s %s'"
+        run(["/bin/sh", "-c", nested % (mysql, secret, nest_mark), nest_mark],
             env={"PATH": "/usr/bin"})
         run(["/usr/bin/env", "MYSQL_PWD=" + secret, mysql, "-uroot", env_mark],
             env={"PATH": "/usr/bin"})
         for (name, _, want), mark in zip(cases, marks):
             ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
             got = ev["process"]["args"]
-            if loose in want and got[-2] == "payload=a%3D1%26password%" + R:
+            if loose in want and got[-2:-1] == ["payload=a%3D1%26password%" + R]:
                 got = got[:-2] + [loose] + got[-1:]
-            eq(got, [os.path.join(tmp, name)] + want + [mark], name)
+            eq(got, [os.path.join(tmp, name)] + place(want, mark), name)
         evs = d.wait_for(lambda e: e in execs_with([e], sh_mark), count=2)
         by_prog = {e["process"]["args"][0]: e["process"]["args"] for e in evs}
         eq(by_prog.get("/bin/sh"), ["/bin/sh", "-c", mysql + " -uroot -p" + R + ' "$0"',
@@ -593,6 +608,14 @@ def test_args_redacted_by_program(d: Daemon):
         eq(by_prog.get("/usr/bin/env"),
            ["/usr/bin/env", "MYSQL_PWD=" + R, mysql, "-uroot", env_mark], "env's prefix")
         eq(by_prog.get(mysql), [mysql, "-uroot", env_mark], "mysql run by env")
+        # a shell string in a shell string: the outer sh's argument, and mysql's own argv
+        evs = d.wait_for(lambda e: e in execs_with([e], nest_mark), count=2)
+        by_prog = {e["process"]["args"][0]: e["process"]["args"] for e in evs}
+        eq(by_prog.get("/bin/sh"),
+           ["/bin/sh", "-c", nested % (mysql, R, nest_mark), nest_mark],
+           "the nested shell string")
+        eq(by_prog.get(mysql), [mysql, "-uroot", "-p" + R, nest_mark],
+           "mysql run by the inner sh")
     finally:
         shutil.rmtree(tmp)
     d.stop()
