@@ -18,9 +18,10 @@
  *   --max-tokens), or that hold stdin, skip, unsafe or insecure (--password-stdin); and
  *   names whose last word says the value tells where the secret is or what it is like:
  *   file, path, dir, fd, env, name, id, type, ttl, url, helper, jar, user, ... (--token-file
- *   PATH is kept: a path to a token is not the token, and its read is a credential event
- *   of its own). The value is redacted even when it starts with '-' (`mysql --password
- *   --user x` loses "--user": over-redacting beats leaking). An empty value stays empty.
+ *   PATH is kept: a path to a token is not the token; reads of watched credential files
+ *   are events of their own). The value is redacted even when it starts with '-' (`mysql
+ *   --password --user x` loses "--user": over-redacting beats leaking). An empty value
+ *   stays empty.
  * - the value after exactly "-p" (sshpass, docker login), unless it reads as what -p
  *   means elsewhere: digits or a port mapping (only 0-9 . : - [ ]: ssh -p 22,
  *   docker -p 8080:80), a path (has '/', or starts with '.' or '~': mkdir -p /tmp/x), or
@@ -69,11 +70,10 @@
  *   Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, Api-Key, ApiKey,
  *   Private-Token, Job-Token, Deploy-Token, X-Auth-Token, X-Access-Token, X-Vault-Token,
  *   X-Amz-Security-Token, X-Goog-Api-Key, X-CSRF-Token, Ocp-Apim-Subscription-Key,
- *   at the start of the element or after a space, quote or '=' (git -c
- *   http.extraHeader=Authorization: ...; so also inside "sh -c"
- *   strings; the value ends at the quote that opened the header, else at the end of the
- *   element). After -H / --header, or in
- *   "-H..." / "--header=..." elements, any header whose name matches the KEY=VALUE
+ *   at the start of the element or after a space, a quote (so also inside "sh -c"
+ *   strings) or '=' (git -c http.extraHeader=Authorization: ...); the value ends at the
+ *   quote that opened the header, else at the end of the element. After -H / --header,
+ *   or in "-H..." / "--header=..." elements, any header whose name matches the KEY=VALUE
  *   keywords below (or contains COOKIE) is redacted too. A bare "Auth: ..." commit
  *   message is not a header.
  * - KEY=VALUE where KEY ([A-Za-z0-9_.-], leading dashes skipped, so also --key=value and
@@ -81,13 +81,12 @@
  *   SECRET, TOKEN, API_KEY, APIKEY, ACCESS_KEY, PRIVATE_KEY, CREDENTIAL, AUTH (but not as
  *   part of AUTHOR: GIT_AUTHOR_NAME is kept), or is PASS / ends in _PASS or _PWD
  *   (MYSQL_PWD), or is PWD with a value that is not a path (ODBC's Uid=sa;Pwd=...; the
- *   shell's PWD=/home/x stays), or is a secret
- *   option name after dashes (--pass=x). Keys ending in FILE, PATH or DIR name where a
- *   secret lives, not the secret, and are kept (--password-file=/run/pw). At the start
- *   of the element the value runs to its end; pairs later in the element (after space,
- *   ',', ';', '&', '?', ':', quotes: conninfo strings, helm --set, shell strings, .npmrc's
- *   //registry/:_authToken=) end at the
- *   next such delimiter or at their closing quote. A form body encoded once more
+ *   shell's PWD=/home/x stays), or is a secret option name after dashes (--pass=x). Keys
+ *   ending in FILE, PATH or DIR name where a secret lives, not the secret, and are kept
+ *   (--password-file=/run/pw). At the start of the element the value runs to its end;
+ *   pairs later in the element (after space, ',', ';', '&', '?', ':', quotes: conninfo
+ *   strings, helm --set, shell strings, .npmrc's //registry/:_authToken=) end at the next
+ *   such delimiter or at their closing quote. A form body encoded once more
  *   (payload=a%3D1%26password%3DPW) has pairs with '=' as "%3D" after "%26": their
  *   values end at "%26" too (a plain pair's value keeps its "%26": password=p%26ss).
  * - JSON / dict literals: "KEY": "VALUE" or 'KEY': VALUE with KEY as in the KEY=VALUE rule
