@@ -458,6 +458,8 @@ static const struct prog_rule prog_rules[] = {
 	{ "smbcacls", false, 'U', PW_PCT },
 	{ "smbget", false, 'U', PW_PCT },
 	{ "net", false, 'U', PW_PCT },			/* Samba's net ads join -U admin%PW */
+	{ "ssh-keygen", false, 'N', PW_ALWAYS },	/* the new passphrase */
+	{ "ssh-keygen", false, 'P', PW_ALWAYS },	/* the old one */
 };
 
 #define N_PROG_RULES (sizeof(prog_rules) / sizeof(prog_rules[0]))
@@ -494,6 +496,7 @@ enum {
 	SEEN_WRITE = 4,		/* create, set, put, patch, add, put-parameter */
 	SEEN_STORE = SEEN_SECRET | SEEN_WRITE,	/* writing to a secret store */
 	SEEN_NMCLI = 8,		/* nmcli: "password PW", "wifi-sec.psk PW" */
+	SEEN_ORACLE = 16,	/* sqlplus, sqlldr, rman, expdp, ...: USER/PW@DB logons */
 };
 
 enum {
@@ -690,6 +693,38 @@ static bool nmcli_secret(const char *prev, size_t pn)
 	       (pn > 4 && !memcmp(prev + pn - 4, ".psk", 4)) || config_secret_key(prev, pn);
 }
 
+/* Oracle's logon USER/PASSWORD[@CONNECT], alone or as userid=... (sqlldr, exp, expdp):
+ * where its password starts (*to: where it ends, at '@' or the element's end), or
+ * NO_MARK. "/ as sysdba" and "@script.sql" have no user, so no password; other KEY=VALUE
+ * (control=dir/x.ctl) name files. */
+static size_t oracle_logon(const char *s, size_t n, size_t *to)
+{
+	const char *eq = n && s[0] != '-' ? memchr(s, '=', n) : NULL;
+	size_t u = eq ? (size_t)(eq - s) + 1 : 0, a = u, p;
+
+	if (!n || s[0] == '-' || (eq && !name_eq(s, (size_t)(eq - s), "userid")))
+		return NO_MARK;
+	while (u < n && (is_alnum(s[u]) || s[u] == '_' || s[u] == '$' || s[u] == '#'))
+		u++;
+	if (u == a || u + 1 >= n || s[u] != '/' || s[u + 1] == '@')
+		return NO_MARK;
+	for (p = u + 1, *to = p; *to < n && s[*to] != '@'; (*to)++)
+		;
+	return p;
+}
+
+static bool oracle_prog(const char *name, size_t len)
+{
+	static const char *const progs[] = { "sqlplus", "sqlldr", "expdp", "impdp", "exp", "imp",
+					     "rman", "dgmgrl", NULL };
+	size_t i;
+
+	for (i = 0; progs[i]; i++)
+		if (elem_is(name, len, progs[i]))
+			return true;
+	return false;
+}
+
 /* st takes in the element s: the programs it names, its verbs, htpasswd's count. */
 static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const char *s,
 		      size_t n)
@@ -711,6 +746,8 @@ static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const
 		return;
 	if (elem_is(name, len, "nmcli"))
 		st->seen |= SEEN_NMCLI;
+	if (oracle_prog(name, len))
+		st->seen |= SEEN_ORACLE;
 	for (i = 0; i < N_PROG_RULES; i++)
 		if (prog_rule_names(&prog_rules[i], name, len))
 			st->progs |= 1u << i;
@@ -725,11 +762,17 @@ static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const
 }
 
 /* Where the element s's secret starts by what came before it in the argv (0: all of it),
- * or NO_MARK; then st takes s in. */
+ * or NO_MARK, and in *to where it ends; then st takes s in. */
 static size_t argv_secret(struct redact_argv *st, const char *prev, size_t pn, const char *s,
-			  size_t n)
+			  size_t n, size_t *to)
 {
-	size_t from = prog_secret(st, prev, pn, s, n), f;
+	size_t from = prog_secret(st, prev, pn, s, n), f, t = n;
+
+	*to = n;
+	if ((st->seen & SEEN_ORACLE) && (f = oracle_logon(s, n, &t)) != NO_MARK) {
+		*to = from == NO_MARK ? t : n;	/* else the hull of both */
+		from = f < from ? f : from;
+	}
 
 	if ((st->seen & SEEN_CONFIG) && config_secret_key(prev, pn))
 		from = 0;
@@ -787,7 +830,7 @@ static void redact_words(struct ctx *c)
 {
 	struct redact_argv st = { 0 };
 	const char *pw = NULL;
-	size_t pwn = 0, i = 0, e, a, z, ve, colon, k, from;
+	size_t pwn = 0, i = 0, e, a, z, ve, colon, k, from, to;
 	enum prev_kind pk;
 	bool op;
 
@@ -816,9 +859,9 @@ static void redact_words(struct ctx *c)
 			if (colon < z && k < z)
 				mark(c, colon + 1, ve);
 		}
-		from = argv_secret(&st, pw, pwn, c->s + a, z - a);
+		from = argv_secret(&st, pw, pwn, c->s + a, z - a, &to);
 		if (from != NO_MARK)
-			mark(c, a + from, ve);
+			mark(c, a + from, to == z - a ? ve : a + to);
 		pw = c->s + a;
 		pwn = z - a;
 		if (op) {
@@ -1487,9 +1530,10 @@ static char *render(const struct ctx *c)
 	return out;
 }
 
-/* redact_arg, and from ctx_from on (NO_MARK: nothing) by the argv's context. */
+/* redact_arg, and [ctx_from, ctx_to) too (ctx_from NO_MARK: nothing) by the argv's
+ * context. */
 static char *redact_one(const char *prev, size_t prev_len, const char *arg, size_t len,
-			size_t ctx_from)
+			size_t ctx_from, size_t ctx_to)
 {
 	enum prev_kind pk = classify_prev(prev, prev_len);
 	struct ctx c = { .s = arg, .n = arg ? len : 0 };
@@ -1497,14 +1541,14 @@ static char *redact_one(const char *prev, size_t prev_len, const char *arg, size
 
 	if (!c.n)
 		return dup_bytes("", 0);
-	if (has_private_key(c.s, c.n) || pk == PREV_SECRET || ctx_from == 0 ||
+	if (has_private_key(c.s, c.n) || pk == PREV_SECRET || (ctx_from == 0 && ctx_to == c.n) ||
 	    (pk == PREV_P && !p_value_benign(c.s, c.n)))
 		return dup_bytes(REDACTED, strlen(REDACTED));
 	c.mark = calloc(c.n, 1);
 	if (!c.mark)
 		return NULL;
 	if (ctx_from != NO_MARK)
-		mark(&c, ctx_from, c.n);
+		mark(&c, ctx_from, ctx_to);
 	if (pk == PREV_USER)
 		redact_userpass(&c, 0);
 	else if (attached_user_value(&c))
@@ -1525,14 +1569,14 @@ static char *redact_one(const char *prev, size_t prev_len, const char *arg, size
 
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 {
-	return redact_one(prev, prev_len, arg, len, NO_MARK);
+	return redact_one(prev, prev_len, arg, len, NO_MARK, 0);
 }
 
 char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len)
 {
-	size_t n = arg ? len : 0;
-	char *out = redact_one(st->prev, st->prev_len, arg, n,
-			       argv_secret(st, st->prev, st->prev_len, arg, n));
+	size_t n = arg ? len : 0, to;
+	size_t from = argv_secret(st, st->prev, st->prev_len, arg, n, &to);
+	char *out = redact_one(st->prev, st->prev_len, arg, n, from, to);
 
 	st->prev = arg;
 	st->prev_len = n;

@@ -42,7 +42,8 @@
  *   and after "login" (docker/podman/oc/az login -p); the next element whatever it looks
  *   like (digits too) after sshpass -p, login -p, mongo* -p, ldap* -w, sqlcmd/bcp -P,
  *   redis-cli/valkey-cli -a, zip/unzip -P, useradd/usermod -p, openssl -k and -K,
- *   mosquitto_* -P, and curl -b when the value has '=' (cookies, not a cookie file); what
+ *   mosquitto_* -P, ssh-keygen -N and -P, and curl -b when the value has '=' (cookies,
+ *   not a cookie file); what
  *   follows '%' after Samba's -U (smbclient, rpcclient, smbcacls, smbget, net: USER%PW).
  *   sshpass's rule ends at the first operand (the command it runs: ssh -p 22 stays).
  *   Elsewhere -p1 (patch), -pxf (tar), -pretty (ip) stay.
@@ -50,6 +51,9 @@
  *   passwd" (a -salt value too), the first after "vault login", the second after
  *   "rabbitmqctl add_user|change_password|authenticate_user" and after wpa_passphrase;
  *   after nmcli, the element after "password", "psk", "*.psk" or a config KEY.
+ * - Oracle logons after sqlplus, sqlldr, expdp, impdp, exp, imp, rman, dgmgrl: the
+ *   PASSWORD of an element USER/PASSWORD[@CONNECT] or userid=USER/PASSWORD[@CONNECT]
+ *   (scott/[REDACTED]@db; "/ as sysdba" has none).
  * - after "config", "configure" or "set" (aws configure set, git config, npm/yarn config
  *   set, kubectl config set, dotnet user-secrets set): the element after a KEY that has
  *   parts ('.', '_', ':', '/', camelCase) and whose last '.'/':'/'/' part is a secret KEY

@@ -322,6 +322,29 @@ static void test_argv_program_options(void **state)
 	expect_argv("net|ads|join|-U|admin%q7canary", "net|ads|join|-U|admin%" REDACTED);
 	KEPT_ARGV("smbclient|-U|bob|//h/s");
 	expect_argv("mosquitto_pub|-u|u|-P|q7canary|-t|x", "mosquitto_pub|-u|u|-P|" REDACTED "|-t|x");
+	expect_argv("ssh-keygen|-p|-P|q7old|-N|q7new|-f|k",
+		    "ssh-keygen|-p|-P|" REDACTED "|-N|" REDACTED "|-f|k");
+	KEPT_ARGV("ssh-keygen|-t|ed25519|-N||-f|k");
+}
+
+/* Oracle's USER/PASSWORD[@CONNECT] logons: only the password goes. */
+static void test_argv_oracle_logon(void **state)
+{
+	expect_argv("sqlplus|-s|scott/q7canary@//db:1521/orcl|@x.sql",
+		    "sqlplus|-s|scott/" REDACTED "@//db:1521/orcl|@x.sql");
+	expect_argv("sqlplus|scott/q7canary", "sqlplus|scott/" REDACTED);
+	expect_argv("sqlldr|userid=scott/q7canary|control=x.ctl",
+		    "sqlldr|userid=scott/" REDACTED "|control=x.ctl");
+	expect_argv("rman|target|sys/q7canary@db|catalog|rman/q7canary@cat",
+		    "rman|target|sys/" REDACTED "@db|catalog|rman/" REDACTED "@cat");
+	expect_argv("expdp|system/q7canary@db|directory=d|dumpfile=x.dmp",
+		    "expdp|system/" REDACTED "@db|directory=d|dumpfile=x.dmp");
+	KEPT_ARGV("sqlplus|/|as|sysdba");
+	KEPT_ARGV("sqlplus|/@db");
+	KEPT_ARGV("sqlplus|@dir/script.sql");
+	KEPT_ARGV("cat|scott/tiger");
+	KEPT_ARGV("sqlldr|control=dir/x.ctl|log=logs/x.log");
+	EXPECT("sqlplus -s scott/q7canary@db @x.sql", "sqlplus -s scott/" REDACTED "@db @x.sql");
 }
 
 /* Programs whose password is an operand: by its place after the program and verb. */
@@ -1029,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_argv_dash_p_password),
 		cmocka_unit_test(test_argv_program_options),
 		cmocka_unit_test(test_argv_password_operands),
+		cmocka_unit_test(test_argv_oracle_logon),
 		cmocka_unit_test(test_argv_config_set),
 		cmocka_unit_test(test_argv_htpasswd),
 		cmocka_unit_test(test_argv_secret_store),
