@@ -18,19 +18,20 @@ json_t *event_new(const struct event_ctx *ctx, const char *type, __u64 ts)
 			 "boot_id", ctx->host.boot_id);
 }
 
-/* argv as a JSON array: each element redacted, then made valid UTF-8. */
+/* argv as a JSON array: each element redacted (with what came before it), then made
+ * valid UTF-8. */
 static json_t *args_json(const struct proc *p, bool *truncated)
 {
 	json_t *arr = json_array();
-	const char *prev = NULL, *a = p->args, *end = p->args + p->args_len;
-	size_t prev_len = 0;
+	const char *a = p->args, *end = p->args + p->args_len;
+	struct redact_argv st = { 0 };
 
 	if (!a)
 		return arr;
 	while (a < end) {
 		const char *nul = memchr(a, '\0', end - a);
 		size_t len = nul ? (size_t)(nul - a) : (size_t)(end - a);
-		char *r = redact_arg(prev, prev_len, a, len);
+		char *r = redact_argv_next(&st, a, len);
 		bool cut = false;
 
 		if (r) {
@@ -38,8 +39,6 @@ static json_t *args_json(const struct proc *p, bool *truncated)
 			free(r);
 		}
 		*truncated |= cut;
-		prev = a;
-		prev_len = len;
 		a += len + 1;
 	}
 	return arr;

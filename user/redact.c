@@ -109,24 +109,130 @@ static bool in_list(const char *s, size_t n, const char *const *list)
 	return false;
 }
 
-/* An option name (dashes stripped) that takes a secret value. */
+/* The words of an option name: split at '-', '_', '.', and before an upper-case letter
+ * that follows a lower-case one or a digit ("keyStorePassword": key, store, password). */
+#define NAME_MAX_WORDS 16
+
+struct name_words {
+	size_t count;		/* words in at[] and len[] */
+	bool more;		/* the name has more than NAME_MAX_WORDS words */
+	size_t at[NAME_MAX_WORDS], len[NAME_MAX_WORDS];
+};
+
+static bool is_name_sep(char c)
+{
+	return c == '-' || c == '_' || c == '.';
+}
+
+static void name_split(const char *s, size_t n, struct name_words *w)
+{
+	size_t i = 0, a;
+
+	w->count = 0;
+	w->more = false;
+	while (i < n) {
+		while (i < n && is_name_sep(s[i]))
+			i++;
+		if (i == n)
+			break;
+		if (w->count == NAME_MAX_WORDS) {
+			w->more = true;
+			break;
+		}
+		for (a = i++; i < n && !is_name_sep(s[i]); i++)
+			if (is_upper(s[i]) && (is_lower(s[i - 1]) || is_digit(s[i - 1])))
+				break;
+		w->at[w->count] = a;
+		w->len[w->count++] = i - a;
+	}
+}
+
+/* Word k of the name is a secret word. Words ending in password, pass, token, secret,
+ * ... count (dbpassword, storepass, authtoken) unless they are English words that only
+ * end that way (bypass, compass); some words count only as the last word, where they
+ * name what the value is (--basic-auth X) rather than what it is about (--auth-type). */
+static bool name_secret_word(const char *s, const struct name_words *w, size_t k, bool last)
+{
+	static const char *const ends[] = {
+		"password", "passwords", "passwd", "pass", "passphrase", "passcode", "passin",
+		"passout", "token", "secret", "secrets", "credential", "credentials", "creds",
+		"apikey", "accesskey", "privatekey", "secretkey", "accountkey", NULL,
+	};
+	static const char *const not_words[] = {
+		"bypass", "compass", "encompass", "surpass", "overpass", "underpass", "trespass",
+		NULL,
+	};
+	static const char *const last_only[] = {
+		"auth", "authorization", "bearer", "otp", "pin", "cookie", "cookies", "pw", NULL,
+	};
+	/* "key" after one of these: --api-key, --private-key (hex keys escape the entropy
+	 * rule), --account-key (Azure storage) */
+	static const char *const key_kinds[] = {
+		"api", "access", "private", "secret", "account", "master", "encryption", "shared",
+		"license", "session", NULL,
+	};
+	const char *p = s + w->at[k];
+	size_t n = w->len[k];
+	const char *const *e;
+
+	if (in_list(p, n, not_words))
+		return false;
+	for (e = ends; *e; e++)
+		if (name_has_suffix(p, n, *e))
+			return true;
+	if (last && in_list(p, n, last_only))
+		return true;
+	return k > 0 && name_eq(p, n, "key") &&
+	       in_list(s + w->at[k - 1], w->len[k - 1], key_kinds);
+}
+
+/*
+ * An option name (dashes stripped) that takes a secret value: one of its words is a
+ * secret word (name_secret_word), except
+ * - flags, which take no value: a first word that asks, prompts, shows, generates, skips,
+ *   ... (--ask-vault-pass, --with-token, --show-secrets, --no-password) or a word saying
+ *   the value comes another way or is unchecked (--password-stdin, --skip-token-check,
+ *   --insecure-...), and counts (--max-tokens, --num-tokens);
+ * - a last word that says the value names where the secret is or what it is like, not
+ *   the secret: --token-file, --password-env, --secret-name, --secret-id (AWS: the
+ *   secret's name), --token-ttl, --auth-type, --token-url, --cookie-jar,
+ *   --credential-helper. A path to a token file is not the
+ *   token (the file's read is reported as a credential event of its own).
+ */
 static bool secret_option(const char *s, size_t n)
 {
-	static const char *const exact[] = { "password", "passwd", "pass", "passin", "passout",
-					     "token", "secret", "api-key", "apikey", "access-key",
-					     "secret-key", "client-secret", "auth",
-					     "oauth2-bearer", NULL };
-	static const char *const suffix[] = { "-password", "-passwd", "-token", "-secret",
-					      "-api-key", "-apikey", "-access-key", "-secret-key",
-					      NULL };
-	const char *const *p;
+	static const char *const flag_first[] = {
+		"no", "ask", "prompt", "with", "without", "use", "skip", "show", "hide", "generate",
+		"random", "require", "allow", "disable", "enable", "save", "load", "print",
+		"reveal", "list", "max", "min", "num", "total", "pad", "eos", "bos", "unk", NULL,
+	};
+	static const char *const flag_any[] = { "stdin", "skip", "unsafe", "insecure", NULL };
+	static const char *const meta_last[] = {
+		"file", "files", "path", "paths", "dir", "directory", "fd", "env", "var", "name",
+		"names", "type", "ttl", "length", "len", "prompt", "command", "cmd", "helper",
+		"url", "uri", "endpoint", "host", "server", "method", "mode", "policy", "expiry",
+		"expires", "expiration", "lifetime", "version", "arn", "ref", "scope", "scopes",
+		"audience", "header", "format", "provider", "source", "location", "jar", "store",
+		"manager", "backend", "label", "kind", "field", "prefix", "template", "count",
+		"limit", "budget", "size", "timeout", "interval", "user", "username", "id",
+		NULL,
+	};
+	struct name_words w;
+	size_t k, last;
 
-	if (n < 2 || name_has_prefix(s, n, "no-"))
+	if (n < 2)
 		return false;
-	if (in_list(s, n, exact))
-		return true;
-	for (p = suffix; *p; p++)
-		if (name_has_suffix(s, n, *p))
+	name_split(s, n, &w);
+	if (!w.count || in_list(s + w.at[0], w.len[0], flag_first))
+		return false;
+	last = w.count - 1;
+	for (k = 0; k < w.count; k++)
+		if (in_list(s + w.at[k], w.len[k], flag_any))
+			return false;
+	if (!w.more && in_list(s + w.at[last], w.len[last], meta_last))
+		return false;
+	for (k = 0; k < w.count; k++)
+		if (name_secret_word(s, &w, k, k == last && !w.more))
 			return true;
 	return false;
 }
@@ -144,7 +250,8 @@ static bool secret_key(const char *s, size_t n)
 	for (p = where; *p; p++)
 		if (name_has_suffix(s, n, *p))
 			return false;
-	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass"))
+	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass") ||
+	    name_has_suffix(s, n, "_pwd"))
 		return true;
 	for (p = words; *p; p++)
 		if (name_find(s, n, 0, *p) < n)
@@ -283,18 +390,404 @@ static void redact_headers(struct ctx *c, bool after_header_opt)
 		header_at(c, 2, true);
 	else if (c->n > 9 && !memcmp(c->s, "--header=", 9))
 		header_at(c, 9, true);
-	/* A header name starts the element or follows a space or a quote ("sh -c" strings);
-	 * after '/' it would be URL userinfo ("https://x-access-token:...@"). */
+	/* A header name starts the element or follows a space, a quote ("sh -c" strings) or
+	 * '=' (git -c http.extraHeader=...); after '/' it would be URL userinfo
+	 * ("https://x-access-token:...@"). */
 	while (i < c->n) {
-		if (i > 0 && !is_space(c->s[i - 1]) && !is_quote(c->s[i - 1]))
+		if (i > 0 && !is_space(c->s[i - 1]) && !is_quote(c->s[i - 1]) && c->s[i - 1] != '=')
 			i++;
 		else
 			i = header_at(c, i, false);
 	}
 }
 
+/* What may come before a KEY of KEY=VALUE. ':' for .npmrc lines (//registry/:_authToken=). */
+static bool is_pair_delim(char c)
+{
+	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',' ||
+	       c == ':';
+}
+
+static bool is_key_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Programs whose short option takes a password, and how it does. */
+enum {
+	PW_ALWAYS = 1,		/* the next element, whatever it looks like ("-p 1234") */
+	PW_ATTACHED = 2,	/* in the option's own element ("-pPW") */
+	PW_UNTIL_ARG = 4,	/* up to the first operand (sshpass: the command it runs) */
+	PW_IF_PAIR = 8,		/* with PW_ALWAYS: only a value with '=' (curl -b a=b, not a file) */
+	PW_PCT = 16,		/* only what follows '%' (Samba's -U USER%PASSWORD), also attached */
+};
+
+struct prog_rule {
+	const char *name;	/* an element's base name */
+	bool prefix;		/* or name and then [a-z0-9_-]: mysqldump, mariadb-dump, 7za */
+	char opt;		/* the option letter */
+	unsigned char how;	/* PW_* */
+};
+
+static const struct prog_rule prog_rules[] = {
+	{ "mysql", true, 'p', PW_ATTACHED },	/* "-p" alone prompts */
+	{ "mariadb", true, 'p', PW_ATTACHED },
+	{ "7z", true, 'p', PW_ATTACHED },
+	{ "rar", false, 'p', PW_ATTACHED },
+	{ "unrar", false, 'p', PW_ATTACHED },
+	{ "sshpass", false, 'p', PW_ALWAYS | PW_ATTACHED | PW_UNTIL_ARG },
+	{ "login", false, 'p', PW_ALWAYS | PW_ATTACHED },	/* docker/podman/oc/az login */
+	{ "mongo", true, 'p', PW_ALWAYS | PW_ATTACHED },	/* mongosh, mongodump */
+	{ "ldap", true, 'w', PW_ALWAYS | PW_ATTACHED },	/* ldapsearch -w BINDPW */
+	{ "ldappasswd", false, 's', PW_ALWAYS | PW_ATTACHED },
+	{ "ldappasswd", false, 'a', PW_ALWAYS | PW_ATTACHED },
+	{ "redis-cli", false, 'a', PW_ALWAYS },
+	{ "valkey-cli", false, 'a', PW_ALWAYS },
+	{ "sqlcmd", false, 'P', PW_ALWAYS | PW_ATTACHED },
+	{ "bcp", false, 'P', PW_ALWAYS | PW_ATTACHED },
+	{ "zip", false, 'P', PW_ALWAYS },
+	{ "unzip", false, 'P', PW_ALWAYS },
+	{ "useradd", false, 'p', PW_ALWAYS },	/* a crypt(3) hash */
+	{ "usermod", false, 'p', PW_ALWAYS },
+	{ "openssl", false, 'k', PW_ALWAYS },	/* enc -k PASSWORD */
+	{ "openssl", false, 'K', PW_ALWAYS },	/* enc -K HEXKEY: hex escapes the entropy rule */
+	{ "curl", false, 'b', PW_ALWAYS | PW_IF_PAIR },	/* -b COOKIES, or -b FILE */
+	{ "mosquitto_", true, 'P', PW_ALWAYS },		/* mosquitto_pub, _sub, _rr */
+	{ "smbclient", false, 'U', PW_PCT },
+	{ "rpcclient", false, 'U', PW_PCT },
+	{ "smbcacls", false, 'U', PW_PCT },
+	{ "smbget", false, 'U', PW_PCT },
+	{ "net", false, 'U', PW_PCT },			/* Samba's net ads join -U admin%PW */
+	{ "ssh-keygen", false, 'N', PW_ALWAYS },	/* the new passphrase */
+	{ "ssh-keygen", false, 'P', PW_ALWAYS },	/* the old one */
+};
+
+#define N_PROG_RULES (sizeof(prog_rules) / sizeof(prog_rules[0]))
+_Static_assert(N_PROG_RULES <= 32, "redact_argv.progs is a 32-bit mask");
+
+/* Programs whose password is an operand: the index-th operand (an element without a
+ * leading '-') after the verb, or after the program when verb is NULL; 0: every one. */
+struct operand_rule {
+	const char *prog;	/* an element's base name */
+	const char *verb;	/* a later element, or NULL */
+	unsigned char index;
+};
+
+static const struct operand_rule operand_rules[] = {
+	{ "openssl", "passwd", 0 },	/* openssl passwd -6 [-salt S] PW */
+	{ "vault", "login", 1 },	/* vault login TOKEN */
+	{ "rabbitmqctl", "add_user", 2 },
+	{ "rabbitmqctl", "change_password", 2 },
+	{ "rabbitmqctl", "authenticate_user", 2 },
+	{ "wpa_passphrase", NULL, 2 },	/* wpa_passphrase SSID PASSPHRASE */
+};
+
+#define N_OPERAND_RULES (sizeof(operand_rules) / sizeof(operand_rules[0]))
+_Static_assert(N_OPERAND_RULES <= 32, "redact_argv.operand_progs is a 32-bit mask");
+
+#define OPND_RULE_MASK 0xffu	/* redact_argv.operand: the rule's index + 1 */
+#define OPND_COUNT_SHIFT 8	/* and above it the operands seen */
+#define OPND_COUNT_MAX 255u
+
+
+enum {
+	SEEN_CONFIG = 1,	/* config, configure, set: "config set KEY VALUE" */
+	SEEN_SECRET = 2,	/* secret, secrets, kv, user-secrets, put-parameter */
+	SEEN_WRITE = 4,		/* create, set, put, patch, add, put-parameter */
+	SEEN_STORE = SEEN_SECRET | SEEN_WRITE,	/* writing to a secret store */
+	SEEN_NMCLI = 8,		/* nmcli: "password PW", "wifi-sec.psk PW" */
+	SEEN_ORACLE = 16,	/* sqlplus, sqlldr, rman, expdp, ...: USER/PW@DB logons */
+};
+
+enum {
+	HT_ON = 1,		/* htpasswd was named */
+	HT_B = 2,		/* -b: the password is an operand */
+	HT_N = 4,		/* -n: no file operand */
+	HT_POS_SHIFT = 4,	/* operands seen, above the flags */
+	HT_POS_MAX = 15,
+};
+
+#define NO_MARK SIZE_MAX
+
+static bool elem_is(const char *p, size_t n, const char *lit)
+{
+	return p && n == strlen(lit) && !memcmp(p, lit, n);
+}
+
+static bool is_short_opt(const char *p, size_t n, char opt)
+{
+	return p && n == 2 && p[0] == '-' && p[1] == opt;
+}
+
+/* The element's base name when it can name a program: no leading '-', no '='. */
+static bool prog_name(const char *s, size_t n, const char **name, size_t *len)
+{
+	const char *slash;
+
+	if (!n || s[0] == '-' || memchr(s, '=', n))
+		return false;
+	slash = memrchr(s, '/', n);
+	*name = slash ? slash + 1 : s;
+	*len = n - (size_t)(*name - s);
+	return *len > 0;
+}
+
+static bool prog_rule_names(const struct prog_rule *r, const char *name, size_t len)
+{
+	size_t k = strlen(r->name), i;
+
+	if (len < k || memcmp(name, r->name, k) || (len > k && !r->prefix))
+		return false;
+	for (i = k; i < len; i++)
+		if (!is_lower(name[i]) && !is_digit(name[i]) && name[i] != '_' && name[i] != '-')
+			return false;
+	return true;
+}
+
+/* Where s's password starts under the programs in force (0: all of it), or NO_MARK. */
+static size_t prog_secret(const struct redact_argv *st, const char *prev, size_t pn,
+			  const char *s, size_t n)
+{
+	size_t i, from = NO_MARK;
+
+	for (i = 0; i < N_PROG_RULES; i++) {
+		const struct prog_rule *r = &prog_rules[i];
+
+		if (!(st->progs & 1u << i))
+			continue;
+		if (r->how & PW_PCT) {
+			const char *v = NULL, *pct = NULL;
+
+			if (is_short_opt(prev, pn, r->opt))
+				v = s;
+			else if (n > 2 && s[0] == '-' && s[1] == r->opt)
+				v = s + 2;
+			if (v)
+				pct = memchr(v, '%', n - (size_t)(v - s));
+			if (pct && (size_t)(pct - s) + 1 < from)
+				from = (size_t)(pct - s) + 1;
+			continue;
+		}
+		if ((r->how & PW_ALWAYS) && is_short_opt(prev, pn, r->opt) && n &&
+		    !(s[0] == '-' && n > 1) && (!(r->how & PW_IF_PAIR) || memchr(s, '=', n)))
+			return 0;
+		if ((r->how & PW_ATTACHED) && n > 2 && s[0] == '-' && s[1] == r->opt)
+			from = 2;
+	}
+	return from;
+}
+
+/* A config key (aws_secret_access_key, user.password, //registry/:_authToken,
+ * npmAuthToken, Db:Password): key characters with a separator or a camelCase hump, whose
+ * last part ('.', ':' or '/'-separated) is a secret KEY (so credential.helper is not). */
+static bool config_secret_key(const char *p, size_t n)
+{
+	size_t i, last = 0;
+	bool parts = false;
+
+	if (!p || !n || p[0] == '-')
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!is_key_char(p[i]) && p[i] != ':' && p[i] != '/' && p[i] != '@')
+			return false;
+		parts = parts || p[i] == '.' || p[i] == '_' || p[i] == ':' || p[i] == '/' ||
+			(i && is_upper(p[i]) && is_lower(p[i - 1]));
+		if (p[i] == '.' || p[i] == ':' || p[i] == '/')
+			last = i + 1;
+	}
+	return parts && last < n && secret_key(p + last, n - last);
+}
+
+/* Writing to a secret store (kubectl create secret, vault kv put, gh secret set, fly
+ * secrets set, az keyvault secret set, aws ssm put-parameter): every value is a secret. */
+static size_t store_secret(const char *prev, size_t pn, const char *s, size_t n)
+{
+	const char *eq;
+	size_t k;
+
+	if (elem_is(prev, pn, "--body") || elem_is(prev, pn, "-b") || elem_is(prev, pn, "--value"))
+		return 0;
+	if (n > 7 && !memcmp(s, "--body=", 7))
+		return 7;
+	if (n > 2 && s[0] == '-' && s[1] == 'b' && s[2] != '-')
+		return 2;	/* gh secret set N -bVALUE */
+	if (n > 8 && !memcmp(s, "--value=", 8))
+		return 8;
+	if (n >= 15 && !memcmp(s, "--from-literal=", 15)) {
+		eq = memchr(s + 15, '=', n - 15);
+		return eq ? (size_t)(eq - s) + 1 : 15;
+	}
+	if (!n || s[0] == '-')
+		return NO_MARK;
+	for (k = 0; k < n && is_key_char(s[k]); k++)
+		;
+	return k && k < n && s[k] == '=' ? k + 1 : NO_MARK;
+}
+
+/* htpasswd -b FILE USER PW, -nb USER PW: the operand that is the password. */
+static bool htpasswd_secret(unsigned int ht, const char *prev, size_t pn, const char *s,
+			    size_t n)
+{
+	unsigned int pos = ht >> HT_POS_SHIFT;
+
+	if ((ht & (HT_ON | HT_B)) != (HT_ON | HT_B) || is_short_opt(prev, pn, 'C') ||
+	    is_short_opt(prev, pn, 'r'))
+		return false;
+	if (!pos && n > 1 && s[0] == '-')
+		return false;
+	return pos + 1 == (ht & HT_N ? 2u : 3u);
+}
+
+static void htpasswd_take(struct redact_argv *st, const char *prev, size_t pn, const char *s,
+			  size_t n)
+{
+	unsigned int pos = st->htpasswd >> HT_POS_SHIFT;
+	size_t i;
+
+	if (!(st->htpasswd & HT_ON) || is_short_opt(prev, pn, 'C') || is_short_opt(prev, pn, 'r'))
+		return;
+	if (!pos && n > 1 && s[0] == '-') {
+		for (i = 1; i < n; i++)
+			st->htpasswd |= s[i] == 'b' ? HT_B : s[i] == 'n' ? HT_N : 0;
+		return;
+	}
+	if (pos < HT_POS_MAX)
+		st->htpasswd += 1u << HT_POS_SHIFT;
+}
+
+/* The element s is a password by its place among the operands (operand_rules). */
+static bool operand_secret(unsigned int op, const char *s, size_t n)
+{
+	unsigned int rule = op & OPND_RULE_MASK, pos = (op >> OPND_COUNT_SHIFT) + 1;
+
+	if (!rule || (n && s[0] == '-'))
+		return false;
+	return !operand_rules[rule - 1].index || pos == operand_rules[rule - 1].index;
+}
+
+static void operand_take(struct redact_argv *st, const char *s, size_t n)
+{
+	const char *name;
+	size_t len, i;
+
+	if ((st->operand & OPND_RULE_MASK) && !(n && s[0] == '-') &&
+	    st->operand >> OPND_COUNT_SHIFT < OPND_COUNT_MAX)
+		st->operand += 1u << OPND_COUNT_SHIFT;
+	for (i = 0; i < N_OPERAND_RULES; i++) {
+		const struct operand_rule *r = &operand_rules[i];
+
+		if ((st->operand_progs & 1u << i) && r->verb && elem_is(s, n, r->verb))
+			st->operand = (unsigned int)i + 1;
+		if (prog_name(s, n, &name, &len) && elem_is(name, len, r->prog)) {
+			st->operand_progs |= 1u << i;
+			if (!r->verb)
+				st->operand = (unsigned int)i + 1;
+		}
+	}
+}
+
+/* nmcli's "password PW", "wifi-sec.psk PW", "802-1x.password PW". */
+static bool nmcli_secret(const char *prev, size_t pn)
+{
+	return elem_is(prev, pn, "password") || elem_is(prev, pn, "psk") ||
+	       (pn > 4 && !memcmp(prev + pn - 4, ".psk", 4)) || config_secret_key(prev, pn);
+}
+
+/* Oracle's logon USER/PASSWORD[@CONNECT], alone or as userid=... (sqlldr, exp, expdp):
+ * where its password starts (*to: where it ends, at '@' or the element's end), or
+ * NO_MARK. "/ as sysdba" and "@script.sql" have no user, so no password; other KEY=VALUE
+ * (control=dir/x.ctl) name files. */
+static size_t oracle_logon(const char *s, size_t n, size_t *to)
+{
+	const char *eq = n && s[0] != '-' ? memchr(s, '=', n) : NULL;
+	size_t u = eq ? (size_t)(eq - s) + 1 : 0, a = u, p;
+
+	if (!n || s[0] == '-' || (eq && !name_eq(s, (size_t)(eq - s), "userid")))
+		return NO_MARK;
+	while (u < n && (is_alnum(s[u]) || s[u] == '_' || s[u] == '$' || s[u] == '#'))
+		u++;
+	if (u == a || u + 1 >= n || s[u] != '/' || s[u + 1] == '@')
+		return NO_MARK;
+	for (p = u + 1, *to = p; *to < n && s[*to] != '@'; (*to)++)
+		;
+	return p;
+}
+
+static bool oracle_prog(const char *name, size_t len)
+{
+	static const char *const progs[] = { "sqlplus", "sqlldr", "expdp", "impdp", "exp", "imp",
+					     "rman", "dgmgrl", NULL };
+	size_t i;
+
+	for (i = 0; progs[i]; i++)
+		if (elem_is(name, len, progs[i]))
+			return true;
+	return false;
+}
+
+/* st takes in the element s: the programs it names, its verbs, htpasswd's count. */
+static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const char *s,
+		      size_t n)
+{
+	static const char *const config[] = { "config", "configure", "set", NULL };
+	static const char *const secret[] = { "secret", "secrets", "kv", "user-secrets",
+					      "put-parameter", NULL };
+	static const char *const write[] = { "create", "set", "put", "patch", "add",
+					     "put-parameter", NULL };
+	const char *name;
+	size_t len, i;
+
+	for (i = 0; n && s[0] != '-' && i < N_PROG_RULES; i++)
+		if ((prog_rules[i].how & PW_UNTIL_ARG) && !is_short_opt(prev, pn, prog_rules[i].opt))
+			st->progs &= ~(1u << i);
+	htpasswd_take(st, prev, pn, s, n);
+	operand_take(st, s, n);
+	if (!prog_name(s, n, &name, &len))
+		return;
+	if (elem_is(name, len, "nmcli"))
+		st->seen |= SEEN_NMCLI;
+	if (oracle_prog(name, len))
+		st->seen |= SEEN_ORACLE;
+	for (i = 0; i < N_PROG_RULES; i++)
+		if (prog_rule_names(&prog_rules[i], name, len))
+			st->progs |= 1u << i;
+	if (elem_is(name, len, "htpasswd"))
+		st->htpasswd = HT_ON;
+	for (i = 0; config[i]; i++)
+		st->seen |= elem_is(s, n, config[i]) ? SEEN_CONFIG : 0;
+	for (i = 0; secret[i]; i++)
+		st->seen |= elem_is(s, n, secret[i]) ? SEEN_SECRET : 0;
+	for (i = 0; write[i]; i++)
+		st->seen |= elem_is(s, n, write[i]) ? SEEN_WRITE : 0;
+}
+
+/* Where the element s's secret starts by what came before it in the argv (0: all of it),
+ * or NO_MARK, and in *to where it ends; then st takes s in. */
+static size_t argv_secret(struct redact_argv *st, const char *prev, size_t pn, const char *s,
+			  size_t n, size_t *to)
+{
+	size_t from = prog_secret(st, prev, pn, s, n), f, t = n;
+
+	*to = n;
+	if ((st->seen & SEEN_ORACLE) && (f = oracle_logon(s, n, &t)) != NO_MARK) {
+		*to = from == NO_MARK ? t : n;	/* else the hull of both */
+		from = f < from ? f : from;
+	}
+
+	if ((st->seen & SEEN_CONFIG) && config_secret_key(prev, pn))
+		from = 0;
+	if ((st->seen & SEEN_STORE) == SEEN_STORE && (f = store_secret(prev, pn, s, n)) < from)
+		from = f;
+	if (htpasswd_secret(st->htpasswd, prev, pn, s, n) || operand_secret(st->operand, s, n) ||
+	    ((st->seen & SEEN_NMCLI) && nmcli_secret(prev, pn)))
+		from = 0;
+	argv_take(st, prev, pn, s, n);
+	return from;
+}
+
 /* End of the shell word that starts at v: its closing quote when it opens with one, else
- * the next whitespace. */
+ * the next whitespace. (A quote inside a word does not extend it: an apostrophe in "echo
+ * it's" must not hide a later --password from the option rules.) */
 static size_t word_end(const struct ctx *c, size_t v)
 {
 	char quote = is_quote(c->s[v]) ? c->s[v] : 0;
@@ -305,13 +798,41 @@ static size_t word_end(const struct ctx *c, size_t v)
 	return e;
 }
 
+/* End of a value that is the word [a, z): past z through the closing quote when a quote opened
+ * inside the word is still open at z (-p'a b', --password a'b c'), or the element's end
+ * when none closes it. Only for what gets marked: over-marking beats leaking. */
+static size_t value_extent(const struct ctx *c, size_t a, size_t z)
+{
+	const char *close;
+	char open = 0;
+	size_t i;
+
+	for (i = a; i < z; i++)
+		if (open ? c->s[i] == open : is_quote(c->s[i]))
+			open = open ? 0 : c->s[i];
+	if (!open)
+		return z;
+	close = memchr(c->s + z, open, c->n - z);
+	return close ? (size_t)(close - c->s) + 1 : c->n;
+}
+
+static bool is_shell_op(char c)
+{
+	return c == ';' || c == '&' || c == '|' || c == ')';
+}
+
 /* The option rules between the words of one element: a shell string ("sh -c 'mysql
  * --password X'", make recipes, docker's shell form) holds option and value in one
- * element, where the rules between elements never see them. */
+ * element, where the rules between elements never see them. Each word is judged by the
+ * word before it and, as argv elements are, by the words before it in its command (up to
+ * a ';', '&&', '|': "mysql -pX; patch -p1"). */
 static void redact_words(struct ctx *c)
 {
-	size_t i = 0, e, v, ve, colon;
+	struct redact_argv st = { 0 };
+	const char *pw = NULL;
+	size_t pwn = 0, i = 0, e, a, z, ve, colon, k, from, to;
 	enum prev_kind pk;
+	bool op;
 
 	while (i < c->n) {
 		if (is_space(c->s[i]) || (i > 0 && !is_space(c->s[i - 1]))) {
@@ -319,37 +840,45 @@ static void redact_words(struct ctx *c)
 			continue;
 		}
 		e = word_end(c, i);
-		pk = classify_prev(c->s + i + is_quote(c->s[i]), e - i - is_quote(c->s[i]));
-		for (v = e + (e < c->n && is_quote(c->s[e])); v < c->n && is_space(c->s[v]); v++)
-			;
-		if (pk == PREV_NONE || pk == PREV_HEADER || v == c->n || e == c->n) {
-			i = e;
-			continue;
+		a = i + is_quote(c->s[i]);	/* the word's text: [a, z) */
+		z = e;
+		op = false;
+		while (a == i && z > a && is_shell_op(c->s[z - 1])) {
+			z--;
+			op = true;
 		}
-		ve = word_end(c, v);
-		v += is_quote(c->s[v]);
-		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + v, ve - v)))
-			mark(c, v, ve);
+		ve = a == i ? value_extent(c, a, z) : z;
+		pk = classify_prev(pw, pwn);
+		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + a, z - a)))
+			mark(c, a, ve);
 		if (pk == PREV_USER) {
-			for (colon = v; colon < ve && c->s[colon] != ':'; colon++)
+			for (colon = a; colon < z && c->s[colon] != ':'; colon++)
 				;
-			for (e = colon + 1; e < ve && is_digit(c->s[e]); e++)
+			for (k = colon + 1; k < z && is_digit(c->s[k]); k++)
 				;
-			if (colon < ve && e < ve)
+			if (colon < z && k < z)
 				mark(c, colon + 1, ve);
 		}
-		i = ve;
+		from = argv_secret(&st, pw, pwn, c->s + a, z - a, &to);
+		if (from != NO_MARK)
+			mark(c, a + from, to == z - a ? ve : a + to);
+		pw = c->s + a;
+		pwn = z - a;
+		if (op) {
+			memset(&st, 0, sizeof(st));
+			pw = NULL;
+			pwn = 0;
+		}
+		if (a > i && memchr(c->s + a, ' ', z - a)) {
+			/* a quoted shell string inside this one (bash -c "docker exec db sh -c
+			 * 'mysql -pX'"): its words too. It holds no quote like its own, so this
+			 * nests at most once more. */
+			struct ctx in = { .s = c->s + a, .n = z - a, .mark = c->mark + a };
+
+			redact_words(&in);
+		}
+		i = e;
 	}
-}
-
-static bool is_pair_delim(char c)
-{
-	return is_space(c) || is_quote(c) || c == '?' || c == '&' || c == ';' || c == ',';
-}
-
-static bool is_key_char(char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
 }
 
 /* End of a KEY=VALUE value starting at v (past any opening quote). */
@@ -370,27 +899,76 @@ static size_t value_end(const struct ctx *c, size_t v, char quote, bool to_end, 
 	return e;
 }
 
-/* Is position i inside the query of a URL ("scheme://...?...")? Query
- * strings are never emitted (they carry tokens under any name), so every
- * value there is redacted, whatever its key. */
-static bool in_url_query(const struct ctx *c, size_t i)
-{
-	const char *q = memchr(c->s, '?', i);
-	const char *hash = q ? memchr(q, '#', c->s + i - q) : NULL;
+/* Where the element's URL query is: its first '?', after a "scheme://", up to the first
+ * '#' after it. Query strings are never emitted (they carry tokens under any name), so
+ * every value there is redacted, whatever its key, and so is a parameter without '='. */
+struct url_query {
+	size_t q;	/* the first '?' in the element, or n */
+	size_t hash;	/* the first '#' after q, or n */
+	bool url;	/* a "://" ends before q */
+};
 
-	if (!q || hash)
+static void url_query_find(const struct ctx *c, struct url_query *uq)
+{
+	const char *q = memchr(c->s, '?', c->n), *hash;
+
+	uq->q = q ? (size_t)(q - c->s) : c->n;
+	hash = q ? memchr(q, '#', c->n - uq->q) : NULL;
+	uq->hash = hash ? (size_t)(hash - c->s) : c->n;
+	uq->url = q && uq->q >= 3 && memmem(c->s, uq->q, "://", 3);
+}
+
+/* Is position i inside the query of a URL ("scheme://...?...")? */
+static bool in_url_query(const struct url_query *uq, size_t i)
+{
+	return uq->url && uq->q < i && i <= uq->hash;
+}
+
+/* "%3D" / "%3d" (an encoded '=') at s[k]. */
+static bool pct_eq(const struct ctx *c, size_t k)
+{
+	return k + 2 < c->n && c->s[k] == '%' && c->s[k + 1] == '3' &&
+	       (c->s[k + 2] == 'D' || c->s[k + 2] == 'd');
+}
+
+/* "%26" (an encoded '&') ends just before s[i]. */
+static bool pct_amp_before(const struct ctx *c, size_t i)
+{
+	return i >= 3 && c->s[i - 3] == '%' && c->s[i - 2] == '2' && c->s[i - 1] == '6';
+}
+
+/* End of the value at v of a pair whose '=' was encoded: a form body encoded once more
+ * (payload=a%3D1%26password%3DPW) ends it at "%26" too. A plain pair's value does not end
+ * at "%26": there it is an encoded '&' inside the value (password=p%26ss). */
+static size_t pct_value_end(const struct ctx *c, size_t v)
+{
+	size_t e = v;
+
+	while (e < c->n && !is_space(c->s[e]) && !is_quote(c->s[e]) && c->s[e] != '&' &&
+	       !pct_amp_before(c, e + 3))
+		e++;
+	return e;
+}
+
+/* "Pwd=VALUE" (ODBC and SQL Server connection strings: Uid=sa;Pwd=...) with the key at
+ * [j, k): a password, unless the value is a path: PWD=/home/x is the shell's working
+ * directory. */
+static bool pwd_secret(const struct ctx *c, size_t j, size_t k)
+{
+	size_t v = k + 1;
+
+	if (!name_eq(c->s + j, k - j, "pwd") || k >= c->n || c->s[k] != '=')
 		return false;
-	for (const char *p = c->s; p + 3 <= q; p++)
-		if (p[0] == ':' && p[1] == '/' && p[2] == '/')
-			return true;
-	return false;
+	v += v < c->n && is_quote(c->s[v]);
+	return v < c->n && c->s[v] != '/' && c->s[v] != '~';
 }
 
 /* KEY=VALUE at a pair start; returns where scanning resumes. */
-static size_t pair_at(struct ctx *c, size_t i)
+static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 {
 	const char *s = c->s;
 	bool query = i > 0 && (s[i - 1] == '?' || s[i - 1] == '&');
+	bool in_query = query && in_url_query(uq, i), enc = false;
 	size_t j = i, k, v, e;
 	bool dashed;
 	char quote = 0;
@@ -398,28 +976,47 @@ static size_t pair_at(struct ctx *c, size_t i)
 	while (j < c->n && s[j] == '-')
 		j++;
 	dashed = j > i;
-	for (k = j; k < c->n && is_key_char(s[k]); k++)
-		;
-	if (k == j || k == c->n || s[k] != '=')
-		return k > i ? k : i + 1;
+	if (in_query) {
+		/* any key ("pass%77ord", "filter[token]"); a parameter alone is a value */
+		for (k = j; k < c->n && s[k] != '=' && s[k] != '&' && s[k] != '#' &&
+			    !is_space(s[k]) && !is_quote(s[k]);
+		     k++)
+			;
+		if (k == c->n || s[k] != '=') {
+			mark(c, i, k);
+			return k > i ? k : i + 1;
+		}
+	} else {
+		for (k = j; k < c->n && is_key_char(s[k]); k++)
+			;
+		enc = k > j && pct_eq(c, k);
+		if (!enc && (k == j || k == c->n || s[k] != '='))
+			return k > i ? k : i + 1;
+	}
 	if (!secret_key(s + j, k - j) && !(query && secret_query_name(s + j, k - j)) &&
-	    !(dashed && secret_option(s + j, k - j)) && !(query && in_url_query(c, i)))
+	    !(dashed && secret_option(s + j, k - j)) && !in_query && !pwd_secret(c, j, k))
 		return k + 1;
-	v = k + 1;
-	if (v < c->n && is_quote(s[v]))
-		quote = s[v++];
-	e = value_end(c, v, quote, i == 0, query);
+	v = k + (enc ? 3 : 1);
+	if (enc) {
+		e = pct_value_end(c, v);
+	} else {
+		if (v < c->n && is_quote(s[v]))
+			quote = s[v++];
+		e = value_end(c, v, quote, i == 0, query);
+	}
 	mark(c, v, e);
 	return e > v ? e : v;
 }
 
 static void redact_pairs(struct ctx *c)
 {
+	struct url_query uq;
 	size_t i = 0;
 
+	url_query_find(c, &uq);
 	while (i < c->n) {
-		if (i == 0 || is_pair_delim(c->s[i - 1]))
-			i = pair_at(c, i);
+		if (i == 0 || is_pair_delim(c->s[i - 1]) || pct_amp_before(c, i))
+			i = pair_at(c, i, &uq);
 		else
 			i++;
 	}
@@ -933,7 +1530,10 @@ static char *render(const struct ctx *c)
 	return out;
 }
 
-char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
+/* redact_arg, and [ctx_from, ctx_to) too (ctx_from NO_MARK: nothing) by the argv's
+ * context. */
+static char *redact_one(const char *prev, size_t prev_len, const char *arg, size_t len,
+			size_t ctx_from, size_t ctx_to)
 {
 	enum prev_kind pk = classify_prev(prev, prev_len);
 	struct ctx c = { .s = arg, .n = arg ? len : 0 };
@@ -941,12 +1541,14 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 
 	if (!c.n)
 		return dup_bytes("", 0);
-	if (has_private_key(c.s, c.n) || pk == PREV_SECRET ||
+	if (has_private_key(c.s, c.n) || pk == PREV_SECRET || (ctx_from == 0 && ctx_to == c.n) ||
 	    (pk == PREV_P && !p_value_benign(c.s, c.n)))
 		return dup_bytes(REDACTED, strlen(REDACTED));
 	c.mark = calloc(c.n, 1);
 	if (!c.mark)
 		return NULL;
+	if (ctx_from != NO_MARK)
+		mark(&c, ctx_from, ctx_to);
 	if (pk == PREV_USER)
 		redact_userpass(&c, 0);
 	else if (attached_user_value(&c))
@@ -962,6 +1564,22 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 	redact_entropy(&c, ENTROPY_MIN_RUN);
 	out = render(&c);
 	free(c.mark);
+	return out;
+}
+
+char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
+{
+	return redact_one(prev, prev_len, arg, len, NO_MARK, 0);
+}
+
+char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len)
+{
+	size_t n = arg ? len : 0, to;
+	size_t from = argv_secret(st, st->prev, st->prev_len, arg, n, &to);
+	char *out = redact_one(st->prev, st->prev_len, arg, n, from, to);
+
+	st->prev = arg;
+	st->prev_len = n;
 	return out;
 }
 

@@ -80,6 +80,75 @@ static void test_not_secret_options(void **state)
 	KEPT_AFTER("--", "file");
 }
 
+/* Any long option whose name holds a secret word, judged by its words (split at '-', '_',
+ * '.' and camelCase), not by a list of whole names. */
+static void test_secret_option_words(void **state)
+{
+	static const char *secret[] = {
+		"--db-pass", "--admin-pass", "--vault-token", "--private-key-password",
+		"--client-secret", "--auth-token", "--db-pw", "--basic-auth", "--http-auth",
+		"--registry-password", "--session-token", "--refresh-token", "--hf-token",
+		"--webhook-secret", "--passphrase", "--gpg-passphrase",
+		"--private-key", "--account-key", "--encryption-key", "--master-key",
+		"--src-creds", "--credentials", "--user-pin", "--otp", "--cookie",
+		"--authorization", "--oauth2-bearer", "--keyStorePassword", "--dbPassword",
+		"--OAuth2Token", "--access_key", "-storepass", "-keypass", "-srcstorepass",
+		"-deststorepass", "-passin", "-passout", "--password-hash",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+		char in[64], want[64];
+
+		expect_after(secret[i], "hunter2", REDACTED);
+		snprintf(in, sizeof(in), "%s=hunter2", secret[i]);
+		snprintf(want, sizeof(want), "%s=" REDACTED, secret[i]);
+		EXPECT(in, want);
+	}
+	EXPECT("--db-pass=hunter2", "--db-pass=" REDACTED);
+	EXPECT("--vault-token=hunter2", "--vault-token=" REDACTED);
+	EXPECT("--private-key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+	       "--private-key=" REDACTED);
+	EXPECT("deploy --db-pass hunter2 --env prod", "deploy --db-pass " REDACTED " --env prod");
+}
+
+/* Flags without a value, and options whose value names where a secret is or what it is
+ * like, not the secret: the next element stays. */
+static void test_secret_option_words_kept(void **state)
+{
+	static const char *kept[] = {
+		/* flags */
+		"--password-stdin", "--ask-pass", "--ask-become-pass", "--ask-vault-pass",
+		"--with-token", "--no-auth", "--prompt-password", "--show-secrets",
+		"--generate-password", "--skip-token-check", "--insecure-skip-tls-verify",
+		"--discovery-token-unsafe-skip-ca-verification", "--use-token", "--save-password",
+		/* where the secret is */
+		"--token-file", "--password-file", "--secret-path", "--token-dir", "--pass-fd",
+		"--password-env", "--secrets-dir", "--cookie-jar", "--credential-helper",
+		"--load-cookies", "--password-command",
+		/* what it is like */
+		"--secret-name", "--token-ttl", "--token-type", "--auth-type", "--auth-mode",
+		"--authorization-mode", "--password-length", "--token-url", "--token-audience",
+		"--secret-version", "--secret-arn", "--api-key-header", "--auth-user",
+		"--token-endpoint", "--secret-id", "--access-key-id",
+		/* not a secret word */
+		"--passive", "--keyboard", "--tokenizer", "--compass", "--bypass", "--passes",
+		"--max-tokens", "--max-new-tokens", "--num-tokens", "--pad-token", "--key",
+		"--client-key", "--signing-key", "--authenticate", "--author", "--passage",
+		"--monkey", "--turkey",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		KEPT_AFTER(kept[i], "value");
+	KEPT("--token-file=/run/secrets/token");
+	/* the attached form goes by the KEY=VALUE rule, which judges by substrings */
+	EXPECT("--secret-name=db", "--secret-name=" REDACTED);
+	KEPT("docker login --password-stdin ghcr.io");
+	KEPT("ansible-playbook --ask-vault-pass site.yml");
+	KEPT("vllm serve m --max-num-batched-tokens 8192");
+}
+
 static void test_option_equals_forms(void **state)
 {
 	EXPECT("--password=hunter2", "--password=" REDACTED);
@@ -118,6 +187,264 @@ static void test_dash_p_ambiguous(void **state)
 	KEPT("-phunter2");
 	KEPT("-p1");
 	KEPT_AFTER("-P", "hunter2");
+}
+
+/* Redact the '|'-separated argv with its context (redact_argv_next), each element from an
+ * exactly-sized heap copy that lives until the end, and compare with want. */
+static void expect_argv(const char *argv, const char *want)
+{
+	struct redact_argv st = { 0 };
+	char *copies[32], *got = calloc(1, strlen(argv) * 11 + 1);
+	const char *a = argv;
+	size_t k = 0, i;
+
+	assert_non_null(got);
+	while (k < 32) {
+		const char *bar = strchr(a, '|');
+		size_t len = bar ? (size_t)(bar - a) : strlen(a);
+		char *out;
+
+		copies[k] = malloc(len ? len : 1);
+		assert_non_null(copies[k]);
+		memcpy(copies[k], a, len);
+		out = redact_argv_next(&st, copies[k++], len);
+		assert_non_null(out);
+		strcat(got, out);
+		free(out);
+		if (!bar)
+			break;
+		strcat(got, "|");
+		a = bar + 1;
+	}
+	for (i = 0; i < k; i++)
+		free(copies[i]);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+#define KEPT_ARGV(argv) expect_argv(argv, argv)
+
+/* MySQL's family takes its password attached ("-pPW"; "-p" alone prompts): redacted once an
+ * element names one of them, wherever it is (docker exec db mysql ...). Elsewhere -p1 (patch),
+ * -pxf (tar), -pretty (ip) stay. */
+static void test_argv_mysql_attached_p(void **state)
+{
+	expect_argv("mysql|-uroot|-pq7canary|db", "mysql|-uroot|-p" REDACTED "|db");
+	expect_argv("/usr/bin/mysqldump|-pq7canary|--all-databases",
+		    "/usr/bin/mysqldump|-p" REDACTED "|--all-databases");
+	expect_argv("mariadb|-pq7canary", "mariadb|-p" REDACTED);
+	expect_argv("mariadb-dump|-u|root|-pq7canary|app", "mariadb-dump|-u|root|-p" REDACTED "|app");
+	expect_argv("mysqladmin|-uroot|-p1234|status", "mysqladmin|-uroot|-p" REDACTED "|status");
+	expect_argv("docker|exec|-i|db|mysql|-uroot|-pq7canary",
+		    "docker|exec|-i|db|mysql|-uroot|-p" REDACTED);
+	expect_argv("kubectl|exec|pod|--|mysql|-pq7canary", "kubectl|exec|pod|--|mysql|-p" REDACTED);
+	/* "-p" alone: the next element is judged as after any -p (documented over-redaction) */
+	expect_argv("mysql|-p|mydb", "mysql|-p|" REDACTED);
+	KEPT_ARGV("mysql|-P|3306|-h|db|-p");
+	KEPT_ARGV("patch|-p1|-i|fix.diff");
+	KEPT_ARGV("tar|-pxf|a.tar");
+	KEPT_ARGV("ip|-pretty|addr");
+	KEPT_ARGV("docker|run|-p|3306:3306|mysql:8|-pretty");
+	KEPT_ARGV("apt-get|install|-y|mysql-client.deb|-pq");
+	/* inside a shell string: by the words before it */
+	EXPECT("mysql -uroot -pq7canary db", "mysql -uroot -p" REDACTED " db");
+	EXPECT("mysqldump -u root -p'q7 canary' app > a.sql",
+	       "mysqldump -u root -p" REDACTED " app > a.sql");
+	EXPECT("mysql -pq7canary; patch -p1 < d", "mysql -p" REDACTED "; patch -p1 < d");
+	KEPT("patch -p1 < x.diff && tar -pxf a.tar");
+	/* an apostrophe before the option does not hide it */
+	EXPECT("echo it's ok; mysql --password q7canary -e 'select 1'",
+	       "echo it's ok; mysql --password " REDACTED " -e 'select 1'");
+	EXPECT("echo it's ok; mysql -pq7canary -e 'select 1'",
+	       "echo it's ok; mysql -p" REDACTED " -e 'select 1'");
+	EXPECT("tool --password a'q7 canary' next", "tool --password " REDACTED " next");
+	/* a shell string quoted inside a shell string */
+	EXPECT("docker exec db sh -c 'mysql -uroot -pq7canary'",
+	       "docker exec db sh -c 'mysql -uroot -p" REDACTED "'");
+	EXPECT("ssh h \"sshpass -p 1234 ssh -p 22 x 'mysql -pq7canary'\"",
+	       "ssh h \"sshpass -p " REDACTED " ssh -p 22 x 'mysql -p" REDACTED "'\"");
+	EXPECT("su -c 'deploy --db-pass q7canary' app", "su -c 'deploy --db-pass " REDACTED "' app");
+	KEPT("echo 'tar -pxf a.tar' \"patch -p1\"");
+}
+
+/* sshpass -p PW, and -p after "login" (docker, podman, oc, az login): the value is the
+ * password whatever it looks like, digits included. sshpass's rule ends at the command it
+ * runs, so ssh's -p 22 stays. */
+static void test_argv_dash_p_password(void **state)
+{
+	expect_argv("sshpass|-pq7canary|ssh|host", "sshpass|-p" REDACTED "|ssh|host");
+	expect_argv("sshpass|-p|1234|ssh|-p|22|host", "sshpass|-p|" REDACTED "|ssh|-p|22|host");
+	expect_argv("sshpass|-p|p4ss/w0rd|scp|f|h:", "sshpass|-p|" REDACTED "|scp|f|h:");
+	expect_argv("sshpass|-e|ssh|-p|2222|h", "sshpass|-e|ssh|-p|2222|h");
+	expect_argv("docker|login|-u|bot|-p|123456|ghcr.io",
+		    "docker|login|-u|bot|-p|" REDACTED "|ghcr.io");
+	expect_argv("podman|login|-pq7canary|quay.io", "podman|login|-p" REDACTED "|quay.io");
+	expect_argv("oc|login|-u|dev|-p|1234|https://api:6443",
+		    "oc|login|-u|dev|-p|" REDACTED "|https://api:6443");
+	KEPT_ARGV("docker|login|-u|bot|--password-stdin|ghcr.io");
+	EXPECT("sshpass -p 1234 ssh -p 22 host", "sshpass -p " REDACTED " ssh -p 22 host");
+	EXPECT("docker login -u bot -p 123456 ghcr.io", "docker login -u bot -p " REDACTED " ghcr.io");
+	KEPT("ssh -p 22 host");
+}
+
+/* Other programs whose short option takes a password. */
+static void test_argv_program_options(void **state)
+{
+	expect_argv("ldapsearch|-x|-D|cn=admin|-w|q7canary|-b|dc=x",
+		    "ldapsearch|-x|-D|cn=admin|-w|" REDACTED "|-b|dc=x");
+	expect_argv("ldapmodify|-wq7canary", "ldapmodify|-w" REDACTED);
+	expect_argv("redis-cli|-h|cache|-a|q7canary|ping", "redis-cli|-h|cache|-a|" REDACTED "|ping");
+	expect_argv("sqlcmd|-S|db|-U|sa|-P|q7canary", "sqlcmd|-S|db|-U|sa|-P|" REDACTED);
+	expect_argv("zip|-P|1234|a.zip|f", "zip|-P|" REDACTED "|a.zip|f");
+	expect_argv("unzip|-P|q7canary|a.zip", "unzip|-P|" REDACTED "|a.zip");
+	expect_argv("7z|a|-pq7canary|a.7z|f", "7z|a|-p" REDACTED "|a.7z|f");
+	expect_argv("unrar|x|-pq7canary|a.rar", "unrar|x|-p" REDACTED "|a.rar");
+	expect_argv("mongosh|-u|admin|-p|1234", "mongosh|-u|admin|-p|" REDACTED);
+	expect_argv("useradd|-p|$6$salt$hash|bob", "useradd|-p|" REDACTED "|bob");
+	expect_argv("openssl|enc|-aes-256-cbc|-k|q7canary|-in|f",
+		    "openssl|enc|-aes-256-cbc|-k|" REDACTED "|-in|f");
+	expect_argv("openssl|enc|-K|00112233445566778899aabbccddeeff|-iv|0011",
+		    "openssl|enc|-K|" REDACTED "|-iv|0011");
+	KEPT_ARGV("redis-cli|-h|cache|-p|6379|ping");
+	KEPT_ARGV("ldapsearch|-b|dc=x|-H|ldap://h");
+	KEPT_ARGV("zip|-r|a.zip|dir");
+	KEPT_ARGV("7z|x|a.7z|-o/tmp");
+	KEPT_ARGV("grep|-w|word|ldap.conf");
+	KEPT_ARGV("openssl|s_client|-connect|h:443");
+	EXPECT("ldapsearch -x -w q7canary -b dc=x", "ldapsearch -x -w " REDACTED " -b dc=x");
+	/* curl -b takes cookies ("a=b") or a cookie file */
+	expect_argv("curl|-b|session=q7canary|https://h", "curl|-b|" REDACTED "|https://h");
+	KEPT_ARGV("curl|-b|cookies.txt|-c|cookies.txt|https://h");
+	KEPT_ARGV("git|branch|-b|x=y");
+	/* Samba's -U USER%PASSWORD */
+	expect_argv("smbclient|-U|bob%q7canary|//h/s", "smbclient|-U|bob%" REDACTED "|//h/s");
+	expect_argv("smbclient|//h/s|-Ubob%q7canary", "smbclient|//h/s|-Ubob%" REDACTED);
+	expect_argv("net|ads|join|-U|admin%q7canary", "net|ads|join|-U|admin%" REDACTED);
+	KEPT_ARGV("smbclient|-U|bob|//h/s");
+	expect_argv("mosquitto_pub|-u|u|-P|q7canary|-t|x", "mosquitto_pub|-u|u|-P|" REDACTED "|-t|x");
+	expect_argv("ssh-keygen|-p|-P|q7old|-N|q7new|-f|k",
+		    "ssh-keygen|-p|-P|" REDACTED "|-N|" REDACTED "|-f|k");
+	KEPT_ARGV("ssh-keygen|-t|ed25519|-N||-f|k");
+}
+
+/* Oracle's USER/PASSWORD[@CONNECT] logons: only the password goes. */
+static void test_argv_oracle_logon(void **state)
+{
+	expect_argv("sqlplus|-s|scott/q7canary@//db:1521/orcl|@x.sql",
+		    "sqlplus|-s|scott/" REDACTED "@//db:1521/orcl|@x.sql");
+	expect_argv("sqlplus|scott/q7canary", "sqlplus|scott/" REDACTED);
+	expect_argv("sqlldr|userid=scott/q7canary|control=x.ctl",
+		    "sqlldr|userid=scott/" REDACTED "|control=x.ctl");
+	expect_argv("rman|target|sys/q7canary@db|catalog|rman/q7canary@cat",
+		    "rman|target|sys/" REDACTED "@db|catalog|rman/" REDACTED "@cat");
+	expect_argv("expdp|system/q7canary@db|directory=d|dumpfile=x.dmp",
+		    "expdp|system/" REDACTED "@db|directory=d|dumpfile=x.dmp");
+	KEPT_ARGV("sqlplus|/|as|sysdba");
+	KEPT_ARGV("sqlplus|/@db");
+	KEPT_ARGV("sqlplus|@dir/script.sql");
+	KEPT_ARGV("cat|scott/tiger");
+	KEPT_ARGV("sqlldr|control=dir/x.ctl|log=logs/x.log");
+	EXPECT("sqlplus -s scott/q7canary@db @x.sql", "sqlplus -s scott/" REDACTED "@db @x.sql");
+}
+
+/* Programs whose password is an operand: by its place after the program and verb. */
+static void test_argv_password_operands(void **state)
+{
+	expect_argv("openssl|passwd|-6|q7canary", "openssl|passwd|-6|" REDACTED);
+	expect_argv("openssl|passwd|-1|-salt|xyz|q7canary",
+		    "openssl|passwd|-1|-salt|" REDACTED "|" REDACTED);
+	expect_argv("vault|login|q7canary", "vault|login|" REDACTED);
+	expect_argv("vault|login|-no-print|q7canary", "vault|login|-no-print|" REDACTED);
+	expect_argv("rabbitmqctl|add_user|bob|q7canary", "rabbitmqctl|add_user|bob|" REDACTED);
+	expect_argv("rabbitmqctl|change_password|bob|q7canary",
+		    "rabbitmqctl|change_password|bob|" REDACTED);
+	expect_argv("wpa_passphrase|home|q7canary", "wpa_passphrase|home|" REDACTED);
+	expect_argv("nmcli|dev|wifi|connect|home|password|q7canary",
+		    "nmcli|dev|wifi|connect|home|password|" REDACTED);
+	expect_argv("nmcli|con|modify|home|wifi-sec.psk|q7canary",
+		    "nmcli|con|modify|home|wifi-sec.psk|" REDACTED);
+	KEPT_ARGV("openssl|x509|-in|c.pem|-noout");
+	KEPT_ARGV("vault|login|-method=oidc");
+	KEPT_ARGV("rabbitmqctl|list_users");
+	KEPT_ARGV("rabbitmqctl|add_vhost|v");
+	KEPT_ARGV("nmcli|dev|wifi|list");
+	KEPT_ARGV("echo|password|x");
+	EXPECT("vault login q7canary && vault kv get x", "vault login " REDACTED " && vault kv get x");
+}
+
+/* config set KEY VALUE: the value of a key whose last part names a secret. */
+static void test_argv_config_set(void **state)
+{
+	expect_argv("aws|configure|set|aws_secret_access_key|q7canary",
+		    "aws|configure|set|aws_secret_access_key|" REDACTED);
+	expect_argv("aws|configure|set|aws_session_token|q7canary|--profile|p",
+		    "aws|configure|set|aws_session_token|" REDACTED "|--profile|p");
+	expect_argv("aws|configure|set|profile.prod.aws_secret_access_key|q7canary",
+		    "aws|configure|set|profile.prod.aws_secret_access_key|" REDACTED);
+	expect_argv("git|config|--global|user.password|q7canary",
+		    "git|config|--global|user.password|" REDACTED);
+	expect_argv("npm|config|set|//registry.npmjs.org/:_authToken|q7canary",
+		    "npm|config|set|//registry.npmjs.org/:_authToken|" REDACTED);
+	expect_argv("kubectl|config|set|users.ci.token|q7canary",
+		    "kubectl|config|set|users.ci.token|" REDACTED);
+	expect_argv("yarn|config|set|npmAuthToken|q7canary",
+		    "yarn|config|set|npmAuthToken|" REDACTED);
+	expect_argv("dotnet|user-secrets|set|Db:Password|q7canary",
+		    "dotnet|user-secrets|set|Db:Password|" REDACTED);
+	KEPT_ARGV("aws|configure|set|region|us-east-1");
+	KEPT_ARGV("git|config|credential.helper|store");
+	KEPT_ARGV("git|config|--global|user.name|Jane");
+	KEPT_ARGV("gcloud|config|set|auth/access_token_file|/run/t");
+	KEPT_ARGV("kubectl|get|token|x");
+	KEPT_ARGV("echo|user.password|x");
+	EXPECT("aws configure set aws_secret_access_key q7canary",
+	       "aws configure set aws_secret_access_key " REDACTED);
+	KEPT("set -e; echo $API_TOKEN_NAME x");
+}
+
+/* htpasswd -b takes the password as its last positional argument (-n: no file). */
+static void test_argv_htpasswd(void **state)
+{
+	expect_argv("htpasswd|-b|/etc/h|bob|q7canary", "htpasswd|-b|/etc/h|bob|" REDACTED);
+	expect_argv("htpasswd|-bc|f|bob|q7canary", "htpasswd|-bc|f|bob|" REDACTED);
+	expect_argv("htpasswd|-nb|bob|q7canary", "htpasswd|-nb|bob|" REDACTED);
+	expect_argv("htpasswd|-nbB|bob|q7canary", "htpasswd|-nbB|bob|" REDACTED);
+	expect_argv("htpasswd|-b|-B|-C|10|f|bob|q7canary", "htpasswd|-b|-B|-C|10|f|bob|" REDACTED);
+	KEPT_ARGV("htpasswd|-c|f|bob");
+	KEPT_ARGV("htpasswd|-D|f|bob");
+	KEPT_ARGV("htpasswd|-v|f|bob");
+	EXPECT("htpasswd -nb bob q7canary > x", "htpasswd -nb bob " REDACTED " > x");
+}
+
+/* Writing to a secret store: every KEY=VALUE value, kubectl's --from-literal, gh's --body,
+ * az keyvault's and aws ssm's --value. */
+static void test_argv_secret_store(void **state)
+{
+	expect_argv("kubectl|create|secret|generic|n|--from-literal=key=q7canary|--from-literal|"
+		    "k2=q7canary|--from-file=ca=./ca.crt",
+		    "kubectl|create|secret|generic|n|--from-literal=key=" REDACTED "|--from-literal|"
+		    "k2=" REDACTED "|--from-file=ca=./ca.crt");
+	expect_argv("vault|kv|put|secret/app|user=bob|api=q7canary",
+		    "vault|kv|put|secret/app|user=" REDACTED "|api=" REDACTED);
+	expect_argv("vault|kv|put|secret/app|password=q7canary",
+		    "vault|kv|put|secret/app|password=" REDACTED);
+	expect_argv("gh|secret|set|DEPLOY_KEY|--body|q7canary|--repo|o/r",
+		    "gh|secret|set|DEPLOY_KEY|--body|" REDACTED "|--repo|o/r");
+	expect_argv("gh|secret|set|X|-b|q7canary", "gh|secret|set|X|-b|" REDACTED);
+	expect_argv("gh|secret|set|X|--body=q7canary", "gh|secret|set|X|--body=" REDACTED);
+	expect_argv("gh|secret|set|X|-bq7canary", "gh|secret|set|X|-b" REDACTED);
+	expect_argv("fly|secrets|set|A=q7canary|B=1|-a|app",
+		    "fly|secrets|set|A=" REDACTED "|B=" REDACTED "|-a|app");
+	expect_argv("az|keyvault|secret|set|--vault-name|v|--name|n|--value|q7canary",
+		    "az|keyvault|secret|set|--vault-name|v|--name|n|--value|" REDACTED);
+	expect_argv("aws|ssm|put-parameter|--name|/x|--value|q7canary|--type|SecureString",
+		    "aws|ssm|put-parameter|--name|/x|--value|" REDACTED "|--type|SecureString");
+	KEPT_ARGV("kubectl|get|secret|n|-o|jsonpath={.data.password}");
+	KEPT_ARGV("kubectl|create|configmap|c|--from-literal=level=debug");
+	KEPT_ARGV("vault|kv|get|-field=user|secret/app");
+	KEPT_ARGV("gh|variable|set|X|--body|v");
+	EXPECT("kubectl create secret generic n --from-literal=k=q7canary",
+	       "kubectl create secret generic n --from-literal=k=" REDACTED);
 }
 
 static void test_headers(void **state)
@@ -219,6 +546,25 @@ static void test_env_assignments(void **state)
 	EXPECT("DB_PASS=x", "DB_PASS=" REDACTED);
 	EXPECT("PASS=x", "PASS=" REDACTED);
 	EXPECT("TOKEN='a b' rest", "TOKEN='" REDACTED "' rest");
+	/* shell strings that start with an assignment: the value runs to the element's end */
+	EXPECT("DB_PASSWORD=q7canary ./run", "DB_PASSWORD=" REDACTED);
+	EXPECT("FOO=1 API_TOKEN=q7canary cmd", "FOO=1 API_TOKEN=" REDACTED " cmd");
+	/* MySQL's password variable, and ODBC / SQL Server connection strings */
+	EXPECT("MYSQL_PWD=q7canary", "MYSQL_PWD=" REDACTED);
+	EXPECT("export MYSQL_PWD=q7canary; mysql", "export MYSQL_PWD=" REDACTED "; mysql");
+	EXPECT("Server=db;Uid=sa;Pwd=q7canary;", "Server=db;Uid=sa;Pwd=" REDACTED ";");
+	EXPECT("DRIVER={x};UID=sa;PWD=q7canary", "DRIVER={x};UID=sa;PWD=" REDACTED);
+	KEPT("PWD=/home/x");	/* the shell's working directory */
+	KEPT("PWD='/home/x'");
+	KEPT("PWD=~/x");
+	KEPT("OLDPWD=/tmp");
+	/* a key after ':' (.npmrc lines: //registry/:_authToken=...) */
+	EXPECT("//registry.npmjs.org/:_authToken=q7canary",
+	       "//registry.npmjs.org/:_authToken=" REDACTED);
+	EXPECT("echo //npm.pkg.github.com/:_authToken=q7canary > .npmrc",
+	       "echo //npm.pkg.github.com/:_authToken=" REDACTED " > .npmrc");
+	KEPT("https://h:8080/x");
+	KEPT("a:b=c");
 	KEPT("GIT_AUTHOR_NAME=Jane");
 	KEPT("GIT_AUTHOR_EMAIL=jane@example.com");
 	KEPT("PATH=/usr/bin:/bin");
@@ -304,6 +650,47 @@ static void test_url_query(void **state)
 	EXPECT("https://h/x#a=1", "https://h/x#" REDACTED); /* a fragment never is */
 	KEPT("a=1&b=2");
 	KEPT("code=1"); /* "code" is only secret in a query */
+}
+
+/* Percent-encoding: a URL's userinfo is cut whole whatever its escapes; a query's keys
+ * may hold escapes and its parameters may lack '=' (all are values); a form body encoded
+ * once more (a=b%26password%3DPW) hides its pairs behind %3D and %26. */
+static void test_url_percent_encoded(void **state)
+{
+	EXPECT("https://user:p%40ss@host/x", "https://user:" REDACTED "@host/x");
+	EXPECT("https://u%40corp:p%3Ass%2F%3F@host/", "https://u%40corp:" REDACTED "@host/");
+	EXPECT("https://h/x?pass%77ord=q7canary&b=1", "https://h/x?pass%77ord=" REDACTED "&b=" REDACTED);
+	EXPECT("https://h/x?filter[token]=q7canary", "https://h/x?filter[token]=" REDACTED);
+	EXPECT("https://h/x?q7canary", "https://h/x?" REDACTED);
+	EXPECT("https://h/x?a=1&q7canary&b#f", "https://h/x?a=" REDACTED "&" REDACTED "&" REDACTED
+	       "#" REDACTED);
+	EXPECT("curl 'https://h/x?q7canary' -o f", "curl 'https://h/x?" REDACTED "' -o f");
+	/* form bodies (curl -d, --data-urlencode) */
+	EXPECT("user=a&password=q7canary", "user=a&password=" REDACTED);
+	expect_after("--data-urlencode", "password=q7canary", "password=" REDACTED);
+	/* a plain pair's value holds its escapes: "%26" does not end it */
+	expect_after("-d", "password=p%26ss%3Dq7canary&x=1", "password=" REDACTED);
+	EXPECT("user=a&password=p%26ss%3Dq7canary&x=1", "user=a&password=" REDACTED "&x=1");
+	EXPECT("payload=user%3Da%26password%3Dq7canary%26x%3D1",
+	       "payload=user%3Da%26password%3D" REDACTED "%26x%3D1");
+	EXPECT("password%3Dq7canary", "password%3D" REDACTED);
+	EXPECT("api_key%3dq7canary", "api_key%3d" REDACTED);
+	EXPECT("state=x%26token%3Dq7canary", "state=x%26token%3D" REDACTED);
+	KEPT("a%3Db%26c%3Dd");
+	KEPT("https://h/x?");
+	KEPT("a?b&c");		/* no URL */
+	KEPT("100%3D");
+}
+
+/* A header as a value (git -c http.extraHeader=...). */
+static void test_header_after_equals(void **state)
+{
+	EXPECT("http.extraHeader=Authorization: Bearer q7canary",
+	       "http.extraHeader=Authorization: " REDACTED);
+	EXPECT("http.https://github.com/.extraheader=AUTHORIZATION: basic eHg6eHg=",
+	       "http.https://github.com/.extraheader=AUTHORIZATION: " REDACTED);
+	KEPT("http.extraHeader=Accept: text/html");
+	KEPT("x=Auth: fix");
 }
 
 static void test_url_fragment(void **state)
@@ -494,7 +881,8 @@ static void test_huge_inputs(void **state)
 		"Cookie:", "a=", "&key=", "://", "eyJ", "sk-", "ghp_", "'", "x:y@", "-----BEGIN ",
 		"Authorization: '", "/", "A1b", "github_pat_", "glpat-", "xoxb-", "AKIA", "eyJa.",
 		"x=' ", "https://u:p@", "--password=", " TOKEN=\"", "?sig=", "\"token\":\"",
-		"\"a\":", "\"",
+		"\"a\":", "\"", "%26password%3D", "https://h/?a&", "mysql -px ", "htpasswd -b ",
+		"set a.token ", "-p'", "kubectl create secret --from-literal=a=", "a=Cookie: ",
 	};
 	const size_t len = 256 * 1024;
 	char *buf = malloc(len);
@@ -591,21 +979,36 @@ static void test_random_elements(void **state)
 		{ "x", "eyJhbGciOiJIUzI1NiJ9." C ".c2ln", NULL },                          \
 		{ "x", "-----BEGIN PRIVATE KEY-----\n" C "\n-----END PRIVATE KEY-----",    \
 		  NULL },                                                                  \
+		{ "mysql", "-uroot", "-p" C, "db", NULL },                                 \
+		{ "docker", "exec", "db", "mysqldump", "-p" C, NULL },                     \
+		{ "sh", "-c", "mariadb -u root -p'" C "' app", NULL },                     \
+		{ "sshpass", "-p" C, "ssh", "host", NULL },                                \
+		{ "docker", "login", "-u", "bot", "-p", C, NULL },                         \
+		{ "app", "--db-pass", C, NULL },                                           \
+		{ "app", "--admin-pass", C, NULL },                                        \
+		{ "app", "--private-key-password", C, NULL },                              \
+		{ "keytool", "-storepass", C, NULL },                                      \
+		{ "aws", "configure", "set", "aws_secret_access_key", C, NULL },           \
+		{ "htpasswd", "-b", "f", "bob", C, NULL },                                 \
+		{ "htpasswd", "-nb", "bob", C, NULL },                                     \
+		{ "vault", "kv", "put", "secret/app", "api=" C, NULL },                    \
+		{ "kubectl", "create", "secret", "generic", "--from-literal=k=" C, NULL },  \
+		{ "ldapsearch", "-w", C, NULL },                                           \
+		{ "redis-cli", "-a", C, NULL },                                            \
 	}
 
-#define MAX_ARGS 6
+#define MAX_ARGS 7
 
 static void check_canary(const char *const (*argvs)[MAX_ARGS], size_t count, const char *canary)
 {
 	size_t v, i;
 
 	for (v = 0; v < count; v++) {
+		struct redact_argv st = { 0 };
 		bool seen = false;
 
 		for (i = 0; argvs[v][i]; i++) {
-			const char *prev = i ? argvs[v][i - 1] : NULL;
-			char *out = redact_n(prev, prev ? strlen(prev) : 0, argvs[v][i],
-					     strlen(argvs[v][i]));
+			char *out = redact_argv_next(&st, argvs[v][i], strlen(argvs[v][i]));
 
 			seen = seen || strstr(argvs[v][i], canary);
 			if (memmem(out, strlen(out), canary, strlen(canary)))
@@ -641,8 +1044,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret_option_value),
 		cmocka_unit_test(test_not_secret_options),
+		cmocka_unit_test(test_secret_option_words),
+		cmocka_unit_test(test_secret_option_words_kept),
 		cmocka_unit_test(test_option_equals_forms),
 		cmocka_unit_test(test_dash_p_ambiguous),
+		cmocka_unit_test(test_argv_mysql_attached_p),
+		cmocka_unit_test(test_argv_dash_p_password),
+		cmocka_unit_test(test_argv_program_options),
+		cmocka_unit_test(test_argv_password_operands),
+		cmocka_unit_test(test_argv_oracle_logon),
+		cmocka_unit_test(test_argv_config_set),
+		cmocka_unit_test(test_argv_htpasswd),
+		cmocka_unit_test(test_argv_secret_store),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_shell_string_options),
 		cmocka_unit_test(test_curl_user),
@@ -651,6 +1064,8 @@ int main(void)
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_url_query),
+		cmocka_unit_test(test_url_percent_encoded),
+		cmocka_unit_test(test_header_after_equals),
 		cmocka_unit_test(test_url_fragment),
 		cmocka_unit_test(test_token_prefixes),
 		cmocka_unit_test(test_jwt),
