@@ -558,11 +558,18 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 	int n = 0;
 	FILE *f;
 
+	int fd;
+
 	snprintf(homes[n++], PATH_MAX, "/root");
 	snprintf(path, sizeof(path), "%s/etc/passwd", prefix);
-	f = fopen(path, "re");
-	if (!f)
+	/* the container's file: a FIFO there would hold the daemon in open or read */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return n;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return n;
+	}
 	while (n < max && (pw = fgetpwent(f))) {
 		if (!pw->pw_dir || pw->pw_dir[0] != '/' || system_dir(pw->pw_dir) ||
 		    !strcmp(pw->pw_dir, "/root"))
