@@ -120,17 +120,28 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
 
 /* A process in a container (its workload names one): watch the
  * credential files of the container's own file system too (from the
- * rescan that follows). */
-static void note_container(struct daemon *d, const struct proc *p)
+ * rescan that follows). A process in a private mount namespace that is no
+ * container: the kernel need not check the names it opens. mntns_id: its
+ * mount namespace's id, 0 when unknown. */
+static void note_container_ns(struct daemon *d, const struct proc *p, uint32_t mntns,
+			      uint64_t mntns_id)
 {
 	struct workload_info wl;
 
-	if (!d->cred.watch || !p->cgroup_path ||
-	    cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) ||
-	    (!wl.container_id[0] && !wl.container_name[0]))
+	if (!d->cred.watch || !p->cgroup_path)
 		return;
-	if (cred_watch_add_root(d->cred.watch, p->pid))
+	if (cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) ||
+	    (!wl.container_id[0] && !wl.container_name[0])) {
+		cred_watch_not_container(d->cred.watch, mntns, mntns_id);
+		return;
+	}
+	if (cred_watch_add_root(d->cred.watch, p->pid, mntns, mntns_id))
 		d->rescan_due = true;
+}
+
+static void note_container(struct daemon *d, const struct proc *p)
+{
+	note_container_ns(d, p, p->mntns, p->mntns_id);
 }
 
 /* proc_table_each: the containers of the processes seeded at start-up */
@@ -171,6 +182,10 @@ static void on_open(struct daemon *d, const struct wire_open *w)
 		d->n_cred++;
 		emit(d, ev);
 	}
+	/* a namespace the kernel did not know (found at start-up, or pushed
+	 * out of its map): tell it, once the container is watched */
+	if (w->ev->match == IDT_MATCH_CONTAINER)
+		note_container_ns(d, p, w->ev->mntns, w->ev->mntns_id);
 	if (temp)
 		proc_put(p);
 }
@@ -414,7 +429,8 @@ static int setup_files(struct daemon *d)
 	struct watch_rule *rules;
 	int n, err;
 
-	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names, &maps.bloom);
+	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names, &maps.bloom,
+				&maps.mntns);
 	if (err)
 		return err;
 	n = load_rules(d->cfg, &rules);

@@ -48,7 +48,8 @@ static int decode_open(const void *data, size_t len, struct wire_open *out)
 		return -EINVAL;
 	tail_len = len - sizeof(*ev);
 	out->ev = ev;
-	if (span(tail, tail_len, ev->path, &out->path) || span(tail, tail_len, ev->name, &out->name))
+	if (span(tail, tail_len, ev->path, &out->path) || span(tail, tail_len, ev->name, &out->name) ||
+	    span(tail, tail_len, ev->walk, &out->walk))
 		return -EINVAL;
 	return 0;
 }

@@ -22,7 +22,7 @@ struct wire_exec {
 
 struct wire_open {
 	const struct idt_open *ev;
-	struct wire_bytes path, name;
+	struct wire_bytes path, name, walk; /* walk: IDT_MATCH_CONTAINER, else empty */
 };
 
 struct wire_tls_data {
