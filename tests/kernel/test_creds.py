@@ -633,6 +633,117 @@ def test_cred_container_recycled_mntns(d, c):
         check(secret.encode() not in raw, "the containers' secrets never appear")
 
 
+FIRST_READ_SH = r"""
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m sh -ec '
+  mount --bind /usr "$ROOTFS/usr"
+  exec chroot "$ROOTFS" /bin/sh -c "$INNER"
+'
+"""
+
+# The container's process makes its AWS file and reads it at once (docker run
+# debian sh -c 'mkdir -p /root/.aws; printf ... > /root/.aws/credentials; cat
+# ...'); before it, a file with a credential's name where no rule looks. The
+# secret comes in the environment, which is never reported.
+WRITE_THEN_READ = ('mkdir -p /root/.aws /opt/app; '
+                   'printf "[default]\\naws_access_key_id = %s\\naws_secret_access_key = %s\\n" '
+                   '"$AKID" "$SECRET" > /root/.aws/credentials; '
+                   'printf "[default]\\naws_access_key_id = AKIANOTWATCHED000001\\n" '
+                   '> /opt/app/credentials; '
+                   'exec cat /opt/app/credentials /root/.aws/credentials')
+
+
+def check_first_read(c, d, inner, baked):
+    """A docker-style container (its own root, mount namespace and cgroup)
+    whose first process reads its AWS file at once, before the daemon has
+    scanned the container's files: reported all the same, with the path the
+    container sees, the fingerprint of the container's file, its key id and
+    the container's workload. baked: the file is in the image already, else
+    the process makes it right before."""
+    rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
+    for sub in ("usr", "etc", "root"):
+        os.makedirs(os.path.join(rootfs, sub))
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink("/" + link):
+            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    secret, akid = canary(), "AKIA" + os.urandom(8).hex().upper()
+    if baked:
+        os.makedirs(os.path.join(rootfs, "root/.aws"))
+        c.write(os.path.join(rootfs, "root/.aws/credentials"),
+                "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                % (akid, secret))
+    # The first exec of a program new to the daemon wakes it at once: these
+    # are not new to a host's daemon (and would let it scan the container in
+    # the middle of the shell's few milliseconds).
+    run(["sh", "-c", "mkdir -p /tmp; cat /dev/null; unshare --version; chroot --version; "
+         "mount --version"], stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        p = subprocess.Popen(["sh", "-c", FIRST_READ_SH], stdout=subprocess.PIPE, text=True,
+                             env={"CG": cg, "ROOTFS": rootfs, "INNER": inner, "AKID": akid,
+                                  "SECRET": secret, "PATH": "/usr/sbin:/usr/bin:/bin"})
+        out = p.communicate(timeout=20)[0]
+        eq(p.returncode, 0, "the container's run")
+        check(akid in out, "the container read its file")
+    finally:
+        rmdir_cgroup(cg)
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid
+                    and "O_RDONLY" in e["file"]["flags"], timeout=10)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid: the container's first process")
+    eq(ev["file"]["path"], "/root/.aws/credentials", "file.path: as the container sees it")
+    eq(ev["file"]["match"], "container_name", "matched by its name in an unscanned container")
+    eq(ev["file"]["path_as_given"],
+       "credentials" if inner == READ_RELATIVE else "/root/.aws/credentials", "path_as_given")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret),
+       "the fingerprint of the container's file: %r" % ev.get("enrichment"))
+    eq(ev["credential"].get("aws_access_key_id"), akid, "the key id")
+    eq(hop(ev, "workload").get("runtime"), "docker", "workload.runtime")
+    eq(ev["chain"][-1]["fingerprint"], c.fingerprint(secret), "the credential hop")
+    evs = [e for e in d.stop() if e.get("type") == "credential.read"
+           and (hop(e, "workload") or {}).get("container_id") == cid]
+    # (the shell's open for writing, when it made the file, is one too)
+    eq([(e["file"]["path"], e["file"]["flags"][0]) for e in evs],
+       ([] if baked else [("/root/.aws/credentials", "O_WRONLY")])
+       + [("/root/.aws/credentials", "O_RDONLY")],
+       "its opens of the file, not of the file of that name where no rule looks")
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
+@with_creds
+def test_cred_container_first_process_reads_new_file(d, c):
+    """The container's first process makes its AWS file and reads it at once."""
+    check_first_read(c, d, WRITE_THEN_READ, False)
+
+
+@with_creds
+def test_cred_container_first_exec_reads_image_file(d, c):
+    """The container's first program is cat of the AWS file in its image
+    (docker run img cat /root/.aws/credentials)."""
+    check_first_read(c, d, "exec cat /root/.aws/credentials", True)
+
+
+# by a relative path: the one the container sees comes from the file's dentries
+READ_RELATIVE = "cd /root/.aws && exec cat credentials"
+
+
+@with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
+def test_cred_container_first_read_compat_probe(d, c):
+    """The same with the open probe without kfuncs, by a relative path."""
+    check_first_read(c, d, READ_RELATIVE, True)
+
+
+@with_creds(env={"IDTRACE_BPF_RAW": "1"})
+def test_cred_container_first_read_raw_probe(d, c):
+    """The same with the open probe on the raw sys_exit tracepoint, by a
+    relative path."""
+    check_first_read(c, d, READ_RELATIVE, True)
+
+
 POD_SH = r'''
 set -e
 echo $$ > "$CG/cgroup.procs"
@@ -842,6 +953,10 @@ CASES = [
     test_cred_container_running_before_start,
     test_cred_container_recycled_mntns,
     test_cred_container_bind_mounted_host_file_exits,
+    test_cred_container_first_process_reads_new_file,
+    test_cred_container_first_exec_reads_image_file,
+    test_cred_container_first_read_compat_probe,
+    test_cred_container_first_read_raw_probe,
     test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
