@@ -381,6 +381,33 @@ static __always_inline void walk_dentries(struct open_scratch *s, struct dentry 
 	s->ev.walk.len = off;
 }
 
+/* The first open seen in a mount namespace the daemon has not dealt with:
+ * tell it (once: the namespace goes in mntns_known as pending), for it to
+ * say what the namespace is, so that the next opens there cost no name
+ * check. A namespace made without an exec (unshare(2) in a forked child)
+ * is learned here, not by the exec record. */
+static __always_inline void tell_mntns(struct task_struct *task, __u32 inum, __u64 id)
+{
+	__u32 pending = IDT_MNTNS_PENDING;
+	struct idt_mntns ev = {};
+
+	if (bpf_map_update_elem(&mntns_known, &id, &pending, BPF_NOEXIST))
+		return; /* another CPU's open told it */
+	ev.hdr.type = IDT_EV_MNTNS;
+	ev.hdr.version = IDT_WIRE_VERSION;
+	ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
+	ev.hdr.pid = task->tgid;
+	ev.hdr.tid = task->pid;
+	ev.start_ns = task->group_leader->start_boottime;
+	ev.cgroup_id = bpf_get_current_cgroup_id();
+	ev.mntns_id = id;
+	ev.mntns = inum;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
+		count(IDT_CNT_LOST_OPEN);
+		bpf_map_delete_elem(&mntns_known, &id); /* the next open tells it again */
+	}
+}
+
 /* A successful open that no watch entry matched: in a mount namespace the
  * daemon has not dealt with (a container it has not scanned yet), is its
  * name a watched name? The host's opens leave at the first compare. */
@@ -394,7 +421,7 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 	struct dentry *dentry;
 	struct inode *inode;
 	struct file *file;
-	__u32 len, type, zero = 0;
+	__u32 len, type, zero = 0, *known;
 	__u64 id, *last;
 
 	if (!ns || ns->ns.inum == host_mntns)
@@ -403,11 +430,14 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 	last = bpf_map_lookup_elem(&mntns_last, &zero);
 	if (last && *last == id && id)
 		return;
-	if (bpf_map_lookup_elem(&mntns_known, &id)) {
+	known = bpf_map_lookup_elem(&mntns_known, &id);
+	if (known && *known != IDT_MNTNS_PENDING) {
 		if (last)
 			*last = id;
 		return;
 	}
+	if (!known)
+		tell_mntns(task, ns->ns.inum, id);
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s || is_self())
 		return;

@@ -27,6 +27,7 @@
 #define IDT_EV_TLS_CLOSE 8 /* the session was freed */
 #define IDT_EV_TLS_LIB 9   /* a file named like a TLS library was first mapped executable */
 #define IDT_EV_CGROUP 10   /* a cgroup was made (cgroup2, or the v1 hierarchy exec records) */
+#define IDT_EV_MNTNS 11    /* an open in a mount namespace the daemon has not dealt with */
 
 /* Bounds of what an exec record carries. Powers of two: the BPF side masks
  * offsets and lengths with (MAX - 1) to keep the verifier convinced. */
@@ -183,6 +184,7 @@ struct idt_dir_watch {
 #define IDT_MNTNS_SCANNED 1 /* a container whose files are in the watch maps */
 #define IDT_MNTNS_UNWATCHED 2 /* a private mount namespace that is no container, or a container
 			       * the daemon does not watch (its table is full) */
+#define IDT_MNTNS_PENDING 3 /* put by the probe with its IDT_EV_MNTNS record: names still checked */
 
 #define IDT_OPEN_PATH_MAX 1024
 /* The file's dentries up to its file system's root (IDT_MATCH_CONTAINER):
@@ -229,6 +231,20 @@ struct idt_open {
 			   * the path it names the file by; IDT_WALK_ROOT_UNSEEN */
 	__u32 _pad2;
 	/* tail: path, name, walk */
+};
+
+/* The first open the probe saw in a mount namespace that is neither the
+ * daemon's nor in mntns_known: the daemon is to tell it what the namespace
+ * is (a container to scan, or none), so that its opens stop costing a name
+ * check. Once per namespace (the probe puts it in mntns_known as
+ * IDT_MNTNS_PENDING). */
+struct idt_mntns {
+	struct idt_hdr hdr;
+	__u64 start_ns;  /* task start, to match the process record */
+	__u64 cgroup_id;
+	__u64 mntns_id;
+	__u32 mntns;     /* inode number */
+	__u32 _pad;
 };
 
 /* TLS libraries (idt_tls_*.lib) */

@@ -144,6 +144,31 @@ static void note_container(struct daemon *d, const struct proc *p)
 	note_container_ns(d, p, p->mntns, p->mntns_id);
 }
 
+/* The probe saw an open in a mount namespace it does not know: say what
+ * the namespace is (a container to watch, or none), as for an exec. */
+static void on_mntns(struct daemon *d, const struct idt_mntns *ev)
+{
+	bool temp;
+	struct proc *p;
+
+	if (!d->cred.watch)
+		return;
+	p = proc_track_find_or_stand_in(&d->tracker, ev->hdr.pid, ev->start_ns, &temp);
+	if (!p)
+		return;
+	if (temp)
+		p->cgroup_id = ev->cgroup_id;
+	if (!p->cgroup_path) { /* (resolved when its workload hop is first built) */
+		json_t *missing = json_array();
+
+		json_decref(workload_hop(d->ev.chain.workload, p, missing));
+		json_decref(missing);
+	}
+	note_container_ns(d, p, ev->mntns, ev->mntns_id);
+	if (temp)
+		proc_put(p);
+}
+
 /* proc_table_each: the containers of the processes seeded at start-up */
 static void note_seeded_container(struct proc *p, void *arg)
 {
@@ -238,6 +263,9 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case IDT_EV_OPEN:
 		on_open(d, &r.open);
+		break;
+	case IDT_EV_MNTNS:
+		on_mntns(d, r.mntns);
 		break;
 	case IDT_EV_CGROUP:
 		workload_note_cgroup(d->ev.chain.workload, r.cgroup->v1, r.cgroup->id,

@@ -12,6 +12,7 @@ _Static_assert(sizeof(struct idt_tls_conn) == 88, "TLS conn record layout");
 _Static_assert(sizeof(struct idt_tls_sni) % 8 == 0, "TLS SNI record layout");
 _Static_assert(sizeof(struct idt_tls_close) == 48, "TLS close record layout");
 _Static_assert(sizeof(struct idt_tls_lib) == 40, "TLS library record layout");
+_Static_assert(sizeof(struct idt_mntns) == 56, "mount namespace record layout");
 
 static int span(const char *tail, size_t tail_len, struct idt_span s, struct wire_bytes *out)
 {
@@ -133,6 +134,11 @@ int wire_decode(const void *data, size_t len, struct wire_record *out)
 		out->cgroup = c;
 		return 0;
 	}
+	case IDT_EV_MNTNS:
+		if (len < sizeof(struct idt_mntns))
+			return -EINVAL;
+		out->mntns = data;
+		return 0;
 	default:
 		return -ENOTSUP;
 	}

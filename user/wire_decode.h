@@ -43,6 +43,7 @@ struct wire_record {
 		const struct idt_tls_close *tls_close;
 		const struct idt_tls_lib *tls_lib;
 		const struct idt_cgroup *cgroup; /* path NUL-terminated at len, absolute */
+		const struct idt_mntns *mntns;
 	};
 };
 

@@ -744,6 +744,60 @@ def test_cred_container_first_read_raw_probe(d, c):
     check_first_read(c, d, READ_RELATIVE, True)
 
 
+def mntns_known(d):
+    """The daemon's map of mount namespaces the open probe leaves alone: {id: value}."""
+    for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
+        try:
+            info = open("/proc/%d/fdinfo/%s" % (d.proc.pid, fd)).read()
+        except OSError:
+            continue
+        f = dict(line.split(":\t", 1) for line in info.splitlines() if ":\t" in line)
+        # the LRU hash of 4096 u64 -> u32 (map_type 9)
+        if (f.get("map_type", "").strip(), f.get("key_size", "").strip(),
+                f.get("value_size", "").strip(), f.get("max_entries", "").strip()) == \
+                ("9", "8", "4", "4096"):
+            dump = json.loads(subprocess.check_output(
+                ["bpftool", "-j", "map", "dump", "id", f["map_id"].strip()]))
+            return {e["formatted"]["key"]: e["formatted"]["value"] for e in dump}
+    raise TestFailure("no mntns_known map among the daemon's fds")
+
+
+UNSHARE_PY = r"""
+import ctypes, fcntl, os, struct, sys
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+fd = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+buf = bytearray(8)
+fcntl.ioctl(fd, 0x8008b705, buf)  # NS_GET_MNTNS_ID
+print(struct.unpack("Q", buf)[0], flush=True)
+for _ in range(3):
+    os.close(os.open(sys.argv[1], os.O_RDONLY))
+sys.stdin.readline()
+"""
+
+
+@with_creds
+def test_cred_private_namespace_without_exec(d, c):
+    """A process in no container that makes itself a private mount namespace
+    without an exec (as a sandbox's forked child does): its first open tells
+    the daemon, which tells the probe to leave the namespace's opens alone
+    (no name check for each), and nothing is reported."""
+    plain = os.path.join(c.dir, "plain.txt")
+    c.write(plain, "plain\n")
+    p = subprocess.Popen(["python3", "-c", UNSHARE_PY, plain], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        ns_id = int(p.stdout.readline())
+        deadline, known = time.monotonic() + 10, {}
+        while known.get(ns_id) != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            known = mntns_known(d)
+        eq(known.get(ns_id), 2, "the namespace in mntns_known as no container's (%r)" % known)
+    finally:
+        p.communicate("go\n", timeout=10)
+    check(not [e for e in d.stop() if e.get("type") == "credential.read"
+               and e["process"]["pid"] == p.pid], "nothing reported")
+
+
 POD_SH = r'''
 set -e
 echo $$ > "$CG/cgroup.procs"
@@ -957,6 +1011,7 @@ CASES = [
     test_cred_container_first_exec_reads_image_file,
     test_cred_container_first_read_compat_probe,
     test_cred_container_first_read_raw_probe,
+    test_cred_private_namespace_without_exec,
     test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
