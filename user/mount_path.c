@@ -88,8 +88,7 @@ int mount_path_next(const char *mountinfo, size_t len, size_t *pos, uint32_t kde
 	const char *end = mountinfo + len;
 
 	while (*pos < len) {
-		const char *line = mountinfo + *pos,
-			   *eol = memchr(line, '\n', end - line);
+		const char *line = mountinfo + *pos, *eol = memchr(line, '\n', end - line);
 		const char *p = line;
 		char word[32];
 		unsigned int major, minor;

@@ -89,9 +89,9 @@ static void test_mounts(void **state)
 	/* the host's root file system: its root, then a bind mount of a directory */
 	assert_int_equal(mount_path_next(mi, len, &pos, (8u << 20) | 1, &m), 0);
 	assert_string_equal(m.point, "/");
-	assert_int_equal(mount_path_through(&m, "/tmp/idt/rootfs/root/.aws/credentials", out,
-					    sizeof(out)),
-			 0);
+	assert_int_equal(
+		mount_path_through(&m, "/tmp/idt/rootfs/root/.aws/credentials", out, sizeof(out)),
+		0);
 	assert_string_equal(out, "/tmp/idt/rootfs/root/.aws/credentials");
 	assert_int_equal(mount_path_next(mi, len, &pos, (8u << 20) | 1, &m), 0);
 	assert_string_equal(m.root, "/srv/data");
