@@ -144,29 +144,36 @@ static void note_container(struct daemon *d, const struct proc *p)
 	note_container_ns(d, p, p->mntns, p->mntns_id);
 }
 
-/* The probe saw an open in a mount namespace it does not know: say what
- * the namespace is (a container to watch, or none), as for an exec. */
-static void on_mntns(struct daemon *d, const struct idt_mntns *ev)
+/* The mount namespace (mntns, mntns_id) that pid, now in cgroup cgroup_id,
+ * opened a file in: a container to watch, or none. By the cgroup of the
+ * open, not the one its record has from its exec: runc's child that makes
+ * the container's namespaces was forked from a process exec'd before runc
+ * moved it into the container's cgroup, and would pass for no container's. */
+static void note_open_mntns(struct daemon *d, uint32_t pid, uint64_t cgroup_id, uint32_t mntns,
+			    uint64_t mntns_id)
 {
-	bool temp;
 	struct proc *p;
+	json_t *missing;
 
 	if (!d->cred.watch)
 		return;
-	p = proc_track_find_or_stand_in(&d->tracker, ev->hdr.pid, ev->start_ns, &temp);
-	if (!p)
-		return;
-	if (temp)
-		p->cgroup_id = ev->cgroup_id;
-	if (!p->cgroup_path) { /* (resolved when its workload hop is first built) */
-		json_t *missing = json_array();
-
+	p = proc_new(pid);
+	missing = json_array();
+	if (p && missing) {
+		p->cgroup_id = cgroup_id; /* (its path is resolved with its workload hop) */
 		json_decref(workload_hop(d->ev.chain.workload, p, missing));
-		json_decref(missing);
+		note_container_ns(d, p, mntns, mntns_id);
 	}
-	note_container_ns(d, p, ev->mntns, ev->mntns_id);
-	if (temp)
+	json_decref(missing);
+	if (p)
 		proc_put(p);
+}
+
+/* The probe saw an open in a mount namespace it does not know: say what
+ * the namespace is, as for an exec. */
+static void on_mntns(struct daemon *d, const struct idt_mntns *ev)
+{
+	note_open_mntns(d, ev->hdr.pid, ev->cgroup_id, ev->mntns, ev->mntns_id);
 }
 
 /* proc_table_each: the containers of the processes seeded at start-up */
@@ -210,7 +217,7 @@ static void on_open(struct daemon *d, const struct wire_open *w)
 	/* a namespace the kernel did not know (found at start-up, or pushed
 	 * out of its map): tell it, once the container is watched */
 	if (w->ev->match == IDT_MATCH_CONTAINER)
-		note_container_ns(d, p, w->ev->mntns, w->ev->mntns_id);
+		note_open_mntns(d, w->ev->hdr.pid, w->ev->cgroup_id, w->ev->mntns, w->ev->mntns_id);
 	if (temp)
 		proc_put(p);
 }

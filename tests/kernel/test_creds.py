@@ -744,6 +744,62 @@ def test_cred_container_first_read_raw_probe(d, c):
     check_first_read(c, d, READ_RELATIVE, True)
 
 
+RUNC_ORDER_PY = r"""
+import ctypes, os, subprocess, sys, time
+cg, rootfs, plain = sys.argv[1:4]
+open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+os.close(os.open(plain, os.O_RDONLY))  # the namespace's first open
+time.sleep(0.3)  # (the daemon has heard of the namespace)
+subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+sys.stdout.flush()
+os.execv("/usr/sbin/chroot", ["chroot", rootfs, "/bin/cat", "/root/.aws/credentials"])
+"""
+
+
+@with_creds
+def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
+    """runc's order: a process exec'd outside the container's cgroup is moved
+    into it, makes the container's mount namespace without an exec and opens
+    files there, then the container's program reads its AWS file at once.
+    The namespace is not taken for a process's in no container (by the
+    cgroup its exec had), which would stop the probe checking its opens."""
+    rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
+    secret = canary()
+    for sub in ("usr", "etc", "root/.aws"):
+        os.makedirs(os.path.join(rootfs, sub))
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink("/" + link):
+            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    c.write(os.path.join(rootfs, "root/.aws/credentials"),
+            "[default]\naws_access_key_id = AKIARUNCORDER0000001\naws_secret_access_key = %s\n"
+            % secret)
+    plain = os.path.join(c.dir, "plain.txt")
+    c.write(plain, "plain\n")
+    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+        stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        p = subprocess.Popen(["python3", "-c", RUNC_ORDER_PY, cg, rootfs, plain],
+                             stdout=subprocess.PIPE, text=True)
+        out = p.communicate(timeout=20)[0]
+        eq(p.returncode, 0, "the container's run")
+        check("AKIARUNCORDER0000001" in out, "the container read its file")
+    finally:
+        rmdir_cgroup(cg)
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid, timeout=10)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(ev["file"]["path"], "/root/.aws/credentials", "file.path: as the container sees it")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret), "the container file's fingerprint")
+    eq(ev["credential"].get("aws_access_key_id"), "AKIARUNCORDER0000001", "the key id")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
 def mntns_known(d):
     """The daemon's map of mount namespaces the open probe leaves alone: {id: value}."""
     for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
@@ -1012,6 +1068,7 @@ CASES = [
     test_cred_container_first_read_compat_probe,
     test_cred_container_first_read_raw_probe,
     test_cred_private_namespace_without_exec,
+    test_cred_container_namespace_made_before_its_cgroup_known,
     test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
