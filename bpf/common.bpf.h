@@ -74,6 +74,25 @@ static __always_inline struct file *task_fd_file(struct task_struct *task, long 
 	return f;
 }
 
+/* A mount namespace's id, unique for the boot (its inode number is given
+ * to the next namespace made once it is freed): ns_common.ns_id since 6.18
+ * (the namespace tree), mnt_namespace.seq before (3.19, loop checks). */
+struct ns_common___id {
+	u64 ns_id;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace___seq {
+	u64 seq;
+} __attribute__((preserve_access_index));
+
+/* ns: a trusted BTF pointer (from bpf_get_current_task_btf): plain loads */
+static __always_inline __u64 mntns_id(struct mnt_namespace *ns)
+{
+	if (bpf_core_field_exists(((struct ns_common___id *)0)->ns_id))
+		return ((struct ns_common___id *)&ns->ns)->ns_id;
+	return ((struct mnt_namespace___seq *)ns)->seq;
+}
+
 /* The syscall number in a syscall's saved user registers (raw sys_exit).
  * regs is a trusted BTF pointer there: a plain load, no helper call, since
  * this runs on every syscall of the host. */

@@ -142,7 +142,12 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	ev->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
 	ev->argc = BPF_CORE_READ(bprm, argc);
 	ev->flags = 0;
-	ev->_pad = 0;
+	{
+		struct mnt_namespace *ns = task->nsproxy->mnt_ns;
+
+		ev->mntns = ns ? ns->ns.inum : 0;
+		ev->mntns_id = ns ? mntns_id(ns) : 0;
+	}
 
 	n = bpf_probe_read_kernel_str(s->tail, IDT_EXE_MAX, BPF_CORE_READ(bprm, filename));
 	exe_len = n > 0 ? n - 1 : 0; /* without the NUL */

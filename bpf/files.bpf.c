@@ -12,7 +12,11 @@
  * Match order: (1) the opened inode is a watched credential file; (2) its
  * directory is watched and its name fits one of that directory's patterns
  * (files created after the daemon started); (3) a failed open whose basename
- * is a watched name.
+ * is a watched name; (4) a successful open in a mount namespace that is
+ * neither the daemon's nor one the daemon has dealt with (a container
+ * whose files are not in the maps yet: its first process runs before the
+ * daemon has scanned it) whose name is a watched name. The host's opens
+ * leave (4) at one compare of their namespace's inode number.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +28,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 self_tgid = 0; /* the daemon: its own fingerprint reads are not events */
+const volatile __u32 host_mntns = 0; /* the daemon's mount namespace (inode number) */
 
 #define NAME_BUF 256 /* NAME_MAX + 1 */
 
@@ -57,10 +62,36 @@ struct {
 	__type(value, struct idt_ino_bloom);
 } watch_bloom SEC(".maps");
 
+/* Mount namespaces of containers the daemon has scanned, and of private
+ * namespaces that are no container: by id (idt_open.mntns_id), value
+ * IDT_MNTNS_*. LRU: a dead namespace's entry ages out (ids are not reused),
+ * and a live one pushed out only costs its opens the name check again until
+ * the daemon puts it back. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} mntns_known SEC(".maps");
+
+/* Per CPU, the id of the last namespace found in mntns_known: a process's
+ * opens in a row cost one compare, not a hash lookup each. (An id is never
+ * reused, and the daemon drops a namespace from the map only once it is
+ * gone.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} mntns_last SEC(".maps");
+
 struct open_scratch {
 	struct idt_open ev;
 	char path[IDT_OPEN_PATH_MAX];
+	/* the record's tail continues here: the dentry name, then the walk */
+	char tail_more[NAME_BUF + IDT_OPEN_WALK_MAX];
 	char name[NAME_BUF + IDT_WATCH_NAME_MAX]; /* slack: keys are copied with one bounded read */
+	char walk[IDT_OPEN_WALK_MAX + NAME_BUF];   /* slack: one name is read whole */
 	struct idt_name_key key;
 };
 
@@ -216,7 +247,7 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 {
 	struct idt_open *ev = &s->ev;
 	long n;
-	__u32 path_len, size;
+	__u32 path_len, walk_len, size;
 
 	/* An O_PATH open reaches the name, not the content: mv, cp and ls open
 	 * a destination with O_PATH|O_DIRECTORY to ask whether it is a
@@ -251,8 +282,7 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 	path_len &= IDT_OPEN_PATH_MAX - 1;
 	ev->path.off = 0;
 	ev->path.len = path_len;
-	/* the dentry name follows the path in the tail (path has NAME_BUF of
-	 * slack after it: the name buffer) */
+	/* the dentry name follows the path in the tail */
 	if (name_len >= NAME_BUF)
 		name_len = NAME_BUF - 1;
 	off = path_len;
@@ -263,11 +293,35 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 		bpf_probe_read_kernel(&s->path[off], sz, s->name);
 	ev->name.off = path_len;
 	ev->name.len = name_len;
-	size = sizeof(*ev) + path_len + name_len;
-	if (size > sizeof(*ev) + IDT_OPEN_PATH_MAX + NAME_BUF)
+	/* and the walk (IDT_MATCH_CONTAINER) the name */
+	ev->_pad2 = 0;
+	walk_len = 0;
+	if (match == IDT_MATCH_CONTAINER) {
+		walk_len = ev->walk.len;
+	} else {
+		ev->mntns = 0;
+		ev->walk_flags = 0;
+		ev->mntns_id = 0;
+		ev->root_depth = 0;
+	}
+	off = path_len + name_len;
+	sz = walk_len;
+	VERIFIER_MASK(off, 2047);
+	VERIFIER_MASK(sz, 1023); /* IDT_OPEN_WALK_MAX - 1 */
+	if (sz && off + sz <= IDT_OPEN_PATH_MAX + NAME_BUF + IDT_OPEN_WALK_MAX)
+		bpf_probe_read_kernel(&s->path[off], sz, s->walk);
+	else
+		sz = 0;
+	ev->walk.off = path_len + name_len;
+	ev->walk.len = sz;
+	size = sizeof(*ev) + path_len + name_len + sz;
+	if (size > sizeof(*ev) + IDT_OPEN_PATH_MAX + NAME_BUF + IDT_OPEN_WALK_MAX)
 		return;
 	count(IDT_CNT_OPEN);
-	if (bpf_ringbuf_output(&events, s, size, rb_flags()))
+	/* a new container's read is followed up at once: its process, and
+	 * with it the way to the file, may be gone soon */
+	if (bpf_ringbuf_output(&events, s, size,
+			       match == IDT_MATCH_CONTAINER ? BPF_RB_FORCE_WAKEUP : rb_flags()))
 		count(IDT_CNT_LOST_OPEN);
 }
 
@@ -315,19 +369,141 @@ static __always_inline bool is_self(void)
 	return self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
 }
 
-/* A successful open: is this file (fd's in the task's table, or file when
- * given), or its directory + name, watched? Every open on the host comes
- * here, and nearly all leave at the bit filter: all the rest (the scratch
- * buffer, the device, the self check) waits for a hit. */
-static __always_inline void check_file(struct task_struct *task, __u32 sys, long fd,
-				       struct file *file_given, int path_arg, const char *kpath,
-				       bool fast)
+/* The dentry names of the opened file up to its file system's root, leaf
+ * first, into s->walk; where the process's root directory was passed, and
+ * whether the top was reached. Only for a name that matched: helper calls. */
+static __always_inline void walk_dentries(struct open_scratch *s, struct dentry *d,
+					  struct dentry *root)
+{
+	__u32 i, off = 0;
+	long n;
+
+	s->ev.root_depth = IDT_WALK_ROOT_UNSEEN;
+	s->ev.walk_flags = 0;
+	for (i = 0; i < IDT_OPEN_WALK_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		__u64 o = off;
+
+		if (d == root && s->ev.root_depth == IDT_WALK_ROOT_UNSEEN)
+			s->ev.root_depth = i;
+		if (!parent || parent == d) {
+			s->ev.walk_flags |= IDT_WALK_TOP;
+			break;
+		}
+		if (off >= IDT_OPEN_WALK_MAX)
+			break;
+		VERIFIER_MASK(o, 1023); /* IDT_OPEN_WALK_MAX - 1 */
+		n = bpf_probe_read_kernel_str(&s->walk[o], NAME_BUF, BPF_CORE_READ(d, d_name.name));
+		if (n <= 0)
+			break;
+		if (off + n > IDT_OPEN_WALK_MAX)
+			break; /* a name cut by the end of the room is not sent */
+		off += n;
+		d = parent;
+	}
+	s->ev.walk.len = off;
+}
+
+/* The first open seen in a mount namespace the daemon has not dealt with:
+ * tell it (once: the namespace goes in mntns_known as pending), for it to
+ * say what the namespace is, so that the next opens there cost no name
+ * check. A namespace made without an exec (unshare(2) in a forked child)
+ * is learned here, not by the exec record. */
+static __always_inline void tell_mntns(struct task_struct *task, __u32 inum, __u64 id)
+{
+	__u32 pending = IDT_MNTNS_PENDING;
+	struct idt_mntns ev = {};
+
+	if (bpf_map_update_elem(&mntns_known, &id, &pending, BPF_NOEXIST))
+		return; /* another CPU's open told it */
+	ev.hdr.type = IDT_EV_MNTNS;
+	ev.hdr.version = IDT_WIRE_VERSION;
+	ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
+	ev.hdr.pid = task->tgid;
+	ev.hdr.tid = task->pid;
+	ev.start_ns = task->group_leader->start_boottime;
+	ev.cgroup_id = bpf_get_current_cgroup_id();
+	ev.mntns_id = id;
+	ev.mntns = inum;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
+		count(IDT_CNT_LOST_OPEN);
+		bpf_map_delete_elem(&mntns_known, &id); /* the next open tells it again */
+	}
+}
+
+/* A successful open that no watch entry matched: in a mount namespace the
+ * daemon has not dealt with (a container it has not scanned yet), is its
+ * name a watched name? The host's opens leave at the first compare. */
+static __always_inline void check_unscanned(struct task_struct *task, __u32 sys, long fd,
+					    int path_arg, const char *kpath, struct file_facts *ff)
+{
+	static const struct idt_file_key any_dir = {};
+	struct mnt_namespace *ns = task->nsproxy->mnt_ns;
+	struct idt_dir_watch *dw;
+	struct open_scratch *s;
+	struct dentry *dentry;
+	struct inode *inode;
+	struct file *file;
+	__u32 len, type, zero = 0, *known;
+	__u64 id, *last;
+
+	if (!ns || ns->ns.inum == host_mntns)
+		return;
+	id = mntns_id(ns);
+	last = bpf_map_lookup_elem(&mntns_last, &zero);
+	if (last && *last == id && id)
+		return;
+	known = bpf_map_lookup_elem(&mntns_known, &id);
+	if (known && *known != IDT_MNTNS_PENDING) {
+		if (last)
+			*last = id;
+		return;
+	}
+	if (!known)
+		tell_mntns(task, ns->ns.inum, id);
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || is_self())
+		return;
+	dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
+	if (!dw)
+		return;
+	dentry = ff->dentry;
+	len = BPF_CORE_READ(dentry, d_name.len);
+	if (len == 0 || len >= IDT_WATCH_NAME_MAX)
+		return; /* no watched name is that long */
+	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
+		return;
+	type = match_name(s, &any_dir, dw, len);
+	if (!type)
+		return;
+	s->ev.syscall = sys;
+	inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
+	file = ff->file;
+	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	s->ev.ino = ff->ino;
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
+	s->ev.mntns = ns->ns.inum;
+	s->ev.mntns_id = id;
+	walk_dentries(s, dentry, BPF_CORE_READ(task, fs, root.dentry));
+	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	fill_and_send(s, task, IDT_MATCH_CONTAINER, type, fd, kpath ?: user_path(s, task, path_arg),
+		      kpath, len);
+}
+
+/* A successful open: is this file, or its directory + name, watched? Every
+ * open on the host comes here, and nearly all leave at the bit filter: all
+ * the rest (the scratch buffer, the device, the self check) waits for a hit.
+ * kpath: the path as given, a kernel copy (an io_uring request's), else it
+ * is read from the syscall's arguments. Returns whether a record was sent. */
+static __always_inline bool check_watched(struct task_struct *task, __u32 sys, long fd,
+					  int path_arg, const char *kpath, bool fast,
+					  struct file_facts *ff)
 {
 	struct idt_file_key key = {};
 	struct idt_dir_watch *dw;
 	struct idt_ino_bloom *bloom;
 	struct open_scratch *s;
-	struct file_facts ff;
 	struct dentry *dentry;
 	struct inode *inode;
 	struct idt_watch *w;
@@ -335,55 +511,68 @@ static __always_inline void check_file(struct task_struct *task, __u32 sys, long
 	__u32 len, type, zero = 0;
 	bool ino_maybe;
 
-	file = file_given;
-	if (!file)
-		file = fast ? task_fd_file_cast(task, fd) : task_fd_file(task, fd);
-	if (!(fast ? file_facts_fast(file, &ff) : file_facts_compat(file, &ff)))
-		return;
 	bloom = bpf_map_lookup_elem(&watch_bloom, &zero);
 	if (!bloom)
-		return;
-	ino_maybe = bloom_has(bloom, ff.ino);
-	if (!ino_maybe && !bloom_has(bloom, ff.dir_ino))
-		return;
+		return false;
+	ino_maybe = bloom_has(bloom, ff->ino);
+	if (!ino_maybe && !bloom_has(bloom, ff->dir_ino))
+		return false;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s || is_self())
-		return;
+		return true; /* the daemon's own: nothing more to check */
 	s->ev.syscall = sys;
-	inode = ff.inode;
+	inode = ff->inode;
 	/* a dentry's parent is on the same superblock */
 	key.dev = fast ? inode->i_sb->s_dev : BPF_CORE_READ(inode, i_sb, s_dev);
-	key.ino = ff.ino;
+	key.ino = ff->ino;
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	w = ino_maybe ? bpf_map_lookup_elem(&watch_inodes, &key) : NULL;
-	file = ff.file;
+	file = ff->file;
 	if (w) {
 		s->ev.flags = BPF_CORE_READ(file, f_flags);
 		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd,
 			      kpath ?: user_path(s, task, path_arg), kpath, 0);
-		return;
+		return true;
 	}
-	key.ino = ff.dir_ino;
+	key.ino = ff->dir_ino;
 	dw = bpf_map_lookup_elem(&watch_dirs, &key);
 	if (!dw)
-		return;
-	dentry = ff.dentry; /* BPF_CORE_READ relocates every access in its argument */
+		return false;
+	dentry = ff->dentry; /* BPF_CORE_READ relocates every access in its argument */
 	len = BPF_CORE_READ(dentry, d_name.len);
 	if (len >= NAME_BUF)
-		return;
+		return false;
 	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
-		return;
+		return false;
 	type = match_name(s, &key, dw, len);
 	if (!type)
-		return;
+		return false;
 	s->ev.dir_dev = key.dev;
 	s->ev.dir_ino = key.ino;
 	s->ev.flags = BPF_CORE_READ(file, f_flags);
 	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, kpath ?: user_path(s, task, path_arg), kpath,
 		      len);
+	return true;
+}
+
+/* A successful open of fd in task's table, or of file when given (an
+ * io_uring fixed-file slot's): a watched file, else maybe a new container's. */
+static __always_inline void check_file(struct task_struct *task, __u32 sys, long fd,
+				       struct file *file_given, int path_arg, const char *kpath,
+				       bool fast)
+{
+	struct file_facts ff;
+	struct file *file = file_given;
+
+	if (!file)
+		file = fast ? task_fd_file_cast(task, fd) : task_fd_file(task, fd);
+	if (!(fast ? file_facts_fast(file, &ff) : file_facts_compat(file, &ff)))
+		return;
+	if (!check_watched(task, sys, fd, path_arg, kpath, fast, &ff))
+		check_unscanned(task, sys, fd, path_arg, kpath, &ff);
 }
 
 /* A failed open: does the basename it asked for name a credential? */

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 5
+#define IDT_WIRE_VERSION 6
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -27,6 +27,7 @@
 #define IDT_EV_TLS_CLOSE 8 /* the session was freed */
 #define IDT_EV_TLS_LIB 9   /* a file named like a TLS library was first mapped executable */
 #define IDT_EV_CGROUP 10   /* a cgroup was made (cgroup2, or the v1 hierarchy exec records) */
+#define IDT_EV_MNTNS 11    /* an open in a mount namespace the daemon has not dealt with */
 
 /* Bounds of what an exec record carries. Powers of two: the BPF side masks
  * offsets and lengths with (MAX - 1) to keep the verifier convinced. */
@@ -90,8 +91,9 @@ struct idt_exec {
 	struct idt_span env;
 	__u64 exe_ino;   /* inode of the executed file */
 	__u32 exe_dev;   /* its device, kernel encoding (MAJOR << 20 | MINOR) */
-	__u32 _pad;
+	__u32 mntns;     /* mount namespace: its inode number (/proc/PID/ns/mnt) */
 	__u64 cgroup_v1_id; /* kernfs id in the v1 hierarchy the loader chose; 0: none */
+	__u64 mntns_id;  /* the mount namespace's id, never reused (inode numbers are) */
 	/* tail: exe, args, env */
 };
 
@@ -172,8 +174,27 @@ struct idt_dir_watch {
 #define IDT_MATCH_INODE 1 /* the opened file's (dev, ino) is watched */
 #define IDT_MATCH_DIR 2   /* its directory is watched and its name matches */
 #define IDT_MATCH_NAME 3  /* a failed open whose basename is watched */
+/* A successful open in a mount namespace the daemon has not dealt with yet
+ * (a container whose files are not scanned yet): its dentry's name is a
+ * watched name. The daemon checks the whole path against the rules. */
+#define IDT_MATCH_CONTAINER 4
+
+/* Mount namespaces the files probe leaves to the watch maps (mntns_known,
+ * by idt_open.mntns_id; filled by the daemon): */
+#define IDT_MNTNS_SCANNED 1 /* a container whose files are in the watch maps */
+#define IDT_MNTNS_UNWATCHED 2 /* a private mount namespace that is no container, or a container
+			       * the daemon does not watch (its table is full) */
+#define IDT_MNTNS_PENDING 3 /* put by the probe with its IDT_EV_MNTNS record: names still checked */
 
 #define IDT_OPEN_PATH_MAX 1024
+/* The file's dentries up to its file system's root (IDT_MATCH_CONTAINER):
+ * names, leaf first, each NUL-terminated. */
+#define IDT_OPEN_WALK_MAX 1024
+#define IDT_OPEN_WALK_DEPTH 24
+#define IDT_WALK_ROOT_UNSEEN 0xffffffffu /* idt_open.root_depth: the walk did not pass it */
+
+/* idt_open.walk_flags */
+#define IDT_WALK_TOP 1 /* the walk reached its file system's root: walk is the whole path in it */
 
 /* idt_open.syscall */
 #define IDT_SYS_OPEN 1
@@ -213,7 +234,29 @@ struct idt_open {
 	__u64 start_ns;  /* task start, to match the process record */
 	struct idt_span path; /* the path as the caller passed it */
 	struct idt_span name; /* the dentry's name (successful opens) */
-	/* tail: path, name */
+	/* IDT_MATCH_CONTAINER only (else zero): */
+	__u32 mntns;      /* mount namespace: inode number */
+	__u32 walk_flags; /* IDT_WALK_* */
+	__u64 mntns_id;   /* mount namespace id */
+	struct idt_span walk; /* the dentry names up to the file system's root, leaf first */
+	__u32 root_depth; /* of those, how many are below the process's root directory:
+			   * the path it names the file by; IDT_WALK_ROOT_UNSEEN */
+	__u32 _pad2;
+	/* tail: path, name, walk */
+};
+
+/* The first open the probe saw in a mount namespace that is neither the
+ * daemon's nor in mntns_known: the daemon is to tell it what the namespace
+ * is (a container to scan, or none), so that its opens stop costing a name
+ * check. Once per namespace (the probe puts it in mntns_known as
+ * IDT_MNTNS_PENDING). */
+struct idt_mntns {
+	struct idt_hdr hdr;
+	__u64 start_ns;  /* task start, to match the process record */
+	__u64 cgroup_id;
+	__u64 mntns_id;
+	__u32 mntns;     /* inode number */
+	__u32 _pad;
 };
 
 /* TLS libraries (idt_tls_*.lib) */

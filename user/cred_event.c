@@ -11,6 +11,7 @@
 #include "cred_event.h"
 #include "cred_inspect.h"
 #include "json_str.h"
+#include "mount_path.h"
 
 json_t *cred_event_flags(uint32_t flags)
 {
@@ -191,6 +192,75 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 	return buf;
 }
 
+/* The mount namespace (inode number) of pid, 0 when it is gone. */
+static uint64_t pid_mntns(const char *proc_root, uint32_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%u/ns/mnt", proc_root, pid);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* A file the kernel matched by its name alone, in a container the daemon
+ * had not scanned (IDT_MATCH_CONTAINER): its path as the container names
+ * it (path: below the process's root, from the dentries the kernel walked;
+ * else the absolute path it passed), where the daemon reads it (real: a
+ * mount of its file system in the daemon's namespace, as the process and
+ * its /proc/PID/root may be gone; else through /proc/PID/root), and the
+ * rule the path falls under with the container's homes, or NULL. */
+static const struct watch_rule *container_file(struct cred_ctx *cc, const struct wire_open *w,
+					       char *path, char *real, size_t n)
+{
+	const struct idt_open *ev = w->ev;
+	int names = mount_path_walk_names(w->walk.p, w->walk.len);
+	bool depth_known = ev->root_depth != IDT_WALK_ROOT_UNSEEN && names > 0 &&
+			   ev->root_depth >= 1 && (int)ev->root_depth <= names;
+	char root[PATH_MAX] = "", fs_file[PATH_MAX], fs_root[PATH_MAX], proc[64];
+	char *mi = NULL;
+	long mlen;
+
+	real[0] = '\0';
+	if (depth_known && !mount_path_join(w->walk.p, w->walk.len, 0, ev->root_depth, path, n)) {
+		/* named below its root: the path it sees */
+	} else if (w->path.len && w->path.p[0] == '/') {
+		snprintf(path, n, "%.*s", (int)w->path.len, w->path.p);
+		clean_path(path);
+	} else {
+		return NULL; /* relative to a directory on another mount: unknown */
+	}
+	if (names > 0 && (ev->walk_flags & IDT_WALK_TOP) &&
+	    !mount_path_join(w->walk.p, w->walk.len, 0, names, fs_file, sizeof(fs_file)) &&
+	    (mlen = mount_path_read_mountinfo(&mi)) >= 0) {
+		bool root_fs = depth_known && !mount_path_join(w->walk.p, w->walk.len, ev->root_depth,
+							       names, fs_root, sizeof(fs_root));
+		struct mount_line m;
+		size_t pos = 0;
+		struct stat st;
+
+		while (mount_path_next(mi, mlen, &pos, ev->dev, &m) == 0) {
+			/* a mount that another hides, or a name replaced since:
+			 * not the file the process opened */
+			if (mount_path_through(&m, fs_file, real, n) || stat(real, &st) ||
+			    st.st_ino != ev->ino || cred_kdev(st.st_dev) != ev->dev) {
+				real[0] = '\0';
+				continue;
+			}
+			if (root_fs && mount_path_through(&m, fs_root, root, sizeof(root)))
+				root[0] = '\0';
+			break;
+		}
+	}
+	free(mi);
+	snprintf(proc, sizeof(proc), "%s/%u/root", cc->proc_root, ev->hdr.pid);
+	if (pid_mntns(cc->proc_root, ev->hdr.pid) == ev->mntns && !root[0])
+		snprintf(root, sizeof(root), "%s", proc);
+	/* never the path itself: the host's file of that name is another */
+	if (!real[0])
+		snprintf(real, n, "%s%s", proc, path);
+	return cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, path);
+}
+
 /* me read the credential fp: name earlier readers with another originator,
  * then remember me. */
 static void note_pivots(struct cred_ctx *cc, const struct pivot_reader *me, json_t *ev,
@@ -240,11 +310,25 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	int slot;
 	uint32_t sys;
 
-	path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved);
+	if (ev->match == IDT_MATCH_CONTAINER) {
+		/* matched by its name alone: the whole path decides */
+		const struct watch_rule *r = container_file(cc, w, buf, real_buf, sizeof(buf));
+
+		if (!r) {
+			cc->filtered++;
+			return NULL;
+		}
+		type = r->type;
+		path = buf;
+		real = real_buf;
+		resolved = true;
+	} else {
+		path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved);
+	}
 	/* The kernel filters coarsely for directories and failed opens (a
 	 * failed open by its base name alone, whose type is that of the first
 	 * rule with the name); the rules decide, and give the type. */
-	if (ev->match != IDT_MATCH_INODE) {
+	if (ev->match == IDT_MATCH_DIR || ev->match == IDT_MATCH_NAME) {
 		const struct watch_rule *r = cred_watch_match_path(cc->watch, path);
 
 		if (!r) {
@@ -263,9 +347,10 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 			 json_str_bytes(path, strlen(path), PATH_MAX, NULL), "path_as_given",
 			 json_str_bytes(w->path.p, w->path.len, PATH_MAX, NULL), "flags",
 			 cred_event_flags(ev->flags), "result", result_json(ev->ret), "match",
-			 ev->match == IDT_MATCH_INODE ? "inode"
-			 : ev->match == IDT_MATCH_DIR ? "directory"
-						      : "name");
+			 ev->match == IDT_MATCH_INODE	  ? "inode"
+			 : ev->match == IDT_MATCH_DIR	  ? "directory"
+			 : ev->match == IDT_MATCH_CONTAINER ? "container_name"
+							  : "name");
 	if (!resolved)
 		json_object_set_new(file, "path_resolved", json_false());
 	sys = ev->syscall & IDT_SYS_ID_MASK;

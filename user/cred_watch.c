@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <pwd.h>
@@ -80,6 +81,7 @@ struct watch_root {
 	int fd;
 	char prefix[32]; /* "/proc/self/fd/FD" */
 	uint64_t mntns;
+	uint64_t mntns_id; /* 0: unknown (found at start-up) */
 	uint32_t pid;
 	bool scanned; /* logged once its first scan is in the maps */
 };
@@ -99,6 +101,8 @@ struct cred_watch {
 	struct watch_root roots[MAX_ROOTS];
 	int n_roots;
 	uint64_t host_mntns;
+	uint64_t not_containers[16]; /* ids lately put in the mntns map as such */
+	unsigned int next_not_container;
 };
 
 uint32_t cred_type_id(const char *type)
@@ -558,11 +562,18 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 	int n = 0;
 	FILE *f;
 
+	int fd;
+
 	snprintf(homes[n++], PATH_MAX, "/root");
 	snprintf(path, sizeof(path), "%s/etc/passwd", prefix);
-	f = fopen(path, "re");
-	if (!f)
+	/* the container's file: a FIFO there would hold the daemon in open or read */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return n;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return n;
+	}
 	while (n < max && (pw = fgetpwent(f))) {
 		if (!pw->pw_dir || pw->pw_dir[0] != '/' || system_dir(pw->pw_dir) ||
 		    !strcmp(pw->pw_dir, "/root"))
@@ -631,7 +642,16 @@ static bool same_root(const struct cred_watch *w, const struct watch_root *r, ui
 	       held.st_dev == its.st_dev && held.st_ino == its.st_ino;
 }
 
-bool cred_watch_add_root(struct cred_watch *w, uint32_t pid)
+/* Tell the kernel it can leave the opens in r's namespace to the maps. */
+static void root_in_maps(const struct cred_watch *w, const struct watch_root *r)
+{
+	__u32 v = IDT_MNTNS_SCANNED;
+
+	if (w->maps.mntns >= 0 && r->scanned && r->mntns_id)
+		bpf_map_update_elem(w->maps.mntns, &r->mntns_id, &v, BPF_ANY);
+}
+
+bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uint64_t mntns_id)
 {
 	uint64_t ns = pid_mntns(w, pid);
 	struct watch_root *r = NULL;
@@ -640,25 +660,42 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid)
 
 	if (!ns || ns == w->host_mntns)
 		return false;
+	/* The id names the namespace pid was in at its exec (or open): an
+	 * unshare since, and it is another's (whose number may even be that
+	 * of a dead container's, which this one's root is then taken for). */
+	if (ns != mntns)
+		mntns_id = 0;
 	for (int i = 0; i < w->n_roots; i++) {
 		if (w->roots[i].mntns != ns)
 			continue;
 		/* a live process keeps it known (and its namespace's number) */
-		if (pid_mntns(w, w->roots[i].pid) == ns)
+		if (pid_mntns(w, w->roots[i].pid) == ns) {
+			if (!w->roots[i].mntns_id && mntns_id) { /* found at start-up */
+				w->roots[i].mntns_id = mntns_id;
+				root_in_maps(w, &w->roots[i]);
+			}
 			return false;
+		}
 		/* Its processes are gone: the kernel gives a freed namespace's
 		 * number to the next one made, so the next container often has
 		 * it. The same root is the same container; another one takes
 		 * the slot (the old root held would hide the new one's files). */
 		if (same_root(w, &w->roots[i], pid)) {
 			w->roots[i].pid = pid;
+			w->roots[i].mntns_id = mntns_id;
+			root_in_maps(w, &w->roots[i]);
 			return false;
 		}
 		r = &w->roots[i];
 		break;
 	}
-	if ((!r && w->n_roots >= MAX_ROOTS) || !own_root(w, pid))
+	if (!own_root(w, pid))
+		return false; /* not yet (runc init before its pivot_root), or never */
+	if (!r && w->n_roots >= MAX_ROOTS) {
+		/* not watched: then its opens need no name check either */
+		cred_watch_not_container(w, mntns, mntns_id);
 		return false;
+	}
 	snprintf(path, sizeof(path), "%s/%u/root", w->proc_root, pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -670,9 +707,25 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid)
 	r->fd = fd;
 	r->scanned = false;
 	r->mntns = ns;
+	r->mntns_id = mntns_id;
 	r->pid = pid;
 	snprintf(r->prefix, sizeof(r->prefix), "/proc/self/fd/%d", fd);
 	return true;
+}
+
+void cred_watch_not_container(struct cred_watch *w, uint32_t mntns, uint64_t mntns_id)
+{
+	const unsigned int n = sizeof(w->not_containers) / sizeof(w->not_containers[0]);
+	__u32 v = IDT_MNTNS_UNWATCHED;
+
+	if (!mntns || mntns == w->host_mntns || !mntns_id || w->maps.mntns < 0)
+		return;
+	/* every exec in a systemd unit's namespace comes here: one update each */
+	for (unsigned int i = 0; i < n; i++)
+		if (w->not_containers[i] == mntns_id)
+			return;
+	w->not_containers[w->next_not_container++ % n] = mntns_id;
+	bpf_map_update_elem(w->maps.mntns, &mntns_id, &v, BPF_ANY);
 }
 
 int cred_watch_roots(const struct cred_watch *w)
@@ -687,10 +740,13 @@ static void prune_roots(struct cred_watch *w)
 	int out = 0;
 
 	for (int i = 0; i < w->n_roots; i++) {
-		if (pid_mntns(w, w->roots[i].pid) == w->roots[i].mntns)
+		if (pid_mntns(w, w->roots[i].pid) == w->roots[i].mntns) {
 			w->roots[out++] = w->roots[i];
-		else
-			close(w->roots[i].fd);
+			continue;
+		}
+		close(w->roots[i].fd);
+		if (w->maps.mntns >= 0 && w->roots[i].mntns_id)
+			bpf_map_delete_elem(w->maps.mntns, &w->roots[i].mntns_id);
 	}
 	w->n_roots = out;
 }
@@ -876,6 +932,7 @@ int cred_watch_rescan(struct cred_watch *w)
 		if (w->roots[i].scanned)
 			continue;
 		w->roots[i].scanned = true;
+		root_in_maps(w, &w->roots[i]);
 		log_info("credential watch: the file system of the container of pid %u "
 			 "(mount namespace %llu) is watched too",
 			 w->roots[i].pid, (unsigned long long)w->roots[i].mntns);
@@ -957,6 +1014,51 @@ const struct watch_rule *cred_watch_match_path(const struct cred_watch *w, const
 		if (rd->dir && strlen(rd->dir) == dlen && !strncmp(rd->dir, path, dlen) &&
 		    watch_rule_match_name(r, slash + 1, strlen(slash + 1)))
 			return r;
+	}
+	return NULL;
+}
+
+/* Does directory dir fit the directory pattern of a rule (globs allowed)? */
+static bool dir_fits(const char *pattern, const char *dir)
+{
+	if (!strpbrk(pattern, "*?["))
+		return !strcmp(pattern, dir);
+	return fnmatch(pattern, dir, FNM_PATHNAME | FNM_PERIOD) == 0;
+}
+
+const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, const char *root,
+						  const char *path)
+{
+	static char homes[ROOT_HOMES][PATH_MAX];
+	const char *slash = strrchr(path, '/'), *name;
+	char dir[PATH_MAX], pattern[PATH_MAX];
+	int n_homes = 0;
+
+	if (!slash || path[0] != '/' || !slash[1])
+		return NULL;
+	name = slash + 1;
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	for (int i = 0; i < w->n_rules; i++) {
+		const struct watch_rule *r = &w->rules[i];
+
+		if (!watch_rule_match_name(r, name, strlen(name)))
+			continue;
+		if (!r->per_home) {
+			if (dir_fits(r->dir, dir))
+				return r;
+			continue;
+		}
+		if (!n_homes) { /* the container's passwd: read once, for a rule that needs it */
+			if (root)
+				n_homes = root_homes(root, homes, ROOT_HOMES);
+			else
+				n_homes = snprintf(homes[0], PATH_MAX, "/root") > 0;
+		}
+		for (int h = 0; h < n_homes; h++) {
+			snprintf(pattern, sizeof(pattern), "%s%s", homes[h], r->dir + 1);
+			if (dir_fits(pattern, dir))
+				return r;
+		}
 	}
 	return NULL;
 }

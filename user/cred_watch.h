@@ -21,6 +21,7 @@ struct cred_watch_maps {
 	int dirs;
 	int names;
 	int bloom; /* the inode-number prefilter in front of inodes and dirs */
+	int mntns; /* mount namespaces the kernel leaves to the maps (IDT_MNTNS_*) */
 };
 
 /* New watch list over rules (taken over: freed with the watch list) for
@@ -41,9 +42,22 @@ bool cred_watch_add_home(struct cred_watch *w, const char *home);
 
 /* Watch the file system of the container pid runs in (its own mount
  * namespace) too, through /proc/PID/root: the rules with the container's
- * homes. Returns true when it is new (a rescan is due). Bounded; the host's
- * namespace is not a container. */
-bool cred_watch_add_root(struct cred_watch *w, uint32_t pid);
+ * homes. mntns, mntns_id: the namespace the kernel saw pid in (inode
+ * number and id; 0 when unknown): once its files are in the maps, the kernel
+ * stops checking its opens' names (IDT_MATCH_CONTAINER), and when the table
+ * of containers is full, it is told to leave them alone. Returns true when
+ * it is new (a rescan is due). Bounded; the host's namespace is not a
+ * container. */
+bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uint64_t mntns_id);
+/* The mount namespace (inode number mntns, id mntns_id) of a process that
+ * is in no container: the kernel need not check its opens' names. */
+void cred_watch_not_container(struct cred_watch *w, uint32_t mntns, uint64_t mntns_id);
+/* The rule that path (as a container names it) falls under, with the
+ * homes of the container whose root directory the daemon reaches at root
+ * (its /etc/passwd's and /root; NULL: /root only), or NULL. For an open
+ * the kernel matched by its name alone (IDT_MATCH_CONTAINER). */
+const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, const char *root,
+						  const char *path);
 /* How many containers' file systems are watched. */
 int cred_watch_roots(const struct cred_watch *w);
 

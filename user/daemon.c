@@ -120,17 +120,60 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
 
 /* A process in a container (its workload names one): watch the
  * credential files of the container's own file system too (from the
- * rescan that follows). */
-static void note_container(struct daemon *d, const struct proc *p)
+ * rescan that follows). A process in a private mount namespace that is no
+ * container: the kernel need not check the names it opens. mntns_id: its
+ * mount namespace's id, 0 when unknown. */
+static void note_container_ns(struct daemon *d, const struct proc *p, uint32_t mntns,
+			      uint64_t mntns_id)
 {
 	struct workload_info wl;
 
-	if (!d->cred.watch || !p->cgroup_path ||
-	    cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) ||
-	    (!wl.container_id[0] && !wl.container_name[0]))
+	if (!d->cred.watch || !p->cgroup_path)
 		return;
-	if (cred_watch_add_root(d->cred.watch, p->pid))
+	if (cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) ||
+	    (!wl.container_id[0] && !wl.container_name[0])) {
+		cred_watch_not_container(d->cred.watch, mntns, mntns_id);
+		return;
+	}
+	if (cred_watch_add_root(d->cred.watch, p->pid, mntns, mntns_id))
 		d->rescan_due = true;
+}
+
+static void note_container(struct daemon *d, const struct proc *p)
+{
+	note_container_ns(d, p, p->mntns, p->mntns_id);
+}
+
+/* The mount namespace (mntns, mntns_id) that pid, now in cgroup cgroup_id,
+ * opened a file in: a container to watch, or none. By the cgroup of the
+ * open, not the one its record has from its exec: runc's child that makes
+ * the container's namespaces was forked from a process exec'd before runc
+ * moved it into the container's cgroup, and would pass for no container's. */
+static void note_open_mntns(struct daemon *d, uint32_t pid, uint64_t cgroup_id, uint32_t mntns,
+			    uint64_t mntns_id)
+{
+	struct proc *p;
+	json_t *missing;
+
+	if (!d->cred.watch)
+		return;
+	p = proc_new(pid);
+	missing = json_array();
+	if (p && missing) {
+		p->cgroup_id = cgroup_id; /* (its path is resolved with its workload hop) */
+		json_decref(workload_hop(d->ev.chain.workload, p, missing));
+		note_container_ns(d, p, mntns, mntns_id);
+	}
+	json_decref(missing);
+	if (p)
+		proc_put(p);
+}
+
+/* The probe saw an open in a mount namespace it does not know: say what
+ * the namespace is, as for an exec. */
+static void on_mntns(struct daemon *d, const struct idt_mntns *ev)
+{
+	note_open_mntns(d, ev->hdr.pid, ev->cgroup_id, ev->mntns, ev->mntns_id);
 }
 
 /* proc_table_each: the containers of the processes seeded at start-up */
@@ -171,6 +214,10 @@ static void on_open(struct daemon *d, const struct wire_open *w)
 		d->n_cred++;
 		emit(d, ev);
 	}
+	/* a namespace the kernel did not know (found at start-up, or pushed
+	 * out of its map): tell it, once the container is watched */
+	if (w->ev->match == IDT_MATCH_CONTAINER)
+		note_open_mntns(d, w->ev->hdr.pid, w->ev->cgroup_id, w->ev->mntns, w->ev->mntns_id);
 	if (temp)
 		proc_put(p);
 }
@@ -223,6 +270,9 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case IDT_EV_OPEN:
 		on_open(d, &r.open);
+		break;
+	case IDT_EV_MNTNS:
+		on_mntns(d, r.mntns);
 		break;
 	case IDT_EV_CGROUP:
 		workload_note_cgroup(d->ev.chain.workload, r.cgroup->v1, r.cgroup->id,
@@ -414,7 +464,8 @@ static int setup_files(struct daemon *d)
 	struct watch_rule *rules;
 	int n, err;
 
-	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names, &maps.bloom);
+	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names, &maps.bloom,
+				&maps.mntns);
 	if (err)
 		return err;
 	n = load_rules(d->cfg, &rules);

@@ -323,6 +323,13 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	if (!l->files)
 		return -errno;
 	l->files->rodata->self_tgid = getpid();
+	{
+		struct stat st;
+
+		/* the host's opens leave the unscanned-container check at this */
+		if (stat("/proc/self/ns/mnt", &st) == 0)
+			l->files->rodata->host_mntns = st.st_ino;
+	}
 	l->files->rodata->nr_openat = SYS_openat;
 	l->files->rodata->nr_openat2 = SYS_openat2;
 	l->files->rodata->nr_open_by_handle_at = SYS_open_by_handle_at;
@@ -442,10 +449,12 @@ static int load_files(struct loader *l, bool trace_tls)
 	return err;
 }
 
-int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names, int *bloom)
+int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names, int *bloom,
+		      int *mntns)
 {
 	if (!l->files)
 		return -ENOENT;
+	*mntns = bpf_map__fd(l->files->maps.mntns_known);
 	*bloom = bpf_map__fd(l->files->maps.watch_bloom);
 	*inodes = bpf_map__fd(l->files->maps.watch_inodes);
 	*dirs = bpf_map__fd(l->files->maps.watch_dirs);

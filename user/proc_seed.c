@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "proc_file.h"
@@ -107,14 +108,30 @@ static void read_cgroup(struct proc_tracker *tr, struct proc *p)
 	free(b);
 }
 
+#ifndef NS_GET_MNTNS_ID
+#define NS_GET_MNTNS_ID _IOR(0xb7, 0x5, __u64) /* linux/nsfs.h, 6.10+ */
+#endif
+
+/* Its mount namespace: the inode number, and the id the exec probe reads
+ * (where the kernel tells it: 6.10+; else 0, and the open probe checks the
+ * names its processes open until one of them execs or opens a watched name). */
 static void read_mntns(struct proc_tracker *tr, struct proc *p)
 {
 	char path[128];
 	struct stat st;
+	__u64 id = 0;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/%u/ns/mnt", tr->proc_root, p->pid);
-	if (stat(path, &st) == 0)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0) {
 		p->mntns = st.st_ino;
+		if (ioctl(fd, NS_GET_MNTNS_ID, &id) == 0)
+			p->mntns_id = id;
+	}
+	close(fd);
 }
 
 static struct proc *seed_record(struct proc_tracker *tr, __u32 pid, struct proc *parent,

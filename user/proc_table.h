@@ -62,6 +62,7 @@ struct proc {
 	__u64 cgroup_v1_id; /* in workload's v1 hierarchy (hybrid hosts); 0: unknown */
 	char *cgroup_path; /* NULL when unknown */
 	__u32 mntns;       /* mount namespace inode, 0 when unknown */
+	__u64 mntns_id;    /* its id (never reused, unlike the inode number); 0 when unknown */
 
 	struct ci_ref *ci;          /* NULL: no CI job in this lineage */
 	struct ci_job *ci_claim;    /* conflicting claim from its own environment (PROC_F_CI_CONFLICT) */

@@ -12,6 +12,7 @@ _Static_assert(sizeof(struct idt_tls_conn) == 88, "TLS conn record layout");
 _Static_assert(sizeof(struct idt_tls_sni) % 8 == 0, "TLS SNI record layout");
 _Static_assert(sizeof(struct idt_tls_close) == 48, "TLS close record layout");
 _Static_assert(sizeof(struct idt_tls_lib) == 40, "TLS library record layout");
+_Static_assert(sizeof(struct idt_mntns) == 56, "mount namespace record layout");
 
 static int span(const char *tail, size_t tail_len, struct idt_span s, struct wire_bytes *out)
 {
@@ -48,7 +49,8 @@ static int decode_open(const void *data, size_t len, struct wire_open *out)
 		return -EINVAL;
 	tail_len = len - sizeof(*ev);
 	out->ev = ev;
-	if (span(tail, tail_len, ev->path, &out->path) || span(tail, tail_len, ev->name, &out->name))
+	if (span(tail, tail_len, ev->path, &out->path) || span(tail, tail_len, ev->name, &out->name) ||
+	    span(tail, tail_len, ev->walk, &out->walk))
 		return -EINVAL;
 	return 0;
 }
@@ -132,6 +134,11 @@ int wire_decode(const void *data, size_t len, struct wire_record *out)
 		out->cgroup = c;
 		return 0;
 	}
+	case IDT_EV_MNTNS:
+		if (len < sizeof(struct idt_mntns))
+			return -EINVAL;
+		out->mntns = data;
+		return 0;
 	default:
 		return -ENOTSUP;
 	}

@@ -22,7 +22,7 @@ struct wire_exec {
 
 struct wire_open {
 	const struct idt_open *ev;
-	struct wire_bytes path, name;
+	struct wire_bytes path, name, walk; /* walk: IDT_MATCH_CONTAINER, else empty */
 };
 
 struct wire_tls_data {
@@ -43,6 +43,7 @@ struct wire_record {
 		const struct idt_tls_close *tls_close;
 		const struct idt_tls_lib *tls_lib;
 		const struct idt_cgroup *cgroup; /* path NUL-terminated at len, absolute */
+		const struct idt_mntns *mntns;
 	};
 };
 

@@ -657,6 +657,227 @@ def test_cred_container_recycled_mntns(d, c):
         check(secret.encode() not in raw, "the containers' secrets never appear")
 
 
+FIRST_READ_SH = r"""
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m sh -ec '
+  mount --bind /usr "$ROOTFS/usr"
+  exec chroot "$ROOTFS" /bin/sh -c "$INNER"
+'
+"""
+
+# The container's process makes its AWS file and reads it at once (docker run
+# debian sh -c 'mkdir -p /root/.aws; printf ... > /root/.aws/credentials; cat
+# ...'); before it, a file with a credential's name where no rule looks. The
+# secret comes in the environment, which is never reported.
+WRITE_THEN_READ = ('mkdir -p /root/.aws /opt/app; '
+                   'printf "[default]\\naws_access_key_id = %s\\naws_secret_access_key = %s\\n" '
+                   '"$AKID" "$SECRET" > /root/.aws/credentials; '
+                   'printf "[default]\\naws_access_key_id = AKIANOTWATCHED000001\\n" '
+                   '> /opt/app/credentials; '
+                   'exec cat /opt/app/credentials /root/.aws/credentials')
+
+
+def check_first_read(c, d, inner, baked):
+    """A docker-style container (its own root, mount namespace and cgroup)
+    whose first process reads its AWS file at once, before the daemon has
+    scanned the container's files: reported all the same, with the path the
+    container sees, the fingerprint of the container's file, its key id and
+    the container's workload. baked: the file is in the image already, else
+    the process makes it right before."""
+    rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
+    for sub in ("usr", "etc", "root"):
+        os.makedirs(os.path.join(rootfs, sub))
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink("/" + link):
+            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    secret, akid = canary(), "AKIA" + os.urandom(8).hex().upper()
+    if baked:
+        os.makedirs(os.path.join(rootfs, "root/.aws"))
+        c.write(os.path.join(rootfs, "root/.aws/credentials"),
+                "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                % (akid, secret))
+    # The first exec of a program new to the daemon wakes it at once: these
+    # are not new to a host's daemon (and would let it scan the container in
+    # the middle of the shell's few milliseconds).
+    run(["sh", "-c", "mkdir -p /tmp; cat /dev/null; unshare --version; chroot --version; "
+         "mount --version"], stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        p = subprocess.Popen(["sh", "-c", FIRST_READ_SH], stdout=subprocess.PIPE, text=True,
+                             env={"CG": cg, "ROOTFS": rootfs, "INNER": inner, "AKID": akid,
+                                  "SECRET": secret, "PATH": "/usr/sbin:/usr/bin:/bin"})
+        out = p.communicate(timeout=20)[0]
+        eq(p.returncode, 0, "the container's run")
+        check(akid in out, "the container read its file")
+    finally:
+        rmdir_cgroup(cg)
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid
+                    and "O_RDONLY" in e["file"]["flags"], timeout=10)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid: the container's first process")
+    eq(ev["file"]["path"], "/root/.aws/credentials", "file.path: as the container sees it")
+    eq(ev["file"]["match"], "container_name", "matched by its name in an unscanned container")
+    eq(ev["file"]["path_as_given"],
+       "credentials" if inner == READ_RELATIVE else "/root/.aws/credentials", "path_as_given")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret),
+       "the fingerprint of the container's file: %r" % ev.get("enrichment"))
+    eq(ev["credential"].get("aws_access_key_id"), akid, "the key id")
+    eq(hop(ev, "workload").get("runtime"), "docker", "workload.runtime")
+    eq(ev["chain"][-1]["fingerprint"], c.fingerprint(secret), "the credential hop")
+    evs = [e for e in d.stop() if e.get("type") == "credential.read"
+           and (hop(e, "workload") or {}).get("container_id") == cid]
+    # (the shell's open for writing, when it made the file, is one too)
+    eq([(e["file"]["path"], e["file"]["flags"][0]) for e in evs],
+       ([] if baked else [("/root/.aws/credentials", "O_WRONLY")])
+       + [("/root/.aws/credentials", "O_RDONLY")],
+       "its opens of the file, not of the file of that name where no rule looks")
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
+@with_creds
+def test_cred_container_first_process_reads_new_file(d, c):
+    """The container's first process makes its AWS file and reads it at once."""
+    check_first_read(c, d, WRITE_THEN_READ, False)
+
+
+@with_creds
+def test_cred_container_first_exec_reads_image_file(d, c):
+    """The container's first program is cat of the AWS file in its image
+    (docker run img cat /root/.aws/credentials)."""
+    check_first_read(c, d, "exec cat /root/.aws/credentials", True)
+
+
+# by a relative path: the one the container sees comes from the file's dentries
+READ_RELATIVE = "cd /root/.aws && exec cat credentials"
+
+
+@with_creds(env={"IDTRACE_BPF_COMPAT": "1"})
+def test_cred_container_first_read_compat_probe(d, c):
+    """The same with the open probe without kfuncs, by a relative path."""
+    check_first_read(c, d, READ_RELATIVE, True)
+
+
+@with_creds(env={"IDTRACE_BPF_RAW": "1"})
+def test_cred_container_first_read_raw_probe(d, c):
+    """The same with the open probe on the raw sys_exit tracepoint, by a
+    relative path."""
+    check_first_read(c, d, READ_RELATIVE, True)
+
+
+RUNC_ORDER_PY = r"""
+import ctypes, os, subprocess, sys, time
+cg, rootfs, plain = sys.argv[1:4]
+open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+os.close(os.open(plain, os.O_RDONLY))  # the namespace's first open
+time.sleep(0.3)  # (the daemon has heard of the namespace)
+subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+sys.stdout.flush()
+os.execv("/usr/sbin/chroot", ["chroot", rootfs, "/bin/cat", "/root/.aws/credentials"])
+"""
+
+
+@with_creds
+def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
+    """runc's order: a process exec'd outside the container's cgroup is moved
+    into it, makes the container's mount namespace without an exec and opens
+    files there, then the container's program reads its AWS file at once.
+    The namespace is not taken for a process's in no container (by the
+    cgroup its exec had), which would stop the probe checking its opens."""
+    rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
+    secret = canary()
+    for sub in ("usr", "etc", "root/.aws"):
+        os.makedirs(os.path.join(rootfs, sub))
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink("/" + link):
+            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    c.write(os.path.join(rootfs, "root/.aws/credentials"),
+            "[default]\naws_access_key_id = AKIARUNCORDER0000001\naws_secret_access_key = %s\n"
+            % secret)
+    plain = os.path.join(c.dir, "plain.txt")
+    c.write(plain, "plain\n")
+    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+        stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        p = subprocess.Popen(["python3", "-c", RUNC_ORDER_PY, cg, rootfs, plain],
+                             stdout=subprocess.PIPE, text=True)
+        out = p.communicate(timeout=20)[0]
+        eq(p.returncode, 0, "the container's run")
+        check("AKIARUNCORDER0000001" in out, "the container read its file")
+    finally:
+        rmdir_cgroup(cg)
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid, timeout=10)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid")
+    eq(ev["file"]["path"], "/root/.aws/credentials", "file.path: as the container sees it")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret), "the container file's fingerprint")
+    eq(ev["credential"].get("aws_access_key_id"), "AKIARUNCORDER0000001", "the key id")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
+def mntns_known(d):
+    """The daemon's map of mount namespaces the open probe leaves alone: {id: value}."""
+    for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
+        try:
+            info = open("/proc/%d/fdinfo/%s" % (d.proc.pid, fd)).read()
+        except OSError:
+            continue
+        f = dict(line.split(":\t", 1) for line in info.splitlines() if ":\t" in line)
+        # the LRU hash of 4096 u64 -> u32 (map_type 9)
+        if (f.get("map_type", "").strip(), f.get("key_size", "").strip(),
+                f.get("value_size", "").strip(), f.get("max_entries", "").strip()) == \
+                ("9", "8", "4", "4096"):
+            dump = json.loads(subprocess.check_output(
+                ["bpftool", "-j", "map", "dump", "id", f["map_id"].strip()]))
+            return {e["formatted"]["key"]: e["formatted"]["value"] for e in dump}
+    raise TestFailure("no mntns_known map among the daemon's fds")
+
+
+UNSHARE_PY = r"""
+import ctypes, fcntl, os, struct, sys
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+fd = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+buf = bytearray(8)
+fcntl.ioctl(fd, 0x8008b705, buf)  # NS_GET_MNTNS_ID
+print(struct.unpack("Q", buf)[0], flush=True)
+for _ in range(3):
+    os.close(os.open(sys.argv[1], os.O_RDONLY))
+sys.stdin.readline()
+"""
+
+
+@with_creds
+def test_cred_private_namespace_without_exec(d, c):
+    """A process in no container that makes itself a private mount namespace
+    without an exec (as a sandbox's forked child does): its first open tells
+    the daemon, which tells the probe to leave the namespace's opens alone
+    (no name check for each), and nothing is reported."""
+    plain = os.path.join(c.dir, "plain.txt")
+    c.write(plain, "plain\n")
+    p = subprocess.Popen(["python3", "-c", UNSHARE_PY, plain], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        ns_id = int(p.stdout.readline())
+        deadline, known = time.monotonic() + 10, {}
+        while known.get(ns_id) != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            known = mntns_known(d)
+        eq(known.get(ns_id), 2, "the namespace in mntns_known as no container's (%r)" % known)
+    finally:
+        p.communicate("go\n", timeout=10)
+    check(not [e for e in d.stop() if e.get("type") == "credential.read"
+               and e["process"]["pid"] == p.pid], "nothing reported")
+
+
 POD_SH = r'''
 set -e
 echo $$ > "$CG/cgroup.procs"
@@ -995,6 +1216,12 @@ CASES = [
     test_cred_container_running_before_start,
     test_cred_container_recycled_mntns,
     test_cred_container_bind_mounted_host_file_exits,
+    test_cred_container_first_process_reads_new_file,
+    test_cred_container_first_exec_reads_image_file,
+    test_cred_container_first_read_compat_probe,
+    test_cred_container_first_read_raw_probe,
+    test_cred_private_namespace_without_exec,
+    test_cred_container_namespace_made_before_its_cgroup_known,
     test_pod_service_accounts_not_mixed,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,

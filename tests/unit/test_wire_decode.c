@@ -84,6 +84,27 @@ static void test_open_record(void **state)
 	assert_memory_equal(r.open.path.p, "creds", 5);
 	assert_int_equal(r.open.name.len, 1);
 	assert_int_equal(wire_decode(ob, sizeof(*ev) + 5, &r), -EINVAL);
+	/* a container's open: the dentry walk after the name */
+	memcpy(ob + sizeof(*ev) + 6, "x\0.aws\0", 7);
+	ev->match = IDT_MATCH_CONTAINER;
+	ev->walk = (struct idt_span){ 6, 7 };
+	assert_int_equal(wire_decode(ob, sizeof(*ev) + 13, &r), 0);
+	assert_int_equal(r.open.walk.len, 7);
+	assert_memory_equal(r.open.walk.p, "x\0.aws", 7);
+	assert_int_equal(wire_decode(ob, sizeof(*ev) + 12, &r), -EINVAL);
+}
+
+static void test_mntns_record(void **state)
+{
+	struct idt_mntns ev = { .hdr = { .type = IDT_EV_MNTNS, .version = IDT_WIRE_VERSION },
+				.mntns = 4026532181u, .mntns_id = 536 };
+	struct wire_record r;
+
+	(void)state;
+	assert_int_equal(wire_decode(&ev, sizeof(ev), &r), 0);
+	assert_int_equal(r.type, IDT_EV_MNTNS);
+	assert_int_equal(r.mntns->mntns_id, 536);
+	assert_int_equal(wire_decode(&ev, sizeof(ev) - 1, &r), -EINVAL);
 }
 
 static void test_tls_records(void **state)
@@ -175,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_exec_span_out_of_bounds),
 		cmocka_unit_test(test_short_and_unknown),
 		cmocka_unit_test(test_open_record),
+		cmocka_unit_test(test_mntns_record),
 		cmocka_unit_test(test_tls_records),
 		cmocka_unit_test(test_tls_lib_record),
 		cmocka_unit_test(test_cgroup_record),
