@@ -963,13 +963,40 @@ static bool pwd_secret(const struct ctx *c, size_t j, size_t k)
 	return v < c->n && c->s[v] != '/' && c->s[v] != '~';
 }
 
+static bool all_lower(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (is_upper(s[i]))
+			return false;
+	return true;
+}
+
+/* After a KEY ending at k: blanks, then '=' or ':', then blanks (at least one blank
+ * somewhere, or ':' then one: "KEY = V", "KEY =V", "KEY: V"). Where the value starts, or
+ * 0 when this is not such a separator. */
+static size_t spaced_separator(const struct ctx *c, size_t k)
+{
+	size_t e = k;
+
+	while (e < c->n && (c->s[e] == ' ' || c->s[e] == '\t'))
+		e++;
+	if (e == c->n || (c->s[e] != '=' && c->s[e] != ':'))
+		return 0;
+	if (e == k && (c->s[e] == '=' || e + 1 == c->n || c->s[e + 1] != ' '))
+		return 0; /* "KEY=V" is the plain pair; "KEY:V" (a URL, a scheme) is no pair */
+	e++;
+	while (e < c->n && (c->s[e] == ' ' || c->s[e] == '\t'))
+		e++;
+	return e < c->n ? e : 0;
+}
+
 /* KEY=VALUE at a pair start; returns where scanning resumes. */
 static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 {
 	const char *s = c->s;
 	bool query = i > 0 && (s[i - 1] == '?' || s[i - 1] == '&');
 	bool in_query = query && in_url_query(uq, i), enc = false;
-	size_t j = i, k, v, e;
+	size_t j = i, k, v, e, sep;
 	bool dashed;
 	char quote = 0;
 
@@ -990,6 +1017,17 @@ static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 		for (k = j; k < c->n && is_key_char(s[k]); k++)
 			;
 		enc = k > j && pct_eq(c, k);
+		if (!enc && k > j && (sep = spaced_separator(c, k)) && secret_key(s + j, k - j) &&
+		    (memchr(s + k, '=', sep - k) || all_lower(s + j, k - j))) {
+			/* "aws_secret_access_key = X" (INI), "password: X" (YAML; a key in
+			 * lower case: "Auth: fix login" is a commit message's subject) */
+			v = sep;
+			if (v < c->n && is_quote(s[v]))
+				quote = s[v++];
+			e = value_end(c, v, quote, i == 0, false);
+			mark(c, v, e);
+			return e > v ? e : v;
+		}
 		if (!enc && (k == j || k == c->n || s[k] != '='))
 			return k > i ? k : i + 1;
 	}
@@ -1015,7 +1053,11 @@ static void redact_pairs(struct ctx *c)
 
 	url_query_find(c, &uq);
 	while (i < c->n) {
-		if (i == 0 || is_pair_delim(c->s[i - 1]) || pct_amp_before(c, i))
+		/* a pair also starts after an escaped line break or tab inside a string
+		 * ("printf '[default]\naws_secret_access_key=X\n'") */
+		if (i == 0 || is_pair_delim(c->s[i - 1]) || pct_amp_before(c, i) ||
+		    (i >= 2 && c->s[i - 2] == '\\' &&
+		     (c->s[i - 1] == 'n' || c->s[i - 1] == 't' || c->s[i - 1] == 'r')))
 			i = pair_at(c, i, &uq);
 		else
 			i++;

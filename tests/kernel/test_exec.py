@@ -596,7 +596,8 @@ def test_args_redacted_by_program(d: Daemon):
     sshpass -p DIGITS, docker login -p, aws configure set KEY PW, htpasswd -b, kubectl
     create secret --from-literal, vault kv put, smbclient -U USER%PW, openssl passwd PW,
     --db-pass, -storepass, MYSQL_PWD=, a URL query without '=', a form body encoded twice),
-    in real execs of programs by those names (symlinks to true), also inside a shell
+    a credentials file's text in printf's format or with blanks around '=' or after
+    ':'), in real execs of programs by those names (symlinks to true), also inside a shell
     string, a shell string in a shell string, and behind env: canaries made now, exact
     args, and no canary anywhere in the output."""
     secret = canary()
@@ -623,6 +624,12 @@ def test_args_redacted_by_program(d: Daemon):
         ("smbclient", ["-U", "bob%" + secret, "//h/s"], ["-U", "bob%" + R, "//h/s"]),
         # every operand after "passwd" goes: the marker comes before it
         ("openssl", ["{mark}", "passwd", "-6", secret], ["{mark}", "passwd", "-6", R]),
+        # a credentials file's text written by a step: printf's escaped line breaks, INI
+        # blanks around '=', YAML's ': '
+        ("printf", ["[default]\\naws_secret_access_key=" + secret + "\\n",
+                    "aws_secret_access_key = " + secret, "password: " + secret],
+         ["[default]\\naws_secret_access_key=" + R, "aws_secret_access_key = " + R,
+          "password: " + R]),
         ("app", ["--db-pass", secret, "-storepass", secret, "--password-stdin",
                  "--token-file", "/run/t", "https://h/x?" + secret,
                  "payload=a%3D1%26password%3D" + secret],

@@ -529,6 +529,33 @@ static void test_curl_user(void **state)
 	KEPT_AFTER("-U", "pip");	/* pip install -U pip: no ':' */
 }
 
+/* A secret key's value in a file's text given as an argument: after an escaped line
+ * break (printf's format), and with blanks around '=' (INI) or after ':' (YAML). */
+static void test_pairs_in_file_text(void **state)
+{
+	(void)state;
+	EXPECT("printf '[default]\\naws_secret_access_key=q7canary\\n' > f",
+	       "printf '[default]\\naws_secret_access_key=" REDACTED "' > f");
+	EXPECT("printf 'a=1\\tpassword=q7canary'", "printf 'a=1\\tpassword=" REDACTED "'");
+	EXPECT("aws_secret_access_key = q7canary", "aws_secret_access_key = " REDACTED);
+	EXPECT("echo 'aws_secret_access_key = q7canary' >> f",
+	       "echo 'aws_secret_access_key = " REDACTED "' >> f");
+	EXPECT("echo password: q7canary", "echo password: " REDACTED);
+	EXPECT("echo \"api_token:  q7canary\" | kubectl apply -f -",
+	       "echo \"api_token:  " REDACTED "\" | kubectl apply -f -");
+	EXPECT("echo db_password =q7canary", "echo db_password =" REDACTED);
+	/* not a secret's key, or not a separator */
+	KEPT("printf 'a\\nname=value\\n'");
+	KEPT("region = us-east-1");
+	KEPT("echo user: alice");
+	KEPT("token:abc");	/* no blank: a scheme or a host:port, not YAML */
+	/* free text that reads as a secret's key and value loses the value; a capitalised
+	 * key before ':' is a subject line, not YAML */
+	EXPECT("see the password: section", "see the password: " REDACTED);
+	KEPT("git commit -m 'Token: refresh on expiry'");
+	EXPECT("Password = q7canary", "Password = " REDACTED);
+}
+
 static void test_env_assignments(void **state)
 {
 	EXPECT("DB_PASSWORD=hunter2", "DB_PASSWORD=" REDACTED);
@@ -1060,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_shell_string_options),
 		cmocka_unit_test(test_curl_user),
 		cmocka_unit_test(test_env_assignments),
+		cmocka_unit_test(test_pairs_in_file_text),
 		cmocka_unit_test(test_embedded_pairs),
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
