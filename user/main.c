@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	long ringbuf = 0, stats = -1;
 	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, check_only = 0, rc;
+	bool cli_sinks; /* --sink or --output: the config file's sinks are not used */
 	struct config extra; /* repeatable options, applied after the config file */
 	char err[512];
 
@@ -229,7 +230,8 @@ int main(int argc, char **argv)
 		cfg.watch_files = false;
 	if (no_tls)
 		cfg.trace_tls = false;
-	if (extra.sinks || cli.output) {
+	cli_sinks = extra.sinks || cli.output;
+	if (cli_sinks) {
 		/* the command line's sinks replace the config file's */
 		json_decref(cfg.sinks);
 		cfg.sinks = json_incref(extra.sinks);
@@ -257,7 +259,8 @@ int main(int argc, char **argv)
 
 	if (config_path) {
 		cfg.config_path = strdup(config_path);
-		cfg.sinks_from_file = !extra.sinks && !cli.output;
+		/* not extra.sinks: config_free(&extra) above cleared it */
+		cfg.sinks_from_file = !cli_sinks;
 	}
 	if (check_only) {
 		rc = daemon_check_config(&cfg);
