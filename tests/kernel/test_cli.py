@@ -25,6 +25,10 @@ def test_cli_help_version(_):
     r = idtrace("--help")
     eq(r.returncode, 0, "--help exit")
     check("--output FILE" in r.stdout and "--config FILE" in r.stdout, "help lists options")
+    for cap in unit_capabilities():
+        check("CAP_" + cap.upper() in r.stdout,
+              "help names CAP_%s, which dist/idtrace.service keeps" % cap.upper())
+    check("usage or\nconfig error" in r.stdout, "help: exit 2 is also a config error")
     r = idtrace("--version")
     eq(r.returncode, 0, "--version exit")
     check(r.stdout.startswith("idtrace "), "version line")
@@ -229,6 +233,8 @@ def test_cli_not_root(_):
                        capture_output=True, text=True, timeout=30)
     eq(r.returncode, 1, "exit status as nobody")
     check("root" in r.stderr, "message names root: %r" % r.stderr)
+    for cap in unit_capabilities():
+        check("CAP_" + cap.upper() in r.stderr, "message names CAP_%s: %r" % (cap.upper(), r.stderr))
 
 
 for _case in (test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
