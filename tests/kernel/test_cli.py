@@ -47,6 +47,7 @@ def test_cli_config_errors(_):
         (config_file('{"outptu": "/tmp/x"}'), "unknown key 'outptu'"),
         (config_file('{"ring_buffer_mb": 5}'), "ring_buffer_mb"),
         (config_file('{"output": 1}'), "'output' must be a string"),
+        (config_file('{"spiffe_id": "example.org/host/x"}'), "'spiffe_id' must be a spiffe:// URI"),
         (config_file('{"output": '), "line"),
         (config_file('{"output": "/tmp/x"}', mode=0o666), "writable by group or others"),
         ("/nonexistent/idtrace.json", "cannot open"),
