@@ -158,8 +158,14 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 {
 	if (!strcmp(key, "output"))
 		return set_string(&c->output, v, key, err, n);
-	if (!strcmp(key, "spiffe_id"))
+	if (!strcmp(key, "spiffe_id")) {
+		/* as --spiffe-id: reported in every workload hop, so a URI or nothing */
+		if (json_is_string(v) && strncmp(json_string_value(v), "spiffe://", 9)) {
+			snprintf(err, n, "key 'spiffe_id' must be a spiffe:// URI");
+			return -EINVAL;
+		}
 		return set_string(&c->spiffe_id, v, key, err, n);
+	}
 	if (!strcmp(key, "key_file"))
 		return set_string(&c->key_file, v, key, err, n);
 	if (!strcmp(key, "watch_files"))

@@ -67,8 +67,9 @@ int loader_check_privileges(void)
 {
 	if (geteuid() == 0)
 		return 0;
-	log_err("not running as root: loading BPF programs needs root (or CAP_BPF, CAP_PERFMON "
-		"and CAP_SYS_RESOURCE); run it with sudo");
+	log_err("not running as root: idtrace needs root, with CAP_BPF, CAP_PERFMON, "
+		"CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
+		"(dist/idtrace.service); run it with sudo");
 	return -EPERM;
 }
 

@@ -20,9 +20,12 @@ static void usage(FILE *f)
 		"job, workload, process lineage, credential, delegation, destination). Writes\n"
 		"one JSON object per line; the first is agent.ready, the last (on SIGINT/\n"
 		"SIGTERM) agent.stats.\n"
-		"Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE) and a kernel with BTF.\n"
+		"Needs root, with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_SYS_RESOURCE,\n"
+		"CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (dist/idtrace.service), and a kernel\n"
+		"with BTF.\n"
 		"\n"
-		"  -o, --output FILE          append events to FILE (created 0600); default stdout\n"
+		"  -o, --output FILE          append events to FILE (created 0600; replaces the\n"
+		"                             config file's sinks, as --sink does); default stdout\n"
 		"      --sink URI             send events to URI (repeatable; replaces the config\n"
 		"                             file's sinks): stdout, file:///PATH, syslog+udp://,\n"
 		"                             syslog+tcp://, syslog+tls://HOST:PORT, unix:///dev/log,\n"
@@ -45,12 +48,14 @@ static void usage(FILE *f)
 		"      --no-files             do not watch credential file opens\n"
 		"      --no-tls               do not trace TLS libraries (no tls.request)\n"
 		"      --no-env               do not read environments at exec (no CI context)\n"
-		"      --no-seed              do not seed the process table from /proc\n"
+		"      --no-seed              do not seed the process table from /proc at\n"
+		"                             start-up\n"
 		"      --log-level LEVEL      error, warning, info (default) or debug\n"
 		"  -h, --help                 show this help and exit\n"
 		"  -V, --version              show the version and exit\n"
 		"\n"
-		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage error.\n");
+		"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a usage or\n"
+		"config error.\n");
 }
 
 enum {
@@ -115,6 +120,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	long ringbuf = 0, stats = -1;
 	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, check_only = 0, rc;
+	bool cli_sinks; /* --sink or --output: the config file's sinks are not used */
 	struct config extra; /* repeatable options, applied after the config file */
 	char err[512];
 
@@ -229,7 +235,8 @@ int main(int argc, char **argv)
 		cfg.watch_files = false;
 	if (no_tls)
 		cfg.trace_tls = false;
-	if (extra.sinks || cli.output) {
+	cli_sinks = extra.sinks || cli.output;
+	if (cli_sinks) {
 		/* the command line's sinks replace the config file's */
 		json_decref(cfg.sinks);
 		cfg.sinks = json_incref(extra.sinks);
@@ -257,7 +264,8 @@ int main(int argc, char **argv)
 
 	if (config_path) {
 		cfg.config_path = strdup(config_path);
-		cfg.sinks_from_file = !extra.sinks && !cli.output;
+		/* not extra.sinks: config_free(&extra) above cleared it */
+		cfg.sinks_from_file = !cli_sinks;
 	}
 	if (check_only) {
 		rc = daemon_check_config(&cfg);

@@ -442,8 +442,9 @@ static json_t *ocsf_process(json_t *p, const json_t *ev, const struct ocsf_human
 /* --- classes --- */
 
 /* 3 Medium when the provenance says identities crossed (a credential read
- * or presented by another originator, a CI job claimed against its
- * lineage); else 1 Informational. */
+ * by another originator: credential_pivot on a credential.read; read,
+ * presented or held by another: credential_crossed_identities on a
+ * tls.request; a CI job claimed against its lineage); else 1 Informational. */
 static int ocsf_severity(const json_t *ev)
 {
 	json_t *reasons = json_object_get(json_object_get(ev, "provenance"), "reasons"), *r;
@@ -453,6 +454,7 @@ static int ocsf_severity(const json_t *ev)
 		const char *s = json_string_value(r);
 
 		if (s && (!strncmp(s, "credential_pivot:", 17) ||
+			  !strncmp(s, "credential_crossed_identities:", 30) ||
 			  !strncmp(s, "ci_context_conflict:", 20)))
 			return OCSF_SEV_MEDIUM;
 	}

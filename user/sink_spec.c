@@ -305,3 +305,57 @@ int sink_opt_int(const struct sink_spec *spec, const char *key, long long def, l
 	*out = x;
 	return 0;
 }
+
+/* The options each scheme's sink reads, besides "format", which every sink
+ * takes; a name ending in '.' is a prefix (librdkafka's settings). */
+static const char *const *sink_options_for(const char *scheme)
+{
+	static const char *const none[] = { NULL };
+	static const char *const file[] = { "max_size_mb", "max_size_bytes", "max_age_s", "keep",
+					    "compress", "mode", NULL };
+	static const char *const syslog[] = { "facility", "hostname", "framing", "max_udp_bytes",
+					      "connect_timeout_ms", "send_timeout_ms",
+					      "buffer_bytes", "resend_window_bytes",
+					      "resend_grace_ms", "ca_file", "cert_file", "key_file",
+					      "server_name", NULL };
+	static const char *const kafka[] = { "key", "close_timeout_ms", "kafka", "kafka.", NULL };
+
+	if (!strcmp(scheme, "stdout"))
+		return none;
+	if (!strcmp(scheme, "file"))
+		return file;
+	if (!strncmp(scheme, "syslog+", 7) || !strcmp(scheme, "unix"))
+		return syslog;
+	if (!strcmp(scheme, "kafka"))
+		return kafka;
+	return NULL;
+}
+
+int sink_spec_check_options(const struct sink_spec *spec, char *err, size_t n)
+{
+	const char *const *known = sink_options_for(spec->scheme ? spec->scheme : "");
+	const char *key;
+	json_t *v;
+
+	if (!known)
+		return 0; /* an unknown scheme is named elsewhere */
+	json_object_foreach(spec->options, key, v) {
+		size_t i;
+
+		if (!strcmp(key, "format"))
+			continue;
+		for (i = 0; known[i]; i++) {
+			size_t len = strlen(known[i]);
+
+			if (known[i][len - 1] == '.' ? !strncmp(key, known[i], len)
+						     : !strcmp(key, known[i]))
+				break;
+		}
+		if (!known[i]) {
+			snprintf(err, n, "sink '%s': unknown option '%s' for %s (see docs/config.md)",
+				 spec->uri, key, spec->scheme);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

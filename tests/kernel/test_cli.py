@@ -25,6 +25,10 @@ def test_cli_help_version(_):
     r = idtrace("--help")
     eq(r.returncode, 0, "--help exit")
     check("--output FILE" in r.stdout and "--config FILE" in r.stdout, "help lists options")
+    for cap in unit_capabilities():
+        check("CAP_" + cap.upper() in r.stdout,
+              "help names CAP_%s, which dist/idtrace.service keeps" % cap.upper())
+    check("usage or\nconfig error" in r.stdout, "help: exit 2 is also a config error")
     r = idtrace("--version")
     eq(r.returncode, 0, "--version exit")
     check(r.stdout.startswith("idtrace "), "version line")
@@ -43,6 +47,7 @@ def test_cli_config_errors(_):
         (config_file('{"outptu": "/tmp/x"}'), "unknown key 'outptu'"),
         (config_file('{"ring_buffer_mb": 5}'), "ring_buffer_mb"),
         (config_file('{"output": 1}'), "'output' must be a string"),
+        (config_file('{"spiffe_id": "example.org/host/x"}'), "'spiffe_id' must be a spiffe:// URI"),
         (config_file('{"output": '), "line"),
         (config_file('{"output": "/tmp/x"}', mode=0o666), "writable by group or others"),
         ("/nonexistent/idtrace.json", "cannot open"),
@@ -176,17 +181,67 @@ def test_cli_sighup_reloads_sinks(_):
             p.kill()
 
 
+def test_cli_sighup_keeps_command_line_sinks(_):
+    """With --sink on the command line beside --config, the config file's
+    sinks are not used, at the start or at SIGHUP (docs/config.md): SIGHUP
+    reopens the command line's sink and events keep going there."""
+    import time
+    work = tempfile.mkdtemp(prefix="idtrace-hup-cli-")
+    a, c = os.path.join(work, "a.jsonl"), os.path.join(work, "c.jsonl")
+    path = config_file(json.dumps({"sinks": ["file://" + a], "state_dir": work + "/state"}))
+
+    def lines(f):
+        try:
+            return [json.loads(x) for x in open(f, "rb").read().splitlines() if x.strip()]
+        except FileNotFoundError:
+            return []
+
+    def marked(f, mark):
+        return [e for e in lines(f) if e.get("type") == "process.exec"
+                and mark in e["process"]["args"]]
+
+    def wait(pred, what):
+        for _ in range(200):
+            if pred():
+                return
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for " + what)
+
+    p = subprocess.Popen([IDTRACE, "--config", path, "--sink", "file://" + c, "--no-tls",
+                          "--key-file", work + "/key"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait(lambda: any(e["type"] == "agent.ready" for e in lines(c)), "agent.ready in c")
+        subprocess.run(["/usr/bin/true", "hup-cli-before"])
+        wait(lambda: marked(c, "hup-cli-before"), "the first event in c")
+        p.send_signal(1)
+        time.sleep(0.5)
+        subprocess.run(["/usr/bin/true", "hup-cli-after"])
+        wait(lambda: marked(c, "hup-cli-after"), "the event after SIGHUP in c")
+        p.send_signal(2)
+        eq(p.wait(30), 0, "exit after SIGINT")
+        check(not os.path.exists(a), "the config file's sink is never opened")
+        eq(lines(c)[-1]["type"], "agent.stats", "agent.stats closes the command line's sink")
+        check(b"reloaded" not in p.stderr.read(), "no reload from the config file")
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def test_cli_not_root(_):
     """Without privileges: exit 1 and a message that says what to do."""
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", IDTRACE],
                        capture_output=True, text=True, timeout=30)
     eq(r.returncode, 1, "exit status as nobody")
     check("root" in r.stderr, "message names root: %r" % r.stderr)
+    for cap in unit_capabilities():
+        check("CAP_" + cap.upper() in r.stderr, "message names CAP_%s: %r" % (cap.upper(), r.stderr))
 
 
 for _case in (test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
+              test_cli_sighup_keeps_command_line_sinks,
               test_cli_config_applies, test_cli_not_root):
     _case.no_daemon = True
 
-CASES = [test_cli_sighup_reloads_sinks, test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
+CASES = [test_cli_sighup_reloads_sinks, test_cli_sighup_keeps_command_line_sinks, test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
          test_cli_config_applies, test_cli_not_root]

@@ -432,6 +432,38 @@ static void test_ocsf_http_methods_and_hosts(void **state)
 	json_decref(o);
 }
 
+/* A credential presented by another originator than the one that read it:
+ * tls_event.c says so with credential_crossed_identities (the name issue 4
+ * fixed), and that is as severe as a pivot between two reads. */
+static void test_ocsf_tls_crossed_identities_severity(void **state)
+{
+	json_t *ev = load("{\"type\":\"tls.request\",\"time\":\"2026-11-24T11:31:11Z\","
+			  "\"http\":{\"method\":\"GET\",\"host\":\"api.example.com\",\"path\":\"/\"},"
+			  "\"provenance\":{\"originator\":\"unknown\",\"collapsed\":true,"
+			  "\"reasons\":[\"no_login_uid\",\"credential_crossed_identities:"
+			  "hmac-sha256:00112233445566778899aabbccddeeff:read_by=human:alice,"
+			  "exec_id=3f0c9a2e-5000-82000000000,presented_by=unknown\"]}}");
+	json_t *o = ocsf_from_event(ev);
+
+	assert_non_null(o);
+	assert_int_at(o, "class_uid", 4002);
+	assert_int_at(o, "severity_id", 3);
+	assert_str_at(o, "severity", "Medium");
+	json_decref(o);
+	json_decref(ev);
+
+	/* the same request without the reason stays Informational */
+	ev = load("{\"type\":\"tls.request\",\"time\":\"2026-11-24T11:31:11Z\","
+		  "\"provenance\":{\"originator\":\"unknown\",\"collapsed\":true,"
+		  "\"reasons\":[\"no_login_uid\",\"no_ci_context\"]}}");
+	o = ocsf_from_event(ev);
+	assert_non_null(o);
+	assert_int_at(o, "severity_id", 1);
+	assert_str_at(o, "severity", "Informational");
+	json_decref(o);
+	json_decref(ev);
+}
+
 /* agent.* -> Application Lifecycle (6002), so an OCSF-only sink still
  * sees the agent start, its counters and its losses. */
 static void test_ocsf_agent_events(void **state)
@@ -685,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_ocsf_credential_read_failed),
 		cmocka_unit_test(test_ocsf_tls_request),
 		cmocka_unit_test(test_ocsf_http_methods_and_hosts),
+		cmocka_unit_test(test_ocsf_tls_crossed_identities_severity),
 		cmocka_unit_test(test_ocsf_agent_events),
 		cmocka_unit_test(test_ocsf_no_class),
 		cmocka_unit_test(test_ocsf_partial_input),

@@ -189,6 +189,47 @@ static void test_unknown_and_not_uri(void **state)
 }
 
 /* A config entry: its keys join the URI's options and win over them. */
+/* Options a scheme's sink does not read are refused at start, so a typo
+ * (max_size=100 for max_size_mb) is an error naming it, not a default. */
+static void check_opts(const char *uri, const char *entry_json, int want, const char *word)
+{
+	json_error_t jerr;
+	json_t *entry = entry_json ? json_loads(entry_json, 0, &jerr) : NULL;
+	struct sink_spec s;
+	char err[256] = "";
+
+	assert_int_equal(sink_spec_parse(uri, entry, &s, err, sizeof(err)), 0);
+	assert_int_equal(sink_spec_check_options(&s, err, sizeof(err)), want);
+	if (word && !strstr(err, word))
+		fail_msg("%s: message '%s' lacks '%s'", uri, err, word);
+	sink_spec_free(&s);
+	json_decref(entry);
+}
+
+static void test_unknown_options(void **state)
+{
+	(void)state;
+	/* every documented option of each sink, and format */
+	check_opts("file:///x?max_size_mb=1&max_age_s=5&keep=2&compress=no&mode=0600&format=ocsf",
+		   NULL, 0, NULL);
+	check_opts("file:///x?max_size_bytes=8192", NULL, 0, NULL);
+	check_opts("syslog+tls://h?ca_file=/c&cert_file=/a&key_file=/b&server_name=s&facility=daemon"
+		   "&hostname=n&framing=lf&connect_timeout_ms=1&send_timeout_ms=1&buffer_bytes=0"
+		   "&resend_window_bytes=0&resend_grace_ms=0", NULL, 0, NULL);
+	check_opts("syslog+udp://h?max_udp_bytes=2000", NULL, 0, NULL);
+	check_opts("unix:///dev/log?facility=auth", NULL, 0, NULL);
+	check_opts("kafka://b/t?key=boot_id&close_timeout_ms=5&kafka.linger.ms=5", NULL, 0, NULL);
+	check_opts("kafka://b/t", "{\"kafka\": {\"security.protocol\": \"ssl\"}}", 0, NULL);
+	check_opts("stdout", "{\"format\": \"ocsf\"}", 0, NULL);
+	/* misspelt or misplaced */
+	check_opts("file:///x?max_size=100", NULL, -EINVAL, "unknown option 'max_size'");
+	check_opts("file:///x", "{\"keep_files\": 3}", -EINVAL, "unknown option 'keep_files'");
+	check_opts("file:///x?kafka.linger.ms=5", NULL, -EINVAL, "'kafka.linger.ms' for file");
+	check_opts("syslog+tcp://h?ca_flie=/c", NULL, -EINVAL, "unknown option 'ca_flie'");
+	check_opts("kafka://b/t?linger.ms=5", NULL, -EINVAL, "unknown option 'linger.ms'");
+	check_opts("stdout", "{\"keep\": 3}", -EINVAL, "unknown option 'keep' for stdout");
+}
+
 static void test_config_entry(void **state)
 {
 	json_error_t jerr;
@@ -255,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_query_errors),
 		cmocka_unit_test(test_unknown_and_not_uri),
 		cmocka_unit_test(test_config_entry),
+		cmocka_unit_test(test_unknown_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
