@@ -244,33 +244,14 @@ IDTRACE_SYSCALL_EVENTS = ["sys_exit_open", "sys_exit_openat", "sys_exit_openat2"
                           "sys_exit_readv", "sys_exit_mmap"]
 
 SYSCALL_FLOOR_NOTE = ("syscall-floor: empty programs on the syscall exit trace events idtrace "
-                      "hooks, and one on the raw sys_exit tracepoint (idtrace's check for "
-                      "32-bit syscalls, which the trace events skip): the tracing slow path "
-                      "every syscall takes once any syscall tracer is attached, the raw "
-                      "program every syscall runs, and the trace events' own cost on theirs")
-
-
-class Floors:
-    """Several probe floors as one variant."""
-
-    def __init__(self, name, *floors):
-        self.name = name
-        self.floors = floors
-
-    def start(self):
-        for f in self.floors:
-            f.start()
-
-    def stop(self):
-        for f in self.floors:
-            f.stop()
+                      "hooks: the tracing slow path every syscall takes once any syscall "
+                      "tracer is attached, and the trace event's own cost on those syscalls")
 
 
 def syscall_floor():
-    """Empty programs on idtrace's syscall exit hooks: what the kernel's
-    mechanism costs, without idtrace's work."""
-    return Floors("syscall-floor", ProbeFloor("syscall-floor", "events", *IDTRACE_SYSCALL_EVENTS),
-                  ProbeFloor("syscall-floor", "sys_exit"))
+    """Empty programs on idtrace's syscall exit trace events: what the
+    kernel's mechanism costs, without idtrace's work."""
+    return ProbeFloor("syscall-floor", "events", *IDTRACE_SYSCALL_EVENTS)
 
 
 class Untraced:

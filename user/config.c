@@ -172,6 +172,8 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return set_bool(&c->watch_files, v, key, err, n);
 	if (!strcmp(key, "trace_tls"))
 		return set_bool(&c->trace_tls, v, key, err, n);
+	if (!strcmp(key, "ia32_syscalls"))
+		return set_bool(&c->ia32_syscalls, v, key, err, n);
 	if (!strcmp(key, "watch")) {
 		size_t i;
 		json_t *e;
@@ -280,7 +282,7 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return 0;
 	}
 	snprintf(err, n, "unknown key '%s' (known: output, ring_buffer_mb, capture_env, "
-		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, trace_tls, watch, "
+		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, trace_tls, ia32_syscalls, watch, "
 		 "watch_homes, key_file, sinks, state_dir, spool_max_mb, drain_timeout_s)", key);
 	return -EINVAL;
 }

@@ -17,6 +17,7 @@ struct config {
 	uint32_t stats_interval_s; /* 0: agent.stats only at exit */
 	bool watch_files;        /* credential-open probes */
 	bool trace_tls;          /* TLS library probes */
+	bool ia32_syscalls;      /* the 32-bit syscalls' credential opens (a raw sys_exit program) */
 	char *key_file;          /* fingerprint key; created 0600 when missing */
 	int n_watch;             /* extra credential rules */
 	char **watch_paths;

@@ -575,6 +575,7 @@ static int setup(struct daemon *d)
 		.capture_env = d->cfg->capture_env,
 		.watch_files = d->cfg->watch_files,
 		.trace_tls = d->cfg->trace_tls,
+		.ia32_syscalls = d->cfg->ia32_syscalls,
 	};
 	int err;
 

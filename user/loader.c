@@ -298,17 +298,18 @@ static const struct {
 #define TLS_EXITS (sizeof(tls_exits) / sizeof(tls_exits[0]))
 
 /* x86-64 kernels run ia32 syscalls too (int 0x80 works from any program),
- * and the syscall trace events skip them. */
+ * and the syscall trace events skip them; the program for them is raw, on
+ * every syscall of the host: opt-in (ia32_syscalls). */
 #ifdef __x86_64__
-#define IA32_SYSCALLS true
+#define IA32_SYSCALLS_ARCH true
 #else
-#define IA32_SYSCALLS false
+#define IA32_SYSCALLS_ARCH false
 #endif
 
 /* The credential-open probes share the exec object's ring buffer and
  * counters, so one consumer sees every record in order. */
 static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool uring,
-			 bool trace_tls)
+			 bool ia32, bool trace_tls)
 {
 	static const char *const event_hooks[5] = {
 		"tp/syscalls/sys_exit_open",
@@ -367,9 +368,9 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	bpf_program__set_autoload(l->files->progs.idt_uring_complete_compat, uring && !cast);
 	bpf_program__set_autoload(l->files->progs.idt_uring_submit, uring);
 	bpf_program__set_autoload(l->files->progs.idt_ia32_sys_exit,
-				  IA32_SYSCALLS && hook == FILES_EVENTS && cast);
+				  ia32 && hook == FILES_EVENTS && cast);
 	bpf_program__set_autoload(l->files->progs.idt_ia32_sys_exit_compat,
-				  IA32_SYSCALLS && hook == FILES_EVENTS && !cast);
+				  ia32 && hook == FILES_EVENTS && !cast);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
 	err = err ?: files_bpf__load(l->files);
@@ -389,14 +390,14 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	for (int i = 0; i < 5 && !err; i++)
 		err = attach(l, cast ? events[i] : events_compat[i], "open", event_hooks[i]);
 	/* the ia32 syscalls, which the trace events skip (the raw program has them) */
-	if (IA32_SYSCALLS && !err)
+	if (ia32 && !err)
 		err = attach(l, cast ? l->files->progs.idt_ia32_sys_exit
 				     : l->files->progs.idt_ia32_sys_exit_compat,
 			     "open_ia32", "tp_btf/sys_exit");
 	return err;
 }
 
-static int load_files(struct loader *l, bool trace_tls)
+static int load_files(struct loader *l, bool ia32, bool trace_tls)
 {
 	/* IDTRACE_BPF_COMPAT=1: no kfuncs even where the kernel has them (a way
 	 * out should one misbehave); IDTRACE_BPF_RAW=1: the raw sys_exit
@@ -414,11 +415,14 @@ static int load_files(struct loader *l, bool trace_tls)
 			 "tracepoints of 6.0's form (a kernel without io_uring, or an older one): "
 			 "opens made through io_uring are not seen");
 	for (;;) {
-		err = load_files_as(l, hook, cast, uring, trace_tls);
+		err = load_files_as(l, hook, cast, uring, ia32 && IA32_SYSCALLS_ARCH, trace_tls);
 		if (!err) {
-			log_info("credential-open probes: %s%s%s", files_hook_names[hook],
+			log_info("credential-open probes: %s%s%s%s", files_hook_names[hook],
 				 cast ? " with bpf_rdonly_cast" : "",
-				 uring ? ", and io_uring opens" : "");
+				 uring ? ", and io_uring opens" : "",
+				 hook == FILES_EVENTS && ia32 && IA32_SYSCALLS_ARCH
+					 ? ", and 32-bit syscalls (raw sys_exit)"
+					 : "");
 			l->files_hook = hook;
 			return 0;
 		}
@@ -724,7 +728,7 @@ struct loader *loader_start(const struct loader_opts *o)
 	}
 	err = load_exec(l, o);
 	if (!err && o->watch_files)
-		err = load_files(l, o->trace_tls);
+		err = load_files(l, o->ia32_syscalls, o->trace_tls);
 	if (!err && o->trace_tls)
 		err = load_tls(l);
 	if (err) {

@@ -16,6 +16,7 @@ struct loader_opts {
 	int capture_env;        /* read the environment at exec (CI context) */
 	int watch_files;        /* load the credential-open probes */
 	int trace_tls;          /* load the TLS probes (attach libraries with loader_attach_tls) */
+	int ia32_syscalls;      /* with the credential-open probes, the 32-bit syscalls' too */
 	const char *cgroup_v1_controller; /* record exec'ing tasks' cgroup in this v1
 					   * hierarchy ("memory"); NULL: none */
 };

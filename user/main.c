@@ -47,6 +47,9 @@ static void usage(FILE *f)
 		"                             created 0600 when missing)\n"
 		"      --no-files             do not watch credential file opens\n"
 		"      --no-tls               do not trace TLS libraries (no tls.request)\n"
+		"      --ia32-syscalls        also see credential opens made through the 32-bit\n"
+		"                             syscall interface (int 0x80): a raw sys_exit\n"
+		"                             program that every syscall of the host runs\n"
 		"      --no-env               do not read environments at exec (no CI context)\n"
 		"      --no-seed              do not seed the process table from /proc at\n"
 		"                             start-up\n"
@@ -70,6 +73,7 @@ enum {
 	OPT_KEY_FILE,
 	OPT_NO_FILES,
 	OPT_NO_TLS,
+	OPT_IA32,
 	OPT_SINK,
 	OPT_STATE_DIR,
 	OPT_CHECK_CONFIG,
@@ -89,6 +93,7 @@ static const struct option long_opts[] = {
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 	{ "no-files", no_argument, NULL, OPT_NO_FILES },
 	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+	{ "ia32-syscalls", no_argument, NULL, OPT_IA32 },
 	{ "sink", required_argument, NULL, OPT_SINK },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -119,7 +124,8 @@ int main(int argc, char **argv)
 	struct config cfg, cli = { 0 };
 	const char *config_path = NULL;
 	long ringbuf = 0, stats = -1;
-	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, check_only = 0, rc;
+	int opt, level = -1, no_env = 0, no_seed = 0, no_files = 0, no_tls = 0, ia32 = 0;
+	int check_only = 0, rc;
 	bool cli_sinks; /* --sink or --output: the config file's sinks are not used */
 	struct config extra; /* repeatable options, applied after the config file */
 	char err[512];
@@ -178,6 +184,9 @@ int main(int argc, char **argv)
 		case OPT_NO_TLS:
 			no_tls = 1;
 			break;
+		case OPT_IA32:
+			ia32 = 1;
+			break;
 		case OPT_SINK: {
 			json_t *uri = json_string(optarg);
 
@@ -235,6 +244,8 @@ int main(int argc, char **argv)
 		cfg.watch_files = false;
 	if (no_tls)
 		cfg.trace_tls = false;
+	if (ia32)
+		cfg.ia32_syscalls = true;
 	cli_sinks = extra.sinks || cli.output;
 	if (cli_sinks) {
 		/* the command line's sinks replace the config file's */

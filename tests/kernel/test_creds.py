@@ -97,15 +97,26 @@ def assert_no_canary(d, c):
     check(c.jwt.encode() not in raw, "the token never appears in the output")
 
 
-def with_creds(fn=None, *, env=None):
+def with_creds(fn=None, *, env=None, args=()):
     """Case wrapper: fake credentials and a daemon watching them (with env
-    added to the daemon's environment)."""
+    added to the daemon's environment, and args to its command line; an arg
+    that is a dict is written to a config file given with --config)."""
     if fn is None:
-        return lambda f: with_creds(f, env=env)
+        return lambda f: with_creds(f, env=env, args=args)
 
     def case(_):
         c = Creds()
-        d = Daemon(*c.args(), env=env)
+        extra = []
+        for a in args:
+            if isinstance(a, dict):
+                path = os.path.join(c.dir, "config.json")
+                with open(path, "w") as f:
+                    json.dump(a, f)
+                os.chmod(path, 0o600)
+                extra += ["--config", path]
+            else:
+                extra.append(a)
+        d = Daemon(*c.args(), *extra, env=env)
         try:
             d.start()
             fn(d, c)
@@ -1140,13 +1151,38 @@ def check_ia32_opens(d, c):
     return ready
 
 
-@with_creds
+@with_creds(args=["--ia32-syscalls"])
 def test_cred_ia32_syscalls(d, c):
-    """int 0x80 opens are seen by the raw program beside the trace events
-    (named open_ia32 in agent.ready)."""
+    """With --ia32-syscalls, int 0x80 opens are seen by the raw program beside
+    the trace events (named open_ia32 in agent.ready, and in the log)."""
     ready = check_ia32_opens(d, c)
     check({"name": "open_ia32", "hook": "tp_btf/sys_exit"} in ready["probes"],
           "the ia32 probe in agent.ready: %r" % ready["probes"])
+    check(", and 32-bit syscalls (raw sys_exit)\n" in d.stderr_text(), "said in the log")
+
+
+@with_creds(env={"IDTRACE_BPF_COMPAT": "1"}, args=[{"ia32_syscalls": True}])
+def test_cred_ia32_syscalls_config(d, c):
+    """The config key ia32_syscalls does the same, here with the probes
+    without kfuncs."""
+    ready = check_ia32_opens(d, c)
+    check({"name": "open_ia32", "hook": "tp_btf/sys_exit"} in ready["probes"],
+          "the ia32 probe in agent.ready: %r" % ready["probes"])
+
+
+@with_creds
+def test_cred_ia32_syscalls_off_by_default(d, c):
+    """Without the option no raw program runs on every syscall: an int 0x80
+    open is not seen (the trace events skip it), and a 64-bit one is."""
+    a = run([os.path.join(HELPERS, "ia32_open"), "open", c.aws], env={})
+    eq(a.returncode, 0, "ia32 open")
+    p = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
+    reads(d, p.pid, c.aws)
+    out = d.stop()
+    check(not any(pr["hook"] == "tp_btf/sys_exit" for pr in out[0]["probes"]),
+          "no raw sys_exit program: %r" % out[0]["probes"])
+    eq([e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == a.pid],
+       [], "the ia32 open, unseen")
 
 
 @with_creds(env={"IDTRACE_BPF_RAW": "1"})
@@ -1231,6 +1267,8 @@ CASES = [
     test_cred_open_by_handle,
     test_cred_io_uring_open,
     test_cred_ia32_syscalls,
+    test_cred_ia32_syscalls_config,
+    test_cred_ia32_syscalls_off_by_default,
     test_cred_ia32_syscalls_raw,
     test_cred_pivot,
     test_cred_open_storm_filtered,

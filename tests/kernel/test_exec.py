@@ -721,7 +721,6 @@ def test_ready_and_stats(d: Daemon):
         ("open", "tp/syscalls/sys_exit_openat2"),
         ("open", "tp_btf/io_uring_complete"),
         ("open", "tp_btf/io_uring_submit_req"),
-        ("open_ia32", "tp_btf/sys_exit"),
         ("tls_library_map", "tp/syscalls/sys_exit_mmap"),
         ("tls_socket", "tp/syscalls/sys_exit_read"),
         ("tls_socket", "tp/syscalls/sys_exit_readv"),
