@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 from harness import IDTRACE, check, eq
 
@@ -69,7 +70,6 @@ def test_cli_config_applies(_):
         for _ in range(200):
             if os.path.exists(out) and b"agent.ready" in open(out, "rb").read():
                 break
-            import time
             time.sleep(0.05)
         p.send_signal(2)
         eq(p.wait(30), 0, "exit after SIGINT")
@@ -93,7 +93,6 @@ def unit_capabilities():
 
 def test_cli_unit_capabilities(_):
     """The systemd unit's capability set is enough: every probe and TLS library attaches."""
-    import time
     caps = unit_capabilities()
     check("sys_module" not in caps and "net_admin" not in caps and len(caps) <= 6,
           "a narrow bounding set: %r" % caps)
@@ -131,35 +130,39 @@ def test_cli_unit_capabilities(_):
             p.kill()
 
 
+def sink_lines(f):
+    """The JSON lines of a file sink (none yet: [])."""
+    try:
+        return [json.loads(x) for x in open(f, "rb").read().splitlines() if x.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def marked(f, mark):
+    """The process.exec events in file sink f whose args hold mark."""
+    return [e for e in sink_lines(f) if e.get("type") == "process.exec"
+            and mark in e["process"]["args"]]
+
+
+def wait(pred, what):
+    for _ in range(200):
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def test_cli_sighup_reloads_sinks(_):
     """SIGHUP re-reads the config's sinks: events after it go to the new sink,
     the old one keeps what it had; the probes stay attached."""
-    import time
     work = tempfile.mkdtemp(prefix="idtrace-hup-")
     a, b = os.path.join(work, "a.jsonl"), os.path.join(work, "b.jsonl")
     path = config_file(json.dumps({"sinks": ["file://" + a], "state_dir": work + "/state"}))
 
-    def lines(f):
-        try:
-            return [json.loads(x) for x in open(f, "rb").read().splitlines() if x.strip()]
-        except FileNotFoundError:
-            return []
-
-    def marked(f, mark):
-        return [e for e in lines(f) if e.get("type") == "process.exec"
-                and mark in e["process"]["args"]]
-
-    def wait(pred, what):
-        for _ in range(200):
-            if pred():
-                return
-            time.sleep(0.05)
-        raise AssertionError("timed out waiting for " + what)
-
     p = subprocess.Popen([IDTRACE, "--config", path, "--key-file", work + "/key"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait(lambda: any(e["type"] == "agent.ready" for e in lines(a)), "agent.ready in a")
+        wait(lambda: any(e["type"] == "agent.ready" for e in sink_lines(a)), "agent.ready in a")
         subprocess.run(["/usr/bin/true", "hup-before"])
         wait(lambda: marked(a, "hup-before"), "the first event in a")
         with open(path, "w") as f:
@@ -173,7 +176,7 @@ def test_cli_sighup_reloads_sinks(_):
         eq(len(marked(a, "hup-before")), 1, "the old sink has the event from before")
         eq(marked(a, "hup-after"), [], "the old sink gets nothing after SIGHUP")
         eq(marked(b, "hup-before"), [], "the new sink starts after SIGHUP")
-        eq(lines(b)[-1]["type"], "agent.stats", "agent.stats closes the new sink")
+        eq(sink_lines(b)[-1]["type"], "agent.stats", "agent.stats closes the new sink")
         eq(os.stat(b).st_mode & 0o777, 0o600, "the new file is 0600")
         check(b"reloaded" in p.stderr.read(), "the reload is logged")
     finally:
@@ -185,33 +188,15 @@ def test_cli_sighup_keeps_command_line_sinks(_):
     """With --sink on the command line beside --config, the config file's
     sinks are not used, at the start or at SIGHUP (docs/config.md): SIGHUP
     reopens the command line's sink and events keep going there."""
-    import time
     work = tempfile.mkdtemp(prefix="idtrace-hup-cli-")
     a, c = os.path.join(work, "a.jsonl"), os.path.join(work, "c.jsonl")
     path = config_file(json.dumps({"sinks": ["file://" + a], "state_dir": work + "/state"}))
-
-    def lines(f):
-        try:
-            return [json.loads(x) for x in open(f, "rb").read().splitlines() if x.strip()]
-        except FileNotFoundError:
-            return []
-
-    def marked(f, mark):
-        return [e for e in lines(f) if e.get("type") == "process.exec"
-                and mark in e["process"]["args"]]
-
-    def wait(pred, what):
-        for _ in range(200):
-            if pred():
-                return
-            time.sleep(0.05)
-        raise AssertionError("timed out waiting for " + what)
 
     p = subprocess.Popen([IDTRACE, "--config", path, "--sink", "file://" + c, "--no-tls",
                           "--key-file", work + "/key"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait(lambda: any(e["type"] == "agent.ready" for e in lines(c)), "agent.ready in c")
+        wait(lambda: any(e["type"] == "agent.ready" for e in sink_lines(c)), "agent.ready in c")
         subprocess.run(["/usr/bin/true", "hup-cli-before"])
         wait(lambda: marked(c, "hup-cli-before"), "the first event in c")
         p.send_signal(1)
@@ -221,7 +206,7 @@ def test_cli_sighup_keeps_command_line_sinks(_):
         p.send_signal(2)
         eq(p.wait(30), 0, "exit after SIGINT")
         check(not os.path.exists(a), "the config file's sink is never opened")
-        eq(lines(c)[-1]["type"], "agent.stats", "agent.stats closes the command line's sink")
+        eq(sink_lines(c)[-1]["type"], "agent.stats", "agent.stats closes the command line's sink")
         check(b"reloaded" not in p.stderr.read(), "no reload from the config file")
     finally:
         if p.poll() is None:
