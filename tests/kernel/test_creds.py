@@ -460,11 +460,7 @@ def check_container_reads(c, d):
     a host file at that path) and the container's workload. d None: the
     daemon starts once the container runs (and is returned)."""
     rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
-    for sub in ("usr", "etc", "root/.aws", "home/app"):
-        os.makedirs(os.path.join(rootfs, sub))
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.islink("/" + link):
-            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    rootfs_skeleton(rootfs, "root/.aws", "home/app")
     c.write(os.path.join(rootfs, "etc/passwd"),
             "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n", 0o644)
     aws_secret, netrc_pw = canary(), canary()
@@ -557,18 +553,23 @@ def let_container_read(d, p, wait_s, must_watch):
     check(out.endswith("done\n"), "the container read its files: %r" % out[-200:])
 
 
-def make_rootfs(c, name, secret):
-    """A container image: the root's AWS file with its own secret."""
-    rootfs = os.path.join(c.dir, name)
-    for sub in ("usr", "etc", "root/.aws"):
+def rootfs_skeleton(rootfs, *dirs):
+    """A container's root file system at rootfs: usr, etc and dirs made, and
+    the host's /bin, /lib, /lib64 and /sbin links (usr-merged) copied."""
+    for sub in ("usr", "etc") + dirs:
         os.makedirs(os.path.join(rootfs, sub))
     for link in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink("/" + link):
             os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+
+
+def make_rootfs(c, name, secret, akid="AKIARECYCLED00000001"):
+    """A container image: the root's AWS file with its own secret."""
+    rootfs = os.path.join(c.dir, name)
+    rootfs_skeleton(rootfs, "root/.aws")
     c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
     c.write(os.path.join(rootfs, "root/.aws/credentials"),
-            "[default]\naws_access_key_id = AKIARECYCLED00000001\naws_secret_access_key = %s\n"
-            % secret)
+            "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (akid, secret))
     return rootfs
 
 
@@ -697,11 +698,7 @@ def check_first_read(c, d, inner, baked):
     the container's workload. baked: the file is in the image already, else
     the process makes it right before."""
     rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
-    for sub in ("usr", "etc", "root"):
-        os.makedirs(os.path.join(rootfs, sub))
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.islink("/" + link):
-            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
+    rootfs_skeleton(rootfs, "root")
     c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
     secret, akid = canary(), "AKIA" + os.urandom(8).hex().upper()
     if baked:
@@ -799,17 +796,8 @@ def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
     files there, then the container's program reads its AWS file at once.
     The namespace is not taken for a process's in no container (by the
     cgroup its exec had), which would stop the probe checking its opens."""
-    rootfs, cid = os.path.join(c.dir, "rootfs"), secrets.token_hex(32)
-    secret = canary()
-    for sub in ("usr", "etc", "root/.aws"):
-        os.makedirs(os.path.join(rootfs, sub))
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.islink("/" + link):
-            os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
-    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
-    c.write(os.path.join(rootfs, "root/.aws/credentials"),
-            "[default]\naws_access_key_id = AKIARUNCORDER0000001\naws_secret_access_key = %s\n"
-            % secret)
+    cid, secret = secrets.token_hex(32), canary()
+    rootfs = make_rootfs(c, "rootfs", secret, akid="AKIARUNCORDER0000001")
     plain = os.path.join(c.dir, "plain.txt")
     c.write(plain, "plain\n")
     run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
@@ -906,12 +894,8 @@ def test_pod_service_accounts_not_mixed(d, c):
     for n in ("a", "b"):
         rootfs = os.path.join(c.dir, "pod-" + n)
         tokdir = os.path.join(rootfs, "var/run/secrets/kubernetes.io/serviceaccount")
-        for sub in ("usr", "etc"):
-            os.makedirs(os.path.join(rootfs, sub))
+        rootfs_skeleton(rootfs)
         os.makedirs(tokdir)
-        for link in ("bin", "lib", "lib64", "sbin"):
-            if os.path.islink("/" + link):
-                os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
         c.write(os.path.join(tokdir, "token"), fake_jwt({
             "iss": "https://kubernetes.default.svc", "canary": c.secret,
             "sub": "system:serviceaccount:team-%s:builder-%s" % (n, n),
