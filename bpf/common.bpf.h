@@ -107,4 +107,19 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 #endif
 }
 
+/* Is the current syscall an ia32 one (int 0x80, sysenter: a 32-bit program,
+ * or any x86-64 one)? Its number and arguments follow the ia32 table and
+ * convention. The raw sys_exit tracepoint sees them; the per-syscall trace
+ * events skip them. */
+#define TS_COMPAT 0x0002 /* x86 thread_info.status: a 32-bit syscall is running */
+
+static __always_inline bool in_ia32_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+#else
+	return false;
+#endif
+}
+
 #endif /* IDTRACE_COMMON_BPF_H */

@@ -802,11 +802,11 @@ struct {
 	__type(value, struct uring_open_name);
 } uring_open_names SEC(".maps");
 
-static __always_inline struct io_open___idt *uring_open_of(struct io_kiocb___idt *req)
+/* req's struct io_open when it is an open request (its opcode in *op), or NULL. */
+static __always_inline struct io_open___idt *uring_open_of(struct io_kiocb___idt *req, __u8 *op)
 {
-	__u8 op = BPF_CORE_READ(req, opcode);
-
-	if (op != IDT_IORING_OP_OPENAT && op != IDT_IORING_OP_OPENAT2)
+	*op = BPF_CORE_READ(req, opcode);
+	if (*op != IDT_IORING_OP_OPENAT && *op != IDT_IORING_OP_OPENAT2)
 		return NULL;
 	return (void *)req + bpf_core_field_offset(struct io_kiocb___idt, cmd);
 }
@@ -814,11 +814,13 @@ static __always_inline struct io_open___idt *uring_open_of(struct io_kiocb___idt
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(idt_uring_submit, struct io_kiocb___idt *req)
 {
-	struct io_open___idt *open = uring_open_of(req);
 	struct open_scratch *s;
+	struct io_open___idt *open;
 	__u64 key = (__u64)req;
 	__u32 zero = 0;
+	__u8 op;
 
+	open = uring_open_of(req, &op);
 	if (!open || is_self())
 		return 0;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
@@ -841,17 +843,17 @@ static __always_inline int on_uring_complete(void *ring, struct io_kiocb___idt *
 	__u32 sys, slot, zero = 0;
 	struct file *file;
 	__s32 res;
+	__u8 op;
 
 	if (!req) /* a completion that no request posted */
 		return 0;
-	open = uring_open_of(req);
+	open = uring_open_of(req, &op);
 	if (!open)
 		return 0;
 	count(IDT_CNT_OPEN_SEEN);
 	res = BPF_CORE_READ(cqe, res);
 	slot = BPF_CORE_READ(open, file_slot);
-	sys = BPF_CORE_READ(req, opcode) == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT
-								: IDT_SYS_IO_URING_OPENAT2;
+	sys = op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT : IDT_SYS_IO_URING_OPENAT2;
 	name = bpf_map_lookup_elem(&uring_open_names, &key);
 	path = name ? name->path : NULL;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
@@ -921,21 +923,11 @@ const volatile long more_nr[9] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
  * events skip them (the kernel's trace_get_syscall_nr gives -1 for a 32-bit
  * syscall), and their numbers are ia32's (syscall_32.tbl): an open of a
  * credential through int 0x80 would pass unseen. */
-#define TS_COMPAT 0x0002 /* x86 thread_info.status: a 32-bit syscall is running */
 #define IA32_OPEN 5
 #define IA32_CREAT 8
 #define IA32_OPENAT 295
 #define IA32_OPEN_BY_HANDLE_AT 342
 #define IA32_OPENAT2 437
-
-static __always_inline bool in_ia32_syscall(void)
-{
-#if defined(__TARGET_ARCH_x86)
-	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
-#else
-	return false;
-#endif
-}
 
 static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret, bool fast)
 {

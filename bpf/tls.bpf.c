@@ -826,16 +826,11 @@ static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 	return 0;
 }
 
-#define TS_COMPAT 0x0002 /* x86 thread_info.status: a 32-bit (ia32) syscall is running */
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(idt_tls_sys_exit, struct pt_regs *regs, long ret)
 {
-#if defined(__TARGET_ARCH_x86)
-	/* an ia32 syscall's number is not the one the loader named */
-	if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT)
-		return 0;
-#endif
+	if (in_ia32_syscall())
+		return 0; /* its number is not the one the loader named */
 	return on_tls_exit(regs, syscall_nr(regs), ret);
 }
 
