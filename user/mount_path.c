@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "mount_path.h"
+#include "proc_file.h"
 
 #define MOUNTINFO_MAX (8 << 20) /* bytes read of /proc/self/mountinfo */
 
@@ -131,31 +131,8 @@ int mount_path_through(const struct mount_line *m, const char *fs_path, char *ou
 
 long mount_path_read_mountinfo(char **buf)
 {
-	size_t cap = 64 << 10, len = 0;
-	char *b = malloc(cap);
-	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	ssize_t r;
+	size_t len;
+	int err = proc_file_read("/proc", (uint32_t)getpid(), "mountinfo", MOUNTINFO_MAX, buf, &len);
 
-	if (!b || fd < 0) {
-		int err = b ? -errno : -ENOMEM;
-
-		free(b);
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	while ((r = read(fd, b + len, cap - len)) > 0) {
-		len += r;
-		if (len == cap) {
-			char *nb = cap < MOUNTINFO_MAX ? realloc(b, cap * 2) : NULL;
-
-			if (!nb)
-				break;
-			b = nb;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	*buf = b;
-	return len;
+	return err ? err : (long)len;
 }
