@@ -371,11 +371,12 @@ static __always_inline long iov_total(const struct iovec *iov, unsigned long cnt
  * to m's TLS call, or NULL. Learns the session's socket on the way: a
  * write within MARK_TTL_NS of a write or handshake call; a read at any
  * time after a read call (it may block for as long as the peer is quiet;
- * the record check stands in for the deadline). */
-static __always_inline struct tls_mark *socket_mark(struct tls_mark *m, long fd, bool by_read)
+ * the record check stands in for the deadline). sk: the socket the
+ * syscall used, when the hook gave it (the socket layer's); else NULL and
+ * it is found from fd. */
+static __always_inline struct tls_mark *socket_mark(struct tls_mark *m, long fd, bool by_read,
+						    struct sock *sk)
 {
-	struct sock *sk;
-
 	if (m->fd >= 0)
 		return fd == m->fd ? m : NULL;
 	if (by_read ? !m->seek_read : !m->need_conn)
@@ -384,9 +385,14 @@ static __always_inline struct tls_mark *socket_mark(struct tls_mark *m, long fd,
 		m->need_conn = m->watch_write = 0;
 		return NULL;
 	}
-	sk = fd_sock(fd);
-	if (!sk)
-		return NULL; /* not a socket: the ciphertext write is still to come */
+	if (sk) {
+		if (BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+			return NULL;
+	} else {
+		sk = fd_sock(fd);
+		if (!sk)
+			return NULL; /* not a socket: the ciphertext write is still to come */
+	}
 	m->fd = fd;
 	m->need_conn = 0;
 	set_seek_read(m, 0);
@@ -658,11 +664,12 @@ GO_UNSUPPORTED(idt_go_sni)
 #endif
 
 /* The ciphertext writes (and a read call's reads) of marked threads, and
- * the mmaps that load TLS libraries, at their syscalls' exits: the
- * per-syscall exit trace events by default (no other syscall runs a
- * program); on the raw sys_exit where
- * those are missing, as a tail call from the credential-open program (one
- * sys_exit program for the host) or on its own. */
+ * the mmaps that load TLS libraries: by default the socket layer's send and
+ * receive events (only socket I/O runs a program) and mmap's exit trace
+ * event; before 6.3, the write and read syscalls' exit events too (no other
+ * syscall runs a program); on the raw sys_exit where those are missing, as
+ * a tail call from the credential-open program (one sys_exit program for
+ * the host) or on its own. */
 
 const volatile long nr_write = -1, nr_sendto = -1, nr_sendmsg = -1, nr_writev = -1;
 const volatile long nr_read = -1, nr_recvfrom = -1, nr_recvmsg = -1, nr_readv = -1;
@@ -778,39 +785,51 @@ static __always_inline bool read_tls_record(long nr, struct pt_regs *regs)
 	return h[0] >= 20 && h[0] <= 24 && h[1] == 3 && h[2] <= 4;
 }
 
-/* The exit of syscall nr (one the loader named: a write, read or mmap),
- * with its saved user registers (NULL: found when needed). Every write,
- * read and mmap on the host comes here: most leave at the thread's mark. */
-static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
+static __always_inline bool is_write_nr(long nr)
+{
+	return nr == nr_write || nr == nr_sendto || nr == nr_writev || nr == nr_sendmsg;
+}
+
+static __always_inline bool is_read_nr(long nr)
+{
+	return nr == nr_read || nr == nr_recvfrom || nr == nr_recvmsg || nr == nr_readv;
+}
+
+/* A read-family syscall nr that returned ret, with its saved user
+ * registers (NULL: found when needed; nr is then read from them and sk is
+ * the socket it read, at the socket layer's hook). */
+static __always_inline void tls_read(struct pt_regs *regs, long nr, long ret, struct sock *sk)
+{
+	struct tls_mark *m;
+
+	if (!read_seekers || ret < TLS_RECORD_HEAD)
+		return;
+	m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
+	if (!m || !m->seek_read)
+		return;
+	regs = user_regs(regs);
+	if (sk && !is_read_nr(nr = syscall_nr(regs)))
+		return; /* io_uring's, splice's: not the library's own read */
+	if (read_tls_record(nr, regs))
+		socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), true, sk);
+}
+
+/* A write-family syscall nr that returned ret: as tls_read. */
+static __always_inline void tls_write(struct pt_regs *regs, long nr, long ret, struct sock *sk)
 {
 	long requested = -1;
 	struct user_msghdr msg;
 	struct tls_mark *m;
 
-	if (nr == nr_mmap) {
-		lib_mapped(regs, ret);
-		return 0;
-	}
-	if (nr == nr_read || nr == nr_recvfrom || nr == nr_recvmsg || nr == nr_readv) {
-		if (!read_seekers || ret < TLS_RECORD_HEAD)
-			return 0;
-		m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
-		if (!m || !m->seek_read)
-			return 0;
-		regs = user_regs(regs);
-		if (read_tls_record(nr, regs))
-			socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), true);
-		return 0;
-	}
-	if (nr != nr_write && nr != nr_sendto && nr != nr_writev && nr != nr_sendmsg)
-		return 0;
 	m = bpf_task_storage_get(&tls_marks, bpf_get_current_task_btf(), NULL, 0);
 	if (!m || !(m->need_conn || m->watch_write))
-		return 0;
+		return;
 	regs = user_regs(regs);
-	m = socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), false);
+	if (sk && !is_write_nr(nr = syscall_nr(regs)))
+		return;
+	m = socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), false, sk);
 	if (!m || !m->watch_write)
-		return 0;
+		return;
 	/* did the call's write go out whole? */
 	if (nr == nr_write || nr == nr_sendto)
 		requested = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -823,6 +842,40 @@ static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
 	m->incomplete = ret < 0 || (requested >= 0 && ret < requested);
 	if (ret > 0)
 		m->written += ret;
+}
+
+/* The exit of syscall nr (one the loader named: a write, read or mmap),
+ * with its saved user registers (NULL: found when needed). On the syscall
+ * exit hooks, every write, read and mmap on the host comes here: most
+ * leave at the thread's mark. */
+static __always_inline int on_tls_exit(struct pt_regs *regs, long nr, long ret)
+{
+	if (nr == nr_mmap)
+		lib_mapped(regs, ret);
+	else if (is_read_nr(nr))
+		tls_read(regs, nr, ret, NULL);
+	else if (is_write_nr(nr))
+		tls_write(regs, nr, ret, NULL);
+	return 0;
+}
+
+/* The socket layer's own trace events (6.3+): only sends and receives on
+ * sockets run these, not every write and read of the host's files, and
+ * they hand over the socket. They fire inside the syscall, once its data
+ * has moved: its number and arguments are in the saved user registers. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(idt_tls_sock_send, struct sock *sk, int ret, int flags)
+{
+	if (!in_ia32_syscall()) /* its number is not the one the loader named */
+		tls_write(NULL, 0, ret, sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(idt_tls_sock_recv, struct sock *sk, int ret, int flags)
+{
+	if (!in_ia32_syscall())
+		tls_read(NULL, 0, ret, sk);
 	return 0;
 }
 

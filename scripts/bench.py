@@ -237,20 +237,21 @@ def uprobe_floor(lib):
 
 # The per-syscall exit trace events idtrace hooks (credential opens; the TLS
 # socket finder's writes and reads, and library mmaps).
+# idtrace's default kernel hooks other than uprobes: the credential opens'
+# and the TLS library map's syscall exit events, and the socket layer's send
+# and receive events (the TLS socket finder)
 IDTRACE_SYSCALL_EVENTS = ["sys_exit_open", "sys_exit_openat", "sys_exit_openat2",
-                          "sys_exit_creat", "sys_exit_open_by_handle_at", "sys_exit_write",
-                          "sys_exit_sendto", "sys_exit_sendmsg", "sys_exit_writev",
-                          "sys_exit_read", "sys_exit_recvfrom", "sys_exit_recvmsg",
-                          "sys_exit_readv", "sys_exit_mmap"]
+                          "sys_exit_creat", "sys_exit_open_by_handle_at", "sys_exit_mmap",
+                          "raw:sock_send_length", "raw:sock_recv_length"]
 
-SYSCALL_FLOOR_NOTE = ("syscall-floor: empty programs on the syscall exit trace events idtrace "
-                      "hooks: the tracing slow path every syscall takes once any syscall "
-                      "tracer is attached, and the trace event's own cost on those syscalls")
+SYSCALL_FLOOR_NOTE = ("syscall-floor: empty programs on the syscall exit trace events and socket "
+                      "events idtrace hooks: the tracing slow path every syscall takes once any "
+                      "syscall tracer is attached, and each event's own cost")
 
 
 def syscall_floor():
-    """Empty programs on idtrace's syscall exit trace events: what the
-    kernel's mechanism costs, without idtrace's work."""
+    """Empty programs on idtrace's syscall exit trace events and socket
+    events: what the kernel's mechanism costs, without idtrace's work."""
     return ProbeFloor("syscall-floor", "events", *IDTRACE_SYSCALL_EVENTS)
 
 

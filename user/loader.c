@@ -296,6 +296,7 @@ static const struct {
 	{ SYS_mmap, "tls_library_map", "tp/syscalls/sys_exit_mmap" },
 };
 #define TLS_EXITS (sizeof(tls_exits) / sizeof(tls_exits[0]))
+#define TLS_EXIT_MMAP (TLS_EXITS - 1) /* the one the socket layer's events do not replace */
 
 /* x86-64 kernels run ia32 syscalls too (int 0x80 works from any program),
  * and the syscall trace events skip them; the program for them is raw, on
@@ -470,12 +471,14 @@ int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names
 /* How the TLS socket finder hooks the exits of the syscalls that write
  * (or read) ciphertext, and of mmap (TLS libraries being loaded). */
 enum tls_hook {
+	TLS_SOCKET,    /* the socket layer's send/receive trace events, and mmap's exit event */
 	TLS_EVENTS,    /* the per-syscall exit trace events of those syscalls */
 	TLS_TAIL_CALL, /* a tail call from the credential-open raw sys_exit program */
 	TLS_RAW,       /* its own raw sys_exit program */
 };
 
 static const char *const tls_hook_names[] = {
+	[TLS_SOCKET] = "sock_send_length/sock_recv_length and sys_exit_mmap trace events",
 	[TLS_EVENTS] = "sys_exit_write/sendto/sendmsg/writev/read/recvfrom/recvmsg/readv/mmap "
 		       "trace events",
 	[TLS_TAIL_CALL] = "tail call from the raw sys_exit program",
@@ -487,7 +490,7 @@ static const char *const tls_hook_names[] = {
  * write and see TLS libraries mapped. */
 static int load_tls_as(struct loader *l, enum tls_hook hook)
 {
-	struct bpf_program *events[TLS_EXITS], *raw;
+	struct bpf_program *events[TLS_EXITS], *raw, *send, *recv;
 	int err, ncpu = libbpf_num_possible_cpus(), prog_fd;
 	__u32 slot = 0;
 
@@ -516,9 +519,14 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	events[7] = l->tls->progs.idt_tls_exit_readv;
 	events[8] = l->tls->progs.idt_tls_exit_mmap;
 	raw = l->tls->progs.idt_tls_sys_exit;
+	send = l->tls->progs.idt_tls_sock_send;
+	recv = l->tls->progs.idt_tls_sock_recv;
 	for (size_t i = 0; i < TLS_EXITS; i++)
-		bpf_program__set_autoload(events[i], hook == TLS_EVENTS);
-	bpf_program__set_autoload(raw, hook != TLS_EVENTS);
+		bpf_program__set_autoload(events[i], hook == TLS_EVENTS ||
+							     (hook == TLS_SOCKET && i == TLS_EXIT_MMAP));
+	bpf_program__set_autoload(send, hook == TLS_SOCKET);
+	bpf_program__set_autoload(recv, hook == TLS_SOCKET);
+	bpf_program__set_autoload(raw, hook == TLS_TAIL_CALL || hook == TLS_RAW);
 	bpf_map__set_max_entries(l->tls->maps.tls_scratch, ncpu);
 	err = bpf_map__reuse_fd(l->tls->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->tls->maps.counters, bpf_map__fd(l->exec->maps.counters));
@@ -526,6 +534,11 @@ static int load_tls_as(struct loader *l, enum tls_hook hook)
 	if (err)
 		return err;
 	switch (hook) {
+	case TLS_SOCKET:
+		err = attach(l, send, "tls_socket", "tp_btf/sock_send_length");
+		err = err ?: attach(l, recv, "tls_socket", "tp_btf/sock_recv_length");
+		return err ?: attach(l, events[TLS_EXIT_MMAP], tls_exits[TLS_EXIT_MMAP].probe,
+				     tls_exits[TLS_EXIT_MMAP].event);
 	case TLS_EVENTS:
 		for (size_t i = 0; i < TLS_EXITS && !err; i++)
 			err = attach(l, events[i], tls_exits[i].probe, tls_exits[i].event);
@@ -552,7 +565,9 @@ static int load_tls(struct loader *l)
 	 * keeps one sys_exit program on the host */
 	enum tls_hook hook = l->files && l->files_hook == FILES_RAW ? TLS_TAIL_CALL
 				: env_on("IDTRACE_BPF_RAW")		 ? TLS_RAW
-									 : TLS_EVENTS;
+				: env_on("IDTRACE_BPF_SYSCALL_EVENTS")	 ? TLS_EVENTS
+									 : TLS_SOCKET;
+	enum tls_hook next;
 	int n_links = l->n_links, err;
 
 	for (;;) {
@@ -570,9 +585,12 @@ static int load_tls(struct loader *l)
 				strerror(-err));
 			return err;
 		}
+		/* the socket layer's events are 6.3+; the syscall events need
+		 * CONFIG_FTRACE_SYSCALLS */
+		next = hook == TLS_SOCKET ? TLS_EVENTS : TLS_RAW;
 		log_warn("TLS socket finder: %s unavailable (%s); trying %s", tls_hook_names[hook],
-			 strerror(-err), tls_hook_names[TLS_RAW]);
-		hook = TLS_RAW;
+			 strerror(-err), tls_hook_names[next]);
+		hook = next;
 	}
 	l->tls_libs = json_array();
 	return l->tls_libs ? 0 : -ENOMEM;

@@ -722,14 +722,8 @@ def test_ready_and_stats(d: Daemon):
         ("open", "tp_btf/io_uring_complete"),
         ("open", "tp_btf/io_uring_submit_req"),
         ("tls_library_map", "tp/syscalls/sys_exit_mmap"),
-        ("tls_socket", "tp/syscalls/sys_exit_read"),
-        ("tls_socket", "tp/syscalls/sys_exit_readv"),
-        ("tls_socket", "tp/syscalls/sys_exit_recvfrom"),
-        ("tls_socket", "tp/syscalls/sys_exit_recvmsg"),
-        ("tls_socket", "tp/syscalls/sys_exit_sendmsg"),
-        ("tls_socket", "tp/syscalls/sys_exit_sendto"),
-        ("tls_socket", "tp/syscalls/sys_exit_write"),
-        ("tls_socket", "tp/syscalls/sys_exit_writev")],
+        ("tls_socket", "tp_btf/sock_recv_length"),
+        ("tls_socket", "tp_btf/sock_send_length")],
        "attached probes")
     libs = {lib["library"]: lib for lib in ready["tls_libraries"]}
     check("openssl" in libs and "gnutls" in libs, "libssl and libgnutls attached: %r" % libs)

@@ -506,20 +506,32 @@ def curl_after_attach(d, lib, args, url):
 def test_tls_raw_tail_call(d, fx):
     """Where the syscall trace events are missing (forced here), the socket
     finder is a tail call from the open probe's raw sys_exit program."""
-    check_raw_hook(d, fx, "tail call from the raw sys_exit program")
+    check_hook(d, fx, "tail call from the raw sys_exit program",
+               ["tp_btf/sys_exit", "tp_btf/sys_exit"])
 
 
 @with_tls("--no-files", env={"IDTRACE_BPF_RAW": "1"})
 def test_tls_raw_without_file_probes(d, fx):
     """The same, with credential opens not watched: the socket finder has a
     raw sys_exit program of its own."""
-    check_raw_hook(d, fx, "raw sys_exit")
+    check_hook(d, fx, "raw sys_exit", ["tp_btf/sys_exit", "tp_btf/sys_exit"])
 
 
-def check_raw_hook(d, fx, loaded):
-    """The socket finder on the raw sys_exit (loaded as said in the log): a
-    curl linked to a libssl new to the host is attached as it maps it (the
-    mmap hook), and its request, made after that, is reported whole."""
+@with_tls(env={"IDTRACE_BPF_SYSCALL_EVENTS": "1"})
+def test_tls_syscall_events_hook(d, fx):
+    """Where the socket layer's trace events are missing (before 6.3; forced
+    here), the socket finder is on the write and read syscalls' exit events,
+    and finds the socket from the syscall's fd."""
+    check_hook(d, fx, "sys_exit_write/sendto/sendmsg/writev/read/recvfrom/recvmsg/readv/mmap "
+               "trace events", ["tp/syscalls/sys_exit_mmap"] + socket_finder_hooks(
+                   {"IDTRACE_BPF_SYSCALL_EVENTS": "1"}))
+
+
+def check_hook(d, fx, loaded, hooks):
+    """The socket finder on the hook the log names (loaded), with the hooks
+    agent.ready lists for it and the library-map probe (sorted): a curl
+    linked to a libssl new to the host is attached as it maps it (the mmap
+    hook), and its request, made after that, is reported whole."""
     check("TLS socket finder: %s\n" % loaded in d.stderr_text(),
           "the socket finder is a %s: %r" % (loaded, d.stderr_text()))
     srv = fx.s_server()
@@ -536,7 +548,7 @@ def check_raw_hook(d, fx, loaded):
           "the new copy was attached")
     eq(sorted(p["hook"] for p in d.stopped_events[0]["probes"]
               if p["name"] in ("tls_socket", "tls_library_map")),
-       ["tp_btf/sys_exit", "tp_btf/sys_exit"], "agent.ready: the socket finder's hooks")
+       sorted(hooks), "agent.ready: the socket finder's hooks")
     check(d.stopped_events[-1]["tls"]["libraries_found_at_map"] >= 1,
           "the copy was found as it was mapped: %r" % d.stopped_events[-1]["tls"])
 
@@ -1521,10 +1533,7 @@ def read_only_prestart_case(client_argv, lib, read_port_fd, go, end_session, env
         events = d.stop()
         eq(len([e for e in events if is_req(p.pid)(e)]), 1, "one tls.request for the session")
         eq(sorted({pr["hook"] for pr in events[0]["probes"] if pr["name"] == "tls_socket"}),
-           ["tp_btf/sys_exit"] if env else
-           ["tp/syscalls/sys_exit_" + n for n in ("read", "readv", "recvfrom", "recvmsg",
-                                                  "sendmsg", "sendto", "write", "writev")],
-           "the socket finder's hooks")
+           socket_finder_hooks(env), "the socket finder's hooks")
         check(events[-1]["kernel"]["tls_conn"] >= 1, "kernel.tls_conn counts it: %r"
               % events[-1]["kernel"].get("tls_conn"))
         assert_no_secrets(d, fx.secrets)
@@ -1539,6 +1548,19 @@ def wait_stdout_line(p, needle, what):
     while line and needle not in line:
         line = p.stdout.readline()
     check(line, "%s: %r on its stdout" % (what, needle))
+
+
+def socket_finder_hooks(env):
+    """The hooks agent.ready names for the TLS socket finder under the
+    daemon's environment env: the socket layer's events by default, the
+    syscall exit events or the raw sys_exit where forced."""
+    env = env or {}
+    if env.get("IDTRACE_BPF_RAW") == "1":
+        return ["tp_btf/sys_exit"]
+    if env.get("IDTRACE_BPF_SYSCALL_EVENTS") == "1":
+        return ["tp/syscalls/sys_exit_" + n for n in ("read", "readv", "recvfrom", "recvmsg",
+                                                      "sendmsg", "sendto", "write", "writev")]
+    return ["tp_btf/sock_recv_length", "tp_btf/sock_send_length"]
 
 
 def python_read_only_case(env=None):
@@ -1569,6 +1591,16 @@ def test_tls_prestart_session_read_only_raw(_):
 
 
 test_tls_prestart_session_read_only_raw.no_daemon = True
+
+
+def test_tls_prestart_session_read_only_syscall_events(_):
+    """The same on the syscall exit trace events (forced; the hook where the
+    socket layer's events are missing, before 6.3): the read's exit finds the
+    socket from its fd."""
+    python_read_only_case({"IDTRACE_BPF_SYSCALL_EVENTS": "1"})
+
+
+test_tls_prestart_session_read_only_syscall_events.no_daemon = True
 
 
 def test_tls_prestart_session_read_only_gnutls(_):
@@ -1673,6 +1705,7 @@ CASES = [
     test_tls_ipv6_loopback,
     test_tls_raw_tail_call,
     test_tls_raw_without_file_probes,
+    test_tls_syscall_events_hook,
     test_tls_curl_http2_nginx,
     test_tls_curl_http2_after_upload,
     test_tls_python_ssl_api_key,
@@ -1694,6 +1727,7 @@ CASES = [
     test_tls_prestart_session_read_only_openssl,
     test_tls_prestart_session_read_only_gnutls,
     test_tls_prestart_session_read_only_raw,
+    test_tls_prestart_session_read_only_syscall_events,
     test_tls_prestart_server_session_not_reported,
 ]
 

@@ -7,8 +7,10 @@
  *   probe_floor sys_exit          an empty program on the raw sys_exit
  *                                 tracepoint: what any syscall tracer pays
  *   probe_floor events NAME...    an empty program on each syscall trace
- *                                 event NAME (sys_exit_openat, ...): idtrace's
- *                                 default syscall hooks
+ *                                 event NAME (sys_exit_openat, ...), and on
+ *                                 each raw tracepoint raw:NAME
+ *                                 (raw:sock_send_length): idtrace's default
+ *                                 syscall and socket hooks
  *   probe_floor uprobe LIB FUNC...  an empty program on each FUNC of LIB at
  *                                 the site idtrace uses (uprobe_site.h): the
  *                                 uprobe trap and nothing else
@@ -92,14 +94,22 @@ static int attach_uprobes(int prog, const char *lib, char **funcs, int n)
 	return 0;
 }
 
-/* An empty program on each per-syscall trace event (tracefs id). */
-static int attach_trace_events(int prog, char **names, int n)
+/* An empty program on each per-syscall trace event (tracefs id; prog), or
+ * for raw:NAME on the raw tracepoint NAME (raw_prog). */
+static int attach_trace_events(int prog, int raw_prog, char **names, int n)
 {
 	for (int i = 0; i < n; i++) {
 		struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT };
 		char path[256];
 		int id;
 
+		if (!strncmp(names[i], "raw:", 4)) {
+			if (bpf_raw_tracepoint_open(names[i] + 4, raw_prog) < 0) {
+				fprintf(stderr, "probe_floor: %s: %s\n", names[i], strerror(errno));
+				return -1;
+			}
+			continue;
+		}
 		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s/id", names[i]);
 		id = read_int_file(path);
 		if (id < 0) {
@@ -123,7 +133,7 @@ int main(int argc, char **argv)
 	};
 	bool sys_exit = argc == 2 && !strcmp(argv[1], "sys_exit");
 	bool events = argc >= 3 && !strcmp(argv[1], "events");
-	int prog;
+	int prog, raw_prog = -1;
 
 	if (!sys_exit && !events && (argc < 4 || strcmp(argv[1], "uprobe"))) {
 		fprintf(stderr, "usage: probe_floor sys_exit | probe_floor events NAME... | "
@@ -137,13 +147,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "probe_floor: BPF load: %s\n", strerror(-prog));
 		return 1;
 	}
+	if (events) {
+		raw_prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "probe_floor", "GPL", empty, 2,
+					 NULL);
+		if (raw_prog < 0) {
+			fprintf(stderr, "probe_floor: BPF load: %s\n", strerror(-raw_prog));
+			return 1;
+		}
+	}
 	if (sys_exit) {
 		if (bpf_raw_tracepoint_open("sys_exit", prog) < 0) {
 			fprintf(stderr, "probe_floor: sys_exit: %s\n", strerror(errno));
 			return 1;
 		}
 	} else if (events) {
-		if (attach_trace_events(prog, argv + 2, argc - 2))
+		if (attach_trace_events(prog, raw_prog, argv + 2, argc - 2))
 			return 1;
 	} else if (attach_uprobes(prog, argv[2], argv + 3, argc - 3)) {
 		return 1;
