@@ -320,6 +320,12 @@ def report(title, medians, unit_div, unit, extra=None):
         r = paired_ratios(medians, name)
         print("  %-12s %10.1f %s   ratio %.3f   range %.3f-%.3f"
               % (name, t / unit_div, unit, statistics.median(r), min(r), max(r)))
+    # The neighbours only ever add time: each variant's fastest run of the
+    # whole benchmark is the one they touched least. Its ratio is a second
+    # estimate, which a burst in one round cannot move.
+    print("  fastest run of all rounds, over untraced's fastest: "
+          + ", ".join("%s %.3f" % (name, min(medians.rounds[name]) / min(medians.rounds["untraced"]))
+                      for name in medians if name != "untraced"))
     if medians.per_request and medians.per_request["untraced"]:
         print("  per request (the median request of each run, as the client timed it; the same "
               "runs): ratio as above")
