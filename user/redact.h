@@ -145,7 +145,7 @@ char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 
 /* What the elements of one argv seen so far say about the next: the element before it,
  * which programs were named (mysql's -pPW), which verbs came (config set, create secret),
- * htpasswd's flags and count. Zero it for each argv. Its fields are redact.c's; prev
+ * htpasswd's flags and count. Zero it for each argv. Its fields are redact_argv.c's; prev
  * points into the caller's argv, which must outlive the walk. */
 struct redact_argv {
 	const char *prev;
