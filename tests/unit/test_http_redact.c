@@ -196,6 +196,37 @@ static void test_user_agent(void **state)
 	expect_ua("app api_key=abc; v=1", "app api_key=" REDACTED "; v=1");
 }
 
+/* The same User-Agent again (the memo of the last one) gives the same result: a
+ * secret stays hidden, a shorter destination still cuts, and a value that only
+ * shares a prefix with the last one (or is the last one cut short) is judged
+ * on its own. */
+static void test_user_agent_repeated(void **state)
+{
+	static const char secret[] = "tool token=ghp_0123456789abcdefghijABCDEFGHIJ012345";
+	char out[256], small[8];
+	char longer[700];
+
+	for (int i = 0; i < 3; i++) {
+		assert_false(http_redact_user_agent(secret, strlen(secret), out, sizeof(out)));
+		assert_string_equal(out, "tool token=" REDACTED);
+	}
+	assert_true(http_redact_user_agent(secret, strlen(secret), small, sizeof(small)));
+	assert_string_equal(small, "tool to");
+	/* the first 11 bytes of the memo: "tool token=" alone holds nothing secret */
+	assert_false(http_redact_user_agent(secret, 11, out, sizeof(out)));
+	assert_string_equal(out, "tool token=");
+	expect_ua("curl/8.5.0", "curl/8.5.0");
+	expect_ua(secret, "tool token=" REDACTED);
+	/* longer than the memo keeps: redacted each time, not kept */
+	memset(longer, 'a', sizeof(longer));
+	memcpy(longer, "x token=", 8);
+	for (int i = 0; i < 2; i++) {
+		assert_false(http_redact_user_agent(longer, sizeof(longer), out, sizeof(out)));
+		assert_string_equal(out, "x token=" REDACTED);
+	}
+	expect_ua("curl/8.5.0", "curl/8.5.0");
+}
+
 static void test_traceparent(void **state)
 {
 	static const char *const ok[] = {
@@ -235,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_random_canaries),
 		cmocka_unit_test(test_random_runs_mostly_caught),
 		cmocka_unit_test(test_user_agent),
+		cmocka_unit_test(test_user_agent_repeated),
 		cmocka_unit_test(test_traceparent),
 	};
 
