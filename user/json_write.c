@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include "json_write.h"
 
@@ -41,23 +43,43 @@ static const unsigned char escaped[256] = {
 	['\\'] = 1,
 };
 
+/* Does the 8-byte word x hold a byte that escaped[] names? The bit tricks
+ * test all eight at once (a byte below 0x20, or equal to '"' or '\\'):
+ * most of an event's text is plain, and this runs over all of it. */
+static bool word_has_escaped(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
 /* As jansson escapes without JSON_ESCAPE_SLASH or JSON_ENSURE_ASCII: quote,
  * backslash and control characters only; the six short forms, else \u00XX. */
 static void put_string(struct writer *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t run = 0;
+	size_t run = 0, i = 0;
 
 	put(w, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		unsigned char c;
 		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 		size_t elen = 2;
+		uint64_t x;
 
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			if (word_has_escaped(x))
+				break;
+		}
+		if (i >= n)
+			break;
+		c = (unsigned char)s[i++];
 		if (!escaped[c])
 			continue;
-		put(w, s + run, i - run);
-		run = i + 1;
+		put(w, s + run, i - 1 - run);
+		run = i;
 		switch (c) {
 		case '"': esc[1] = '"'; break;
 		case '\\': esc[1] = '\\'; break;

@@ -58,6 +58,27 @@ static void test_string_escapes(void **state)
 	same_as_jansson(json_string("utf-8: h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91 and \x7f"));
 }
 
+/* Plain text is skipped eight bytes at a time: every ASCII byte, and a
+ * multi-byte character next to one, at each offset of a word and across
+ * words, comes out as jansson writes it. */
+static void test_string_escapes_at_every_offset(void **state)
+{
+	char buf[40];
+
+	(void)state;
+	for (int b = 0; b < 0x80; b++) {
+		for (int at = 0; at < 20; at++) {
+			memset(buf, 'a', sizeof(buf));
+			buf[at] = (char)b;
+			same_as_jansson(json_stringn(buf, 24));
+			memcpy(buf + at + 1, "\xc3\xa9", 2); /* é right after it */
+			same_as_jansson(json_stringn(buf, 24));
+			same_as_jansson(json_stringn(buf, (size_t)at + 1)); /* it last */
+		}
+	}
+	same_as_jansson(json_string("\xe2\x82\xac\xe2\x82\xac\\\xf0\x9f\x94\x91\"\xc2\xa2\xc2\xa2\n"));
+}
+
 static void test_containers_keep_order(void **state)
 {
 	json_t *ev;
@@ -98,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_string_escapes),
+		cmocka_unit_test(test_string_escapes_at_every_offset),
 		cmocka_unit_test(test_containers_keep_order),
 		cmocka_unit_test(test_too_deep_falls_back),
 	};
