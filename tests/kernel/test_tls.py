@@ -10,6 +10,7 @@ process produced. Fake secrets carry canaries that must never reach the output.
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import shutil
@@ -525,6 +526,64 @@ def test_tls_syscall_events_hook(d, fx):
     check_hook(d, fx, "sys_exit_write/sendto/sendmsg/writev/read/recvfrom/recvmsg/readv/mmap "
                "trace events", ["tp/syscalls/sys_exit_mmap"] + socket_finder_hooks(
                    {"IDTRACE_BPF_SYSCALL_EVENTS": "1"}))
+
+
+def prog_runs(d, names):
+    """Run counts (bpf_stats) of the daemon's BPF programs named names: {name: count}."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % d.proc.pid):
+        try:
+            for line in open("/proc/%d/fdinfo/%s" % (d.proc.pid, fd)):
+                if line.startswith("prog_id:"):
+                    ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    runs = {}
+    for p in json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"])):
+        if p["id"] in ids and p.get("name") in names:
+            runs[p["name"]] = runs.get(p["name"], 0) + p.get("run_cnt", 0)
+    return runs
+
+
+@with_tls()
+def test_tls_socket_finder_skips_file_io(d, fx):
+    """The socket finder's programs run for socket I/O only: 4000 writes and
+    reads of a file run neither of them (other processes' socket I/O on the
+    host may run a few), and one HTTPS request runs both and is reported."""
+    names = ["idt_tls_sock_send", "idt_tls_sock_recv"]
+    stats = "/proc/sys/kernel/bpf_stats_enabled"
+    was = open(stats).read().strip()
+    path = os.path.join(fx.dir, "io.bin")
+    srv = fx.s_server()
+    with open(stats, "w") as f:
+        f.write("1")
+    try:
+        before = prog_runs(d, names)
+        eq(set(before), set(names), "the daemon's socket finder programs")
+        p = spawn(["/bin/dd", "if=/dev/zero", "of=" + path, "bs=64", "count=2000",
+                   "status=none"], env=PATH_ENV)
+        finish(p, "dd writing")
+        p = spawn(["/bin/dd", "if=" + path, "of=/dev/null", "bs=64", "status=none"],
+                  env=PATH_ENV)
+        finish(p, "dd reading")
+        after_files = prog_runs(d, names)
+        url = "https://localhost:%d/files" % srv.port
+        c = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                   "-o", "/dev/null", url], env=PATH_ENV)
+        finish(c, "curl")
+        after_curl = prog_runs(d, names)
+    finally:
+        with open(stats, "w") as f:
+            f.write(was)
+    evs = requests_of(d, c.pid)
+    eq(os.path.getsize(path), 128000, "dd wrote 2000 blocks")
+    for n in names:
+        check(after_files[n] - before[n] < 400,
+              "%s ran %d times over 4000 file writes and reads" % (n, after_files[n] - before[n]))
+        check(after_curl[n] > after_files[n], "%s ran for curl's socket I/O" % n)
+    eq(len(evs), 1, "tls.request events of the curl pid")
+    eq(evs[0]["http"]["path"], "/files", "http.path")
+    check_tls(evs[0], "openssl", srv.port)
 
 
 def check_hook(d, fx, loaded, hooks):
@@ -1706,6 +1765,7 @@ CASES = [
     test_tls_raw_tail_call,
     test_tls_raw_without_file_probes,
     test_tls_syscall_events_hook,
+    test_tls_socket_finder_skips_file_io,
     test_tls_curl_http2_nginx,
     test_tls_curl_http2_after_upload,
     test_tls_python_ssl_api_key,
