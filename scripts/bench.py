@@ -322,7 +322,8 @@ def report(title, medians, unit_div, unit, extra=None):
               % (name, t / unit_div, unit, statistics.median(r), min(r), max(r)))
     # The neighbours only ever add time: each variant's fastest run of the
     # whole benchmark is the one they touched least. Its ratio is a second
-    # estimate, which a burst in one round cannot move.
+    # estimate: a burst cannot move it, but one run that was luckier than
+    # the rest can (the median above is the steadier of the two).
     print("  fastest run of all rounds, over untraced's fastest: "
           + ", ".join("%s %.3f" % (name, min(medians.rounds[name]) / min(medians.rounds["untraced"]))
                       for name in medians if name != "untraced"))
