@@ -612,9 +612,32 @@ def bench_sinks():
 BENCHES = {"exec": bench_exec, "open": bench_open, "tls": bench_tls, "sinks": bench_sinks}
 
 
+def other_tracers():
+    """Processes already running idtrace or a probe floor: their probes would
+    sit under every variant, untraced included, and every ratio would be
+    wrong. [(pid, exe)]."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+        except OSError:
+            continue
+        if os.path.basename(exe).split(" ")[0] in ("idtrace", "probe_floor"):
+            found.append((int(pid), exe))
+    return found
+
+
 def main(argv):
     if os.geteuid() != 0:
         print("bench needs root", file=sys.stderr)
+        return 1
+    running = other_tracers()
+    if running:
+        print("bench: stop these first; their probes would be under every variant, "
+              "untraced included:\n" + "\n".join("  pid %d: %s" % p for p in running),
+              file=sys.stderr)
         return 1
     for name in argv or list(BENCHES):
         if name not in BENCHES:
