@@ -166,7 +166,8 @@ static const char *key_header(const char *name, size_t name_len)
 
 bool http_req_header_is_span(const char *name, size_t name_len)
 {
-	return name_is(name, name_len, "authorization") || key_header(name, name_len);
+	return name_is(name, name_len, "authorization") ||
+	       name_is(name, name_len, "proxy-authorization") || key_header(name, name_len);
 }
 
 void http_req_add_header(struct http_request *req, const char *name, size_t name_len,
@@ -190,6 +191,9 @@ void http_req_add_header(struct http_request *req, const char *name, size_t name
 	} else if (name_is(name, name_len, "authorization")) {
 		if (!req->auth.scheme[0] && !req->auth.token)
 			http_auth_parse(value, value_len, &req->auth);
+	} else if (name_is(name, name_len, "proxy-authorization")) {
+		if (!req->proxy_auth.scheme[0] && !req->proxy_auth.token)
+			http_auth_parse(value, value_len, &req->proxy_auth);
 	} else if ((key = key_header(name, name_len))) {
 		add_key(req, key, value, value_len);
 	}
@@ -200,16 +204,23 @@ static bool points_into(const char *p, const char *buf, size_t len)
 	return p && (uintptr_t)p >= (uintptr_t)buf && (uintptr_t)p < (uintptr_t)(buf + len);
 }
 
+static void drop_auth_span(struct http_request *req, struct http_auth *a, const char *value,
+			   size_t len)
+{
+	if (points_into(a->token, value, len)) {
+		a->token = NULL;
+		a->token_len = 0;
+		a->token_cut = true;
+		req->truncated = true;
+	}
+}
+
 void http_req_drop_spans(struct http_request *req, const char *value, size_t len)
 {
 	int i;
 
-	if (points_into(req->auth.token, value, len)) {
-		req->auth.token = NULL;
-		req->auth.token_len = 0;
-		req->auth.token_cut = true;
-		req->truncated = true;
-	}
+	drop_auth_span(req, &req->auth, value, len);
+	drop_auth_span(req, &req->proxy_auth, value, len);
 	for (i = 0; i < req->n_keys; i++) {
 		if (points_into(req->keys[i].value, value, len)) {
 			req->keys[i].value = NULL;

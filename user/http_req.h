@@ -40,6 +40,7 @@ struct http_request {
 	char user_agent[HTTP_FIELD_MAX];	/* secret-looking words REDACTED */
 	char traceparent[64];	/* only a well-formed W3C traceparent */
 	struct http_auth auth;
+	struct http_auth proxy_auth;	/* Proxy-Authorization: a CONNECT sent to an HTTPS proxy */
 	/* API-key style headers: x-api-key, api-key, private-token, x-auth-token */
 	int n_keys;
 	struct {
@@ -71,17 +72,18 @@ void http_req_set_target(struct http_request *req, const char *target, size_t le
 void http_req_set_host(struct http_request *req, const char *authority, size_t len);
 
 /* Apply one request header (name case-insensitive; value without its line end). Host, User-Agent,
- * traceparent (first one wins), Authorization (first one, parsed by http_auth_parse) and API-key
- * headers; others are ignored. Spans in req point into value, which the caller keeps alive. */
+ * traceparent (first one wins), Authorization and Proxy-Authorization (the first of each, parsed
+ * by http_auth_parse) and API-key headers; others are ignored. Spans in req point into value, which the caller keeps alive. */
 void http_req_add_header(struct http_request *req, const char *name, size_t name_len,
 			 const char *value, size_t value_len);
 
-/* True when http_req_add_header keeps a span into this header's value (Authorization, API keys). */
+/* True when http_req_add_header keeps a span into this header's value (Authorization,
+ * Proxy-Authorization, API keys). */
 bool http_req_header_is_span(const char *name, size_t name_len);
 
 /* A header value (len bytes at value) given to http_req_add_header was cut or cannot be kept:
  * keep its facts (scheme, header name), drop the spans into it, mark the request truncated and
- * the Authorization credential cut. */
+ * the Authorization (or Proxy-Authorization) credential cut. */
 void http_req_drop_spans(struct http_request *req, const char *value, size_t len);
 
 #endif /* IDTRACE_HTTP_REQ_H */

@@ -129,8 +129,13 @@ static bool basic_fingerprint(const struct tls_event_ctx *tc, const struct http_
 	return ok;
 }
 
+/* The facts of an Authorization or Proxy-Authorization header (its
+ * lower-case name: header), a as parsed: scheme, kind, fingerprint, claims.
+ * field: the event's member for them ("authorization",
+ * "proxy_authorization"); the credential hop names the header. */
 static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *ec, struct proc *p,
-			     json_t *ev, const struct http_auth *a)
+			     json_t *ev, const struct http_auth *a, const char *field,
+			     const char *header)
 {
 	const char *kind = http_auth_kind(a);
 	char fp[FINGERPRINT_STR_LEN];
@@ -150,12 +155,15 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 		 * id is what names the credential, and links to the file read */
 		fingerprint_aws_key_id(tc->key, a->aws_access_key_id, fp);
 		json_object_set_new(out, "fingerprint", json_string(fp));
-		credential_hop(tc, ec, p, ev, fp, kind, "authorization");
+		credential_hop(tc, ec, p, ev, fp, kind, header);
 		return out;
 	}
 	if (!a->token || !a->token_len) {
-		event_add_missing(ev, "http.authorization.fingerprint",
-			    a->token_cut ? "credential truncated" : "empty credential");
+		char missing[48];
+
+		snprintf(missing, sizeof(missing), "http.%s.fingerprint", field);
+		event_add_missing(ev, missing,
+				  a->token_cut ? "credential truncated" : "empty credential");
 		return out;
 	}
 	if (!basic)
@@ -166,7 +174,7 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 
 		if (c && jwt_decode(a->token, a->token_len, c) != -ENOMEM) {
 			json_object_set_new(out, "claims", jwt_claims_to_json(c));
-			credential_hop(tc, ec, p, ev, fp, kind, "authorization");
+			credential_hop(tc, ec, p, ev, fp, kind, header);
 			if (c->n_act)
 				json_array_append_new(json_object_get(ev, "chain"),
 						      delegation_hop(c));
@@ -175,7 +183,7 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 		}
 		free(c);
 	}
-	credential_hop(tc, ec, p, ev, fp, kind, "authorization");
+	credential_hop(tc, ec, p, ev, fp, kind, header);
 	return out;
 }
 
@@ -203,7 +211,12 @@ static json_t *http_part(const struct tls_event_ctx *tc, struct event_ctx *ec, s
 		json_object_set_new(http, "traceparent", str(req->traceparent, 64));
 	if (req->auth.scheme[0] || req->auth.token)
 		json_object_set_new(http, "authorization",
-				    authorization(tc, ec, p, ev, &req->auth));
+				    authorization(tc, ec, p, ev, &req->auth, "authorization",
+						  "authorization"));
+	if (req->proxy_auth.scheme[0] || req->proxy_auth.token)
+		json_object_set_new(http, "proxy_authorization",
+				    authorization(tc, ec, p, ev, &req->proxy_auth,
+						  "proxy_authorization", "proxy-authorization"));
 	if (req->n_keys) {
 		json_t *keys = json_array();
 

@@ -50,6 +50,49 @@ def make_cert(d):
     return cert, key
 
 
+# An HTTPS proxy for one connection at a time: it takes TLS, reads a CONNECT
+# (its credentials are not checked), answers 200 and relays bytes both ways
+# between the client's TLS session and a TCP connection to the target. The
+# proxy's own sessions are a server's: idtrace does not report them.
+HTTPS_PROXY_PY = r"""
+import select, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[3])))
+ls.listen(8)
+while True:
+    raw, _ = ls.accept()
+    try:
+        conn = ctx.wrap_socket(raw, server_side=True)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = conn.recv(4096)
+            if not d:
+                raise EOFError("no CONNECT")
+            head += d
+        host, port = head.split(b"\r\n", 1)[0].split()[1].rsplit(b":", 1)
+        target = socket.create_connection((host.decode(), int(port)))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        done = False
+        while not done:
+            r = [conn] if conn.pending() else select.select([conn, target], [], [], 30)[0]
+            if not r:
+                break
+            for s in r:
+                d = s.recv(65536)
+                if not d:
+                    done = True
+                    break
+                (target if s is conn else conn).sendall(d)
+    except Exception as e:  # a readiness probe's bare connect, a client gone
+        print("proxy:", repr(e), file=sys.stderr, flush=True)
+    finally:
+        raw.close()
+"""
+
+
 class Server:
     """A server process on 127.0.0.1:port; stop() kills it and its group."""
 
@@ -133,6 +176,15 @@ class TLSFixture:
             argv.append("-www")
         s = Server(argv, port, os.path.join(self.dir, "s_server-%d.log" % port),
                    hold_stdin=not www, host=host)
+        self.servers.append(s)
+        return s
+
+    def https_proxy(self):
+        """An HTTPS proxy (HTTPS_PROXY_PY): TLS with the fixture's certificate,
+        a CONNECT, then the bytes relayed to the target."""
+        port = free_port()
+        s = Server(["/usr/bin/python3", "-c", HTTPS_PROXY_PY, self.cert, self.key, str(port)],
+                   port, os.path.join(self.dir, "proxy-%d.log" % port))
         self.servers.append(s)
         return s
 
@@ -526,6 +578,50 @@ def test_tls_syscall_events_hook(d, fx):
     check_hook(d, fx, "sys_exit_write/sendto/sendmsg/writev/read/recvfrom/recvmsg/readv/mmap "
                "trace events", ["tp/syscalls/sys_exit_mmap"] + socket_finder_hooks(
                    {"IDTRACE_BPF_SYSCALL_EVENTS": "1"}))
+
+
+@with_tls()
+def test_tls_https_proxy_authorization(d, fx):
+    """curl through an HTTPS proxy: TLS to the proxy, a CONNECT in it with
+    Proxy-Authorization, then the origin's TLS inside the tunnel. The CONNECT
+    gives a tls.request with http.proxy_authorization (Basic: the user name and
+    the password's fingerprint, a credential hop on proxy-authorization); the
+    tunnelled request gives its own, with its Authorization and the socket to
+    the proxy. Neither the password nor the token appears."""
+    srv = fx.s_server()
+    proxy = fx.https_proxy()
+    pw = fx.secret(canary("proxypw"))
+    tok = fx.secret(canary("innertok"))
+    cfg = header_file(fx, "proxy.curlrc", [
+        'proxy = "https://localhost:%d"' % proxy.port, "proxy-insecure",
+        'proxy-user = "proxyuser:%s"' % pw, "insecure", "silent", "http1.1",
+        'header = "Authorization: Bearer %s"' % tok, 'output = "/dev/null"',
+        'url = "https://localhost:%d/inner/path?q=%s"' % (srv.port, fx.secret(canary("q")))])
+    p = spawn([CURL, "-K", cfg], env=PATH_ENV)
+    finish(p, "curl through the proxy")
+    evs = requests_of(d, p.pid, count=2)
+    eq(sorted(e["http"]["method"] for e in evs), ["CONNECT", "GET"], "the two requests")
+    connect = [e for e in evs if e["http"]["method"] == "CONNECT"][0]
+    get = [e for e in evs if e["http"]["method"] == "GET"][0]
+    check_tls(connect, "openssl", proxy.port)
+    eq(connect["http"]["host"], "localhost:%d" % srv.port, "CONNECT host: the tunnel's target")
+    eq(connect["http"]["path"], "", "CONNECT has no path")
+    fp = fx.fingerprint(pw)
+    eq(connect["http"].get("proxy_authorization"),
+       {"scheme": "Basic", "credential_type": "basic", "user": "proxyuser", "fingerprint": fp},
+       "http.proxy_authorization")
+    check("authorization" not in connect["http"], "no Authorization on the CONNECT")
+    cred = hop(connect, "credential")
+    eq((cred["header"], cred["fingerprint"]), ("proxy-authorization", fp),
+       "the CONNECT's credential hop")
+    check_tls(get, "openssl", proxy.port)
+    eq(get["http"]["path"], "/inner/path", "the tunnelled request's path, without its query")
+    eq(get["http"]["host"], "localhost:%d" % srv.port, "the tunnelled request's host")
+    eq(get["http"]["authorization"]["fingerprint"], fx.fingerprint(tok),
+       "the tunnelled request's authorization")
+    check("proxy_authorization" not in get["http"], "no proxy credential on the tunnelled request")
+    eq(get["chain"][-1]["host"], "localhost:%d" % srv.port, "destination hop: the origin")
+    assert_no_secrets(d, fx.secrets)
 
 
 def prog_runs(d, names):
@@ -1766,6 +1862,7 @@ CASES = [
     test_tls_raw_without_file_probes,
     test_tls_syscall_events_hook,
     test_tls_socket_finder_skips_file_io,
+    test_tls_https_proxy_authorization,
     test_tls_curl_http2_nginx,
     test_tls_curl_http2_after_upload,
     test_tls_python_ssl_api_key,

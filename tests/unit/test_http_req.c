@@ -137,6 +137,7 @@ static void test_headers(void **state)
 	http_req_add_header(&req, S("authorization"), S("Basic Ym9iOnB3"));
 	http_req_add_header(&req, S("Cookie"), S("session=COOKIESECRET"));
 	http_req_add_header(&req, S("Proxy-Authorization"), S("Basic PROXYSECRET"));
+	http_req_add_header(&req, S("proxy-authorization"), S("Bearer second"));	/* not the first */
 	http_req_add_header(&req, S("x-api-keys"), S("NOTAKEY"));
 	http_req_add_header(&req, S("X-API-KEY"), S("k"));
 	assert_string_equal(req.user_agent, "first");
@@ -148,17 +149,48 @@ static void test_headers(void **state)
 	assert_int_equal(req.n_keys, 1);
 	assert_string_equal(req.keys[0].header, "x-api-key");
 	assert_int_equal(req.keys[0].value_len, 1);
+	assert_string_equal(req.proxy_auth.scheme, "Basic");
+	assert_int_equal(req.proxy_auth.token_len, strlen("PROXYSECRET"));
 	assert_false(req.truncated);
 	assert_null(memmem(&req, sizeof(req), "SECRET", 6));
 	assert_null(memmem(&req, sizeof(req), "NOTAKEY", 7));
 
 	assert_true(http_req_header_is_span(S("Authorization")));
+	assert_true(http_req_header_is_span(S("Proxy-Authorization")));
 	assert_true(http_req_header_is_span(S("private-token")));
 	assert_true(http_req_header_is_span(S("X-Auth-Token")));
 	assert_true(http_req_header_is_span(S("api-key")));
 	assert_false(http_req_header_is_span(S("host")));
 	assert_false(http_req_header_is_span(S("api-key2")));
 	assert_false(http_req_header_is_span(S("")));
+}
+
+/* Proxy-Authorization (a CONNECT sent to an HTTPS proxy) is parsed as Authorization is, on
+ * its own: the Basic user name, the credential's span; a cut value drops the span and marks
+ * the credential cut, leaving Authorization alone. */
+static void test_proxy_authorization(void **state)
+{
+	static const char proxy[] = "Basic cHJveHl1c2VyOnBST1hZcHc=";	/* proxyuser:pROXYpw */
+	static const char auth[] = "Bearer tok";
+	struct http_request req;
+
+	http_req_init(&req, "HTTP/1.1");
+	http_req_add_header(&req, S("Proxy-Authorization"), S(proxy));
+	http_req_add_header(&req, S("Authorization"), S(auth));
+	assert_string_equal(req.proxy_auth.scheme, "Basic");
+	assert_string_equal(req.proxy_auth.basic_user, "proxyuser");
+	assert_ptr_equal(req.proxy_auth.token, proxy + 6);
+	assert_int_equal(req.proxy_auth.token_len, strlen(proxy) - 6);
+	assert_string_equal(req.auth.scheme, "Bearer");
+	assert_null(memmem(&req, sizeof(req), "pROXYpw", 7));
+
+	http_req_drop_spans(&req, proxy, sizeof(proxy) - 1);
+	assert_null(req.proxy_auth.token);
+	assert_true(req.proxy_auth.token_cut);
+	assert_string_equal(req.proxy_auth.basic_user, "proxyuser");
+	assert_true(req.truncated);
+	assert_ptr_equal(req.auth.token, auth + 7);
+	assert_false(req.auth.token_cut);
 }
 
 int main(void)
@@ -168,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_proxy_authorization),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
