@@ -442,14 +442,16 @@ def test_cred_home_of_user_added_later(d, c):
         run(["/usr/sbin/userdel", user])
 
 
-CONTAINER_SH = r'''
+# A container's shell: into its cgroup, a mount namespace of its own with the
+# host's /usr bound in, then $INNER chrooted into $ROOTFS.
+CONTAINER_SH = r"""
 set -e
 echo $$ > "$CG/cgroup.procs"
 exec unshare -m sh -ec '
   mount --bind /usr "$ROOTFS/usr"
-  exec chroot "$ROOTFS" /bin/sh -c "echo ready; read go; cat /root/.aws/credentials; cat /home/app/.netrc; echo done"
+  exec chroot "$ROOTFS" /bin/sh -c "$INNER"
 '
-'''
+"""
 
 
 def check_container_reads(c, d):
@@ -471,9 +473,12 @@ def check_container_reads(c, d):
             "machine api.example.com login app password %s\n" % netrc_pw)
     cg = os.path.join(CGROUP2, "docker", cid)
     os.makedirs(cg)
+    inner = ("echo ready; read go; cat /root/.aws/credentials; cat /home/app/.netrc; "
+             "echo done")
     p = subprocess.Popen(["sh", "-c", CONTAINER_SH], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True,
-                         env={"CG": cg, "ROOTFS": rootfs, "PATH": "/usr/sbin:/usr/bin:/bin"})
+                         env={"CG": cg, "ROOTFS": rootfs, "INNER": inner,
+                              "PATH": "/usr/sbin:/usr/bin:/bin"})
     try:
         eq(p.stdout.readline().strip(), "ready", "the container's shell started")
         if d is None:
@@ -669,15 +674,6 @@ def test_cred_container_recycled_mntns(d, c):
         check(secret.encode() not in raw, "the containers' secrets never appear")
 
 
-FIRST_READ_SH = r"""
-set -e
-echo $$ > "$CG/cgroup.procs"
-exec unshare -m sh -ec '
-  mount --bind /usr "$ROOTFS/usr"
-  exec chroot "$ROOTFS" /bin/sh -c "$INNER"
-'
-"""
-
 # The container's process makes its AWS file and reads it at once (docker run
 # debian sh -c 'mkdir -p /root/.aws; printf ... > /root/.aws/credentials; cat
 # ...'); before it, a file with a credential's name where no rule looks. The
@@ -714,7 +710,7 @@ def check_first_read(c, d, inner, baked):
     cg = os.path.join(CGROUP2, "docker", cid)
     os.makedirs(cg)
     try:
-        p = subprocess.Popen(["sh", "-c", FIRST_READ_SH], stdout=subprocess.PIPE, text=True,
+        p = subprocess.Popen(["sh", "-c", CONTAINER_SH], stdout=subprocess.PIPE, text=True,
                              env={"CG": cg, "ROOTFS": rootfs, "INNER": inner, "AKID": akid,
                                   "SECRET": secret, "PATH": "/usr/sbin:/usr/bin:/bin"})
         out = p.communicate(timeout=20)[0]
@@ -1099,7 +1095,7 @@ def test_cred_io_uring_open(d, c):
 
 def check_ia32_opens(d, c):
     """Credential opens through the 32-bit syscall interface (int 0x80 from a
-    64-bit program), which the syscall trace events skip: open by absolute
+    64-bit program), which the syscall trace events do not report: open by absolute
     path (matched by inode), openat with a dirfd and a relative name, and a
     failed open of a watched name (ENOENT). Each with its ia32 arguments read
     right: path, dfd-resolved path, flags."""
@@ -1157,7 +1153,7 @@ def test_cred_ia32_syscalls_config(d, c):
 @with_creds
 def test_cred_ia32_syscalls_off_by_default(d, c):
     """Without the option no raw program runs on every syscall: an int 0x80
-    open is not seen (the trace events skip it), and a 64-bit one is."""
+    open is not seen (the trace events leave it out), and a 64-bit one is."""
     a = run([os.path.join(HELPERS, "ia32_open"), "open", c.aws], env={})
     eq(a.returncode, 0, "ia32 open")
     p = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)

@@ -642,7 +642,7 @@ def prog_runs(d, names):
 
 
 @with_tls()
-def test_tls_socket_finder_skips_file_io(d, fx):
+def test_tls_socket_finder_ignores_file_io(d, fx):
     """The socket finder's programs run for socket I/O only: 4000 writes and
     reads of a file run neither of them (other processes' socket I/O on the
     host may run a few), and one HTTPS request runs both and is reported."""
@@ -1861,7 +1861,7 @@ CASES = [
     test_tls_raw_tail_call,
     test_tls_raw_without_file_probes,
     test_tls_syscall_events_hook,
-    test_tls_socket_finder_skips_file_io,
+    test_tls_socket_finder_ignores_file_io,
     test_tls_https_proxy_authorization,
     test_tls_curl_http2_nginx,
     test_tls_curl_http2_after_upload,

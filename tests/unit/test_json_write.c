@@ -58,7 +58,7 @@ static void test_string_escapes(void **state)
 	same_as_jansson(json_string("utf-8: h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91 and \x7f"));
 }
 
-/* Plain text is skipped eight bytes at a time: every ASCII byte, and a
+/* Plain text is passed over eight bytes at a time: every ASCII byte, and a
  * multi-byte character next to one, at each offset of a word and across
  * words, comes out as jansson writes it. */
 static void test_string_escapes_at_every_offset(void **state)
