@@ -796,8 +796,8 @@ static __always_inline bool is_read_nr(long nr)
 }
 
 /* A read-family syscall nr that returned ret, with its saved user
- * registers (NULL: found when needed; nr is then read from them and sk is
- * the socket it read, at the socket layer's hook). */
+ * registers (NULL: found when needed). At the socket layer's hook, sk is the
+ * socket read and nr is read from the registers; else sk is NULL. */
 static __always_inline void tls_read(struct pt_regs *regs, long nr, long ret, struct sock *sk)
 {
 	struct tls_mark *m;
@@ -808,7 +808,9 @@ static __always_inline void tls_read(struct pt_regs *regs, long nr, long ret, st
 	if (!m || !m->seek_read)
 		return;
 	regs = user_regs(regs);
-	if (sk && !is_read_nr(nr = syscall_nr(regs)))
+	if (sk)
+		nr = syscall_nr(regs); /* the socket layer's hook: the syscall under it */
+	if (!is_read_nr(nr))
 		return; /* io_uring's, splice's: not the library's own read */
 	if (read_tls_record(nr, regs))
 		socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), true, sk);
@@ -825,7 +827,9 @@ static __always_inline void tls_write(struct pt_regs *regs, long nr, long ret, s
 	if (!m || !(m->need_conn || m->watch_write))
 		return;
 	regs = user_regs(regs);
-	if (sk && !is_write_nr(nr = syscall_nr(regs)))
+	if (sk)
+		nr = syscall_nr(regs);
+	if (!is_write_nr(nr))
 		return;
 	m = socket_mark(m, PT_REGS_PARM1_CORE_SYSCALL(regs), false, sk);
 	if (!m || !m->watch_write)
