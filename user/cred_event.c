@@ -12,6 +12,7 @@
 #include "cred_inspect.h"
 #include "json_str.h"
 #include "mount_path.h"
+#include "proc_file.h"
 
 json_t *cred_event_flags(uint32_t flags)
 {
@@ -192,16 +193,6 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 	return buf;
 }
 
-/* The mount namespace (inode number) of pid, 0 when it is gone. */
-static uint64_t pid_mntns(const char *proc_root, uint32_t pid)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%u/ns/mnt", proc_root, pid);
-	return stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
 /* A file the kernel matched by its name alone, in a container the daemon
  * had not scanned (IDT_MATCH_CONTAINER): its path as the container names
  * it (path: below the process's root, from the dentries the kernel walked;
@@ -253,7 +244,7 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	}
 	free(mi);
 	snprintf(proc, sizeof(proc), "%s/%u/root", cc->proc_root, ev->hdr.pid);
-	if (pid_mntns(cc->proc_root, ev->hdr.pid) == ev->mntns && !root[0])
+	if (proc_file_mntns(cc->proc_root, ev->hdr.pid) == ev->mntns && !root[0])
 		snprintf(root, sizeof(root), "%s", proc);
 	/* never the path itself: the host's file of that name is another */
 	if (!real[0])

@@ -17,6 +17,7 @@
 #include "cred_watch.h"
 #include "idtrace_wire.h"
 #include "log.h"
+#include "proc_file.h"
 
 #define MAX_HOMES 256
 #define MAX_FILES_PER_DIR 4096 /* entries listed in one watched directory */
@@ -217,8 +218,6 @@ bool cred_watch_add_home(struct cred_watch *w, const char *home)
 	return w->n_homes != before;
 }
 
-static uint64_t pid_mntns(const struct cred_watch *w, uint32_t pid);
-
 static void load_passwd_homes(struct cred_watch *w)
 {
 	struct passwd *pw;
@@ -247,7 +246,7 @@ struct cred_watch *cred_watch_new(const struct cred_watch_maps *maps, struct wat
 	w->rule_dirs.size = sizeof(struct rule_dir);
 	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	w->proc_root = "/proc";
-	w->host_mntns = pid_mntns(w, getpid());
+	w->host_mntns = proc_file_mntns(w->proc_root, getpid());
 	for (int i = 0; i < n_extra; i++)
 		add_home(w, extra_homes[i]);
 	load_passwd_homes(w);
@@ -608,16 +607,6 @@ static int build_root(struct cred_watch *w, const struct watch_root *root)
 	return err;
 }
 
-/* The mount namespace of pid (its /proc/PID/ns/mnt inode), 0 if gone. */
-static uint64_t pid_mntns(const struct cred_watch *w, uint32_t pid)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%u/ns/mnt", w->proc_root, pid);
-	return stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
 /* Is pid's root directory another file system tree than ours (a
  * container's pivot_root), not just a private mount namespace over the same
  * tree (systemd's PrivateTmp=, unshare -m)? */
@@ -653,7 +642,7 @@ static void root_in_maps(const struct cred_watch *w, const struct watch_root *r)
 
 bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uint64_t mntns_id)
 {
-	uint64_t ns = pid_mntns(w, pid);
+	uint64_t ns = proc_file_mntns(w->proc_root, pid);
 	struct watch_root *r = NULL;
 	char path[64];
 	int fd;
@@ -669,7 +658,7 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uin
 		if (w->roots[i].mntns != ns)
 			continue;
 		/* a live process keeps it known (and its namespace's number) */
-		if (pid_mntns(w, w->roots[i].pid) == ns) {
+		if (proc_file_mntns(w->proc_root, w->roots[i].pid) == ns) {
 			if (!w->roots[i].mntns_id && mntns_id) { /* found at start-up */
 				w->roots[i].mntns_id = mntns_id;
 				root_in_maps(w, &w->roots[i]);
@@ -740,7 +729,7 @@ static void prune_roots(struct cred_watch *w)
 	int out = 0;
 
 	for (int i = 0; i < w->n_roots; i++) {
-		if (pid_mntns(w, w->roots[i].pid) == w->roots[i].mntns) {
+		if (proc_file_mntns(w->proc_root, w->roots[i].pid) == w->roots[i].mntns) {
 			w->roots[out++] = w->roots[i];
 			continue;
 		}

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "proc_file.h"
 
 int proc_file_read(const char *proc_root, uint32_t pid, const char *name, size_t max, char **buf,
@@ -51,4 +53,13 @@ out:
 	free(b);
 	close(fd);
 	return err;
+}
+
+uint64_t proc_file_mntns(const char *proc_root, uint32_t pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%u/ns/mnt", proc_root, pid);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
 }

@@ -11,4 +11,8 @@
 int proc_file_read(const char *proc_root, uint32_t pid, const char *name, size_t max, char **buf,
 		   size_t *len);
 
+/* The mount namespace of process pid: the inode number of proc_root/PID/ns/mnt,
+ * 0 when the process is gone. */
+uint64_t proc_file_mntns(const char *proc_root, uint32_t pid);
+
 #endif /* IDTRACE_PROC_FILE_H */

@@ -13,6 +13,7 @@
 #include "cgroup_resolve.h"
 #include "json_str.h"
 #include "jwt.h"
+#include "proc_file.h"
 #include "workload.h"
 
 #define SA_TOKEN_PATH "var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -179,15 +180,10 @@ static const struct sa_entry *service_account(struct workload_ctx *w, struct pro
 {
 	struct sa_entry *e;
 
-	if (!p->mntns) {
-		char path[128];
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s/%u/ns/mnt", w->proc_root, p->pid);
-		if (stat(path, &st) != 0)
-			return NULL;
-		p->mntns = st.st_ino;
-	}
+	if (!p->mntns)
+		p->mntns = proc_file_mntns(w->proc_root, p->pid);
+	if (!p->mntns)
+		return NULL; /* gone */
 	for (unsigned int i = 0; i < SA_CACHE; i++)
 		if (w->sa[i].mntns == p->mntns && !strcmp(w->sa[i].pod_uid, pod_uid))
 			return &w->sa[i];
