@@ -558,10 +558,8 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 	char path[PATH_MAX];
 	struct passwd *pw;
 	struct stat st;
-	int n = 0;
+	int n = 0, fd;
 	FILE *f;
-
-	int fd;
 
 	snprintf(homes[n++], PATH_MAX, "/root");
 	snprintf(path, sizeof(path), "%s/etc/passwd", prefix);

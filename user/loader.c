@@ -17,6 +17,7 @@
 #include "files.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "proc_file.h"
 #include "tls.skel.h"
 #include "uprobe_site.h"
 
@@ -221,16 +222,9 @@ static const char *const files_hook_names[] = {
 	[FILES_RAW] = "raw sys_exit",
 };
 
-static bool kernel_has_kfunc(const char *name)
+static bool kernel_has_kfunc(const struct btf *vmlinux, const char *name)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!vmlinux)
-		return false;
-	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
-	btf__free(vmlinux);
-	return found;
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
 }
 
 /* Does the kernel have tracepoint name (btf_trace_NAME: a pointer to a
@@ -257,17 +251,10 @@ static bool tracepoint_has_form(const struct btf *vmlinux, const char *name, int
  * tracepoints' forms since 6.0, the ones the io_uring open probes read
  * (before, the result was passed as a number). Absent from a kernel without
  * io_uring. */
-static bool kernel_has_uring_tracepoints(void)
+static bool kernel_has_uring_tracepoints(const struct btf *vmlinux)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!vmlinux)
-		return false;
-	found = tracepoint_has_form(vmlinux, "io_uring_submit_req", 1) &&
-		tracepoint_has_form(vmlinux, "io_uring_complete", 3);
-	btf__free(vmlinux);
-	return found;
+	return vmlinux && tracepoint_has_form(vmlinux, "io_uring_submit_req", 1) &&
+	       tracepoint_has_form(vmlinux, "io_uring_complete", 3);
 }
 
 /* An environment switch set to "1". */
@@ -326,13 +313,8 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	if (!l->files)
 		return -errno;
 	l->files->rodata->self_tgid = getpid();
-	{
-		struct stat st;
-
-		/* the host's opens leave the unscanned-container check at this */
-		if (stat("/proc/self/ns/mnt", &st) == 0)
-			l->files->rodata->host_mntns = st.st_ino;
-	}
+	/* the host's opens leave the unscanned-container check at this */
+	l->files->rodata->host_mntns = proc_file_mntns("/proc", getpid());
 	l->files->rodata->nr_openat = SYS_openat;
 	l->files->rodata->nr_openat2 = SYS_openat2;
 	l->files->rodata->nr_open_by_handle_at = SYS_open_by_handle_at;
@@ -404,26 +386,29 @@ static int load_files(struct loader *l, bool ia32, bool trace_tls)
 	 * out should one misbehave); IDTRACE_BPF_RAW=1: the raw sys_exit
 	 * fallback even where the trace events exist. The tests use both to run
 	 * the other variants. */
-	const bool have_cast = !env_on("IDTRACE_BPF_COMPAT") && kernel_has_kfunc("bpf_rdonly_cast");
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const bool have_cast = !env_on("IDTRACE_BPF_COMPAT") &&
+			       kernel_has_kfunc(vmlinux, "bpf_rdonly_cast");
 	bool cast = have_cast;
 	/* io_uring's opens, where the kernel has io_uring */
-	bool uring = kernel_has_uring_tracepoints();
+	bool uring = kernel_has_uring_tracepoints(vmlinux);
 	enum files_hook hook = env_on("IDTRACE_BPF_RAW") ? FILES_RAW : FILES_EVENTS;
 	int n_links = l->n_links, err;
 
+	btf__free(vmlinux);
+	ia32 = ia32 && IA32_SYSCALLS_ARCH;
 	if (!uring)
 		log_warn("credential-open probes: no io_uring_submit_req and io_uring_complete "
 			 "tracepoints of 6.0's form (a kernel without io_uring, or an older one): "
 			 "opens made through io_uring are not seen");
 	for (;;) {
-		err = load_files_as(l, hook, cast, uring, ia32 && IA32_SYSCALLS_ARCH, trace_tls);
+		err = load_files_as(l, hook, cast, uring, ia32, trace_tls);
 		if (!err) {
 			log_info("credential-open probes: %s%s%s%s", files_hook_names[hook],
 				 cast ? " with bpf_rdonly_cast" : "",
 				 uring ? ", and io_uring opens" : "",
-				 hook == FILES_EVENTS && ia32 && IA32_SYSCALLS_ARCH
-					 ? ", and 32-bit syscalls (raw sys_exit)"
-					 : "");
+				 hook == FILES_EVENTS && ia32 ? ", and 32-bit syscalls (raw sys_exit)"
+							      : "");
 			l->files_hook = hook;
 			return 0;
 		}
