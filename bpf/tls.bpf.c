@@ -315,7 +315,8 @@ static __always_inline struct sock *fd_sock(long fd)
  * IDT_TLS_SESSION_SERVER in tls_sessions. */
 static __always_inline void emit_conn(struct tls_mark *m, long fd, struct sock *sk)
 {
-	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .session = m->session };
+	struct idt_tls_session_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
+					   .session = m->session };
 	struct idt_tls_conn *c;
 	__s32 fd32 = fd;
 

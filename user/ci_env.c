@@ -42,8 +42,8 @@ static void note_token(struct env_view *v, struct ci_job *out, int t)
 
 /* The variable names (ci_env_view.h) grouped by first byte and length, taken from the
  * tables once: an entry is compared only with the few names in its bucket. Length alone
- * or the first byte alone leaves buckets of dozens (GITHUB_*, CI_*, BUILD_*). by_bucket holds meta key k
- * as k and token key t as K_COUNT + t; the names of bucket b are
+ * or the first byte alone leaves buckets of dozens (GITHUB_*, CI_*, BUILD_*). by_bucket
+ * holds meta key k as k and token key t as K_COUNT + t; the names of bucket b are
  * by_bucket[bucket_at[b]] up to by_bucket[bucket_at[b + 1]]. */
 static unsigned short bucket_at[257];
 static unsigned short by_bucket[K_COUNT + T_COUNT];

@@ -282,8 +282,9 @@ static int apply_key(struct config *c, const char *key, json_t *v, char *err, si
 		return 0;
 	}
 	snprintf(err, n, "unknown key '%s' (known: output, ring_buffer_mb, capture_env, "
-		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, trace_tls, ia32_syscalls, watch, "
-		 "watch_homes, key_file, sinks, state_dir, spool_max_mb, drain_timeout_s)", key);
+		 "seed_procfs, spiffe_id, log_level, stats_interval_s, watch_files, trace_tls, "
+		 "ia32_syscalls, watch, watch_homes, key_file, sinks, state_dir, spool_max_mb, "
+		 "drain_timeout_s)", key);
 	return -EINVAL;
 }
 

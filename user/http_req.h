@@ -73,7 +73,8 @@ void http_req_set_host(struct http_request *req, const char *authority, size_t l
 
 /* Apply one request header (name case-insensitive; value without its line end). Host, User-Agent,
  * traceparent (first one wins), Authorization and Proxy-Authorization (the first of each, parsed
- * by http_auth_parse) and API-key headers; others are ignored. Spans in req point into value, which the caller keeps alive. */
+ * by http_auth_parse) and API-key headers; others are ignored. Spans in req point into value,
+ * which the caller keeps alive. */
 void http_req_add_header(struct http_request *req, const char *name, size_t name_len,
 			 const char *value, size_t value_len);
 
