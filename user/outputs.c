@@ -184,7 +184,7 @@ int outputs_check(const struct sink_spec *specs, int n, char *err, size_t errn)
 				 specs[i].scheme);
 			return -EINVAL;
 		}
-		rc = sink_spec_check_options(&specs[i], err, errn);
+		rc = sink_spec_check_options(&specs[i], ops->options, err, errn);
 		if (rc)
 			return rc;
 		rc = probe_sink(ops, &specs[i], err, errn);

@@ -44,6 +44,12 @@ struct sink;
  * with a human message in err where there is one. */
 struct sink_ops {
 	const char *scheme;
+	/* The options create() reads, besides "format", which every sink
+	 * takes; NULL-terminated; a name ending in '.' is a prefix (Kafka's
+	 * "kafka.*"). Any other option is refused at start
+	 * (sink_spec_check_options), so a misspelt one is not a silent
+	 * default. */
+	const char *const *options;
 	/* Allocate state for spec. NULL with the cause in err (names the
 	 * option or file and the fix): the daemon exits 2 on it. */
 	void *(*create)(const struct sink_spec *spec, char *err, size_t n);

@@ -606,8 +606,13 @@ static void sink_file_destroy(void *st)
 	sink_file_free(f);
 }
 
+/* What sink_file_create reads. */
+static const char *const sink_file_options[] = { "max_size_mb", "max_size_bytes", "max_age_s",
+						  "keep", "compress", "mode", NULL };
+
 const struct sink_ops sink_file_ops = {
 	.scheme = "file",
+	.options = sink_file_options,
 	.create = sink_file_create,
 	.connect = sink_file_connect,
 	.send = sink_file_send,

@@ -707,8 +707,14 @@ static void sink_kafka_stats(void *arg, json_t *obj)
 	json_object_set_new(obj, "all_brokers_down", json_boolean(st->all_down));
 }
 
+/* What sink_kafka_create reads: the message key, the close timeout, and
+ * librdkafka's own settings (a "kafka" object, or "kafka.NAME"). */
+static const char *const sink_kafka_options[] = { "key", "close_timeout_ms", "kafka", "kafka.",
+						   NULL };
+
 const struct sink_ops sink_kafka_ops = {
 	.scheme = "kafka",
+	.options = sink_kafka_options,
 	.create = sink_kafka_create,
 	.connect = sink_kafka_connect,
 	.reach = sink_kafka_reach,

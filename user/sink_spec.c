@@ -306,39 +306,15 @@ int sink_opt_int(const struct sink_spec *spec, const char *key, long long def, l
 	return 0;
 }
 
-/* The options each scheme's sink reads, besides "format", which every sink
- * takes; a name ending in '.' is a prefix (librdkafka's settings). */
-static const char *const *sink_options_for(const char *scheme)
+int sink_spec_check_options(const struct sink_spec *spec, const char *const *known, char *err,
+			    size_t n)
 {
 	static const char *const none[] = { NULL };
-	static const char *const file[] = { "max_size_mb", "max_size_bytes", "max_age_s", "keep",
-					    "compress", "mode", NULL };
-	static const char *const syslog[] = { "facility", "hostname", "framing", "max_udp_bytes",
-					      "connect_timeout_ms", "send_timeout_ms",
-					      "buffer_bytes", "resend_window_bytes",
-					      "resend_grace_ms", "ca_file", "cert_file", "key_file",
-					      "server_name", NULL };
-	static const char *const kafka[] = { "key", "close_timeout_ms", "kafka", "kafka.", NULL };
-
-	if (!strcmp(scheme, "stdout"))
-		return none;
-	if (!strcmp(scheme, "file"))
-		return file;
-	if (!strncmp(scheme, "syslog+", 7) || !strcmp(scheme, "unix"))
-		return syslog;
-	if (!strcmp(scheme, "kafka"))
-		return kafka;
-	return NULL;
-}
-
-int sink_spec_check_options(const struct sink_spec *spec, char *err, size_t n)
-{
-	const char *const *known = sink_options_for(spec->scheme ? spec->scheme : "");
 	const char *key;
 	json_t *v;
 
 	if (!known)
-		return 0; /* an unknown scheme is named elsewhere */
+		known = none;
 	json_object_foreach(spec->options, key, v) {
 		size_t i;
 

@@ -11,10 +11,11 @@
 int sink_spec_parse(const char *uri, const json_t *entry, struct sink_spec *s, char *err,
 		    size_t n);
 void sink_spec_free(struct sink_spec *s);
-/* 0 when every option of spec is one its scheme's sink reads (or
- * "format"); else -EINVAL with a message naming the first unknown one, so
- * a misspelt option is an error instead of a silent default. */
-int sink_spec_check_options(const struct sink_spec *spec, char *err, size_t n);
+/* 0 when every option of spec is "format" or one of known (its sink's
+ * sink_ops.options); else -EINVAL with a message naming the first unknown
+ * one, so a misspelt option is an error instead of a silent default. */
+int sink_spec_check_options(const struct sink_spec *spec, const char *const *known, char *err,
+			    size_t n);
 /* The implementation for a scheme, or NULL. */
 const struct sink_ops *sink_ops_for(const char *scheme);
 

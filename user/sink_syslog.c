@@ -993,8 +993,16 @@ static void syslog_destroy(void *st)
 	free(s);
 }
 
+/* What parse_options and the TLS setup read. */
+static const char *const syslog_options[] = { "facility", "hostname", "framing", "max_udp_bytes",
+					       "connect_timeout_ms", "send_timeout_ms",
+					       "buffer_bytes", "resend_window_bytes",
+					       "resend_grace_ms", "ca_file", "cert_file", "key_file",
+					       "server_name", NULL };
+
 const struct sink_ops sink_syslog_ops = {
 	.scheme = "syslog",
+	.options = syslog_options,
 	.create = syslog_create,
 	.connect = syslog_connect,
 	.send = syslog_send,
