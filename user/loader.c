@@ -150,18 +150,15 @@ static int attach(struct loader *l, struct bpf_program *prog, const char *name, 
 }
 
 /* enum cgroup_subsys_id value of controller ("memory" -> memory_cgrp_id),
- * from the kernel's BTF: it depends on the kernel's config. -1: unknown. */
-static int cgroup_subsys_id(const char *controller)
+ * from the kernel's BTF (vmlinux, may be NULL): it depends on the kernel's
+ * config. -1: unknown. */
+static int cgroup_subsys_id(const struct btf *vmlinux, const char *controller)
 {
-	struct btf *vmlinux;
 	const struct btf_type *t;
 	char want[64];
 	int id = -1, type_id;
 
-	if (!controller)
-		return -1;
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux)
+	if (!controller || !vmlinux)
 		return -1;
 	snprintf(want, sizeof(want), "%s_cgrp_id", controller);
 	type_id = btf__find_by_name_kind(vmlinux, "cgroup_subsys_id", BTF_KIND_ENUM);
@@ -172,7 +169,6 @@ static int cgroup_subsys_id(const char *controller)
 		if (!strcmp(btf__name_by_offset(vmlinux, e->name_off), want))
 			id = e->val;
 	}
-	btf__free(vmlinux);
 	if (id < 0)
 		log_warn("the kernel has no %s cgroup controller id: containers that exist only in "
 			 "cgroup v1 are found from /proc, while the process lives", want);
@@ -182,7 +178,7 @@ static int cgroup_subsys_id(const char *controller)
 	return id;
 }
 
-static int load_exec(struct loader *l, const struct loader_opts *o)
+static int load_exec(struct loader *l, const struct loader_opts *o, const struct btf *vmlinux)
 {
 	int err, ncpu = libbpf_num_possible_cpus();
 
@@ -198,7 +194,7 @@ static int load_exec(struct loader *l, const struct loader_opts *o)
 		return -EPROTO;
 	}
 	l->exec->rodata->capture_env = o->capture_env;
-	l->exec->rodata->v1_subsys = cgroup_subsys_id(o->cgroup_v1_controller);
+	l->exec->rodata->v1_subsys = cgroup_subsys_id(vmlinux, o->cgroup_v1_controller);
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	bpf_map__set_max_entries(l->exec->maps.exec_scratch, ncpu);
@@ -380,13 +376,12 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	return err;
 }
 
-static int load_files(struct loader *l, bool ia32, bool trace_tls)
+static int load_files(struct loader *l, const struct btf *vmlinux, bool ia32, bool trace_tls)
 {
 	/* IDTRACE_BPF_COMPAT=1: no kfuncs even where the kernel has them (a way
 	 * out should one misbehave); IDTRACE_BPF_RAW=1: the raw sys_exit
 	 * fallback even where the trace events exist. The tests use both to run
 	 * the other variants. */
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	const bool have_cast = !env_on("IDTRACE_BPF_COMPAT") &&
 			       kernel_has_kfunc(vmlinux, "bpf_rdonly_cast");
 	bool cast = have_cast;
@@ -395,7 +390,6 @@ static int load_files(struct loader *l, bool ia32, bool trace_tls)
 	enum files_hook hook = env_on("IDTRACE_BPF_RAW") ? FILES_RAW : FILES_EVENTS;
 	int n_links = l->n_links, err;
 
-	btf__free(vmlinux);
 	ia32 = ia32 && IA32_SYSCALLS_ARCH;
 	if (!uring)
 		log_warn("credential-open probes: no io_uring_submit_req and io_uring_complete "
@@ -713,6 +707,7 @@ json_t *loader_tls_libs_json(const struct loader *l)
 
 struct loader *loader_start(const struct loader_opts *o)
 {
+	struct btf *vmlinux;
 	struct loader *l;
 	int err;
 
@@ -729,9 +724,16 @@ struct loader *loader_start(const struct loader_opts *o)
 		errno = ENOMEM;
 		return NULL;
 	}
-	err = load_exec(l, o);
+	/* the kernel's BTF, for the checks of what it offers (the programs'
+	 * CO-RE relocations are libbpf's own) */
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		log_warn("cannot read the kernel's BTF (%s): the optional probe features are "
+			 "left off", strerror(errno));
+	err = load_exec(l, o, vmlinux);
 	if (!err && o->watch_files)
-		err = load_files(l, o->ia32_syscalls, o->trace_tls);
+		err = load_files(l, vmlinux, o->ia32_syscalls, o->trace_tls);
+	btf__free(vmlinux);
 	if (!err && o->trace_tls)
 		err = load_tls(l);
 	if (err) {
