@@ -431,7 +431,8 @@ static void redact_words(struct ctx *c)
 		}
 		ve = a == i ? value_extent(c, a, z) : z;
 		pk = classify_prev(pw, pwn);
-		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + a, z - a)))
+		if (pk == PREV_SECRET || (pk == PREV_P && !p_value_benign(c->s + a, z - a) &&
+					  !redact_argv_p_is_flag(&st)))
 			mark(c, a, ve);
 		if (pk == PREV_USER) {
 			for (colon = a; colon < z && c->s[colon] != ':'; colon++)
@@ -1155,9 +1156,9 @@ static char *render(const struct ctx *c)
 }
 
 /* redact_arg, and [ctx_from, ctx_to) too (ctx_from NO_MARK: nothing) by the argv's
- * context. */
+ * context; p_flag: a bare "-p" in prev is its program's flag (redact_argv_p_is_flag). */
 static char *redact_one(const char *prev, size_t prev_len, const char *arg, size_t len,
-			size_t ctx_from, size_t ctx_to)
+			size_t ctx_from, size_t ctx_to, bool p_flag)
 {
 	enum prev_kind pk = classify_prev(prev, prev_len);
 	struct ctx c = { .s = arg, .n = arg ? len : 0 };
@@ -1166,7 +1167,7 @@ static char *redact_one(const char *prev, size_t prev_len, const char *arg, size
 	if (!c.n)
 		return dup_bytes("", 0);
 	if (has_private_key(c.s, c.n) || pk == PREV_SECRET || (ctx_from == 0 && ctx_to == c.n) ||
-	    (pk == PREV_P && !p_value_benign(c.s, c.n)))
+	    (pk == PREV_P && !p_flag && !p_value_benign(c.s, c.n)))
 		return dup_bytes(REDACTED, strlen(REDACTED));
 	c.mark = calloc(c.n, 1);
 	if (!c.mark)
@@ -1193,14 +1194,15 @@ static char *redact_one(const char *prev, size_t prev_len, const char *arg, size
 
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 {
-	return redact_one(prev, prev_len, arg, len, NO_MARK, 0);
+	return redact_one(prev, prev_len, arg, len, NO_MARK, 0, false);
 }
 
 char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len)
 {
 	size_t n = arg ? len : 0, to;
+	bool p_flag = redact_argv_p_is_flag(st); /* before st takes arg */
 	size_t from = redact_argv_secret(st, st->prev, st->prev_len, arg, n, &to);
-	char *out = redact_one(st->prev, st->prev_len, arg, n, from, to);
+	char *out = redact_one(st->prev, st->prev_len, arg, n, from, to, p_flag);
 
 	st->prev = arg;
 	st->prev_len = n;

@@ -155,6 +155,7 @@ struct redact_argv {
 	unsigned int htpasswd;	/* HT_* flags and positional count */
 	unsigned int operand_progs;	/* bit i: operand_rules[i]'s program was named */
 	unsigned int operand;	/* the operand rule in force (index + 1) and operands seen */
+	unsigned int p_flag;	/* P_FLAG_*: a program whose bare "-p" takes no password */
 };
 
 /* redact_arg for the next element of an argv walked from argv[0] with st: also the rules

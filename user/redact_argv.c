@@ -100,6 +100,22 @@ enum {
 	SEEN_ORACLE = 16,	/* sqlplus, sqlldr, rman, expdp, ...: USER/PW@DB logons */
 };
 
+/* Programs whose bare "-p" is a flag, or takes a value that is no secret: mkdir -p DIR,
+ * cp -p SRC DST, install -p, ls -p, journalctl -p PRIORITY, diff -p A B, git -p log,
+ * wget -p URL, mktemp -p DIR, unzip -p ZIP (its password is -P), ... What follows their
+ * "-p" is not hidden as a password, from the program's name up to its first operand, so
+ * a later program's "-p PW" in the same argv (sudo mkdir -p d; ssh h mkdir -p d && cqlsh
+ * -p PW) is judged as before. None of them runs another program from its own options. */
+static const char *const p_flag_progs[] = {
+	"mkdir", "cp", "install", "ls", "journalctl", "diff", "git", "wget",
+	"mktemp", "lsblk", "rsync", "tar", "unzip", "pstree", "less", NULL,
+};
+
+enum {
+	P_FLAG_NAMED = 1,	/* the element just taken named one of p_flag_progs */
+	P_FLAG_ON = 2,		/* its options, up to its first operand */
+};
+
 enum {
 	HT_ON = 1,		/* htpasswd was named */
 	HT_B = 2,		/* -b: the password is an operand */
@@ -336,6 +352,10 @@ static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const
 	const char *name;
 	size_t len, i;
 
+	if (st->p_flag == P_FLAG_NAMED)
+		st->p_flag = P_FLAG_ON;
+	else if (n && s[0] != '-' && !is_short_opt(prev, pn, 'p'))
+		st->p_flag = 0;	/* the program's first operand (not its -p's value) */
 	for (i = 0; n && s[0] != '-' && i < N_PROG_RULES; i++)
 		if ((prog_rules[i].how & PW_UNTIL_ARG) && !is_short_opt(prev, pn, prog_rules[i].opt))
 			st->progs &= ~(1u << i);
@@ -352,12 +372,21 @@ static void argv_take(struct redact_argv *st, const char *prev, size_t pn, const
 			st->progs |= 1u << i;
 	if (elem_is(name, len, "htpasswd"))
 		st->htpasswd = HT_ON;
+	/* a name given as a -p's value is not the program's */
+	for (i = 0; p_flag_progs[i] && !is_short_opt(prev, pn, 'p'); i++)
+		if (elem_is(name, len, p_flag_progs[i]))
+			st->p_flag = P_FLAG_NAMED;
 	for (i = 0; config[i]; i++)
 		st->seen |= elem_is(s, n, config[i]) ? SEEN_CONFIG : 0;
 	for (i = 0; secret[i]; i++)
 		st->seen |= elem_is(s, n, secret[i]) ? SEEN_SECRET : 0;
 	for (i = 0; write[i]; i++)
 		st->seen |= elem_is(s, n, write[i]) ? SEEN_WRITE : 0;
+}
+
+bool redact_argv_p_is_flag(const struct redact_argv *st)
+{
+	return st->p_flag == P_FLAG_ON;
 }
 
 size_t redact_argv_secret(struct redact_argv *st, const char *prev, size_t pn, const char *s,

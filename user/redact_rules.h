@@ -74,4 +74,9 @@ bool redact_secret_key(const char *s, size_t n);
 size_t redact_argv_secret(struct redact_argv *st, const char *prev, size_t pn, const char *s,
 			  size_t n, size_t *to);
 
+/* True when a bare "-p" taken by st last belongs to a program whose "-p" takes no
+ * password (mkdir -p DIR, cp -p, journalctl -p PRIORITY): the element after it is not
+ * hidden for being there. Asked before st takes that element. redact_argv.c. */
+bool redact_argv_p_is_flag(const struct redact_argv *st);
+
 #endif /* IDTRACE_REDACT_RULES_H */

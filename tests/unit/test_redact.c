@@ -170,7 +170,7 @@ static void test_option_equals_forms(void **state)
 static void test_dash_p_ambiguous(void **state)
 {
 	expect_after("-p", "hunter2", REDACTED);	/* sshpass -p, docker login -p */
-	expect_after("-p", "build", REDACTED);		/* documented over-redaction */
+	expect_after("-p", "build", REDACTED);		/* over-redaction without the program */
 	KEPT_AFTER("-p", "22");				/* ssh -p 22 */
 	KEPT_AFTER("-p", "8080:80");			/* docker run -p */
 	KEPT_AFTER("-p", "127.0.0.1:8080:80");
@@ -265,6 +265,42 @@ static void test_argv_mysql_attached_p(void **state)
 	       "ssh h \"sshpass -p " REDACTED " ssh -p 22 x 'mysql -p" REDACTED "'\"");
 	EXPECT("su -c 'deploy --db-pass q7canary' app", "su -c 'deploy --db-pass " REDACTED "' app");
 	KEPT("echo 'tar -pxf a.tar' \"patch -p1\"");
+}
+
+/* Programs whose bare -p is a flag or takes no secret: the element after it stays, up to
+ * the program's first operand. A later program's "-p PW" in the same argv or shell string
+ * is judged as before. */
+static void test_argv_p_flag_programs(void **state)
+{
+	(void)state;
+	KEPT_ARGV("mkdir|-p|build");
+	KEPT_ARGV("/bin/mkdir|-v|-p|dist");
+	KEPT_ARGV("cp|-p|notes|backup");
+	KEPT_ARGV("cp|-r|-p|src|dst");
+	KEPT_ARGV("install|-p|-m|0644|conf|etc");
+	KEPT_ARGV("journalctl|-b|-p|err");
+	KEPT_ARGV("git|-p|log");
+	KEPT_ARGV("diff|-u|-p|old|new");
+	KEPT_ARGV("wget|-q|-p|example");
+	KEPT_ARGV("unzip|-p|bundle|member");
+	KEPT_ARGV("sudo|-u|deploy|mkdir|-p|build");
+	/* the flag program's first operand ends it */
+	expect_argv("mkdir|-p|build|cqlsh|-p|q7canary", "mkdir|-p|build|cqlsh|-p|" REDACTED);
+	expect_argv("ssh|h|mkdir|-p|d|&&|cqlsh|-p|q7canary",
+		    "ssh|h|mkdir|-p|d|&&|cqlsh|-p|" REDACTED);
+	/* an option's value is an operand too: over-redacted as before */
+	expect_argv("journalctl|-u|nginx|-p|err", "journalctl|-u|nginx|-p|" REDACTED);
+	/* other programs keep the rule; sshpass's and login's own rules are unchanged */
+	expect_argv("cqlsh|-u|u|-p|q7canary", "cqlsh|-u|u|-p|" REDACTED);
+	expect_argv("sshpass|-p|q7canary|mkdir|-p|build", "sshpass|-p|" REDACTED "|mkdir|-p|build");
+	expect_argv("docker|login|-p|q7canary|mkdir", "docker|login|-p|" REDACTED "|mkdir");
+	/* the name must be the program's: "mkdirs" or "-p mkdir" is not */
+	expect_argv("mkdirs|-p|q7canary", "mkdirs|-p|" REDACTED);
+	expect_argv("tool|-p|mkdir|-p|q7canary", "tool|-p|" REDACTED "|-p|" REDACTED);
+	/* in a shell string, each command by its own words */
+	KEPT("mkdir -p build && cp -p a build/");
+	EXPECT("mkdir -p build; cqlsh -p q7canary", "mkdir -p build; cqlsh -p " REDACTED);
+	EXPECT("git -p log | cqlsh -p q7canary", "git -p log | cqlsh -p " REDACTED);
 }
 
 /* sshpass -p PW, and -p after "login" (docker, podman, oc, az login): the value is the
@@ -1076,6 +1112,7 @@ int main(void)
 		cmocka_unit_test(test_option_equals_forms),
 		cmocka_unit_test(test_dash_p_ambiguous),
 		cmocka_unit_test(test_argv_mysql_attached_p),
+		cmocka_unit_test(test_argv_p_flag_programs),
 		cmocka_unit_test(test_argv_dash_p_password),
 		cmocka_unit_test(test_argv_program_options),
 		cmocka_unit_test(test_argv_password_operands),
