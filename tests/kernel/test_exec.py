@@ -595,7 +595,7 @@ def test_args_redacted_by_program(d: Daemon):
     """Secrets that only the program or the words before them reveal (mysql -pPW,
     sshpass -p DIGITS, docker login -p, aws configure set KEY PW, htpasswd -b, kubectl
     create secret --from-literal, vault kv put, smbclient -U USER%PW, openssl passwd PW,
-    --db-pass, -storepass, MYSQL_PWD=, a URL query without '=', a form body encoded twice),
+    --db-pass, -storepass, MYSQL_PWD=, mkdir -p WORD kept, a URL query without '=', a form body encoded twice),
     a credentials file's text in printf's format or with blanks around '=' or after
     ':'), in real execs of programs by those names (symlinks to true), also inside a shell
     string, a shell string in a shell string, and behind env: canaries made now, exact
@@ -622,6 +622,9 @@ def test_args_redacted_by_program(d: Daemon):
         ("vault", ["kv", "put", "secret/app", "api=" + secret],
          ["kv", "put", "secret/app", "api=" + R]),
         ("smbclient", ["-U", "bob%" + secret, "//h/s"], ["-U", "bob%" + R, "//h/s"]),
+        # mkdir's -p takes no password: its word stays, up to mkdir's first operand
+        ("mkdir", ["-p", "build", "cqlsh", "-p", secret],
+         ["-p", "build", "cqlsh", "-p", R]),
         # every operand after "passwd" goes: the marker comes before it
         ("openssl", ["{mark}", "passwd", "-6", secret], ["{mark}", "passwd", "-6", R]),
         # a credentials file's text written by a step: printf's escaped line breaks, INI
