@@ -595,8 +595,8 @@ def test_args_redacted_by_program(d: Daemon):
     """Secrets that only the program or the words before them reveal (mysql -pPW,
     sshpass -p DIGITS, docker login -p, aws configure set KEY PW, htpasswd -b, kubectl
     create secret --from-literal, vault kv put, smbclient -U USER%PW, openssl passwd PW,
-    --db-pass, -storepass, MYSQL_PWD=, mkdir -p WORD kept, a URL query without '=', a form body encoded twice),
-    a credentials file's text in printf's format or with blanks around '=' or after
+    --db-pass, -storepass, MYSQL_PWD=, a URL query without '=', a form body encoded
+    twice; mkdir -p WORD kept), a credentials file's text in printf's format or with blanks around '=' or after
     ':'), in real execs of programs by those names (symlinks to true), also inside a shell
     string, a shell string in a shell string, and behind env: canaries made now, exact
     args, and no canary anywhere in the output."""
