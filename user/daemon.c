@@ -63,7 +63,7 @@ struct daemon {
 	int followups_left; /* rescans still to come after a change */
 	__u64 followup_at;  /* when the next one is due; 0: none scheduled */
 	__u64 started_ns;
-	int fatal; /* negative errno after a runtime error */
+	bool outputs_gone; /* every sink's destination is gone for good: exit 1 */
 	unsigned int round_records;
 	long long drain_left; /* at stop: ring bytes still owed, -1 while running */
 	bool config_error; /* a sink could not be set up: exit 2 */
@@ -289,8 +289,6 @@ static int on_record(void *ctx, void *data, size_t len)
 		proc_track_exit(&d->tracker, r.exit);
 		break;
 	}
-	if (d->fatal)
-		return d->fatal; /* only a dead sink is fatal */
 	if (d->drain_left >= 0) {
 		/* What was in the ring at the stop is at most its size; records
 		 * after that came later and are not waited for. */
@@ -684,17 +682,24 @@ int daemon_run(const struct config *cfg)
 	emit(&d, ready_event(&d));
 	if (cfg->stats_interval_s)
 		next_stats = host_info_boot_ns() + cfg->stats_interval_s * 1000000000ull;
-	while (!stop_requested && !d.fatal) {
+	while (!stop_requested) {
 		d.round_records = 0;
 		err = ring_buffer__poll(d.rb, POLL_TIMEOUT_MS);
 		/* records sent without a wakeup are only seen by consuming */
 		if (err >= 0)
 			err = ring_buffer__consume(d.rb);
-		if (err < 0 && err != -EINTR && err != ROUND_DONE && !d.fatal) {
+		if (err < 0 && err != -EINTR && err != ROUND_DONE) {
 			log_err("polling the ring buffer failed: %s", strerror(-err));
 			goto out;
 		}
 		outputs_kick(d.out);
+		if (outputs_gone(d.out)) {
+			/* `idtrace | head`: like a filter whose reader left */
+			log_err("no output can take events any more (standard output's reader "
+				"closed it): stopping");
+			d.outputs_gone = true;
+			break;
+		}
 		if (d.cred.watch)
 			maybe_rescan(&d);
 		if (d.tls)
@@ -708,8 +713,6 @@ int daemon_run(const struct config *cfg)
 			reload_outputs(&d);
 		}
 	}
-	if (d.fatal)
-		goto out;
 	/* Drain what the kernel already produced, then report. */
 	d.drain_left = (long long)cfg->ring_buffer_mb << 20;
 	ring_buffer__consume(d.rb);
@@ -720,7 +723,7 @@ int daemon_run(const struct config *cfg)
 	 * (a sink that is down spools at once). */
 	outputs_settle(d.out, STATS_SETTLE_MS);
 	emit(&d, stats_event(&d));
-	rc = d.fatal ? 1 : 0;
+	rc = d.outputs_gone ? 1 : 0;
 out:
 	teardown(&d);
 	return rc;

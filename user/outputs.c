@@ -321,6 +321,14 @@ void outputs_kick(struct outputs *o)
 		sink_runner_kick(o->sinks[i].runner);
 }
 
+bool outputs_gone(struct outputs *o)
+{
+	for (int i = 0; i < o->n; i++)
+		if (!sink_runner_gone(o->sinks[i].runner))
+			return false;
+	return o->n > 0;
+}
+
 bool outputs_settle(struct outputs *o, unsigned timeout_ms)
 {
 	const struct timespec step = { .tv_nsec = 2 * 1000 * 1000 };

@@ -64,6 +64,9 @@ int outputs_emit_line(struct outputs *o, const char *line, size_t len, const cha
 void outputs_reopen(struct outputs *o);
 /* [{uri, format, enqueued, delivered, ...}] per sink. Caller owns it. */
 json_t *outputs_stats(struct outputs *o);
+/* True when there are sinks and every one's destination is gone for good
+ * (stdout whose reader closed it): no event can be delivered any more. */
+bool outputs_gone(struct outputs *o);
 /* Total lines dropped by all sinks so far. */
 uint64_t outputs_dropped(struct outputs *o);
 /* The sinks' URIs, for agent.ready. Caller owns it. */

@@ -50,6 +50,10 @@ struct sink_ops {
 	 * (sink_spec_check_options), so a misspelt one is not a silent
 	 * default. */
 	const char *const *options;
+	/* The destination is another one in each run (stdout: a new reader),
+	 * so the spool serves this run only: what an earlier run left in it
+	 * is not replayed, and what is left at exit is not kept. */
+	bool spool_per_run;
 	/* Allocate state for spec. NULL with the cause in err (names the
 	 * option or file and the fix): the daemon exits 2 on it. */
 	void *(*create)(const struct sink_spec *spec, char *err, size_t n);
@@ -74,6 +78,12 @@ struct sink_ops {
 	int (*flush)(void *st);
 	/* Drop the connection or close the file after a failure. */
 	void (*disconnect)(void *st);
+	/* Optional: true once the destination can never take lines again
+	 * (stdout whose reader closed the pipe: nothing can reopen it). The
+	 * runner then stops reconnecting and spools; the daemon stops when
+	 * every sink is gone. Asked after a failed send, flush or connect,
+	 * and about once a second while connected and idle. */
+	bool (*gone)(void *st);
 	/* SIGHUP: reopen files (logrotate renamed them), reconnect. Optional. */
 	int (*reopen)(void *st, char *err, size_t n);
 	/* Sink-specific counters into obj (e.g. "rotations", "delivered",

@@ -61,6 +61,7 @@ struct sink_runner {
 	atomic_uint_fast64_t enqueued, delivered, spooled, replayed, dropped, loss_pending;
 	atomic_uint_fast64_t loss_lines, reconnects, spool_lines, spool_bytes;
 	atomic_bool connected;
+	atomic_bool gone; /* the sink's destination can never come back (ops->gone) */
 	pthread_mutex_t lock; /* last_error, sink_stats */
 	char last_error[256];
 	json_t *sink_stats;
@@ -190,12 +191,27 @@ static void backoff_grow(struct sink_runner *r)
 								    : r->backoff_ms * 2;
 }
 
+/* After a failure: is the sink's destination gone for good? Then no more
+ * connects; the lines stay in the spool (or the queue) for the next run. */
+static bool check_gone(struct sink_runner *r, const char *why)
+{
+	if (!atomic_load(&r->gone)) {
+		if (!r->ops->gone || !r->ops->gone(r->st))
+			return false;
+		log_err("sink %s: %s, and it cannot come back; its lines are %s", r->uri, why,
+			r->spool && !r->ops->spool_per_run ? "kept in its spool for the next run"
+							   : "lost");
+		atomic_store(&r->gone, true);
+	}
+	r->next_connect = UINT64_MAX;
+	return true;
+}
+
 static void go_down(struct sink_runner *r, const char *what, int rc)
 {
 	uint64_t now = now_ms();
+	char why[128];
 
-	log_warn("sink %s: %s failed: %s; %s until it is back", r->uri, what, strerror(-rc),
-		 r->spool ? "spooling" : "queueing");
 	set_error(r, what, strerror(-rc));
 	r->ops->disconnect(r->st);
 	atomic_store(&r->connected, false);
@@ -204,6 +220,10 @@ static void go_down(struct sink_runner *r, const char *what, int rc)
 	r->next_connect = now + r->backoff_ms;
 	if (r->fresh_conn) /* connects, then fails at once: back off too */
 		backoff_grow(r);
+	snprintf(why, sizeof(why), "%s failed: %s", what, strerror(-rc));
+	if (!check_gone(r, why))
+		log_warn("sink %s: %s; %s until it is back", r->uri, why,
+			 r->spool ? "spooling" : "queueing");
 	stats_refresh(r, now);
 }
 
@@ -217,13 +237,13 @@ static void try_connect(struct sink_runner *r)
 	if (rc) {
 		if (!*err)
 			snprintf(err, sizeof(err), "%s", strerror(-rc));
-		/* Say it once per outage; the stats keep the latest cause. */
-		if (!r->outage)
-			log_warn("sink %s: cannot connect: %s; retrying with back-off", r->uri, err);
-		r->outage = true;
 		set_error(r, "connect", err);
 		r->next_connect = now + r->backoff_ms;
 		backoff_grow(r);
+		/* Say it once per outage; the stats keep the latest cause. */
+		if (!check_gone(r, err) && !r->outage)
+			log_warn("sink %s: cannot connect: %s; retrying with back-off", r->uri, err);
+		r->outage = true;
 		return;
 	}
 	if (r->ever_connected)
@@ -591,13 +611,27 @@ static void take_back(struct sink_runner *r)
 		spool_rotate(r, before);
 }
 
+/* Empty the spool (a per-run sink's); returns the lines it held. */
+static uint64_t spool_clear(struct sink_runner *r)
+{
+	const char *line, *type;
+	uint64_t n = 0;
+	size_t len;
+
+	while (!spool_peek(r->spool, &line, &len, &type) && !spool_consume(r->spool))
+		n++;
+	spool_sync(r->spool);
+	publish_spool(r);
+	return n;
+}
+
 /* At stop: keep what could not be sent for the next run. */
 static void keep_rest(struct sink_runner *r)
 {
 	uint64_t lost, dropped;
 	char *loss;
 
-	if (!r->spool) {
+	if (!r->spool || r->ops->spool_per_run) {
 		uint64_t n = 0;
 
 		while (queue_head(r)) {
@@ -605,10 +639,14 @@ static void keep_rest(struct sink_runner *r)
 			n++;
 		}
 		line_queue_take(r->q);
+		if (r->spool)
+			n += spool_clear(r);
 		if (n) {
-			log_err("sink %s: %" PRIu64 " lines not delivered and lost at exit "
-				"(no spool directory)", r->uri, n);
+			log_err("sink %s: %" PRIu64 " lines not delivered and lost at exit (%s)",
+				r->uri, n, r->spool ? "the next run writes to another reader"
+						    : "no spool directory");
 			atomic_fetch_add(&r->dropped, n);
+			r->dropped_logged += n; /* said here, with the cause */
 			r->stop_rc = -EPIPE;
 		}
 		take_back(r);
@@ -649,8 +687,12 @@ static void *runner_main(void *arg)
 		if (atomic_exchange(&r->reopen_req, false))
 			reopen(r);
 		now = now_ms();
-		if (now - r->stats_at >= STATS_MS)
+		if (now - r->stats_at >= STATS_MS) {
 			stats_refresh(r, now);
+			/* a destination gone with nothing to write to it */
+			if (atomic_load(&r->connected) && r->ops->gone && r->ops->gone(r->st))
+				go_down(r, "output", -EPIPE);
+		}
 		if (!atomic_load(&r->connected) && now >= r->next_connect)
 			try_connect(r);
 		if (atomic_load(&r->connected))
@@ -723,6 +765,12 @@ int sink_runner_start(const struct sink_ops *ops, void *state, const struct sink
 		if (rc)
 			goto fail;
 		publish_spool(r);
+		if (ops->spool_per_run && spool_lines(r->spool)) {
+			uint64_t stale = spool_clear(r);
+
+			log_warn("sink %s: %" PRIu64 " lines an earlier run could not write are not "
+				 "replayed: this run's reader is another", r->uri, stale);
+		}
 	}
 	/* Signals are for the daemon's thread. */
 	sigfillset(&all);
@@ -767,6 +815,11 @@ bool sink_runner_settled(struct sink_runner *r)
 			atomic_load(&r->spooled) + atomic_load(&r->dropped);
 
 	return done >= atomic_load(&r->enqueued);
+}
+
+bool sink_runner_gone(struct sink_runner *r)
+{
+	return atomic_load(&r->gone);
 }
 
 uint64_t sink_runner_dropped(struct sink_runner *r)

@@ -65,6 +65,9 @@ void sink_runner_stats(struct sink_runner *r, json_t *obj);
 /* True when every line enqueued so far has been delivered, spooled or
  * dropped (thread-safe): nothing is in flight. */
 bool sink_runner_settled(struct sink_runner *r);
+/* True once the sink's destination is gone for good (sink_ops.gone: stdout
+ * whose reader closed it); the runner no longer reconnects (thread-safe). */
+bool sink_runner_gone(struct sink_runner *r);
 /* Lines dropped so far (thread-safe). */
 uint64_t sink_runner_dropped(struct sink_runner *r);
 /* Stop: for up to drain_timeout_ms, send what is queued and spooled while

@@ -3,9 +3,12 @@
  * written out on flush() (the runner flushes when idle and every ~200 ms).
  * A full buffer that stdout cannot take now (non-blocking pipe) makes send()
  * return -EAGAIN without taking the line; a write error (EPIPE: the reader
- * went away) is returned as -errno and the buffered lines are discarded. */
+ * went away) is returned as -errno and the buffered lines are discarded.
+ * A reader that went away never comes back: the sink is then gone (see
+ * sink_ops.gone), as `idtrace | head -1` expects. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@ struct sink_stdout {
 	char *buf;
 	size_t len;
 	uint64_t lines, bytes, write_errors;
+	bool gone; /* the reader closed its end (EPIPE) */
 };
 
 static void *stdout_create(const struct sink_spec *spec, char *err, size_t n)
@@ -38,6 +42,18 @@ static void *stdout_create(const struct sink_spec *spec, char *err, size_t n)
 	return s;
 }
 
+/* Has the reader closed its end? A pipe or socket whose reader is gone
+ * polls as an error, so it is seen without an event to write. */
+static bool stdout_gone(void *st)
+{
+	struct sink_stdout *s = st;
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+	if (!s->gone && poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		s->gone = true;
+	return s->gone;
+}
+
 static int stdout_connect(void *st, char *err, size_t n)
 {
 	struct sink_stdout *s = st;
@@ -46,7 +62,18 @@ static int stdout_connect(void *st, char *err, size_t n)
 		snprintf(err, n, "standard output is closed");
 		return -EBADF;
 	}
+	if (stdout_gone(s)) {
+		snprintf(err, n, "standard output's reader closed it");
+		return -EPIPE;
+	}
 	return 0;
+}
+
+static void note_error(struct sink_stdout *s, int err)
+{
+	s->write_errors++;
+	if (err == EPIPE)
+		s->gone = true;
 }
 
 /* Write out the buffer; what stdout does not take stays buffered. */
@@ -68,7 +95,7 @@ static int stdout_drain(struct sink_stdout *s)
 		s->bytes += (uint64_t)w;
 	}
 	if (rc && rc != -EAGAIN) {
-		s->write_errors++;
+		note_error(s, -rc);
 		s->len = 0; /* the reader is gone; nothing will take them */
 		return rc;
 	}
@@ -101,7 +128,7 @@ static int stdout_send(void *st, const char *line, size_t len, const char *type)
 				return -EAGAIN;
 			if (w < 0) {
 				/* Part of it went: the line is broken anyway. */
-				s->write_errors++;
+				note_error(s, errno);
 				return errno == EWOULDBLOCK ? -EIO : -errno;
 			}
 			done += (size_t)w;
@@ -169,11 +196,13 @@ static void stdout_destroy(void *st)
 
 const struct sink_ops sink_stdout_ops = {
 	.scheme = "stdout",
+	.spool_per_run = true,
 	.create = stdout_create,
 	.connect = stdout_connect,
 	.send = stdout_send,
 	.flush = stdout_flush,
 	.disconnect = stdout_disconnect,
+	.gone = stdout_gone,
 	.reopen = stdout_reopen,
 	.stats = stdout_stats,
 	.destroy = stdout_destroy,

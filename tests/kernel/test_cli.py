@@ -82,6 +82,34 @@ def test_cli_config_applies(_):
             p.kill()
 
 
+def test_cli_stdout_reader_leaves(_):
+    """`idtrace | head -1`: the first line is agent.ready; when the reader closes the
+    pipe, the daemon stops by itself (exit 1, the cause on stderr), with no event to
+    write (nothing runs in between). The next run's first line is its own agent.ready,
+    not a line the earlier run could not write."""
+    state = tempfile.mkdtemp(prefix="idt-state-")
+    for run in (1, 2):
+        p = subprocess.Popen([IDTRACE, "--state-dir", state, "--log-level", "warning"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            first = json.loads(p.stdout.readline())
+            eq(first["type"], "agent.ready", "run %d: first line" % run)
+            eq(first["agent"]["pid"], p.pid, "run %d: this run's agent.ready" % run)
+            if run == 1:
+                # an event the reader never reads: it is in the pipe or in the spool
+                subprocess.run(["/bin/true"], check=True)
+                time.sleep(0.5)
+            p.stdout.close()
+            eq(p.wait(30), 1, "run %d: exit status once the reader is gone" % run)
+            err = p.stderr.read().decode()
+            check("standard output's reader closed it" in err,
+                  "run %d: the cause is said: %r" % (run, err))
+        finally:
+            if p.poll() is None:
+                p.kill()
+    subprocess.run(["rm", "-rf", state])
+
+
 def unit_capabilities():
     """The CapabilityBoundingSet of dist/idtrace.service, as setpriv names."""
     unit = os.path.join(os.path.dirname(IDTRACE), "..", "dist", "idtrace.service")
@@ -225,8 +253,8 @@ def test_cli_not_root(_):
 
 for _case in (test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
               test_cli_sighup_keeps_command_line_sinks,
-              test_cli_config_applies, test_cli_not_root):
+              test_cli_config_applies, test_cli_not_root, test_cli_stdout_reader_leaves):
     _case.no_daemon = True
 
 CASES = [test_cli_sighup_reloads_sinks, test_cli_sighup_keeps_command_line_sinks, test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
-         test_cli_config_applies, test_cli_not_root]
+         test_cli_config_applies, test_cli_not_root, test_cli_stdout_reader_leaves]

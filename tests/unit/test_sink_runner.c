@@ -25,6 +25,7 @@
 #include "sink.h"
 #include "sink_runner.h"
 #include "sink_spec.h"
+#include "spool.h"
 
 #define DEADLINE_S 20
 /* A record of "l-NNNNN" (7 bytes) of type "t" in the spool: 12 + 1 + 7. */
@@ -835,15 +836,24 @@ static void test_stdout_sink(void **state)
 	assert_int_equal(sink_runner_enqueue(r, "", 0, "t"), 0);
 	assert_int_equal(sink_runner_stop(r, 5000, NULL), 0);
 
-	/* A reader that went away: -EPIPE, not 0. */
+	/* A reader that goes away: the write fails with -EPIPE, not 0, and the
+	 * sink is gone for good. */
 	assert_int_equal(pipe(pipefd), 0);
-	close(pipefd[0]);
 	assert_int_equal(dup2(pipefd[1], STDOUT_FILENO), STDOUT_FILENO);
 	close(pipefd[1]);
 	st = sink_stdout_ops.create(&so, err, sizeof(err));
 	assert_int_equal(sink_stdout_ops.connect(st, err, sizeof(err)), 0);
+	assert_false(sink_stdout_ops.gone(st));
 	assert_int_equal(sink_stdout_ops.send(st, "x", 1, "t"), 0);
+	close(pipefd[0]);
 	assert_int_equal(sink_stdout_ops.flush(st), -EPIPE);
+	assert_true(sink_stdout_ops.gone(st));
+	sink_stdout_ops.destroy(st);
+	/* One gone before anything was written: connect and gone say so. */
+	st = sink_stdout_ops.create(&so, err, sizeof(err));
+	assert_true(sink_stdout_ops.gone(st));
+	assert_int_equal(sink_stdout_ops.connect(st, err, sizeof(err)), -EPIPE);
+	assert_non_null(strstr(err, "reader closed"));
 	sink_stdout_ops.destroy(st);
 
 	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
@@ -851,6 +861,65 @@ static void test_stdout_sink(void **state)
 	assert_int_equal(pread(fd, buf, sizeof(buf) - 1, 0), 11);
 	assert_string_equal(buf, "{\"a\":1}\nb\n\n");
 	close(fd);
+}
+
+/* stdout's spool serves one run: lines an earlier run left are not replayed
+ * into this run's reader; a reader that leaves while nothing is written is
+ * seen by the runner (sink_runner_gone), which stops reconnecting. */
+static void test_stdout_spool_per_run_and_gone(void **state)
+{
+	struct sink_spec so = { .uri = "stdout", .scheme = "stdout" };
+	struct sink_runner_opts o = opts_for("stdout-spool");
+	struct sink_runner *r = NULL;
+	char path[256], err[256] = "", buf[64] = "";
+	struct spool *sp = NULL;
+	int fd, saved, pipefd[2], waited;
+	uint64_t left = 7;
+	void *st;
+
+	/* an earlier run's leftovers */
+	assert_int_equal(spool_open(o.spool_dir, 1 << 20, 0, &sp, err, sizeof(err)), 0);
+	assert_int_equal(spool_append(sp, "stale-1", 7, "t"), 0);
+	assert_int_equal(spool_append(sp, "stale-2", 7, "t"), 0);
+	spool_close(sp);
+
+	snprintf(path, sizeof(path), "%s/stdout2.txt", root);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	st = sink_stdout_ops.create(&so, err, sizeof(err));
+	assert_int_equal(sink_runner_start(&sink_stdout_ops, st, &so, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(sink_runner_enqueue(r, "fresh", 5, "t"), 0);
+	assert_int_equal(sink_runner_stop(r, 5000, &left), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(pread(fd, buf, sizeof(buf) - 1, 0), 6);
+	assert_string_equal(buf, "fresh\n");
+	close(fd);
+
+	/* the reader leaves; no line is written after it */
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(dup2(pipefd[1], STDOUT_FILENO), STDOUT_FILENO);
+	close(pipefd[1]);
+	st = sink_stdout_ops.create(&so, err, sizeof(err));
+	assert_int_equal(sink_runner_start(&sink_stdout_ops, st, &so, &o, &r, err, sizeof(err)), 0);
+	assert_false(sink_runner_gone(r));
+	close(pipefd[0]);
+	for (waited = 0; waited < 5000 && !sink_runner_gone(r); waited += 10)
+		usleep(10000);
+	assert_true(sink_runner_gone(r));
+	/* what comes later is lost at exit, not kept for another reader */
+	assert_int_equal(sink_runner_enqueue(r, "late", 4, "t"), 0);
+	assert_int_equal(sink_runner_stop(r, 100, &left), -EPIPE);
+	assert_int_equal(left, 0);
+
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	assert_int_equal(spool_open(o.spool_dir, 1 << 20, 0, &sp, err, sizeof(err)), 0);
+	assert_int_equal(spool_lines(sp), 0);
+	spool_close(sp);
 }
 
 static char *read_file(const char *path)
@@ -945,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_unsafe_spool),
 		cmocka_unit_test(test_spool_dir_name),
 		cmocka_unit_test(test_stdout_sink),
+		cmocka_unit_test(test_stdout_spool_per_run_and_gone),
 		cmocka_unit_test(test_outputs_emit_line),
 	};
 
