@@ -810,23 +810,34 @@ static void test_spool_dir_name(void **state)
 			 -ENAMETOOLONG);
 }
 
+/* Point fd 1 at a new file name under root (*fd, open for reading it back);
+ * returns the saved fd 1. */
+static int stdout_to_file(const char *name, int *fd)
+{
+	char path[256];
+	int saved;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	*fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	assert_true(*fd >= 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(*fd, STDOUT_FILENO), STDOUT_FILENO);
+	return saved;
+}
+
 /* The stdout sink behind a runner, with fd 1 on a file. */
 static void test_stdout_sink(void **state)
 {
 	struct sink_spec so = { .uri = "stdout", .scheme = "stdout" };
 	struct sink_runner_opts o = opts_for(NULL);
 	struct sink_runner *r = NULL;
-	char path[256], err[256] = "", buf[64] = "";
+	char err[256] = "", buf[64] = "";
 	int fd, saved, pipefd[2];
 	void *st;
 
-	snprintf(path, sizeof(path), "%s/stdout.txt", root);
-	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	assert_true(saved >= 0);
-	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	saved = stdout_to_file("stdout.txt", &fd);
 
 	st = sink_stdout_ops.create(&so, err, sizeof(err));
 	assert_non_null(st);
@@ -871,7 +882,7 @@ static void test_stdout_spool_per_run_and_gone(void **state)
 	struct sink_spec so = { .uri = "stdout", .scheme = "stdout" };
 	struct sink_runner_opts o = opts_for("stdout-spool");
 	struct sink_runner *r = NULL;
-	char path[256], err[256] = "", buf[64] = "";
+	char err[256] = "", buf[64] = "";
 	struct spool *sp = NULL;
 	int fd, saved, pipefd[2], waited;
 	uint64_t left = 7;
@@ -883,13 +894,7 @@ static void test_stdout_spool_per_run_and_gone(void **state)
 	assert_int_equal(spool_append(sp, "stale-2", 7, "t"), 0);
 	spool_close(sp);
 
-	snprintf(path, sizeof(path), "%s/stdout2.txt", root);
-	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	assert_true(saved >= 0);
-	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	saved = stdout_to_file("stdout2.txt", &fd);
 	st = sink_stdout_ops.create(&so, err, sizeof(err));
 	assert_int_equal(sink_runner_start(&sink_stdout_ops, st, &so, &o, &r, err, sizeof(err)), 0);
 	assert_int_equal(sink_runner_enqueue(r, "fresh", 5, "t"), 0);
