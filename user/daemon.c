@@ -648,6 +648,13 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	tls_track_free(d->tls, host_info_boot_ns());
+	/* The events are out (or spooled) before the probes are detached:
+	 * the kernel takes a grace period or two per uprobe to remove it,
+	 * seconds with many TLS libraries attached, and a service manager
+	 * may lose patience during that. */
+	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))
+		log_err("some events could not be delivered nor kept in a spool (see above)");
+	d->out = NULL;
 	cred_ctx_release(&d->cred);
 	explicit_bzero(&d->cred.key, sizeof(d->cred.key));
 	ring_buffer__free(d->rb);
@@ -656,9 +663,6 @@ static void teardown(struct daemon *d)
 	exe_cache_free(d->tracker.exes);
 	event_ctx_release(&d->ev);
 	workload_ctx_free(d->ev.chain.workload);
-	if (outputs_close(d->out, d->cfg->drain_timeout_s * 1000))
-		log_err("some events could not be delivered nor kept in a spool (see above)");
-	d->out = NULL;
 	json_decref(d->live_sinks);
 	free(d->live_output);
 }

@@ -774,6 +774,9 @@ static void detach_all(struct loader *l)
 	size_t n = l->n_links > 0 ? (size_t)l->n_links : 0;
 	size_t per = (n + DETACH_THREADS - 1) / DETACH_THREADS, at = 0;
 
+	if (n)
+		log_info("detaching %zu probes", n);
+
 	for (int i = 0; i < DETACH_THREADS; i++) {
 		slices[i].links = l->links + at;
 		slices[i].n = n - at < per ? n - at : per;
