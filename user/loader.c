@@ -748,9 +748,9 @@ struct loader *loader_start(const struct loader_opts *o)
  * 0.1 s here), one link after another: 40 links made a stop take 4 s.
  * Threads that detach at once can share their grace periods; on the 6.18
  * kernel measured last, the kernel serializes them anyway (about 95 ms a
- * uprobe with 1 thread or 8: 131 probes took 12 s). Attaching each
- * program with one uprobe_multi link per library (6.6+, libbpf 1.3+)
- * would pay one grace period per link instead. */
+ * uprobe with 1 thread or 8: 131 probes took 12 s). One uprobe_multi
+ * link per library (6.6+, libbpf 1.3+; one program that tells the
+ * functions apart by their attach cookies) would pay one per library. */
 #define DETACH_THREADS 8
 
 struct detach_slice {
