@@ -192,7 +192,8 @@ static void backoff_grow(struct sink_runner *r)
 }
 
 /* After a failure: is the sink's destination gone for good? Then no more
- * connects; the lines stay in the spool (or the queue) for the next run. */
+ * connects; its lines wait in the spool (or the queue) for the next run,
+ * or for none when the sink's spool serves one run (stdout). */
 static bool check_gone(struct sink_runner *r, const char *why)
 {
 	if (!atomic_load(&r->gone)) {
