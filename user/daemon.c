@@ -700,7 +700,7 @@ int daemon_run(const struct config *cfg)
 		if (outputs_gone(d.out)) {
 			/* `idtrace | head`: like a filter whose reader left */
 			log_err("no output can take events any more (standard output's reader "
-				"closed it): stopping");
+				"or terminal is gone): stopping");
 			d.outputs_gone = true;
 			break;
 		}

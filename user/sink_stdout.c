@@ -5,7 +5,8 @@
  * return -EAGAIN without taking the line; a write error (EPIPE: the reader
  * went away) is returned as -errno and the buffered lines are discarded.
  * A reader that went away never comes back: the sink is then gone (see
- * sink_ops.gone), as `idtrace | head -1` expects. */
+ * sink_ops.gone), as `idtrace | head -1` expects; so is a terminal that
+ * was hung up (its window closed), which polls as an error too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,8 +43,9 @@ static void *stdout_create(const struct sink_spec *spec, char *err, size_t n)
 	return s;
 }
 
-/* Has the reader closed its end? A pipe or socket whose reader is gone
- * polls as an error, so it is seen without an event to write. */
+/* Has the reader closed its end? A pipe or socket whose reader is gone,
+ * and a hung-up terminal, poll as an error, so it is seen without an event
+ * to write. */
 static bool stdout_gone(void *st)
 {
 	struct sink_stdout *s = st;

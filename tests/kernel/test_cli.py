@@ -102,12 +102,39 @@ def test_cli_stdout_reader_leaves(_):
             p.stdout.close()
             eq(p.wait(30), 1, "run %d: exit status once the reader is gone" % run)
             err = p.stderr.read().decode()
-            check("standard output's reader closed it" in err,
+            check("reader or terminal is gone): stopping" in err,
                   "run %d: the cause is said: %r" % (run, err))
         finally:
             if p.poll() is None:
                 p.kill()
     subprocess.run(["rm", "-rf", state])
+
+
+def test_cli_stdout_terminal_hangs_up(_):
+    """idtrace in a terminal window that is closed (its pty's master end goes): the
+    first line is agent.ready; then the daemon stops by itself (exit 1) instead of
+    spooling for a terminal that cannot come back."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([IDTRACE, "--state-dir", tempfile.mkdtemp(prefix="idt-state-"),
+                          "--log-level", "warning"], stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    try:
+        with os.fdopen(master, "rb", buffering=0) as term:
+            buf = b""
+            while b"\n" not in buf:
+                chunk = term.read(4096)
+                check(chunk, "the terminal got output")
+                buf += chunk
+            first = json.loads(buf.split(b"\n")[0].rstrip(b"\r"))
+            eq(first["type"], "agent.ready", "first line on the terminal")
+            eq(first["agent"]["pid"], p.pid, "this run's agent.ready")
+        eq(p.wait(30), 1, "exit status once the terminal is gone")
+        err = p.stderr.read().decode()
+        check("reader or terminal is gone): stopping" in err, "the cause is said: %r" % err)
+    finally:
+        if p.poll() is None:
+            p.kill()
 
 
 def unit_capabilities():
@@ -253,8 +280,10 @@ def test_cli_not_root(_):
 
 for _case in (test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
               test_cli_sighup_keeps_command_line_sinks,
-              test_cli_config_applies, test_cli_not_root, test_cli_stdout_reader_leaves):
+              test_cli_config_applies, test_cli_not_root, test_cli_stdout_reader_leaves,
+              test_cli_stdout_terminal_hangs_up):
     _case.no_daemon = True
 
 CASES = [test_cli_sighup_reloads_sinks, test_cli_sighup_keeps_command_line_sinks, test_cli_unit_capabilities, test_cli_help_version, test_cli_usage_errors, test_cli_config_errors,
-         test_cli_config_applies, test_cli_not_root, test_cli_stdout_reader_leaves]
+         test_cli_config_applies, test_cli_not_root, test_cli_stdout_reader_leaves,
+         test_cli_stdout_terminal_hangs_up]
