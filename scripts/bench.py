@@ -235,8 +235,6 @@ def uprobe_floor(lib):
                       "SSL_read_ex")
 
 
-# The per-syscall exit trace events idtrace hooks (credential opens; the TLS
-# socket finder's writes and reads, and library mmaps).
 # idtrace's default kernel hooks other than uprobes: the credential opens'
 # and the TLS library map's syscall exit events, and the socket layer's send
 # and receive events (the TLS socket finder)

@@ -314,7 +314,7 @@ int sink_spec_check_options(const struct sink_spec *spec, const char *const *kno
 	json_t *v;
 
 	if (!known)
-		known = none;
+		known = none; /* a sink that reads no option */
 	json_object_foreach(spec->options, key, v) {
 		size_t i;
 

@@ -25,7 +25,7 @@ struct sink_stdout {
 	char *buf;
 	size_t len;
 	uint64_t lines, bytes, write_errors;
-	bool gone; /* the reader closed its end (EPIPE) */
+	bool gone; /* the reader closed its end (EPIPE, or it polls as an error) */
 };
 
 static void *stdout_create(const struct sink_spec *spec, char *err, size_t n)
