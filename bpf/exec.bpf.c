@@ -111,6 +111,29 @@ static __always_inline __u64 cgroup_v1_id(struct task_struct *task)
 	return css ? BPF_CORE_READ(css, cgroup, kn, id) : 0;
 }
 
+/* The namespaces other than the mount one that tell a sandbox (unshare,
+ * bwrap, a runtime that makes no cgroup): the task's own pid namespace (the
+ * innermost level of its struct pid: nsproxy's pid_ns_for_children is its
+ * children's), its network namespace and its credentials' user namespace.
+ * Inode numbers, as /proc/PID/ns/ shows them; 0 when unreadable. */
+static __always_inline void read_other_ns(struct task_struct *task, struct idt_exec *ev)
+{
+	struct pid_namespace *pidns = NULL;
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+
+	if (pid && !bpf_probe_read_kernel(&pidns, sizeof(pidns),
+					  (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+						  level * bpf_core_type_size(struct upid) +
+						  bpf_core_field_offset(struct upid, ns)))
+		ev->pidns = pidns ? BPF_CORE_READ(pidns, ns.inum) : 0;
+	else
+		ev->pidns = 0;
+	ev->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	ev->userns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
+	ev->_pad_ns = 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -148,6 +171,7 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 		ev->mntns = ns ? ns->ns.inum : 0;
 		ev->mntns_id = ns ? mntns_id(ns) : 0;
 	}
+	read_other_ns(task, ev);
 
 	n = bpf_probe_read_kernel_str(s->tail, IDT_EXE_MAX, BPF_CORE_READ(bprm, filename));
 	exe_len = n > 0 ? n - 1 : 0; /* without the NUL */

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 6
+#define IDT_WIRE_VERSION 7
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -94,6 +94,10 @@ struct idt_exec {
 	__u32 mntns;     /* mount namespace: its inode number (/proc/PID/ns/mnt) */
 	__u64 cgroup_v1_id; /* kernfs id in the v1 hierarchy the loader chose; 0: none */
 	__u64 mntns_id;  /* the mount namespace's id, never reused (inode numbers are) */
+	__u32 pidns;     /* the task's own pid namespace, inode number (/proc/PID/ns/pid) */
+	__u32 netns;     /* network namespace, inode number */
+	__u32 userns;    /* user namespace of its credentials, inode number */
+	__u32 _pad_ns;
 	/* tail: exe, args, env */
 };
 

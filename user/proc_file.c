@@ -55,11 +55,16 @@ out:
 	return err;
 }
 
-uint64_t proc_file_mntns(const char *proc_root, uint32_t pid)
+uint64_t proc_file_ns(const char *proc_root, uint32_t pid, const char *ns)
 {
 	char path[PATH_MAX];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%u/ns/mnt", proc_root, pid);
+	snprintf(path, sizeof(path), "%s/%u/ns/%s", proc_root, pid, ns);
 	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+uint64_t proc_file_mntns(const char *proc_root, uint32_t pid)
+{
+	return proc_file_ns(proc_root, pid, "mnt");
 }

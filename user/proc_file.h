@@ -14,5 +14,8 @@ int proc_file_read(const char *proc_root, uint32_t pid, const char *name, size_t
 /* The mount namespace of process pid: the inode number of proc_root/PID/ns/mnt,
  * 0 when the process is gone. */
 uint64_t proc_file_mntns(const char *proc_root, uint32_t pid);
+/* The same for namespace ns ("pid", "net", "user", ...: a name under
+ * /proc/PID/ns/). */
+uint64_t proc_file_ns(const char *proc_root, uint32_t pid, const char *ns);
 
 #endif /* IDTRACE_PROC_FILE_H */

@@ -173,6 +173,9 @@ static struct proc *seed_record(struct proc_tracker *tr, __u32 pid, struct proc 
 	p->sessionid = read_u32_file(tr, pid, "sessionid", (__u32)-1);
 	read_cgroup(tr, p);
 	read_mntns(tr, p);
+	p->pidns = proc_file_ns(tr->proc_root, pid, "pid");
+	p->netns = proc_file_ns(tr->proc_root, pid, "net");
+	p->userns = proc_file_ns(tr->proc_root, pid, "user");
 	if (!parent && ppid != 0)
 		p->flags |= PROC_F_LINEAGE_CUT;
 	proc_set_parent(p, parent);

@@ -63,6 +63,7 @@ struct proc {
 	char *cgroup_path; /* NULL when unknown */
 	__u32 mntns;       /* mount namespace inode, 0 when unknown */
 	__u64 mntns_id;    /* its id (never reused, unlike the inode number); 0 when unknown */
+	__u32 pidns, netns, userns; /* other namespaces' inode numbers, 0 when unknown */
 
 	struct ci_ref *ci;          /* NULL: no CI job in this lineage */
 	struct ci_job *ci_claim;    /* conflicting claim from its own environment (PROC_F_CI_CONFLICT) */

@@ -131,6 +131,9 @@ int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct p
 	rec->cgroup_v1_id = ev->cgroup_v1_id;
 	rec->mntns = ev->mntns;
 	rec->mntns_id = ev->mntns_id;
+	rec->pidns = ev->pidns;
+	rec->netns = ev->netns;
+	rec->userns = ev->userns;
 	rec->exe = memdup0(w->exe.p, w->exe.len);
 	rec->args = memdup0(w->args.p, w->args.len);
 	rec->args_len = w->args.len;
@@ -210,6 +213,9 @@ int proc_track_fork(struct proc_tracker *tr, const struct idt_fork *ev)
 		rec->cgroup_v1_id = parent->cgroup_v1_id;
 		rec->mntns = parent->mntns;
 		rec->mntns_id = parent->mntns_id;
+		rec->pidns = parent->pidns;
+		rec->netns = parent->netns;
+		rec->userns = parent->userns;
 		rec->ci = ci_ref_get(parent->ci);
 		rec->flags |= parent->flags & (PROC_F_ARGS_TRUNC | PROC_F_CI_CONFLICT);
 		set_token_vars(rec, parent->token_vars, parent->n_token_vars,

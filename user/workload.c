@@ -31,8 +31,14 @@ struct sa_entry {
 	char name[256];
 };
 
+/* The namespaces the workload hop names when a process is not in the
+ * daemon's own: mount, pid, network, user. */
+enum { NS_MNT, NS_PID, NS_NET, NS_USER, NS_KINDS };
+static const char *const ns_names[NS_KINDS] = { "mnt", "pid", "net", "user" };
+
 struct workload_ctx {
 	const char *proc_root;
+	uint64_t host_ns[NS_KINDS]; /* the daemon's own (0: unknown) */
 	char *spiffe_id;
 	struct cgroup_resolver *cg;
 	struct cgroup_resolver *cg_v1; /* hybrid hosts: one v1 hierarchy, by id */
@@ -47,6 +53,10 @@ struct workload_ctx *workload_ctx_new(const char *proc_root, const char *spiffe_
 	if (!w)
 		return NULL;
 	w->proc_root = proc_root;
+	/* the daemon's own, from the real /proc whatever proc_root is (tests
+	 * give a fixture) */
+	for (int i = 0; i < NS_KINDS; i++)
+		w->host_ns[i] = proc_file_ns("/proc", getpid(), ns_names[i]);
 	w->spiffe_id = spiffe_id ? strdup(spiffe_id) : NULL;
 	w->cg = cgroup_resolver_new(); /* NULL: no cgroup2 on this host */
 	w->cg_v1 = cgroup_resolver_new_v1(); /* NULL: no v1 hierarchy here */
@@ -203,8 +213,27 @@ void workload_note_cgroup(struct workload_ctx *w, bool v1, uint64_t id, const ch
 		cgroup_resolver_note(r, id, path);
 }
 
+/* {"mnt","pid","net","user"}: those of p's namespaces that are known and
+ * not the daemon's (a container, or a sandbox such as unshare or bwrap that
+ * makes no cgroup), or NULL when there are none. */
+static json_t *namespaces(const struct workload_ctx *w, const struct proc *p)
+{
+	const uint64_t ns[NS_KINDS] = { p->mntns, p->pidns, p->netns, p->userns };
+	json_t *o = NULL;
+
+	for (int i = 0; i < NS_KINDS; i++) {
+		if (!ns[i] || !w->host_ns[i] || ns[i] == w->host_ns[i])
+			continue;
+		if (!o && !(o = json_object()))
+			return NULL;
+		json_object_set_new(o, ns_names[i], json_integer((json_int_t)ns[i]));
+	}
+	return o;
+}
+
 json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 {
+	json_t *ns;
 	json_t *hop = json_pack("{s:s, s:I}", "kind", "workload", "cgroup_id", (json_int_t)p->cgroup_id);
 	struct workload_info wl;
 	char path[4096];
@@ -261,6 +290,9 @@ json_t *workload_hop(struct workload_ctx *w, struct proc *p, json_t *missing)
 				    sa ? strerror(-sa->err) : "process gone before its token was read");
 		}
 	}
+	ns = namespaces(w, p);
+	if (ns)
+		json_object_set_new(hop, "namespaces", ns);
 	set_str(hop, "spiffe_id", w->spiffe_id);
 	return hop;
 }

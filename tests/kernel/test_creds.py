@@ -152,6 +152,34 @@ def test_cred_cat_aws(d, c):
 
 
 @with_creds
+def test_cred_sandbox_namespaces(d, c):
+    """A read inside unshare (new mount, pid, network and user namespaces, no
+    cgroup of its own): the workload hop names each namespace that is not
+    the host's, by the inode number /proc/PID/ns shows; a host reader's hop
+    names none."""
+    out = os.path.join(c.dir, "ns.txt")
+    script = ("for n in mnt pid net user; do echo $n $(stat -L -c %%i /proc/self/ns/$n); done > %s; "
+              "exec %s %s" % (out, CAT, c.aws))
+    p = run(["unshare", "-m", "-p", "-n", "-U", "--fork", "--map-root-user", "sh", "-c", script],
+            env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL)
+    ev = reads(d, path=c.aws)[0]
+    want = {}
+    with open(out) as f:
+        for line in f:
+            name, ino = line.split()
+            want[name] = int(ino)
+    for name in want:
+        check(want[name] != os.stat("/proc/self/ns/" + name).st_ino,
+              "unshare made a new %s namespace" % name)
+    eq(ev["process"]["exe"], CAT, "the reader is cat inside unshare")
+    check(ev["process"]["pid"] != p.pid, "cat is unshare's child")
+    eq(hop(ev, "workload").get("namespaces"), want, "workload.namespaces")
+    host = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
+    ev = reads(d, host.pid, c.aws)[0]
+    eq(hop(ev, "workload").get("namespaces"), None, "a host process's hop names no namespace")
+
+
+@with_creds
 def test_cred_python_token(d, c):
     """python3 open() of a service-account token: JWT claims, never the token."""
     p = run(["python3", "-c", "open(%r).read()" % c.token], env={"PATH": "/usr/bin:/bin"})
@@ -1218,6 +1246,7 @@ test_cred_open_storm_filtered.no_daemon = True
 
 CASES = [
     test_cred_cat_aws,
+    test_cred_sandbox_namespaces,
     test_cred_python_token,
     test_cred_relative_path,
     test_cred_symlink,

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chain.h"
@@ -96,6 +97,58 @@ static bool has_hop(const struct fixture *f, const char *kind)
 		if (!strcmp(json_string_value(json_object_get(h, "kind")), kind))
 			return true;
 	return false;
+}
+
+static json_t *find_hop(const struct fixture *f, const char *kind)
+{
+	json_t *h;
+	size_t i;
+
+	json_array_foreach(f->c.hops, i, h)
+		if (!strcmp(json_string_value(json_object_get(h, "kind")), kind))
+			return h;
+	return NULL;
+}
+
+static __u32 own_ns(const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* The workload hop names the namespaces a process does not share with the
+ * daemon (here the test), by inode number; unknown (0) and shared ones are
+ * left out, and with none left there is no "namespaces" at all. */
+static void test_workload_namespaces(void **state)
+{
+	struct fixture *f = *state;
+	struct proc *p = mkproc(300, NULL, UNSET, "/usr/bin/bwrap");
+	json_t *ns;
+
+	p->mntns = own_ns("mnt");
+	p->pidns = own_ns("pid") + 1;
+	p->netns = own_ns("net");
+	p->userns = 0;
+	build(f, p);
+	ns = json_object_get(find_hop(f, "workload"), "namespaces");
+	assert_non_null(ns);
+	assert_int_equal(json_object_size(ns), 1);
+	assert_int_equal(json_integer_value(json_object_get(ns, "pid")), own_ns("pid") + 1);
+	p->pidns = own_ns("pid");
+	build(f, p);
+	assert_null(json_object_get(find_hop(f, "workload"), "namespaces"));
+	p->mntns = 4026530000u;
+	p->userns = 4026530001u;
+	build(f, p);
+	ns = json_object_get(find_hop(f, "workload"), "namespaces");
+	assert_int_equal(json_object_size(ns), 2);
+	assert_int_equal(json_integer_value(json_object_get(ns, "mnt")), 4026530000u);
+	assert_int_equal(json_integer_value(json_object_get(ns, "user")), 4026530001u);
+	proc_put(p);
 }
 
 /* A root step of a job started without a login writes its loginuid: the job
@@ -253,6 +306,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ci_env_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seeded_child_of_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workload_namespaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_seen_child_of_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_uid_changed_below_login, setup,
 						teardown),
