@@ -154,21 +154,41 @@ static json_t *result_json(int32_t ret)
 	return name ? json_string(name) : json_integer(ret);
 }
 
+/* Was the watched file at real replaced since it was watched as (kdev,
+ * ino)? Its name now gives another file, or (a host path) none. The kernel
+ * hands a freed inode number to the next file made, so until the rescan
+ * that follows the change, an open of that new file matches the old
+ * entry. A path through a container's root that is gone proves nothing. */
+static bool watched_inode_replaced(const char *proc_root, const char *real, uint32_t kdev,
+				   uint64_t ino)
+{
+	size_t n = strlen(proc_root);
+	struct stat st;
+
+	if (!stat(real, &st))
+		return st.st_ino != ino || cred_kdev(st.st_dev) != kdev;
+	return errno == ENOENT && !(strncmp(real, proc_root, n) == 0 && real[n] == '/');
+}
+
 /* The file's path: from the watch list for a watched inode or directory,
  * else resolved from what the process passed. *real (in real, n bytes) is
  * where the daemon reads it: the path itself, or through the container's
- * root for a file in a container. */
+ * root for a file in a container. *stale: the inode's entry no longer
+ * names the file opened (see watched_inode_replaced); the path is then
+ * resolved from what the process passed, for the rules to judge. */
 static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, char *buf, size_t n,
-			     char *real, const char **real_out, bool *resolved)
+			     char *real, const char **real_out, bool *resolved, bool *stale)
 {
 	const struct idt_open *ev = w->ev;
 	const char *p, *r;
 
 	*resolved = true;
+	*stale = false;
 	if (ev->match == IDT_MATCH_INODE) {
 		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL, real_out);
-		if (p)
+		if (p && !watched_inode_replaced(cc->proc_root, *real_out, ev->dev, ev->ino))
 			return p;
+		*stale = p != NULL;
 	} else if (ev->match == IDT_MATCH_DIR) {
 		p = cred_watch_dir_path(cc->watch, ev->dir_dev, ev->dir_ino, &r);
 		if (p) {
@@ -297,7 +317,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	struct pivot_reader me;
 	json_t *out, *file, *cred, *hop;
 	char buf[PATH_MAX], real_buf[PATH_MAX], dev[32];
-	bool resolved;
+	bool resolved, stale = false;
 	int slot;
 	uint32_t sys;
 
@@ -314,12 +334,13 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 		real = real_buf;
 		resolved = true;
 	} else {
-		path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved);
+		path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved, &stale);
 	}
 	/* The kernel filters coarsely for directories and failed opens (a
 	 * failed open by its base name alone, whose type is that of the first
-	 * rule with the name); the rules decide, and give the type. */
-	if (ev->match == IDT_MATCH_DIR || ev->match == IDT_MATCH_NAME) {
+	 * rule with the name); the rules decide, and give the type. So they do
+	 * for a stale inode entry's match. */
+	if (ev->match == IDT_MATCH_DIR || ev->match == IDT_MATCH_NAME || stale) {
 		const struct watch_rule *r = cred_watch_match_path(cc->watch, path);
 
 		if (!r) {

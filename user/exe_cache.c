@@ -80,7 +80,10 @@ const char *exe_cache_resolve(struct exe_cache *c, const char *proc_root, uint32
 	if (!c || !ino)
 		return NULL;
 	s = slot_of(c, kdev, ino);
-	if (s->path && s->kdev == kdev && s->ino == ino)
+	/* The kernel hands a freed inode number to the next file made: a path
+	 * cached for this inode is only trusted while it still names it (a
+	 * program deleted, or replaced by an upgrade, is resolved afresh). */
+	if (s->path && s->kdev == kdev && s->ino == ino && exe_cache_is_file(s->path, kdev, ino))
 		return s->path;
 	if (from_proc(proc_root, pid, kdev, ino, path, sizeof(path)) &&
 	    !(given && given[0] == '/' && realpath(given, path) && exe_cache_is_file(path, kdev, ino)))

@@ -5,7 +5,8 @@
  * inode), which names the file. The path of that file is read from
  * /proc/PID/exe while the process lives (in its own mount namespace), else
  * from the realpath of the given path when that is the same file, and kept
- * per (device, inode): a program run again, even for 1 ms, is known.
+ * per (device, inode): a program run again, even for 1 ms, is known, as
+ * long as the kept path still names that inode (inode numbers are reused).
  */
 #ifndef IDTRACE_EXE_CACHE_H
 #define IDTRACE_EXE_CACHE_H

@@ -180,6 +180,37 @@ def test_cred_sandbox_namespaces(d, c):
 
 
 @with_creds
+def test_cred_replaced_inode_reused(d, c):
+    """A watched file replaced by rename frees its inode number, which the
+    file system gives to the next file made there, before the rescan that
+    follows the rename: opens of those files are not reported as the
+    credential (the entry no longer names the file), while the new file at
+    the credential's path still is."""
+    old_ino = os.stat(c.aws).st_ino
+    tmp = c.aws + ".new"
+    shutil.copy(c.aws, tmp)
+    os.rename(tmp, c.aws)
+    made, reused = [], None
+    for i in range(300):  # made by one shell, right after the rename
+        made.append(os.path.join(c.home, ".aws", "notes%d.txt" % i))
+    p = run(["/bin/sh", "-c", "for f in \"$@\"; do echo x > \"$f\"; done", "sh"] + made,
+            env={})
+    for f in made:
+        if os.stat(f).st_ino == old_ino:
+            reused = f
+    cat = run([CAT] + made, env={}, stdout=subprocess.DEVNULL)
+    new = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
+    reads(d, new.pid, c.aws)
+    evs = [e for e in d.stop() if e.get("type") == "credential.read"]
+    bogus = [e["file"]["path_as_given"] for e in evs
+             if e["process"]["pid"] in (p.pid, cat.pid)]
+    eq(bogus, [], "no open of the files made after the rename is a credential read")
+    eq([e["file"]["inode"] for e in evs if e["process"]["pid"] == new.pid],
+       [os.stat(c.aws).st_ino], "the new file at the credential's path is reported")
+    print("    old inode %d reused by %s" % (old_ino, reused))
+
+
+@with_creds
 def test_cred_python_token(d, c):
     """python3 open() of a service-account token: JWT claims, never the token."""
     p = run(["python3", "-c", "open(%r).read()" % c.token], env={"PATH": "/usr/bin:/bin"})
@@ -1247,6 +1278,7 @@ test_cred_open_storm_filtered.no_daemon = True
 CASES = [
     test_cred_cat_aws,
     test_cred_sandbox_namespaces,
+    test_cred_replaced_inode_reused,
     test_cred_python_token,
     test_cred_relative_path,
     test_cred_symlink,

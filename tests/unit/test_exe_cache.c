@@ -52,6 +52,37 @@ static void test_symlink_resolved_and_cached(void **state)
 	exe_cache_free(c);
 }
 
+/* A kept path that no longer names the inode (the program was moved,
+ * deleted, or its inode number went to another file) is not answered from
+ * the cache: the file is resolved again. */
+static void test_stale_path_resolved_again(void **state)
+{
+	char dir[] = "/tmp/idt-exe-XXXXXX", first[PATH_MAX], moved[PATH_MAX], real[PATH_MAX];
+	struct exe_cache *c = exe_cache_new();
+	uint32_t kdev;
+	uint64_t ino;
+	FILE *f;
+
+	assert_non_null(c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(first, sizeof(first), "%s/benign", dir);
+	snprintf(moved, sizeof(moved), "%s/evil", dir);
+	f = fopen(first, "w");
+	assert_non_null(f);
+	fclose(f);
+	file_id(first, &kdev, &ino);
+	assert_non_null(realpath(first, real));
+	assert_string_equal(exe_cache_resolve(c, "/proc", NO_PID, first, kdev, ino), real);
+	assert_int_equal(rename(first, moved), 0);
+	assert_non_null(realpath(moved, real));
+	assert_string_equal(exe_cache_resolve(c, "/proc", NO_PID, moved, kdev, ino), real);
+	/* and with no path that names it any more: nothing, not the old name */
+	assert_int_equal(unlink(moved), 0);
+	assert_null(exe_cache_resolve(c, "/proc", NO_PID, moved, kdev, ino));
+	rmdir(dir);
+	exe_cache_free(c);
+}
+
 /* A path that is not the file that ran (replaced, another namespace, a
  * script whose interpreter ran), or a relative one: nothing, not a guess. */
 static void test_no_guess(void **state)
@@ -90,6 +121,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symlink_resolved_and_cached),
+		cmocka_unit_test(test_stale_path_resolved_again),
 		cmocka_unit_test(test_no_guess),
 		cmocka_unit_test(test_from_proc),
 	};
