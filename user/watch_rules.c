@@ -24,6 +24,11 @@ static const struct {
 	{ "/var/run/secrets/kubernetes.io/serviceaccount/token", "k8s_service_account", NULL },
 	{ "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", "k8s_service_account", NULL },
 	{ "/var/run/secrets/tokens/*", "k8s_service_account", NULL },
+	/* The same where /var/run is a link to /run (Debian's and most
+	 * images' base): the file a pod opens is named by its real path. */
+	{ "/run/secrets/kubernetes.io/serviceaccount/token", "k8s_service_account", NULL },
+	{ "/run/secrets/eks.amazonaws.com/serviceaccount/token", "k8s_service_account", NULL },
+	{ "/run/secrets/tokens/*", "k8s_service_account", NULL },
 	/* The same tokens seen from the node: the daemon runs on the host, where
 	 * a pod's /var/run/secrets/... is the kubelet's volume directory (the
 	 * same files: an open inside the pod matches by inode). */
@@ -44,6 +49,7 @@ static const struct {
 	{ "/run/spire/certs/*.key", "spiffe", NULL },
 	{ "/run/spire/certs/*_key.pem", "spiffe", NULL },
 	{ "/var/run/secrets/spiffe.io/*.key", "spiffe", NULL },
+	{ "/run/secrets/spiffe.io/*.key", "spiffe", NULL },
 	{ "/etc/shadow", "shadow", NULL },
 	{ "/etc/gshadow", "shadow", NULL },
 };

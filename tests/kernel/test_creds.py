@@ -878,6 +878,62 @@ def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
     check(secret.encode() not in d.raw(), "the container's secret never appears")
 
 
+VAR_RUN_LINK_PY = r"""
+import ctypes, os, subprocess, sys
+cg, rootfs = sys.argv[1:3]
+open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+os.execv("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c",
+         "cat %s; sleep 1.5; exec cat %s" % (tok, tok)])
+"""
+
+
+@with_creds
+def test_cred_container_var_run_link(d, c):
+    """An image whose /var/run is a link to /run (Debian's base and most
+    others): the pod's service-account token, opened as
+    /var/run/secrets/..., is the file /run/secrets/...; its reads are
+    reported by the container's first process (matched by name before the
+    container is scanned) and after the scan (by inode), named by the real
+    path, with the token's claims."""
+    cid = secrets.token_hex(32)
+    rootfs = os.path.join(c.dir, "rootfs")
+    rootfs_skeleton(rootfs, "run/secrets/kubernetes.io/serviceaccount", "var")
+    os.symlink("/run", os.path.join(rootfs, "var/run"))
+    jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "canary": c.secret,
+                    "sub": "system:serviceaccount:ci:runner"})
+    c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), jwt + "\n",
+            0o644)
+    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+        stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        p = subprocess.Popen(["python3", "-c", VAR_RUN_LINK_PY, cg, rootfs],
+                             stdout=subprocess.PIPE, text=True)
+        out = p.communicate(timeout=30)[0]
+        eq(p.returncode, 0, "the container's run")
+        eq(out, (jwt + "\n") * 2, "the container read its token twice")
+    finally:
+        rmdir_cgroup(cg)
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
+                     timeout=10)
+    eq([e["file"]["path"] for e in evs], ["/run/secrets/kubernetes.io/serviceaccount/token"] * 2,
+       "file.path: the real path inside the container")
+    eq([e["file"]["match"] for e in evs], ["container_name", "inode"],
+       "matched by name first, then by inode once the container is watched")
+    for e in evs:
+        eq(e["file"]["path_as_given"], "/var/run/secrets/kubernetes.io/serviceaccount/token",
+           "path as given")
+        eq(e["credential"]["type"], "k8s_service_account", "credential.type")
+        eq(e["credential"]["claims"]["sub"], "system:serviceaccount:ci:runner", "claims.sub")
+        eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
+
+
 def mntns_known(d):
     """The daemon's map of mount namespaces the open probe leaves alone: {id: value}."""
     for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
@@ -1279,6 +1335,7 @@ CASES = [
     test_cred_cat_aws,
     test_cred_sandbox_namespaces,
     test_cred_replaced_inode_reused,
+    test_cred_container_var_run_link,
     test_cred_python_token,
     test_cred_relative_path,
     test_cred_symlink,
