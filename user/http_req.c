@@ -144,7 +144,7 @@ static void add_key(struct http_request *req, const char *name, const char *valu
 	size_t i;
 
 	if (req->n_keys >= HTTP_REQ_MAX_KEYS) {
-		req->truncated = true;
+		req->keys_truncated = true; /* nothing was cut: "truncated" is not said */
 		return;
 	}
 	for (i = 0; name[i] && i < sizeof(req->keys[0].header) - 1; i++)

@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #define HTTP_FIELD_MAX 256
-#define HTTP_REQ_MAX_KEYS 4
+#define HTTP_REQ_MAX_KEYS 8 /* each of the six names once, and room to spare */
 
 struct http_auth {
 	/* "Bearer", "Basic", "AWS4-HMAC-SHA256", other scheme as given, "" = none */
@@ -41,8 +41,10 @@ struct http_request {
 	char traceparent[64];	/* only a well-formed W3C traceparent */
 	struct http_auth auth;
 	struct http_auth proxy_auth;	/* Proxy-Authorization: a CONNECT sent to an HTTPS proxy */
-	/* API-key style headers: x-api-key, api-key, private-token, x-auth-token */
+	/* API-key style headers: x-api-key, api-key, private-token, x-auth-token,
+	 * job-token, x-vault-token */
 	int n_keys;
+	bool keys_truncated;	/* more of them than HTTP_REQ_MAX_KEYS: the rest not kept */
 	struct {
 		char header[32];	/* lower-case header name */
 		const char *value;	/* span, lifetime as auth.token; NULL if not kept */

@@ -158,7 +158,9 @@ static json_t *authorization(const struct tls_event_ctx *tc, struct event_ctx *e
 		credential_hop(tc, ec, p, ev, fp, kind, header);
 		return out;
 	}
-	if (!a->token || !a->token_len) {
+	/* SigV4 without a key id (Credential= empty or left out) names no
+	 * credential: its token is the signature, new with every request */
+	if (!a->token || !a->token_len || !strcmp(kind, "aws_sigv4")) {
 		char missing[48];
 
 		snprintf(missing, sizeof(missing), "http.%s.fingerprint", field);
@@ -233,6 +235,8 @@ static json_t *http_part(const struct tls_event_ctx *tc, struct event_ctx *ec, s
 			json_array_append_new(keys, k);
 		}
 		json_object_set_new(http, "api_keys", keys);
+		if (req->keys_truncated)
+			json_object_set_new(http, "api_keys_truncated", json_true());
 	}
 	if (req->truncated)
 		json_object_set_new(http, "truncated", json_true());

@@ -1062,6 +1062,34 @@ def test_tls_ci_job_token_seeded(_):
 test_tls_ci_job_token_seeded.no_daemon = True
 
 
+@with_tls()
+def test_tls_aws_sigv4_without_key_id(d, fx):
+    """SigV4 whose Credential= is empty or missing names no credential: no
+    fingerprint (the signature changes with every request and is no
+    credential), and enrichment says the credential is empty."""
+    srv = fx.s_server()
+    sig = canary()
+    pids = []
+    for cred in ("Credential=, ", ""):
+        p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                   "-H", "Authorization: AWS4-HMAC-SHA256 %sSignedHeaders=host, Signature=%s"
+                   % (cred, sig), "-o", "/dev/null", "https://localhost:%d/sig" % srv.port],
+                  env=PATH_ENV)
+        finish(p, "curl")
+        pids.append(p.pid)
+    for pid in pids:
+        ev = requests_of(d, pid)[0]
+        auth = ev["http"]["authorization"]
+        eq(auth["credential_type"], "aws_sigv4", "credential_type")
+        eq(auth.get("fingerprint"), None, "no fingerprint of the signature")
+        eq(hop(ev, "credential"), None, "no credential hop")
+        eq([m["reason"] for m in ev["enrichment"]["missing"]
+            if m["field"] == "http.authorization.fingerprint"], ["empty credential"],
+           "enrichment names the empty credential")
+    d.stop()
+    check(sig.encode() not in d.raw(), "the signature never appears")
+
+
 @with_tls(aws_akid=AKID)
 def test_tls_aws_sigv4_linked_to_file(d, fx):
     """An AWS credentials file read by a CI job; a human's curl then signs a
@@ -1872,6 +1900,7 @@ CASES = [
     test_tls_ci_job_token,
     test_tls_ci_job_token_seeded,
     test_tls_aws_sigv4_linked_to_file,
+    test_tls_aws_sigv4_without_key_id,
     test_tls_basic_linked_to_netrc,
     test_tls_git_https_credential_store,
     test_tls_not_http,
