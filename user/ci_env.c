@@ -24,6 +24,14 @@ static const struct key_name token_keys[T_COUNT] = { CI_TOKEN_KEYS(X_NAME) };
 _Static_assert(T_COUNT <= 32, "token_seen is a 32-bit mask");
 _Static_assert(K_COUNT + T_COUNT <= 65535, "by_bucket holds unsigned short indices");
 
+bool ci_env_is_token_var(const char *name, size_t n)
+{
+	for (int t = 0; t < T_COUNT; t++)
+		if (token_keys[t].len == n && !memcmp(token_keys[t].name, name, n))
+			return true;
+	return false;
+}
+
 /* A token variable is listed once, when any occurrence has a non-empty value: the
  * secret is in the environment whichever copy getenv() returns. */
 static void note_token(struct env_view *v, struct ci_job *out, int t)

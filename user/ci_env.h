@@ -100,6 +100,10 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out);
  * listed in token_vars) whose first occurrence, the copy getenv() returns, is not empty.
  * The value is the secret itself: fingerprint it, never keep or print it. An entry cut
  * by the end of the block is skipped. Pure. */
+/* Is name[0..n) one of the CI token variables (GITHUB_TOKEN, CI_JOB_JWT,
+ * DRONE_NETRC_USERNAME, ...: docs/ci-providers.md), whose values are secret? */
+bool ci_env_is_token_var(const char *name, size_t n);
+
 typedef void (*ci_token_fn)(const char *name, const char *value, size_t len, void *arg);
 void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg);
 /* True when claim, a job named by a process's own environment, contradicts

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ci_env.h"
 #include "redact.h"
 #include "redact_rules.h"
 
@@ -209,6 +210,12 @@ bool redact_secret_key(const char *s, size_t n)
 	for (p = where; *p; p++)
 		if (name_has_suffix(s, n, *p))
 			return false;
+	/* the CI token variables, also those no word above names: CI_JOB_JWT_V2,
+	 * DRONE_NETRC_USERNAME (Drone's, Woodpecker's and Vela's netrc login is
+	 * the token) */
+	if (ci_env_is_token_var(s, n) || name_has_suffix(s, n, "_jwt") ||
+	    name_find(s, n, 0, "netrc_username") < n)
+		return true;
 	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass") ||
 	    name_has_suffix(s, n, "_pwd"))
 		return true;

@@ -609,6 +609,18 @@ static void test_env_assignments(void **state)
 	EXPECT("DB_PASS=x", "DB_PASS=" REDACTED);
 	EXPECT("PASS=x", "PASS=" REDACTED);
 	EXPECT("TOKEN='a b' rest", "TOKEN='" REDACTED "' rest");
+	/* the CI token variables whose names no secret word names (docs/ci-providers.md) */
+	EXPECT("CI_JOB_JWT=8c98fcf6ae", "CI_JOB_JWT=" REDACTED);
+	EXPECT("CI_JOB_JWT_V1=8c98fcf6ae", "CI_JOB_JWT_V1=" REDACTED);
+	EXPECT("CI_JOB_JWT_V2=8c98fcf6ae", "CI_JOB_JWT_V2=" REDACTED);
+	EXPECT("DRONE_NETRC_USERNAME=8c98fcf6ae", "DRONE_NETRC_USERNAME=" REDACTED);
+	EXPECT("CI_NETRC_USERNAME=8c98fcf6ae", "CI_NETRC_USERNAME=" REDACTED);
+	EXPECT("VELA_NETRC_USERNAME=8c98fcf6ae", "VELA_NETRC_USERNAME=" REDACTED);
+	EXPECT("docker run -e CI_JOB_JWT_V2=8c98fcf6ae img",
+	       "docker run -e CI_JOB_JWT_V2=" REDACTED " img");
+	EXPECT("MY_SERVICE_JWT=x", "MY_SERVICE_JWT=" REDACTED);
+	KEPT("DRONE_NETRC_MACHINE=github.com");
+	KEPT("CI_JOB_NAME=build");
 	/* shell strings that start with an assignment: the value runs to the element's end */
 	EXPECT("DB_PASSWORD=q7canary ./run", "DB_PASSWORD=" REDACTED);
 	EXPECT("FOO=1 API_TOKEN=q7canary cmd", "FOO=1 API_TOKEN=" REDACTED " cmd");
