@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include "idtrace_wire.h"
 #include "common.bpf.h"
+#include "home_marks.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -22,10 +23,18 @@ const volatile __u32 idt_wire_version = IDT_WIRE_VERSION;
  * (hybrid hosts), -1: none. Containers there may exist only in v1. */
 const volatile int v1_subsys = -1;
 const volatile __u32 capture_env = 1;
+/* Mark processes whose HOME the daemon does not watch yet (the credential
+ * open probes are loaded): home_marks.bpf.h. */
+const volatile __u32 mark_homes = 0;
+/* The daemon's mount namespace (inode number): only its processes are
+ * marked; a container's first opens are name-checked anyway, and its HOMEs
+ * are its own (the daemon watches them in its file system). */
+const volatile __u32 host_mntns = 0;
 
 struct exec_scratch {
 	struct idt_exec ev;
 	char tail[IDT_EXEC_TAIL_MAX];
+	char slack[16]; /* the HOME scan's last 8-byte loads may reach past the tail */
 };
 
 /* One scratch record per CPU. Too large for a per-CPU array value (32 KiB
@@ -89,6 +98,102 @@ static __always_inline __u32 read_user_range(char *dst, __u64 start, __u64 end, 
 		return 0;
 	}
 	return n;
+}
+
+/* Finding HOME= in the environment copy, in bpf_loop callbacks over the
+ * scratch record: at each byte, one 8-byte load compared with "\0HOME="
+ * (the NUL that ends the entry before; the first entry is after argv's
+ * last NUL), where a word holds a NUL at all; then the value's hash a
+ * byte at a time. Offsets are from env,
+ * one byte before the environment, and masked where used: the verifier
+ * then needs no other bound on them. */
+struct home_scan {
+	const char *env; /* s->tail + (environment's offset - 1) */
+	__u64 len;	 /* the environment's bytes: env[1, len] */
+	__u64 value;	 /* HOME's value starts at env[value]; 0: not found */
+	__u64 hash;
+};
+
+#define HOME_PAT 0x3d454d4f4800ull  /* '\0' 'H' 'O' 'M' 'E' '=' little-endian */
+#define HOME_PAT_MASK 0xffffffffffffull
+#define ENV_MASK 0x7fff		    /* IDT_ENV_MAX - 1 */
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Words per callback run: a run's call costs more than a word's check. */
+#define HOME_SCAN_WORDS 8
+
+static long find_home_words(__u64 i, struct home_scan *c)
+{
+	for (int k = 0; k < HOME_SCAN_WORDS; k++) {
+		__u64 j = (i * HOME_SCAN_WORDS + k) * 8, w0;
+
+		if (j >= c->len)
+			return 1;
+		VERIFIER_MASK(j, 0x7fff);
+		w0 = *(const __u64 *)(c->env + j);
+		if (!((w0 - ONES) & ~w0 & HIGHS))
+			continue; /* no NUL among these 8 bytes: no entry starts after them */
+		for (int b = 0; b < 8; b++) {
+			__u64 w = *(const __u64 *)(c->env + j + b);
+
+			/* (its '=' inside the environment: past it lies an older record's) */
+			if ((w & HOME_PAT_MASK) == HOME_PAT && j + b + 5 <= c->len) {
+				__u64 at = j + b + 6;
+
+				/* stored through a helper: a value the verifier knows
+				 * exactly would make each of its passes over this
+				 * callback a new state, and it would never converge */
+				bpf_probe_read_kernel(&c->value, sizeof(c->value), &at);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static long hash_home_byte(__u64 i, struct home_scan *c)
+{
+	__u64 at = c->value + i;
+	char ch;
+
+	if (at > c->len)
+		return 1;
+	VERIFIER_MASK(at, 0x7fff);
+	ch = c->env[at];
+	if (!ch)
+		return 1;
+	c->hash = idt_home_hash_step(c->hash, (__u8)ch);
+	return 0;
+}
+
+/* The exec'ing process's HOME (in the environment copied to s->tail at
+ * [off, off + len)): marked when the daemon does not know it, unmarked
+ * otherwise (its earlier image may have been). */
+static __always_inline bool mark_home(struct exec_scratch *s, __u32 tgid, __u64 off, __u64 len)
+{
+	struct home_scan c = { .len = len };
+
+	if (off < 1 || off > IDT_EXE_MAX + IDT_ARGS_MAX || len > IDT_ENV_MAX) {
+		home_mark_clear(tgid);
+		return false;
+	}
+	c.env = s->tail + off - 1;
+	if (len)
+		bpf_loop(IDT_ENV_MAX / (8 * HOME_SCAN_WORDS), find_home_words, &c, 0);
+	if (!c.value) {
+		home_mark_clear(tgid);
+		return false;
+	}
+	c.hash = IDT_HOME_HASH_INIT;
+	bpf_loop(IDT_HOME_HASH_MAX, hash_home_byte, &c, 0);
+	if (bpf_map_lookup_elem(&homes_known, &c.hash)) {
+		home_mark_clear(tgid);
+		return false;
+	}
+	home_mark_set(tgid, c.hash);
+	return true;
 }
 
 #define V1_SUBSYS_MAX 32 /* above CGROUP_SUBSYS_COUNT of any config */
@@ -210,6 +315,12 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	}
 	ev->env.off = exe_len + args_len;
 	ev->env.len = env_len;
+	if (mark_homes && capture_env && ev->mntns == host_mntns) {
+		if (mark_home(s, ev->hdr.pid, ev->env.off, env_len))
+			ev->flags |= IDT_EXEC_HOME_UNKNOWN;
+	} else if (mark_homes) {
+		home_mark_clear(ev->hdr.pid);
+	}
 
 	size = sizeof(*ev) + exe_len + args_len + env_len;
 	if (size > sizeof(*s))
@@ -252,6 +363,7 @@ int BPF_PROG(idt_exit, struct task_struct *task)
 	 * the group exits (signal->live already dropped to 0 at this point). */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
+	home_mark_clear(BPF_CORE_READ(task, tgid));
 	count(IDT_CNT_EXIT);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

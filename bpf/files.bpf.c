@@ -16,7 +16,10 @@
  * neither the daemon's nor one the daemon has dealt with (a container
  * whose files are not in the maps yet: its first process runs before the
  * daemon has scanned it) whose name is a watched name. The host's opens
- * leave (4) at one compare of their namespace's inode number.
+ * leave (4) at one compare of their namespace's inode number. (5) A
+ * successful open by a process whose HOME the daemon does not watch yet
+ * (home_marks.bpf.h) whose name is a watched name; while no process is
+ * marked, one load.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +27,7 @@
 #include <bpf/bpf_tracing.h>
 #include "idtrace_wire.h"
 #include "common.bpf.h"
+#include "home_marks.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -431,9 +435,60 @@ static __always_inline void tell_mntns(struct task_struct *task, __u32 inum, __u
 	}
 }
 
+/* The dentry name of a successful open into s->name: is it a watched name
+ * (by the rules for any directory)? Its type, or 0; *len: its length. */
+static __always_inline __u32 watched_name(struct open_scratch *s, struct file_facts *ff, __u32 *len)
+{
+	static const struct idt_file_key any_dir = {};
+	struct idt_dir_watch *dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
+	struct dentry *dentry = ff->dentry;
+
+	if (!dw)
+		return 0;
+	*len = BPF_CORE_READ(dentry, d_name.len);
+	if (*len == 0 || *len >= IDT_WATCH_NAME_MAX)
+		return 0; /* no watched name is that long */
+	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
+		return 0;
+	return match_name(s, &any_dir, dw, *len);
+}
+
+/* A successful open that no watch entry matched, by a process marked for
+ * a HOME the daemon does not watch yet: a watched name goes to the daemon
+ * as a name match, with the path as given, for its rules to judge (with
+ * that home, which it learned from the exec before this record). */
+static __always_inline void check_marked(struct task_struct *task, __u32 sys, long fd,
+					 int path_arg, const char *kpath, struct file_facts *ff)
+{
+	struct open_scratch *s;
+	struct inode *inode;
+	struct file *file;
+	__u32 len = 0, type, zero = 0;
+
+	if (!home_marked(task->tgid))
+		return;
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || is_self())
+		return;
+	type = watched_name(s, ff, &len);
+	if (!type)
+		return;
+	s->ev.syscall = sys;
+	inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
+	file = ff->file;
+	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	s->ev.ino = ff->ino;
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
+	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	fill_and_send(s, task, IDT_MATCH_NAME, type, fd, kpath ?: user_path(s, task, path_arg),
+		      kpath, len);
+}
+
 /* A successful open that no watch entry matched: in a mount namespace the
  * daemon has not dealt with (a container it has not scanned yet), is its
- * name a watched name? The host's opens leave at the first compare. */
+ * name a watched name? The host's opens leave at the first compare;
+ * marked: see check_marked. */
 static __always_inline void check_unscanned(struct task_struct *task, __u32 sys, long fd,
 					    int path_arg, const char *kpath, struct file_facts *ff)
 {
@@ -447,8 +502,10 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 	__u32 len, type, zero = 0, *known;
 	__u64 id, *last;
 
-	if (!ns || ns->ns.inum == host_mntns)
+	if (!ns || ns->ns.inum == host_mntns) {
+		check_marked(task, sys, fd, path_arg, kpath, ff);
 		return;
+	}
 	id = mntns_id(ns);
 	last = bpf_map_lookup_elem(&mntns_last, &zero);
 	if (last && *last == id && id)

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 7
+#define IDT_WIRE_VERSION 8
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -42,6 +42,7 @@
 #define IDT_EXEC_ENV_TRUNC (1u << 2)
 #define IDT_EXEC_ARGS_FAULT (1u << 3) /* argv could not be read */
 #define IDT_EXEC_ENV_FAULT (1u << 4)  /* environment could not be read */
+#define IDT_EXEC_HOME_UNKNOWN (1u << 5) /* its HOME is not in homes_known: marked */
 
 /* Kernel counters in the per-CPU "counters" array, by index. */
 #define IDT_CNT_EXEC 0
@@ -140,6 +141,16 @@ struct idt_ino_bloom {
 static inline __u32 idt_ino_bloom_bit(__u64 ino)
 {
 	return (__u32)((ino * 0x9E3779B97F4A7C15ull) >> 48); /* Fibonacci hashing: top 16 bits */
+}
+
+/* A HOME value's hash (bpf/home_marks.bpf.h): FNV-1a over its first
+ * IDT_HOME_HASH_MAX bytes, the same in the exec probe and the daemon. */
+#define IDT_HOME_HASH_MAX 256
+#define IDT_HOME_HASH_INIT 0xcbf29ce484222325ull
+
+static inline __u64 idt_home_hash_step(__u64 h, __u8 c)
+{
+	return (h ^ c) * 0x100000001b3ull;
 }
 
 struct idt_watch {

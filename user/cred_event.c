@@ -269,7 +269,7 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	/* never the path itself: the host's file of that name is another */
 	if (!real[0])
 		snprintf(real, n, "%s%s", proc, path);
-	return cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, path);
+	return cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, ev->mntns, path);
 }
 
 /* me read the credential fp: name earlier readers with another originator,

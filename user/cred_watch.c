@@ -23,6 +23,7 @@
 #define MAX_FILES_PER_DIR 4096 /* entries listed in one watched directory */
 #define MAX_ROOTS 128	       /* containers' file systems watched besides the host's */
 #define ROOT_HOMES 64	       /* homes per container (its /etc/passwd, and /root) */
+#define ROOT_ENV_HOMES 8       /* of them, HOMEs seen in its processes' environments */
 
 static const char *const type_names[] = {
 	"aws", "gcp", "azure", "k8s_service_account", "kubeconfig", "ssh_private_key", "docker",
@@ -85,7 +86,19 @@ struct watch_root {
 	uint64_t mntns_id; /* 0: unknown (found at start-up) */
 	uint32_t pid;
 	bool scanned; /* logged once its first scan is in the maps */
+	/* HOMEs its processes' environments named that its passwd does not
+	 * (a CI job's container: HOME=/github/home) */
+	char *env_homes[ROOT_ENV_HOMES];
+	int n_env_homes;
 };
+
+static void root_release(struct watch_root *r)
+{
+	close(r->fd);
+	for (int i = 0; i < r->n_env_homes; i++)
+		free(r->env_homes[i]);
+	r->n_env_homes = 0;
+}
 
 struct cred_watch {
 	struct cred_watch_maps maps;
@@ -194,28 +207,56 @@ static bool system_dir(const char *home)
 	return false;
 }
 
-static void add_home(struct cred_watch *w, const char *home)
+uint64_t cred_watch_home_hash(const char *home)
+{
+	uint64_t h = IDT_HOME_HASH_INIT;
+
+	for (size_t i = 0; home[i] && i < IDT_HOME_HASH_MAX; i++)
+		h = idt_home_hash_step(h, (uint8_t)home[i]);
+	return h;
+}
+
+/* Tell the exec probe that HOME value home is dealt with: its processes
+ * are not marked (and the marks of those that were go at their next open). */
+static void tell_home_known(const struct cred_watch *w, const char *home)
+{
+	uint64_t h = cred_watch_home_hash(home);
+	uint8_t one = 1;
+
+	if (w->maps.homes_known >= 0)
+		bpf_map_update_elem(w->maps.homes_known, &h, &one, BPF_ANY);
+}
+
+enum home_verdict { HOME_NEW, HOME_KNOWN, HOME_NOT_A_HOME, HOME_NOT_YET };
+
+static enum home_verdict add_home(struct cred_watch *w, const char *home)
 {
 	struct stat st;
 
 	/* known homes first: every exec names its HOME, a stat each is waste */
 	for (int i = 0; i < w->n_homes; i++)
 		if (!strcmp(w->homes[i], home))
-			return;
-	if (w->n_homes >= MAX_HOMES || home[0] != '/' || system_dir(home) || stat(home, &st) ||
-	    !S_ISDIR(st.st_mode))
-		return;
+			return HOME_KNOWN;
+	if (w->n_homes >= MAX_HOMES || home[0] != '/' || system_dir(home))
+		return HOME_NOT_A_HOME;
+	if (stat(home, &st))
+		return errno == ENOENT ? HOME_NOT_YET : HOME_NOT_A_HOME;
+	if (!S_ISDIR(st.st_mode))
+		return HOME_NOT_A_HOME;
 	w->homes[w->n_homes] = strdup(home);
-	if (w->homes[w->n_homes])
-		w->n_homes++;
+	if (!w->homes[w->n_homes])
+		return HOME_NOT_YET;
+	w->n_homes++;
+	return HOME_NEW;
 }
 
 bool cred_watch_add_home(struct cred_watch *w, const char *home)
 {
-	int before = w->n_homes;
+	enum home_verdict v = add_home(w, home);
 
-	add_home(w, home);
-	return w->n_homes != before;
+	if (v == HOME_NOT_A_HOME)
+		tell_home_known(w, home);
+	return v == HOME_NEW;
 }
 
 static void load_passwd_homes(struct cred_watch *w)
@@ -267,7 +308,7 @@ void cred_watch_free(struct cred_watch *w)
 	for (int i = 0; i < w->n_homes; i++)
 		free(w->homes[i]);
 	for (int i = 0; i < w->n_roots; i++)
-		close(w->roots[i].fd);
+		root_release(&w->roots[i]);
 	if (w->ifd >= 0)
 		close(w->ifd);
 	for (size_t i = 0; i < w->n_wds; i++)
@@ -551,9 +592,19 @@ static int expand_rule(struct cred_watch *w, const char *prefix, int rule,
 	return err;
 }
 
-/* The homes of a container: its /etc/passwd's (read as a file: the host's
- * name service does not know them), and /root. */
-static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
+static bool in_homes(char homes[][PATH_MAX], int n, const char *home)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(homes[i], home))
+			return true;
+	return false;
+}
+
+/* The homes of a container: /root, the HOMEs its processes named (r; may
+ * be NULL), and its /etc/passwd's (read as a file: the host's name service
+ * does not know them). */
+static int root_homes(const char *prefix, const struct watch_root *r, char homes[][PATH_MAX],
+		      int max)
 {
 	char path[PATH_MAX];
 	struct passwd *pw;
@@ -562,6 +613,9 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 	FILE *f;
 
 	snprintf(homes[n++], PATH_MAX, "/root");
+	for (int i = 0; r && i < r->n_env_homes && n < max; i++)
+		if (!in_homes(homes, n, r->env_homes[i]))
+			snprintf(homes[n++], PATH_MAX, "%s", r->env_homes[i]);
 	snprintf(path, sizeof(path), "%s/etc/passwd", prefix);
 	/* the container's file: a FIFO there would hold the daemon in open or read */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -573,7 +627,7 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 	}
 	while (n < max && (pw = fgetpwent(f))) {
 		if (!pw->pw_dir || pw->pw_dir[0] != '/' || system_dir(pw->pw_dir) ||
-		    !strcmp(pw->pw_dir, "/root"))
+		    in_homes(homes, n, pw->pw_dir))
 			continue;
 		snprintf(path, sizeof(path), "%s%s", prefix, pw->pw_dir);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -587,7 +641,7 @@ static int root_homes(const char *prefix, char homes[][PATH_MAX], int max)
 static int build_root(struct cred_watch *w, const struct watch_root *root)
 {
 	static char homes[ROOT_HOMES][PATH_MAX];
-	int n_homes = root_homes(root->prefix, homes, ROOT_HOMES), err = 0;
+	int n_homes = root_homes(root->prefix, root, homes, ROOT_HOMES), err = 0;
 	char dir[PATH_MAX];
 
 	for (int i = 0; i < w->n_rules && !err; i++) {
@@ -688,7 +742,7 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uin
 	if (fd < 0)
 		return false;
 	if (r)
-		close(r->fd);
+		root_release(r);
 	else
 		r = &w->roots[w->n_roots++];
 	r->fd = fd;
@@ -731,7 +785,7 @@ static void prune_roots(struct cred_watch *w)
 			w->roots[out++] = w->roots[i];
 			continue;
 		}
-		close(w->roots[i].fd);
+		root_release(&w->roots[i]);
 		if (w->maps.mntns >= 0 && w->roots[i].mntns_id)
 			bpf_map_delete_elem(w->maps.mntns, &w->roots[i].mntns_id);
 	}
@@ -915,6 +969,9 @@ int cred_watch_rescan(struct cred_watch *w)
 		log_warn("updating the credential watch maps failed: %s", strerror(-err));
 		return err;
 	}
+	/* every home is in the maps now: its processes need no marks */
+	for (int i = 0; i < w->n_homes; i++)
+		tell_home_known(w, w->homes[i]);
 	for (int i = 0; i < w->n_roots; i++) {
 		if (w->roots[i].scanned)
 			continue;
@@ -986,9 +1043,43 @@ const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint6
 	return e ? e->path : NULL;
 }
 
+/* Does directory dir fit the directory pattern of a rule (globs allowed)? */
+static bool dir_fits(const char *pattern, const char *dir)
+{
+	if (!strpbrk(pattern, "*?["))
+		return !strcmp(pattern, dir);
+	return fnmatch(pattern, dir, FNM_PATHNAME | FNM_PERIOD) == 0;
+}
+
+/* The per-home rule that file name in directory dir falls under with
+ * one of homes (a home's trailing '/' ignored), or NULL. */
+static const struct watch_rule *match_homes(const struct cred_watch *w, char *const *homes,
+					    int n_homes, const char *dir, const char *name)
+{
+	char pattern[PATH_MAX];
+
+	for (int i = 0; i < w->n_rules; i++) {
+		const struct watch_rule *r = &w->rules[i];
+
+		if (!r->per_home || !watch_rule_match_name(r, name, strlen(name)))
+			continue;
+		for (int h = 0; h < n_homes; h++) {
+			size_t n = strlen(homes[h]);
+
+			while (n > 1 && homes[h][n - 1] == '/')
+				n--;
+			snprintf(pattern, sizeof(pattern), "%.*s%s", (int)n, homes[h], r->dir + 1);
+			if (dir_fits(pattern, dir))
+				return r;
+		}
+	}
+	return NULL;
+}
+
 const struct watch_rule *cred_watch_match_path(const struct cred_watch *w, const char *path)
 {
 	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
 	size_t dlen;
 
 	if (!slash)
@@ -1002,19 +1093,54 @@ const struct watch_rule *cred_watch_match_path(const struct cred_watch *w, const
 		    watch_rule_match_name(r, slash + 1, strlen(slash + 1)))
 			return r;
 	}
+	/* a home learned since the last scan (the exec that named it came just
+	 * before this open): the rules with each home, as the scan will have them */
+	if (dlen >= sizeof(dir))
+		return NULL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)dlen, path);
+	return match_homes(w, w->homes, w->n_homes, dir, slash + 1);
+}
+
+static const struct watch_root *root_of_ns(const struct cred_watch *w, uint64_t mntns)
+{
+	for (int i = 0; mntns && i < w->n_roots; i++)
+		if (w->roots[i].mntns == mntns)
+			return &w->roots[i];
 	return NULL;
 }
 
-/* Does directory dir fit the directory pattern of a rule (globs allowed)? */
-static bool dir_fits(const char *pattern, const char *dir)
+bool cred_watch_in_root(const struct cred_watch *w, uint64_t mntns)
 {
-	if (!strpbrk(pattern, "*?["))
-		return !strcmp(pattern, dir);
-	return fnmatch(pattern, dir, FNM_PATHNAME | FNM_PERIOD) == 0;
+	return root_of_ns(w, mntns) != NULL;
+}
+
+bool cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *home)
+{
+	struct watch_root *r = (struct watch_root *)root_of_ns(w, mntns);
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!r || home[0] != '/' || system_dir(home) || !strcmp(home, "/root") ||
+	    r->n_env_homes >= ROOT_ENV_HOMES)
+		return false;
+	for (int i = 0; i < r->n_env_homes; i++)
+		if (!strcmp(r->env_homes[i], home))
+			return false;
+	/* through the container's root: the directory as its processes see it */
+	snprintf(path, sizeof(path), "%s%s", r->prefix, home);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return false;
+	r->env_homes[r->n_env_homes] = strdup(home);
+	if (!r->env_homes[r->n_env_homes])
+		return false;
+	r->n_env_homes++;
+	log_info("credential watch: HOME %s of the container of pid %u is watched too", home,
+		 r->pid);
+	return true;
 }
 
 const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, const char *root,
-						  const char *path)
+						  uint64_t mntns, const char *path)
 {
 	static char homes[ROOT_HOMES][PATH_MAX];
 	const char *slash = strrchr(path, '/'), *name;
@@ -1036,8 +1162,10 @@ const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, co
 			continue;
 		}
 		if (!n_homes) { /* the container's passwd: read once, for a rule that needs it */
+			const struct watch_root *wr = root_of_ns(w, mntns);
+
 			if (root)
-				n_homes = root_homes(root, homes, ROOT_HOMES);
+				n_homes = root_homes(root, wr, homes, ROOT_HOMES);
 			else
 				n_homes = snprintf(homes[0], PATH_MAX, "/root") > 0;
 		}

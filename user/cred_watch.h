@@ -22,6 +22,7 @@ struct cred_watch_maps {
 	int names;
 	int bloom; /* the inode-number prefilter in front of inodes and dirs */
 	int mntns; /* mount namespaces the kernel leaves to the maps (IDT_MNTNS_*) */
+	int homes_known; /* HOME values dealt with, by hash (bpf/home_marks.bpf.h) */
 };
 
 /* New watch list over rules (taken over: freed with the watch list) for
@@ -37,8 +38,22 @@ int cred_watch_rescan(struct cred_watch *w);
 int cred_watch_inotify_fd(const struct cred_watch *w);
 bool cred_watch_on_inotify(struct cred_watch *w);
 /* Add a home directory (e.g. a HOME seen in a process environment); returns
- * true when it was new (a rescan is due). Bounded; ignores non-directories. */
+ * true when it was new (a rescan is due; the kernel is told of it once that
+ * rescan has watched it). Bounded; ignores non-directories. A value that
+ * names no home (/, a system directory, a relative path, past the bound)
+ * is told to the kernel at once, so that its processes are not marked; a
+ * directory that does not exist yet is not: its processes stay marked until
+ * an exec names it once it exists. */
 bool cred_watch_add_home(struct cred_watch *w, const char *home);
+/* A HOME named by a process of the watched container of mount namespace
+ * mntns (its inode number) that the container's passwd does not give:
+ * watched in that container from the next rescan (returns true: due).
+ * False when it is known, no directory there, or no such container. */
+bool cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *home);
+/* Is mntns (an inode number) the namespace of a watched container? */
+bool cred_watch_in_root(const struct cred_watch *w, uint64_t mntns);
+/* The hash of a HOME value, as the exec probe computes it. */
+uint64_t cred_watch_home_hash(const char *home);
 
 /* Watch the file system of the container pid runs in (its own mount
  * namespace) too, through /proc/PID/root: the rules with the container's
@@ -54,10 +69,12 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uin
 void cred_watch_not_container(struct cred_watch *w, uint32_t mntns, uint64_t mntns_id);
 /* The rule that path (as a container names it) falls under, with the
  * homes of the container whose root directory the daemon reaches at root
- * (its /etc/passwd's and /root; NULL: /root only), or NULL. For an open
- * the kernel matched by its name alone (IDT_MATCH_CONTAINER). */
+ * (its /etc/passwd's, /root, and the HOMEs its processes named when it is
+ * the watched container of mount namespace mntns; root NULL: /root only),
+ * or NULL. For an open the kernel matched by its name alone
+ * (IDT_MATCH_CONTAINER). */
 const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, const char *root,
-						  const char *path);
+						  uint64_t mntns, const char *path);
 /* How many containers' file systems are watched. */
 int cred_watch_roots(const struct cred_watch *w);
 

@@ -96,8 +96,10 @@ static void emit_tls(json_t *ev, void *arg)
 }
 
 /* A HOME seen in a new process's environment is a home directory to watch
- * (CI runners and containers use homes that /etc/passwd does not list). */
-static void note_home(struct daemon *d, const struct wire_bytes *env)
+ * (CI runners and containers use homes that /etc/passwd does not list): on
+ * the host, or in the container of mount namespace mntns (a process that
+ * is in none, or in no container the daemon watches, names a host path). */
+static void note_home(struct daemon *d, const struct wire_bytes *env, uint32_t mntns)
 {
 	const char *p = env->p, *end = env->p + env->len;
 	char home[4096];
@@ -110,7 +112,9 @@ static void note_home(struct daemon *d, const struct wire_bytes *env)
 
 		if (n > 5 && n - 5 < sizeof(home) && !memcmp(p, "HOME=", 5)) {
 			snprintf(home, sizeof(home), "%.*s", (int)(n - 5), p + 5);
-			if (cred_watch_add_home(d->cred.watch, home))
+			if (cred_watch_add_root_home(d->cred.watch, mntns, home) ||
+			    (!cred_watch_in_root(d->cred.watch, mntns) &&
+			     cred_watch_add_home(d->cred.watch, home)))
 				d->rescan_due = true;
 			return;
 		}
@@ -258,7 +262,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		} else {
 			d->emit_errors++;
 		}
-		note_home(d, &r.exec.env);
+		note_home(d, &r.exec.env, r.exec.ev->mntns);
 		break;
 	case IDT_EV_TLS_DATA:
 	case IDT_EV_TLS_CONN:
@@ -463,7 +467,7 @@ static int setup_files(struct daemon *d)
 	int n, err;
 
 	err = loader_watch_maps(d->loader, &maps.inodes, &maps.dirs, &maps.names, &maps.bloom,
-				&maps.mntns);
+				&maps.mntns, &maps.homes_known);
 	if (err)
 		return err;
 	n = load_rules(d->cfg, &rules);

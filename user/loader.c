@@ -194,6 +194,8 @@ static int load_exec(struct loader *l, const struct loader_opts *o, const struct
 		return -EPROTO;
 	}
 	l->exec->rodata->capture_env = o->capture_env;
+	l->exec->rodata->mark_homes = o->watch_files && o->capture_env;
+	l->exec->rodata->host_mntns = proc_file_mntns("/proc", getpid());
 	l->exec->rodata->v1_subsys = cgroup_subsys_id(vmlinux, o->cgroup_v1_controller);
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
@@ -352,6 +354,11 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 				  ia32 && hook == FILES_EVENTS && !cast);
 	err = bpf_map__reuse_fd(l->files->maps.events, bpf_map__fd(l->exec->maps.events));
 	err = err ?: bpf_map__reuse_fd(l->files->maps.counters, bpf_map__fd(l->exec->maps.counters));
+	err = err ?: bpf_map__reuse_fd(l->files->maps.homes_known,
+				       bpf_map__fd(l->exec->maps.homes_known));
+	err = err ?: bpf_map__reuse_fd(l->files->maps.home_marks, bpf_map__fd(l->exec->maps.home_marks));
+	err = err ?: bpf_map__reuse_fd(l->files->maps.home_marks_count,
+				       bpf_map__fd(l->exec->maps.home_marks_count));
 	err = err ?: files_bpf__load(l->files);
 	if (err)
 		return err;
@@ -435,10 +442,11 @@ static int load_files(struct loader *l, const struct btf *vmlinux, bool ia32, bo
 }
 
 int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names, int *bloom,
-		      int *mntns)
+		      int *mntns, int *homes_known)
 {
 	if (!l->files)
 		return -ENOENT;
+	*homes_known = bpf_map__fd(l->exec->maps.homes_known);
 	*mntns = bpf_map__fd(l->files->maps.mntns_known);
 	*bloom = bpf_map__fd(l->files->maps.watch_bloom);
 	*inodes = bpf_map__fd(l->files->maps.watch_inodes);

@@ -39,10 +39,10 @@ int loader_events_fd(const struct loader *l);
 /* Sum the per-CPU kernel counters into out[IDT_CNT_MAX]. Returns 0 or -errno. */
 int loader_read_counters(const struct loader *l, uint64_t out[IDT_CNT_MAX]);
 /* fds of the credential watch maps (and of the mount namespaces the file
- * probes leave to them). Returns 0, or -ENOENT when the file probes are not
- * loaded. */
+ * probes leave to them, and of the HOME values the exec probe need not
+ * mark). Returns 0, or -ENOENT when the file probes are not loaded. */
 int loader_watch_maps(const struct loader *l, int *inodes, int *dirs, int *names, int *bloom,
-		      int *mntns);
+		      int *mntns, int *homes_known);
 /* Attach the TLS uprobes to the library at path (as the daemon can open
  * it; display is the name reported, e.g. the path inside a container).
  * kind: LOADER_TLS_*. Functions the library lacks are skipped. A Go program

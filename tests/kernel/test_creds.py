@@ -211,6 +211,42 @@ def test_cred_replaced_inode_reused(d, c):
 
 
 @with_creds
+def test_cred_new_home_read_at_once(d, c):
+    """A HOME no rule watches yet (not in passwd, not --watch-home), named
+    first by the very process that reads its credentials at once: the exec
+    probe marks the process (its HOME is unknown to the kernel), its open is
+    checked by name and the daemon judges the path with that home. Reported
+    with the file's fingerprint; a later read matches by inode."""
+    home = os.path.join(c.dir, "job-home")
+    os.makedirs(os.path.join(home, ".aws"))
+    aws = os.path.join(home, ".aws", "credentials")
+    secret = canary()
+    c.write(aws, "[default]\naws_access_key_id = AKIANEWHOME000000001\n"
+            "aws_secret_access_key = %s\n" % secret)
+    first = run([CAT, aws], env={"HOME": home}, stdout=subprocess.DEVNULL)
+    ev = reads(d, first.pid, aws)[0]
+    eq(ev["file"]["match"], "name", "matched by name: the home was not watched yet")
+    eq(ev["credential"]["type"], "aws", "credential.type")
+    eq(ev["credential"].get("aws_access_key_id"), "AKIANEWHOME000000001", "the key id")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret), "the file's fingerprint")
+    time.sleep(1)  # the rescan that watches the new home
+    later = run([CAT, aws], env={"HOME": home}, stdout=subprocess.DEVNULL)
+    eq(reads(d, later.pid, aws)[0]["file"]["match"], "inode", "then by inode")
+    # a file of another name in that home is not a credential
+    other = os.path.join(home, ".aws", "notes.txt")
+    c.write(other, "plain\n")
+    fresh = os.path.join(c.dir, "other-home")
+    os.makedirs(os.path.join(fresh, ".kube"))
+    plain = os.path.join(fresh, ".kube", "cache.json")
+    c.write(plain, "{}\n")
+    runs = [run([CAT, plain, other], env={"HOME": fresh}, stdout=subprocess.DEVNULL)]
+    evs = [e for e in d.stop() if e.get("type") == "credential.read"]
+    eq([e["file"]["path"] for e in evs if e["process"]["pid"] == runs[0].pid], [],
+       "no other file of a new home is reported")
+    check(secret.encode() not in d.raw(), "the secret never appears")
+
+
+@with_creds
 def test_cred_python_token(d, c):
     """python3 open() of a service-account token: JWT claims, never the token."""
     p = run(["python3", "-c", "open(%r).read()" % c.token], env={"PATH": "/usr/bin:/bin"})
@@ -934,6 +970,55 @@ def test_cred_container_var_run_link(d, c):
         eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
 
 
+CONTAINER_HOME_PY = r"""
+import ctypes, os, subprocess, sys
+cg, rootfs = sys.argv[1:3]
+open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+os.execve("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c",
+          "sleep 1.5; exec cat $HOME/.aws/credentials"],
+          {"PATH": "/usr/bin:/bin", "HOME": "/github/home"})
+"""
+
+
+@with_creds
+def test_cred_container_env_home(d, c):
+    """A container whose HOME (set by its runtime, as a GitHub Actions job
+    container's /github/home) is no home of its /etc/passwd: the HOME its
+    first process names is watched in its file system too, and a later read
+    there is reported with the container's path and the file's fingerprint."""
+    cid, secret = secrets.token_hex(32), canary()
+    rootfs = os.path.join(c.dir, "rootfs")
+    rootfs_skeleton(rootfs, "github/home/.aws")
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    c.write(os.path.join(rootfs, "github/home/.aws/credentials"),
+            "[default]\naws_access_key_id = AKIAJOBCONTAINER0001\naws_secret_access_key = %s\n"
+            % secret)
+    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+        stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        p = subprocess.Popen(["python3", "-c", CONTAINER_HOME_PY, cg, rootfs],
+                             stdout=subprocess.PIPE, text=True)
+        out = p.communicate(timeout=30)[0]
+        eq(p.returncode, 0, "the container's run")
+        check("AKIAJOBCONTAINER0001" in out, "the container read its file")
+    finally:
+        rmdir_cgroup(cg)
+    ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                    and (hop(e, "workload") or {}).get("container_id") == cid, timeout=10)[0]
+    eq(ev["process"]["pid"], p.pid, "process.pid: the container's cat")
+    eq(ev["file"]["path"], "/github/home/.aws/credentials", "file.path: as the container sees it")
+    eq(ev["file"]["match"], "inode", "matched by inode: the HOME was watched in the container")
+    eq(ev["credential"].get("aws_access_key_id"), "AKIAJOBCONTAINER0001", "the key id")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret), "the file's fingerprint")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
 def mntns_known(d):
     """The daemon's map of mount namespaces the open probe leaves alone: {id: value}."""
     for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
@@ -1336,6 +1421,8 @@ CASES = [
     test_cred_sandbox_namespaces,
     test_cred_replaced_inode_reused,
     test_cred_container_var_run_link,
+    test_cred_new_home_read_at_once,
+    test_cred_container_env_home,
     test_cred_python_token,
     test_cred_relative_path,
     test_cred_symlink,
