@@ -108,6 +108,21 @@ struct {
 	__type(value, __s32);
 } tls_sessions SEC(".maps");
 
+/* A write that did not go out whole, on a session its thread left for
+ * another before the retry (see mark_call): length, first bytes, time. */
+struct pending_write {
+	__u64 num;
+	__u64 head[MARK_HEAD / 8];
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct idt_tls_session_key);
+	__type(value, struct pending_write);
+} tls_pending_writes SEC(".maps");
+
 /* gnutls_init(&session, flags): the session pointer is known on return. */
 struct gnutls_init_args {
 	__u64 session_out;
@@ -234,9 +249,16 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 	fd = bpf_map_lookup_elem(&tls_sessions, &key);
 	if (fd && *fd == IDT_TLS_SESSION_SERVER)
 		return 0;
+	m = bpf_task_storage_get(&tls_marks, task, NULL, 0);
+	/* A read or handshake step after a write on the session: the socket
+	 * writes that follow are its (a handshake's Finished, which Node.js
+	 * writes between the refused attempts of its first request), not the
+	 * write's data. Counted as the write's, they would pass a retry for a
+	 * new request, captured twice. */
+	if (!is_write && m && m->session == session)
+		m->watch_write = 0;
 	if (!is_write && fd)
 		return 0; /* a read or handshake on a resolved session: nothing to learn */
-	m = bpf_task_storage_get(&tls_marks, task, NULL, 0);
 	if (!is_write && m && m->session == session) {
 		/* the thread's last call was on this session (a write waiting
 		 * for its retry, say): search for the socket, keep the rest */
@@ -262,6 +284,25 @@ static __always_inline int mark_call(__u64 session, __u32 lib, bool is_write, bo
 	retry = is_write && m && m->is_write && m->session == session && m->num == num &&
 		(m->incomplete || m->written < num) && fresh.ts_ns - m->ts_ns < RETRY_WINDOW_NS &&
 		m->head[0] == fresh.head[0] && m->head[1] == fresh.head[1];
+	/* The thread turns to another session (one thread, many connections:
+	 * Node.js) while its write on this one did not go out: kept for the
+	 * session's retry, which then finds it there. */
+	if (m && m->session != session && m->is_write && (m->incomplete || m->written < m->num)) {
+		struct idt_tls_session_key pk = { .tgid = key.tgid, .session = m->session };
+		struct pending_write pw = { .num = m->num, .ts_ns = m->ts_ns,
+					    .head = { m->head[0], m->head[1] } };
+
+		bpf_map_update_elem(&tls_pending_writes, &pk, &pw, BPF_ANY);
+	}
+	if (is_write && (!m || m->session != session)) {
+		struct pending_write *pw = bpf_map_lookup_elem(&tls_pending_writes, &key);
+
+		if (pw) {
+			retry = pw->num == num && fresh.ts_ns - pw->ts_ns < RETRY_WINDOW_NS &&
+				pw->head[0] == fresh.head[0] && pw->head[1] == fresh.head[1];
+			bpf_map_delete_elem(&tls_pending_writes, &key);
+		}
+	}
 	fresh.session = session;
 	fresh.buf = buf;
 	fresh.num = num;

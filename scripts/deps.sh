@@ -11,7 +11,7 @@ PKGS=(
 	# peers and real programs used by the kernel tests and the benchmark
 	curl openssl python3 libbpf-tools auditd util-linux procps
 	gnutls-bin nginx rsyslog rsyslog-openssl kcat bpftrace
-	golang-go git
+	golang-go git nodejs
 )
 
 missing=()

@@ -1090,6 +1090,63 @@ def test_tls_aws_sigv4_without_key_id(d, fx):
     check(sig.encode() not in d.raw(), "the signature never appears")
 
 
+NODE = "/usr/bin/node"
+
+# One Node.js process, many keep-alive connections on one thread: each
+# request's first SSL_write comes before its handshake is done, is refused
+# and is made again (from a copy) after handshake steps, while the thread
+# serves the other connections in between.
+NODE_PARALLEL_JS = r"""
+const https = require("https");
+const [port, n, token] = [Number(process.argv[1]), Number(process.argv[2]), process.argv[3]];
+const agent = new https.Agent({keepAlive: true, maxSockets: 8});
+const one = (path) => new Promise((ok, fail) => {
+  const q = https.request({host: "127.0.0.1", port, path, agent, servername: "localhost",
+                           rejectUnauthorized: false,
+                           headers: {authorization: "Bearer " + token}},
+                          (r) => { r.resume(); r.on("end", ok); });
+  q.on("error", fail);
+  q.end();
+});
+const paths = [];
+for (let i = 0; i < n; i++) paths.push("/node/" + i + "?canary=" + token.slice(-8));
+// (a node whose OpenSSL is built in is attached some ms after its exec)
+setTimeout(() => Promise.all(paths.map(one)).then(
+  () => { agent.destroy(); console.log("done " + n); },
+  (e) => { console.error(e.message); process.exit(1); }), 500);
+"""
+
+
+@with_tls()
+def test_tls_node_parallel_once_each(d, fx):
+    """Node.js (https, 8 keep-alive sockets on one thread, 40 requests, and
+    a process's single request): each request is reported exactly once,
+    although its first write is refused and repeated while the handshake
+    and the other sockets' work go on."""
+    srv = fx.nginx()
+    jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:node"})
+    single = spawn([NODE, "-e", NODE_PARALLEL_JS, str(srv.port), "1", jwt], env=PATH_ENV,
+                   stdout=subprocess.DEVNULL)
+    finish(single, "node (one request)")
+    n = 40
+    p = spawn([NODE, "-e", NODE_PARALLEL_JS, str(srv.port), str(n), jwt], env=PATH_ENV,
+              stdout=subprocess.PIPE)
+    out = p.communicate(timeout=60)[0]
+    eq(p.returncode, 0, "node exit status")
+    eq(out.strip(), b"done %d" % n, "node's requests answered")
+    d.wait_for(is_req(p.pid), count=n)
+    evs = [e for e in d.stop() if is_req(p.pid)(e) or is_req(single.pid)(e)]
+    one = sorted(e["http"]["path"] for e in evs if e["process"]["pid"] == single.pid)
+    eq(one, ["/node/0"], "the single request, once")
+    paths = sorted(e["http"]["path"] for e in evs if e["process"]["pid"] == p.pid)
+    eq(paths, sorted("/node/%d" % i for i in range(n)), "each of the %d requests once" % n)
+    for e in evs:
+        check_tls(e, "openssl", srv.port)
+        eq(e["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "fingerprint")
+        eq(e["http"].get("query_removed"), True, "query removed")
+    check(jwt.encode() not in d.raw(), "the token never appears")
+
+
 @with_tls(aws_akid=AKID)
 def test_tls_aws_sigv4_linked_to_file(d, fx):
     """An AWS credentials file read by a CI job; a human's curl then signs a
@@ -1901,6 +1958,7 @@ CASES = [
     test_tls_ci_job_token_seeded,
     test_tls_aws_sigv4_linked_to_file,
     test_tls_aws_sigv4_without_key_id,
+    test_tls_node_parallel_once_each,
     test_tls_basic_linked_to_netrc,
     test_tls_git_https_credential_store,
     test_tls_not_http,
