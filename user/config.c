@@ -154,14 +154,41 @@ static int set_bool(bool *dst, json_t *v, const char *key, char *err, size_t n)
 	return 0;
 }
 
+bool config_spiffe_id_ok(const char *id)
+{
+	const char *p = id + 9, *seg;
+	size_t n;
+
+	if (strncmp(id, "spiffe://", 9))
+		return false;
+	for (n = 0; p[n] && p[n] != '/'; n++)
+		if (!((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') ||
+		      p[n] == '.' || p[n] == '-' || p[n] == '_'))
+			return false;
+	if (!n || n > 255)
+		return false;
+	for (p += n; *p; p += n) {
+		seg = ++p; /* past the '/' */
+		for (n = 0; seg[n] && seg[n] != '/'; n++)
+			if (!((seg[n] >= 'a' && seg[n] <= 'z') || (seg[n] >= 'A' && seg[n] <= 'Z') ||
+			      (seg[n] >= '0' && seg[n] <= '9') || seg[n] == '.' || seg[n] == '-' ||
+			      seg[n] == '_'))
+				return false;
+		if (!n || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+	}
+	return strlen(id) <= 2048;
+}
+
 static int apply_key(struct config *c, const char *key, json_t *v, char *err, size_t n)
 {
 	if (!strcmp(key, "output"))
 		return set_string(&c->output, v, key, err, n);
 	if (!strcmp(key, "spiffe_id")) {
 		/* as --spiffe-id: reported in every workload hop, so a URI or nothing */
-		if (json_is_string(v) && strncmp(json_string_value(v), "spiffe://", 9)) {
-			snprintf(err, n, "key 'spiffe_id' must be a spiffe:// URI");
+		if (json_is_string(v) && !config_spiffe_id_ok(json_string_value(v))) {
+			snprintf(err, n, "key 'spiffe_id' must be a SPIFFE ID, "
+				 "spiffe://TRUST-DOMAIN[/PATH]");
 			return -EINVAL;
 		}
 		return set_string(&c->spiffe_id, v, key, err, n);

@@ -58,6 +58,10 @@ int config_load_file(struct config *c, const char *path, char *err, size_t n);
 int config_parse_log_level(const char *s);
 /* Check a ring-buffer size in MiB: a power of two in 1..1024. */
 bool config_ring_buffer_ok(long mb);
+/* A SPIFFE ID as the SPIFFE spec writes one: spiffe://TRUST-DOMAIN[/PATH],
+ * the trust domain of [a-z0-9._-], path segments of [A-Za-z0-9._-], none
+ * empty, "." or "..", no query or fragment. */
+bool config_spiffe_id_ok(const char *id);
 void config_free(struct config *c);
 
 #endif

@@ -15,6 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "outputs.h"
+#include "path_check.h"
 #include "proc_track.h"
 #include "tls_track.h"
 #include "wire_decode.h"
@@ -441,6 +442,23 @@ static int load_rules(const struct config *cfg, struct watch_rule **out)
 	return n;
 }
 
+/* What to do about a key file fingerprint_key_load refused (err). */
+static const char *fingerprint_key_advice(int err)
+{
+	switch (err) {
+	case -EISDIR:
+		return "--key-file names the key file itself, not its directory";
+	case -ENOENT:
+	case -ENOTDIR:
+	case -EROFS:
+	case -EACCES:
+		return "its directory cannot be made or written";
+	default:
+		return "it must be a regular file of 32 bytes, mode 0600, owned by root; "
+		       "remove it to have a new one made";
+	}
+}
+
 /* The fingerprint key and the pivot table serve credential reads and TLS
  * requests alike: the same secret has the same fingerprint in both. */
 static int setup_fingerprints(struct daemon *d)
@@ -449,9 +467,8 @@ static int setup_fingerprints(struct daemon *d)
 	int err = fingerprint_key_load(key_file, &d->cred.key);
 
 	if (err) {
-		log_err("cannot use fingerprint key file %s: %s (it must be a regular file of 32 "
-			"bytes, mode 0600, owned by root; remove it to have a new one made)",
-			key_file, strerror(-err));
+		log_err("cannot use fingerprint key file %s: %s (%s)", key_file, strerror(-err),
+			fingerprint_key_advice(err));
 		return err;
 	}
 	d->cred.pivots = pivot_table_new(4096);
@@ -737,12 +754,43 @@ out:
 	return rc;
 }
 
+/* The key file and the state directory, as the daemon will use them,
+ * without making either. */
+static int check_paths(const struct config *cfg, char *err, size_t n)
+{
+	const char *key_file = cfg->key_file ? cfg->key_file : CONFIG_DEFAULT_KEY_FILE;
+	const char *state_dir = cfg->state_dir ? cfg->state_dir : CONFIG_DEFAULT_STATE_DIR;
+	char why[512];
+	int rc = fingerprint_key_check(key_file);
+
+	if (rc == -ENOENT) {
+		rc = path_check_parent(key_file, why, sizeof(why));
+		if (rc) {
+			snprintf(err, n, "fingerprint key file %s cannot be made: %s", key_file, why);
+			return rc;
+		}
+	} else if (rc) {
+		snprintf(err, n, "cannot use fingerprint key file %s: %s (%s)", key_file,
+			 strerror(-rc), fingerprint_key_advice(rc));
+		return rc;
+	}
+	rc = path_check_dir(state_dir, why, sizeof(why));
+	if (rc)
+		snprintf(err, n, "state directory %s cannot be used: %s", state_dir, why);
+	return rc;
+}
+
 int daemon_check_config(const struct config *cfg)
 {
 	struct sink_spec *specs;
 	char err[1024] = "";
 	int n, rc;
 
+	rc = check_paths(cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "idtrace: %s\n", err);
+		return SETUP_CONFIG_ERROR;
+	}
 	rc = outputs_specs(cfg, &specs, &n, err, sizeof(err));
 	if (!rc) {
 		rc = outputs_check(specs, n, err, sizeof(err));

@@ -128,7 +128,7 @@ static int fingerprint_read_key(const char *path, struct fingerprint_key *key)
 		err = -errno;
 		goto out;
 	}
-	err = -EPERM;
+	err = S_ISDIR(st.st_mode) ? -EISDIR : -EPERM;
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid())
 		goto out;
 	err = -EINVAL;
@@ -200,6 +200,15 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(tmp);
+	return err;
+}
+
+int fingerprint_key_check(const char *path)
+{
+	struct fingerprint_key key;
+	int err = fingerprint_read_key(path, &key);
+
+	OPENSSL_cleanse(&key, sizeof(key));
 	return err;
 }
 

@@ -141,8 +141,9 @@ int main(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case OPT_SPIFFE:
-			if (strncmp(optarg, "spiffe://", 9) != 0)
-				return usage_error("--spiffe-id '%s' is not a spiffe:// URI", optarg);
+			if (!config_spiffe_id_ok(optarg))
+				return usage_error("--spiffe-id '%s' is not a SPIFFE ID "
+						   "(spiffe://TRUST-DOMAIN[/PATH])", optarg);
 			cli.spiffe_id = optarg;
 			break;
 		case OPT_RINGBUF:

@@ -45,6 +45,26 @@ void outputs_specs_free(struct sink_spec *specs, int n)
 	free(specs);
 }
 
+/* Two sinks on one destination would write every line twice (a file given
+ * to --output and as file://, the same syslog server twice). */
+static int check_distinct(const struct sink_spec *v, int k, char *err, size_t errn)
+{
+	for (int a = 0; a < k; a++)
+		for (int b = a + 1; b < k; b++) {
+			bool same = !strcmp(v[a].scheme, v[b].scheme) &&
+				    (v[a].path && v[b].path ? !strcmp(v[a].path, v[b].path)
+							    : !strcmp(v[a].uri, v[b].uri));
+
+			if (same) {
+				snprintf(err, errn, "%s is given twice (--output, --sink or the "
+					 "config's sinks): every line would be written twice",
+					 v[b].uri);
+				return -EINVAL;
+			}
+		}
+	return 0;
+}
+
 int outputs_specs(const struct config *cfg, struct sink_spec **specs, int *n, char *err,
 		  size_t errn)
 {
@@ -71,6 +91,9 @@ int outputs_specs(const struct config *cfg, struct sink_spec **specs, int *n, ch
 		rc = sink_spec_parse("stdout", NULL, &v[k], err, errn);
 		k += !rc;
 	}
+	if (rc)
+		goto fail;
+	rc = check_distinct(v, k, err, errn);
 	if (rc)
 		goto fail;
 	*specs = v;

@@ -37,7 +37,11 @@ def test_cli_help_version(_):
 
 def test_cli_usage_errors(_):
     for args, word in ((["--bogus"], "bogus"), (["--ring-buffer-mb", "3"], "power of two"),
-                       (["extra"], "unexpected argument"), (["--log-level", "loud"], "loud")):
+                       (["extra"], "unexpected argument"), (["--log-level", "loud"], "loud"),
+                       (["--spiffe-id", "spiffe://"], "not a SPIFFE ID"),
+                       (["--spiffe-id", "spiffe://Example.org/x"], "not a SPIFFE ID"),
+                       (["--spiffe-id", "spiffe://example.org//x"], "not a SPIFFE ID"),
+                       (["--spiffe-id", "spiffe://example.org/../x"], "not a SPIFFE ID")):
         r = idtrace(*args)
         eq(r.returncode, 2, "exit status of %r" % args)
         check(word in r.stderr, "%r: message names the problem: %r" % (args, r.stderr))
@@ -48,7 +52,8 @@ def test_cli_config_errors(_):
         (config_file('{"outptu": "/tmp/x"}'), "unknown key 'outptu'"),
         (config_file('{"ring_buffer_mb": 5}'), "ring_buffer_mb"),
         (config_file('{"output": 1}'), "'output' must be a string"),
-        (config_file('{"spiffe_id": "example.org/host/x"}'), "'spiffe_id' must be a spiffe:// URI"),
+        (config_file('{"spiffe_id": "example.org/host/x"}'), "'spiffe_id' must be a SPIFFE ID"),
+        (config_file('{"spiffe_id": "spiffe://"}'), "'spiffe_id' must be a SPIFFE ID"),
         (config_file('{"output": '), "line"),
         (config_file('{"output": "/tmp/x"}', mode=0o666), "writable by group or others"),
         ("/nonexistent/idtrace.json", "cannot open"),

@@ -714,6 +714,9 @@ def test_sink_hostile_config(_):
             (["--sink", "syslog+tls://127.0.0.1:%d?ca_file=%s" % (port, missing_ca)],
              ["ca_file", missing_ca, "No such file"]),
         ]
+        twice = os.path.join(w.path, "twice.jsonl")
+        cases.append((["--output", twice, "--sink", "file://" + twice],
+                      ["file://" + twice, "given twice"]))
         bad_cfg = config_file(w, {"stats_interval_s": 5}, mode=0o666, name="loose.json")
         cases.append((["-c", bad_cfg], [bad_cfg, "writable by group or others"]))
         for args, words in cases:
@@ -726,6 +729,18 @@ def test_sink_hostile_config(_):
                     check(word in r.stderr, "%r: the message names %r: %r"
                           % (argv, word, r.stderr))
                 check(time.monotonic() - t0 < 30, "%r fails at start" % argv)
+        # paths the daemon would make: --check-config makes nothing, but says what would fail
+        for args, words in ((["--key-file", w.path, "--state-dir", w.state],
+                             [w.path, "Is a directory", "not its directory"]),
+                            (["--state-dir", "/proc/idtrace-nope"],
+                             ["/proc/idtrace-nope", "on /proc or /sys"]),
+                            (["--key-file", "/proc/idtrace-nope/key", "--state-dir", w.state],
+                             ["/proc/idtrace-nope/key", "cannot be made"])):
+            r = idtrace("--check-config", *args)
+            eq(r.returncode, 2, "--check-config %r: exit status (stderr %r)" % (args, r.stderr))
+            for word in words:
+                check(word in r.stderr, "%r: the message names %r: %r" % (args, word, r.stderr))
+        check(not os.path.exists("/proc/idtrace-nope"), "nothing made")
         rs.start()
         logs = w.sub("logs")
         good = config_file(w, {"sinks": [{"uri": "file://%s/ev.jsonl" % logs, "max_size_mb": 1},

@@ -247,7 +247,9 @@ static void test_key_refused_not_regular(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(fingerprint_key_load(fifo, &k), -EPERM); /* and does not block */
 	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_equal(fingerprint_key_load(dir, &k), -EPERM);
+	assert_int_equal(fingerprint_key_load(dir, &k), -EISDIR); /* named as such */
+	assert_int_equal(fingerprint_key_check(dir), -EISDIR);
+	assert_int_equal(fingerprint_key_check(fifo), -EPERM);
 	assert_int_equal(fingerprint_key_load("/dev/null", &k), -EPERM);
 	free(fifo);
 	free(dir);
