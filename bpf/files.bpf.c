@@ -911,6 +911,8 @@ static __always_inline int on_uring_complete(void *ring, struct io_kiocb___idt *
 	res = BPF_CORE_READ(cqe, res);
 	slot = BPF_CORE_READ(open, file_slot);
 	sys = op == IDT_IORING_OP_OPENAT ? IDT_SYS_IO_URING_OPENAT : IDT_SYS_IO_URING_OPENAT2;
+	if (slot) /* into the ring's fixed-file table, whether it failed or not */
+		sys += IDT_SYS_IO_URING_OPENAT_FIXED - IDT_SYS_IO_URING_OPENAT;
 	name = bpf_map_lookup_elem(&uring_open_names, &key);
 	path = name ? name->path : NULL;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
@@ -931,8 +933,7 @@ static __always_inline int on_uring_complete(void *ring, struct io_kiocb___idt *
 		slot = slot == IDT_IORING_FILE_INDEX_ALLOC ? (__u32)res : slot - 1;
 		file = uring_fixed_file(ring, slot);
 		if (file)
-			check_file(task, sys + (IDT_SYS_IO_URING_OPENAT_FIXED - IDT_SYS_IO_URING_OPENAT),
-				   slot, file, PATH_URING, path, fast);
+			check_file(task, sys, slot, file, PATH_URING, path, fast);
 	}
 	if (name)
 		bpf_map_delete_elem(&uring_open_names, &key);

@@ -1245,12 +1245,16 @@ def test_cred_io_uring_open(d, c):
     missing = os.path.join(c.home, ".netrc")
     m = run([os.path.join(HELPERS, "uring_read"), missing], env={}, stderr=subprocess.DEVNULL)
     eq(m.returncode, 1, "uring_read of a missing file fails")
+    mf = run([os.path.join(HELPERS, "uring_read"), "--fixed", missing], env={},
+             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    eq(mf.returncode, 1, "uring_read --fixed of a missing file fails")
     reads(d, p.pid, c.aws)
     reads(d, p.pid, vault)
     reads(d, q.pid, c.aws)
     reads(d, f.pid, c.aws)
     reads(d, f.pid, vault)
     reads(d, m.pid, missing)
+    reads(d, mf.pid, missing)
     out = d.stop()
     ready = out[0]
     eq(ready["type"], "agent.ready", "first line")
@@ -1262,6 +1266,9 @@ def test_cred_io_uring_open(d, c):
          e["file"]["result"], e["credential"]) for e in failed],
        [(missing, missing, "io_uring_openat", "name", "ENOENT", {"type": "netrc", "source": "file"})],
        "the failed io_uring open, by its name")
+    failed = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == mf.pid]
+    eq([(e["file"]["path"], e["file"]["syscall"], e["file"]["result"]) for e in failed],
+       [(missing, "io_uring_openat_fixed", "ENOENT")], "a failed open into a fixed-file slot")
     evs = [e for e in out if e.get("type") == "credential.read" and e["process"]["pid"] == p.pid]
     eq([(e["file"]["path"], e["file"]["syscall"], e["file"]["match"]) for e in evs],
        [(c.aws, "io_uring_openat", "inode"), (vault, "io_uring_openat", "directory")],
