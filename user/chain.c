@@ -138,8 +138,18 @@ static bool human_originates(const struct proc *p)
 void chain_pivot_reader(struct chain_ctx *ctx, const struct proc *p, const char *how,
 			const char *path, const char *type, struct pivot_reader *out)
 {
+	size_t n;
+
 	memset(out, 0, sizeof(*out));
 	chain_originator(ctx, p, out->originator, sizeof(out->originator));
+	n = strlen(out->originator);
+	if (human_originates(p) && p->ci) {
+		char id[600];
+
+		ci_job_short_id(&p->ci->job, id, sizeof(id));
+		snprintf(out->originator + n, sizeof(out->originator) - n, "/ci:%s:%s",
+			 p->ci->job.provider, id);
+	}
 	snprintf(out->exec_id, sizeof(out->exec_id), "%s", p->exec_id);
 	out->pid = p->pid;
 	snprintf(out->how, sizeof(out->how), "%s", how);

@@ -279,7 +279,7 @@ static void note_pivots(struct cred_ctx *cc, const struct pivot_reader *me, json
 {
 	struct pivot_reader others[PIVOT_READERS];
 	json_t *reasons = json_object_get(json_object_get(ev, "provenance"), "reasons");
-	char reason[512];
+	char reason[768];
 	int n = pivot_table_others(cc->pivots, fp, me->originator, others);
 
 	for (int i = 0; i < n; i++) {

@@ -14,7 +14,10 @@
 #define PIVOT_READERS 4 /* remembered per fingerprint, most recent first */
 
 struct pivot_reader {
-	char originator[160];
+	/* the chain's originator; for a human running a CI job (a runner
+	 * started by hand), also the job: "human:ann/ci:gitlab_ci:grp/app#7",
+	 * so that two jobs of one runner are two identities */
+	char originator[256];
 	char exec_id[48];
 	uint32_t pid;
 	char how[16];   /* "read" (a credential file), "presented" (sent in a request) or

@@ -51,7 +51,7 @@ static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec,
 	json_t *hop = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "credential", "source",
 				"http_header", "header", header, "credential_type", kind,
 				"fingerprint", fp);
-	char reason[640];
+	char reason[1024];
 	int n;
 
 	if (reader) {

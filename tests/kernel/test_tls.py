@@ -20,7 +20,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop, spawn)
+from harness import (UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop, spawn,
+                     user_name)
 from test_creds import HELPERS, fake_jwt
 
 CAT = "/usr/bin/cat"
@@ -1148,6 +1149,38 @@ def test_tls_node_parallel_once_each(d, fx):
 
 
 @with_tls(aws_akid=AKID)
+def test_tls_crossed_between_jobs_of_one_runner(d, fx):
+    """A self-hosted runner started by hand: its jobs inherit its login, so
+    both chains' originator is the human. Job 4801 reads an AWS file and job
+    4802 (another run) signs a request with its key: the key crossed from
+    one job to the other, and the reason names both jobs."""
+    srv = fx.s_server()
+    r = spawn([CAT, fx.aws_file], env=github_env(4801, fx.secret(canary())), loginuid=1000,
+              stdout=subprocess.DEVNULL)
+    finish(r, "cat")
+    cred_read(d, fx.aws_file, pid=r.pid)
+    cfg = os.path.join(fx.dir, "sigv4.cfg")
+    with open(cfg, "w") as f:
+        f.write('user = "%s:%s"\naws-sigv4 = "aws:amz:eu-west-1:s3"\n' % (AKID, fx.aws_secret))
+    os.chmod(cfg, 0o600)
+    env = dict(github_env(4802, fx.secret(canary())), **PATH_ENV)
+    p = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+               "-K", cfg, "-o", "/dev/null", "https://localhost:%d/bucket/o" % srv.port],
+              env=env, loginuid=1000)
+    finish(p, "curl")
+    ev = requests_of(d, p.pid)[0]
+    eq(ev["provenance"]["originator"], "human:%s" % user_name(1000) if user_name(1000)
+       else "human:uid=1000", "the originator is the runner's human")
+    eq(hop(ev, "ci_job")["run_id"], "4802", "the presenting job")
+    me = ev["provenance"]["originator"]
+    crossed = [x for x in ev["provenance"]["reasons"] if x.startswith("credential_crossed")]
+    eq(len(crossed), 1, "one crossing: %r" % ev["provenance"]["reasons"])
+    check("read_by=%s/ci:github_actions:acme/widgets#4801," % me in crossed[0]
+          and crossed[0].endswith("presented_by=%s/ci:github_actions:acme/widgets#4802" % me),
+          "the reason names both jobs: %r" % crossed[0])
+
+
+@with_tls(aws_akid=AKID)
 def test_tls_aws_sigv4_linked_to_file(d, fx):
     """An AWS credentials file read by a CI job; a human's curl then signs a
     request with that key (SigV4 sends the key id, never the secret): the
@@ -1958,6 +1991,7 @@ CASES = [
     test_tls_ci_job_token_seeded,
     test_tls_aws_sigv4_linked_to_file,
     test_tls_aws_sigv4_without_key_id,
+    test_tls_crossed_between_jobs_of_one_runner,
     test_tls_node_parallel_once_each,
     test_tls_basic_linked_to_netrc,
     test_tls_git_https_credential_store,
