@@ -245,7 +245,10 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 		const struct proc *top = topmost(p);
 
 		json_array_append_new(reasons, json_string("no_login_uid"));
-		json_array_append_new(reasons, json_string("no_ci_context"));
+		/* with environments not read (--no-env), no job could be seen:
+		 * its absence is not established */
+		json_array_append_new(reasons, json_string(ctx->env_unread ? "ci_context_not_read"
+									    : "no_ci_context"));
 		if (unit) {
 			snprintf(buf, sizeof(buf), "started_by_service:%s", unit);
 			json_array_append_new(reasons, json_string(buf));

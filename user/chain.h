@@ -16,6 +16,7 @@
 
 struct chain_ctx {
 	struct workload_ctx *workload;
+	bool env_unread; /* --no-env: no CI context could be established at all */
 	struct {
 		__u32 uid;
 		char name[64];

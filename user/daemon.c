@@ -612,6 +612,7 @@ static int setup(struct daemon *d)
 	d->live_sinks = json_incref(d->cfg->sinks);
 	d->live_output = d->cfg->output ? strdup(d->cfg->output) : NULL;
 	d->ev.chain.workload = workload_ctx_new("/proc", d->cfg->spiffe_id);
+	d->ev.chain.env_unread = !d->cfg->capture_env;
 	d->ev.reuse_identity = true;
 	d->tracker.table = proc_table_new();
 	if (!d->ev.chain.workload || !d->tracker.table)

@@ -199,6 +199,28 @@ def test_collapsed_daemon_like(d: Daemon):
     check("no_ci_context" in ev["provenance"]["reasons"], "reason no_ci_context")
 
 
+def test_no_env_ci_context_not_read(_):
+    """--no-env: environments are not read, so a CI job cannot be seen; the
+    reason says it was not read, not that there is none."""
+    d = Daemon("--no-env")
+    try:
+        d.start()
+        mark = marker()
+        p = run([TRUE, mark], env=github_env(777, canary()), loginuid=UNSET)
+        ev = d.wait_for(lambda e: e in execs_with([e], mark))[0]
+        eq(ev["process"]["pid"], p.pid, "pid")
+        eq(hop(ev, "ci_job"), None, "no ci_job hop: the environment was not read")
+        reasons = ev["provenance"]["reasons"]
+        check("ci_context_not_read" in reasons and "no_ci_context" not in reasons,
+              "reason ci_context_not_read: %r" % reasons)
+        d.stop()
+    finally:
+        d.kill()
+
+
+test_no_env_ci_context_not_read.no_daemon = True
+
+
 def test_seeded_lineage(d: Daemon):
     """A shell started before the daemon: its child is attributed through /proc seeding."""
     mark, secret = marker(), canary()
@@ -754,6 +776,7 @@ def test_ready_and_stats(d: Daemon):
 
 
 CASES = [
+    test_no_env_ci_context_not_read,
     test_exec_ci_human_cgroup,
     test_container_only_in_v1_hierarchy,
     test_seeded_container_in_v1_hierarchy,
