@@ -272,6 +272,28 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	return cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, ev->mntns, path);
 }
 
+/* A container's watched file opened by a process outside that container
+ * (on the host, through /proc/PID/root/... or the runtime's merged
+ * directory): its path is the one the reader gave (made absolute, not
+ * through /proc's magic links), and *container_path the container's name
+ * for it. Else path as it was. */
+static const char *outside_reader_path(struct cred_ctx *cc, const struct proc *p,
+				       const struct wire_open *w, const char *path, char *buf,
+				       size_t n, const char **container_path)
+{
+	const struct idt_open *ev = w->ev;
+	uint64_t root_ns;
+
+	*container_path = NULL;
+	if (ev->match != IDT_MATCH_INODE || !p->mntns ||
+	    !cred_watch_inode_root_ns(cc->watch, ev->dev, ev->ino, &root_ns) || root_ns == p->mntns)
+		return path;
+	if (cred_event_resolve(cc->proc_root, ev->hdr.pid, ev->dfd, w->path.p, w->path.len, buf, n))
+		return path;
+	*container_path = path;
+	return buf;
+}
+
 /* me read the credential fp: name earlier readers with another originator,
  * then remember me. */
 static void note_pivots(struct cred_ctx *cc, const struct pivot_reader *me, json_t *ev,
@@ -318,6 +340,8 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	json_t *out, *file, *cred, *hop;
 	char buf[PATH_MAX], real_buf[PATH_MAX], dev[32];
 	bool resolved, stale = false;
+	const char *container_path = NULL;
+	char host_buf[PATH_MAX];
 	int slot;
 	uint32_t sys;
 
@@ -335,6 +359,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 		resolved = true;
 	} else {
 		path = file_path(cc, w, buf, sizeof(buf), real_buf, &real, &resolved, &stale);
+		path = outside_reader_path(cc, p, w, path, host_buf, sizeof(host_buf), &container_path);
 	}
 	/* The kernel filters coarsely for directories and failed opens (a
 	 * failed open by its base name alone, whose type is that of the first
@@ -365,6 +390,9 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 							  : "name");
 	if (!resolved)
 		json_object_set_new(file, "path_resolved", json_false());
+	if (container_path)
+		json_object_set_new(file, "container_path",
+				    json_str_bytes(container_path, strlen(container_path), PATH_MAX, NULL));
 	sys = ev->syscall & IDT_SYS_ID_MASK;
 	if (sys >= IDT_SYS_OPEN && sys <= IDT_SYS_IO_URING_OPENAT2_FIXED) {
 		static const char *const names[] = {

@@ -1016,6 +1016,25 @@ const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uin
 	return e->path;
 }
 
+bool cred_watch_inode_root_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+			      uint64_t *mntns)
+{
+	struct idt_file_key key = { .dev = kdev, .ino = ino };
+	const struct inode_entry *e = first_inode(w, &key);
+
+	if (!e || !e->real)
+		return false;
+	for (int i = 0; i < w->n_roots; i++) {
+		size_t n = strlen(w->roots[i].prefix);
+
+		if (!strncmp(e->real, w->roots[i].prefix, n) && e->real[n] == '/') {
+			*mntns = w->roots[i].mntns;
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *cred_watch_inode_other_real(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 					const char *real)
 {

@@ -83,6 +83,10 @@ int cred_watch_roots(const struct cred_watch *w);
  * NULL if not watched. */
 const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 				  const char **type, const char **real);
+/* Is the watched file (dev, ino) named (first) by a container's file
+ * system, not the host's? Then *mntns: that container's mount namespace. */
+bool cred_watch_inode_root_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+			      uint64_t *mntns);
 /* A watched directory (dev, ino) -> its path, and *real as above; NULL if
  * not watched. */
 /* Another path than real by which the daemon can read the watched inode

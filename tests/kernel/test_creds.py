@@ -1019,6 +1019,53 @@ def test_cred_container_env_home(d, c):
     check(secret.encode() not in d.raw(), "the container's secret never appears")
 
 
+CONTAINER_WAIT_PY = r"""
+import ctypes, os, subprocess, sys
+cg, rootfs = sys.argv[1:3]
+open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+os.execv("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c", "read go"])
+"""
+
+
+@with_creds
+def test_cred_container_file_read_from_host(d, c):
+    """A host process reads a running container's AWS file through
+    /proc/PID/root: file.path is the path it gave (not the container's
+    /root/.aws/credentials, which would read as the host root's own file),
+    file.container_path the container's name for it, and the workload hop
+    is the reader's (the host's)."""
+    cid, secret = secrets.token_hex(32), canary()
+    rootfs = make_rootfs(c, "rootfs", secret, akid="AKIAHOSTREADSCONT001")
+    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+        stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    box = None
+    try:
+        box = subprocess.Popen(["python3", "-c", CONTAINER_WAIT_PY, cg, rootfs],
+                               stdin=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # its sh runs, and the container's file system is scanned
+        given = "/proc/%d/root/root/.aws/credentials" % box.pid
+        p = run([CAT, given], env={}, stdout=subprocess.DEVNULL)
+        eq(p.returncode, 0, "cat through /proc/PID/root")
+        ev = reads(d, p.pid)[0]
+    finally:
+        if box:
+            box.communicate("go\n", timeout=10)
+        rmdir_cgroup(cg)
+    eq(ev["file"]["path"], given, "file.path: the path the host reader gave")
+    eq(ev["file"].get("container_path"), "/root/.aws/credentials", "file.container_path")
+    eq(ev["file"]["match"], "inode", "matched by the container file's inode")
+    eq((hop(ev, "workload") or {}).get("container_id"), None, "the reader's workload: the host")
+    eq(ev["credential"].get("aws_access_key_id"), "AKIAHOSTREADSCONT001", "the container file's key id")
+    eq(ev["credential"].get("fingerprint"), c.fingerprint(secret), "its fingerprint")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
 def mntns_known(d):
     """The daemon's map of mount namespaces the open probe leaves alone: {id: value}."""
     for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
@@ -1430,6 +1477,7 @@ CASES = [
     test_cred_container_var_run_link,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
+    test_cred_container_file_read_from_host,
     test_cred_python_token,
     test_cred_relative_path,
     test_cred_symlink,
