@@ -453,6 +453,21 @@ static __always_inline __u32 watched_name(struct open_scratch *s, struct file_fa
 	return match_name(s, &any_dir, dw, *len);
 }
 
+/* The file of a name match (no watched inode or directory). */
+static __always_inline void fill_name_match(struct open_scratch *s, __u32 sys,
+					    struct file_facts *ff)
+{
+	struct inode *inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
+	struct file *file = ff->file;
+
+	s->ev.syscall = sys;
+	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	s->ev.ino = ff->ino;
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
+	s->ev.flags = BPF_CORE_READ(file, f_flags);
+}
+
 /* A successful open that no watch entry matched, by a process marked for
  * a HOME the daemon does not watch yet: a watched name goes to the daemon
  * as a name match, with the path as given, for its rules to judge (with
@@ -461,8 +476,6 @@ static __always_inline void check_marked(struct task_struct *task, __u32 sys, lo
 					 int path_arg, const char *kpath, struct file_facts *ff)
 {
 	struct open_scratch *s;
-	struct inode *inode;
-	struct file *file;
 	__u32 len = 0, type, zero = 0;
 
 	if (!home_marked(task->tgid))
@@ -473,14 +486,7 @@ static __always_inline void check_marked(struct task_struct *task, __u32 sys, lo
 	type = watched_name(s, ff, &len);
 	if (!type)
 		return;
-	s->ev.syscall = sys;
-	inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
-	file = ff->file;
-	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	s->ev.ino = ff->ino;
-	s->ev.dir_dev = 0;
-	s->ev.dir_ino = 0;
-	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	fill_name_match(s, sys, ff);
 	fill_and_send(s, task, IDT_MATCH_NAME, type, fd, kpath ?: user_path(s, task, path_arg),
 		      kpath, len);
 }
@@ -492,14 +498,9 @@ static __always_inline void check_marked(struct task_struct *task, __u32 sys, lo
 static __always_inline void check_unscanned(struct task_struct *task, __u32 sys, long fd,
 					    int path_arg, const char *kpath, struct file_facts *ff)
 {
-	static const struct idt_file_key any_dir = {};
 	struct mnt_namespace *ns = task->nsproxy->mnt_ns;
-	struct idt_dir_watch *dw;
 	struct open_scratch *s;
-	struct dentry *dentry;
-	struct inode *inode;
-	struct file *file;
-	__u32 len, type, zero = 0, *known;
+	__u32 len = 0, type, zero = 0, *known;
 	__u64 id, *last;
 
 	if (!ns || ns->ns.inum == host_mntns) {
@@ -521,29 +522,13 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s || is_self())
 		return;
-	dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
-	if (!dw)
-		return;
-	dentry = ff->dentry;
-	len = BPF_CORE_READ(dentry, d_name.len);
-	if (len == 0 || len >= IDT_WATCH_NAME_MAX)
-		return; /* no watched name is that long */
-	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
-		return;
-	type = match_name(s, &any_dir, dw, len);
+	type = watched_name(s, ff, &len);
 	if (!type)
 		return;
-	s->ev.syscall = sys;
-	inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
-	file = ff->file;
-	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	s->ev.ino = ff->ino;
-	s->ev.dir_dev = 0;
-	s->ev.dir_ino = 0;
+	fill_name_match(s, sys, ff);
 	s->ev.mntns = ns->ns.inum;
 	s->ev.mntns_id = id;
-	walk_dentries(s, dentry, BPF_CORE_READ(task, fs, root.dentry));
-	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	walk_dentries(s, ff->dentry, BPF_CORE_READ(task, fs, root.dentry));
 	fill_and_send(s, task, IDT_MATCH_CONTAINER, type, fd, kpath ?: user_path(s, task, path_arg),
 		      kpath, len);
 }

@@ -27,8 +27,8 @@ struct fingerprint_key {
 /* Load the host key from path; when the file does not exist, create it (mode 0600, missing
  * parent directories created 0700) with FINGERPRINT_KEY_LEN bytes from getrandom(). Refuses
  * (-EPERM) a key file that is a symlink or not a regular file (-EISDIR: a directory), is
- * group/other-accessible, or
- * is not owned by the effective uid; -EINVAL when its size is wrong. Returns 0 or -errno. */
+ * group/other-accessible, or is not owned by the effective uid; -EINVAL when its size is
+ * wrong. Returns 0 or -errno. */
 int fingerprint_key_load(const char *path, struct fingerprint_key *key);
 /* Check an existing key file as fingerprint_key_load would, without making
  * one: 0, -ENOENT (none yet), -EISDIR, or its other -errno. */

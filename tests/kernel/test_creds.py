@@ -914,17 +914,23 @@ def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
     check(secret.encode() not in d.raw(), "the container's secret never appears")
 
 
-VAR_RUN_LINK_PY = r"""
+CONTAINER_SH_PY = r"""
 import ctypes, os, subprocess, sys
-cg, rootfs = sys.argv[1:3]
+cg, rootfs, script, home = sys.argv[1:5]
 open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
 assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
 subprocess.run(["mount", "--make-rprivate", "/"], check=True)
 subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
-tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-os.execv("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c",
-         "cat %s; sleep 1.5; exec cat %s" % (tok, tok)])
+os.execve("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c", script],
+          {"PATH": "/usr/bin:/bin", "HOME": home})
 """
+
+
+def container_sh(cg, rootfs, script, home="/root", **kw):
+    """A docker-style container: a process moved into cgroup cg makes its
+    own mount namespace (runc's order: no exec in between), and runs sh -c
+    script chrooted in rootfs, with HOME home. Returns the Popen."""
+    return subprocess.Popen(["python3", "-c", CONTAINER_SH_PY, cg, rootfs, script, home], **kw)
 
 
 @with_creds
@@ -948,8 +954,9 @@ def test_cred_container_var_run_link(d, c):
     cg = os.path.join(CGROUP2, "docker", cid)
     os.makedirs(cg)
     try:
-        p = subprocess.Popen(["python3", "-c", VAR_RUN_LINK_PY, cg, rootfs],
-                             stdout=subprocess.PIPE, text=True)
+        tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        p = container_sh(cg, rootfs, "cat %s; sleep 1.5; exec cat %s" % (tok, tok),
+                         stdout=subprocess.PIPE, text=True)
         out = p.communicate(timeout=30)[0]
         eq(p.returncode, 0, "the container's run")
         eq(out, (jwt + "\n") * 2, "the container read its token twice")
@@ -970,19 +977,6 @@ def test_cred_container_var_run_link(d, c):
         eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
 
 
-CONTAINER_HOME_PY = r"""
-import ctypes, os, subprocess, sys
-cg, rootfs = sys.argv[1:3]
-open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
-assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
-subprocess.run(["mount", "--make-rprivate", "/"], check=True)
-subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
-os.execve("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c",
-          "sleep 1.5; exec cat $HOME/.aws/credentials"],
-          {"PATH": "/usr/bin:/bin", "HOME": "/github/home"})
-"""
-
-
 @with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
@@ -1001,8 +995,8 @@ def test_cred_container_env_home(d, c):
     cg = os.path.join(CGROUP2, "docker", cid)
     os.makedirs(cg)
     try:
-        p = subprocess.Popen(["python3", "-c", CONTAINER_HOME_PY, cg, rootfs],
-                             stdout=subprocess.PIPE, text=True)
+        p = container_sh(cg, rootfs, "sleep 1.5; exec cat $HOME/.aws/credentials",
+                         home="/github/home", stdout=subprocess.PIPE, text=True)
         out = p.communicate(timeout=30)[0]
         eq(p.returncode, 0, "the container's run")
         check("AKIAJOBCONTAINER0001" in out, "the container read its file")
@@ -1017,17 +1011,6 @@ def test_cred_container_env_home(d, c):
     eq(ev["credential"].get("fingerprint"), c.fingerprint(secret), "the file's fingerprint")
     d.stop()
     check(secret.encode() not in d.raw(), "the container's secret never appears")
-
-
-CONTAINER_WAIT_PY = r"""
-import ctypes, os, subprocess, sys
-cg, rootfs = sys.argv[1:3]
-open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
-assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
-subprocess.run(["mount", "--make-rprivate", "/"], check=True)
-subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
-os.execv("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c", "read go"])
-"""
 
 
 @with_creds
@@ -1045,8 +1028,7 @@ def test_cred_container_file_read_from_host(d, c):
     os.makedirs(cg)
     box = None
     try:
-        box = subprocess.Popen(["python3", "-c", CONTAINER_WAIT_PY, cg, rootfs],
-                               stdin=subprocess.PIPE, text=True)
+        box = container_sh(cg, rootfs, "read go", stdin=subprocess.PIPE, text=True)
         time.sleep(1.5)  # its sh runs, and the container's file system is scanned
         given = "/proc/%d/root/root/.aws/credentials" % box.pid
         p = run([CAT, given], env={}, stdout=subprocess.DEVNULL)

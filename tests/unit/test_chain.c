@@ -88,16 +88,6 @@ static bool has_reason(const struct fixture *f, const char *want)
 	return false;
 }
 
-static bool has_hop(const struct fixture *f, const char *kind)
-{
-	json_t *h;
-	size_t i;
-
-	json_array_foreach(f->c.hops, i, h)
-		if (!strcmp(json_string_value(json_object_get(h, "kind")), kind))
-			return true;
-	return false;
-}
 
 static json_t *find_hop(const struct fixture *f, const char *kind)
 {
@@ -108,6 +98,11 @@ static json_t *find_hop(const struct fixture *f, const char *kind)
 		if (!strcmp(json_string_value(json_object_get(h, "kind")), kind))
 			return h;
 	return NULL;
+}
+
+static bool has_hop(const struct fixture *f, const char *kind)
+{
+	return find_hop(f, kind) != NULL;
 }
 
 static __u32 own_ns(const char *name)

@@ -24,6 +24,19 @@ static void file_id(const char *path, uint32_t *kdev, uint64_t *ino)
 	*ino = st.st_ino;
 }
 
+/* An empty file dir/name (its path into path), and its (device, inode). */
+static void make_file(const char *dir, const char *name, char path[PATH_MAX], uint32_t *kdev,
+		      uint64_t *ino)
+{
+	FILE *f;
+
+	snprintf(path, PATH_MAX, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	file_id(path, kdev, ino);
+}
+
 /* A symlink given to execve: the file it names, then from the cache. */
 static void test_symlink_resolved_and_cached(void **state)
 {
@@ -31,18 +44,13 @@ static void test_symlink_resolved_and_cached(void **state)
 	struct exe_cache *c = exe_cache_new();
 	uint32_t kdev;
 	uint64_t ino;
-	FILE *f;
 
 	assert_non_null(c);
 	assert_non_null(mkdtemp(dir));
-	snprintf(target, sizeof(target), "%s/real-tool", dir);
+	make_file(dir, "real-tool", target, &kdev, &ino);
 	snprintf(link, sizeof(link), "%s/innocent", dir);
-	f = fopen(target, "w");
-	assert_non_null(f);
-	fclose(f);
 	assert_int_equal(symlink(target, link), 0);
 	assert_non_null(realpath(target, real));
-	file_id(target, &kdev, &ino);
 	assert_string_equal(exe_cache_resolve(c, "/proc", NO_PID, link, kdev, ino), real);
 	/* gone and renamed: the (device, inode) is still known */
 	assert_int_equal(unlink(link), 0);
@@ -61,16 +69,11 @@ static void test_stale_path_resolved_again(void **state)
 	struct exe_cache *c = exe_cache_new();
 	uint32_t kdev;
 	uint64_t ino;
-	FILE *f;
 
 	assert_non_null(c);
 	assert_non_null(mkdtemp(dir));
-	snprintf(first, sizeof(first), "%s/benign", dir);
+	make_file(dir, "benign", first, &kdev, &ino);
 	snprintf(moved, sizeof(moved), "%s/evil", dir);
-	f = fopen(first, "w");
-	assert_non_null(f);
-	fclose(f);
-	file_id(first, &kdev, &ino);
 	assert_non_null(realpath(first, real));
 	assert_string_equal(exe_cache_resolve(c, "/proc", NO_PID, first, kdev, ino), real);
 	assert_int_equal(rename(first, moved), 0);
