@@ -272,8 +272,13 @@ static json_t *provenance(struct chain_ctx *ctx, const struct proc *p, json_t *w
 
 		ci_job_short_id(p->ci_claim, id, sizeof(id));
 		ci_job_short_id(&p->ci->job, lineage, sizeof(lineage));
-		snprintf(buf, sizeof(buf), "ci_context_conflict:env_claims=%s:%s,lineage=%s:%s",
-			 p->ci_claim->provider, id, p->ci->job.provider, lineage);
+		const char *field = ci_claim_contradiction(p->ci_claim, &p->ci->job);
+
+		/* the field: a run_attempt or server_url of its own leaves the
+		 * two short ids alike */
+		snprintf(buf, sizeof(buf), "ci_context_conflict:env_claims=%s:%s,lineage=%s:%s,field=%s",
+			 p->ci_claim->provider, id, p->ci->job.provider, lineage,
+			 field ? field : "provider");
 		json_array_append_new(reasons, json_str_bytes(buf, strlen(buf), sizeof(buf), NULL));
 	}
 	if (p->flags & PROC_F_CI_SCRUBBED)

@@ -425,15 +425,24 @@ int ci_env_parse(const char *env, size_t len, struct ci_job *out)
 /* claim's field f says nothing (empty) or what lineage's says */
 #define FIELD_AGREES(claim, lineage, f) (!(claim)->f[0] || FIELD_EQ(claim, lineage, f))
 
-bool ci_claim_contradicts(const struct ci_job *claim, const struct ci_job *lineage)
+const char *ci_claim_contradiction(const struct ci_job *claim, const struct ci_job *lineage)
 {
 	if (!claim || !lineage)
-		return false;
-	return !FIELD_EQ(claim, lineage, provider) || !FIELD_AGREES(claim, lineage, server_url) ||
-	       !FIELD_AGREES(claim, lineage, repository) ||
-	       !FIELD_AGREES(claim, lineage, workflow) || !FIELD_AGREES(claim, lineage, run_id) ||
-	       !FIELD_AGREES(claim, lineage, run_attempt) || !FIELD_AGREES(claim, lineage, job) ||
-	       !FIELD_AGREES(claim, lineage, job_id);
+		return NULL;
+	if (!FIELD_EQ(claim, lineage, provider))
+		return "provider";
+#define CHECK(f)                                  \
+	if (!FIELD_AGREES(claim, lineage, f)) \
+		return #f;
+	CHECK(server_url) CHECK(repository) CHECK(workflow) CHECK(run_id) CHECK(run_attempt)
+	CHECK(job) CHECK(job_id)
+#undef CHECK
+	return NULL;
+}
+
+bool ci_claim_contradicts(const struct ci_job *claim, const struct ci_job *lineage)
+{
+	return ci_claim_contradiction(claim, lineage) != NULL;
 }
 
 static struct slice field_slice(const char *f, size_t size)

@@ -112,6 +112,10 @@ void ci_env_each_token(const char *env, size_t len, ci_token_fn fn, void *arg);
  * job_id) set in the claim to another value. A field the claim leaves empty
  * says nothing: a partial claim (GITHUB_RUN_ID unset) is no contradiction. */
 bool ci_claim_contradicts(const struct ci_job *claim, const struct ci_job *lineage);
+/* The first field in which claim contradicts lineage ("provider",
+ * "server_url", "repository", "workflow", "run_id", "run_attempt", "job",
+ * "job_id"), or NULL. */
+const char *ci_claim_contradiction(const struct ci_job *claim, const struct ci_job *lineage);
 /* Short id for provenance strings into the caller's buf: "<repository>#<run_id>", or
  * "<workflow>#<run_id>" where run numbers count per workflow: Jenkins (job), Buildkite
  * (pipeline), TeamCity (build configuration), AWS CodeBuild (project), Harness and GoCD

@@ -466,6 +466,7 @@ def test_env_conflict_keeps_lineage(d: Daemon):
     reasons = [r for r in ev["provenance"]["reasons"] if r.startswith("ci_context_conflict")]
     eq(len(reasons), 1, "one conflict reason")
     check("evil/repo#999" in reasons[0], "the conflicting claim is named")
+    check(reasons[0].endswith(",field=repository"), "the first field that differs: %r" % reasons[0])
 
 
 def test_partial_env_claim_no_conflict(d: Daemon):

@@ -2393,6 +2393,11 @@ static void test_claim_contradicts(void **state)
 	claim = lineage;
 	strcpy(claim.job_id, "555");
 	assert_true(ci_claim_contradicts(&claim, &lineage));
+	assert_string_equal(ci_claim_contradiction(&claim, &lineage), "job_id");
+	claim = lineage; /* alike in every short-id field */
+	strcpy(claim.run_attempt, "7");
+	assert_string_equal(ci_claim_contradiction(&claim, &lineage), "run_attempt");
+	assert_null(ci_claim_contradiction(&lineage, &lineage));
 	assert_false(ci_claim_contradicts(NULL, &lineage));
 }
 
