@@ -202,7 +202,8 @@ static json_t *http_part(const struct tls_event_ctx *tc, struct event_ctx *ec, s
 	json_object_set_new(http, "method", str(req->method, 16));
 	if (req->host[0])
 		json_object_set_new(http, "host", str(req->host, HTTP_FIELD_MAX));
-	json_object_set_new(http, "path", str(req->path, sizeof(req->path)));
+	if (req->path[0]) /* none for a CONNECT (authority form: the target is in host) */
+		json_object_set_new(http, "path", str(req->path, sizeof(req->path)));
 	if (req->path_had_query)
 		json_object_set_new(http, "query_removed", json_true());
 	if (req->path_had_params)

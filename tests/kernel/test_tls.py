@@ -606,7 +606,7 @@ def test_tls_https_proxy_authorization(d, fx):
     get = [e for e in evs if e["http"]["method"] == "GET"][0]
     check_tls(connect, "openssl", proxy.port)
     eq(connect["http"]["host"], "localhost:%d" % srv.port, "CONNECT host: the tunnel's target")
-    eq(connect["http"]["path"], "", "CONNECT has no path")
+    check("path" not in connect["http"], "CONNECT has no path: %r" % connect["http"])
     fp = fx.fingerprint(pw)
     eq(connect["http"].get("proxy_authorization"),
        {"scheme": "Basic", "credential_type": "basic", "user": "proxyuser", "fingerprint": fp},
