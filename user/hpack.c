@@ -55,6 +55,12 @@ struct h2_conn {
 	bool in_block;			/* a header block is open: only CONTINUATION may follow */
 	uint32_t block_stream;
 	struct http_request req;	/* the request of the open header block */
+	/* Joined after its start (a connection made before the daemon): the
+	 * HPACK dynamic table is unknown, so no block is decoded; each new
+	 * request stream is reported without its headers. */
+	bool midstream;
+	uint32_t max_stream;		/* the highest request stream reported (midstream) */
+	bool new_request;		/* one to report (midstream) */
 	size_t span_used;
 	char spans[H2_SPAN_MAX];	/* copies of secret values that req's spans point into */
 };
@@ -76,6 +82,17 @@ err:
 	return NULL;
 }
 
+struct h2_conn *h2_conn_new_midstream(void)
+{
+	struct h2_conn *c = h2_conn_new();
+
+	if (c) {
+		c->midstream = true;
+		c->state = H2_FRAME_HEADER;
+	}
+	return c;
+}
+
 void h2_conn_free(struct h2_conn *c)
 {
 	if (!c)
@@ -83,6 +100,60 @@ void h2_conn_free(struct h2_conn *c)
 	if (c->inflater)
 		nghttp2_hd_inflate_del(c->inflater);
 	free(c);
+}
+
+/* One frame header a client writes, as far as can be told: a known type,
+ * flags that type has, a stream where the type needs one (a request's on
+ * an odd id), and a length the type allows. */
+static bool client_frame_header(const uint8_t *h)
+{
+	uint32_t len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+	uint32_t stream = (uint32_t)(h[5] & 0x7f) << 24 | (uint32_t)h[6] << 16 |
+			  (uint32_t)h[7] << 8 | h[8];
+	uint8_t type = h[3], flags = h[4];
+
+	if (h[5] & 0x80 || len > 16777215)
+		return false;
+	switch (type) {
+	case 0x0: /* DATA */
+		return stream && !(flags & ~0x09);
+	case H2_HEADERS:
+		return stream % 2 == 1 && !(flags & ~0x2d);
+	case 0x2: /* PRIORITY */
+		return stream && len == 5 && !flags;
+	case 0x3: /* RST_STREAM */
+		return stream && len == 4 && !flags;
+	case 0x4: /* SETTINGS */
+		return !stream && len % 6 == 0 && !(flags & ~0x01) && (!(flags & 1) || !len);
+	case 0x6: /* PING */
+		return !stream && len == 8 && !(flags & ~0x01);
+	case 0x7: /* GOAWAY */
+		return !stream && len >= 8 && !flags;
+	case 0x8: /* WINDOW_UPDATE */
+		return len == 4 && !flags;
+	case H2_CONTINUATION:
+		return stream && !(flags & ~H2_FLAG_END_HEADERS);
+	default:
+		return false;
+	}
+}
+
+bool h2_looks_like_frames(const void *data, size_t len)
+{
+	const uint8_t *d = data;
+	size_t at = 0;
+
+	if (!data || len < H2_FRAME_HEADER_LEN)
+		return false;
+	/* every frame header in the bytes is one (a capture may end inside the
+	 * last frame, or inside its header) */
+	while (at + H2_FRAME_HEADER_LEN <= len) {
+		if (!client_frame_header(d + at))
+			return false;
+		at += H2_FRAME_HEADER_LEN +
+		      ((size_t)d[at] << 16 | (size_t)d[at + 1] << 8 | d[at + 2]);
+	}
+	return true;
 }
 
 bool h2_looks_like_preface(const void *data, size_t len)
@@ -231,6 +302,17 @@ static int on_frame_header(struct h2_conn *c)
 
 	if (c->in_block && type != H2_CONTINUATION)
 		return -EPROTO;
+	if (c->midstream && (type == H2_HEADERS || type == H2_CONTINUATION)) {
+		/* no block can be decoded: a new request stream is reported
+		 * as one, without its headers (trailers open none) */
+		if (type == H2_HEADERS && stream > c->max_stream) {
+			c->max_stream = stream;
+			c->new_request = true;
+		}
+		c->left = len;
+		c->state = H2_SKIP;
+		return 0;
+	}
 	switch (type) {
 	case H2_HEADERS:
 		c->flags = h[4];
@@ -290,6 +372,13 @@ static ssize_t step(struct h2_conn *c, const uint8_t *d, size_t len, h2_cb cb, v
 	case H2_FRAME_HEADER:
 		if (gather(c, c->hdr, sizeof(c->hdr), d, len, &n))
 			err = on_frame_header(c);
+		if (!err && c->new_request) {
+			c->new_request = false;
+			http_req_init(&c->req, "HTTP/2");
+			c->req.headers_unknown = true;
+			if (cb)
+				cb(&c->req, arg);
+		}
 		break;
 	case H2_HEADERS_PREFIX:
 		if (gather(c, c->prefix, c->prefix_len, d, len, &n)) {

@@ -20,6 +20,13 @@ struct h2_conn;
 /* Allocate the state of one connection; the caller frees it with h2_conn_free. NULL on ENOMEM. */
 struct h2_conn *h2_conn_new(void);
 
+/* The state of a connection joined after its start (made before the
+ * daemon): no preface expected, and since the HPACK dynamic table is
+ * unknown, no header block is decoded (a reference into the table would
+ * give another request's value); each new request stream (HEADERS on a
+ * higher odd id) is reported once with headers_unknown set. */
+struct h2_conn *h2_conn_new_midstream(void);
+
 /* Free a connection's state (NULL is fine). */
 void h2_conn_free(struct h2_conn *c);
 
@@ -38,6 +45,10 @@ int h2_conn_feed(struct h2_conn *c, const void *data, size_t len,
  * payload of a frame that is skipped anyway (DATA, ...): returns 0. Anywhere
  * else the stream is lost: the connection is poisoned, -EPROTO. */
 int h2_conn_skip(struct h2_conn *c, size_t len);
+/* True when data is HTTP/2 client frames (a write on a connection whose
+ * start was not seen): each frame header in it a known type with that
+ * type's flags, stream and length rules. */
+bool h2_looks_like_frames(const void *data, size_t len);
 /* True when data starts with the HTTP/2 client preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
  * or with at least its first 4 bytes when shorter. */
 bool h2_looks_like_preface(const void *data, size_t len);

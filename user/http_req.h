@@ -51,6 +51,9 @@ struct http_request {
 		size_t value_len;
 	} keys[HTTP_REQ_MAX_KEYS];
 	bool truncated;	/* a field was cut, a header dropped, or the head was too large */
+	/* an HTTP/2 request on a connection joined after its start: its header
+	 * block could not be decoded (no field above is known) */
+	bool headers_unknown;
 };
 
 /* Reset req to an empty request of the given version ("HTTP/2"; "" if unknown). */

@@ -199,6 +199,12 @@ static json_t *http_part(const struct tls_event_ctx *tc, struct event_ctx *ec, s
 		v += 5;
 	if (v[0])	/* empty when the request line was cut before its version */
 		json_object_set_new(http, "version", str(v, 16));
+	if (req->headers_unknown) {
+		/* an HTTP/2 connection made before the daemon: its HPACK state,
+		 * and with it every field of the request, is unknown */
+		json_object_set_new(http, "headers_unknown", json_true());
+		return http;
+	}
 	json_object_set_new(http, "method", str(req->method, 16));
 	if (req->host[0])
 		json_object_set_new(http, "host", str(req->host, HTTP_FIELD_MAX));

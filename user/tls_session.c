@@ -171,6 +171,11 @@ static void detect(struct tls_session *s, const void *data, size_t len)
 	if (s->proto == TLS_PROTO_UNKNOWN && h2_looks_like_preface(data, len)) {
 		s->h2 = h2_conn_new();
 		s->proto = s->h2 ? TLS_PROTO_HTTP2 : TLS_PROTO_OTHER;
+	} else if (s->proto == TLS_PROTO_UNKNOWN && s->start_unseen &&
+		   h2_looks_like_frames(data, len)) {
+		/* an HTTP/2 connection made before the daemon, joined mid-stream */
+		s->h2 = h2_conn_new_midstream();
+		s->proto = s->h2 ? TLS_PROTO_HTTP2 : TLS_PROTO_OTHER;
 	} else if ((s->proto == TLS_PROTO_UNKNOWN || s->proto == TLS_PROTO_HTTP1) &&
 		   http1_looks_like(data, len)) {
 		s->h1 = http1_parser_new();
@@ -362,6 +367,7 @@ void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 		s->local.port = ev->lport;
 		s->remote.port = ev->rport;
 	}
+	s->start_unseen = ev->flags & IDT_TLS_CONN_START_UNSEEN;
 	if ((ev->flags & IDT_TLS_CONN_START_UNSEEN) && s->have_conn && t->ops->is_server &&
 	    t->ops->is_server(s, t->arg)) {
 		/* a server's session whose SSL_accept was not seen: inbound,

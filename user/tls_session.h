@@ -48,6 +48,8 @@ struct tls_session {
 	uint64_t uncaptured; /* of those, bytes the probe did not capture */
 	bool lost_sync;     /* the parser lost the stream; later requests may be missed */
 	bool server;        /* a server's (is_server): its records are ignored */
+	bool start_unseen;  /* its handshake was not seen (made before the daemon): it may
+			     * be joined in the middle of a stream */
 	uint64_t first_ns, last_ns; /* CLOCK_BOOTTIME of the first and last record */
 	/* private */
 	uint8_t sniff_len;			/* bytes kept in sniff */

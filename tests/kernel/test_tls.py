@@ -1972,6 +1972,66 @@ def test_tls_prestart_server_session_not_reported(_):
 test_tls_prestart_server_session_not_reported.no_daemon = True
 
 
+# An HTTP/2 client (Node.js) whose connection is made before the daemon
+# starts: one request, then its local port; on "go", COUNT more requests on
+# the same session (HPACK's dynamic table already holds the first's fields).
+NODE_H2_PRESTART_JS = r"""
+const http2 = require("http2");
+const readline = require("readline");
+const [port, count, token] = [Number(process.argv[1]), Number(process.argv[2]), process.argv[3]];
+const s = http2.connect("https://localhost:" + port, {rejectUnauthorized: false});
+const get = (path) => new Promise((ok, fail) => {
+  const r = s.request({":path": path, authorization: "Bearer " + token});
+  r.on("response", () => {}); r.resume(); r.on("end", ok); r.on("error", fail); r.end();
+});
+get("/before-start").then(() => {
+  console.log(s.socket.localPort);
+  readline.createInterface({input: process.stdin}).once("line", async () => {
+    for (let i = 0; i < count; i++) await get("/after-start/" + i);
+    console.log("done");
+    s.close();
+  });
+});
+"""
+
+
+def test_tls_prestart_http2_requests_counted(_):
+    """An HTTP/2 session made before the daemon started: its HPACK state is
+    unknown, so its requests' headers cannot be decoded (a dynamic-table
+    reference would give another request's value), but each request made
+    after the start is reported once, with the session's socket, version 2
+    and http.headers_unknown, not as plaintext that is not HTTP."""
+    fx = TLSFixture()
+    d = Daemon("--key-file", fx.key_file)
+    try:
+        srv = fx.nginx()
+        jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:h2"})
+        p = spawn([NODE, "-e", NODE_H2_PRESTART_JS, str(srv.port), "3", jwt], env=PATH_ENV,
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        lport = int(p.stdout.readline())
+        d.start()
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        wait_stdout_line(p, b"done", "node http2 client")
+        d.wait_for(is_req(p.pid), count=3)
+        p.stdin.close()
+        finish(p, "node http2 client")
+        evs = [e for e in d.stop() if is_req(p.pid)(e)]
+        eq(len(evs), 3, "one tls.request per request after the start")
+        for ev in evs:
+            eq(ev["http"], {"version": "2", "headers_unknown": True}, "http")
+            eq(ev["tls"]["local"], {"ip": "127.0.0.1", "port": lport}, "tls.local")
+            eq(ev["tls"]["remote"], {"ip": "127.0.0.1", "port": srv.port}, "tls.remote")
+            check("protocol" not in ev["tls"], "not labelled not_http: %r" % ev["tls"])
+        assert_no_secrets(d, fx.secrets)
+    finally:
+        d.kill()
+        fx.remove()
+
+
+test_tls_prestart_http2_requests_counted.no_daemon = True
+
+
 CASES = [
     test_tls_curl_http1_openssl,
     test_tls_curl_secrets_in_request,
@@ -1993,6 +2053,7 @@ CASES = [
     test_tls_aws_sigv4_without_key_id,
     test_tls_crossed_between_jobs_of_one_runner,
     test_tls_node_parallel_once_each,
+    test_tls_prestart_http2_requests_counted,
     test_tls_basic_linked_to_netrc,
     test_tls_git_https_credential_store,
     test_tls_not_http,

@@ -290,6 +290,57 @@ static void test_dynamic_table_reuse(void **state)
 	nghttp2_hd_deflate_del(def);
 }
 
+/* A connection joined mid-stream (made before the daemon): its frames are
+ * told apart from other bytes, no header block is decoded (the second block
+ * below refers into a table this side never saw), and each new request
+ * stream is reported once, headers unknown; trailers and CONTINUATION are
+ * not requests. */
+static void test_midstream(void **state)
+{
+	nghttp2_hd_deflater *def;
+	uint8_t *b1, *b2;
+	size_t n1, n2;
+	struct recs rs;
+	struct wire w = { 0 };
+	struct h2_conn *c;
+
+	assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
+	n1 = hd_deflate(def, req1, sizeof(req1) / sizeof(req1[0]), &b1); /* before the daemon */
+	n2 = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b2);
+	assert_true(n2 < n1); /* the second block refers to the first's table entries */
+	frame(&w, F_WINDOW_UPDATE, 0, 0, "\x00\x0f\x00\x01", 4);
+	frame(&w, F_HEADERS, END_HEADERS | END_STREAM, 5, b2, n2);
+	frame(&w, F_HEADERS, 0, 7, b2, 2);
+	frame(&w, F_CONTINUATION, END_HEADERS, 7, b2 + 2, n2 - 2);
+	frame(&w, F_DATA, 0, 7, "body", 4);
+	frame(&w, F_HEADERS, END_HEADERS | END_STREAM, 7, b2, 1); /* trailers */
+	assert_true(h2_looks_like_frames(w.d, w.n));
+	assert_true(h2_looks_like_frames(w.d, 20)); /* a capture's head */
+	assert_false(h2_looks_like_frames("GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27));
+	assert_false(h2_looks_like_frames("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+	assert_false(h2_looks_like_frames(w.d, 8));
+	c = h2_conn_new_midstream();
+	assert_non_null(c);
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(h2_conn_feed(c, w.d, w.n, collect, &rs), 0);
+	assert_int_equal(rs.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_true(rs.r[i].req.headers_unknown);
+		assert_string_equal(rs.r[i].req.version, "HTTP/2");
+		assert_string_equal(rs.r[i].req.method, "");
+		assert_string_equal(rs.r[i].req.path, "");
+		assert_string_equal(rs.r[i].req.auth.scheme, "");
+		assert_true(rs.r[i].token_null);
+	}
+	h2_conn_free(c);
+	/* a stream that starts with the preface is no mid-stream join */
+	assert_false(h2_looks_like_frames(PREFACE, sizeof(PREFACE) - 1));
+	free(b1);
+	free(b2);
+	free(w.d);
+	nghttp2_hd_deflate_del(def);
+}
+
 /* HPACK literal with incremental indexing, static name index, raw (non-Huffman) value < 127. */
 static void put_literal_indexed(struct wire *w, uint8_t name_index, const char *value)
 {
@@ -621,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_host_header_fallback),
 		cmocka_unit_test(test_poisoned),
 		cmocka_unit_test(test_looks_like_preface),
+		cmocka_unit_test(test_midstream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
