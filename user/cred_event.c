@@ -174,8 +174,8 @@ static bool watched_inode_replaced(const char *proc_root, const char *real, uint
  * else resolved from what the process passed. *real (in real, n bytes) is
  * where the daemon reads it: the path itself, or through the container's
  * root for a file in a container. *stale: the inode's entry no longer
- * names the file opened (see watched_inode_replaced); the path is then
- * resolved from what the process passed, for the rules to judge. */
+ * names the file opened (see watched_inode_replaced), or is gone; the path
+ * is then resolved from what the process passed, for the rules to judge. */
 static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, char *buf, size_t n,
 			     char *real, const char **real_out, bool *resolved, bool *stale)
 {
@@ -188,7 +188,9 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL, real_out);
 		if (p && !watched_inode_replaced(cc->proc_root, *real_out, ev->dev, ev->ino))
 			return p;
-		*stale = p != NULL;
+		/* replaced, or no longer watched at all (the rescan that followed
+		 * the change came before this record) */
+		*stale = true;
 	} else if (ev->match == IDT_MATCH_DIR) {
 		p = cred_watch_dir_path(cc->watch, ev->dir_dev, ev->dir_ino, &r);
 		if (p) {

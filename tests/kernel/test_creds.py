@@ -186,28 +186,39 @@ def test_cred_replaced_inode_reused(d, c):
     follows the rename: opens of those files are not reported as the
     credential (the entry no longer names the file), while the new file at
     the credential's path still is."""
-    old_ino = os.stat(c.aws).st_ino
-    tmp = c.aws + ".new"
-    shutil.copy(c.aws, tmp)
-    os.rename(tmp, c.aws)
-    made, reused = [], None
-    for i in range(300):  # made by one shell, right after the rename
-        made.append(os.path.join(c.home, ".aws", "notes%d.txt" % i))
-    p = run(["/bin/sh", "-c", "for f in \"$@\"; do echo x > \"$f\"; done", "sh"] + made,
-            env={})
-    for f in made:
-        if os.stat(f).st_ino == old_ino:
-            reused = f
-    cat = run([CAT] + made, env={}, stdout=subprocess.DEVNULL)
-    new = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
-    reads(d, new.pid, c.aws)
+    makers, news = [], []
+    # live, then with the daemon stopped meanwhile: its records then come
+    # after the rescan that dropped the old inode's entry
+    for paused in (False, True):
+        old_ino = os.stat(c.aws).st_ino
+        tmp = c.aws + ".new"
+        made, reused = [], None
+        for i in range(300):  # made by one shell, right after the rename
+            made.append(os.path.join(c.home, ".aws", "notes%d-%d.txt" % (paused, i)))
+        if paused:
+            os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            shutil.copy(c.aws, tmp)
+            os.rename(tmp, c.aws)
+            makers.append(run(["/bin/sh", "-c", "for f in \"$@\"; do echo x > \"$f\"; done",
+                               "sh"] + made, env={}))
+            makers.append(run([CAT] + made, env={}, stdout=subprocess.DEVNULL))
+        finally:
+            if paused:
+                os.kill(d.proc.pid, signal.SIGCONT)
+        for f in made:
+            if os.stat(f).st_ino == old_ino:
+                reused = f
+        news.append(run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL))
+        reads(d, news[-1].pid, c.aws)
+        print("    %s: old inode %d reused by %s" % ("paused" if paused else "live", old_ino,
+                                                    reused))
     evs = [e for e in d.stop() if e.get("type") == "credential.read"]
     bogus = [e["file"]["path_as_given"] for e in evs
-             if e["process"]["pid"] in (p.pid, cat.pid)]
+             if e["process"]["pid"] in [m.pid for m in makers]]
     eq(bogus, [], "no open of the files made after the rename is a credential read")
-    eq([e["file"]["inode"] for e in evs if e["process"]["pid"] == new.pid],
-       [os.stat(c.aws).st_ino], "the new file at the credential's path is reported")
-    print("    old inode %d reused by %s" % (old_ino, reused))
+    eq([e["file"]["path"] for e in evs if e["process"]["pid"] in [n.pid for n in news]],
+       [c.aws, c.aws], "the new file at the credential's path is reported, each time")
 
 
 @with_creds
