@@ -453,19 +453,31 @@ static __always_inline __u32 watched_name(struct open_scratch *s, struct file_fa
 	return match_name(s, &any_dir, dw, *len);
 }
 
-/* The file of a name match (no watched inode or directory). */
-static __always_inline void fill_name_match(struct open_scratch *s, __u32 sys,
-					    struct file_facts *ff)
+/* A successful open that no watch entry matched: is its name a watched
+ * name? Then the scratch record, with the file filled in (no watched inode
+ * or directory), its type in *type and the name's length in *len; else
+ * NULL. The daemon's own opens are not checked. */
+static __always_inline struct open_scratch *name_match(__u32 sys, struct file_facts *ff,
+						       __u32 *type, __u32 *len)
 {
 	struct inode *inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
 	struct file *file = ff->file;
+	struct open_scratch *s;
+	__u32 zero = 0;
 
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || is_self())
+		return NULL;
+	*type = watched_name(s, ff, len);
+	if (!*type)
+		return NULL;
 	s->ev.syscall = sys;
 	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	s->ev.ino = ff->ino;
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	return s;
 }
 
 /* A successful open that no watch entry matched, by a process marked for
@@ -476,17 +488,13 @@ static __always_inline void check_marked(struct task_struct *task, __u32 sys, lo
 					 int path_arg, const char *kpath, struct file_facts *ff)
 {
 	struct open_scratch *s;
-	__u32 len = 0, type, zero = 0;
+	__u32 len = 0, type = 0;
 
 	if (!home_marked(task->tgid))
 		return;
-	s = bpf_map_lookup_elem(&open_scratch, &zero);
-	if (!s || is_self())
+	s = name_match(sys, ff, &type, &len);
+	if (!s)
 		return;
-	type = watched_name(s, ff, &len);
-	if (!type)
-		return;
-	fill_name_match(s, sys, ff);
 	fill_and_send(s, task, IDT_MATCH_NAME, type, fd, kpath ?: user_path(s, task, path_arg),
 		      kpath, len);
 }
@@ -500,7 +508,7 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 {
 	struct mnt_namespace *ns = task->nsproxy->mnt_ns;
 	struct open_scratch *s;
-	__u32 len = 0, type, zero = 0, *known;
+	__u32 len = 0, type = 0, zero = 0, *known;
 	__u64 id, *last;
 
 	if (!ns || ns->ns.inum == host_mntns) {
@@ -519,13 +527,9 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 	}
 	if (!known)
 		tell_mntns(task, ns->ns.inum, id);
-	s = bpf_map_lookup_elem(&open_scratch, &zero);
-	if (!s || is_self())
+	s = name_match(sys, ff, &type, &len);
+	if (!s)
 		return;
-	type = watched_name(s, ff, &len);
-	if (!type)
-		return;
-	fill_name_match(s, sys, ff);
 	s->ev.mntns = ns->ns.inum;
 	s->ev.mntns_id = id;
 	walk_dentries(s, ff->dentry, BPF_CORE_READ(task, fs, root.dentry));

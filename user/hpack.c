@@ -60,7 +60,6 @@ struct h2_conn {
 	 * request stream is reported without its headers. */
 	bool midstream;
 	uint32_t max_stream;		/* the highest request stream reported (midstream) */
-	bool new_request;		/* one to report (midstream) */
 	size_t span_used;
 	char spans[H2_SPAN_MAX];	/* copies of secret values that req's spans point into */
 };
@@ -102,17 +101,25 @@ void h2_conn_free(struct h2_conn *c)
 	free(c);
 }
 
+static uint32_t frame_len(const uint8_t *h)
+{
+	return (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+}
+
+static uint32_t frame_stream(const uint8_t *h)
+{
+	return (uint32_t)(h[5] & 0x7f) << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8];
+}
+
 /* One frame header a client writes, as far as can be told: a known type,
  * flags that type has, a stream where the type needs one (a request's on
  * an odd id), and a length the type allows. */
 static bool client_frame_header(const uint8_t *h)
 {
-	uint32_t len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
-	uint32_t stream = (uint32_t)(h[5] & 0x7f) << 24 | (uint32_t)h[6] << 16 |
-			  (uint32_t)h[7] << 8 | h[8];
+	uint32_t len = frame_len(h), stream = frame_stream(h);
 	uint8_t type = h[3], flags = h[4];
 
-	if (h[5] & 0x80 || len > 16777215)
+	if (h[5] & 0x80)
 		return false;
 	switch (type) {
 	case 0x0: /* DATA */
@@ -150,8 +157,7 @@ bool h2_looks_like_frames(const void *data, size_t len)
 	while (at + H2_FRAME_HEADER_LEN <= len) {
 		if (!client_frame_header(d + at))
 			return false;
-		at += H2_FRAME_HEADER_LEN +
-		      ((size_t)d[at] << 16 | (size_t)d[at + 1] << 8 | d[at + 2]);
+		at += H2_FRAME_HEADER_LEN + frame_len(d + at);
 	}
 	return true;
 }
@@ -292,12 +298,10 @@ static int start_headers(struct h2_conn *c, uint32_t len, uint32_t stream)
 	return 0;
 }
 
-static int on_frame_header(struct h2_conn *c)
+static int on_frame_header(struct h2_conn *c, h2_cb cb, void *arg)
 {
 	const uint8_t *h = c->hdr;
-	uint32_t len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
-	uint32_t stream = (uint32_t)(h[5] & 0x7f) << 24 | (uint32_t)h[6] << 16 |
-			  (uint32_t)h[7] << 8 | h[8];
+	uint32_t len = frame_len(h), stream = frame_stream(h);
 	uint8_t type = h[3];
 
 	if (c->in_block && type != H2_CONTINUATION)
@@ -307,7 +311,10 @@ static int on_frame_header(struct h2_conn *c)
 		 * as one, without its headers (trailers open none) */
 		if (type == H2_HEADERS && stream > c->max_stream) {
 			c->max_stream = stream;
-			c->new_request = true;
+			http_req_init(&c->req, "HTTP/2");
+			c->req.headers_unknown = true;
+			if (cb)
+				cb(&c->req, arg);
 		}
 		c->left = len;
 		c->state = H2_SKIP;
@@ -371,14 +378,7 @@ static ssize_t step(struct h2_conn *c, const uint8_t *d, size_t len, h2_cb cb, v
 		return (ssize_t)n;
 	case H2_FRAME_HEADER:
 		if (gather(c, c->hdr, sizeof(c->hdr), d, len, &n))
-			err = on_frame_header(c);
-		if (!err && c->new_request) {
-			c->new_request = false;
-			http_req_init(&c->req, "HTTP/2");
-			c->req.headers_unknown = true;
-			if (cb)
-				cb(&c->req, arg);
-		}
+			err = on_frame_header(c, cb, arg);
 		break;
 	case H2_HEADERS_PREFIX:
 		if (gather(c, c->prefix, c->prefix_len, d, len, &n)) {

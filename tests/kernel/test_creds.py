@@ -1,6 +1,7 @@
 """Kernel tests for credential file reads (issue: credential file reads)."""
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -878,6 +879,40 @@ def test_cred_container_first_read_raw_probe(d, c):
     check_first_read(c, d, READ_RELATIVE, True)
 
 
+CONTAINER_SH_PY = r"""
+import ctypes, os, subprocess, sys
+cg, rootfs, script, home = sys.argv[1:5]
+open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
+assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+os.execve("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c", script],
+          {"PATH": "/usr/bin:/bin", "HOME": home})
+"""
+
+
+def container_sh(cg, rootfs, script, home="/root", **kw):
+    """A docker-style container: a process moved into cgroup cg makes its
+    own mount namespace (runc's order: no exec in between), and runs sh -c
+    script chrooted in rootfs, with HOME home. Returns the Popen."""
+    return subprocess.Popen(["python3", "-c", CONTAINER_SH_PY, cg, rootfs, script, home], **kw)
+
+
+@contextlib.contextmanager
+def docker_cgroup(cid):
+    """A docker-style cgroup /docker/<cid> for the block (removed once its
+    processes are gone), after an exec of the tools a container run uses, so
+    that the daemon has met them before."""
+    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+        stdout=subprocess.DEVNULL)
+    cg = os.path.join(CGROUP2, "docker", cid)
+    os.makedirs(cg)
+    try:
+        yield cg
+    finally:
+        rmdir_cgroup(cg)
+
+
 RUNC_ORDER_PY = r"""
 import ctypes, os, subprocess, sys, time
 cg, rootfs, plain = sys.argv[1:4]
@@ -902,18 +937,12 @@ def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
     rootfs = make_rootfs(c, "rootfs", secret, akid="AKIARUNCORDER0000001")
     plain = os.path.join(c.dir, "plain.txt")
     c.write(plain, "plain\n")
-    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
-        stdout=subprocess.DEVNULL)
-    cg = os.path.join(CGROUP2, "docker", cid)
-    os.makedirs(cg)
-    try:
+    with docker_cgroup(cid) as cg:
         p = subprocess.Popen(["python3", "-c", RUNC_ORDER_PY, cg, rootfs, plain],
                              stdout=subprocess.PIPE, text=True)
         out = p.communicate(timeout=20)[0]
         eq(p.returncode, 0, "the container's run")
         check("AKIARUNCORDER0000001" in out, "the container read its file")
-    finally:
-        rmdir_cgroup(cg)
     ev = d.wait_for(lambda e: e.get("type") == "credential.read"
                     and (hop(e, "workload") or {}).get("container_id") == cid, timeout=10)[0]
     eq(ev["process"]["pid"], p.pid, "process.pid")
@@ -923,25 +952,6 @@ def test_cred_container_namespace_made_before_its_cgroup_known(d, c):
     eq(ev["credential"].get("aws_access_key_id"), "AKIARUNCORDER0000001", "the key id")
     d.stop()
     check(secret.encode() not in d.raw(), "the container's secret never appears")
-
-
-CONTAINER_SH_PY = r"""
-import ctypes, os, subprocess, sys
-cg, rootfs, script, home = sys.argv[1:5]
-open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
-assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
-subprocess.run(["mount", "--make-rprivate", "/"], check=True)
-subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
-os.execve("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c", script],
-          {"PATH": "/usr/bin:/bin", "HOME": home})
-"""
-
-
-def container_sh(cg, rootfs, script, home="/root", **kw):
-    """A docker-style container: a process moved into cgroup cg makes its
-    own mount namespace (runc's order: no exec in between), and runs sh -c
-    script chrooted in rootfs, with HOME home. Returns the Popen."""
-    return subprocess.Popen(["python3", "-c", CONTAINER_SH_PY, cg, rootfs, script, home], **kw)
 
 
 @with_creds
@@ -960,19 +970,13 @@ def test_cred_container_var_run_link(d, c):
                     "sub": "system:serviceaccount:ci:runner"})
     c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), jwt + "\n",
             0o644)
-    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
-        stdout=subprocess.DEVNULL)
-    cg = os.path.join(CGROUP2, "docker", cid)
-    os.makedirs(cg)
-    try:
+    with docker_cgroup(cid) as cg:
         tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
         p = container_sh(cg, rootfs, "cat %s; sleep 1.5; exec cat %s" % (tok, tok),
                          stdout=subprocess.PIPE, text=True)
         out = p.communicate(timeout=30)[0]
         eq(p.returncode, 0, "the container's run")
         eq(out, (jwt + "\n") * 2, "the container read its token twice")
-    finally:
-        rmdir_cgroup(cg)
     evs = d.wait_for(lambda e: e.get("type") == "credential.read"
                      and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
                      timeout=10)
@@ -1001,18 +1005,12 @@ def test_cred_container_env_home(d, c):
     c.write(os.path.join(rootfs, "github/home/.aws/credentials"),
             "[default]\naws_access_key_id = AKIAJOBCONTAINER0001\naws_secret_access_key = %s\n"
             % secret)
-    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
-        stdout=subprocess.DEVNULL)
-    cg = os.path.join(CGROUP2, "docker", cid)
-    os.makedirs(cg)
-    try:
+    with docker_cgroup(cid) as cg:
         p = container_sh(cg, rootfs, "sleep 1.5; exec cat $HOME/.aws/credentials",
                          home="/github/home", stdout=subprocess.PIPE, text=True)
         out = p.communicate(timeout=30)[0]
         eq(p.returncode, 0, "the container's run")
         check("AKIAJOBCONTAINER0001" in out, "the container read its file")
-    finally:
-        rmdir_cgroup(cg)
     ev = d.wait_for(lambda e: e.get("type") == "credential.read"
                     and (hop(e, "workload") or {}).get("container_id") == cid, timeout=10)[0]
     eq(ev["process"]["pid"], p.pid, "process.pid: the container's cat")
@@ -1033,22 +1031,16 @@ def test_cred_container_file_read_from_host(d, c):
     is the reader's (the host's)."""
     cid, secret = secrets.token_hex(32), canary()
     rootfs = make_rootfs(c, "rootfs", secret, akid="AKIAHOSTREADSCONT001")
-    run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
-        stdout=subprocess.DEVNULL)
-    cg = os.path.join(CGROUP2, "docker", cid)
-    os.makedirs(cg)
-    box = None
-    try:
+    with docker_cgroup(cid) as cg:
         box = container_sh(cg, rootfs, "read go", stdin=subprocess.PIPE, text=True)
-        time.sleep(1.5)  # its sh runs, and the container's file system is scanned
-        given = "/proc/%d/root/root/.aws/credentials" % box.pid
-        p = run([CAT, given], env={}, stdout=subprocess.DEVNULL)
-        eq(p.returncode, 0, "cat through /proc/PID/root")
-        ev = reads(d, p.pid)[0]
-    finally:
-        if box:
+        try:
+            time.sleep(1.5)  # its sh runs, and the container's file system is scanned
+            given = "/proc/%d/root/root/.aws/credentials" % box.pid
+            p = run([CAT, given], env={}, stdout=subprocess.DEVNULL)
+            eq(p.returncode, 0, "cat through /proc/PID/root")
+            ev = reads(d, p.pid)[0]
+        finally:
             box.communicate("go\n", timeout=10)
-        rmdir_cgroup(cg)
     eq(ev["file"]["path"], given, "file.path: the path the host reader gave")
     eq(ev["file"].get("container_path"), "/root/.aws/credentials", "file.container_path")
     eq(ev["file"]["match"], "inode", "matched by the container file's inode")
