@@ -1070,9 +1070,10 @@ static bool dir_fits(const char *pattern, const char *dir)
 	return fnmatch(pattern, dir, FNM_PATHNAME | FNM_PERIOD) == 0;
 }
 
-/* The per-home rule that file name in directory dir falls under with
- * one of homes (a home's trailing '/' ignored), or NULL. */
-static const struct watch_rule *match_homes(const struct cred_watch *w, char *const *homes,
+/* The first rule that file name in directory dir falls under, a per-home
+ * one's directory taken under each of homes (a home's trailing '/'
+ * ignored), or NULL. */
+static const struct watch_rule *match_rules(const struct cred_watch *w, const char *const *homes,
 					    int n_homes, const char *dir, const char *name)
 {
 	char pattern[PATH_MAX];
@@ -1080,8 +1081,13 @@ static const struct watch_rule *match_homes(const struct cred_watch *w, char *co
 	for (int i = 0; i < w->n_rules; i++) {
 		const struct watch_rule *r = &w->rules[i];
 
-		if (!r->per_home || !watch_rule_match_name(r, name, strlen(name)))
+		if (!watch_rule_match_name(r, name, strlen(name)))
 			continue;
+		if (!r->per_home) {
+			if (dir_fits(r->dir, dir))
+				return r;
+			continue;
+		}
 		for (int h = 0; h < n_homes; h++) {
 			size_t n = strlen(homes[h]);
 
@@ -1117,7 +1123,7 @@ const struct watch_rule *cred_watch_match_path(const struct cred_watch *w, const
 	if (dlen >= sizeof(dir))
 		return NULL;
 	snprintf(dir, sizeof(dir), "%.*s", (int)dlen, path);
-	return match_homes(w, w->homes, w->n_homes, dir, slash + 1);
+	return match_rules(w, (const char *const *)w->homes, w->n_homes, dir, slash + 1);
 }
 
 static const struct watch_root *root_of_ns(const struct cred_watch *w, uint64_t mntns)
@@ -1128,18 +1134,15 @@ static const struct watch_root *root_of_ns(const struct cred_watch *w, uint64_t 
 	return NULL;
 }
 
-bool cred_watch_in_root(const struct cred_watch *w, uint64_t mntns)
-{
-	return root_of_ns(w, mntns) != NULL;
-}
-
-bool cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *home)
+int cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *home)
 {
 	struct watch_root *r = (struct watch_root *)root_of_ns(w, mntns);
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (!r || home[0] != '/' || system_dir(home) || !strcmp(home, "/root") ||
+	if (!r)
+		return -ENOENT;
+	if (home[0] != '/' || system_dir(home) || !strcmp(home, "/root") ||
 	    r->n_env_homes >= ROOT_ENV_HOMES)
 		return false;
 	for (int i = 0; i < r->n_env_homes; i++)
@@ -1155,44 +1158,26 @@ bool cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *
 	r->n_env_homes++;
 	log_info("credential watch: HOME %s of the container of pid %u is watched too", home,
 		 r->pid);
-	return true;
+	return 1;
 }
 
 const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, const char *root,
 						  uint64_t mntns, const char *path)
 {
 	static char homes[ROOT_HOMES][PATH_MAX];
-	const char *slash = strrchr(path, '/'), *name;
-	char dir[PATH_MAX], pattern[PATH_MAX];
-	int n_homes = 0;
+	const char *slash = strrchr(path, '/'), *list[ROOT_HOMES];
+	char dir[PATH_MAX];
+	int n_homes;
 
 	if (!slash || path[0] != '/' || !slash[1])
 		return NULL;
-	name = slash + 1;
 	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	for (int i = 0; i < w->n_rules; i++) {
-		const struct watch_rule *r = &w->rules[i];
-
-		if (!watch_rule_match_name(r, name, strlen(name)))
-			continue;
-		if (!r->per_home) {
-			if (dir_fits(r->dir, dir))
-				return r;
-			continue;
-		}
-		if (!n_homes) { /* the container's passwd: read once, for a rule that needs it */
-			const struct watch_root *wr = root_of_ns(w, mntns);
-
-			if (root)
-				n_homes = root_homes(root, wr, homes, ROOT_HOMES);
-			else
-				n_homes = snprintf(homes[0], PATH_MAX, "/root") > 0;
-		}
-		for (int h = 0; h < n_homes; h++) {
-			snprintf(pattern, sizeof(pattern), "%s%s", homes[h], r->dir + 1);
-			if (dir_fits(pattern, dir))
-				return r;
-		}
-	}
-	return NULL;
+	/* the container's homes (its passwd, read here: matches by name alone are rare) */
+	if (root)
+		n_homes = root_homes(root, root_of_ns(w, mntns), homes, ROOT_HOMES);
+	else
+		n_homes = snprintf(homes[0], PATH_MAX, "/root") > 0;
+	for (int h = 0; h < n_homes; h++)
+		list[h] = homes[h];
+	return match_rules(w, list, n_homes, dir, slash + 1);
 }

@@ -47,11 +47,10 @@ bool cred_watch_on_inotify(struct cred_watch *w);
 bool cred_watch_add_home(struct cred_watch *w, const char *home);
 /* A HOME named by a process of the watched container of mount namespace
  * mntns (its inode number) that the container's passwd does not give:
- * watched in that container from the next rescan (returns true: due).
- * False when it is known, no directory there, or no such container. */
-bool cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *home);
-/* Is mntns (an inode number) the namespace of a watched container? */
-bool cred_watch_in_root(const struct cred_watch *w, uint64_t mntns);
+ * watched in that container from the next rescan (returns 1: due). 0 when
+ * it is known or no directory there; -ENOENT when mntns is no watched
+ * container's (a host path, then). */
+int cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *home);
 /* The hash of a HOME value, as the exec probe computes it. */
 uint64_t cred_watch_home_hash(const char *home);
 

@@ -113,9 +113,9 @@ static void note_home(struct daemon *d, const struct wire_bytes *env, uint32_t m
 
 		if (n > 5 && n - 5 < sizeof(home) && !memcmp(p, "HOME=", 5)) {
 			snprintf(home, sizeof(home), "%.*s", (int)(n - 5), p + 5);
-			if (cred_watch_add_root_home(d->cred.watch, mntns, home) ||
-			    (!cred_watch_in_root(d->cred.watch, mntns) &&
-			     cred_watch_add_home(d->cred.watch, home)))
+			int rc = cred_watch_add_root_home(d->cred.watch, mntns, home);
+
+			if (rc > 0 || (rc == -ENOENT && cred_watch_add_home(d->cred.watch, home)))
 				d->rescan_due = true;
 			return;
 		}
