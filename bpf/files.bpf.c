@@ -442,15 +442,28 @@ static __always_inline __u32 watched_name(struct open_scratch *s, struct file_fa
 	static const struct idt_file_key any_dir = {};
 	struct idt_dir_watch *dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
 	struct dentry *dentry = ff->dentry;
+	struct idt_watch *w;
+	__u32 type;
 
 	if (!dw)
 		return 0;
 	*len = BPF_CORE_READ(dentry, d_name.len);
-	if (*len == 0 || *len >= IDT_WATCH_NAME_MAX)
-		return 0; /* no watched name is that long */
+	if (*len == 0 || *len >= NAME_BUF)
+		return 0;
 	if (bpf_probe_read_kernel_str(s->name, NAME_BUF, BPF_CORE_READ(dentry, d_name.name)) < 0)
 		return 0;
-	return match_name(s, &any_dir, dw, *len);
+	type = match_name(s, &any_dir, dw, *len);
+	if (type || !dw->parent_names)
+		return type;
+	/* a rule for every file of a directory: the directory's name, read
+	 * into the key itself (s->name stays the file's, for the record) */
+	__builtin_memset(&s->key, 0, sizeof(s->key));
+	s->key.kind = IDT_NAME_PARENT;
+	if (bpf_probe_read_kernel_str(s->key.name, sizeof(s->key.name),
+				      BPF_CORE_READ(dentry, d_parent, d_name.name)) <= 1)
+		return 0;
+	w = bpf_map_lookup_elem(&watch_names, &s->key);
+	return w ? w->cred_type : 0;
 }
 
 /* A successful open that no watch entry matched: is its name a watched

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 8
+#define IDT_WIRE_VERSION 9
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -166,6 +166,11 @@ struct idt_watch {
 #define IDT_NAME_PREFIX 2
 #define IDT_NAME_SUFFIX 3
 #define IDT_NAME_EXCLUDE 4 /* a suffix that disqualifies a name (e.g. ".pub") */
+/* Under the failed-open filter only: the directory name of a rule for every
+ * file of a directory, which names no file ("tokens" for the projected
+ * tokens' rule). A successful open whose own name is no watched name is
+ * tried by its directory's. */
+#define IDT_NAME_PARENT 5
 #define IDT_MAX_LENS 4
 
 struct idt_name_key {
@@ -182,7 +187,7 @@ struct idt_dir_watch {
 	__u8 prefix_lens[IDT_MAX_LENS]; /* 0 = unused */
 	__u8 suffix_lens[IDT_MAX_LENS];
 	__u8 exclude_lens[IDT_MAX_LENS]; /* suffix lengths of IDT_NAME_EXCLUDE keys */
-	__u32 _pad;
+	__u32 parent_names; /* failed-open filter: IDT_NAME_PARENT keys exist */
 };
 
 /* idt_open.match */

@@ -437,6 +437,23 @@ static int add_name_key(struct cred_watch *w, const struct idt_file_key *dir, __
 	return 0;
 }
 
+/* A rule for every file of a directory, in the failed-open filter: its
+ * directory's own name, when that is a name ("tokens", not "*" or "~"), so
+ * that the first process of a new container, whose opens the kernel checks
+ * by name, is seen opening any file in it. */
+static int add_parent_name(struct cred_watch *w, const struct watch_rule *r,
+			   const struct idt_file_key *key, struct idt_dir_watch *dw, __u32 type)
+{
+	const char *base = strrchr(r->dir, '/');
+
+	base = base ? base + 1 : r->dir;
+	if (!*base || strchr(base, '*') || !strcmp(base, "~") ||
+	    strlen(base) >= sizeof(((struct idt_name_key *)0)->name))
+		return 0;
+	dw->parent_names = 1;
+	return add_name_key(w, key, IDT_NAME_PARENT, base, type);
+}
+
 /* Name keys and lengths of rule r under directory key; dw is its entry. */
 static int add_rule_names(struct cred_watch *w, const struct watch_rule *r,
 			  const struct idt_file_key *key, struct idt_dir_watch *dw, bool failed_filter)
@@ -459,9 +476,11 @@ static int add_rule_names(struct cred_watch *w, const struct watch_rule *r,
 		return err ?: add_name_key(w, key, IDT_NAME_SUFFIX, r->name, type);
 	case WATCH_NAME_ANY:
 		/* "any name" cannot be a failed-open filter: it would pass everything */
-		if (!failed_filter)
+		if (!failed_filter) {
 			dw->any_type = type;
-		return err;
+			return err;
+		}
+		return err ?: add_parent_name(w, r, key, dw, type);
 	}
 	return err;
 }

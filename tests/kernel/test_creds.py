@@ -993,6 +993,44 @@ def test_cred_container_var_run_link(d, c):
 
 
 @with_creds
+def test_cred_container_projected_token_first_read(d, c):
+    """A projected token, /var/run/secrets/tokens/NAME, whose rule names
+    every file of its directory: the container's first process, whose opens
+    the kernel checks by name before the container is scanned, is reported
+    reading it (by its directory's name), then a later read by inode; a file
+    in another directory called tokens is not a credential."""
+    cid = secrets.token_hex(32)
+    rootfs = os.path.join(c.dir, "rootfs")
+    rootfs_skeleton(rootfs, "var/run/secrets/tokens", "app/tokens")
+    jwt = fake_jwt({"iss": "https://oidc.example.test", "canary": c.secret,
+                    "sub": "system:serviceaccount:ci:vault-auth", "aud": "vault"})
+    name = "vault-token-%s" % secrets.token_hex(3)
+    c.write(os.path.join(rootfs, "var/run/secrets/tokens", name), jwt + "\n", 0o644)
+    c.write(os.path.join(rootfs, "app/tokens/readme.txt"), "not a secret\n", 0o644)
+    with docker_cgroup(cid) as cg:
+        tok = "/var/run/secrets/tokens/" + name
+        p = container_sh(cg, rootfs, "cat /app/tokens/readme.txt %s; sleep 1.5; exec cat %s"
+                         % (tok, tok), stdout=subprocess.PIPE, text=True)
+        out = p.communicate(timeout=30)[0]
+        eq(p.returncode, 0, "the container's run")
+        eq(out, "not a secret\n" + (jwt + "\n") * 2, "the container read its files")
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
+                     timeout=10)
+    eq([e["file"]["path"] for e in evs], [tok] * 2, "file.path")
+    eq([e["file"]["match"] for e in evs], ["container_name", "inode"],
+       "matched by its directory's name first, then by inode once the container is watched")
+    for e in evs:
+        eq(e["credential"]["type"], "k8s_service_account", "credential.type")
+        eq(e["credential"]["claims"]["sub"], "system:serviceaccount:ci:vault-auth", "claims.sub")
+        eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
+    time.sleep(0.5)
+    eq([e["file"]["path"] for e in d.events() if e.get("type") == "credential.read"
+        and (hop(e, "workload") or {}).get("container_id") == cid], [tok] * 2,
+       "no event for /app/tokens/readme.txt")
+
+
+@with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
     container's /github/home) is no home of its /etc/passwd: the HOME its
@@ -1460,6 +1498,7 @@ CASES = [
     test_cred_sandbox_namespaces,
     test_cred_replaced_inode_reused,
     test_cred_container_var_run_link,
+    test_cred_container_projected_token_first_read,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
