@@ -13,6 +13,7 @@
 #include "json_str.h"
 #include "mount_path.h"
 #include "proc_file.h"
+#include "root_path.h"
 
 json_t *cred_event_flags(uint32_t flags)
 {
@@ -101,7 +102,7 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 	struct stat st;
 	unsigned int slot;
 
-	bool exists = stat(path, &st) == 0;
+	bool exists = root_path_stat(path, &st) == 0;
 	int gone = errno;
 
 	/* (ino 0: the open failed, or the path is all that is known) */
@@ -131,7 +132,7 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 	/* Known by the file read: when the process's file was replaced before
 	 * the read (ESTALE), what the path names now was not read, and its
 	 * next open must not find this error (ino 0: never a hit). */
-	if (exists && stat(path, &st) == 0 &&
+	if (exists && root_path_stat(path, &st) == 0 &&
 	    (!ino || (st.st_ino == ino && cred_kdev(st.st_dev) == kdev))) {
 		cc->cache[slot].kdev = cred_kdev(st.st_dev);
 		cc->cache[slot].ino = st.st_ino;
@@ -165,7 +166,7 @@ static bool watched_inode_replaced(const char *proc_root, const char *real, uint
 	size_t n = strlen(proc_root);
 	struct stat st;
 
-	if (!stat(real, &st))
+	if (!root_path_stat(real, &st))
 		return st.st_ino != ino || cred_kdev(st.st_dev) != kdev;
 	return errno == ENOENT && !(strncmp(real, proc_root, n) == 0 && real[n] == '/');
 }

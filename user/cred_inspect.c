@@ -15,6 +15,7 @@
 #include "http_auth.h"
 #include "json_str.h"
 #include "jwt.h"
+#include "root_path.h"
 
 static void trim(const char **s, size_t *len)
 {
@@ -342,9 +343,9 @@ int cred_inspect_file(const char *type, const char *path, uint32_t expect_kdev,
 
 	memset(out, 0, sizeof(*out));
 	/* O_NONBLOCK: a FIFO planted under a credential name must not hang us */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	fd = root_path_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 && errno == ELOOP) /* a symlinked credential: follow it, then check the target */
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		fd = root_path_open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		err = -errno;
 		goto fail;

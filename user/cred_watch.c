@@ -18,6 +18,7 @@
 #include "idtrace_wire.h"
 #include "log.h"
 #include "proc_file.h"
+#include "root_path.h"
 
 #define MAX_HOMES 256
 #define MAX_FILES_PER_DIR 4096 /* entries listed in one watched directory */
@@ -379,9 +380,19 @@ static void watch_changes(struct cred_watch *w, const char *dir, int rule)
 		return;
 	snprintf(path, sizeof(path), "%s", dir);
 	for (;;) {
-		wd = inotify_add_watch(w->ifd, path, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
-							 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |
-							 IN_ONLYDIR);
+		/* the directory opened first: a container's links resolve in it */
+		int fd = root_path_open(path, O_PATH | O_DIRECTORY);
+		char at[32];
+
+		if (fd >= 0) {
+			snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+			wd = inotify_add_watch(w->ifd, at, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+							   IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |
+							   IN_ONLYDIR);
+			close(fd);
+		} else {
+			wd = -1;
+		}
 		if (wd >= 0 || errno != ENOENT)
 			break;
 		char *slash = strrchr(path, '/');
@@ -533,8 +544,8 @@ static int scan_dir(struct cred_watch *w, const char *prefix, const char *dir, i
 	rd->rule = rule;
 	snprintf(real_dir, sizeof(real_dir), "%s%s", prefix, dir);
 	watch_changes(w, real_dir, rule);
-	/* (through a container's root, a symlink out of it resolves inside it) */
-	if (stat(real_dir, &st) || !S_ISDIR(st.st_mode))
+	/* (through a container's root, its links are resolved inside it) */
+	if (root_path_stat(real_dir, &st) || !S_ISDIR(st.st_mode))
 		return 0; /* not there (yet): inotify on its ancestor tells us */
 	key.dev = cred_kdev(st.st_dev);
 	key.ino = st.st_ino;
@@ -550,7 +561,7 @@ static int scan_dir(struct cred_watch *w, const char *prefix, const char *dir, i
 	err = add_rule_names(w, r, &key, &d->val, false);
 	if (err)
 		return err;
-	dp = opendir(real_dir);
+	dp = root_path_opendir(real_dir);
 	if (!dp)
 		return 0;
 	while ((de = readdir(dp)) && listed++ < MAX_FILES_PER_DIR) {
@@ -559,7 +570,7 @@ static int scan_dir(struct cred_watch *w, const char *prefix, const char *dir, i
 		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", de->d_name);
 		snprintf(real, sizeof(real), "%s%s", prefix, path);
 		/* stat follows a symlinked credential to the file it names */
-		if (stat(real, &st) || !S_ISREG(st.st_mode))
+		if (root_path_stat(real, &st) || !S_ISREG(st.st_mode))
 			continue;
 		err = add_inode(w, path, *prefix ? real : NULL, &st, cred_type_id(r->type));
 		if (err)
@@ -595,14 +606,14 @@ static int expand_rule(struct cred_watch *w, const char *prefix, int rule,
 		 * level created later (pods/<uid>/volumes/...) is seen too */
 		for (const char *s = strchr(g0, '/'); s; s = strchr(s + 1, '/')) {
 			snprintf(fixed, sizeof(fixed), "%.*s", (int)(s - dir_pattern), dir_pattern);
-			if (glob(fixed, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
+			if (root_path_glob(fixed, GLOB_ONLYDIR | GLOB_NOSORT, &g) != 0)
 				continue;
 			for (size_t i = 0; i < g.gl_pathc; i++)
 				watch_changes(w, g.gl_pathv[i], -1);
 			globfree(&g);
 		}
 	}
-	if (glob(dir_pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
+	if (root_path_glob(dir_pattern, GLOB_ONLYDIR | GLOB_NOSORT, &g) != 0)
 		return 0;
 	for (size_t i = 0; i < g.gl_pathc && !err; i++)
 		if (strlen(g.gl_pathv[i]) > plen)
@@ -637,7 +648,7 @@ static int root_homes(const char *prefix, const struct watch_root *r, char homes
 			snprintf(homes[n++], PATH_MAX, "%s", r->env_homes[i]);
 	snprintf(path, sizeof(path), "%s/etc/passwd", prefix);
 	/* the container's file: a FIFO there would hold the daemon in open or read */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = root_path_open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return n;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
@@ -649,7 +660,7 @@ static int root_homes(const char *prefix, const struct watch_root *r, char homes
 		    in_homes(homes, n, pw->pw_dir))
 			continue;
 		snprintf(path, sizeof(path), "%s%s", prefix, pw->pw_dir);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		if (root_path_stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			snprintf(homes[n++], PATH_MAX, "%s", pw->pw_dir);
 	}
 	fclose(f);
@@ -1169,7 +1180,7 @@ int cred_watch_add_root_home(struct cred_watch *w, uint64_t mntns, const char *h
 			return false;
 	/* through the container's root: the directory as its processes see it */
 	snprintf(path, sizeof(path), "%s%s", r->prefix, home);
-	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+	if (root_path_stat(path, &st) || !S_ISDIR(st.st_mode))
 		return false;
 	r->env_homes[r->n_env_homes] = strdup(home);
 	if (!r->env_homes[r->n_env_homes])

@@ -21,14 +21,16 @@ static const struct {
 	{ "~/.azure/msal_token_cache.*", "azure", NULL },
 	{ "~/.azure/accessTokens.json", "azure", NULL },
 	{ "~/.kube/config", "kubeconfig", NULL },
-	{ "/var/run/secrets/kubernetes.io/serviceaccount/token", "k8s_service_account", NULL },
-	{ "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", "k8s_service_account", NULL },
-	{ "/var/run/secrets/tokens/*", "k8s_service_account", NULL },
-	/* The same where /var/run is a link to /run (Debian's and most
-	 * images' base): the file a pod opens is named by its real path. */
+	/* Where /var/run is a link to /run (Debian's and most images' base),
+	 * the file a pod opens as /var/run/secrets/... is /run/secrets/...,
+	 * and is named by that real path: the /run rule comes first, and a
+	 * file two rules find keeps the first one's name. */
 	{ "/run/secrets/kubernetes.io/serviceaccount/token", "k8s_service_account", NULL },
 	{ "/run/secrets/eks.amazonaws.com/serviceaccount/token", "k8s_service_account", NULL },
 	{ "/run/secrets/tokens/*", "k8s_service_account", NULL },
+	{ "/var/run/secrets/kubernetes.io/serviceaccount/token", "k8s_service_account", NULL },
+	{ "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", "k8s_service_account", NULL },
+	{ "/var/run/secrets/tokens/*", "k8s_service_account", NULL },
 	/* The same tokens seen from the node: the daemon runs on the host, where
 	 * a pod's /var/run/secrets/... is the kubelet's volume directory (the
 	 * same files: an open inside the pod matches by inode). */

@@ -1031,6 +1031,60 @@ def test_cred_container_projected_token_first_read(d, c):
 
 
 @with_creds
+def test_cred_container_absolute_links_stay_inside(d, c):
+    """An image whose credentials are absolute symlinks (/root/.aws/credentials
+    -> /DIR/aws.ini, /root/.kube -> /DIR/kube): the daemon resolves them in
+    the container's root, as its processes do, not on the host. The
+    container's reads are reported with its own file's fingerprint; the
+    host's files at the same absolute paths, which no rule names, are never
+    watched in their place (the image's owner would choose which host file
+    the daemon reads and describes)."""
+    cid, mine, decoy = secrets.token_hex(32), canary(), canary()
+    target = "/tmp/idt-link-target-" + secrets.token_hex(4)
+    rootfs = os.path.join(c.dir, "rootfs")
+    rootfs_skeleton(rootfs, "root/.aws", target.lstrip("/") + "/kube")
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    aws = "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+    c.write(os.path.join(rootfs, target.lstrip("/"), "aws.ini"), aws % ("AKIAIMAGEOWNFILE0001", mine))
+    c.write(os.path.join(rootfs, target.lstrip("/"), "kube/config"), "apiVersion: v1\n")
+    os.symlink(target + "/aws.ini", os.path.join(rootfs, "root/.aws/credentials"))
+    os.symlink(target + "/kube", os.path.join(rootfs, "root/.kube"))
+    os.makedirs(target + "/kube")
+    try:
+        c.write(target + "/aws.ini", aws % ("AKIAHOSTDECOYFILE001", decoy))
+        c.write(target + "/kube/config", "apiVersion: v1\n# host\n")
+        with docker_cgroup(cid) as cg:
+            p = container_sh(cg, rootfs, "sleep 1.5; exec cat /root/.aws/credentials "
+                             "/root/.kube/config", stdout=subprocess.PIPE, text=True)
+            out = p.communicate(timeout=30)[0]
+            eq(p.returncode, 0, "the container's run")
+            check("AKIAIMAGEOWNFILE0001" in out, "the container read its own file")
+        subprocess.run(["cat", target + "/aws.ini", target + "/kube/config"],
+                       stdout=subprocess.DEVNULL, check=True)
+        evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                         and (hop(e, "workload") or {}).get("container_id") == cid, timeout=10)
+        e = evs[0]
+        eq(e["process"]["pid"], p.pid, "process.pid: the container's cat")
+        eq(e["file"]["path"], "/root/.aws/credentials", "file.path: the watched name")
+        eq(e["file"]["match"], "inode", "matched by inode: the link was resolved in the container")
+        eq(e["credential"].get("aws_access_key_id"), "AKIAIMAGEOWNFILE0001",
+           "the container's own key id")
+        eq(e["credential"].get("fingerprint"), c.fingerprint(mine), "the container's file's fingerprint")
+        time.sleep(1)
+        paths = sorted(x["file"]["path"] for x in d.events() if x.get("type") == "credential.read"
+                       and x["process"]["pid"] == p.pid)
+        eq(paths, ["/root/.aws/credentials", "/root/.kube/config"], "both of the container's reads")
+        eq([x["file"]["path"] for x in d.events() if x.get("type") == "credential.read"
+            and x["process"]["args"][:1] == ["cat"] and target in " ".join(x["process"]["args"])
+            and x["process"]["pid"] != p.pid], [], "the host's files at the links' targets are not watched")
+        d.stop()
+        check(decoy.encode() not in d.raw() and mine.encode() not in d.raw(),
+              "neither secret appears")
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+@with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
     container's /github/home) is no home of its /etc/passwd: the HOME its
@@ -1499,6 +1553,7 @@ CASES = [
     test_cred_replaced_inode_reused,
     test_cred_container_var_run_link,
     test_cred_container_projected_token_first_read,
+    test_cred_container_absolute_links_stay_inside,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
