@@ -450,8 +450,35 @@ static struct slice field_slice(const char *f, size_t size)
 	return (struct slice){ f, strnlen(f, size) };
 }
 
+/* s[0..len) onto buf (size n, NUL-terminated, cut at its end) from *pos,
+ * with the characters that delimit the strings short ids are put in
+ * percent-encoded: '#' (repository#run_id), ',' and '=' (a reason's
+ * key=value parts), '%' itself. The values come from the process's own
+ * environment: unescaped, "a/b#9" or "x,lineage=..." would forge parts. */
+static void put_escaped(char *buf, size_t n, size_t *pos, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len && *pos + 1 < n; i++) {
+		char c = s[i];
+
+		if (c == '#' || c == ',' || c == '=' || c == '%') {
+			if (*pos + 3 >= n)
+				break;
+			buf[(*pos)++] = '%';
+			buf[(*pos)++] = hex[(unsigned char)c >> 4];
+			buf[(*pos)++] = hex[c & 15];
+		} else {
+			buf[(*pos)++] = c;
+		}
+	}
+	buf[*pos] = '\0';
+}
+
 void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
 {
+	size_t pos = 0;
+
 	const struct ci_provider *p;
 	struct slice name, alt;
 
@@ -472,9 +499,12 @@ void ci_job_short_id(const struct ci_job *job, char *buf, size_t n)
 	name = first_of(name, alt);
 	if (!name.n)
 		name = field_slice(job->provider, sizeof(job->provider));
-	if (job->run_id[0])
-		snprintf(buf, n, "%.*s#%.*s", (int)name.n, name.p, (int)sizeof(job->run_id),
-			 job->run_id);
-	else
-		snprintf(buf, n, "%.*s", (int)name.n, name.p);
+	put_escaped(buf, n, &pos, name.p, name.n);
+	if (job->run_id[0]) {
+		if (pos + 1 < n) {
+			buf[pos++] = '#';
+			buf[pos] = '\0';
+		}
+		put_escaped(buf, n, &pos, job->run_id, strnlen(job->run_id, sizeof(job->run_id)));
+	}
 }

@@ -120,6 +120,8 @@ const char *ci_claim_contradiction(const struct ci_job *claim, const struct ci_j
  * "<workflow>#<run_id>" where run numbers count per workflow: Jenkins (job), Buildkite
  * (pipeline), TeamCity (build configuration), AWS CodeBuild (project), Harness and GoCD
  * (pipeline), Bamboo (plan), AppVeyor (project), Prow (job).
+ * '#', ',', '=' and '%' in either part are percent-encoded ("a/b%239#5"): the parts come
+ * from the environment, and the id goes into strings those characters delimit.
  * Writes at most n bytes, always NUL-terminated when n > 0; "" when job has no provider. */
 void ci_job_short_id(const struct ci_job *job, char *buf, size_t n);
 

@@ -2488,6 +2488,33 @@ static void test_short_id_unknown_provider(void **state)
 	assert_string_equal(buf, "https://git.example.com/team/app.git#57");
 }
 
+/* The parts come from the environment: the characters that delimit the
+ * strings a short id goes into are percent-encoded, so a repository cannot
+ * forge a run id or a reason's lineage= and field= parts. */
+static void test_short_id_escapes_delimiters(void **state)
+{
+	struct ci_job j;
+	char buf[16];
+
+	check_short_id(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REPOSITORY=acme/real#600,lineage="
+			     "github_actions:acme/real#600,field=none x\0GITHUB_RUN_ID=601\0"),
+		       "acme/real%23600%2Clineage%3Dgithub_actions:acme/real%23600%2Cfield%3Dnone x"
+		       "#601");
+	check_short_id(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REPOSITORY=a/b#9\0GITHUB_RUN_ID=5\0"),
+		       "a/b%239#5");
+	check_short_id(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REPOSITORY=a/100%\0"
+			     "GITHUB_RUN_ID=5#6\0"),
+		       "a/100%25#5%236");
+	/* cut at the buffer's end, never inside an escape */
+	assert_int_equal(parse(BLOCK("GITHUB_ACTIONS=true\0GITHUB_REPOSITORY=abcdefghijkl,m\0"),
+			       &j), 0);
+	ci_job_short_id(&j, buf, 15);
+	assert_string_equal(buf, "abcdefghijkl");
+	ci_job_short_id(&j, buf, 16);
+	assert_string_equal(buf, "abcdefghijkl%2C");
+	(void)state;
+}
+
 static void test_short_id_fallbacks(void **state)
 {
 	struct ci_job j;
@@ -2740,6 +2767,7 @@ int main(void)
 		cmocka_unit_test(test_short_id_per_pipeline_numbering),
 		cmocka_unit_test(test_short_id_workflow_first),
 		cmocka_unit_test(test_short_id_unknown_provider),
+		cmocka_unit_test(test_short_id_escapes_delimiters),
 		cmocka_unit_test(test_short_id_fallbacks),
 		cmocka_unit_test(test_short_id_bounded),
 		cmocka_unit_test(test_random_blocks),
