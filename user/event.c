@@ -6,6 +6,7 @@
 #include "event.h"
 #include "json_str.h"
 #include "redact.h"
+#include "redact_values.h"
 
 json_t *event_new(const struct event_ctx *ctx, const char *type, __u64 ts)
 {
@@ -18,22 +19,62 @@ json_t *event_new(const struct event_ctx *ctx, const char *type, __u64 ts)
 			 "boot_id", ctx->host.boot_id);
 }
 
-/* argv as a JSON array: each element redacted (with what came before it), then made
- * valid UTF-8. */
+#define ARGS_SECRET_VALUES 64
+
+/* The secret environment values of p's lineage (its own exec's and its
+ * ancestors'), each once, into v (at most max). */
+static int lineage_secret_values(const struct proc *p, struct redact_value *v, int max)
+{
+	int n = 0;
+
+	for (; p && n < max; p = p->parent)
+		for (int i = 0; i < p->n_secret_values && n < max; i++) {
+			int k = 0;
+
+			while (k < n && (v[k].len != p->secret_values[i].len ||
+					 v[k].hash != p->secret_values[i].hash))
+				k++;
+			if (k == n)
+				v[n++] = p->secret_values[i];
+		}
+	return n;
+}
+
+/* argv as a JSON array: each element cleared of the lineage's secret values,
+ * redacted (with what came before it), then made valid UTF-8. */
 static json_t *args_json(const struct proc *p, bool *truncated)
 {
 	json_t *arr = json_array();
 	const char *a = p->args, *end = p->args + p->args_len;
 	struct redact_argv st = { 0 };
+	struct redact_value values[ARGS_SECRET_VALUES];
+	int n_values = lineage_secret_values(p, values, ARGS_SECRET_VALUES);
+	char *prev_clear = NULL; /* the element before, as redact_argv_next took it */
 
 	if (!a)
 		return arr;
 	while (a < end) {
 		const char *nul = memchr(a, '\0', end - a);
 		size_t len = nul ? (size_t)(nul - a) : (size_t)(end - a);
-		char *r = redact_argv_next(&st, a, len);
+		size_t clear_len;
+		char *clear = redact_values_apply(values, n_values, a, len, &clear_len);
+		char *r;
 		bool cut = false;
 
+		if (!clear && clear_len == SIZE_MAX) {
+			/* ENOMEM: the element may hold a value, so none of it */
+			clear = strdup(REDACTED);
+			if (clear)
+				clear_len = strlen(REDACTED);
+		}
+		/* redact_argv_next keeps a pointer to the element it was given
+		 * until the next call */
+		if (clear)
+			r = redact_argv_next(&st, clear, clear_len);
+		else
+			r = clear_len == SIZE_MAX ? NULL : redact_argv_next(&st, a, len);
+		free(prev_clear);
+		prev_clear = clear;
 		if (r) {
 			json_array_append_new(arr, json_str_bytes(r, strlen(r), EVENT_ARG_MAX, &cut));
 			free(r);
@@ -41,6 +82,7 @@ static json_t *args_json(const struct proc *p, bool *truncated)
 		*truncated |= cut;
 		a += len + 1;
 	}
+	free(prev_clear);
 	return arr;
 }
 

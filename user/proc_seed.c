@@ -183,6 +183,7 @@ static struct proc *seed_record(struct proc_tracker *tr, __u32 pid, struct proc 
 		p->flags |= PROC_F_ENV_UNREAD;
 	proc_track_apply_ci(p, parent ? parent->ci : NULL, env, env_len, env != NULL);
 	proc_track_note_ci_env(tr, p, env, env_len);
+	proc_track_note_secret_values(p, env, env_len);
 	free(env);
 	proc_table_insert(tr->table, p);
 	proc_put(p);

@@ -82,6 +82,7 @@ void proc_put(struct proc *p)
 		free(p->cgroup_path);
 		free(p->ci_claim);
 		free(p->token_vars);
+		free(p->secret_values);
 		json_decref(p->brief);
 		ci_ref_put(p->ci);
 		free(p);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "ci_env.h"
+#include "redact_values.h"
 
 #define PROC_EXEC_ID_LEN 48
 #define PROC_MAX_DEPTH 64 /* lineage kept per record; older links are cut */
@@ -71,6 +72,10 @@ struct proc {
 	 * provider (or none); NULL when none */
 	char (*token_vars)[CI_TOKEN_VAR_NAME_MAX];
 	int n_token_vars;
+	/* the secret variables' values its exec brought that no ancestor's
+	 * did (length and keyed hash: redact_values.h); NULL when none */
+	struct redact_value *secret_values;
+	int n_secret_values;
 	__u32 flags;                /* PROC_F_* */
 	/* {"pid","exec_id","uid","euid","exe"} as an ancestor in chains: built
 	 * once by chain.c and shared, since those fields never change */

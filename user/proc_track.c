@@ -62,6 +62,30 @@ static void set_token_vars(struct proc *rec, const char (*names)[CI_TOKEN_VAR_NA
 	rec->n_token_vars = n;
 }
 
+static int known_in_lineage(const struct redact_value *v, void *arg)
+{
+	for (const struct proc *p = arg; p; p = p->parent)
+		for (int i = 0; i < p->n_secret_values; i++)
+			if (p->secret_values[i].len == v->len && p->secret_values[i].hash == v->hash)
+				return 1;
+	return 0;
+}
+
+void proc_track_note_secret_values(struct proc *rec, const char *env, size_t len)
+{
+	struct redact_value v[PROC_SECRET_VALUES_MAX];
+	int n = redact_values_from_env(env, len, v, PROC_SECRET_VALUES_MAX, known_in_lineage,
+				       rec->parent);
+
+	if (n <= 0)
+		return;
+	rec->secret_values = malloc((size_t)n * sizeof(*v));
+	if (!rec->secret_values)
+		return;
+	memcpy(rec->secret_values, v, (size_t)n * sizeof(*v));
+	rec->n_secret_values = n;
+}
+
 /* Apply the CI rule to a new image: inherit the lineage's job; a job named
  * only by the environment is taken when the lineage has none. */
 void proc_track_apply_ci(struct proc *rec, struct ci_ref *inherited, const char *env,
@@ -174,9 +198,11 @@ int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct p
 	if (env) {
 		proc_track_apply_ci(rec, inherited, env, env_len, env_complete);
 		proc_track_note_ci_env(tr, rec, env, env_len);
+		proc_track_note_secret_values(rec, env, env_len);
 	} else {
 		proc_track_apply_ci(rec, inherited, w->env.p, w->env.len, env_complete);
 		proc_track_note_ci_env(tr, rec, w->env.p, w->env.len);
+		proc_track_note_secret_values(rec, w->env.p, w->env.len);
 	}
 	free(env);
 

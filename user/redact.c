@@ -922,10 +922,68 @@ static bool sk_run_ok(const char *s, size_t n)
 	return false;
 }
 
+static bool is_hexdigit(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool is_b64url_dot(char c)
+{
+	return is_b64url(c) || c == '.';
+}
+
+/* Prefixed token formats of other services: the prefix, then a run of
+ * chars of at least min bytes (exactly min when exact). */
+static const struct prefixed_token {
+	const char *prefix;
+	bool (*chars)(char);
+	size_t min;
+	bool exact;
+} prefixed_tokens[] = {
+	/* GitLab's other tokens: CI/CD job (glcbt-<id>_<20>), trigger, deploy,
+	 * runner, feed, incoming mail, SCIM, agent, OAuth secret, feature flags */
+	{ "glcbt-", is_b64url, 20, false },  { "glptt-", is_b64url, 20, false },
+	{ "gldt-", is_b64url, 20, false },   { "glrt-", is_b64url, 20, false },
+	{ "glrtr-", is_b64url, 20, false },  { "glft-", is_b64url, 20, false },
+	{ "glimt-", is_b64url, 20, false },  { "glsoat-", is_b64url, 20, false },
+	{ "glagent-", is_b64url, 20, false }, { "gloas-", is_b64url, 20, false },
+	{ "glffct-", is_b64url, 20, false },
+	{ "npm_", is_alnum, 36, false },      /* npm */
+	{ "dckr_pat_", is_b64url, 20, false }, /* Docker Hub */
+	{ "hvs.", is_b64url, 20, false },     /* HashiCorp Vault service, batch, recovery */
+	{ "hvb.", is_b64url, 20, false },     { "hvr.", is_b64url, 20, false },
+	{ "pypi-", is_b64url, 50, false },    /* PyPI */
+	{ "sk_live_", is_alnum, 16, false },  /* Stripe secret and restricted keys */
+	{ "sk_test_", is_alnum, 16, false },  { "rk_live_", is_alnum, 16, false },
+	{ "rk_test_", is_alnum, 16, false },
+	{ "AIza", is_b64url, 35, true },      /* Google API key */
+	{ "ya29.", is_b64url, 30, false },    /* Google OAuth access token */
+	{ "shpat_", is_alnum, 32, false },    /* Shopify */
+	{ "shpss_", is_alnum, 32, false },    { "shpca_", is_alnum, 32, false },
+	{ "shppa_", is_alnum, 32, false },
+	{ "dop_v1_", is_alnum, 64, false },   /* DigitalOcean */
+	{ "doo_v1_", is_alnum, 64, false },   { "dor_v1_", is_alnum, 64, false },
+	{ "hf_", is_alnum, 30, false },       /* Hugging Face */
+	{ "glsa_", is_b64url, 32, false },    /* Grafana service account, cloud */
+	{ "glc_", is_b64url, 32, false },
+	{ "xapp-", is_b64url, 20, false },    /* Slack app-level */
+	{ "lin_api_", is_alnum, 40, false },  /* Linear */
+	{ "PMAK-", is_b64url, 40, false },    /* Postman */
+	{ "dapi", is_hexdigit, 32, false },   /* Databricks */
+	{ "SG.", is_b64url_dot, 60, false },  /* SendGrid */
+	{ "sntrys_", is_b64url, 40, false },  /* Sentry */
+	{ "sntryu_", is_alnum, 64, false },
+	{ "pul-", is_hexdigit, 40, false },   /* Pulumi */
+	{ "rubygems_", is_hexdigit, 48, false },
+	{ "AGE-SECRET-KEY-1", is_akia_char, 50, false }, /* age */
+};
+
+#define N_PREFIXED (sizeof(prefixed_tokens) / sizeof(prefixed_tokens[0]))
+
 /* Token formats whose run may hold further boundaries ('_' or '-' inside it). When one
  * fails at i, every later start inside the same run sees a sub-run and fails too, so it
  * is not tried again before fail_until: this keeps the scan linear. */
-enum run_token { RT_GITHUB_PAT, RT_GLPAT, RT_XOX, RT_SK, RT_COUNT };
+enum run_token { RT_GITHUB_PAT, RT_GLPAT, RT_XOX, RT_SK, RT_PREFIXED, RT_COUNT = RT_PREFIXED + N_PREFIXED };
 
 static size_t run_token(size_t *fail_until, enum run_token t, size_t i, size_t pre,
 			size_t run, bool ok)
@@ -956,7 +1014,7 @@ static size_t token_at(const struct ctx *c, size_t i, size_t *fail_until)
 		return run_token(fail_until, RT_GLPAT, i, 6, r, r >= 20);
 	}
 	if (i >= fail_until[RT_XOX] && c->n - i >= 5 && !memcmp(s + i, "xox", 3) && s[i + 3] &&
-	    strchr("bpars", s[i + 3]) && s[i + 4] == '-') {
+	    strchr("bparse", s[i + 3]) && s[i + 4] == '-') {
 		r = run_len(s, c->n, i + 5, is_slack_char);
 		return run_token(fail_until, RT_XOX, i, 5, r, r >= 10);
 	}
@@ -969,6 +1027,16 @@ static size_t token_at(const struct ctx *c, size_t i, size_t *fail_until)
 	if (i >= fail_until[RT_SK] && has_prefix_at(c, i, "sk-")) {
 		r = run_len(s, c->n, i + 3, is_b64url);
 		return run_token(fail_until, RT_SK, i, 3, r, sk_run_ok(s + i + 3, r));
+	}
+	for (size_t k = 0; k < N_PREFIXED; k++) {
+		const struct prefixed_token *t = &prefixed_tokens[k];
+		size_t pre = strlen(t->prefix);
+
+		if (i < fail_until[RT_PREFIXED + k] || !has_prefix_at(c, i, t->prefix))
+			continue;
+		r = run_len(s, c->n, i + pre, t->chars);
+		return run_token(fail_until, RT_PREFIXED + k, i, pre, r,
+				 t->exact ? r == t->min : r >= t->min);
 	}
 	return 0;
 }

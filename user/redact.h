@@ -113,10 +113,14 @@
  * - Slack webhook secrets: the segment after "/services/T.../B.../" in a URL.
  * - Known token formats, anywhere, starting at a non-alphanumeric boundary: gh[pousr]_ +
  *   16 or more alnum, github_pat_ + 20 or more [A-Za-z0-9_], glpat- + 20 or more
- *   [A-Za-z0-9_-], xox[bpars]- + 10 or more [A-Za-z0-9-], AKIA/ASIA + exactly 16 [A-Z0-9],
+ *   [A-Za-z0-9_-], xox[bparse]- + 10 or more [A-Za-z0-9-], AKIA/ASIA + exactly 16 [A-Z0-9],
  *   sk- + a [A-Za-z0-9_-] run holding 20 or more consecutive alnum (sk-proj-..., not
  *   sk-some-kebab-name), JWTs (eyJ + 8 or more base64url, '.', base64url, '.', optional
- *   base64url, more '.'-parts for JWE). The whole token, prefix included, is replaced.
+ *   base64url, more '.'-parts for JWE), and other services' prefixed tokens (redact.c's
+ *   prefixed_tokens: GitLab's glcbt-, glptt-, gldt-, glrt-, ...; npm_, dckr_pat_, Vault's
+ *   hvs., pypi-, Stripe's sk_live_, Google's AIza and ya29., Shopify, DigitalOcean,
+ *   Hugging Face, Grafana, Slack's xapp- and xoxe-, Linear, Postman, Databricks, SendGrid,
+ *   Sentry, Pulumi, RubyGems, age). The whole token, prefix included, is replaced.
  * - High-entropy strings: a maximal run of [A-Za-z0-9+/_-], less leading '/' and '-'
  *   (URL "//", path root, option dashes) and trailing '/', of 32 or more bytes with
  *   Shannon entropy >= 4.0 bits/char mixing upper case, lower case and digits; its

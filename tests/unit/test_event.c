@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "proc_track.h"
 
 /* process.args of a record whose argv is the n bytes at args (NUL-separated). */
 static char *args_of(const char *args, size_t n)
@@ -49,10 +50,79 @@ static void test_event_args_argv_context(void **state)
 	}
 }
 
+static char *args_json_of(const struct proc *p)
+{
+	json_t *o = event_process(p);
+	char *out;
+
+	assert_non_null(o);
+	out = json_dumps(json_object_get(o, "args"), JSON_COMPACT);
+	assert_non_null(out);
+	json_decref(o);
+	return out;
+}
+
+/* A CI job's token value in argv, in shapes no format rule knows (curl -u
+ * TOKEN:, a URL's user name, a shell string), is redacted by its value: in
+ * the process whose environment holds it, and in a descendant whose
+ * environment was scrubbed (env -i, sudo) through its ancestors. */
+static void test_event_args_lineage_secret_values(void **state)
+{
+	static const char job_env[] = "PATH=/bin\0CI_JOB_TOKEN=q7Zr2kLm9xWp4Tn8Vb3c\0"
+				       "OTHER_TOKEN=short\0SSH_AUTH_SOCK=/tmp/ssh-x/agent.12\0"
+				       "DEPLOY_PASSWORD=0123456789abcdef0123\0GITLAB_CI=true";
+	static const char curl[] = "curl\0-u\0q7Zr2kLm9xWp4Tn8Vb3c:\0https://h/x";
+	static const char git[] = "git\0ls-remote\0https://q7Zr2kLm9xWp4Tn8Vb3c@h/g/p.git";
+	static const char sh[] = "sh\0-c\0echo q7Zr2kLm9xWp4Tn8Vb3c0123456789abcdef0123|login";
+	static const char keep[] = "ls\0/tmp/ssh-x/agent.12\0short";
+	struct proc job = { .pid = 1, .exe = "/bin/sh" }, child = { .pid = 2, .exe = "/x" };
+	char *got;
+
+	proc_track_note_secret_values(&job, job_env, sizeof(job_env));
+	assert_int_equal(job.n_secret_values, 2); /* the token and the password */
+	child.parent = &job;
+	/* the child's own environment holds the same: nothing kept twice */
+	proc_track_note_secret_values(&child, job_env, sizeof(job_env));
+	assert_int_equal(child.n_secret_values, 0);
+
+	child.args = (char *)curl;
+	child.args_len = sizeof(curl);
+	got = args_json_of(&child);
+	assert_string_equal(got, "[\"curl\",\"-u\",\"[REDACTED]:\",\"https://h/x\"]");
+	free(got);
+	child.args = (char *)git;
+	child.args_len = sizeof(git);
+	got = args_json_of(&child);
+	assert_string_equal(got, "[\"git\",\"ls-remote\",\"https://[REDACTED]@h/g/p.git\"]");
+	free(got);
+	/* two values side by side are one cut */
+	child.args = (char *)sh;
+	child.args_len = sizeof(sh);
+	got = args_json_of(&child);
+	assert_string_equal(got, "[\"sh\",\"-c\",\"echo [REDACTED]|login\"]");
+	free(got);
+	/* a path and a short value of secret-named variables are not taken */
+	child.args = (char *)keep;
+	child.args_len = sizeof(keep);
+	got = args_json_of(&child);
+	assert_string_equal(got, "[\"ls\",\"/tmp/ssh-x/agent.12\",\"short\"]");
+	free(got);
+	/* without the lineage, the token stays (no rule knows its shape) */
+	child.parent = NULL;
+	child.args = (char *)curl;
+	child.args_len = sizeof(curl);
+	got = args_json_of(&child);
+	assert_non_null(strstr(got, "q7Zr2kLm9xWp4Tn8Vb3c"));
+	free(got);
+	free(job.secret_values);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_args_argv_context),
+		cmocka_unit_test(test_event_args_lineage_secret_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -802,6 +802,56 @@ static void test_url_fragment(void **state)
 	KEPT("color=#fff");
 }
 
+/* Other services' prefixed tokens (redact.c's prefixed_tokens): redacted
+ * whole, also inside a larger argument; too short a run is kept. */
+static void test_other_prefixed_tokens(void **state)
+{
+	static const char *tokens[] = {
+		"glcbt-64_GRFAGxq7b3e9QUrispXy",
+		"glptt-0123456789abcdefABCDEF",
+		"gldt-Ab3De6Gh9Jk2Mn5Pq8St",
+		"glrt-t1_Ab3De6Gh9Jk2Mn5Pq8St",
+		"npm_Ab3De6Gh9Jk2Mn5Pq8St1Vw4Yz7Bc0Ef3Hi",
+		"dckr_pat_Ab3De6Gh9Jk2Mn5Pq8St1Vw",
+		"hvs.CAESIAb3De6Gh9Jk2Mn5Pq8St1Vw4Yz7",
+		"pypi-AgEIcHlwaS5vcmcCJGQ4ZjM0MDAwLWFhYmItNDk2Zi05MmFkLTY4NzE5NTY1",
+		"sk_live_Ab3De6Gh9Jk2Mn5Pq8St",
+		"rk_test_Ab3De6Gh9Jk2Mn5Pq8St",
+		"AIzaSyAb3De6Gh9Jk2Mn5Pq8St1Vw4Yz7Bc0E",
+		"ya29.a0Ab3De6Gh9Jk2Mn5Pq8St1Vw4Yz7Bc0Ef",
+		"shpat_0123456789abcdef0123456789abcdef",
+		"dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"hf_Ab3De6Gh9Jk2Mn5Pq8St1Vw4Yz7Bc0Ef",
+		"xapp-1-A0123456789-0123456789-abcdef",
+		"xoxe-1-Ab3De6Gh9Jk2Mn5Pq8",
+		"dapi0123456789abcdef0123456789abcdef",
+		"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",
+		"AGE-SECRET-KEY-1QQPQ8W6YJ9KZ0M3L5N7P2R4T6V8X0Z2C4E6G8J0L2N4P6R8T0V2X",
+	};
+	static const char *within[] = { "https://gitlab-ci-token:%s@gitlab.example/g/p",
+					"echo %s | docker login", "x=%s;" };
+	char in[200], *r;
+
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+		EXPECT(tokens[i], REDACTED);
+		for (size_t k = 0; k < sizeof(within) / sizeof(within[0]); k++) {
+			snprintf(in, sizeof(in), within[k], tokens[i]);
+			r = redact_arg(NULL, 0, in, strlen(in));
+			assert_non_null(r);
+			assert_null(strstr(r, tokens[i]));
+			free(r);
+		}
+	}
+	KEPT("glcbt-short");
+	KEPT("npm_install");
+	KEPT("hvs.short");
+	KEPT("AIzaShort");
+	KEPT("dapi-docs");
+	KEPT("SG.hello");
+	KEPT("xglcbt-64_GRFAGxq7b3e9QUrispXy");
+	(void)state;
+}
+
 static void test_token_prefixes(void **state)
 {
 	static const char *tokens[] = {
@@ -1145,6 +1195,7 @@ int main(void)
 		cmocka_unit_test(test_header_after_equals),
 		cmocka_unit_test(test_url_fragment),
 		cmocka_unit_test(test_token_prefixes),
+		cmocka_unit_test(test_other_prefixed_tokens),
 		cmocka_unit_test(test_jwt),
 		cmocka_unit_test(test_pem),
 		cmocka_unit_test(test_high_entropy),
