@@ -289,6 +289,16 @@ static void redact_userpass(struct ctx *c, size_t at)
 	if (redact_has_secret(c->s + at, (size_t)(colon - c->s) - at, 0))
 		mark(c, at, (size_t)(colon - c->s));
 	from = (size_t)(colon - c->s) + 1;
+	/* "KEY:", an empty password: the user name is the secret (an API key
+	 * sent as Basic's user, curl -u "$KEY:"), as http.authorization takes
+	 * it; digits alone are an id (uid:) */
+	if (from == c->n) {
+		for (i = at; i < from - 1 && is_digit(c->s[i]); i++)
+			;
+		if (i < from - 1)
+			mark(c, at, from - 1);
+		return;
+	}
 	for (i = from; i < c->n && is_digit(c->s[i]); i++)
 		;
 	if (i == c->n)

@@ -109,8 +109,8 @@ static void test_event_args_lineage_secret_values(void **state)
 	free(got);
 	/* without the lineage, the token stays (no rule knows its shape) */
 	child.parent = NULL;
-	child.args = (char *)curl;
-	child.args_len = sizeof(curl);
+	child.args = (char *)git;
+	child.args_len = sizeof(git);
 	got = args_json_of(&child);
 	assert_non_null(strstr(got, "q7Zr2kLm9xWp4Tn8Vb3c"));
 	free(got);

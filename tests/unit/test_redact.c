@@ -541,7 +541,12 @@ static void test_curl_user(void **state)
 	KEPT_AFTER("-u", "user");	/* curl prompts for the password */
 	KEPT_AFTER("-u", "1000:1000"); /* docker -u uid:gid */
 	KEPT_AFTER("--user", "app:0");
-	KEPT_AFTER("-u", "user:");
+	/* an empty password: the user name is the key (curl -u "$API_KEY:") */
+	expect_after("-u", "user:", REDACTED ":");
+	expect_after("-u", "09fb8c1d2e3f4a5b6c7d8e9f0a1b2c3d:", REDACTED ":");
+	EXPECT("-u09fb8c1d2e3f4a5b6c7d8e9f0a1b2c3d:", "-u" REDACTED ":");
+	EXPECT("--user=ko0a1B2c3D4e5F6g7H8i9J0k1L2m:", "--user=" REDACTED ":");
+	KEPT_AFTER("-u", "1000:");	/* uid, no group */
 	/* curl's proxy credentials, and its OAuth 2 bearer token */
 	expect_after("-U", "proxy:pr0xy-pw", "proxy:" REDACTED);
 	expect_after("--proxy-user", "proxy:pr0xy-pw", "proxy:" REDACTED);
