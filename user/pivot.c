@@ -147,9 +147,12 @@ static bool same_user(const struct pivot_reader *a, const struct pivot_reader *b
 }
 
 /* The slot a new user r replaces in a full entry: the oldest one whose
- * originator and how a newer one (r included) repeats, else the oldest. So
- * one chain presenting a token again and again, from new execs, cannot push
- * out the read by another chain that says the token crossed identities. */
+ * originator and how a newer one (r included) repeats, else the oldest that
+ * is not a file read, else the oldest. So one chain presenting a token again
+ * and again, from new execs, cannot push out the read by another chain that
+ * says the token crossed identities; nor can presentations from a few
+ * throwaway jobs push out the read that names where the token came from
+ * (the credential hop's path and reader). */
 static int full_victim(const struct pivot_entry *e, const struct pivot_reader *r)
 {
 	for (int j = e->n - 1; j > 0; j--) {
@@ -159,6 +162,9 @@ static int full_victim(const struct pivot_entry *e, const struct pivot_reader *r
 			if (same_user(&e->r[j], &e->r[k]))
 				return j;
 	}
+	for (int j = e->n - 1; j >= 0; j--)
+		if (strcmp(e->r[j].how, "read"))
+			return j;
 	return e->n - 1;
 }
 

@@ -76,6 +76,46 @@ static void test_pivot_repeats_do_not_push_out_other_chain(void **state)
 	pivot_table_free(t);
 }
 
+/* Presentations by as many other chains as the entry holds (throwaway jobs)
+ * do not push out the file read: the credential hop keeps its path and
+ * reader, and each presenter still sees the read. */
+static void test_pivot_read_outlives_presentations(void **state)
+{
+	struct pivot_table *t = pivot_table_new(16);
+	struct pivot_reader out[PIVOT_READERS], a = reader("ci:github_actions:o/r#100", "ea", "read");
+	char id[16], orig[64];
+
+	pivot_table_note(t, "fp", &a);
+	for (int i = 0; i < 3 * PIVOT_READERS; i++) {
+		struct pivot_reader b;
+
+		snprintf(id, sizeof(id), "eb%d", i);
+		snprintf(orig, sizeof(orig), "ci:github_actions:o/r#%d", 200 + i);
+		b = reader(orig, id, "presented");
+		pivot_table_note(t, "fp", &b);
+		assert_non_null(pivot_table_last_read(t, "fp"));
+		assert_string_equal(pivot_table_last_read(t, "fp")->exec_id, "ea");
+	}
+	/* the newest presentations are kept beside it */
+	assert_int_equal(pivot_table_others(t, "fp", "unknown", out), PIVOT_READERS);
+	assert_string_equal(out[0].exec_id, "eb11");
+	assert_string_equal(out[PIVOT_READERS - 1].exec_id, "ea");
+	/* reads alone still turn over oldest first */
+	for (int i = 0; i < PIVOT_READERS; i++) {
+		struct pivot_reader r;
+
+		snprintf(id, sizeof(id), "er%d", i);
+		snprintf(orig, sizeof(orig), "human:u%d", i);
+		r = reader(orig, id, "read");
+		pivot_table_note(t, "fp", &r);
+	}
+	assert_string_equal(pivot_table_last_read(t, "fp")->exec_id, "er3");
+	assert_int_equal(pivot_table_others(t, "fp", "unknown", out), PIVOT_READERS);
+	assert_string_equal(out[PIVOT_READERS - 1].exec_id, "er0");
+	pivot_table_free(t);
+	(void)state;
+}
+
 static void test_pivot_lru_eviction(void **state)
 {
 	struct pivot_table *t = pivot_table_new(2);
@@ -107,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_pivot_other_originator),
 		cmocka_unit_test(test_pivot_readers_bounded_most_recent_first),
 		cmocka_unit_test(test_pivot_repeats_do_not_push_out_other_chain),
+		cmocka_unit_test(test_pivot_read_outlives_presentations),
 		cmocka_unit_test(test_pivot_lru_eviction),
 		cmocka_unit_test(test_pivot_presented_is_not_read),
 	};
