@@ -722,15 +722,22 @@ static void root_in_maps(const struct cred_watch *w, const struct watch_root *r)
 		bpf_map_update_elem(w->maps.mntns, &r->mntns_id, &v, BPF_ANY);
 }
 
-bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uint64_t mntns_id)
+enum cred_root cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns,
+				   uint64_t mntns_id)
 {
-	uint64_t ns = proc_file_mntns(w->proc_root, pid);
 	struct watch_root *r = NULL;
 	char path[64];
+	uint64_t ns;
 	int fd;
 
+	/* the host's processes: no syscall (every exec on the host comes here).
+	 * A namespace found to be no container is looked at again: runc's and
+	 * crun's child opens files in it before its pivot_root. */
+	if (mntns && mntns == w->host_mntns)
+		return CRED_ROOT_NONE;
+	ns = proc_file_mntns(w->proc_root, pid);
 	if (!ns || ns == w->host_mntns)
-		return false;
+		return CRED_ROOT_NONE;
 	/* The id names the namespace pid was in at its exec (or open): an
 	 * unshare since, and it is another's (whose number may even be that
 	 * of a dead container's, which this one's root is then taken for). */
@@ -745,7 +752,7 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uin
 				w->roots[i].mntns_id = mntns_id;
 				root_in_maps(w, &w->roots[i]);
 			}
-			return false;
+			return CRED_ROOT_KNOWN;
 		}
 		/* Its processes are gone: the kernel gives a freed namespace's
 		 * number to the next one made, so the next container often has
@@ -755,22 +762,22 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uin
 			w->roots[i].pid = pid;
 			w->roots[i].mntns_id = mntns_id;
 			root_in_maps(w, &w->roots[i]);
-			return false;
+			return CRED_ROOT_KNOWN;
 		}
 		r = &w->roots[i];
 		break;
 	}
 	if (!own_root(w, pid))
-		return false; /* not yet (runc init before its pivot_root), or never */
+		return CRED_ROOT_NONE; /* not yet (runc init before its pivot_root), or never */
 	if (!r && w->n_roots >= MAX_ROOTS) {
 		/* not watched: then its opens need no name check either */
 		cred_watch_not_container(w, mntns, mntns_id);
-		return false;
+		return CRED_ROOT_KNOWN;
 	}
 	snprintf(path, sizeof(path), "%s/%u/root", w->proc_root, pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return CRED_ROOT_KNOWN;
 	if (r)
 		root_release(r);
 	else
@@ -781,7 +788,7 @@ bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uin
 	r->mntns_id = mntns_id;
 	r->pid = pid;
 	snprintf(r->prefix, sizeof(r->prefix), "/proc/self/fd/%d", fd);
-	return true;
+	return CRED_ROOT_ADDED;
 }
 
 void cred_watch_not_container(struct cred_watch *w, uint32_t mntns, uint64_t mntns_id)

@@ -59,10 +59,15 @@ uint64_t cred_watch_home_hash(const char *home);
  * homes. mntns, mntns_id: the namespace the kernel saw pid in (inode
  * number and id; 0 when unknown): once its files are in the maps, the kernel
  * stops checking its opens' names (IDT_MATCH_CONTAINER), and when the table
- * of containers is full, it is told to leave them alone. Returns true when
- * it is new (a rescan is due). Bounded; the host's namespace is not a
- * container. */
-bool cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns, uint64_t mntns_id);
+ * of containers is full, it is told to leave them alone. Returns
+ * CRED_ROOT_ADDED when it is new (a rescan is due), CRED_ROOT_KNOWN when it
+ * is watched already or cannot be now (the table is full, its root is
+ * gone), CRED_ROOT_NONE when pid's namespace has no root of its own (the
+ * host's, a private namespace over the host's tree, or one before its
+ * pivot_root). Bounded. */
+enum cred_root { CRED_ROOT_NONE = -1, CRED_ROOT_KNOWN = 0, CRED_ROOT_ADDED = 1 };
+enum cred_root cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t mntns,
+				   uint64_t mntns_id);
 /* The mount namespace (inode number mntns, id mntns_id) of a process that
  * is in no container: the kernel need not check its opens' names. */
 void cred_watch_not_container(struct cred_watch *w, uint32_t mntns, uint64_t mntns_id);

@@ -125,23 +125,35 @@ static void note_home(struct daemon *d, const struct wire_bytes *env, uint32_t m
 
 /* A process in a container (its workload names one): watch the
  * credential files of the container's own file system too (from the
- * rescan that follows). A process in a private mount namespace that is no
- * container: the kernel need not check the names it opens. mntns_id: its
- * mount namespace's id, 0 when unknown. */
+ * rescan that follows). So too for one whose cgroup names no container but
+ * whose mount namespace has a root of its own (runc or crun with a cgroup
+ * of the user's choosing, rootless podman without systemd, unshare --root):
+ * a container all the same. A process in a private mount namespace over
+ * the host's tree (systemd's PrivateTmp=, unshare -m): the kernel need not
+ * check the names it opens. mntns_id: its mount namespace's id, 0 when
+ * unknown. */
 static void note_container_ns(struct daemon *d, const struct proc *p, uint32_t mntns,
 			      uint64_t mntns_id)
 {
 	struct workload_info wl;
+	bool named;
 
 	if (!d->cred.watch || !p->cgroup_path)
 		return;
-	if (cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) ||
-	    (!wl.container_id[0] && !wl.container_name[0])) {
-		cred_watch_not_container(d->cred.watch, mntns, mntns_id);
-		return;
-	}
-	if (cred_watch_add_root(d->cred.watch, p->pid, mntns, mntns_id))
+	named = !cgroup_path_parse(p->cgroup_path, strlen(p->cgroup_path), &wl) &&
+		(wl.container_id[0] || wl.container_name[0]);
+	switch (cred_watch_add_root(d->cred.watch, p->pid, mntns, mntns_id)) {
+	case CRED_ROOT_ADDED:
 		d->rescan_due = true;
+		break;
+	case CRED_ROOT_NONE:
+		/* a named container's runc init comes before its pivot_root */
+		if (!named)
+			cred_watch_not_container(d->cred.watch, mntns, mntns_id);
+		break;
+	case CRED_ROOT_KNOWN:
+		break;
+	}
 }
 
 static void note_container(struct daemon *d, const struct proc *p)

@@ -1085,6 +1085,47 @@ def test_cred_container_absolute_links_stay_inside(d, c):
 
 
 @with_creds
+def test_cred_container_runtime_unnamed(d, c):
+    """A container whose cgroup names no runtime (runc or crun run with a
+    cgroup of the user's choosing, rootless podman without systemd): its own
+    mount namespace over a root of its own makes it a container all the
+    same: a read once the daemon has scanned it is reported with the
+    container's path and its file's fingerprint. (Its first process's reads
+    before that are not: the namespace is told to the kernel as no
+    container's while its process still has the host's root, before its
+    pivot_root or chroot; a named container's is not.)"""
+    secret = canary()
+    rootfs = make_rootfs(c, "rootfs", secret, akid="AKIAUNNAMEDRUNTIME01")
+    cg = os.path.join(CGROUP2, "idt-plain-" + secrets.token_hex(4))
+    os.makedirs(cg)
+    try:
+        run(["sh", "-c", "mount --version; chroot --version; cat /dev/null"],
+            stdout=subprocess.DEVNULL)
+        p = container_sh(cg, rootfs, "cat /root/.aws/credentials; sleep 1.5; "
+                         "exec cat /root/.aws/credentials", stdout=subprocess.PIPE, text=True)
+        out = p.communicate(timeout=30)[0]
+        eq(p.returncode, 0, "the container's run")
+        eq(out.count("AKIAUNNAMEDRUNTIME01"), 2, "the container read its file twice")
+    finally:
+        rmdir_cgroup(cg)
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and e["process"]["args"][:1] == ["cat"]
+                     and e["credential"].get("aws_access_key_id") == "AKIAUNNAMEDRUNTIME01",
+                     timeout=10)
+    eq([e["file"]["path"] for e in evs], ["/root/.aws/credentials"],
+       "file.path: as the container sees it")
+    eq([e["file"]["match"] for e in evs], ["inode"], "by inode: the container was scanned")
+    eq(evs[0]["process"]["pid"], p.pid, "process.pid: the container's last cat")
+    for e in evs:
+        eq(e["credential"].get("fingerprint"), c.fingerprint(secret), "the file's fingerprint")
+        w = hop(e, "workload")
+        eq(w.get("container_id"), None, "no container id: the cgroup names none")
+        check("mnt" in w.get("namespaces", {}), "its own mount namespace is named")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the container's secret never appears")
+
+
+@with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
     container's /github/home) is no home of its /etc/passwd: the HOME its
@@ -1554,6 +1595,7 @@ CASES = [
     test_cred_container_var_run_link,
     test_cred_container_projected_token_first_read,
     test_cred_container_absolute_links_stay_inside,
+    test_cred_container_runtime_unnamed,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
