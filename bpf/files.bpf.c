@@ -367,6 +367,45 @@ static __always_inline const char *user_path(struct open_scratch *s, struct task
 	return (const char *)sys_arg(regs, path_arg ? 2 : 1, ia32);
 }
 
+/* The path an open was given (path, a kernel copy when kpath), read into
+ * s->path, and its basename into s->name: the basename's length, or 0 when
+ * there is none or it is longer than any watched name. */
+static __always_inline __u32 given_basename(struct open_scratch *s, const char *path, bool kpath)
+{
+	__u32 i, start, len;
+	long n;
+
+	if (!path)
+		return 0;
+	n = kpath ? bpf_probe_read_kernel_str(s->path, IDT_OPEN_PATH_MAX, path)
+		  : bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, path);
+	if (n <= 1)
+		return 0;
+	len = (n - 1) & (IDT_OPEN_PATH_MAX - 1);
+	/* The basename: only its last IDT_WATCH_NAME_MAX bytes can matter. */
+	start = len > IDT_WATCH_NAME_MAX ? len - IDT_WATCH_NAME_MAX : 0;
+	for (i = 0; i < IDT_WATCH_NAME_MAX; i++) {
+		if (i >= len)
+			break;
+		if (s->path[(len - 1 - i) & (IDT_OPEN_PATH_MAX - 1)] == '/') {
+			start = len - i;
+			break;
+		}
+	}
+	len -= start;
+	if (len == 0 || len >= IDT_WATCH_NAME_MAX)
+		return 0;
+	{
+		__u64 sz = len, off = start;
+
+		VERIFIER_MASK(sz, 63);   /* IDT_WATCH_NAME_MAX - 1 */
+		VERIFIER_MASK(off, 1023); /* IDT_OPEN_PATH_MAX - 1 */
+		bpf_probe_read_kernel(s->name, sz, &s->path[off]);
+		s->name[sz & 63] = '\0';
+	}
+	return len;
+}
+
 /* The daemon's own opens (its fingerprint reads) are not events. */
 static __always_inline bool is_self(void)
 {
@@ -493,6 +532,48 @@ static __always_inline struct open_scratch *name_match(__u32 sys, struct file_fa
 	return s;
 }
 
+/* name_match by the basename of the path the open was given, not the
+ * opened file's own name: a file bind-mounted under a watched name
+ * (docker run -v ./kubecfg:/root/.kube/config), a watched name that is a
+ * link to a file of another name. The daemon judges the path as given.
+ * A function of its own (a BPF-to-BPF call), not inlined: the raw sys_exit
+ * program holds every open syscall's path, and inlined copies pushed its
+ * jumps past their 16-bit reach; it runs only in an unscanned namespace. */
+struct name_hit {
+	__u32 sys;  /* in: the open's syscall */
+	__u32 type; /* out: the credential type of the name */
+	__u32 len;  /* out: the name's length */
+};
+
+static __attribute__((noinline)) struct open_scratch *
+given_name_match(struct task_struct *task, int path_arg, const char *kpath, struct file_facts *ff,
+		 struct name_hit *hit)
+{
+	static const struct idt_file_key any_dir = {};
+	struct idt_dir_watch *dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
+	struct inode *inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
+	struct file *file = ff->file;
+	struct open_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || !dw || is_self())
+		return NULL;
+	s->ev.syscall = hit->sys;
+	hit->len = given_basename(s, kpath ?: user_path(s, task, path_arg), kpath != NULL);
+	if (!hit->len)
+		return NULL;
+	hit->type = match_name(s, &any_dir, dw, hit->len);
+	if (!hit->type)
+		return NULL;
+	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	s->ev.ino = ff->ino;
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
+	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	return s;
+}
+
 /* A successful open that no watch entry matched, by a process marked for
  * a HOME the daemon does not watch yet: a watched name goes to the daemon
  * as a name match, with the path as given, for its rules to judge (with
@@ -541,6 +622,13 @@ static __always_inline void check_unscanned(struct task_struct *task, __u32 sys,
 	if (!known)
 		tell_mntns(task, ns->ns.inum, id);
 	s = name_match(sys, ff, &type, &len);
+	if (!s) {
+		struct name_hit hit = { .sys = sys };
+
+		s = given_name_match(task, path_arg, kpath, ff, &hit);
+		type = hit.type;
+		len = hit.len;
+	}
 	if (!s)
 		return;
 	s->ev.mntns = ns->ns.inum;
@@ -640,37 +728,14 @@ static __always_inline void check_failed(struct open_scratch *s, struct task_str
 {
 	static const struct idt_file_key any_dir = {};
 	struct idt_dir_watch *dw;
-	__u32 i, start = 0, len, type;
-	long n;
+	__u32 len, type;
 
 	dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
 	if (!dw)
 		return;
-	n = kpath ? bpf_probe_read_kernel_str(s->path, IDT_OPEN_PATH_MAX, path)
-		  : bpf_probe_read_user_str(s->path, IDT_OPEN_PATH_MAX, path);
-	if (n <= 1)
+	len = given_basename(s, path, kpath);
+	if (!len)
 		return;
-	len = (n - 1) & (IDT_OPEN_PATH_MAX - 1);
-	/* The basename: only its last IDT_WATCH_NAME_MAX bytes can matter. */
-	start = len > IDT_WATCH_NAME_MAX ? len - IDT_WATCH_NAME_MAX : 0;
-	for (i = 0; i < IDT_WATCH_NAME_MAX; i++) {
-		if (i >= len)
-			break;
-		if (s->path[(len - 1 - i) & (IDT_OPEN_PATH_MAX - 1)] == '/') {
-			start = len - i;
-			break;
-		}
-	}
-	len -= start;
-	if (len == 0 || len >= IDT_WATCH_NAME_MAX)
-		return;
-	{
-		__u64 sz = len, off = start;
-
-		VERIFIER_MASK(sz, 63);   /* IDT_WATCH_NAME_MAX - 1 */
-		VERIFIER_MASK(off, 1023); /* IDT_OPEN_PATH_MAX - 1 */
-		bpf_probe_read_kernel(s->name, sz, &s->path[off]);
-	}
 	s->ev.dev = 0;
 	s->ev.ino = 0;
 	s->ev.dir_dev = 0;

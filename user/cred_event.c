@@ -231,6 +231,7 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	bool depth_known = ev->root_depth != IDT_WALK_ROOT_UNSEEN && names > 0 &&
 			   ev->root_depth >= 1 && (int)ev->root_depth <= names;
 	char root[PATH_MAX] = "", fs_file[PATH_MAX], fs_root[PATH_MAX], proc[64];
+	const struct watch_rule *r;
 	char *mi = NULL;
 	long mlen;
 
@@ -272,7 +273,20 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	/* never the path itself: the host's file of that name is another */
 	if (!real[0])
 		snprintf(real, n, "%s%s", proc, path);
-	return cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, ev->mntns, path);
+	r = cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, ev->mntns, path);
+	if (!r && w->path.len && w->path.p[0] == '/') {
+		/* matched by the name it was opened by: a file bind-mounted
+		 * under a watched name, or a watched name that is a link to a
+		 * file of another name; named as given, as on the host */
+		char given[PATH_MAX];
+
+		snprintf(given, sizeof(given), "%.*s", (int)w->path.len, w->path.p);
+		clean_path(given);
+		r = cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, ev->mntns, given);
+		if (r)
+			snprintf(path, n, "%s", given);
+	}
+	return r;
 }
 
 /* A container's watched file opened by a process outside that container

@@ -1126,6 +1126,55 @@ def test_cred_container_runtime_unnamed(d, c):
 
 
 @with_creds
+def test_cred_container_first_read_by_given_name(d, c):
+    """A new container's first process reads, at once, a watched name whose
+    file has another name: a host file bind-mounted in
+    (docker run -v ./kubecfg.yaml:/root/.kube/config) and an image's
+    relative link (/root/.aws/credentials -> ../../opt/sec/aws.ini). The
+    kernel checks the name it was opened by too; each read is reported by
+    that name, with the file's fingerprint."""
+    cid, secret = secrets.token_hex(32), canary()
+    rootfs = os.path.join(c.dir, "rootfs")
+    rootfs_skeleton(rootfs, "root/.kube", "root/.aws", "opt/sec")
+    c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    c.write(os.path.join(rootfs, "opt/sec/aws.ini"),
+            "[default]\naws_access_key_id = AKIAGIVENNAMELINK001\naws_secret_access_key = %s\n"
+            % secret)
+    os.symlink("../../opt/sec/aws.ini", os.path.join(rootfs, "root/.aws/credentials"))
+    jwt = fake_jwt({"sub": "kube-admin", "canary": c.secret})
+    host_cfg = os.path.join(c.dir, "kubecfg-%s.yaml" % secrets.token_hex(3))
+    c.write(host_cfg, "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n"
+            "    token: %s\n" % jwt)
+    target = os.path.join(rootfs, "root/.kube/config")
+    c.write(target, "")
+    run(["mount", "--bind", host_cfg, target])
+    try:
+        with docker_cgroup(cid) as cg:
+            p = container_sh(cg, rootfs, "exec cat /root/.kube/config /root/.aws/credentials",
+                             stdout=subprocess.PIPE, text=True)
+            out = p.communicate(timeout=30)[0]
+            eq(p.returncode, 0, "the container's run")
+            check("AKIAGIVENNAMELINK001" in out and "kube-admin" not in out, "it read both")
+    finally:
+        run(["umount", target])
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and e["process"]["pid"] == p.pid, count=2, timeout=10)
+    by_path = {e["file"]["path"]: e for e in evs}
+    eq(sorted(by_path), ["/root/.aws/credentials", "/root/.kube/config"],
+       "file.path: the names it was opened by")
+    for e in evs:
+        eq((e["file"]["path"], e["file"]["match"]), (e["file"]["path"], "container_name"), "matched by name before the scan")
+        eq((hop(e, "workload") or {}).get("container_id"), cid, "the container's workload")
+    eq(by_path["/root/.kube/config"]["credential"]["type"], "kubeconfig", "kubeconfig")
+    eq(by_path["/root/.kube/config"]["credential"].get("fingerprint"), c.fingerprint(jwt),
+       "the bind-mounted file's token fingerprint")
+    eq(by_path["/root/.aws/credentials"]["credential"].get("fingerprint"), c.fingerprint(secret),
+       "the linked file's fingerprint")
+    d.stop()
+    check(secret.encode() not in d.raw(), "the secret never appears")
+
+
+@with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
     container's /github/home) is no home of its /etc/passwd: the HOME its
@@ -1596,6 +1645,7 @@ CASES = [
     test_cred_container_projected_token_first_read,
     test_cred_container_absolute_links_stay_inside,
     test_cred_container_runtime_unnamed,
+    test_cred_container_first_read_by_given_name,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
