@@ -46,6 +46,46 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/* An inode's change time in ns, whichever layout the kernel has: 6.11+
+ * keeps seconds and nanoseconds apart, 6.6 to 6.10 call it __i_ctime,
+ * older kernels i_ctime. */
+struct inode___ctime_split {
+	time64_t i_ctime_sec;
+	u32 i_ctime_nsec;
+} __attribute__((preserve_access_index));
+
+struct inode___ctime_606 {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___ctime_old {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 inode_ctime_ns(struct inode *inode)
+{
+	__s64 sec;
+	__s64 nsec;
+
+	if (bpf_core_field_exists(struct inode___ctime_split, i_ctime_sec)) {
+		struct inode___ctime_split *i = (void *)inode;
+
+		sec = BPF_CORE_READ(i, i_ctime_sec);
+		nsec = BPF_CORE_READ(i, i_ctime_nsec);
+	} else if (bpf_core_field_exists(struct inode___ctime_606, __i_ctime)) {
+		struct inode___ctime_606 *i = (void *)inode;
+
+		sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	} else {
+		struct inode___ctime_old *i = (void *)inode;
+
+		sec = BPF_CORE_READ(i, i_ctime.tv_sec);
+		nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
+	}
+	return (__u64)sec * 1000000000ull + (__u64)nsec;
+}
+
 /* loginuid and sessionid exist only with CONFIG_AUDIT (kernel/auditsc.c);
  * without it there is no audit identity: report "unset". */
 static __always_inline void read_audit_ids(struct task_struct *task, __u32 *loginuid,

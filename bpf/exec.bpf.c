@@ -264,6 +264,7 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	ev->parent_start_ns = BPF_CORE_READ(task, real_parent, group_leader, start_boottime);
 	ev->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
 	ev->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	ev->exe_ctime_ns = inode_ctime_ns(BPF_CORE_READ(bprm, file, f_inode));
 	ev->argc = BPF_CORE_READ(bprm, argc);
 	ev->flags = 0;
 	{

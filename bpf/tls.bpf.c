@@ -721,14 +721,15 @@ const volatile long nr_mmap = -1;
 #define MAX_ERRNO 4095
 
 /* TLS library files already reported mapped (the daemon attaches to a file
- * once; every later process that maps it is covered). The daemon removes a
- * file whose process was gone before it could look, so the next mapping
- * reports it again. */
+ * once; every later process that maps it is covered), with their change
+ * time: a file given the freed inode number of one reported is reported
+ * too. The daemon removes a file whose process was gone before it could
+ * look, so the next mapping reports it again. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct idt_file_key);
-	__type(value, __u8);
+	__type(value, __u64);
 } tls_lib_files SEC(".maps");
 
 /* "libssl.so.3", "libssl-1a2b3c4d.so.1.1" (a wheel's bundled copy),
@@ -765,7 +766,7 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 	struct idt_tls_lib *e;
 	struct file *f;
 	char name[16] = {};
-	__u8 one = 1;
+	__u64 ctime, *known;
 
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
 		return;
@@ -781,8 +782,11 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 		return;
 	key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(f, f_inode, i_ino);
-	if (bpf_map_update_elem(&tls_lib_files, &key, &one, BPF_NOEXIST))
+	ctime = inode_ctime_ns(BPF_CORE_READ(f, f_inode));
+	known = bpf_map_lookup_elem(&tls_lib_files, &key);
+	if (known && *known == ctime)
 		return; /* reported already */
+	bpf_map_update_elem(&tls_lib_files, &key, &ctime, BPF_ANY);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		bpf_map_delete_elem(&tls_lib_files, &key); /* the next mapping reports it */
@@ -793,6 +797,7 @@ static __always_inline void lib_mapped(struct pt_regs *regs, long ret)
 	e->dev = key.dev;
 	e->ino = key.ino;
 	e->_pad = 0;
+	e->ctime_ns = ctime;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 

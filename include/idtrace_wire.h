@@ -99,6 +99,9 @@ struct idt_exec {
 	__u32 netns;     /* network namespace, inode number */
 	__u32 userns;    /* user namespace of its credentials, inode number */
 	__u32 _pad_ns;
+	/* the executed file's change time, ns: a file given a freed inode
+	 * number is another file (a program built where one was deleted) */
+	__u64 exe_ctime_ns;
 	/* tail: exe, args, env */
 };
 
@@ -365,6 +368,7 @@ struct idt_tls_lib {
 	__u64 ino;
 	__u32 dev; /* kernel encoding */
 	__u32 _pad;
+	__u64 ctime_ns; /* the file's change time: with (dev, ino), which file */
 };
 
 /* A cgroup was made: its id and path, so a container that is gone (its

@@ -253,6 +253,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	struct daemon *d = ctx;
 	struct wire_record r;
 	struct proc *p;
+	struct tls_exe exe;
 	int err = wire_decode(data, len, &r);
 
 	if (err) {
@@ -263,13 +264,13 @@ static int on_record(void *ctx, void *data, size_t len)
 	case IDT_EV_EXEC:
 		d->n_exec++;
 		/* the old image's sessions end before the pid names the new one */
+		exe = (struct tls_exe){ .dev = r.exec.ev->exe_dev, .ino = r.exec.ev->exe_ino,
+					.ctime_ns = r.exec.ev->exe_ctime_ns };
 		if (d->tls)
-			tls_track_exec(d->tls, r.exec.ev->hdr.pid, r.exec.ev->exe_dev,
-				       r.exec.ev->exe_ino, r.exec.ev->hdr.ts_ns);
+			tls_track_exec(d->tls, r.exec.ev->hdr.pid, &exe, r.exec.ev->hdr.ts_ns);
 		if (proc_track_exec(&d->tracker, &r.exec, &p) == 0) {
 			if (d->tls)
-				tls_track_exec_file(d->tls, p->exe_real, r.exec.ev->exe_dev,
-						    r.exec.ev->exe_ino);
+				tls_track_exec_file(d->tls, p->exe_real, &exe);
 			emit(d, event_process_exec(&d->ev, p));
 			note_container(d, p);
 		} else {

@@ -558,6 +558,7 @@ struct tls_key {
 	dev_t dev;
 	ino_t ino;
 	long idx;
+	uint64_t ctime_ns; /* of a file that is not one (idx -1): from its stat, or the kernel's */
 };
 
 struct tls_libs {
@@ -636,7 +637,40 @@ static void tls_libs_forget_others(struct tls_libs *set)
 	set->nkeys = kept;
 }
 
-static int tls_libs_key_add(struct tls_libs *set, dev_t dev, ino_t ino, long idx)
+static uint64_t stat_ctime_ns(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000ull + (uint64_t)st->st_ctim.tv_nsec;
+}
+
+int tls_libs_forget_stale(struct tls_libs *set, uint64_t ino, uint64_t ctime_ns)
+{
+	size_t kept = 0;
+	int gone = 0;
+
+	for (size_t i = 0; i < set->nkeys; i++) {
+		struct tls_key *k = &set->keys[i];
+
+		/* a library attached stays: its uprobes hold its inode, whose
+		 * number is then not given to another file */
+		if (k->idx < 0 && (uint64_t)k->ino == ino && k->ctime_ns != ctime_ns) {
+			gone++;
+			continue;
+		}
+		set->keys[kept++] = *k;
+	}
+	set->nkeys = kept;
+	return gone;
+}
+
+void tls_libs_note_ctime(struct tls_libs *set, uint64_t ino, uint64_t ctime_ns)
+{
+	for (size_t i = 0; i < set->nkeys; i++)
+		if (set->keys[i].idx < 0 && (uint64_t)set->keys[i].ino == ino)
+			set->keys[i].ctime_ns = ctime_ns;
+}
+
+static int tls_libs_key_add_at(struct tls_libs *set, dev_t dev, ino_t ino, long idx,
+			       uint64_t ctime_ns)
 {
 	if (tls_libs_key_find(set, dev, ino))
 		return 0;
@@ -651,8 +685,14 @@ static int tls_libs_key_add(struct tls_libs *set, dev_t dev, ino_t ino, long idx
 		set->keys = k;
 		set->capkeys = cap;
 	}
-	set->keys[set->nkeys++] = (struct tls_key){ .dev = dev, .ino = ino, .idx = idx };
+	set->keys[set->nkeys++] =
+		(struct tls_key){ .dev = dev, .ino = ino, .idx = idx, .ctime_ns = ctime_ns };
 	return 0;
+}
+
+static int tls_libs_key_add(struct tls_libs *set, dev_t dev, ino_t ino, long idx)
+{
+	return tls_libs_key_add_at(set, dev, ino, idx, 0);
 }
 
 /* Take ownership of lib (heap) and add it under its fstat key. Returns 1 or -ENOMEM. */
@@ -699,7 +739,7 @@ int tls_libs_add_path(struct tls_libs *set, const char *path, const char *displa
 	err = tls_libs_inspect_path(path, display, lib);
 	if (err == -ENOTSUP && lib->ino) {
 		free(lib);
-		err = tls_libs_key_add(set, st.st_dev, st.st_ino, -1);
+		err = tls_libs_key_add_at(set, st.st_dev, st.st_ino, -1, stat_ctime_ns(&st));
 		return err ? err : -ENOTSUP;
 	}
 	if (err) {
@@ -883,9 +923,9 @@ static int tls_libs_pid_entry(struct tls_libs *set, struct tls_pid_ctx *c,
 	rootfd = tls_libs_pid_path(c, e, lib->display, &st, lib->path, sizeof(lib->path));
 	err = tls_libs_inspect_fd(fd, rootfd, lib->display, lib);
 	if (err == -ENOTSUP) {
-		err = tls_libs_key_add(set, st.st_dev, st.st_ino, -1);
+		err = tls_libs_key_add_at(set, st.st_dev, st.st_ino, -1, stat_ctime_ns(&st));
 		if (!err)
-			err = tls_libs_key_add(set, e->dev, e->ino, -1);
+			err = tls_libs_key_add_at(set, e->dev, e->ino, -1, stat_ctime_ns(&st));
 		goto out_free;
 	}
 	if (err) {

@@ -107,6 +107,15 @@ int tls_libs_scan_pid(struct tls_libs *set, pid_t pid);
  * skipped. Returns the number added or -errno when /proc cannot be read. */
 int tls_libs_scan_all_pids(struct tls_libs *set);
 
+/* The kernel says the file with inode number ino changed at ctime_ns (ns): a file judged
+ * not a TLS library under that number and another change time is another file (the
+ * kernel gives a freed inode number to the next file made: a program built where one was
+ * deleted), and is forgotten, to be judged again. Returns how many entries went. */
+int tls_libs_forget_stale(struct tls_libs *set, uint64_t ino, uint64_t ctime_ns);
+/* After the file (ino) was judged again: remember the change time the kernel gave, which
+ * decides from then on (a file system's own stat may differ from it). */
+void tls_libs_note_ctime(struct tls_libs *set, uint64_t ino, uint64_t ctime_ns);
+
 size_t tls_libs_count(const struct tls_libs *set);
 /* Files remembered, TLS libraries and others (bounded: the others are forgotten past
  * a few thousand). */

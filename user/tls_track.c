@@ -16,11 +16,6 @@
 #define TLS_PENDING 1024                        /* exec'd pids waiting for their scan */
 #define TLS_SEEN_EXES 4096                      /* executables whose mappings were scanned */
 
-/* An executable, as the exec probe names it (kernel device encoding). */
-struct exe_key {
-	uint32_t dev;
-	uint64_t ino;
-};
 
 struct tls_track {
 	struct loader *loader;
@@ -34,18 +29,17 @@ struct tls_track {
 	struct listen_ports *listening; /* per network namespace, for is_server */
 	struct {
 		uint32_t pid;
-		uint32_t exe_dev;
-		uint64_t exe_ino;
+		struct tls_exe exe;
 		uint64_t due;
 	} pending[TLS_PENDING];
 	/* (dev, ino) of executables already scanned after an exec: the same
 	 * program maps the same libraries, so only its first exec is scanned
 	 * (dlopen()ed libraries are found by the periodic rescan). Direct-mapped,
 	 * a collision only costs a scan. */
-	struct exe_key seen[TLS_SEEN_EXES];
+	struct tls_exe seen[TLS_SEEN_EXES];
 	/* (dev, ino) of executables already inspected as files at their exec,
 	 * direct-mapped likewise. */
-	struct exe_key inspected[TLS_SEEN_EXES];
+	struct tls_exe inspected[TLS_SEEN_EXES];
 	unsigned int pending_head, pending_len;
 	uint64_t next_rescan;
 	uint64_t requests, sessions_without_http, attach_failed, pending_dropped, records;
@@ -155,6 +149,21 @@ struct tls_track *tls_track_new(struct loader *loader, struct proc_tracker *trac
 	return t;
 }
 
+/* exe is about to be judged (its file, or its process's mappings): a file
+ * judged before under its inode number with another change time was
+ * another file. */
+static void forget_stale(struct tls_track *t, const struct tls_exe *exe)
+{
+	if (exe->ino && exe->ctime_ns)
+		tls_libs_forget_stale(t->libs, exe->ino, exe->ctime_ns);
+}
+
+static void note_ctime(struct tls_track *t, const struct tls_exe *exe)
+{
+	if (exe->ino && exe->ctime_ns)
+		tls_libs_note_ctime(t->libs, exe->ino, exe->ctime_ns);
+}
+
 void tls_track_record(struct tls_track *t, const struct wire_record *r)
 {
 	t->records++;
@@ -175,7 +184,14 @@ void tls_track_record(struct tls_track *t, const struct wire_record *r)
 		break;
 	case IDT_EV_TLS_LIB: {
 		/* now, not at the next tick: the process is still in ld.so */
-		int n = tls_libs_scan_pid(t->libs, r->tls_lib->hdr.pid);
+		const struct tls_exe lib = { .dev = r->tls_lib->dev, .ino = r->tls_lib->ino,
+					     .ctime_ns = r->tls_lib->ctime_ns };
+		int n;
+
+		forget_stale(t, &lib);
+		n = tls_libs_scan_pid(t->libs, r->tls_lib->hdr.pid);
+		if (n >= 0)
+			note_ctime(t, &lib);
 
 		if (n > 0) {
 			t->found_at_map++;
@@ -188,41 +204,46 @@ void tls_track_record(struct tls_track *t, const struct wire_record *r)
 	}
 }
 
-static struct exe_key *exe_slot(struct exe_key *set, uint32_t dev, uint64_t ino)
+static struct tls_exe *exe_slot(struct tls_exe *set, const struct tls_exe *exe)
 {
-	return &set[(((ino ^ ((uint64_t)dev << 32)) * 0x9e3779b97f4a7c15ull) >> 52) %
+	return &set[(((exe->ino ^ ((uint64_t)exe->dev << 32)) * 0x9e3779b97f4a7c15ull) >> 52) %
 		    TLS_SEEN_EXES];
 }
 
-/* Mark (dev, ino) in set; false when it was there already. */
-static bool exe_first(struct exe_key *set, uint32_t dev, uint64_t ino)
+static bool exe_same(const struct tls_exe *a, const struct tls_exe *b)
 {
-	struct exe_key *k = exe_slot(set, dev, ino);
+	return a->ino == b->ino && a->dev == b->dev && a->ctime_ns == b->ctime_ns;
+}
 
-	if (k->ino == ino && k->dev == dev)
+/* Mark exe in set; false when it was there already. */
+static bool exe_first(struct tls_exe *set, const struct tls_exe *exe)
+{
+	struct tls_exe *k = exe_slot(set, exe);
+
+	if (exe_same(k, exe))
 		return false;
-	*k = (struct exe_key){ .dev = dev, .ino = ino };
+	*k = *exe;
 	return true;
 }
 
-void tls_track_exec_file(struct tls_track *t, const char *path, uint32_t exe_dev,
-			 uint64_t exe_ino)
+void tls_track_exec_file(struct tls_track *t, const char *path, const struct tls_exe *exe)
 {
-	if (!exe_ino || !exe_first(t->inspected, exe_dev, exe_ino) ||
-	    !exe_cache_is_file(path, exe_dev, exe_ino))
+	if (!exe->ino || !exe_first(t->inspected, exe) ||
+	    !exe_cache_is_file(path, exe->dev, exe->ino))
 		return;
+	forget_stale(t, exe);
 	if (tls_libs_add_path(t->libs, path, NULL) == 1)
 		attach_new(t);
+	note_ctime(t, exe);
 }
 
-void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_t exe_ino,
-		    uint64_t ts)
+void tls_track_exec(struct tls_track *t, uint32_t pid, const struct tls_exe *exe, uint64_t ts)
 {
-	struct exe_key *k = exe_slot(t->seen, exe_dev, exe_ino);
+	struct tls_exe *k = exe_slot(t->seen, exe);
 	unsigned int i;
 
 	tls_sessions_end_pid(t->sessions, pid, ts);
-	if (exe_ino && k->ino == exe_ino && k->dev == exe_dev)
+	if (exe->ino && exe_same(k, exe))
 		return;
 	if (t->pending_len == TLS_PENDING) {
 		t->pending_dropped++; /* the periodic rescan still finds its libraries */
@@ -230,8 +251,7 @@ void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_
 	}
 	i = (t->pending_head + t->pending_len++) % TLS_PENDING;
 	t->pending[i].pid = pid;
-	t->pending[i].exe_dev = exe_dev;
-	t->pending[i].exe_ino = exe_ino;
+	t->pending[i].exe = *exe;
 	t->pending[i].due = ts + TLS_SCAN_DELAY_NS;
 }
 
@@ -254,11 +274,15 @@ void tls_track_tick(struct tls_track *t, uint64_t now)
 
 	while (t->pending_len && t->pending[t->pending_head].due <= now) {
 		typeof(t->pending[0]) *pe = &t->pending[t->pending_head];
-		int n = pe->pid ? tls_libs_scan_pid(t->libs, pe->pid) : -ESRCH;
+		int n;
 
+		forget_stale(t, &pe->exe);
+		n = pe->pid ? tls_libs_scan_pid(t->libs, pe->pid) : -ESRCH;
 		found |= n > 0;
-		if (n >= 0) /* scanned (not gone before we looked): once is enough */
-			exe_first(t->seen, pe->exe_dev, pe->exe_ino);
+		if (n >= 0) { /* scanned (not gone before we looked): once is enough */
+			exe_first(t->seen, &pe->exe);
+			note_ctime(t, &pe->exe);
+		}
 		t->pending_head = (t->pending_head + 1) % TLS_PENDING;
 		t->pending_len--;
 	}

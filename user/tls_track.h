@@ -26,18 +26,25 @@ struct tls_track *tls_track_new(struct loader *loader, struct proc_tracker *trac
 				tls_track_emit_fn emit, void *arg);
 /* A TLS record (IDT_EV_TLS_*). */
 void tls_track_record(struct tls_track *t, const struct wire_record *r);
-/* A process exec'd the file (exe_dev, exe_ino): its old image's sessions are
- * over, and the first exec of each program is scanned for libraries not seen
- * yet. Or it exited. */
-void tls_track_exec(struct tls_track *t, uint32_t pid, uint32_t exe_dev, uint64_t exe_ino,
-		    uint64_t ts);
+/* An executed file, as the exec probe names it: device (kernel encoding),
+ * inode, and change time (ns), which tells a new file apart from a deleted
+ * one whose inode number it was given. */
+struct tls_exe {
+	uint32_t dev;
+	uint64_t ino;
+	uint64_t ctime_ns;
+};
+
+/* A process exec'd the file exe: its old image's sessions are over, and the
+ * first exec of each program is scanned for libraries not seen yet. Or it
+ * exited. */
+void tls_track_exec(struct tls_track *t, uint32_t pid, const struct tls_exe *exe, uint64_t ts);
 /* Then the program's own file, now at path (NULL: unknown), once per file:
  * a program that carries its TLS inside (Node.js, Go) is attached at its
  * first exec, and from then on every run is traced from its start, however
  * short-lived (its mappings, scanned later, may be gone by then). path must
  * still name the exec'd file. */
-void tls_track_exec_file(struct tls_track *t, const char *path, uint32_t exe_dev,
-			 uint64_t exe_ino);
+void tls_track_exec_file(struct tls_track *t, const char *path, const struct tls_exe *exe);
 void tls_track_exit(struct tls_track *t, uint32_t pid, uint64_t ts);
 /* Periodic work: scan exec'd processes' mappings, expire idle sessions,
  * rescan all processes now and then. */

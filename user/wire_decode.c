@@ -11,7 +11,7 @@ _Static_assert(sizeof(struct idt_tls_data) == 56, "TLS data record layout");
 _Static_assert(sizeof(struct idt_tls_conn) == 88, "TLS conn record layout");
 _Static_assert(sizeof(struct idt_tls_sni) % 8 == 0, "TLS SNI record layout");
 _Static_assert(sizeof(struct idt_tls_close) == 48, "TLS close record layout");
-_Static_assert(sizeof(struct idt_tls_lib) == 40, "TLS library record layout");
+_Static_assert(sizeof(struct idt_tls_lib) == 48, "TLS library record layout");
 _Static_assert(sizeof(struct idt_mntns) == 56, "mount namespace record layout");
 
 static int span(const char *tail, size_t tail_len, struct idt_span s, struct wire_bytes *out)

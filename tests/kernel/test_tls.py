@@ -1510,6 +1510,37 @@ def test_tls_library_new_to_host(d, fx):
 
 
 @with_tls()
+def test_tls_library_on_reused_inode(d, fx):
+    """A libssl copied where a program the daemon judged (no TLS library)
+    was deleted gets that program's inode number (ext4 hands a freed number
+    to the next file made, as on a CI runner that builds and deletes
+    binaries all day): it is another file all the same, told apart by its
+    change time, found as curl maps it, attached, and curl's request is
+    reported."""
+    srv = fx.nginx()
+    lib = os.path.join(fx.dir, "reuse-lib")
+    os.makedirs(lib)
+    shutil.copy2(os.path.join(SYSTEM_LIBSSL_DIR, "libcrypto.so.3"), lib)
+    prog = os.path.join(lib, "build-step")
+    shutil.copy2("/bin/sleep", prog)
+    old_ino = os.stat(prog).st_ino
+    p = spawn([prog, "0.6"], env=PATH_ENV)
+    finish(p, "the deleted program")
+    d.wait_for(lambda e: e.get("type") == "process.exec" and e["process"]["pid"] == p.pid)
+    time.sleep(0.3)  # its file was judged at its exec, its mappings while it ran
+    os.unlink(prog)
+    ssl = os.path.join(lib, "libssl.so.3")
+    shutil.copy(os.path.join(SYSTEM_LIBSSL_DIR, "libssl.so.3"), ssl)
+    eq(os.stat(ssl).st_ino, old_ino, "the copy has the deleted program's inode number")
+    c = curl_after_attach(d, lib, ["-sk", "--http1.1", "--resolve",
+                                   "localhost:%d:127.0.0.1" % srv.port, "-o", "/dev/null"],
+                          "https://localhost:%d/reused/inode" % srv.port)
+    ev = d.wait_for(is_req(c.pid))[0]
+    check_tls(ev, "openssl", srv.port)
+    eq(ev["http"]["path"], "/reused/inode", "http.path")
+
+
+@with_tls()
 def test_tls_ipv6_loopback(d, fx):
     """curl to openssl s_server on [::1]: the 4-tuple is IPv6, by address
     (curl sends no server name for an IP) and by a name resolved to ::1 (the
@@ -2062,6 +2093,7 @@ CASES = [
     test_tls_embedded_openssl_membio,
     test_tls_openssl_11_own_libssl,
     test_tls_library_new_to_host,
+    test_tls_library_on_reused_inode,
     test_tls_go_crypto_tls_http2,
     test_tls_prestart_session_read_only_openssl,
     test_tls_prestart_session_read_only_gnutls,
