@@ -141,6 +141,17 @@ const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const ch
 	return pivot_table_last_how(t, fp, "read");
 }
 
+const struct pivot_reader *pivot_table_last_how_by(struct pivot_table *t, const char *fp,
+						   const char *how, const char *originator)
+{
+	struct pivot_entry *e = find(t, fp);
+
+	for (int i = 0; e && i < e->n; i++)
+		if (!strcmp(e->r[i].how, how) && !strcmp(e->r[i].originator, originator))
+			return &e->r[i];
+	return NULL;
+}
+
 static bool same_user(const struct pivot_reader *a, const struct pivot_reader *b)
 {
 	return !strcmp(a->originator, b->originator) && !strcmp(a->how, b->how);

@@ -37,6 +37,9 @@ int pivot_table_others(struct pivot_table *t, const char *fp, const char *origin
 		       struct pivot_reader *out);
 /* The most recent reader ("read") of fp, or NULL. Borrowed until the next call. */
 const struct pivot_reader *pivot_table_last_read(struct pivot_table *t, const char *fp);
+/* The most recent use of fp that was how and by a chain of originator, or NULL. */
+const struct pivot_reader *pivot_table_last_how_by(struct pivot_table *t, const char *fp,
+						   const char *how, const char *originator);
 /* The most recent user of fp whose how is how, or NULL. Borrowed likewise. */
 const struct pivot_reader *pivot_table_last_how(struct pivot_table *t, const char *fp,
 					       const char *how);

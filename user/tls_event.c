@@ -42,24 +42,36 @@ static void add_reason(json_t *ev, const char *reason)
 }
 
 /* The credential hop of a presented secret, linked to the file read that
- * saw the same fingerprint; pivots when the chains' originators differ. */
+ * saw the same fingerprint: the presenting chain's own read when there is
+ * one (a backup or a second tracer that read the file since is not where
+ * it got it), else the most recent. The credential crossed identities when
+ * another chain read, held or presented it and the presenting chain did
+ * not read or hold it itself (a chain's own read of a credential another
+ * had is told at that read: credential_pivot). */
 static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec, struct proc *p,
 			   json_t *ev, const char *fp, const char *kind, const char *header)
 {
 	struct pivot_reader others[PIVOT_READERS], me;
-	const struct pivot_reader *reader = pivot_table_last_read(tc->pivots, fp), *holder;
+	const struct pivot_reader *reader, *holder, *own_hold;
 	json_t *hop = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "credential", "source",
 				"http_header", "header", header, "credential_type", kind,
 				"fingerprint", fp);
 	char reason[1024];
-	int n;
+	int n = 0;
 
+	chain_pivot_reader(&ec->chain, p, "presented", NULL, kind, &me);
+	reader = pivot_table_last_how_by(tc->pivots, fp, "read", me.originator);
+	own_hold = pivot_table_last_how_by(tc->pivots, fp, CI_TOKENS_HOW, me.originator);
+	if (!reader && !own_hold)
+		n = pivot_table_others(tc->pivots, fp, me.originator, others);
+	if (!reader)
+		reader = pivot_table_last_read(tc->pivots, fp);
 	if (reader) {
 		json_object_set_new(hop, "type", str(reader->type, 32));
 		json_object_set_new(hop, "path", str(reader->path, 256));
 		json_object_set_new(hop, "read_by_exec_id", str(reader->exec_id, 48));
 		json_object_set_new(hop, "read_by_pid", json_integer(reader->pid));
-	} else if ((holder = pivot_table_last_how(tc->pivots, fp, CI_TOKENS_HOW))) {
+	} else if ((holder = own_hold ?: pivot_table_last_how(tc->pivots, fp, CI_TOKENS_HOW))) {
 		/* a CI job's own token, from the environment of its first exec */
 		json_object_set_new(hop, "type", json_string(CI_TOKENS_TYPE));
 		json_object_set_new(hop, "env_var", str(holder->path, 64));
@@ -70,8 +82,6 @@ static void credential_hop(const struct tls_event_ctx *tc, struct event_ctx *ec,
 	}
 	json_array_append_new(json_object_get(ev, "chain"), hop);
 
-	chain_pivot_reader(&ec->chain, p, "presented", NULL, kind, &me);
-	n = pivot_table_others(tc->pivots, fp, me.originator, others);
 	for (int i = 0; i < n; i++) {
 		snprintf(reason, sizeof(reason),
 			 "credential_crossed_identities:%s:%s_by=%s,exec_id=%s,presented_by=%s", fp,

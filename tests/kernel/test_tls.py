@@ -929,6 +929,58 @@ def test_tls_linked_credential(d, fx):
           "same originator for reader and presenter: no crossing")
 
 
+@with_tls(watch="custom")
+def test_tls_own_read_not_crossed(d, fx):
+    """A job that read the token file itself and presents it: the credential
+    hop names its own read, not a later read by another identity (a backup,
+    a second tracer), and no crossing is claimed. A third job that presents
+    it without reading it crossed identities: both readers are named."""
+    srv = fx.s_server()
+    jwt = fx.token_jwt
+    fp = fx.fingerprint(jwt)
+    hdrs = header_file(fx, "own.hdr", ["Authorization: Bearer " + jwt])
+
+    def job(run_id, repo):
+        env = github_env(run_id, fx.secret(canary()))
+        env["GITHUB_REPOSITORY"] = repo
+        return env
+
+    def present(env, path):
+        c = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                   "-H", "@" + hdrs, "-o", "/dev/null",
+                   "https://localhost:%d/%s" % (srv.port, path)], env=env, loginuid=UNSET)
+        finish(c, "curl")
+        return d.wait_for(is_req(c.pid))[0]
+
+    owner = job(3001, "acme/owner")
+    r = spawn([CAT, fx.token_file], env=owner, loginuid=UNSET, stdout=subprocess.DEVNULL)
+    finish(r, "the owner's cat")
+    own_read = cred_read(d, fx.token_file, pid=r.pid)
+    b = spawn([CAT, fx.token_file], env=job(3002, "acme/backup"), loginuid=UNSET,
+              stdout=subprocess.DEVNULL)
+    finish(b, "the backup's cat")
+    backup_read = cred_read(d, fx.token_file, pid=b.pid)
+    check(backup_read["provenance"]["originator"] != own_read["provenance"]["originator"],
+          "two identities read the file")
+
+    ev = present(owner, "own")
+    cred = hop(ev, "credential")
+    eq(cred["read_by_exec_id"], own_read["process"]["exec_id"],
+       "the credential hop names the presenter's own read")
+    eq([x for x in ev["provenance"]["reasons"] if x.startswith("credential_crossed_identities:")],
+       [], "no crossing: the presenter read it itself")
+
+    ev = present(job(3003, "other/taker"), "taken")
+    eq(hop(ev, "credential")["read_by_exec_id"], backup_read["process"]["exec_id"],
+       "a presenter that read nothing: the most recent read")
+    crossed = [x for x in ev["provenance"]["reasons"]
+               if x.startswith("credential_crossed_identities:")]
+    for read in (own_read, backup_read):
+        check(any("read_by=%s,exec_id=%s," % (read["provenance"]["originator"],
+                                               read["process"]["exec_id"]) in x for x in crossed),
+              "the crossing names the read by %s: %r" % (read["provenance"]["originator"], crossed))
+
+
 @with_tls(watch="custom", token_claims={"iss": "https://issuer.idtrace.test",
                                         "sub": "svc:shared"})
 def test_tls_crossed_identities(d, fx):
@@ -2078,6 +2130,7 @@ CASES = [
     test_tls_gnutls_cli_basic,
     test_tls_linked_credential,
     test_tls_crossed_identities,
+    test_tls_own_read_not_crossed,
     test_tls_ci_job_token,
     test_tls_ci_job_token_seeded,
     test_tls_aws_sigv4_linked_to_file,
