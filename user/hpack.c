@@ -39,6 +39,8 @@ enum h2_state {
 	H2_BLOCK,	/* header block fragment bytes, into the inflater */
 	H2_PADDING,	/* padding after the fragment */
 	H2_SKIP,	/* payload of any other frame */
+	H2_LOST,	/* bytes not captured where they mattered: the rest of the write
+			 * is dropped, and the next write starts with a frame */
 	H2_ERROR,	/* poisoned */
 };
 
@@ -59,7 +61,8 @@ struct h2_conn {
 	 * HPACK dynamic table is unknown, so no block is decoded; each new
 	 * request stream is reported without its headers. */
 	bool midstream;
-	uint32_t max_stream;		/* the highest request stream reported (midstream) */
+	uint32_t max_stream;		/* the highest request stream seen */
+	bool resynced;			/* the frame header next is the first after H2_LOST */
 	size_t span_used;
 	char spans[H2_SPAN_MAX];	/* copies of secret values that req's spans point into */
 };
@@ -289,6 +292,8 @@ static int start_headers(struct h2_conn *c, uint32_t len, uint32_t stream)
 		return -EPROTO;
 	c->in_block = true;
 	c->block_stream = stream;
+	if (stream > c->max_stream)
+		c->max_stream = stream;
 	http_req_init(&c->req, "HTTP/2");
 	c->span_used = 0;
 	c->left = len - (uint32_t)c->prefix_len;
@@ -304,6 +309,11 @@ static int on_frame_header(struct h2_conn *c, h2_cb cb, void *arg)
 	uint32_t len = frame_len(h), stream = frame_stream(h);
 	uint8_t type = h[3];
 
+	/* after a write whose end was not seen, the next must start with a
+	 * frame: a header that is no client frame's says it did not */
+	if (c->resynced && !client_frame_header(h))
+		return -EPROTO;
+	c->resynced = false;
 	if (c->in_block && type != H2_CONTINUATION)
 		return -EPROTO;
 	if (c->midstream && (type == H2_HEADERS || type == H2_CONTINUATION)) {
@@ -398,6 +408,8 @@ static ssize_t step(struct h2_conn *c, const uint8_t *d, size_t len, h2_cb cb, v
 		n = c->left < len ? c->left : len;
 		c->left -= (uint32_t)n;
 		break;
+	case H2_LOST:
+		return (ssize_t)len;
 	case H2_ERROR:
 		return -EPROTO;
 	}
@@ -425,16 +437,44 @@ int h2_conn_feed(struct h2_conn *c, const void *data, size_t len, h2_cb cb, void
 	return 0;
 }
 
-int h2_conn_skip(struct h2_conn *c, size_t len)
+int h2_conn_skip(struct h2_conn *c, size_t len, h2_cb cb, void *arg)
 {
 	if (!len)
 		return c->state == H2_ERROR ? -EPROTO : 0;
-	if (c->state != H2_SKIP || len > c->left) {
-		c->state = H2_ERROR;
+	if (c->state == H2_ERROR || c->state == H2_PREFACE_IN)
 		return -EPROTO;
+	if (c->state == H2_LOST)
+		return 0;
+	if (c->state == H2_SKIP && len <= c->left) {
+		c->left -= (uint32_t)len;
+		if (!c->left) {
+			c->state = H2_FRAME_HEADER;
+			c->got = 0;
+		}
+		return 0;
 	}
-	c->left -= (uint32_t)len;
-	if (!c->left)
-		c->state = H2_FRAME_HEADER;
+	/* Lost inside a header block or across frames (Go writes a large
+	 * header block's HEADERS and CONTINUATION frames in one call). The
+	 * block's request is reported with what was decoded, marked cut; the
+	 * lost part may have added entries to the HPACK dynamic table, so no
+	 * later block is decoded (a table reference could give another
+	 * request's value): later requests are reported without their
+	 * headers, as on a connection joined mid-stream. */
+	if (c->in_block && !c->midstream && c->req.method[0] && cb) {
+		c->req.truncated = true;
+		cb(&c->req, arg);
+	}
+	c->in_block = false;
+	c->midstream = true;
+	c->state = H2_LOST;
 	return 0;
+}
+
+void h2_conn_write_end(struct h2_conn *c)
+{
+	if (c->state != H2_LOST)
+		return;
+	c->state = H2_FRAME_HEADER;
+	c->got = 0;
+	c->resynced = true;
 }

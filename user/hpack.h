@@ -42,9 +42,21 @@ int h2_conn_feed(struct h2_conn *c, const void *data, size_t len,
 		 void (*cb)(const struct http_request *req, void *arg), void *arg);
 
 /* The client wrote len bytes that were not captured. Harmless inside the
- * payload of a frame that is skipped anyway (DATA, ...): returns 0. Anywhere
- * else the stream is lost: the connection is poisoned, -EPROTO. */
-int h2_conn_skip(struct h2_conn *c, size_t len);
+ * payload of a frame that is skipped anyway (DATA, ...). Anywhere else
+ * (inside a header block, or across frames: Go writes a large header
+ * block's frames in one call) the open block's request, if its :method
+ * was decoded, is reported now with truncated set; the rest of the write
+ * is dropped, and from then on the connection is followed as one joined
+ * mid-stream (the lost part may have changed the HPACK dynamic table):
+ * each later request stream is reported once with headers_unknown. The
+ * next write must start with a frame (h2_conn_write_end), or the
+ * connection is poisoned. Returns 0, or -EPROTO when already poisoned or
+ * in the preface. */
+int h2_conn_skip(struct h2_conn *c, size_t len,
+		 void (*cb)(const struct http_request *req, void *arg), void *arg);
+/* The end of one write of the client: after bytes were lost in it, the next
+ * write is taken to start with a frame header. */
+void h2_conn_write_end(struct h2_conn *c);
 /* True when data is HTTP/2 client frames (a write on a connection whose
  * start was not seen): each frame header in it a known type with that
  * type's flags, stream and length rules. */

@@ -194,7 +194,7 @@ static void parse(struct tls_sessions *t, struct tls_session *s, const void *dat
 
 	if (s->h2) {
 		err = h2_conn_feed(s->h2, data, len, on_request, &fc);
-		err = err ?: h2_conn_skip(s->h2, gap);
+		err = err ?: h2_conn_skip(s->h2, gap, on_request, &fc);
 	} else if (s->h1) {
 		err = http1_parser_feed(s->h1, data, len, on_request, &fc);
 		if (err && !s->requests && !s->lost_sync) {
@@ -258,6 +258,8 @@ static void feed(struct tls_sessions *t, struct tls_session *s, uint64_t ts, uin
 	parse(t, s, data, head, gap);
 	if (last)
 		parse(t, s, (const unsigned char *)data + head, last, 0);
+	if (s->h2)
+		h2_conn_write_end(s->h2);
 }
 
 /* Stop holding s's writes: parse them, in order, or (a server's) drop them. */

@@ -6,6 +6,8 @@
 // Usage: go_tls_client URL COUNT. Reads a bearer token from stdin (the wait
 // lets a test attach its probes first), sends COUNT GET requests on one
 // connection, prints each response's protocol, exits 0 when all arrived.
+// With IDT_BIG_AUTH=N in the environment, the second request's token has N
+// more bytes (a header block Go writes in one call larger than a capture).
 package main
 
 import (
@@ -37,9 +39,14 @@ func main() {
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
 		ForceAttemptHTTP2: true,
 	}}
+	big, _ := strconv.Atoi(os.Getenv("IDT_BIG_AUTH"))
 	for i := 0; i < count; i++ {
 		req, _ := http.NewRequest("GET", os.Args[1], nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		if i == 1 && big > 0 {
+			req.Header.Set("Authorization", "Bearer "+token+strings.Repeat("A", big))
+		} else {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
 		req.Header.Set("User-Agent", "go-client/1")
 		resp, err := client.Do(req)
 		if err != nil {

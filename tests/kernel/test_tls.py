@@ -1792,6 +1792,40 @@ def test_tls_go_crypto_tls_http2(d, fx):
         and e["process"]["exe"].endswith("/nginx")], [], "nginx's side is not reported")
 
 
+@with_tls()
+def test_tls_go_http2_header_block_past_capture(d, fx):
+    """Go writes a large header block's HEADERS and CONTINUATION frames in
+    one call, larger than a write's capture: that request is reported cut
+    (http.truncated, with its request line; the credential was in the part
+    not captured), and the
+    connection's later requests are still reported, without their headers
+    (the lost bytes may have changed the HPACK table): none vanishes."""
+    srv = fx.nginx(extra="large_client_header_buffers 4 64k;")
+    client = build_go_client(fx, True)
+    jwt = bearer_jwt(fx, {"sub": "svc:big-header"})
+    p = spawn([client, "https://localhost:%d/go/big?x=1" % srv.port, "3"],
+              env=dict(PATH_ENV, IDT_BIG_AUTH="30000"), stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE)
+    wait_attached(d, client)
+    out, _ = p.communicate((jwt + "\n").encode(), timeout=60)
+    eq(p.returncode, 0, "client exit status")
+    eq(out.decode().split(), ["HTTP/2.0"] * 3, "three HTTP/2 requests, all answered")
+    d.wait_for(is_req(p.pid), count=3)
+    evs = [e for e in d.stop() if is_req(p.pid)(e)]
+    eq(len(evs), 3, "one tls.request per request")
+    first, big, after = (e["http"] for e in evs)
+    eq((first["path"], first["authorization"]["fingerprint"]), ("/go/big", fx.fingerprint(jwt)),
+       "the first request, whole")
+    eq((big["method"], big["path"], big.get("truncated")), ("GET", "/go/big", True),
+       "the large one: its request line, and cut")
+    check(big.get("authorization", {}).get("fingerprint") is None,
+          "no fingerprint of a cut credential")
+    eq((after.get("headers_unknown"), after.get("path")), (True, None),
+       "the one after: counted, without its headers")
+    for e in evs:
+        eq(e["tls"]["remote"]["port"], srv.port, "tls.remote.port")
+
+
 def go_client_case(d, fx, srv, client):
     jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:go-deployer",
                           "aud": "api.idtrace.test"})
@@ -2148,6 +2182,7 @@ CASES = [
     test_tls_library_new_to_host,
     test_tls_library_on_reused_inode,
     test_tls_go_crypto_tls_http2,
+    test_tls_go_http2_header_block_past_capture,
     test_tls_prestart_session_read_only_openssl,
     test_tls_prestart_session_read_only_gnutls,
     test_tls_prestart_session_read_only_raw,

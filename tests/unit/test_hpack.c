@@ -541,6 +541,74 @@ static void test_span_overflow(void **state)
 	nghttp2_hd_deflate_del(def);
 }
 
+/* A write whose middle was not captured, inside a header block and across
+ * its frames (Go writes a 24 KB header block's HEADERS and CONTINUATION in
+ * one call): the block's request is reported with what was decoded and
+ * truncated; the next write starts with a frame, and since the lost bytes
+ * may have changed the dynamic table, later requests come without their
+ * headers. A next write that does not start with a frame poisons it. */
+static void test_gap_inside_header_block(void **state)
+{
+	size_t big = 24000, n, head, tail = 64;
+	nghttp2_hd_deflater *def;
+	char *auth = malloc(big + 1);
+	struct recs rs;
+	struct wire w, next = { 0 };
+	struct h2_conn *c;
+	uint8_t *b;
+	nghttp2_nv nv[] = {
+		NV(":method", "GET"),
+		NV(":path", "/gob/big"),
+		NV(":authority", "o.example"),
+		{ (uint8_t *)"authorization", (uint8_t *)auth, 13, big, NGHTTP2_NV_FLAG_NO_INDEX },
+	};
+
+	assert_non_null(auth);
+	memcpy(auth, "Bearer ", 7);
+	memset(auth + 7, 'q', big - 7);
+	assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
+	start(&w);
+	n = hd_deflate(def, nv, 4, &b);
+	frame(&w, F_HEADERS, 0, 1, b, 16384);
+	frame(&w, F_CONTINUATION, END_HEADERS, 1, b + 16384, n - 16384);
+	free(b);
+	n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
+	frame(&next, F_HEADERS, END_HEADERS | END_STREAM, 3, b, n);
+	free(b);
+	c = h2_conn_new();
+	memset(&rs, 0, sizeof(rs));
+	/* the write as captured: its first 16 KB, a gap, its last 64 bytes */
+	head = 16384;
+	assert_int_equal(h2_conn_feed(c, w.d, head, collect, &rs), 0);
+	assert_int_equal(h2_conn_skip(c, w.n - head - tail, collect, &rs), 0);
+	assert_int_equal(h2_conn_feed(c, w.d + w.n - tail, tail, collect, &rs), 0);
+	h2_conn_write_end(c);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].req.method, "GET");
+	assert_string_equal(rs.r[0].req.path, "/gob/big");
+	assert_true(rs.r[0].req.truncated);
+	assert_false(rs.r[0].req.headers_unknown);
+	/* the next write: a request, counted without its headers */
+	assert_int_equal(h2_conn_feed(c, next.d, next.n, collect, &rs), 0);
+	h2_conn_write_end(c);
+	assert_int_equal(rs.n, 2);
+	assert_true(rs.r[1].req.headers_unknown);
+	assert_string_equal(rs.r[1].req.path, "");
+	/* again, and a write that starts inside a frame: lost for good */
+	assert_int_equal(h2_conn_feed(c, next.d, 12, collect, &rs), 0);
+	assert_int_equal(h2_conn_skip(c, 5000, collect, &rs), 0);
+	h2_conn_write_end(c);
+	assert_int_equal(h2_conn_feed(c, "qqqqqqqqqqqqqqqq", 16, collect, &rs), -EPROTO);
+	assert_int_equal(h2_conn_skip(c, 10, collect, &rs), -EPROTO);
+	assert_int_equal(rs.n, 2);
+	h2_conn_free(c);
+	free(auth);
+	free(w.d);
+	free(next.d);
+	nghttp2_hd_deflate_del(def);
+	(void)state;
+}
+
 static void test_host_header_fallback(void **state)
 {
 	static const nghttp2_nv nv[] = { NV(":method", "GET"), NV(":path", "/h"),
@@ -669,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_split_every_offset),
 		cmocka_unit_test(test_large_data_and_trailers),
 		cmocka_unit_test(test_span_overflow),
+		cmocka_unit_test(test_gap_inside_header_block),
 		cmocka_unit_test(test_host_header_fallback),
 		cmocka_unit_test(test_poisoned),
 		cmocka_unit_test(test_looks_like_preface),
