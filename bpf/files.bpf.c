@@ -505,6 +505,19 @@ static __always_inline __u32 watched_name(struct open_scratch *s, struct file_fa
 	return w ? w->cred_type : 0;
 }
 
+/* The record's file, for a match by name (no watched inode or directory). */
+static __always_inline void name_match_file(struct open_scratch *s, struct file_facts *ff)
+{
+	struct inode *inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
+	struct file *file = ff->file;
+
+	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	s->ev.ino = ff->ino;
+	s->ev.dir_dev = 0;
+	s->ev.dir_ino = 0;
+	s->ev.flags = BPF_CORE_READ(file, f_flags);
+}
+
 /* A successful open that no watch entry matched: is its name a watched
  * name? Then the scratch record, with the file filled in (no watched inode
  * or directory), its type in *type and the name's length in *len; else
@@ -512,8 +525,6 @@ static __always_inline __u32 watched_name(struct open_scratch *s, struct file_fa
 static __always_inline struct open_scratch *name_match(__u32 sys, struct file_facts *ff,
 						       __u32 *type, __u32 *len)
 {
-	struct inode *inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
-	struct file *file = ff->file;
 	struct open_scratch *s;
 	__u32 zero = 0;
 
@@ -524,11 +535,7 @@ static __always_inline struct open_scratch *name_match(__u32 sys, struct file_fa
 	if (!*type)
 		return NULL;
 	s->ev.syscall = sys;
-	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	s->ev.ino = ff->ino;
-	s->ev.dir_dev = 0;
-	s->ev.dir_ino = 0;
-	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	name_match_file(s, ff);
 	return s;
 }
 
@@ -551,8 +558,6 @@ given_name_match(struct task_struct *task, int path_arg, const char *kpath, stru
 {
 	static const struct idt_file_key any_dir = {};
 	struct idt_dir_watch *dw = bpf_map_lookup_elem(&watch_dirs, &any_dir);
-	struct inode *inode = ff->inode; /* BPF_CORE_READ relocates every access in its argument */
-	struct file *file = ff->file;
 	struct open_scratch *s;
 	__u32 zero = 0;
 
@@ -566,11 +571,7 @@ given_name_match(struct task_struct *task, int path_arg, const char *kpath, stru
 	hit->type = match_name(s, &any_dir, dw, hit->len);
 	if (!hit->type)
 		return NULL;
-	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	s->ev.ino = ff->ino;
-	s->ev.dir_dev = 0;
-	s->ev.dir_ino = 0;
-	s->ev.flags = BPF_CORE_READ(file, f_flags);
+	name_match_file(s, ff);
 	return s;
 }
 

@@ -86,13 +86,11 @@ int root_path_open(const char *path, int flags)
 	return fd;
 }
 
-int root_path_stat(const char *path, struct stat *st)
+/* fstat of the file at path opened with O_PATH (and extra flags). */
+static int stat_opened(const char *path, int extra, struct stat *st)
 {
-	int fd, err;
+	int fd = root_path_open(path, O_PATH | extra), err;
 
-	if (!root_path_prefix_len(path))
-		return stat(path, st);
-	fd = root_path_open(path, O_PATH);
 	if (fd < 0)
 		return -1;
 	err = fstat(fd, st) ? errno : 0;
@@ -101,19 +99,14 @@ int root_path_stat(const char *path, struct stat *st)
 	return err ? -1 : 0;
 }
 
+int root_path_stat(const char *path, struct stat *st)
+{
+	return root_path_prefix_len(path) ? stat_opened(path, 0, st) : stat(path, st);
+}
+
 int root_path_lstat(const char *path, struct stat *st)
 {
-	int fd, err;
-
-	if (!root_path_prefix_len(path))
-		return lstat(path, st);
-	fd = root_path_open(path, O_PATH | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	err = fstat(fd, st) ? errno : 0;
-	close(fd);
-	errno = err;
-	return err ? -1 : 0;
+	return root_path_prefix_len(path) ? stat_opened(path, O_NOFOLLOW, st) : lstat(path, st);
 }
 
 static void *glob_opendir(const char *path)

@@ -9,11 +9,10 @@
 #include "event.h"
 #include "proc_track.h"
 
-/* process.args of a record whose argv is the n bytes at args (NUL-separated). */
-static char *args_of(const char *args, size_t n)
+/* process.args of record p, as compact JSON. */
+static char *args_json_of(const struct proc *p)
 {
-	struct proc p = { .pid = 1, .exe = "/x", .args = (char *)args, .args_len = n };
-	json_t *o = event_process(&p);
+	json_t *o = event_process(p);
 	char *out;
 
 	assert_non_null(o);
@@ -21,6 +20,14 @@ static char *args_of(const char *args, size_t n)
 	assert_non_null(out);
 	json_decref(o);
 	return out;
+}
+
+/* process.args of a record whose argv is the n bytes at args (NUL-separated). */
+static char *args_of(const char *args, size_t n)
+{
+	struct proc p = { .pid = 1, .exe = "/x", .args = (char *)args, .args_len = n };
+
+	return args_json_of(&p);
 }
 
 #define ARGS_EQUAL(lit, want)                                   \
@@ -50,17 +57,15 @@ static void test_event_args_argv_context(void **state)
 	}
 }
 
-static char *args_json_of(const struct proc *p)
-{
-	json_t *o = event_process(p);
-	char *out;
-
-	assert_non_null(o);
-	out = json_dumps(json_object_get(o, "args"), JSON_COMPACT);
-	assert_non_null(out);
-	json_decref(o);
-	return out;
-}
+/* child's args (a static argv) as JSON equal want */
+#define CHILD_ARGS(argv, want)                                  \
+	do {                                                    \
+		child.args = (char *)(argv);                    \
+		child.args_len = sizeof(argv);                  \
+		got = args_json_of(&child);                     \
+		assert_string_equal(got, want);                 \
+		free(got);                                      \
+	} while (0)
 
 /* A CI job's token value in argv, in shapes no format rule knows (curl -u
  * TOKEN:, a URL's user name, a shell string), is redacted by its value: in
@@ -85,28 +90,12 @@ static void test_event_args_lineage_secret_values(void **state)
 	proc_track_note_secret_values(&child, job_env, sizeof(job_env));
 	assert_int_equal(child.n_secret_values, 0);
 
-	child.args = (char *)curl;
-	child.args_len = sizeof(curl);
-	got = args_json_of(&child);
-	assert_string_equal(got, "[\"curl\",\"-u\",\"[REDACTED]:\",\"https://h/x\"]");
-	free(got);
-	child.args = (char *)git;
-	child.args_len = sizeof(git);
-	got = args_json_of(&child);
-	assert_string_equal(got, "[\"git\",\"ls-remote\",\"https://[REDACTED]@h/g/p.git\"]");
-	free(got);
+	CHILD_ARGS(curl, "[\"curl\",\"-u\",\"[REDACTED]:\",\"https://h/x\"]");
+	CHILD_ARGS(git, "[\"git\",\"ls-remote\",\"https://[REDACTED]@h/g/p.git\"]");
 	/* two values side by side are one cut */
-	child.args = (char *)sh;
-	child.args_len = sizeof(sh);
-	got = args_json_of(&child);
-	assert_string_equal(got, "[\"sh\",\"-c\",\"echo [REDACTED]|login\"]");
-	free(got);
+	CHILD_ARGS(sh, "[\"sh\",\"-c\",\"echo [REDACTED]|login\"]");
 	/* a path and a short value of secret-named variables are not taken */
-	child.args = (char *)keep;
-	child.args_len = sizeof(keep);
-	got = args_json_of(&child);
-	assert_string_equal(got, "[\"ls\",\"/tmp/ssh-x/agent.12\",\"short\"]");
-	free(got);
+	CHILD_ARGS(keep, "[\"ls\",\"/tmp/ssh-x/agent.12\",\"short\"]");
 	/* without the lineage, the token stays (no rule knows its shape) */
 	child.parent = NULL;
 	child.args = (char *)git;
