@@ -436,9 +436,14 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 		/* a container that read a host file bind-mounted in, and exited:
 		 * its root is gone (ESTALE), the host's path is not */
 		const char *other = cred_watch_inode_other_real(cc->watch, ev->dev, ev->ino, real);
+		char held[64];
 
 		if (other)
 			slot = inspect_cached(cc, type, other, ev->dev, ev->ino);
+		/* a file mounted in from elsewhere, held since the scan */
+		if (!cc->cache[slot].fingerprint[0] &&
+		    !cred_watch_held_path(cc->watch, ev->dev, ev->ino, held, sizeof(held)))
+			slot = inspect_cached(cc, type, held, ev->dev, ev->ino);
 	}
 	fp = slot >= 0 ? cc->cache[slot].fingerprint : "";
 	cred = json_pack("{s:s, s:s}", "type", type, "source", "file");

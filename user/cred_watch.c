@@ -25,6 +25,7 @@
 #define MAX_ROOTS 128	       /* containers' file systems watched besides the host's */
 #define ROOT_HOMES 64	       /* homes per container (its /etc/passwd, and /root) */
 #define ROOT_ENV_HOMES 8       /* of them, HOMEs seen in its processes' environments */
+#define ROOT_HELD_FILES 16 /* per container: files mounted in, held for a late read */
 
 static const char *const type_names[] = {
 	"aws", "gcp", "azure", "k8s_service_account", "kubeconfig", "ssh_private_key", "docker",
@@ -91,6 +92,16 @@ struct watch_root {
 	 * (a CI job's container: HOME=/github/home) */
 	char *env_homes[ROOT_ENV_HOMES];
 	int n_env_homes;
+	/* Its watched files on another file system than its root's (a host
+	 * directory or a volume mounted in), held open (O_PATH): when the
+	 * container is gone, its mounts go with its namespace, and a read it
+	 * made just before is still read here, for the fingerprint. */
+	struct {
+		int fd;
+		uint32_t kdev;
+		uint64_t ino;
+	} held[ROOT_HELD_FILES];
+	int n_held;
 };
 
 static void root_release(struct watch_root *r)
@@ -99,6 +110,9 @@ static void root_release(struct watch_root *r)
 	for (int i = 0; i < r->n_env_homes; i++)
 		free(r->env_homes[i]);
 	r->n_env_homes = 0;
+	for (int i = 0; i < r->n_held; i++)
+		close(r->held[i].fd);
+	r->n_held = 0;
 }
 
 struct cred_watch {
@@ -117,6 +131,7 @@ struct cred_watch {
 	int n_roots;
 	uint64_t host_mntns;
 	uint64_t not_containers[16]; /* ids lately put in the mntns map as such */
+	struct watch_root *scanning; /* the container build_root scans, NULL on the host */
 	unsigned int next_not_container;
 };
 
@@ -523,6 +538,31 @@ static int add_inode(struct cred_watch *w, const char *path, const char *real,
 	return e->path && (!real || e->real) ? 0 : -ENOMEM;
 }
 
+/* A container's watched file st (at real) on another file system than
+ * its root's: held open while the container is watched (see held). */
+static void hold_mounted_file(struct watch_root *r, const char *real, const struct stat *st)
+{
+	struct stat root, got;
+	int fd;
+
+	if (r->n_held >= ROOT_HELD_FILES || fstat(r->fd, &root) || root.st_dev == st->st_dev)
+		return;
+	for (int i = 0; i < r->n_held; i++)
+		if (r->held[i].ino == st->st_ino && r->held[i].kdev == cred_kdev(st->st_dev))
+			return;
+	fd = root_path_open(real, O_PATH);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &got) || got.st_ino != st->st_ino || got.st_dev != st->st_dev) {
+		close(fd);
+		return;
+	}
+	r->held[r->n_held].fd = fd;
+	r->held[r->n_held].kdev = cred_kdev(st->st_dev);
+	r->held[r->n_held].ino = st->st_ino;
+	r->n_held++;
+}
+
 /* One concrete directory of one rule: its kernel entries and the files in
  * it that exist now. dir is as processes name it; prefix ("" on the host,
  * "/proc/PID/root" in a container) is where the daemon reaches it. */
@@ -575,6 +615,8 @@ static int scan_dir(struct cred_watch *w, const char *prefix, const char *dir, i
 		err = add_inode(w, path, *prefix ? real : NULL, &st, cred_type_id(r->type));
 		if (err)
 			break;
+		if (w->scanning)
+			hold_mounted_file(w->scanning, real, &st);
 	}
 	closedir(dp);
 	return err;
@@ -668,12 +710,13 @@ static int root_homes(const char *prefix, const struct watch_root *r, char homes
 }
 
 /* Every rule in a container's file system. */
-static int build_root(struct cred_watch *w, const struct watch_root *root)
+static int build_root(struct cred_watch *w, struct watch_root *root)
 {
 	static char homes[ROOT_HOMES][PATH_MAX];
 	int n_homes = root_homes(root->prefix, root, homes, ROOT_HOMES), err = 0;
 	char dir[PATH_MAX];
 
+	w->scanning = root;
 	for (int i = 0; i < w->n_rules && !err; i++) {
 		const struct watch_rule *r = &w->rules[i];
 
@@ -686,6 +729,7 @@ static int build_root(struct cred_watch *w, const struct watch_root *root)
 			err = expand_rule(w, root->prefix, i, dir);
 		}
 	}
+	w->scanning = NULL;
 	return err;
 }
 
@@ -1086,6 +1130,18 @@ const char *cred_watch_inode_other_real(const struct cred_watch *w, uint32_t kde
 			return r;
 	}
 	return NULL;
+}
+
+int cred_watch_held_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino, char *buf,
+			 size_t n)
+{
+	for (int i = 0; i < w->n_roots; i++)
+		for (int k = 0; k < w->roots[i].n_held; k++)
+			if (w->roots[i].held[k].kdev == kdev && w->roots[i].held[k].ino == ino) {
+				snprintf(buf, n, "/proc/self/fd/%d", w->roots[i].held[k].fd);
+				return 0;
+			}
+	return -ENOENT;
 }
 
 const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,

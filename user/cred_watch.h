@@ -93,6 +93,12 @@ bool cred_watch_inode_root_ns(const struct cred_watch *w, uint32_t kdev, uint64_
 			      uint64_t *mntns);
 /* A watched directory (dev, ino) -> its path, and *real as above; NULL if
  * not watched. */
+/* A container's watched file on another file system than its root's (a
+ * host directory or volume mounted in), held open while the container is
+ * watched: "/proc/self/fd/FD" into buf (n bytes), which reads it after the
+ * container and its mounts are gone. 0, or -ENOENT when none is held. */
+int cred_watch_held_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino, char *buf,
+			 size_t n);
 /* Another path than real by which the daemon can read the watched inode
  * (kdev, ino): the same file watched under another root, as a host file
  * bind-mounted into a container is, whose root may be gone by the time the

@@ -69,7 +69,8 @@ int root_path_open(const char *path, int flags)
 	bool owned;
 	int dir, fd, err;
 
-	if (!plen)
+	/* the root part alone: the held file or directory itself */
+	if (!plen || !path[plen])
 		return open(path, flags | O_CLOEXEC);
 	dir = root_fd(path, plen, &owned);
 	if (dir < 0)

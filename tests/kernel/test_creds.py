@@ -886,16 +886,22 @@ open(os.path.join(cg, "cgroup.procs"), "w").write(str(os.getpid()))
 assert ctypes.CDLL(None, use_errno=True).unshare(0x20000) == 0  # CLONE_NEWNS, no exec
 subprocess.run(["mount", "--make-rprivate", "/"], check=True)
 subprocess.run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")], check=True)
+for bind in sys.argv[5:]:  # SRC:DST, DST inside rootfs: in the container's namespace only
+    src, dst = bind.split(":")
+    subprocess.run(["mount", "--bind", src, os.path.join(rootfs, dst.lstrip("/"))], check=True)
 os.execve("/usr/sbin/chroot", ["chroot", rootfs, "/bin/sh", "-c", script],
           {"PATH": "/usr/bin:/bin", "HOME": home})
 """
 
 
-def container_sh(cg, rootfs, script, home="/root", **kw):
+def container_sh(cg, rootfs, script, home="/root", binds=(), **kw):
     """A docker-style container: a process moved into cgroup cg makes its
     own mount namespace (runc's order: no exec in between), and runs sh -c
-    script chrooted in rootfs, with HOME home. Returns the Popen."""
-    return subprocess.Popen(["python3", "-c", CONTAINER_SH_PY, cg, rootfs, script, home], **kw)
+    script chrooted in rootfs, with HOME home; binds: (host path, path in
+    the container) pairs, bind-mounted in its namespace alone (docker -v).
+    Returns the Popen."""
+    return subprocess.Popen(["python3", "-c", CONTAINER_SH_PY, cg, rootfs, script, home] +
+                            ["%s:%s" % b for b in binds], **kw)
 
 
 @contextlib.contextmanager
@@ -1172,6 +1178,50 @@ def test_cred_container_first_read_by_given_name(d, c):
        "the linked file's fingerprint")
     d.stop()
     check(secret.encode() not in d.raw(), "the secret never appears")
+
+
+@with_creds
+def test_cred_container_mounted_file_after_exit(d, c):
+    """docker run -v HOSTDIR:/root/.aws img sh -c 'sleep 1.5; cat ...': a
+    file mounted in from another file system, which the host does not watch,
+    read by a container that is gone (and its mounts with it) before the
+    daemon handles the read. The daemon held the file open since its scan,
+    so the read still has the file's fingerprint."""
+    cid, secret = secrets.token_hex(32), canary()
+    vol = os.path.join(c.dir, "vol")
+    os.makedirs(vol)
+    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-vol", vol])
+    try:
+        c.write(os.path.join(vol, "credentials"),
+                "[default]\naws_access_key_id = AKIAMOUNTEDVOLUME001\naws_secret_access_key = %s\n"
+                % secret)
+        rootfs = os.path.join(c.dir, "rootfs")
+        rootfs_skeleton(rootfs, "root/.aws")
+        c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+        with docker_cgroup(cid) as cg:
+            p = container_sh(cg, rootfs, "read go; exec cat /root/.aws/credentials",
+                             binds=[(vol, "/root/.aws")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+            time.sleep(1.5)  # its sh runs, and the container is scanned
+            d.proc.send_signal(signal.SIGSTOP)  # the read waits in the ring
+            try:
+                out = p.communicate("go\n", timeout=30)[0]
+            finally:
+                d.proc.send_signal(signal.SIGCONT)
+            eq(p.returncode, 0, "the container's run")
+            check("AKIAMOUNTEDVOLUME001" in out, "the container read the mounted file")
+        ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                        and e["process"]["pid"] == p.pid, timeout=10)[0]
+        eq(ev["file"]["path"], "/root/.aws/credentials", "file.path")
+        eq(ev["file"]["match"], "inode", "matched by inode: the container was scanned")
+        eq(ev["credential"].get("aws_access_key_id"), "AKIAMOUNTEDVOLUME001", "the key id")
+        eq(ev["credential"].get("fingerprint"), c.fingerprint(secret),
+           "the fingerprint, read through the file held since the scan")
+        d.stop()
+        check(secret.encode() not in d.raw(), "the secret never appears")
+    finally:
+        d.kill()
+        run(["umount", "-l", vol])
 
 
 @with_creds
@@ -1646,6 +1696,7 @@ CASES = [
     test_cred_container_absolute_links_stay_inside,
     test_cred_container_runtime_unnamed,
     test_cred_container_first_read_by_given_name,
+    test_cred_container_mounted_file_after_exit,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
