@@ -10,7 +10,6 @@
 
 #define SIGV4_SCHEME "AWS4-HMAC-SHA256"
 #define SCHEME_GUESS_MAX 24	/* an unknown scheme longer than this is more likely a credential */
-#define BARE_USER_SECRET 20	/* "user:" with an empty password and a user this long is a key */
 /* GitHub's documented Basic form for a token: TOKEN:x-oauth-basic (the password is fixed) */
 #define OAUTH_BASIC_PASSWORD "x-oauth-basic"
 
@@ -271,8 +270,8 @@ static void parse_basic(const char *s, size_t len, struct http_auth *out)
 	if (!basic_decode(s, len, &b) || !b.colon || !b.user_len)
 		goto out;
 	kept = b.user_len < sizeof(b.user) ? b.user_len : sizeof(b.user);
-	if (!b.pass_len && b.user_len >= BARE_USER_SECRET)
-		goto out;	/* "key:" style: the user name is the credential */
+	if (!b.pass_len)
+		goto out;	/* "key:" style: the user name is the credential (and fingerprinted) */
 	if (b.pass_len && !b.pass_not_oauth)
 		goto out;	/* "TOKEN:x-oauth-basic": GitHub's form, the user is the token */
 	if (strcmp(classify_bare(b.user, kept), "opaque"))

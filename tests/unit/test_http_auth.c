@@ -184,6 +184,10 @@ static void test_basic_user_withheld(void **state)
 	/* sk_live_...: (API key as user, empty password) */
 	parse("Basic c2tfbGl2ZV9hYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3g6", &a);
 	assert_string_equal(a.basic_user, "");
+	/* a short key with an empty password: the user name is still the key */
+	parse("Basic UWZha2VLZXkxOWNoYXJzMDAwMTo=", &a);
+	assert_string_equal(a.basic_user, "");
+	assert_null(memmem(&a, sizeof(a), "QfakeKey19", 10));
 	/* "bob": no colon, so no user name */
 	parse("Basic Ym9i", &a);
 	assert_string_equal(a.basic_user, "");
