@@ -107,6 +107,13 @@ static void name_split(const char *s, size_t n, struct name_words *w)
 	}
 }
 
+/* "key" after one of these is a secret key: --api-key, --private-key (hex keys escape
+ * the entropy rule), --account-key and AccountKey= (Azure storage). */
+static const char *const key_kinds[] = {
+	"api", "access", "private", "secret", "account", "master", "encryption", "shared",
+	"license", "session", "storage", NULL,
+};
+
 /* Word k of the name is a secret word. Words ending in password, pass, token, secret,
  * ... count (dbpassword, storepass, authtoken) unless they are English words that only
  * end that way (bypass, compass); some words count only as the last word, where they
@@ -127,10 +134,6 @@ static bool name_secret_word(const char *s, const struct name_words *w, size_t k
 	};
 	/* "key" after one of these: --api-key, --private-key (hex keys escape the entropy
 	 * rule), --account-key (Azure storage) */
-	static const char *const key_kinds[] = {
-		"api", "access", "private", "secret", "account", "master", "encryption", "shared",
-		"license", "session", NULL,
-	};
 	const char *p = s + w->at[k];
 	size_t n = w->len[k];
 	const char *const *e;
@@ -197,6 +200,32 @@ static bool secret_option(const char *s, size_t n)
 	return false;
 }
 
+/* The words of a KEY (camelCase split too) name a secret as an option's would: a
+ * passphrase (GPG_PASSPHRASE), SSHPASS (sshpass's variable), a key of one of the
+ * key_kinds (privateKey, AccountKey, MASTER_KEY, JWT_SIGNING_KEY, SharedAccessKey). */
+static bool key_words_secret(const char *s, size_t n)
+{
+	static const char *const whole[] = { "sshpass", "accesskey", "privatekey", "accountkey",
+					     "secretkey", "masterkey", "encryptionkey",
+					     "signingkey", "storagekey", NULL };
+	struct name_words w;
+
+	name_split(s, n, &w);
+	for (size_t k = 0; k < w.count; k++) {
+		const char *p = s + w.at[k];
+
+		if (name_has_suffix(p, w.len[k], "passphrase") || in_list(p, w.len[k], whole))
+			return true;
+		/* a signing key given as a value is the key (JWT_SIGNING_KEY=...); the
+		 * option --signing-key names a key file */
+		if (k > 0 && name_eq(p, w.len[k], "key") &&
+		    (in_list(s + w.at[k - 1], w.len[k - 1], key_kinds) ||
+		     name_eq(s + w.at[k - 1], w.len[k - 1], "signing")))
+			return true;
+	}
+	return false;
+}
+
 /* redact_rules.h */
 bool redact_secret_key(const char *s, size_t n)
 {
@@ -214,7 +243,7 @@ bool redact_secret_key(const char *s, size_t n)
 	 * DRONE_NETRC_USERNAME (Drone's, Woodpecker's and Vela's netrc login is
 	 * the token) */
 	if (ci_env_is_token_var(s, n) || name_has_suffix(s, n, "_jwt") ||
-	    name_find(s, n, 0, "netrc_username") < n)
+	    name_find(s, n, 0, "netrc_username") < n || key_words_secret(s, n))
 		return true;
 	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass") ||
 	    name_has_suffix(s, n, "_pwd"))

@@ -657,6 +657,33 @@ static void test_env_assignments(void **state)
 	KEPT("=value");
 }
 
+/* KEY=VALUE names whose words say secret as an option's would: passphrases, keys of
+ * the secret kinds in any case style, sshpass's variable; a key that names no secret
+ * kind is kept. */
+static void test_pairs_key_words(void **state)
+{
+	static const char *secret[] = {
+		"passphrase", "GPG_PASSPHRASE", "SSH_PASSPHRASE", "privateKey", "accessKey",
+		"ACCOUNT_KEY", "AccountKey", "SharedAccessKey", "MASTER_KEY", "ENCRYPTION_KEY",
+		"signing_key", "JWT_SIGNING_KEY", "AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT_KEY",
+		"SSHPASS",
+	};
+	char in[128], want[128];
+
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+		snprintf(in, sizeof(in), "%s=q7canaryV", secret[i]);
+		snprintf(want, sizeof(want), "%s=" REDACTED, secret[i]);
+		EXPECT(in, want);
+	}
+	EXPECT("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=q7canaryV",
+	       "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=" REDACTED);
+	KEPT("CACHE_KEY=linux-node");
+	KEPT("PRIMARY_KEY=id");
+	KEPT("SORT_KEY=name");
+	KEPT("KEYBOARD=us");
+	(void)state;
+}
+
 static void test_embedded_pairs(void **state)
 {
 	EXPECT("host=db password=s3cret dbname=app", "host=db password=" REDACTED " dbname=app");
@@ -1192,6 +1219,7 @@ int main(void)
 		cmocka_unit_test(test_curl_user),
 		cmocka_unit_test(test_env_assignments),
 		cmocka_unit_test(test_pairs_in_file_text),
+		cmocka_unit_test(test_pairs_key_words),
 		cmocka_unit_test(test_embedded_pairs),
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
