@@ -47,26 +47,28 @@ struct {
 	__type(value, struct exec_scratch);
 } exec_scratch SEC(".maps");
 
-/* Programs exec'd before (by file). The first exec of a file the host has
- * not run yet wakes the daemon at once, while the process is still young:
- * a program that carries its TLS inside (Go, Node.js) is then attached
- * before its first call, and its file is found by /proc/PID/exe. Later execs
- * of the same file wait for the batch, as other records do. */
+/* Programs exec'd before (by file, with the file's change time: a program
+ * written where a deleted one was gets its inode number, and is new). The
+ * first exec of a file the host has not run yet wakes the daemon at once,
+ * while the process is still young: a program that carries its TLS inside
+ * (Go, Node.js) is then attached before its first call, and its file is
+ * found by /proc/PID/exe. Later execs of the same file wait for the batch,
+ * as other records do. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, struct idt_file_key);
-	__type(value, __u8);
+	__type(value, __u64);
 } exe_files SEC(".maps");
 
-static __always_inline __u64 exec_rb_flags(__u32 dev, __u64 ino)
+static __always_inline __u64 exec_rb_flags(__u32 dev, __u64 ino, __u64 ctime)
 {
 	struct idt_file_key key = { .dev = dev, .ino = ino };
-	__u8 one = 1;
+	__u64 *known = bpf_map_lookup_elem(&exe_files, &key);
 
-	if (bpf_map_lookup_elem(&exe_files, &key))
+	if (known && *known == ctime)
 		return rb_flags();
-	bpf_map_update_elem(&exe_files, &key, &one, BPF_ANY);
+	bpf_map_update_elem(&exe_files, &key, &ctime, BPF_ANY);
 	return BPF_RB_FORCE_WAKEUP;
 }
 
@@ -323,7 +325,7 @@ int BPF_PROG(idt_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (size > sizeof(*s))
 		return 0;
 	count(IDT_CNT_EXEC);
-	if (bpf_ringbuf_output(&events, s, size, exec_rb_flags(ev->exe_dev, ev->exe_ino)))
+	if (bpf_ringbuf_output(&events, s, size, exec_rb_flags(ev->exe_dev, ev->exe_ino, ev->exe_ctime_ns)))
 		count(IDT_CNT_LOST_EXEC);
 	return 0;
 }

@@ -228,8 +228,10 @@ static bool exe_first(struct tls_exe *set, const struct tls_exe *exe)
 
 void tls_track_exec_file(struct tls_track *t, const char *path, const struct tls_exe *exe)
 {
-	if (!exe->ino || !exe_first(t->inspected, exe) ||
-	    !exe_cache_is_file(path, exe->dev, exe->ino))
+	/* the path first: an exec whose file could not be named (a process gone
+	 * before the daemon looked, run by a relative path) leaves it to the next */
+	if (!exe->ino || !exe_cache_is_file(path, exe->dev, exe->ino) ||
+	    !exe_first(t->inspected, exe))
 		return;
 	forget_stale(t, exe);
 	if (tls_libs_add_path(t->libs, path, NULL) == 1)

@@ -1826,6 +1826,43 @@ def test_tls_go_http2_header_block_past_capture(d, fx):
         eq(e["tls"]["remote"]["port"], srv.port, "tls.remote.port")
 
 
+@with_tls()
+def test_tls_go_program_on_reused_inode(d, fx):
+    """A Go program built where a program the daemon had run was deleted
+    gets its inode number (ext4), and is run briefly by a relative path
+    under a new name (./g1, as a build step does): its first exec still
+    wakes the daemon, which finds the file while the process runs and
+    attaches, so its later runs are traced from their start."""
+    srv = fx.nginx()
+    client = build_go_client(fx, True)
+    work = os.path.join(fx.dir, "ws")
+    os.makedirs(work)
+    shutil.copy2("/bin/true", os.path.join(work, "t1"))
+    old_ino = os.stat(os.path.join(work, "t1")).st_ino
+    p = spawn(["./t1"], env=PATH_ENV, cwd=work)
+    finish(p, "the deleted program")
+    d.wait_for(lambda e: e.get("type") == "process.exec" and e["process"]["pid"] == p.pid)
+    time.sleep(0.3)
+    os.unlink(os.path.join(work, "t1"))
+    shutil.copy(client, os.path.join(work, "g1"))
+    eq(os.stat(os.path.join(work, "g1")).st_ino, old_ino,
+       "the Go program has the deleted program's inode number")
+    jwt = bearer_jwt(fx, {"sub": "svc:reused-inode"})
+    pids = []
+    for n in range(3):
+        p = spawn(["./g1", "https://localhost:%d/reused/go" % srv.port, "1"], env=PATH_ENV,
+                  cwd=work, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        p.communicate((jwt + "\n").encode(), timeout=60)
+        eq(p.returncode, 0, "run %d's exit status" % n)
+        pids.append(p.pid)
+        if n == 0:
+            wait_attached(d, os.path.join(work, "g1"))
+    ev = d.wait_for(is_req(pids[2]))[0]
+    eq(ev["tls"]["library"], "go", "tls.library")
+    eq(ev["http"]["path"], "/reused/go", "http.path")
+    eq(ev["http"]["authorization"]["fingerprint"], fx.fingerprint(jwt), "fingerprint")
+
+
 def go_client_case(d, fx, srv, client):
     jwt = bearer_jwt(fx, {"iss": "https://issuer.idtrace.test", "sub": "svc:go-deployer",
                           "aud": "api.idtrace.test"})
@@ -2183,6 +2220,7 @@ CASES = [
     test_tls_library_on_reused_inode,
     test_tls_go_crypto_tls_http2,
     test_tls_go_http2_header_block_past_capture,
+    test_tls_go_program_on_reused_inode,
     test_tls_prestart_session_read_only_openssl,
     test_tls_prestart_session_read_only_gnutls,
     test_tls_prestart_session_read_only_raw,
