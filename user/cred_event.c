@@ -171,6 +171,32 @@ static bool watched_inode_replaced(const char *proc_root, const char *real, uint
 	return errno == ENOENT && !(strncmp(real, proc_root, n) == 0 && real[n] == '/');
 }
 
+/* The path the process gave (given, n bytes) names the watched path p: it
+ * is p, or a relative path p ends with at a '/' (".kube/config", from the
+ * home). Then a watched file replaced since the open (sed -i, an editor's
+ * rename, cp + mv) is the file the process opened under that name, not a
+ * new file that was given the freed inode number (which has a name of its
+ * own), and it needs no resolving: a relative path cannot be resolved once
+ * the process is gone. */
+static bool names_watched_path(const char *given, size_t n, const char *p)
+{
+	size_t plen = strlen(p);
+
+	while (n >= 2 && given[0] == '.' && given[1] == '/') {
+		given += 2;
+		n -= 2;
+		while (n && given[0] == '/') {
+			given++;
+			n--;
+		}
+	}
+	if (!n || n > plen || memcmp(p + plen - n, given, n) || memmem(given, n, "..", 2))
+		return false;
+	if (given[0] == '/')
+		return n == plen;
+	return n < plen && p[plen - n - 1] == '/';
+}
+
 /* The file's path: from the watch list for a watched inode or directory,
  * else resolved from what the process passed. *real (in real, n bytes) is
  * where the daemon reads it: the path itself, or through the container's
@@ -187,7 +213,8 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 	*stale = false;
 	if (ev->match == IDT_MATCH_INODE) {
 		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL, real_out);
-		if (p && !watched_inode_replaced(cc->proc_root, *real_out, ev->dev, ev->ino))
+		if (p && (!watched_inode_replaced(cc->proc_root, *real_out, ev->dev, ev->ino) ||
+			  names_watched_path(w->path.p, w->path.len, p)))
 			return p;
 		/* replaced, or no longer watched at all (the rescan that followed
 		 * the change came before this record) */

@@ -1225,6 +1225,32 @@ def test_cred_container_mounted_file_after_exit(d, c):
 
 
 @with_creds
+def test_cred_replaced_after_relative_read(d, c):
+    """The pattern of sed -i and of copy-and-rename edits, by relative paths:
+    from the home, cp -p .aws/credentials .aws/new, cat .aws/credentials,
+    mv .aws/new .aws/credentials. The daemon handles the reads after the
+    processes are gone and the file replaced (it is stopped meanwhile), so
+    the relative path cannot be resolved; the name the process gave is the
+    watched file's, and both reads are reported under it."""
+    aws_dir = os.path.dirname(c.aws)
+    d.proc.send_signal(signal.SIGSTOP)
+    try:
+        cp = run(["cp", "-p", ".aws/credentials", ".aws/new"], cwd=c.home)
+        cat = run(["cat", ".aws/credentials"], cwd=c.home, stdout=subprocess.DEVNULL)
+        run(["mv", os.path.join(aws_dir, "new"), c.aws])
+    finally:
+        d.proc.send_signal(signal.SIGCONT)
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and e["process"]["pid"] in (cp.pid, cat.pid), count=2, timeout=10)
+    eq(sorted((e["process"]["pid"], e["file"]["path"], e["file"]["path_as_given"]) for e in evs),
+       sorted([(cp.pid, c.aws, ".aws/credentials"), (cat.pid, c.aws, ".aws/credentials")]),
+       "both reads, under the watched path")
+    for e in evs:
+        eq(e["file"]["match"], "inode", "matched by inode")
+        eq(e["credential"]["type"], "aws", "credential.type")
+
+
+@with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
     container's /github/home) is no home of its /etc/passwd: the HOME its
@@ -1697,6 +1723,7 @@ CASES = [
     test_cred_container_runtime_unnamed,
     test_cred_container_first_read_by_given_name,
     test_cred_container_mounted_file_after_exit,
+    test_cred_replaced_after_relative_read,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
