@@ -24,9 +24,10 @@ json_t *cred_event_flags(uint32_t flags)
 		{ O_CREAT, "O_CREAT" },     { O_EXCL, "O_EXCL" },         { O_NOCTTY, "O_NOCTTY" },
 		{ O_TRUNC, "O_TRUNC" },     { O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
 		{ O_DSYNC, "O_DSYNC" },     { O_DIRECT, "O_DIRECT" },     { O_DIRECTORY, "O_DIRECTORY" },
-		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" }, { O_CLOEXEC, "O_CLOEXEC" },
-		{ O_PATH, "O_PATH" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" }, { O_PATH, "O_PATH" },
 	};
+	/* (O_CLOEXEC is the descriptor's: an open file's flags never hold it,
+	 * and a failed open's requested flags must read the same) */
 	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
 	json_t *arr = json_array();
 

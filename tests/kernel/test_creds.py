@@ -465,6 +465,12 @@ def test_cred_failed_open(d, c):
     eq(ev["file"]["result"], "ENOENT", "result of a missing credential")
     eq(ev["credential"], {"type": "vault", "source": "file"}, "credential of a missing file")
     eq(ev["file"]["match"], "name", "matched by name")
+    # cat opens with O_RDONLY (glibc adds no O_CLOEXEC); python's open() asks for
+    # O_CLOEXEC, which an open file's flags never hold: a failed open's do not either
+    p = run(["python3", "-c", "import os\ntry: os.open(%r, os.O_RDONLY | os.O_CLOEXEC)\n"
+             "except OSError: pass" % missing], env={})
+    ev = reads(d, p.pid, missing)[0]
+    eq(ev["file"]["flags"], ["O_RDONLY"], "a failed open's flags, as an open file's read")
 
 
 REPLACE_PY = '''

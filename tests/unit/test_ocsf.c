@@ -65,7 +65,7 @@ static const char cred_event[] =
 	"\"credential_pivot:hmac-sha256:00112233445566778899aabbccddeeff:read_by=human:alice,"
 	"exec_id=3f0c9a2e-4242-81234567890\"]},"
 	"\"file\":{\"path\":\"/home/alice/.aws/credentials\",\"path_as_given\":\".aws/credentials\","
-	"\"flags\":[\"O_RDONLY\",\"O_CLOEXEC\"],\"result\":3,\"match\":\"inode\",\"syscall\":\"openat\","
+	"\"flags\":[\"O_RDONLY\"],\"result\":3,\"match\":\"inode\",\"syscall\":\"openat\","
 	"\"inode\":1234567,\"device\":\"259:1\"},"
 	"\"credential\":{\"type\":\"aws\",\"source\":\"file\","
 	"\"fingerprint\":\"hmac-sha256:00112233445566778899aabbccddeeff\","
