@@ -26,6 +26,7 @@
 #define ROOT_HOMES 64	       /* homes per container (its /etc/passwd, and /root) */
 #define ROOT_ENV_HOMES 8       /* of them, HOMEs seen in its processes' environments */
 #define ROOT_HELD_FILES 16 /* per container: files mounted in, held for a late read */
+#define HOME_ALIASES 8 /* other spellings of watched homes, remembered */
 
 static const char *const type_names[] = {
 	"aws", "gcp", "azure", "k8s_service_account", "kubeconfig", "ssh_private_key", "docker",
@@ -131,6 +132,9 @@ struct cred_watch {
 	int n_roots;
 	uint64_t host_mntns;
 	uint64_t not_containers[16]; /* ids lately put in the mntns map as such */
+	char *home_aliases[HOME_ALIASES]; /* HOMEs spelled otherwise than the real path watched */
+	unsigned int next_alias;
+	unsigned int alias_told; /* bit i: home_aliases[i]'s hash is in homes_known */
 	struct watch_root *scanning; /* the container build_root scans, NULL on the host */
 	unsigned int next_not_container;
 };
@@ -243,23 +247,57 @@ static void tell_home_known(const struct cred_watch *w, const char *home)
 		bpf_map_update_elem(w->maps.homes_known, &h, &one, BPF_ANY);
 }
 
-enum home_verdict { HOME_NEW, HOME_KNOWN, HOME_NOT_A_HOME, HOME_NOT_YET };
+enum home_verdict { HOME_NEW, HOME_KNOWN, HOME_KNOWN_ALIAS, HOME_NOT_A_HOME, HOME_NOT_YET };
 
+static bool in_home_list(char *const *homes, int n, const char *home)
+{
+	for (int i = 0; i < n; i++)
+		if (homes[i] && !strcmp(homes[i], home))
+			return true;
+	return false;
+}
+
+/* Homes are kept as their real paths: a HOME that is a symlink, or spelled
+ * with "//" or a trailing '/', names the directory the rules match the
+ * opened files' resolved paths against. */
 static enum home_verdict add_home(struct cred_watch *w, const char *home)
 {
+	char real[PATH_MAX];
 	struct stat st;
 
 	/* known homes first: every exec names its HOME, a stat each is waste */
-	for (int i = 0; i < w->n_homes; i++)
-		if (!strcmp(w->homes[i], home))
+	if (in_home_list(w->homes, w->n_homes, home))
+		return HOME_KNOWN;
+	for (int i = 0; i < HOME_ALIASES; i++) {
+		if (!w->home_aliases[i] || strcmp(w->home_aliases[i], home))
+			continue;
+		if (w->alias_told & (1u << i))
 			return HOME_KNOWN;
+		/* seen again: its real path is watched by now (the rescan that
+		 * followed its first exec) */
+		w->alias_told |= 1u << i;
+		return HOME_KNOWN_ALIAS;
+	}
 	if (w->n_homes >= MAX_HOMES || home[0] != '/' || system_dir(home))
 		return HOME_NOT_A_HOME;
 	if (stat(home, &st))
 		return errno == ENOENT ? HOME_NOT_YET : HOME_NOT_A_HOME;
-	if (!S_ISDIR(st.st_mode))
+	if (!S_ISDIR(st.st_mode) || !realpath(home, real) || system_dir(real))
 		return HOME_NOT_A_HOME;
-	w->homes[w->n_homes] = strdup(home);
+	if (strcmp(real, home)) {
+		/* another spelling: remembered, so its next execs cost no syscall */
+		unsigned int slot = w->next_alias++ % HOME_ALIASES;
+		bool watched = in_home_list(w->homes, w->n_homes, real);
+
+		free(w->home_aliases[slot]);
+		w->home_aliases[slot] = strdup(home);
+		w->alias_told &= ~(1u << slot);
+		if (watched) {
+			w->alias_told |= 1u << slot;
+			return HOME_KNOWN_ALIAS;
+		}
+	}
+	w->homes[w->n_homes] = strdup(real);
 	if (!w->homes[w->n_homes])
 		return HOME_NOT_YET;
 	w->n_homes++;
@@ -270,7 +308,9 @@ bool cred_watch_add_home(struct cred_watch *w, const char *home)
 {
 	enum home_verdict v = add_home(w, home);
 
-	if (v == HOME_NOT_A_HOME)
+	/* not a home, or another spelling of one watched already: its
+	 * processes need not be marked (the kernel hashes HOME as spelled) */
+	if (v == HOME_NOT_A_HOME || v == HOME_KNOWN_ALIAS)
 		tell_home_known(w, home);
 	return v == HOME_NEW;
 }
@@ -323,6 +363,8 @@ void cred_watch_free(struct cred_watch *w)
 	free(w->rules);
 	for (int i = 0; i < w->n_homes; i++)
 		free(w->homes[i]);
+	for (int i = 0; i < HOME_ALIASES; i++)
+		free(w->home_aliases[i]);
 	for (int i = 0; i < w->n_roots; i++)
 		root_release(&w->roots[i]);
 	if (w->ifd >= 0)

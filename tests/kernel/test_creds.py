@@ -1257,6 +1257,34 @@ def test_cred_replaced_after_relative_read(d, c):
 
 
 @with_creds
+def test_cred_new_home_spelled_otherwise(d, c):
+    """A HOME that is a symlink, or spelled with "//" or a trailing '/', read
+    at once by the process that brings it: the home is taken as its real
+    path, so the read is reported by its real path; later reads, by the
+    link or by the real path, are reported under that same path."""
+    real = os.path.join(c.dir, "home-real")
+    os.makedirs(real)
+    link = os.path.join(c.dir, "home-link")
+    os.symlink(real, link)
+    netrc = os.path.join(real, ".netrc")
+    c.write(netrc, "machine example.com login me password %s\n" % canary())
+    odd = os.path.join(c.dir, "home-odd")
+    os.makedirs(odd)
+    odd_netrc = os.path.join(odd, ".netrc")
+    c.write(odd_netrc, "machine example.com login me password %s\n" % canary())
+    first = run([CAT, link + "/.netrc"], env={"HOME": link}, stdout=subprocess.DEVNULL)
+    eq(reads(d, first.pid)[0]["file"]["path"], netrc, "the link's read: its real path")
+    slashes = c.dir + "//home-odd/"
+    second = run([CAT, odd_netrc], env={"HOME": slashes}, stdout=subprocess.DEVNULL)
+    eq(reads(d, second.pid)[0]["file"]["path"], odd_netrc, "a HOME with // and a trailing /")
+    time.sleep(1)  # the rescan that watches the homes
+    later = [run([CAT, p], env={"HOME": link}, stdout=subprocess.DEVNULL)
+             for p in (link + "/.netrc", netrc)]
+    eq([(reads(d, r.pid)[0]["file"]["path"], reads(d, r.pid)[0]["file"]["match"])
+        for r in later], [(netrc, "inode")] * 2, "later reads: by inode, the real path")
+
+
+@with_creds
 def test_cred_container_env_home(d, c):
     """A container whose HOME (set by its runtime, as a GitHub Actions job
     container's /github/home) is no home of its /etc/passwd: the HOME its
@@ -1730,6 +1758,7 @@ CASES = [
     test_cred_container_first_read_by_given_name,
     test_cred_container_mounted_file_after_exit,
     test_cred_replaced_after_relative_read,
+    test_cred_new_home_spelled_otherwise,
     test_cred_new_home_read_at_once,
     test_cred_container_env_home,
     test_cred_container_file_read_from_host,
