@@ -78,12 +78,15 @@ int redact_values_from_env(const char *env, size_t len, struct redact_value *out
 		size_t elen = nul ? (size_t)(nul - p) : (size_t)(end - p);
 		const char *eq = memchr(p, '=', elen);
 
-		if (eq && eq > p && redact_secret_key(p, (size_t)(eq - p))) {
+		/* the value's shape first: it rules out most variables (PATH, HOME,
+		 * LANG) before the name is judged, on every exec */
+		if (eq && eq > p) {
 			const char *val = eq + 1;
 			size_t vlen = elen - (size_t)(val - p);
 			struct redact_value x;
 
-			if (vlen >= REDACT_VALUE_MIN && vlen <= REDACT_VALUE_MAX && val[0] != '/') {
+			if (vlen >= REDACT_VALUE_MIN && vlen <= REDACT_VALUE_MAX && val[0] != '/' &&
+			    redact_secret_key(p, (size_t)(eq - p))) {
 				x.len = (uint32_t)vlen;
 				x.hash = redact_values_hash(val, vlen);
 				if (!in_values(out, n, &x) && !(known && known(&x, arg)))
