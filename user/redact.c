@@ -426,6 +426,37 @@ static size_t word_end(const struct ctx *c, size_t v)
 	return e;
 }
 
+/* Past z through the end of a command substitution opened in [a, z) and still open there
+ * ("--password=$(printf X)", "--token=`echo X`": the shell word runs on to its close), or
+ * the element's end when none closes it; else z. */
+static size_t substitution_end(const struct ctx *c, size_t a, size_t z)
+{
+	size_t i, depth = 0;
+	bool tick = false;
+
+	for (i = a; i < z; i++) {
+		if (c->s[i] == '`') {
+			tick = !tick;
+		} else if (c->s[i] == '$' && i + 1 < z && c->s[i + 1] == '(') {
+			depth++;
+			i++;
+		} else if (c->s[i] == ')' && depth) {
+			depth--;
+		}
+	}
+	if (!depth && !tick)
+		return z;
+	for (i = z; i < c->n; i++) {
+		if (tick && c->s[i] == '`')
+			return i + 1;
+		if (!tick && c->s[i] == '(')
+			depth++;
+		else if (!tick && c->s[i] == ')' && !--depth)
+			return i + 1;
+	}
+	return c->n;
+}
+
 /* End of a value that is the word [a, z): past z through the closing quote when a quote opened
  * inside the word is still open at z (-p'a b', --password a'b c'), or the element's end
  * when none closes it. Only for what gets marked: over-marking beats leaking. */
@@ -439,7 +470,7 @@ static size_t value_extent(const struct ctx *c, size_t a, size_t z)
 		if (open ? c->s[i] == open : is_quote(c->s[i]))
 			open = open ? 0 : c->s[i];
 	if (!open)
-		return z;
+		return substitution_end(c, a, z);
 	close = memchr(c->s + z, open, c->n - z);
 	return close ? (size_t)(close - c->s) + 1 : c->n;
 }
@@ -463,6 +494,12 @@ static void redact_words(struct ctx *c)
 	bool op;
 
 	while (i < c->n) {
+		/* a line continuation ("--token \<newline> X") is blank between words */
+		if (c->s[i] == '\\' && i + 1 < c->n && c->s[i + 1] == '\n' &&
+		    (i == 0 || is_space(c->s[i - 1]))) {
+			i += 2;
+			continue;
+		}
 		if (is_space(c->s[i]) || (i > 0 && !is_space(c->s[i - 1]))) {
 			i++;
 			continue;
@@ -515,6 +552,14 @@ static size_t value_end(const struct ctx *c, size_t v, char quote, bool to_end, 
 {
 	size_t e = v;
 
+	/* $'...' and $"...": the shell's quoted forms; $(...) and `...`: substitutions */
+	if (!quote && v + 1 < c->n && c->s[v] == '$' && is_quote(c->s[v + 1])) {
+		quote = c->s[v + 1];
+		e = v + 2;
+	} else if (!quote && v < c->n && (c->s[v] == '`' || (c->s[v] == '$' && v + 1 < c->n &&
+							      c->s[v + 1] == '('))) {
+		return substitution_end(c, v, v + 1 + (c->s[v] == '$'));
+	}
 	if (quote) {
 		while (e < c->n && c->s[e] != quote)
 			e++;

@@ -32,7 +32,9 @@
  *   (after its ':'), and the argv rules below with the words before it in its command (a
  *   word ending in ';', '&', '|' or ')' ends a command); a word ends at whitespace, or at
  *   its closing quote when it opens with one; a value marked in it runs on to the close
- *   of a quote opened inside it (-p'a b'). A quoted word with spaces is a shell string of
+ *   of a quote opened inside it (-p'a b') or of a command substitution ($(...), `...`),
+ *   and a line continuation (backslash, newline) is blank between words. A KEY=VALUE
+ *   value may be $'...' or $"..." quoted. A quoted word with spaces is a shell string of
  *   its own, judged the same way (bash -c "docker exec db sh -c 'mysql -pX'").
  * Argv rules (redact_argv_next: by the elements before, wherever they are, so also
  * "docker exec db mysql -pX" and "kubectl exec pod -- mysql -pX"):

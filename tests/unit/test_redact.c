@@ -660,6 +660,32 @@ static void test_env_assignments(void **state)
 /* KEY=VALUE names whose words say secret as an option's would: passphrases, keys of
  * the secret kinds in any case style, sshpass's variable; a key that names no secret
  * kind is kept. */
+/* Shell strings: a secret given by a command substitution, the shell's $'...' quoting or
+ * on the next line of a continuation is cut whole. */
+static void test_shell_value_forms(void **state)
+{
+	static const char *in[] = {
+		"/bin/true --password=$(printf QfakePp4Vb8Nc6) next",
+		"/bin/true --token=`echo QfakeTk5Wz9Lq3` next",
+		"/bin/true --password=$'QfakePq7Xy2Mn4' next",
+		"/bin/true --token \\\n QfakeTn6Rb3Vc8 next",
+		"/bin/true --password $(cat <(echo QfakePz1Kd9Hw5)) next",
+	};
+	static const char *const canaries[] = { "QfakePp4Vb8Nc6", "QfakeTk5Wz9Lq3", "QfakePq7Xy2Mn4",
+						"QfakeTn6Rb3Vc8", "QfakePz1Kd9Hw5" };
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		char *r = redact_arg("-c", 2, in[i], strlen(in[i]));
+
+		assert_non_null(r);
+		assert_null(strstr(r, canaries[i]));
+		assert_non_null(strstr(r, "next"));
+		free(r);
+	}
+	KEPT("echo $(date) `hostname` $'a\\tb'");
+	(void)state;
+}
+
 static void test_pairs_key_words(void **state)
 {
 	static const char *secret[] = {
@@ -1220,6 +1246,7 @@ int main(void)
 		cmocka_unit_test(test_env_assignments),
 		cmocka_unit_test(test_pairs_in_file_text),
 		cmocka_unit_test(test_pairs_key_words),
+		cmocka_unit_test(test_shell_value_forms),
 		cmocka_unit_test(test_embedded_pairs),
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
