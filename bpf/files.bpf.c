@@ -401,7 +401,6 @@ static __always_inline __u32 given_basename(struct open_scratch *s, const char *
 		VERIFIER_MASK(sz, 63);   /* IDT_WATCH_NAME_MAX - 1 */
 		VERIFIER_MASK(off, 1023); /* IDT_OPEN_PATH_MAX - 1 */
 		bpf_probe_read_kernel(s->name, sz, &s->path[off]);
-		s->name[sz & 63] = '\0';
 	}
 	return len;
 }

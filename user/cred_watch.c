@@ -85,6 +85,7 @@ struct wd_watch {
 struct watch_root {
 	int fd;
 	char prefix[32]; /* "/proc/self/fd/FD" */
+	dev_t dev;       /* its root's file system (fstat of fd, when it was opened) */
 	uint64_t mntns;
 	uint64_t mntns_id; /* 0: unknown (found at start-up) */
 	uint32_t pid;
@@ -516,7 +517,7 @@ static int add_parent_name(struct cred_watch *w, const struct watch_rule *r,
 
 	base = base ? base + 1 : r->dir;
 	if (!*base || strchr(base, '*') || !strcmp(base, "~") ||
-	    strlen(base) >= sizeof(((struct idt_name_key *)0)->name))
+	    strlen(base) >= IDT_WATCH_NAME_MAX)
 		return 0;
 	dw->parent_names = 1;
 	return add_name_key(w, key, IDT_NAME_PARENT, base, type);
@@ -584,10 +585,10 @@ static int add_inode(struct cred_watch *w, const char *path, const char *real,
  * its root's: held open while the container is watched (see held). */
 static void hold_mounted_file(struct watch_root *r, const char *real, const struct stat *st)
 {
-	struct stat root, got;
+	struct stat got;
 	int fd;
 
-	if (r->n_held >= ROOT_HELD_FILES || fstat(r->fd, &root) || root.st_dev == st->st_dev)
+	if (r->n_held >= ROOT_HELD_FILES || r->dev == st->st_dev)
 		return;
 	for (int i = 0; i < r->n_held; i++)
 		if (r->held[i].ino == st->st_ino && r->held[i].kdev == cred_kdev(st->st_dev))
@@ -812,6 +813,7 @@ enum cred_root cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t 
 				   uint64_t mntns_id)
 {
 	struct watch_root *r = NULL;
+	struct stat st;
 	char path[64];
 	uint64_t ns;
 	int fd;
@@ -869,6 +871,7 @@ enum cred_root cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t 
 	else
 		r = &w->roots[w->n_roots++];
 	r->fd = fd;
+	r->dev = fstat(fd, &st) ? 0 : st.st_dev;
 	r->scanned = false;
 	r->mntns = ns;
 	r->mntns_id = mntns_id;
