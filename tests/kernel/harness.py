@@ -192,6 +192,38 @@ def run(argv, **kw):
     return p
 
 
+def copy_onto_inode(src, dst, ino, tries=512):
+    """Copy src to a new file dst that gets inode number ino, freed just
+    before. ext4 hands out the lowest free number of the directory's group,
+    but a number freed meanwhile by any other process (a test before this
+    one, the daemon's own files) comes first: such lower numbers are taken
+    by filler files beside dst, kept until dst has ino. A number past ino
+    means ino is not free yet (its last holder may still be closing it),
+    and is tried again. Fails when ino never comes."""
+    fillers = []
+    try:
+        for _ in range(tries):
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755)
+            got = os.fstat(fd).st_ino
+            if got == ino:
+                with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+                    out.write(inp.read())
+                return
+            os.close(fd)
+            if got > ino:  # ino is not free (yet): its last holder may still close it
+                os.unlink(dst)
+                time.sleep(0.02)
+                continue
+            filler = "%s.filler%d" % (dst, len(fillers))
+            os.rename(dst, filler)
+            fillers.append(filler)
+        raise TestFailure("no new file got the freed inode number %d (fillers: %d)"
+                          % (ino, len(fillers)))
+    finally:
+        for f in fillers:
+            os.unlink(f)
+
+
 def user_name(uid):
     try:
         return pwd.getpwuid(uid).pw_name

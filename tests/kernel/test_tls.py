@@ -20,8 +20,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (UNSET, Daemon, TestFailure, canary, check, eq, github_env, hop, spawn,
-                     user_name)
+from harness import (UNSET, Daemon, TestFailure, canary, check, copy_onto_inode, eq,
+                     github_env, hop, spawn, user_name)
 from test_creds import HELPERS, fake_jwt
 
 CAT = "/usr/bin/cat"
@@ -1582,7 +1582,7 @@ def test_tls_library_on_reused_inode(d, fx):
     time.sleep(0.3)  # its file was judged at its exec, its mappings while it ran
     os.unlink(prog)
     ssl = os.path.join(lib, "libssl.so.3")
-    shutil.copy(os.path.join(SYSTEM_LIBSSL_DIR, "libssl.so.3"), ssl)
+    copy_onto_inode(os.path.join(SYSTEM_LIBSSL_DIR, "libssl.so.3"), ssl, old_ino)
     eq(os.stat(ssl).st_ino, old_ino, "the copy has the deleted program's inode number")
     c = curl_after_attach(d, lib, ["-sk", "--http1.1", "--resolve",
                                    "localhost:%d:127.0.0.1" % srv.port, "-o", "/dev/null"],
@@ -1844,7 +1844,7 @@ def test_tls_go_program_on_reused_inode(d, fx):
     d.wait_for(lambda e: e.get("type") == "process.exec" and e["process"]["pid"] == p.pid)
     time.sleep(0.3)
     os.unlink(os.path.join(work, "t1"))
-    shutil.copy(client, os.path.join(work, "g1"))
+    copy_onto_inode(client, os.path.join(work, "g1"), old_ino)
     eq(os.stat(os.path.join(work, "g1")).st_ino, old_ino,
        "the Go program has the deleted program's inode number")
     jwt = bearer_jwt(fx, {"sub": "svc:reused-inode"})
