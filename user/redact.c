@@ -17,6 +17,7 @@ struct ctx {
 	const char *s;
 	size_t n;
 	unsigned char *mark;
+	size_t pair_next; /* where an option's value is itself a pair (--env=KEY=V), or 0 */
 };
 
 enum prev_kind { PREV_NONE, PREV_SECRET, PREV_P, PREV_USER, PREV_HEADER };
@@ -130,7 +131,8 @@ static bool name_secret_word(const char *s, const struct name_words *w, size_t k
 		NULL,
 	};
 	static const char *const last_only[] = {
-		"auth", "authorization", "bearer", "otp", "pin", "cookie", "cookies", "pw", NULL,
+		"auth", "authorization", "bearer", "otp", "pin", "cookie", "cookies", "pw", "pwd",
+		NULL,
 	};
 	/* "key" after one of these: --api-key, --private-key (hex keys escape the entropy
 	 * rule), --account-key (Azure storage) */
@@ -706,8 +708,13 @@ static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 			return k > i ? k : i + 1;
 	}
 	if (!redact_secret_key(s + j, k - j) && !(query && secret_query_name(s + j, k - j)) &&
-	    !(dashed && secret_option(s + j, k - j)) && !in_query && !pwd_secret(c, j, k))
+	    !(dashed && secret_option(s + j, k - j)) && !in_query && !pwd_secret(c, j, k)) {
+		/* an option's value may be a pair of its own: --env=API_KEY=X,
+		 * -var=db_password=X, --set=auth.token=X */
+		if (dashed && !enc)
+			c->pair_next = k + 1;
 		return k + 1;
+	}
 	v = k + (enc ? 3 : 1);
 	if (enc) {
 		e = pct_value_end(c, v);
@@ -729,7 +736,7 @@ static void redact_pairs(struct ctx *c)
 	while (i < c->n) {
 		/* a pair also starts after an escaped line break or tab inside a string
 		 * ("printf '[default]\naws_secret_access_key=X\n'") */
-		if (i == 0 || is_pair_delim(c->s[i - 1]) || pct_amp_before(c, i) ||
+		if (i == 0 || is_pair_delim(c->s[i - 1]) || pct_amp_before(c, i) || i == c->pair_next ||
 		    (i >= 2 && c->s[i - 2] == '\\' &&
 		     (c->s[i - 1] == 'n' || c->s[i - 1] == 't' || c->s[i - 1] == 'r')))
 			i = pair_at(c, i, &uq);
@@ -778,7 +785,8 @@ static void redact_json_pairs(struct ctx *c)
 		i = is_quote(c->s[i]) ? json_pair_at(c, i) : i + 1;
 }
 
-/* scheme://user:pass@host -> the pass. */
+/* scheme://user:pass@host -> the pass; the user name when it is the key (an empty
+ * password, as curl -u KEY:) or looks like a token. */
 static void redact_userinfo(struct ctx *c)
 {
 	const char *s = c->s, *hit;
@@ -801,8 +809,12 @@ static void redact_userinfo(struct ctx *c)
 				break;
 			}
 		}
-		if (has_colon)
+		if (has_colon && colon + 1 < at)
 			mark(c, colon + 1, at);
+		else if (has_colon && colon > a)
+			mark(c, a, colon); /* "KEY:@": an empty password, the user name is the key */
+		else if (has_at && at > a && redact_url_segment_secret(s + a, at - a))
+			mark(c, a, at); /* "https://TOKEN@host" (git's form): a token-like user */
 		from = e > a ? e : a;
 	}
 }

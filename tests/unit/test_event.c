@@ -80,6 +80,7 @@ static void test_event_args_lineage_secret_values(void **state)
 	static const char git[] = "git\0ls-remote\0https://q7Zr2kLm9xWp4Tn8Vb3c@h/g/p.git";
 	static const char sh[] = "sh\0-c\0echo q7Zr2kLm9xWp4Tn8Vb3c0123456789abcdef0123|login";
 	static const char keep[] = "ls\0/tmp/ssh-x/agent.12\0short";
+	static const char bare[] = "printf\0q7Zr2kLm9xWp4Tn8Vb3c";
 	struct proc job = { .pid = 1, .exe = "/bin/sh" }, child = { .pid = 2, .exe = "/x" };
 	char *got;
 
@@ -96,10 +97,11 @@ static void test_event_args_lineage_secret_values(void **state)
 	CHILD_ARGS(sh, "[\"sh\",\"-c\",\"echo [REDACTED]|login\"]");
 	/* a path and a short value of secret-named variables are not taken */
 	CHILD_ARGS(keep, "[\"ls\",\"/tmp/ssh-x/agent.12\",\"short\"]");
-	/* without the lineage, the token stays (no rule knows its shape) */
+	CHILD_ARGS(bare, "[\"printf\",\"[REDACTED]\"]");
+	/* without the lineage, the token stays (no rule knows a bare value's shape) */
 	child.parent = NULL;
-	child.args = (char *)git;
-	child.args_len = sizeof(git);
+	child.args = (char *)bare;
+	child.args_len = sizeof(bare);
 	got = args_json_of(&child);
 	assert_non_null(strstr(got, "q7Zr2kLm9xWp4Tn8Vb3c"));
 	free(got);

@@ -710,6 +710,25 @@ static void test_pairs_key_words(void **state)
 	(void)state;
 }
 
+static void test_option_value_pairs(void **state)
+{
+	/* an option's value that is itself a secret pair, joined with '=' */
+	EXPECT("--env=API_KEY=k1i8c3diof", "--env=API_KEY=" REDACTED);
+	EXPECT("--build-arg=NPM_TOKEN=k1i8c3diof", "--build-arg=NPM_TOKEN=" REDACTED);
+	EXPECT("-var=db_password=khi5h0unsy", "-var=db_password=" REDACTED);
+	EXPECT("--set=db.password=khi5h0unsy", "--set=db.password=" REDACTED);
+	EXPECT("--set-string=auth.token=khi5h0unsy", "--set-string=auth.token=" REDACTED);
+	EXPECT("--from-literal=password=khi5h0unsy", "--from-literal=password=" REDACTED);
+	EXPECT("sh -c 'docker build --build-arg=NPM_TOKEN=k1i8c3diof .'",
+	       "sh -c 'docker build --build-arg=NPM_TOKEN=" REDACTED " .'");
+	KEPT("--env=HOME=/root");
+	KEPT("--set=image.tag=v1.2");
+	KEPT("--define=x=y");
+	/* --pwd is a password where it names an option's value */
+	expect_after("--pwd", "keparta1yc", REDACTED);
+	(void)state;
+}
+
 static void test_embedded_pairs(void **state)
 {
 	EXPECT("host=db password=s3cret dbname=app", "host=db password=" REDACTED " dbname=app");
@@ -748,7 +767,16 @@ static void test_url_userinfo(void **state)
 	       "a=https://u:" REDACTED "@h b=ftp://v:" REDACTED "@k");
 	KEPT("ssh://git@github.com/o/r.git");
 	KEPT("https://host:8443/path@x");
-	KEPT("https://u:@host/");
+	/* an empty password: the user name is the key (curl 'https://KEY:@api/') */
+	EXPECT("https://u:@host/", "https://" REDACTED ":@host/");
+	EXPECT("curl https://k1i8c3diof:@api.example.com/",
+	       "curl https://" REDACTED ":@api.example.com/");
+	KEPT("https://:@host/");
+	/* a user name alone is kept unless it looks like a token (git's https://TOKEN@) */
+	EXPECT("git clone https://kQ7x9Zp2Lm4Rt8Vw1Yb3Nc6@github.com/o/r",
+	       "git clone https://" REDACTED "@github.com/o/r");
+	KEPT("https://deploy@git.example.com/o/r.git");
+	KEPT("https://x-access-token@github.com/o/r");
 	KEPT("https://example.com/a:b@c");
 	KEPT("://");
 	KEPT("x://");
@@ -1247,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_pairs_in_file_text),
 		cmocka_unit_test(test_pairs_key_words),
 		cmocka_unit_test(test_shell_value_forms),
+		cmocka_unit_test(test_option_value_pairs),
 		cmocka_unit_test(test_embedded_pairs),
 		cmocka_unit_test(test_json_pairs),
 		cmocka_unit_test(test_url_userinfo),
