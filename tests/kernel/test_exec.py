@@ -542,6 +542,40 @@ def test_named_containers(d: Daemon):
             rmdir_cgroup(path)
 
 
+def test_clone_parent_keeps_job(d: Daemon):
+    """A job's process makes a sibling of itself with clone(CLONE_PARENT), its
+    real parent then the job's own parent, which is in no job, and the child
+    scrubs its environment at exec: the child keeps the job and the lineage
+    through its caller, and process.ppid still gives its real parent."""
+    mark, secret = marker(), canary()
+    inner = ("import ctypes, os, sys, time\n"
+             "libc = ctypes.CDLL(None, use_errno=True)\n"
+             "pid = libc.syscall(56, 0x8000 | 17, 0, 0, 0, 0)  # clone(CLONE_PARENT|SIGCHLD)\n"
+             "if pid == 0:\n"
+             "    os.execve(%r, [%r, %r], {})\n"
+             "print(os.getpid(), pid, flush=True)\n"
+             "time.sleep(0.5)\n") % (TRUE, TRUE, mark)
+    # the first python is in no job; it becomes the job's by its exec
+    outer = "import os, sys; os.execve(sys.executable, [sys.executable, '-c', sys.argv[1]], %r)" \
+        % github_env(6061, secret)
+    sh = spawn(["/bin/sh", "-c", '/usr/bin/python3 -c "$0" "$1"; sleep 0.5', outer, inner],
+               env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE)
+    out, _ = sh.communicate(timeout=60)
+    caller, child = (int(x) for x in out.split())
+    ev = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == TRUE)[0]
+    eq(ev["process"]["pid"], child, "the clone's pid")
+    eq(ev["process"]["ppid"], sh.pid, "process.ppid: the real parent, the caller's parent")
+    ci = hop(ev, "ci_job")
+    check(ci is not None, "ci_job kept: %r" % ev["chain"])
+    eq(ci["run_id"], "6061", "ci.run_id")
+    eq(ci["established_by"]["pid"], caller, "the job was established by the caller's exec")
+    check("ci_env_scrubbed:job_kept_from_lineage" in ev["provenance"]["reasons"],
+          "scrubbed environment noted: %r" % ev["provenance"]["reasons"])
+    eq(ev["provenance"]["originator"], "ci:github_actions:acme/widgets#6061", "originator")
+    eq([a["pid"] for a in hop(ev, "process")["ancestors"]], [caller],
+       "ancestors: the caller, which established the job")
+
+
 def test_setsid_orphan_scrubbed_keeps_gitlab_job(d: Daemon):
     """A GitLab job's step detaches (setsid -f), scrubs its environment (env -i)
     and outlives its parent: the orphan, re-parented to init, keeps the job
@@ -796,6 +830,7 @@ CASES = [
     test_reparented_lineage,
     test_short_lived_container_cgroup_removed,
     test_setsid_orphan_scrubbed_keeps_gitlab_job,
+    test_clone_parent_keeps_job,
     test_named_containers,
     test_exe_resolved_through_symlink,
     test_args_redacted,
