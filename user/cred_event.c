@@ -160,16 +160,25 @@ static json_t *result_json(int32_t ret)
  * ino)? Its name now gives another file, or (a host path) none. The kernel
  * hands a freed inode number to the next file made, so until the rescan
  * that follows the change, an open of that new file matches the old
- * entry. A path through a container's root that is gone proves nothing. */
-static bool watched_inode_replaced(const char *proc_root, const char *real, uint32_t kdev,
+ * entry. A path through a container's root that is gone proves nothing,
+ * nor does one where a file mounted into the container was. */
+static bool watched_inode_replaced(const struct cred_ctx *cc, const char *real, uint32_t kdev,
 				   uint64_t ino)
 {
-	size_t n = strlen(proc_root);
+	size_t n = strlen(cc->proc_root);
+	char held[64];
 	struct stat st;
 
-	if (!root_path_stat(real, &st))
+	if (!root_path_stat(real, &st)) {
+		/* A file mounted into a container from another file system,
+		 * whose mount went with the container: the name now shows the
+		 * mount point beneath, on the root's file system. */
+		if (cred_kdev(st.st_dev) != kdev &&
+		    !cred_watch_held_path(cc->watch, kdev, ino, held, sizeof(held)))
+			return false;
 		return st.st_ino != ino || cred_kdev(st.st_dev) != kdev;
-	return errno == ENOENT && !(strncmp(real, proc_root, n) == 0 && real[n] == '/');
+	}
+	return errno == ENOENT && !(strncmp(real, cc->proc_root, n) == 0 && real[n] == '/');
 }
 
 /* The path the process gave (given, n bytes) names the watched path p: it
@@ -214,7 +223,7 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 	*stale = false;
 	if (ev->match == IDT_MATCH_INODE) {
 		p = cred_watch_inode_path(cc->watch, ev->dev, ev->ino, NULL, real_out);
-		if (p && (!watched_inode_replaced(cc->proc_root, *real_out, ev->dev, ev->ino) ||
+		if (p && (!watched_inode_replaced(cc, *real_out, ev->dev, ev->ino) ||
 			  names_watched_path(w->path.p, w->path.len, p)))
 			return p;
 		/* replaced, or no longer watched at all (the rescan that followed

@@ -1237,6 +1237,57 @@ def test_cred_container_mounted_file_after_exit(d, c):
 
 
 @with_creds
+def test_cred_container_mounted_token_via_link_after_exit(d, c):
+    """A pod's token bind-mounted as a file from another file system
+    (kubelet's tmpfs), read through the image's /var/run -> /run link by a
+    container already scanned, which is gone (its mounts with it) before
+    the daemon handles the reads: the root's name now shows the empty mount
+    point beneath, which is not a replacement of the watched file. Every
+    read is reported, by inode, under the real path."""
+    cid = secrets.token_hex(32)
+    vol = os.path.join(c.dir, "kubelet-vol")
+    os.makedirs(vol)
+    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-sa", vol])
+    try:
+        jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "canary": c.secret,
+                        "sub": "system:serviceaccount:ci:mounted"})
+        c.write(os.path.join(vol, "token"), jwt + "\n", 0o644)
+        rootfs = os.path.join(c.dir, "rootfs")
+        rootfs_skeleton(rootfs, "run/secrets/kubernetes.io/serviceaccount", "var")
+        os.symlink("/run", os.path.join(rootfs, "var/run"))
+        c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), "",
+                0o644)  # the mount point, as a runtime makes it
+        tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        with docker_cgroup(cid) as cg:
+            p = container_sh(cg, rootfs, "read go; cat %s; cat %s; exec cat %s" % (tok, tok, tok),
+                             binds=[(os.path.join(vol, "token"),
+                                     "/run/secrets/kubernetes.io/serviceaccount/token")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            time.sleep(1.5)  # its sh runs, and the container is scanned
+            d.proc.send_signal(signal.SIGSTOP)  # the reads wait in the ring
+            try:
+                out = p.communicate("go\n", timeout=30)[0]
+            finally:
+                d.proc.send_signal(signal.SIGCONT)
+            eq(p.returncode, 0, "the container's run")
+            eq(out, (jwt + "\n") * 3, "the container read the mounted token three times")
+        evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                         and (hop(e, "workload") or {}).get("container_id") == cid, count=3,
+                         timeout=10)
+        eq([e["file"]["path"] for e in evs],
+           ["/run/secrets/kubernetes.io/serviceaccount/token"] * 3, "file.path")
+        eq([e["file"]["match"] for e in evs], ["inode"] * 3, "matched by inode")
+        for e in evs:
+            eq(e["file"]["path_as_given"], tok, "path as given")
+            eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
+        d.stop()
+        check(c.secret.encode() not in d.raw(), "the canary never appears")
+    finally:
+        d.kill()
+        run(["umount", "-l", vol])
+
+
+@with_creds
 def test_cred_replaced_after_relative_read(d, c):
     """The pattern of sed -i and of copy-and-rename edits, by relative paths:
     from the home, cp -p .aws/credentials .aws/new, cat .aws/credentials,
@@ -1763,6 +1814,7 @@ CASES = [
     test_cred_container_runtime_unnamed,
     test_cred_container_first_read_by_given_name,
     test_cred_container_mounted_file_after_exit,
+    test_cred_container_mounted_token_via_link_after_exit,
     test_cred_replaced_after_relative_read,
     test_cred_new_home_spelled_otherwise,
     test_cred_new_home_read_at_once,
