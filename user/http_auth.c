@@ -7,6 +7,7 @@
 #include "b64.h"
 #include "http_auth.h"
 #include "http_req.h"
+#include "jwt.h"
 
 #define SIGV4_SCHEME "AWS4-HMAC-SHA256"
 #define SCHEME_GUESS_MAX 24	/* an unknown scheme longer than this is more likely a credential */
@@ -158,8 +159,20 @@ const char *http_auth_kind(const struct http_auth *auth)
 	if (!strcmp(auth->scheme, SIGV4_SCHEME))
 		return "aws_sigv4";
 	if (!auth->token)
-		return "opaque";
+		return auth->cut_kind ? auth->cut_kind : "opaque";
 	return classify_bare(auth->token, auth->token_len);
+}
+
+const char *http_auth_classify_cut(const char *s, size_t len)
+{
+	const char *kind;
+
+	if (!s)
+		return NULL;
+	if (jwt_header_looks_like(s, len))
+		return "jwt";
+	kind = classify_bare(s, len);
+	return strcmp(kind, "opaque") ? kind : NULL;
 }
 
 static const char *known_scheme(const char *s, size_t len)

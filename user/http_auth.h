@@ -27,8 +27,14 @@ void http_auth_parse(const char *value, size_t len, struct http_auth *out);
  * Returns a static string. */
 const char *http_auth_classify(const char *token, size_t len);
 
-/* Kind of a parsed credential: "basic" and "aws_sigv4" by scheme, else by token. Static string. */
+/* Kind of a parsed credential: "basic" and "aws_sigv4" by scheme, else by token (by cut_kind
+ * when the token was dropped). Static string. */
 const char *http_auth_kind(const struct http_auth *auth);
+/* Kind of the first len bytes of a credential cut short (longer than the capture): "jwt" when
+ * they start with a JWT's header (a JSON object with "alg") and its '.', a prefix kind
+ * ("github_pat", "gitlab_pat", ...) when its prefix and enough of its body are there; else
+ * NULL. Static string. */
+const char *http_auth_classify_cut(const char *s, size_t len);
 /* Which half of a "user:password" login is the secret (user, ulen; pass, plen): the user name
  * when it is a known token kind (a token as the user name), when the password is empty ("key:"
  * style) or GitHub's fixed "x-oauth-basic"; else the password. Sets *secret, *n to it. Returns

@@ -208,6 +208,8 @@ static void drop_auth_span(struct http_request *req, struct http_auth *a, const 
 			   size_t len)
 {
 	if (points_into(a->token, value, len)) {
+		/* its start still tells a JWT's header or a token's prefix */
+		a->cut_kind = http_auth_classify_cut(a->token, a->token_len);
 		a->token = NULL;
 		a->token_len = 0;
 		a->token_cut = true;

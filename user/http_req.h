@@ -26,6 +26,7 @@ struct http_auth {
 	const char *token;
 	size_t token_len;	/* bytes at token; never copied into strings here */
 	bool token_cut;		/* the credential was dropped: its header was cut */
+	const char *cut_kind;	/* its kind from the bytes seen ("jwt", "github_pat", ...), or NULL */
 	char basic_user[128];	/* Basic: user name only, never the password */
 	char aws_access_key_id[32], aws_region[32], aws_service[64]; /* SigV4 Credential= scope */
 };

@@ -99,6 +99,11 @@ static int jwt_part_json(const char *p, size_t n, json_t **obj)
 	}
 	*obj = json_loadb(json_string_value(text), json_string_length(text), JSON_ALLOW_NUL,
 			  &jerr);
+	/* jansson refuses an integer past 64 bits ("exp":99999999999999999999), which
+	 * would hide every claim: read numbers as reals then (such a time is dropped) */
+	if (!*obj && json_error_code(&jerr) == json_error_numeric_overflow)
+		*obj = json_loadb(json_string_value(text), json_string_length(text),
+				  JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!json_is_object(*obj)) {
 		json_decref(*obj);
 		*obj = NULL;
@@ -270,6 +275,24 @@ int jwt_decode(const char *tok, size_t len, struct jwt_claims *out)
 	json_decref(header);
 	json_decref(payload);
 	return err;
+}
+
+bool jwt_header_looks_like(const char *s, size_t len)
+{
+	const char *dot;
+	json_t *header = NULL;
+	bool alg;
+
+	if (!s)
+		return false;
+	jwt_trim(&s, &len);
+	if (len < 4 || memcmp(s, "eyJ", 3) || !(dot = memchr(s, '.', len)))
+		return false;
+	if (jwt_part_json(s, (size_t)(dot - s), &header))
+		return false;
+	alg = json_is_string(json_object_get(header, "alg"));
+	json_decref(header);
+	return alg;
 }
 
 bool jwt_looks_like(const char *s, size_t len)

@@ -58,6 +58,9 @@ int jwt_decode(const char *tok, size_t len, struct jwt_claims *out);
 /* True when s[0..len), whitespace trimmed, looks like a compact JWT: "eyJ...", two dots,
  * unpadded base64url parts, header and payload non-empty, at most JWT_MAX_LEN. */
 bool jwt_looks_like(const char *s, size_t len);
+/* True when s[0..len), a token cut short, starts with a JWT's header: "eyJ", a base64url part
+ * that decodes to a JSON object with a string "alg", then '.'. */
+bool jwt_header_looks_like(const char *s, size_t len);
 
 /* New JSON object of the non-empty claims: iss, sub, aud, azp, client_id, scope, exp, iat, jti,
  * act (array of {sub, iss, client_id}, outermost first; act_truncated: true when cut),

@@ -454,7 +454,7 @@ static void test_header_ends_at_buffer_edge(void **state)
 
 /* A header line cut by the head buffer: an Authorization (or API key) header there is reported
  * by scheme (or name) with its credential marked cut, never a span into the cut bytes. */
-static void cut_secret_case(const char *name, const char *prefix)
+static void cut_secret_case(const char *name, const char *prefix, const char *kind)
 {
 	static const char head[] = "GET /cut?q=1 HTTP/1.1\r\nHost: cut.example\r\n";
 	static const char tail[] = "\r\nUser-Agent: late\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
@@ -479,6 +479,7 @@ static void cut_secret_case(const char *name, const char *prefix)
 	if (!strcmp(name, "Authorization")) {
 		assert_string_equal(rs.r[0].req.auth.scheme, "Bearer");
 		assert_true(rs.r[0].req.auth.token_cut);
+		assert_string_equal(http_auth_kind(&rs.r[0].req.auth), kind);
 		assert_int_equal(rs.r[0].req.n_keys, 0);
 	} else {
 		assert_string_equal(rs.r[0].req.auth.scheme, "");
@@ -492,8 +493,14 @@ static void cut_secret_case(const char *name, const char *prefix)
 
 static void test_secret_header_cut(void **state)
 {
-	cut_secret_case("Authorization", "Bearer eyJ");
-	cut_secret_case("X-Api-Key", "k-");
+	cut_secret_case("Authorization", "Bearer eyJ", "opaque");
+	/* a JWT longer than the capture: its header and the payload's start are seen
+	 * ({"alg":"RS256","typ":"JWT"}, then {"sub":"x","pad":"...) */
+	cut_secret_case("Authorization",
+			"Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwicGFkIjoi", "jwt");
+	/* a GitHub token's prefix and body */
+	cut_secret_case("Authorization", "Bearer ghp_", "github_pat");
+	cut_secret_case("X-Api-Key", "k-", NULL);
 }
 
 static void test_huge_request_line(void **state)

@@ -275,6 +275,20 @@ static void test_expired(void **state)
 	assert_false(c->has_iat);
 	assert_false(c->has_nbf);
 	free(t);
+
+	/* An integer past 64 bits (valid JSON, which jansson refuses as an integer) costs
+	 * that time only, not the other claims nor the act chain. */
+	t = token(HDR, "{\"iss\":\"https://idp.test\",\"sub\":\"victim\",\"iat\":1700000000,"
+		       "\"exp\":99999999999999999999,\"act\":{\"sub\":\"attacker-agent\"}}");
+	assert_int_equal(decode_str(t, c), 0);
+	assert_string_equal(c->iss, "https://idp.test");
+	assert_string_equal(c->sub, "victim");
+	assert_false(c->has_exp);
+	assert_true(c->has_iat);
+	assert_int_equal(c->iat, 1700000000LL);
+	assert_int_equal(c->n_act, 1);
+	assert_string_equal(c->act[0].sub, "attacker-agent");
+	free(t);
 	free(c);
 }
 
