@@ -381,6 +381,28 @@ int cred_watch_inotify_fd(const struct cred_watch *w)
 	return w->ifd;
 }
 
+/* Does the watched file dir/file, a link, resolve through name in dir?
+ * Kubelet's secret and token volumes are made so: token -> ..data/token,
+ * and a new token comes by renaming a new link over ..data. */
+static bool link_goes_through(const char *dir, const char *file, const char *name, size_t nlen)
+{
+	char target[PATH_MAX];
+	const char *t = target;
+	ssize_t n;
+	int dfd = root_path_open(dir, O_PATH | O_DIRECTORY);
+
+	if (dfd < 0)
+		return false;
+	n = readlinkat(dfd, file, target, sizeof(target) - 1);
+	close(dfd);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	while (t[0] == '.' && t[1] == '/')
+		t += 2;
+	return !strncmp(t, name, nlen) && (t[nlen] == '/' || !t[nlen]);
+}
+
 /* Can the change of name in the directory of watch wd matter to a rule? */
 static bool change_matters(const struct cred_watch *w, int wd, const char *name)
 {
@@ -396,7 +418,12 @@ static bool change_matters(const struct cred_watch *w, int wd, const char *name)
 		const char *next = e->target + e->wlen;
 
 		if (!*next) {
-			if (e->rule < 0 || watch_rule_match_name(&w->rules[e->rule], name, nlen))
+			const struct watch_rule *r = e->rule < 0 ? NULL : &w->rules[e->rule];
+
+			if (!r || watch_rule_match_name(r, name, nlen))
+				return true;
+			if (r->kind == WATCH_NAME_EXACT &&
+			    link_goes_through(e->target, r->name, name, nlen))
 				return true;
 		} else if (next[0] == '/' && !strncmp(next + 1, name, nlen) &&
 			   (next[1 + nlen] == '/' || !next[1 + nlen])) {

@@ -1287,6 +1287,66 @@ def test_cred_container_mounted_token_via_link_after_exit(d, c):
         run(["umount", "-l", vol])
 
 
+def test_cred_kubelet_token_rotation(_):
+    """Kubelet's token volume: token -> ..data/token, ..data -> ..<timestamp>,
+    there before the daemon starts; a new token comes as a new directory and
+    a new link renamed over ..data, the old directory then removed. No name
+    a rule watches changes, yet the token file does: the rename of ..data,
+    which the watched link goes through, brings a rescan, and the new
+    token's reads are reported (by inode) with its fingerprint, well before
+    the periodic rescan (30 s)."""
+    c = Creds()
+    tdir = c.token_dir
+
+    def volume(version, jwt):
+        os.makedirs(os.path.join(tdir, version))
+        c.write(os.path.join(tdir, version, "token"), jwt + "\n", 0o644)
+
+    os.unlink(c.token)
+    volume("..2026_12_03_10_00_00.1", c.jwt)
+    os.symlink("..2026_12_03_10_00_00.1", os.path.join(tdir, "..data"))
+    os.symlink("..data/token", c.token)
+    d = Daemon(*c.args())
+    try:
+        d.start()
+        p = run([CAT, c.token], stdout=subprocess.DEVNULL)
+        first = reads(d, p.pid)[0]
+        eq(first["file"]["match"], "inode", "the first token's read: file.match")
+        eq(first["credential"].get("fingerprint"), c.fingerprint(c.jwt),
+           "the first token's fingerprint")
+        new_jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "canary": c.secret,
+                            "sub": "system:serviceaccount:payments:rotated"})
+        volume("..2026_12_03_11_00_00.2", new_jwt)
+        os.symlink("..2026_12_03_11_00_00.2", os.path.join(tdir, "..data_tmp"))
+        os.rename(os.path.join(tdir, "..data_tmp"), os.path.join(tdir, "..data"))
+        shutil.rmtree(os.path.join(tdir, "..2026_12_03_10_00_00.1"))
+        ev = None
+        for _ in range(10):  # within 6 s
+            time.sleep(0.2)
+            p = run([CAT, c.token], stdout=subprocess.DEVNULL)
+            try:
+                ev = reads(d, p.pid, timeout=0.4)[0]
+                break
+            except TestFailure:
+                continue
+        check(ev is not None, "a read of the rotated token is reported within 6 s")
+        eq(ev["file"]["path"], c.token, "file.path")
+        eq(ev["file"]["match"], "inode", "file.match")
+        eq(ev["credential"]["type"], "k8s_service_account", "credential.type")
+        eq(ev["credential"].get("fingerprint"), c.fingerprint(new_jwt),
+           "the new token's fingerprint")
+        eq(ev["credential"]["claims"]["sub"], "system:serviceaccount:payments:rotated",
+           "claims.sub")
+        d.stop()
+        assert_no_canary(d, c)
+    finally:
+        d.kill()
+        c.remove()
+
+
+test_cred_kubelet_token_rotation.no_daemon = True
+
+
 @with_creds
 def test_cred_replaced_after_relative_read(d, c):
     """The pattern of sed -i and of copy-and-rename edits, by relative paths:
@@ -1815,6 +1875,7 @@ CASES = [
     test_cred_container_first_read_by_given_name,
     test_cred_container_mounted_file_after_exit,
     test_cred_container_mounted_token_via_link_after_exit,
+    test_cred_kubelet_token_rotation,
     test_cred_replaced_after_relative_read,
     test_cred_new_home_spelled_otherwise,
     test_cred_new_home_read_at_once,
