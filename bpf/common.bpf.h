@@ -83,7 +83,9 @@ static __always_inline __u64 inode_ctime_ns(struct inode *inode)
 		sec = BPF_CORE_READ(i, i_ctime.tv_sec);
 		nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
 	}
-	return (__u64)sec * 1000000000ull + (__u64)nsec;
+	/* 6.13+ keeps a flag in the top bit of i_ctime_nsec (I_CTIME_QUERIED,
+	 * multigrain timestamps), which stat(2) masks off */
+	return (__u64)sec * 1000000000ull + (__u64)(nsec & 0x7fffffff);
 }
 
 /* loginuid and sessionid exist only with CONFIG_AUDIT (kernel/auditsc.c);

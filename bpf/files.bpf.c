@@ -78,6 +78,45 @@ struct {
 	__type(value, __u32);
 } mntns_known SEC(".maps");
 
+/* Watched files whose read woke the daemon at once, with when: the daemon
+ * reads a file for its fingerprint as it handles the record, and a program
+ * that rewrites its credential file by rename right after reading it (git's
+ * credential store, sed -i, an editor) leaves nothing to read 50 ms later,
+ * when a batched record would be handled. Once a second per file: an open
+ * storm of one file still batches. */
+struct open_wake {
+	__u64 at;
+	__u64 ctime_ns; /* the file's: a new file given the inode number is another */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct idt_file_key);
+	__type(value, struct open_wake);
+} open_woken SEC(".maps");
+
+#define OPEN_WAKE_INTERVAL_NS 1000000000ull
+
+static __always_inline __u64 open_rb_flags(const struct idt_open *ev, __u32 match, long ret)
+{
+	struct idt_file_key key = { .dev = ev->dev, .ino = ev->ino };
+	struct open_wake now = { .ctime_ns = ev->ctime_ns }, *last;
+
+	/* a new container's read is followed up at once: its process, and
+	 * with it the way to the file, may be gone soon */
+	if (match == IDT_MATCH_CONTAINER)
+		return BPF_RB_FORCE_WAKEUP;
+	if (ret < 0 || !ev->ino)
+		return rb_flags(); /* a failed open: nothing to read */
+	now.at = bpf_ktime_get_boot_ns();
+	last = bpf_map_lookup_elem(&open_woken, &key);
+	if (last && last->ctime_ns == now.ctime_ns && now.at - last->at < OPEN_WAKE_INTERVAL_NS)
+		return rb_flags();
+	bpf_map_update_elem(&open_woken, &key, &now, BPF_ANY);
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 /* Per CPU, the id of the last namespace found in mntns_known: a process's
  * opens in a row cost one compare, not a hash lookup each. (An id is never
  * reused, and the daemon drops a namespace from the map only once it is
@@ -322,10 +361,7 @@ static __always_inline void fill_and_send(struct open_scratch *s, struct task_st
 	if (size > sizeof(*ev) + IDT_OPEN_PATH_MAX + NAME_BUF + IDT_OPEN_WALK_MAX)
 		return;
 	count(IDT_CNT_OPEN);
-	/* a new container's read is followed up at once: its process, and
-	 * with it the way to the file, may be gone soon */
-	if (bpf_ringbuf_output(&events, s, size,
-			       match == IDT_MATCH_CONTAINER ? BPF_RB_FORCE_WAKEUP : rb_flags()))
+	if (bpf_ringbuf_output(&events, s, size, open_rb_flags(ev, match, ret)))
 		count(IDT_CNT_LOST_OPEN);
 }
 
@@ -512,6 +548,7 @@ static __always_inline void name_match_file(struct open_scratch *s, struct file_
 
 	s->ev.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	s->ev.ino = ff->ino;
+	s->ev.ctime_ns = inode_ctime_ns(inode);
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	s->ev.flags = BPF_CORE_READ(file, f_flags);
@@ -674,6 +711,7 @@ static __always_inline bool check_watched(struct task_struct *task, __u32 sys, l
 	key.ino = ff->ino;
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
+	s->ev.ctime_ns = inode_ctime_ns(inode);
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	w = ino_maybe ? bpf_map_lookup_elem(&watch_inodes, &key) : NULL;
@@ -738,6 +776,7 @@ static __always_inline void check_failed(struct open_scratch *s, struct task_str
 		return;
 	s->ev.dev = 0;
 	s->ev.ino = 0;
+	s->ev.ctime_ns = 0;
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	type = match_name(s, &any_dir, dw, len);

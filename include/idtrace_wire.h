@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 10
+#define IDT_WIRE_VERSION 11
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -270,6 +270,9 @@ struct idt_open {
 	__u32 root_depth; /* of those, how many are below the process's root directory:
 			   * the path it names the file by; IDT_WALK_ROOT_UNSEEN */
 	__u32 _pad2;
+	__u64 ctime_ns;   /* the file's change time at the open (0 for a failed open): with
+			   * (dev, ino), the file as it was, even once replaced and its
+			   * inode number given to another */
 	/* tail: path, name, walk */
 };
 

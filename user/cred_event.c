@@ -93,11 +93,20 @@ int cred_event_resolve(const char *proc_root, uint32_t pid, int dfd, const char 
 	return 0;
 }
 
+static int64_t stat_ctime_ns(const struct stat *st)
+{
+	return st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+}
+
 /* Fingerprint and facts of the file at path, which the process opened as
  * inode (kdev, ino) when ino is non-zero, from the cache when the file
- * (inode, size, mtime) has not changed. Returns the slot. */
+ * (inode, size, mtime, ctime) has not changed. A file replaced since the open (a
+ * rename over it: git's credential store, sed -i) is no longer at path: it
+ * is found in the cache when it was read as it was at the open, same inode
+ * and change time (ctime_ns, the kernel's; a new file given its inode
+ * number has another). Returns the slot. */
 static int inspect_cached(struct cred_ctx *cc, const char *type, const char *path,
-			  uint32_t kdev, uint64_t ino)
+			  uint32_t kdev, uint64_t ino, int64_t ctime_ns)
 {
 	struct cred_info ci;
 	struct stat st;
@@ -106,13 +115,23 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 	bool exists = root_path_stat(path, &st) == 0;
 	int gone = errno;
 
+	if (ino && ctime_ns && (!exists || st.st_ino != ino || cred_kdev(st.st_dev) != kdev)) {
+		for (unsigned int i = 0; i < CRED_CACHE; i++)
+			if (cc->cache[i].facts && cc->cache[i].ino == ino &&
+			    cc->cache[i].kdev == kdev && cc->cache[i].ctime_ns == ctime_ns &&
+			    cc->cache[i].fingerprint[0])
+				return i;
+	}
+
 	/* (ino 0: the open failed, or the path is all that is known) */
 	if (exists && (!ino || (st.st_ino == ino && cred_kdev(st.st_dev) == kdev))) {
 		for (unsigned int i = 0; i < CRED_CACHE; i++) {
 			if (cc->cache[i].facts && cc->cache[i].ino == st.st_ino &&
 			    cc->cache[i].kdev == cred_kdev(st.st_dev) &&
 			    cc->cache[i].size == st.st_size &&
-			    cc->cache[i].mtime_ns == st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec)
+			    cc->cache[i].mtime_ns == st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec &&
+			    /* a copy that kept the mtime (cp -p) at a reused inode number */
+			    cc->cache[i].ctime_ns == stat_ctime_ns(&st))
 				return i;
 		}
 	}
@@ -139,6 +158,7 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 		cc->cache[slot].ino = st.st_ino;
 		cc->cache[slot].size = st.st_size;
 		cc->cache[slot].mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+		cc->cache[slot].ctime_ns = stat_ctime_ns(&st);
 	} /* else ino 0: never a hit */
 	memcpy(cc->cache[slot].fingerprint, ci.fingerprint, sizeof(ci.fingerprint));
 	memcpy(cc->cache[slot].error, ci.error, sizeof(ci.error));
@@ -468,7 +488,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	/* A failed open gave the process nothing: no fingerprint, so no request
 	 * links to it. The name may not even be the daemon's file: a process
 	 * in a container names its own. */
-	slot = ev->ret >= 0 ? inspect_cached(cc, type, real, ev->dev, ev->ino) : -1;
+	slot = ev->ret >= 0 ? inspect_cached(cc, type, real, ev->dev, ev->ino, (int64_t)ev->ctime_ns) : -1;
 	if (slot >= 0 && !cc->cache[slot].fingerprint[0] && ev->match == IDT_MATCH_INODE) {
 		/* a container that read a host file bind-mounted in, and exited:
 		 * its root is gone (ESTALE), the host's path is not */
@@ -476,11 +496,11 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 		char held[64];
 
 		if (other)
-			slot = inspect_cached(cc, type, other, ev->dev, ev->ino);
+			slot = inspect_cached(cc, type, other, ev->dev, ev->ino, (int64_t)ev->ctime_ns);
 		/* a file mounted in from elsewhere, held since the scan */
 		if (!cc->cache[slot].fingerprint[0] &&
 		    !cred_watch_held_path(cc->watch, ev->dev, ev->ino, held, sizeof(held)))
-			slot = inspect_cached(cc, type, held, ev->dev, ev->ino);
+			slot = inspect_cached(cc, type, held, ev->dev, ev->ino, (int64_t)ev->ctime_ns);
 	}
 	fp = slot >= 0 ? cc->cache[slot].fingerprint : "";
 	cred = json_pack("{s:s, s:s}", "type", type, "source", "file");

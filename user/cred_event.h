@@ -26,6 +26,7 @@ struct cred_ctx {
 	struct {
 		uint32_t kdev;
 		uint64_t ino;
+		int64_t ctime_ns; /* the file's change time when it was read */
 		int64_t size, mtime_ns;
 		char fingerprint[FINGERPRINT_STR_LEN];
 		char error[128];

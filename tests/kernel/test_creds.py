@@ -1348,6 +1348,29 @@ test_cred_kubelet_token_rotation.no_daemon = True
 
 
 @with_creds
+def test_cred_read_then_replaced_at_once(d, c):
+    """git's credential store, sed -i, editors: a process reads its
+    credential file and replaces it by rename a few ms later. The read wakes
+    the daemon at once, which reads the file for its fingerprint before the
+    rename; a batched record would be handled up to 50 ms later, when the
+    file read is gone. Four rounds, each file new (a new inode)."""
+    new = c.aws + ".new"
+    cats = []
+    for n in range(4):
+        shutil.copy2(c.aws, new)
+        sh = run(["/bin/sh", "-c", 'cat "$1" >/dev/null; sleep 0.02; mv "$2" "$1"', "sh",
+                  c.aws, new], env={"PATH": "/usr/bin:/bin"})
+        eq(sh.returncode, 0, "round %d" % n)
+        cats.append(sh.pid)
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and e["process"]["exe"] == CAT and e["file"]["path"] == c.aws, count=4)
+    for e in evs:
+        eq(e["credential"].get("fingerprint"), c.fingerprint(c.secret),
+           "the fingerprint of the file cat read: %r" % e.get("enrichment"))
+        eq(e["credential"].get("aws_access_key_id"), c.akid, "the key id")
+
+
+@with_creds
 def test_cred_replaced_after_relative_read(d, c):
     """The pattern of sed -i and of copy-and-rename edits, by relative paths:
     from the home, cp -p .aws/credentials .aws/new, cat .aws/credentials,
@@ -1902,6 +1925,7 @@ CASES = [
     test_cred_container_mounted_file_after_exit,
     test_cred_container_mounted_token_via_link_after_exit,
     test_cred_kubelet_token_rotation,
+    test_cred_read_then_replaced_at_once,
     test_cred_replaced_after_relative_read,
     test_cred_new_home_spelled_otherwise,
     test_cred_new_home_read_at_once,
