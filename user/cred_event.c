@@ -281,7 +281,7 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
  * its /proc/PID/root may be gone; else through /proc/PID/root), and the
  * rule the path falls under with the container's homes, or NULL. */
 static const struct watch_rule *container_file(struct cred_ctx *cc, const struct wire_open *w,
-					       char *path, char *real, size_t n)
+					       const struct proc *p, char *path, char *real, size_t n)
 {
 	const struct idt_open *ev = w->ev;
 	int names = mount_path_walk_names(w->walk.p, w->walk.len);
@@ -290,6 +290,7 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	char root[PATH_MAX] = "", fs_file[PATH_MAX], fs_root[PATH_MAX], proc[64];
 	const struct watch_rule *r;
 	char *mi = NULL;
+	int depth = 0;
 	long mlen;
 
 	real[0] = '\0';
@@ -327,6 +328,15 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 	snprintf(proc, sizeof(proc), "%s/%u/root", cc->proc_root, ev->hdr.pid);
 	if (proc_file_mntns(cc->proc_root, ev->hdr.pid) == ev->mntns && !root[0])
 		snprintf(root, sizeof(root), "%s", proc);
+	/* a process gone at once (cat): its parent in the container, a shell,
+	 * may still be there */
+	for (const struct proc *a = p ? p->parent : NULL; a && !root[0] && depth < 4;
+	     a = a->parent, depth++) {
+		if (proc_file_mntns(cc->proc_root, a->pid) == ev->mntns) {
+			snprintf(root, sizeof(root), "%s/%u/root", cc->proc_root, a->pid);
+			snprintf(proc, sizeof(proc), "%s", root);
+		}
+	}
 	/* never the path itself: the host's file of that name is another */
 	if (!real[0])
 		snprintf(real, n, "%s%s", proc, path);
@@ -342,6 +352,15 @@ static const struct watch_rule *container_file(struct cred_ctx *cc, const struct
 		r = cred_watch_match_in_root(cc->watch, root[0] ? root : NULL, ev->mntns, given);
 		if (r)
 			snprintf(path, n, "%s", given);
+	}
+	/* named as the scan names it, so its later reads (matched by inode)
+	 * read alike: /run/secrets/... where /var/run links to /run */
+	if (r && root[0]) {
+		char first[PATH_MAX];
+
+		if (cred_watch_scan_name(cc->watch, root, path, ev->dev, ev->ino, first,
+					 sizeof(first)))
+			snprintf(path, n, "%s", first);
 	}
 	return r;
 }
@@ -421,7 +440,7 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 
 	if (ev->match == IDT_MATCH_CONTAINER) {
 		/* matched by its name alone: the whole path decides */
-		const struct watch_rule *r = container_file(cc, w, buf, real_buf, sizeof(buf));
+		const struct watch_rule *r = container_file(cc, w, p, buf, real_buf, sizeof(buf));
 
 		if (!r) {
 			cc->filtered++;

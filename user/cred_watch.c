@@ -1216,6 +1216,39 @@ int cred_watch_held_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino
 	return -ENOENT;
 }
 
+bool cred_watch_scan_name(const struct cred_watch *w, const char *root, const char *path,
+			  uint32_t kdev, uint64_t ino, char *buf, size_t n)
+{
+	const char *base = strrchr(path, '/');
+	char cand[PATH_MAX], at[PATH_MAX];
+	struct stat st;
+
+	if (!base)
+		return false;
+	base++;
+	for (int i = 0; i < w->n_rules; i++) {
+		const struct watch_rule *r = &w->rules[i];
+
+		/* a fixed directory; a rule of every file of it names this one by
+		 * the same base name */
+		if (r->per_home || strpbrk(r->dir, "*?[") ||
+		    (r->kind != WATCH_NAME_ANY && !watch_rule_match_name(r, base, strlen(base))))
+			continue;
+		if (r->kind == WATCH_NAME_EXACT)
+			snprintf(cand, sizeof(cand), "%s/%s", r->dir, r->name);
+		else
+			snprintf(cand, sizeof(cand), "%s/%s", r->dir, base);
+		if (!strcmp(cand, path))
+			return false; /* path is itself the first rule's name */
+		snprintf(at, sizeof(at), "%s%s", root ? root : "", cand);
+		if (!root_path_stat(at, &st) && st.st_ino == ino && cred_kdev(st.st_dev) == kdev) {
+			snprintf(buf, n, "%s", cand);
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *cred_watch_dir_path(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 				const char **real)
 {

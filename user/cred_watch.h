@@ -79,6 +79,13 @@ void cred_watch_not_container(struct cred_watch *w, uint32_t mntns, uint64_t mnt
  * (IDT_MATCH_CONTAINER). */
 const struct watch_rule *cred_watch_match_in_root(const struct cred_watch *w, const char *root,
 						  uint64_t mntns, const char *path);
+/* The name the scan gives the file (kdev, ino) that path (matched by a
+ * rule) names in root ("/proc/PID/root", a held root, or NULL: the host's):
+ * the first rule's path that names that file there, as /run/secrets/... is
+ * for /var/run/secrets/... where /var/run is a link to /run. Written to buf
+ * (n bytes); false when no earlier rule's path names it. */
+bool cred_watch_scan_name(const struct cred_watch *w, const char *root, const char *path,
+			  uint32_t kdev, uint64_t ino, char *buf, size_t n);
 /* How many containers' file systems are watched. */
 int cred_watch_roots(const struct cred_watch *w);
 

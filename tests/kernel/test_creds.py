@@ -1005,6 +1005,51 @@ def test_cred_container_var_run_link(d, c):
 
 
 @with_creds
+def test_cred_container_var_run_link_mounted_token(d, c):
+    """The pod's token bind-mounted as a file (kubelet's tmpfs) in an image
+    whose /var/run links to /run, read as /var/run/secrets/... by the
+    container's first process (matched by name: the mount's dentries are the
+    host's) and after the scan (by inode): both reads named alike, by the
+    path the scan gives it, /run/secrets/..."""
+    cid = secrets.token_hex(32)
+    vol = os.path.join(c.dir, "kubelet-vol")
+    os.makedirs(vol)
+    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-sa", vol])
+    try:
+        jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "canary": c.secret,
+                        "sub": "system:serviceaccount:ci:first"})
+        c.write(os.path.join(vol, "token"), jwt + "\n", 0o644)
+        rootfs = os.path.join(c.dir, "rootfs")
+        rootfs_skeleton(rootfs, "run/secrets/kubernetes.io/serviceaccount", "var")
+        os.symlink("/run", os.path.join(rootfs, "var/run"))
+        c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), "", 0o644)
+        tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        with docker_cgroup(cid) as cg:
+            p = container_sh(cg, rootfs, "cat %s; sleep 1.5; exec cat %s" % (tok, tok),
+                             binds=[(os.path.join(vol, "token"),
+                                     "/run/secrets/kubernetes.io/serviceaccount/token")],
+                             stdout=subprocess.PIPE, text=True)
+            out = p.communicate(timeout=30)[0]
+            eq(p.returncode, 0, "the container's run")
+            eq(out, (jwt + "\n") * 2, "the container read its token twice")
+        evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                         and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
+                         timeout=10)
+        eq([e["file"]["match"] for e in evs], ["container_name", "inode"],
+           "matched by name first, then by inode once the container is watched")
+        eq([e["file"]["path"] for e in evs],
+           ["/run/secrets/kubernetes.io/serviceaccount/token"] * 2, "file.path, alike")
+        for e in evs:
+            eq(e["file"]["path_as_given"], tok, "path as given")
+            eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
+        d.stop()
+        check(c.secret.encode() not in d.raw(), "the canary never appears")
+    finally:
+        d.kill()
+        run(["umount", "-l", vol])
+
+
+@with_creds
 def test_cred_container_projected_token_first_read(d, c):
     """A projected token, /var/run/secrets/tokens/NAME, whose rule names
     every file of its directory: the container's first process, whose opens
@@ -1918,6 +1963,7 @@ CASES = [
     test_cred_sandbox_namespaces,
     test_cred_replaced_inode_reused,
     test_cred_container_var_run_link,
+    test_cred_container_var_run_link_mounted_token,
     test_cred_container_projected_token_first_read,
     test_cred_container_absolute_links_stay_inside,
     test_cred_container_runtime_unnamed,
