@@ -105,11 +105,35 @@ static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t 
 	t->count--;
 	if (s->proto == TLS_PROTO_UNKNOWN && s->sniff_len)
 		s->proto = TLS_PROTO_OTHER; /* wrote a few bytes, never a request */
-	if (!s->requests && !s->server && t->ops->ended)
+	if (!s->requests && !s->server && !s->forked && t->ops->ended)
 		t->ops->ended(s, ts, t->arg);
 	http1_parser_free(s->h1);
 	h2_conn_free(s->h2);
 	free(s);
+}
+
+/* A session new to a process forked after the handshake (a fork copy, no
+ * exec): the forker's session of the same pointer is the same connection,
+ * whose server name and socket the child's records never give again. */
+static void inherit(struct tls_sessions *t, struct tls_session *s)
+{
+	struct tls_session *parent;
+	uint64_t pstart;
+	uint32_t ppid;
+
+	if (!t->ops->forked_from || !t->ops->forked_from(s->pid, s->start_ns, &ppid, &pstart, t->arg))
+		return;
+	parent = *slot_of(t, ppid, s->session);
+	if (!parent || parent->lib != s->lib || parent->server ||
+	    (pstart && parent->start_ns && parent->start_ns != pstart))
+		return;
+	memcpy(s->sni, parent->sni, sizeof(s->sni));
+	s->have_conn = parent->have_conn;
+	s->fd = parent->fd;
+	s->local = parent->local;
+	s->remote = parent->remote;
+	s->start_unseen = parent->start_unseen;
+	parent->forked = true;
 }
 
 /* Find or create the session of a record; it becomes the most recent. */
@@ -142,6 +166,7 @@ static struct tls_session *get(struct tls_sessions *t, const struct idt_hdr *h, 
 	s->lib = lib;
 	s->fd = -1;
 	s->first_ns = s->last_ns = h->ts_ns;
+	inherit(t, s);
 	pp = slot_of(t, h->pid, session);
 	s->hnext = *pp;
 	*pp = s;

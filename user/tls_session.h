@@ -50,6 +50,9 @@ struct tls_session {
 	bool server;        /* a server's (is_server): its records are ignored */
 	bool start_unseen;  /* its handshake was not seen (made before the daemon): it may
 			     * be joined in the middle of a stream */
+	bool forked;        /* a child forked after its handshake carried it on (the child's
+			     * own session then says what it did): no report of its own
+			     * when it carried no request */
 	uint64_t first_ns, last_ns; /* CLOCK_BOOTTIME of the first and last record */
 	/* private */
 	uint8_t sniff_len;			/* bytes kept in sniff */
@@ -73,6 +76,11 @@ struct tls_sessions_ops {
 	 * true when it is a server's: what it held is dropped, and the rest of
 	 * it (records on their way, its end) is ignored. Optional. */
 	bool (*is_server)(const struct tls_session *s, void *arg);
+	/* The process that forked pid (started at start_ns) when pid still runs
+	 * the image it forked with, so the library's sessions it has are that
+	 * process's (*ppid, *pstart_ns): true then. Optional. */
+	bool (*forked_from)(uint32_t pid, uint64_t start_ns, uint32_t *ppid, uint64_t *pstart_ns,
+			    void *arg);
 };
 
 struct tls_sessions;

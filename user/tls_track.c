@@ -89,10 +89,25 @@ static void on_ended(const struct tls_session *s, uint64_t ts, void *arg)
 	report(t, s, NULL, ts);
 }
 
+static bool forked_from(uint32_t pid, uint64_t start_ns, uint32_t *ppid, uint64_t *pstart_ns,
+			void *arg)
+{
+	struct tls_track *t = arg;
+	struct proc *p = proc_track_find(t->tracker, pid);
+
+	if (!p || !(p->flags & PROC_F_FORKED) || !p->parent ||
+	    (start_ns && p->start_ns != start_ns))
+		return false;
+	*ppid = p->parent->pid;
+	*pstart_ns = p->parent->start_ns;
+	return true;
+}
+
 static const struct tls_sessions_ops session_ops = {
 	.request = on_request,
 	.ended = on_ended,
 	.is_server = is_server,
+	.forked_from = forked_from,
 };
 
 /* Attach the probes to libraries found since the last call. */

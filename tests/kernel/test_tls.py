@@ -846,6 +846,47 @@ def test_tls_python_ssl_api_key(d, fx):
     eq(cred["fingerprint"], fp, "credential hop fingerprint")
 
 
+PY_FORK_CLIENT = r"""
+import os, sys
+port = int(sys.argv[1])
+import socket, ssl
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+raw = socket.create_connection(("127.0.0.1", port))
+s = ctx.wrap_socket(raw, server_hostname="localhost")
+pid = os.fork()
+if pid == 0:
+    s.sendall(b"GET /forkchild?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    while s.recv(4096):
+        pass
+    os._exit(0)
+print(pid, flush=True)
+os.waitpid(pid, 0)
+"""
+
+
+@with_tls()
+def test_tls_fork_after_handshake(d, fx):
+    """A client forks after its handshake and the child sends the request on
+    the inherited connection: the child's event has the server name and the
+    socket the parent's handshake gave, and the parent, which sent nothing,
+    gives no event of its own."""
+    srv = fx.s_server()
+    p = spawn(["/usr/bin/python3", "-c", PY_FORK_CLIENT, str(srv.port)], env=PATH_ENV,
+              stdout=subprocess.PIPE)
+    out, _ = p.communicate(timeout=60)
+    eq(p.returncode, 0, "python3 client")
+    child = int(out.split()[0])
+    ev = requests_of(d, child)[0]
+    eq(ev["process"]["pid"], child, "process.pid: the child")
+    check_tls(ev, "openssl", srv.port)
+    eq(ev["http"]["path"], "/forkchild", "http.path")
+    out = d.stop()
+    eq([e for e in out if e.get("type") == "tls.request" and e["process"]["pid"] == p.pid], [],
+       "no event of the parent's (it sent nothing: no no_data of the connection)")
+
+
 @with_tls()
 def test_tls_gnutls_cli_basic(d, fx):
     """gnutls-cli to gnutls-serv --http with Basic auth: library gnutls, the user
@@ -2198,6 +2239,7 @@ CASES = [
     test_tls_curl_http2_nginx,
     test_tls_curl_http2_after_upload,
     test_tls_python_ssl_api_key,
+    test_tls_fork_after_handshake,
     test_tls_gnutls_cli_basic,
     test_tls_linked_credential,
     test_tls_crossed_identities,

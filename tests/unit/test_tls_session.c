@@ -753,6 +753,57 @@ static void test_server_session_dropped(void **state)
 	assert_int_equal(cs.n, 2);
 }
 
+/* A process forks after the handshake and the child writes the request on
+ * the same SSL object: the child's session carries the parent's server name
+ * and socket, and the parent's, which carried nothing itself, gives no
+ * report of its own (the child's says what was done). */
+#define CHILD 4343
+#define CHILD_START 2000000000ull
+
+static bool on_forked_from(uint32_t pid, uint64_t start_ns, uint32_t *ppid, uint64_t *pstart_ns,
+			   void *arg)
+{
+	(void)arg;
+	if (pid != CHILD || start_ns != CHILD_START)
+		return false;
+	*ppid = PID;
+	*pstart_ns = START;
+	return true;
+}
+
+static const struct tls_sessions_ops ops_fork = {
+	.request = on_request, .ended = on_ended, .forked_from = on_forked_from
+};
+
+static void test_forked_child_carries_session(void **state)
+{
+	struct calls cs = { 0 };
+	struct tls_sessions *t = tls_sessions_new(16, &ops_fork, &cs);
+	static const char req[] = "GET /forkchild HTTP/1.1\r\nHost: api.example.test\r\n\r\n";
+
+	assert_non_null(t);
+	sni_rec(t, PID, SESS, START, 1, "api.example.test");
+	conn_rec(t, PID, SESS, START, 2, 42000, 443);
+	data_rec(t, CHILD, SESS, CHILD_START, 3, req, strlen(req), strlen(req));
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.c[0].pid, CHILD);
+	assert_string_equal(cs.c[0].path, "/forkchild");
+	assert_string_equal(cs.c[0].sni, "api.example.test");
+	assert_true(cs.c[0].have_conn);
+	assert_int_equal(cs.c[0].local.port, 42000);
+	assert_int_equal(cs.c[0].remote.port, 443);
+	tls_sessions_end_pid(t, PID, 4);
+	assert_int_equal(cs.n, 1); /* the parent's: no no-data report */
+	/* another process's session of the same pointer is not inherited */
+	data_rec(t, PID + 7, SESS, START, 5, req, strlen(req), strlen(req));
+	tls_sessions_free(t, 9); /* held for its socket until then */
+	assert_int_equal(cs.n, 2);
+	assert_int_equal(cs.c[1].pid, PID + 7);
+	assert_string_equal(cs.c[1].sni, "");
+	assert_false(cs.c[1].have_conn);
+	(void)state;
+}
+
 /* A socket that never shows (the ciphertext is written by another thread):
  * the request is reported without it, after the hold time, at the end of
  * the session, or when too many writes wait. */
@@ -845,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_expire_idle),
 		cmocka_unit_test(test_held_until_conn),
 		cmocka_unit_test(test_server_session_dropped),
+		cmocka_unit_test(test_forked_child_carries_session),
 		cmocka_unit_test(test_held_released),
 	};
 
