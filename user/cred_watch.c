@@ -884,6 +884,8 @@ enum cred_root cred_watch_add_root(struct cred_watch *w, uint32_t pid, uint32_t 
 	}
 	if (!own_root(w, pid))
 		return CRED_ROOT_NONE; /* not yet (runc init before its pivot_root), or never */
+	if (proc_file_is_kthread(w->proc_root, pid))
+		return CRED_ROOT_NONE; /* kdevtmpfs: a namespace of its own, on devtmpfs */
 	if (!r && w->n_roots >= MAX_ROOTS) {
 		/* not watched: then its opens need no name check either */
 		cred_watch_not_container(w, mntns, mntns_id);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "proc_file.h"
@@ -53,6 +54,26 @@ out:
 	free(b);
 	close(fd);
 	return err;
+}
+
+#define PF_KTHREAD 0x00200000u
+
+bool proc_file_is_kthread(const char *proc_root, uint32_t pid)
+{
+	unsigned long flags;
+	char *buf, *p;
+	size_t len;
+	bool kthread = false;
+
+	if (proc_file_read(proc_root, pid, "stat", 1024, &buf, &len))
+		return false;
+	/* after the command's closing parenthesis (the command may hold
+	 * any): state ppid pgrp session tty_nr tpgid flags */
+	p = strrchr(buf, ')');
+	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1)
+		kthread = flags & PF_KTHREAD;
+	free(buf);
+	return kthread;
 }
 
 uint64_t proc_file_ns(const char *proc_root, uint32_t pid, const char *ns)

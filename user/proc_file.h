@@ -3,6 +3,7 @@
 #ifndef IDTRACE_PROC_FILE_H
 #define IDTRACE_PROC_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,5 +18,8 @@ uint64_t proc_file_mntns(const char *proc_root, uint32_t pid);
 /* The same for namespace ns ("pid", "net", "user", ...: a name under
  * /proc/PID/ns/). */
 uint64_t proc_file_ns(const char *proc_root, uint32_t pid, const char *ns);
+/* Is pid a kernel thread (PF_KTHREAD in proc_root/PID/stat)? false when it
+ * is gone or unreadable. */
+bool proc_file_is_kthread(const char *proc_root, uint32_t pid);
 
 #endif /* IDTRACE_PROC_FILE_H */
