@@ -136,6 +136,7 @@ struct open_scratch {
 	char name[NAME_BUF + IDT_WATCH_NAME_MAX]; /* slack: keys are copied with one bounded read */
 	char walk[IDT_OPEN_WALK_MAX + NAME_BUF];   /* slack: one name is read whole */
 	struct idt_name_key key;
+	__u32 base_off; /* given_basename: where the basename starts in path */
 };
 
 struct {
@@ -429,6 +430,7 @@ static __always_inline __u32 given_basename(struct open_scratch *s, const char *
 		}
 	}
 	len -= start;
+	s->base_off = start;
 	if (len == 0 || len >= IDT_WATCH_NAME_MAX)
 		return 0;
 	{
@@ -575,6 +577,71 @@ static __always_inline struct open_scratch *name_match(__u32 sys, struct file_fa
 	return s;
 }
 
+/* bpf_loop is there (5.17+): the loader says so. */
+const volatile bool have_loop = false;
+
+struct parent_scan {
+	__u32 end;   /* the '/' before the basename, in open_scratch.path */
+	__u32 start; /* out: where the component before it starts */
+	bool found;
+};
+
+/* bpf_loop's step i: path[end - 1 - i], back to the '/' (or the start)
+ * before the basename's directory. A callback is verified once, where the
+ * same loop unrolled cost the raw sys_exit program past the verifier's
+ * limit. */
+static long scan_parent(__u32 i, void *ctx)
+{
+	struct parent_scan *ps = ctx;
+	struct open_scratch *s;
+	__u32 zero = 0, idx;
+
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s || i >= ps->end)
+		return 1;
+	idx = ps->end - 1 - i;
+	if (s->path[idx & (IDT_OPEN_PATH_MAX - 1)] == '/') {
+		ps->start = idx + 1;
+		ps->found = true;
+		return 1;
+	}
+	if (idx == 0) {
+		ps->start = 0; /* a relative path: "tokens/vault" */
+		ps->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The directory name in the path as given, before its basename (which
+ * given_basename put at s->base_off): is it the directory of a rule for
+ * every file of it ("tokens" of /var/run/secrets/tokens/...)? A directory
+ * bind-mounted there has the host's name in its dentry. Its type, or 0. */
+static __always_inline __u32 given_parent_match(struct open_scratch *s)
+{
+	struct parent_scan ps = { .end = s->base_off ? s->base_off - 1 : 0 };
+	struct idt_watch *w;
+	__u64 len, off;
+
+	if (!have_loop || !ps.end || ps.end >= IDT_OPEN_PATH_MAX)
+		return 0;
+	bpf_loop(IDT_WATCH_NAME_MAX, scan_parent, &ps, 0);
+	if (!ps.found || ps.start >= ps.end)
+		return 0;
+	len = ps.end - ps.start;
+	off = ps.start;
+	if (len >= IDT_WATCH_NAME_MAX)
+		return 0;
+	__builtin_memset(&s->key, 0, sizeof(s->key));
+	s->key.kind = IDT_NAME_PARENT;
+	VERIFIER_MASK(len, 63);   /* IDT_WATCH_NAME_MAX - 1 */
+	VERIFIER_MASK(off, 1023); /* IDT_OPEN_PATH_MAX - 1 */
+	if (bpf_probe_read_kernel(s->key.name, len, &s->path[off]))
+		return 0;
+	w = bpf_map_lookup_elem(&watch_names, &s->key);
+	return w ? w->cred_type : 0;
+}
+
 /* name_match by the basename of the path the open was given, not the
  * opened file's own name: a file bind-mounted under a watched name
  * (docker run -v ./kubecfg:/root/.kube/config), a watched name that is a
@@ -605,6 +672,8 @@ given_name_match(struct task_struct *task, int path_arg, const char *kpath, stru
 	if (!hit->len)
 		return NULL;
 	hit->type = match_name(s, &any_dir, dw, hit->len);
+	if (!hit->type && dw->parent_names)
+		hit->type = given_parent_match(s);
 	if (!hit->type)
 		return NULL;
 	name_match_file(s, ff);

@@ -311,6 +311,10 @@ static int load_files_as(struct loader *l, enum files_hook hook, bool cast, bool
 	if (!l->files)
 		return -errno;
 	l->files->rodata->self_tgid = getpid();
+	/* asked of a raw tracepoint program: a tracing one cannot be probed
+	 * without an attach target, and bpf_loop is every type's alike */
+	l->files->rodata->have_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop,
+							      NULL) == 1;
 	/* the host's opens leave the unscanned-container check at this */
 	l->files->rodata->host_mntns = proc_file_mntns("/proc", getpid());
 	l->files->rodata->nr_openat = SYS_openat;

@@ -1092,6 +1092,51 @@ def test_cred_container_projected_token_first_read(d, c):
 
 
 @with_creds
+def test_cred_container_projected_token_dir_mounted(d, c):
+    """Kubelet's projected tokens, a host directory (its own name, not
+    "tokens") bind-mounted at /var/run/secrets/tokens: the container's first
+    process reads a token at once, before the container is scanned. The
+    opened file's directory has the host's name, so the kernel checks the
+    directory named in the path as given (by a bpf_loop over it). Reported,
+    then a later read by inode."""
+    cid = secrets.token_hex(32)
+    vol = os.path.join(c.dir, "kube-api-access-x7k2p")
+    os.makedirs(vol)
+    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-proj", vol])
+    try:
+        jwt = fake_jwt({"iss": "https://oidc.example.test", "canary": c.secret,
+                        "sub": "system:serviceaccount:ci:vault-mounted", "aud": "vault"})
+        name = "vault-token-%s" % secrets.token_hex(3)
+        c.write(os.path.join(vol, name), jwt + "\n", 0o644)
+        rootfs = os.path.join(c.dir, "rootfs")
+        rootfs_skeleton(rootfs, "var/run/secrets/tokens")
+        tok = "/var/run/secrets/tokens/" + name
+        with docker_cgroup(cid) as cg:
+            p = container_sh(cg, rootfs, "cat %s; sleep 1.5; exec cat %s" % (tok, tok),
+                             binds=[(vol, "/var/run/secrets/tokens")],
+                             stdout=subprocess.PIPE, text=True)
+            out = p.communicate(timeout=30)[0]
+            eq(p.returncode, 0, "the container's run")
+            eq(out, (jwt + "\n") * 2, "the container read its token twice")
+        evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                         and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
+                         timeout=10)
+        eq([e["file"]["path"] for e in evs], [tok] * 2, "file.path")
+        check(evs[0]["file"]["match"] in ("container_name", "inode") and
+              evs[1]["file"]["match"] == "inode",
+              "the first read by its directory's name (or by inode when the scan came "
+              "first), then by inode: %r" % [e["file"]["match"] for e in evs])
+        for e in evs:
+            eq(e["credential"]["type"], "k8s_service_account", "credential.type")
+            eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
+        d.stop()
+        check(c.secret.encode() not in d.raw(), "the canary never appears")
+    finally:
+        d.kill()
+        run(["umount", "-l", vol])
+
+
+@with_creds
 def test_cred_container_absolute_links_stay_inside(d, c):
     """An image whose credentials are absolute symlinks (/root/.aws/credentials
     -> /DIR/aws.ini, /root/.kube -> /DIR/kube): the daemon resolves them in
@@ -1965,6 +2010,7 @@ CASES = [
     test_cred_container_var_run_link,
     test_cred_container_var_run_link_mounted_token,
     test_cred_container_projected_token_first_read,
+    test_cred_container_projected_token_dir_mounted,
     test_cred_container_absolute_links_stay_inside,
     test_cred_container_runtime_unnamed,
     test_cred_container_first_read_by_given_name,
