@@ -27,6 +27,11 @@ struct sa_entry {
 	__u32 mntns;
 	char pod_uid[37];
 	int err; /* 0, or why the token could not be read */
+	/* the process image the error came from: runc's init reads the pod's
+	 * cgroup before its pivot_root, where no token is; its exec, or another
+	 * process, is tried again */
+	uint32_t err_pid;
+	uint64_t err_image_ns;
 	char ns[256];
 	char name[256];
 };
@@ -194,14 +199,22 @@ static const struct sa_entry *service_account(struct workload_ctx *w, struct pro
 		p->mntns = proc_file_mntns(w->proc_root, p->pid);
 	if (!p->mntns)
 		return NULL; /* gone */
-	for (unsigned int i = 0; i < SA_CACHE; i++)
-		if (w->sa[i].mntns == p->mntns && !strcmp(w->sa[i].pod_uid, pod_uid))
-			return &w->sa[i];
+	for (unsigned int i = 0; i < SA_CACHE; i++) {
+		e = &w->sa[i];
+		if (e->mntns != p->mntns || strcmp(e->pod_uid, pod_uid))
+			continue;
+		if (e->err && (e->err_pid != p->pid || e->err_image_ns != p->image_ns))
+			goto read;
+		return e;
+	}
 	e = &w->sa[w->sa_next++ % SA_CACHE];
 	memset(e, 0, sizeof(*e));
 	e->mntns = p->mntns;
 	snprintf(e->pod_uid, sizeof(e->pod_uid), "%s", pod_uid);
+read:
 	read_service_account(w, p, e);
+	e->err_pid = e->err ? p->pid : 0;
+	e->err_image_ns = e->err ? p->image_ns : 0;
 	return e;
 }
 

@@ -1685,6 +1685,64 @@ def test_pod_service_accounts_not_mixed(d, c):
            "pod %s's own service account" % n)
 
 
+POD_RUNC_SH = r'''
+set -e
+echo $$ > "$CG/cgroup.procs"
+exec unshare -m /bin/sh -c 'echo "$0" >/dev/null; exec chroot "$ROOTFS" /bin/sh -c "read go" "$0"' "$MARK"
+'''
+
+
+@with_creds
+def test_pod_service_account_after_runc_init(d, c):
+    """runc's init: in the pod's cgroup and its own mount namespace, but
+    still with the host's root (before its pivot_root), it execs; there is
+    no token there. The container's process then execs in the same
+    namespace, now with the pod's root: its workload hop names the pod's
+    service account (the failed read of the init's image is not kept for
+    the namespace)."""
+    rootfs = os.path.join(c.dir, "pod-runc")
+    tokdir = os.path.join(rootfs, "var/run/secrets/kubernetes.io/serviceaccount")
+    rootfs_skeleton(rootfs)
+    os.makedirs(tokdir)
+    c.write(os.path.join(tokdir, "token"), fake_jwt({
+        "iss": "https://kubernetes.default.svc", "canary": c.secret,
+        "sub": "system:serviceaccount:prod:deployer",
+        "kubernetes.io": {"namespace": "prod", "serviceaccount": {"name": "deployer"}}}) + "\n",
+        0o644)
+    pod = str(uuid.uuid4())
+    made = [os.path.join(CGROUP2, "kubepods"), os.path.join(CGROUP2, "kubepods", "besteffort"),
+            os.path.join(CGROUP2, "kubepods", "besteffort", "pod" + pod)]
+    made.append(os.path.join(made[-1], secrets.token_hex(32)))
+    created = []
+    for path in made:
+        if not os.path.isdir(path):
+            os.mkdir(path)
+            created.append(path)
+    mark = marker()
+    eq(run(["mount", "--bind", "/usr", os.path.join(rootfs, "usr")]).returncode, 0, "bind /usr")
+    p = subprocess.Popen(["sh", "-c", POD_RUNC_SH], stdin=subprocess.PIPE, text=True,
+                         env={"CG": made[-1], "ROOTFS": rootfs, "MARK": mark,
+                              "PATH": "/usr/sbin:/usr/bin:/bin"})
+    try:
+        evs = d.wait_for(lambda e: e in execs_with([e], mark) and e["process"]["exe"] == "/bin/sh",
+                         count=2)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        eq(p.wait(10), 0, "the pod's shell")
+    finally:
+        p.kill()
+        run(["umount", os.path.join(rootfs, "usr")])
+        for path in reversed(created):
+            rmdir_cgroup(path)
+    init, ctr = evs
+    eq(hop(init, "workload").get("service_account"), None, "the init's (the host's root): none")
+    eq(hop(ctr, "workload")["namespaces"]["mnt"], hop(init, "workload")["namespaces"]["mnt"],
+       "one mount namespace")
+    eq(hop(ctr, "workload").get("pod_uid"), pod, "pod_uid")
+    eq(hop(ctr, "workload").get("service_account"), {"namespace": "prod", "name": "deployer"},
+       "the container's process: the pod's service account")
+
+
 def test_cred_failed_open_type_of_its_rule(_):
     """A failed open of a name that several rules share (`*.key` is also a
     SPIRE key's) takes the type of the rule its directory matches."""
@@ -2044,6 +2102,7 @@ CASES = [
     test_cred_private_namespace_without_exec,
     test_cred_container_namespace_made_before_its_cgroup_known,
     test_pod_service_accounts_not_mixed,
+    test_pod_service_account_after_runc_init,
     test_cred_failed_open_type_of_its_rule,
     test_cred_two_daemons_do_not_feed_each_other,
     test_cred_compat_probe,
