@@ -105,7 +105,10 @@ static void end_session(struct tls_sessions *t, struct tls_session *s, uint64_t 
 	t->count--;
 	if (s->proto == TLS_PROTO_UNKNOWN && s->sniff_len)
 		s->proto = TLS_PROTO_OTHER; /* wrote a few bytes, never a request */
-	if (!s->requests && !s->server && !s->forked && t->ops->ended)
+	/* a session that never reached a socket nor wrote (its connect
+	 * failed before the handshake) made no call at all */
+	if (!s->requests && !s->server && !s->forked && (s->have_conn || s->bytes) &&
+	    t->ops->ended)
 		t->ops->ended(s, ts, t->arg);
 	http1_parser_free(s->h1);
 	h2_conn_free(s->h2);

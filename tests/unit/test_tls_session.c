@@ -538,6 +538,23 @@ static void test_closed_without_data(void **state)
 	assert_int_equal(cs.n, 1);
 }
 
+/* A session that never reached a socket nor wrote: its connect failed
+ * (nghttp -n to a port nothing listens on), after its server name was set.
+ * No call was made: nothing is reported. */
+static void test_never_connected_not_reported(void **state)
+{
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+
+	sni_rec(t, PID, SESS, START, 1, "nobody.test");
+	close_rec(t, PID, SESS, 2);
+	assert_int_equal(cs.n, 0);
+	assert_int_equal(tls_sessions_count(t), 0);
+	tls_sessions_free(t, 9);
+	assert_int_equal(cs.n, 0);
+	(void)state;
+}
+
 static void test_not_http_ended_once(void **state)
 {
 	struct calls cs;
@@ -890,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_h2_upload_writes_past_capture),
 		cmocka_unit_test(test_closed_without_data),
 		cmocka_unit_test(test_not_http_ended_once),
+		cmocka_unit_test(test_never_connected_not_reported),
 		cmocka_unit_test(test_end_pid),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_pid_reuse),
