@@ -13,7 +13,11 @@
 #include "http_req.h"
 
 #define H2_SPAN_MAX 16384	/* bytes of secret header values one request can expose as spans */
-#define H2_TABLE_MAX 65536	/* largest HPACK dynamic table a client may switch to (bytes) */
+/* Largest HPACK dynamic table a client may switch to (bytes): what the server
+ * offered in SETTINGS_HEADER_TABLE_SIZE, which the client's writes do not show
+ * (nghttpd -c 200000, node's maxDeflateDynamicTableSize). A larger one poisons
+ * the connection (http_stream_lost). */
+#define H2_TABLE_MAX (1u << 20)
 
 struct h2_conn;
 

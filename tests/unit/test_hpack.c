@@ -290,6 +290,57 @@ static void test_dynamic_table_reuse(void **state)
 	nghttp2_hd_deflate_del(def);
 }
 
+/* A server that offers a large dynamic table (nghttpd -c 200000): the client
+ * switches to it and fills it past 64 KiB; a later request refers to its
+ * oldest entry, the token, which a smaller table would have evicted. */
+static void test_large_dynamic_table(void **state)
+{
+	static char big[12][10001];
+	nghttp2_nv first[3 + 12], second[3];
+	nghttp2_hd_deflater *def;
+	uint8_t *b1, *b2;
+	size_t n1, n2;
+	struct recs rs;
+	struct wire w;
+	int i;
+
+	assert_int_equal(nghttp2_hd_deflate_new(&def, 200000), 0);
+	assert_int_equal(nghttp2_hd_deflate_change_table_size(def, 200000), 0);
+	first[0] = (nghttp2_nv)NV(":method", "GET");
+	first[1] = (nghttp2_nv)NV(":path", "/big/1");
+	first[2] = (nghttp2_nv)NV("x-api-key", "sk-large-table-key-0001");
+	for (i = 0; i < 12; i++) {
+		memset(big[i], 'a' + i, 10000);
+		big[i][10000] = '\0';
+		first[3 + i] = (nghttp2_nv){ (uint8_t *)"x-pad", (uint8_t *)big[i], 5, 10000,
+					     NGHTTP2_NV_FLAG_NONE };
+	}
+	second[0] = (nghttp2_nv)NV(":method", "GET");
+	second[1] = (nghttp2_nv)NV(":path", "/big/2");
+	second[2] = (nghttp2_nv)NV("x-api-key", "sk-large-table-key-0001");
+	start(&w);
+	n1 = hd_deflate(def, first, 15, &b1);
+	n2 = hd_deflate(def, second, 3, &b2);
+	/* the key is a reference to the table's oldest entry, past 64 KiB of others
+	 * (nghttp2 never indexes authorization, a key it does) */
+	assert_true(n2 < 10);
+	frame(&w, F_HEADERS, END_STREAM, 1, b1, 16384);
+	for (size_t off = 16384; off < n1; off += 16384)
+		frame(&w, F_CONTINUATION, off + 16384 >= n1 ? END_HEADERS : 0, 1, b1 + off,
+		      off + 16384 >= n1 ? n1 - off : 16384);
+	frame(&w, F_HEADERS, END_HEADERS | END_STREAM, 3, b2, n2);
+	assert_int_equal(feed_all(&rs, &w), 0);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(rs.r[1].req.path, "/big/2");
+	assert_int_equal(rs.r[1].req.n_keys, 1);
+	assert_string_equal(rs.r[1].keys[0], "sk-large-table-key-0001");
+	free(b1);
+	free(b2);
+	free(w.d);
+	nghttp2_hd_deflate_del(def);
+	(void)state;
+}
+
 /* A connection joined mid-stream (made before the daemon): its frames are
  * told apart from other bytes, no header block is decoded (the second block
  * below refers into a table this side never saw), and each new request
@@ -732,6 +783,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_request),
 		cmocka_unit_test(test_dynamic_table_reuse),
+		cmocka_unit_test(test_large_dynamic_table),
 		cmocka_unit_test(test_authorization_from_dynamic_table),
 		cmocka_unit_test(test_continuation_and_padding),
 		cmocka_unit_test(test_split_every_offset),
