@@ -424,6 +424,19 @@ static void note_aws_key_ids(struct cred_ctx *cc, const struct pivot_reader *me,
 	}
 }
 
+/* The other credentials of a file of several (.netrc, .git-credentials, a
+ * kubeconfig, docker's config.json), so a request presenting any of them
+ * links to the read. */
+static void note_other_fingerprints(struct cred_ctx *cc, const struct pivot_reader *me,
+				    json_t *facts)
+{
+	json_t *list = json_object_get(facts, "other_fingerprints"), *fp;
+	size_t i;
+
+	json_array_foreach(list, i, fp)
+		pivot_table_note(cc->pivots, json_string_value(fp), me);
+}
+
 json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc *p,
 			 const struct wire_open *w)
 {
@@ -540,8 +553,10 @@ json_t *cred_event_build(struct cred_ctx *cc, struct event_ctx *ec, struct proc 
 	chain_pivot_reader(&ec->chain, p, "read", path, type, &me);
 	if (*fp)
 		note_pivots(cc, &me, out, fp);
-	if (slot >= 0)
+	if (slot >= 0) {
 		note_aws_key_ids(cc, &me, cc->cache[slot].facts);
+		note_other_fingerprints(cc, &me, cc->cache[slot].facts);
+	}
 	return out;
 }
 

@@ -289,6 +289,101 @@ out:
 	free(clean);
 }
 
+#define CRED_OTHER_FINGERPRINTS 8
+
+/* The next secret of a file that holds one per host or user, in buf from
+ * *off on (moved past it): .netrc's and .pypirc's passwords, the lines of
+ * .git-credentials, a kubeconfig's users' tokens. */
+static bool next_secret(const char *type, const char *buf, size_t len, size_t *off,
+			const char **val, size_t *vlen)
+{
+	while (*off < len) {
+		const char *p = buf + *off, *eol;
+		size_t n = len - *off;
+		bool found;
+
+		if (!strcmp(type, "git")) {
+			eol = memchr(p, '\n', n);
+			n = eol ? (size_t)(eol - p) : n;
+			*off += n + 1;
+			if (url_password(p, n, val, vlen))
+				return true;
+			continue;
+		}
+		if (!strcmp(type, "kubeconfig"))
+			found = yaml_value(p, n, "token", val, vlen);
+		else if (!strcmp(type, "netrc") || !strcmp(type, "pypi"))
+			found = value_after(p, n, "password", val, vlen);
+		else
+			return false;
+		if (!found)
+			return false;
+		*off = (size_t)(*val + *vlen - buf);
+		return true;
+	}
+	return false;
+}
+
+/* Add the fingerprint of secret (n bytes) to list unless it is first or
+ * there already, up to CRED_OTHER_FINGERPRINTS. */
+static void add_other(json_t *list, const struct fingerprint_key *key, const char *first,
+		      const char *secret, size_t n)
+{
+	char fp[FINGERPRINT_STR_LEN];
+	json_t *e;
+	size_t i;
+
+	trim(&secret, &n);
+	if (!n || json_array_size(list) >= CRED_OTHER_FINGERPRINTS)
+		return;
+	fingerprint_compute(key, secret, n, fp);
+	if (!strcmp(fp, first))
+		return;
+	json_array_foreach(list, i, e)
+		if (!strcmp(json_string_value(e), fp))
+			return;
+	json_array_append_new(list, json_string(fp));
+}
+
+/* A file of several credentials (one per host, user or registry): the
+ * fingerprints of the others than the first, which the event's fingerprint
+ * is, as other_fingerprints: a client that presents the second host's
+ * token links to the read all the same. docker: the parsed config.json. */
+static void other_fingerprints(const char *type, const char *buf, size_t len, json_t *docker,
+			       const struct fingerprint_key *key, const char *first, json_t *facts)
+{
+	json_t *list = json_array(), *auths, *entry, *v;
+	unsigned char dec[1024];
+	const char *val, *name;
+	size_t vlen, off = 0;
+
+	if (!list)
+		return;
+	if (docker) {
+		auths = json_object_get(docker, "auths");
+		json_object_foreach(auths, name, entry) {
+			const unsigned char *secret;
+
+			v = json_object_get(entry, "auth");
+			if (json_is_string(v) &&
+			    http_auth_basic_secret(json_string_value(v), json_string_length(v), dec,
+						   sizeof(dec), &secret, &vlen, NULL))
+				add_other(list, key, first, (const char *)secret, vlen);
+			v = json_object_get(entry, "identitytoken");
+			if (json_is_string(v))
+				add_other(list, key, first, json_string_value(v), json_string_length(v));
+		}
+	} else {
+		while (next_secret(type, buf, len, &off, &val, &vlen))
+			add_other(list, key, first, val, vlen);
+	}
+	explicit_bzero(dec, sizeof(dec));
+	if (json_array_size(list))
+		json_object_set_new(facts, "other_fingerprints", list);
+	else
+		json_decref(list);
+}
+
 void cred_inspect_buf(const char *type, const char *buf, size_t len,
 		      const struct fingerprint_key *key, struct cred_info *out)
 {
@@ -318,6 +413,8 @@ void cred_inspect_buf(const char *type, const char *buf, size_t len,
 		snprintf(out->error, sizeof(out->error), "no secret in the file");
 	} else {
 		fingerprint_compute(key, secret, slen, out->fingerprint);
+		other_fingerprints(type, buf, len, !strcmp(type, "docker") ? root : NULL, key,
+				   out->fingerprint, out->facts);
 		if (jwt_looks_like(secret, slen)) {
 			struct jwt_claims *c = calloc(1, sizeof(*c));
 

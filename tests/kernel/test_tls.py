@@ -1357,6 +1357,34 @@ def test_tls_basic_linked_to_netrc(d, fx):
     check(want in crossed, "crossed from the job's read: %r" % crossed)
 
 
+@with_tls(netrc=True)
+def test_tls_basic_linked_to_second_netrc_entry(d, fx):
+    """A .netrc with an entry for another host first: curl reads the file and
+    sends the second entry's password. The read's fingerprint is the first
+    entry's, its other_fingerprints the second's, and the request's
+    credential hop names the read."""
+    srv = fx.s_server()
+    other = fx.secret(canary("netrcother"))
+    with open(fx.netrc_file, "w") as f:  # in place: the watched inode stays
+        f.write("machine other.example login ops password %s\n"
+                "machine localhost login deployer password %s\n" % (other, fx.netrc_password))
+    job = spawn([CURL, "-sk", "--http1.1", "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                 "--netrc-file", fx.netrc_file, "-o", "/dev/null",
+                 "https://localhost:%d/second" % srv.port],
+                env=github_env(8181, fx.secret(canary())), loginuid=UNSET)
+    finish(job, "curl --netrc-file")
+    read = cred_read(d, fx.netrc_file, pid=job.pid)
+    fp = fx.fingerprint(fx.netrc_password)
+    eq(read["credential"]["fingerprint"], fx.fingerprint(other), "the first entry's fingerprint")
+    eq(read["credential"].get("other_fingerprints"), [fp], "the second entry's")
+    ev = d.wait_for(is_req(job.pid))[0]
+    eq(ev["http"]["authorization"]["fingerprint"], fp, "Basic fingerprint: the second password")
+    cred = hop(ev, "credential")
+    eq(cred.get("path"), fx.netrc_file, "credential hop path: linked to the read")
+    eq(cred.get("read_by_pid"), job.pid, "read by the same curl")
+    eq(cred.get("type"), "netrc", "credential hop type")
+
+
 def not_http_case(d, fx, line):
     """openssl s_client sends line (and nothing else) to openssl s_server."""
     srv = fx.s_server(www=False)
@@ -2252,6 +2280,7 @@ CASES = [
     test_tls_node_parallel_once_each,
     test_tls_prestart_http2_requests_counted,
     test_tls_basic_linked_to_netrc,
+    test_tls_basic_linked_to_second_netrc_entry,
     test_tls_git_https_credential_store,
     test_tls_not_http,
     test_tls_not_http_smtp_like,
