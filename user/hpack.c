@@ -63,6 +63,9 @@ struct h2_conn {
 	bool midstream;
 	uint32_t max_stream;		/* the highest request stream seen */
 	bool resynced;			/* the frame header next is the first after H2_LOST */
+	/* streams past max_stream may have been opened in bytes lost (H2_LOST):
+	 * the ids a later request skips are reported */
+	bool count_gaps;
 	size_t span_used;
 	char spans[H2_SPAN_MAX];	/* copies of secret values that req's spans point into */
 };
@@ -320,11 +323,20 @@ static int on_frame_header(struct h2_conn *c, h2_cb cb, void *arg)
 		/* no block can be decoded: a new request stream is reported
 		 * as one, without its headers (trailers open none) */
 		if (type == H2_HEADERS && stream > c->max_stream) {
+			uint32_t lost = c->count_gaps && c->max_stream ?
+						(stream - c->max_stream) / 2 - 1 : 0;
+
+			/* each stream the lost bytes opened, then this one */
+			if (lost > H2_GAP_MAX)
+				lost = H2_GAP_MAX;
+			for (uint32_t i = 0; i <= lost; i++) {
+				http_req_init(&c->req, "HTTP/2");
+				c->req.headers_unknown = true;
+				if (cb)
+					cb(&c->req, arg);
+			}
 			c->max_stream = stream;
-			http_req_init(&c->req, "HTTP/2");
-			c->req.headers_unknown = true;
-			if (cb)
-				cb(&c->req, arg);
+			c->count_gaps = false;
 		}
 		c->left = len;
 		c->state = H2_SKIP;
@@ -466,8 +478,16 @@ int h2_conn_skip(struct h2_conn *c, size_t len, h2_cb cb, void *arg)
 	}
 	c->in_block = false;
 	c->midstream = true;
+	c->count_gaps = true;
 	c->state = H2_LOST;
 	return 0;
+}
+
+bool h2_conn_skip_loses(const struct h2_conn *c, size_t len)
+{
+	if (!len || c->state == H2_ERROR || c->state == H2_PREFACE_IN || c->state == H2_LOST)
+		return false;
+	return !(c->state == H2_SKIP && len <= c->left);
 }
 
 void h2_conn_write_end(struct h2_conn *c)

@@ -12,6 +12,7 @@
 
 #include "http_req.h"
 
+#define H2_GAP_MAX 64		/* stream ids lost in one gap that are reported (each a request) */
 #define H2_SPAN_MAX 16384	/* bytes of secret header values one request can expose as spans */
 /* Largest HPACK dynamic table a client may switch to (bytes): what the server
  * offered in SETTINGS_HEADER_TABLE_SIZE, which the client's writes do not show
@@ -52,15 +53,20 @@ int h2_conn_feed(struct h2_conn *c, const void *data, size_t len,
  * was decoded, is reported now with truncated set; the rest of the write
  * is dropped, and from then on the connection is followed as one joined
  * mid-stream (the lost part may have changed the HPACK dynamic table):
- * each later request stream is reported once with headers_unknown. The
- * next write must start with a frame (h2_conn_write_end), or the
- * connection is poisoned. Returns 0, or -EPROTO when already poisoned or
- * in the preface. */
+ * each later request stream is reported once with headers_unknown, and so
+ * is each stream id skipped before it (client streams are consecutive odd
+ * ids: the lost bytes opened those). The next write must start with a
+ * frame (h2_conn_write_end), or the connection is poisoned. Returns 0, or
+ * -EPROTO when already poisoned or in the preface. */
 int h2_conn_skip(struct h2_conn *c, size_t len,
 		 void (*cb)(const struct http_request *req, void *arg), void *arg);
 /* The end of one write of the client: after bytes were lost in it, the next
  * write is taken to start with a frame header. */
 void h2_conn_write_end(struct h2_conn *c);
+/* Would h2_conn_skip(c, len, ...) lose the stream (more than the payload
+ * of a frame skipped anyway)? Asked before the skip, so the cut request it
+ * reports can say so. */
+bool h2_conn_skip_loses(const struct h2_conn *c, size_t len);
 /* True when data is HTTP/2 client frames (a write on a connection whose
  * start was not seen): each frame header in it a known type with that
  * type's flags, stream and length rules. */

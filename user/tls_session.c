@@ -222,6 +222,9 @@ static void parse(struct tls_sessions *t, struct tls_session *s, const void *dat
 
 	if (s->h2) {
 		err = h2_conn_feed(s->h2, data, len, on_request, &fc);
+		/* the stream lost: said from the cut request on */
+		if (!err && h2_conn_skip_loses(s->h2, gap))
+			s->lost_sync = true;
 		err = err ?: h2_conn_skip(s->h2, gap, on_request, &fc);
 	} else if (s->h1) {
 		err = http1_parser_feed(s->h1, data, len, on_request, &fc);

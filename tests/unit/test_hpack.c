@@ -660,6 +660,73 @@ static void test_gap_inside_header_block(void **state)
 	(void)state;
 }
 
+/* Node writes the HEADERS of concurrent requests in one call: past the
+ * capture, streams 3 and 5 are lost with the cut block of stream 1. When
+ * stream 7 comes, the ids it skipped are reported too, each a request
+ * without its headers: one event per request, none silently lost. */
+static void test_gap_loses_whole_requests(void **state)
+{
+	size_t big = 24000, n, head = 16384;
+	nghttp2_hd_deflater *def;
+	char *auth = malloc(big + 1);
+	struct recs rs;
+	struct wire w, next = { 0 };
+	struct h2_conn *c;
+	uint8_t *b;
+	nghttp2_nv nv[] = {
+		NV(":method", "GET"),
+		NV(":path", "/item/1"),
+		{ (uint8_t *)"authorization", (uint8_t *)auth, 13, big, NGHTTP2_NV_FLAG_NO_INDEX },
+	};
+
+	assert_non_null(auth);
+	memcpy(auth, "Bearer ", 7);
+	memset(auth + 7, 'q', big - 7);
+	assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
+	start(&w);
+	n = hd_deflate(def, nv, 3, &b);
+	frame(&w, F_HEADERS, 0, 1, b, 16384);
+	frame(&w, F_CONTINUATION, END_HEADERS, 1, b + 16384, n - 16384);
+	free(b);
+	for (uint32_t id = 3; id <= 5; id += 2) {
+		n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
+		frame(&w, F_HEADERS, END_HEADERS | END_STREAM, id, b, n);
+		free(b);
+	}
+	n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
+	frame(&next, F_HEADERS, END_HEADERS | END_STREAM, 7, b, n);
+	free(b);
+	c = h2_conn_new();
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(h2_conn_feed(c, w.d, head, collect, &rs), 0);
+	assert_false(h2_conn_skip_loses(c, 0));
+	assert_true(h2_conn_skip_loses(c, w.n - head));
+	assert_int_equal(h2_conn_skip(c, w.n - head, collect, &rs), 0);
+	h2_conn_write_end(c);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].req.path, "/item/1");
+	assert_true(rs.r[0].req.truncated);
+	assert_int_equal(h2_conn_feed(c, next.d, next.n, collect, &rs), 0);
+	assert_int_equal(rs.n, 4); /* streams 3 and 5 (lost), then 7 */
+	for (int i = 1; i < 4; i++)
+		assert_true(rs.r[i].req.headers_unknown);
+	/* a later stream right after: no gap, one report */
+	n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
+	free(next.d);
+	memset(&next, 0, sizeof(next));
+	frame(&next, F_HEADERS, END_HEADERS | END_STREAM, 9, b, n);
+	free(b);
+	h2_conn_write_end(c);
+	assert_int_equal(h2_conn_feed(c, next.d, next.n, collect, &rs), 0);
+	assert_int_equal(rs.n, 5);
+	h2_conn_free(c);
+	free(auth);
+	free(w.d);
+	free(next.d);
+	nghttp2_hd_deflate_del(def);
+	(void)state;
+}
+
 static void test_host_header_fallback(void **state)
 {
 	static const nghttp2_nv nv[] = { NV(":method", "GET"), NV(":path", "/h"),
@@ -790,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_large_data_and_trailers),
 		cmocka_unit_test(test_span_overflow),
 		cmocka_unit_test(test_gap_inside_header_block),
+		cmocka_unit_test(test_gap_loses_whole_requests),
 		cmocka_unit_test(test_host_header_fallback),
 		cmocka_unit_test(test_poisoned),
 		cmocka_unit_test(test_looks_like_preface),
