@@ -375,12 +375,18 @@ static const char *outside_reader_path(struct cred_ctx *cc, const struct proc *p
 				       size_t n, const char **container_path)
 {
 	const struct idt_open *ev = w->ev;
+	const char *own;
 	uint64_t root_ns;
 
 	*container_path = NULL;
 	if (ev->match != IDT_MATCH_INODE || !p->mntns ||
 	    !cred_watch_inode_root_ns(cc->watch, ev->dev, ev->ino, &root_ns) || root_ns == p->mntns)
 		return path;
+	/* one more container that has it (a host directory mounted into two):
+	 * by the name this one gives it */
+	own = cred_watch_inode_in_ns(cc->watch, ev->dev, ev->ino, p->mntns);
+	if (own)
+		return own;
 	if (cred_event_resolve(cc->proc_root, ev->hdr.pid, ev->dfd, w->path.p, w->path.len, buf, n))
 		return path;
 	*container_path = path;

@@ -982,15 +982,35 @@ static int build(struct cred_watch *w)
 	return err;
 }
 
-/* A file watched in several roots (a host file bind-mounted into a
- * container) is kept once: the host's path first, as it is built first. */
+/* The root part of an entry's real path ("" for the host's). */
+static size_t entry_root_len(const struct inode_entry *e)
+{
+	return e->real ? root_path_prefix_len(e->real) : 0;
+}
+
+static bool entries_same_root(const struct inode_entry *a, const struct inode_entry *b)
+{
+	size_t n = entry_root_len(a);
+
+	return n == entry_root_len(b) && (!n || !strncmp(a->real, b->real, n));
+}
+
+/* A file found twice under one root (two rules) is kept once, the first
+ * found. One watched under several roots (a host file or directory
+ * bind-mounted into containers) keeps an entry per root, the host's first
+ * (it is built first): each container names it its own way, and a read in
+ * one is told from a reader outside. */
 static void dedupe_inodes(struct set *s)
 {
 	struct inode_entry *v = s->v;
 	size_t out = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
-		if (out && !cmp_file_key(&v[out - 1].key, &v[i].key)) {
+		bool dup = false;
+
+		for (size_t k = out; k > 0 && !cmp_file_key(&v[k - 1].key, &v[i].key); k--)
+			dup = dup || entries_same_root(&v[k - 1], &v[i]);
+		if (dup) {
 			free(v[i].path);
 			free(v[i].real);
 			continue;
@@ -1188,6 +1208,27 @@ bool cred_watch_inode_root_ns(const struct cred_watch *w, uint32_t kdev, uint64_
 		}
 	}
 	return false;
+}
+
+const char *cred_watch_inode_in_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+				   uint64_t mntns)
+{
+	struct idt_file_key key = { .dev = kdev, .ino = ino };
+	const struct inode_entry *e = first_inode(w, &key),
+				 *end = (const struct inode_entry *)w->inodes.v + w->inodes.n;
+
+	for (; e && e < end && !cmp_file_key(e, &key); e++) {
+		if (!e->real)
+			continue;
+		for (int i = 0; i < w->n_roots; i++) {
+			size_t n = strlen(w->roots[i].prefix);
+
+			if (w->roots[i].mntns == mntns && !strncmp(e->real, w->roots[i].prefix, n) &&
+			    e->real[n] == '/')
+				return e->path;
+		}
+	}
+	return NULL;
 }
 
 const char *cred_watch_inode_other_real(const struct cred_watch *w, uint32_t kdev, uint64_t ino,

@@ -98,6 +98,12 @@ const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uin
  * system, not the host's? Then *mntns: that container's mount namespace. */
 bool cred_watch_inode_root_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 			      uint64_t *mntns);
+/* The watched file (dev, ino) in the file system of the container of mount
+ * namespace mntns: its path there (a host directory bind-mounted into two
+ * containers is watched under each root, by the name each gives it), or
+ * NULL when it is not watched there. */
+const char *cred_watch_inode_in_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
+				   uint64_t mntns);
 /* A watched directory (dev, ino) -> its path, and *real as above; NULL if
  * not watched. */
 /* A container's watched file on another file system than its root's (a

@@ -1461,6 +1461,53 @@ def test_cred_read_then_replaced_at_once(d, c):
 
 
 @with_creds
+def test_cred_host_dir_mounted_into_two_containers(d, c):
+    """docker run -v HOSTDIR:/root/.aws in two containers, the host directory
+    watched by no rule of the host's: the file is watched under each
+    container's root. Each container's read is its own, named as that
+    container names it, with no container_path (which is for a reader
+    outside the container)."""
+    vol = os.path.join(c.dir, "shared-aws")
+    os.makedirs(vol)
+    # another file system than the containers' roots, as a host directory is
+    # beside an overlay root: held from the scan, read after the containers
+    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-shared", vol])
+    c.write(os.path.join(vol, "credentials"),
+            "[default]\naws_access_key_id = AKIASHAREDVOLUME0001\naws_secret_access_key = %s\n"
+            % c.secret, 0o644)
+    cids, procs = [secrets.token_hex(32), secrets.token_hex(32)], []
+    cgs = [os.path.join(CGROUP2, "docker", cid) for cid in cids]
+    try:
+        for n, cg in enumerate(cgs):
+            os.makedirs(cg)
+            rootfs = os.path.join(c.dir, "rootfs-%d" % n)
+            rootfs_skeleton(rootfs, "root/.aws")
+            c.write(os.path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+            procs.append(container_sh(cg, rootfs, "read go; exec cat /root/.aws/credentials",
+                                      binds=[(vol, "/root/.aws")], stdin=subprocess.PIPE,
+                                      stdout=subprocess.DEVNULL, text=True))
+        time.sleep(1.5)  # both scanned
+        for p in procs:
+            p.communicate("go\n", timeout=30)
+            eq(p.returncode, 0, "the container's run")
+        for p, cid in zip(procs, cids):
+            ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                            and e["process"]["pid"] == p.pid)[0]
+            eq(hop(ev, "workload").get("container_id"), cid, "its container")
+            eq(ev["file"]["path"], "/root/.aws/credentials", "file.path, as the container names it")
+            eq(ev["file"].get("container_path"), None, "no container_path: not an outside reader")
+            eq(ev["file"]["match"], "inode", "matched by inode")
+            eq(ev["credential"].get("aws_access_key_id"), "AKIASHAREDVOLUME0001", "key id")
+    finally:
+        for p in procs:
+            p.kill()
+        for cg in cgs:
+            if os.path.isdir(cg):
+                rmdir_cgroup(cg)
+        run(["umount", "-l", vol])
+
+
+@with_creds
 def test_cred_replaced_after_relative_read(d, c):
     """The pattern of sed -i and of copy-and-rename edits, by relative paths:
     from the home, cp -p .aws/credentials .aws/new, cat .aws/credentials,
@@ -2074,6 +2121,7 @@ CASES = [
     test_cred_container_first_read_by_given_name,
     test_cred_container_mounted_file_after_exit,
     test_cred_container_mounted_token_via_link_after_exit,
+    test_cred_host_dir_mounted_into_two_containers,
     test_cred_kubelet_token_rotation,
     test_cred_read_then_replaced_at_once,
     test_cred_replaced_after_relative_read,
