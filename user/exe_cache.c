@@ -13,6 +13,7 @@
 struct exe_slot {
 	uint32_t kdev;
 	uint64_t ino;
+	uint64_t ctime_ns; /* 0: unknown */
 	char *path;
 };
 
@@ -71,7 +72,7 @@ static int from_proc(const char *proc_root, uint32_t pid, uint32_t kdev, uint64_
 }
 
 const char *exe_cache_resolve(struct exe_cache *c, const char *proc_root, uint32_t pid,
-			      const char *given, uint32_t kdev, uint64_t ino)
+			      const char *given, uint32_t kdev, uint64_t ino, uint64_t ctime_ns)
 {
 	struct exe_slot *s;
 	char path[PATH_MAX];
@@ -81,9 +82,11 @@ const char *exe_cache_resolve(struct exe_cache *c, const char *proc_root, uint32
 		return NULL;
 	s = slot_of(c, kdev, ino);
 	/* The kernel hands a freed inode number to the next file made: a path
-	 * cached for this inode is only trusted while it still names it (a
-	 * program deleted, or replaced by an upgrade, is resolved afresh). */
-	if (s->path && s->kdev == kdev && s->ino == ino && exe_cache_is_file(s->path, kdev, ino))
+	 * cached for this inode is only trusted for the file of that change
+	 * time, or while it still names it (a program deleted, or replaced by
+	 * an upgrade, is resolved afresh). */
+	if (s->path && s->kdev == kdev && s->ino == ino &&
+	    ((ctime_ns && s->ctime_ns == ctime_ns) || exe_cache_is_file(s->path, kdev, ino)))
 		return s->path;
 	if (from_proc(proc_root, pid, kdev, ino, path, sizeof(path)) &&
 	    !(given && given[0] == '/' && realpath(given, path) && exe_cache_is_file(path, kdev, ino)))
@@ -92,6 +95,6 @@ const char *exe_cache_resolve(struct exe_cache *c, const char *proc_root, uint32
 	if (!dup)
 		return NULL;
 	free(s->path);
-	*s = (struct exe_slot){ .kdev = kdev, .ino = ino, .path = dup };
+	*s = (struct exe_slot){ .kdev = kdev, .ino = ino, .ctime_ns = ctime_ns, .path = dup };
 	return dup;
 }

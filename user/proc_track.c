@@ -170,7 +170,7 @@ int proc_track_exec(struct proc_tracker *tr, const struct wire_exec *w, struct p
 		rec->flags |= PROC_F_ARGS_TRUNC;
 	if (tr->exes) {
 		const char *real = exe_cache_resolve(tr->exes, tr->proc_root, rec->pid, rec->exe,
-						     ev->exe_dev, ev->exe_ino);
+						     ev->exe_dev, ev->exe_ino, ev->exe_ctime_ns);
 
 		rec->exe_real = real ? strdup(real) : NULL;
 	}
