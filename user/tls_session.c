@@ -385,6 +385,19 @@ static void make_server(struct tls_sessions *t, struct tls_session *s)
 	t->server_dropped++;
 }
 
+/* An address as text; an IPv4-mapped IPv6 one (a dual-stack socket's peer
+ * reached by an IPv4 address, ::ffff:a.b.c.d) as the IPv4 address it is, so
+ * it reads as the same destination as from an IPv4 socket. */
+static void format_ip(int af, const uint8_t *addr, char *out, size_t n)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (af == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped)))
+		inet_ntop(AF_INET, addr + 12, out, n);
+	else
+		inet_ntop(af, addr, out, n);
+}
+
 void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 {
 	struct tls_session *s = get(t, &ev->hdr, ev->session, ev->start_ns, ev->lib);
@@ -395,8 +408,8 @@ void tls_sessions_conn(struct tls_sessions *t, const struct idt_tls_conn *ev)
 	s->fd = ev->fd;
 	if (ev->family == IDT_AF_INET || ev->family == IDT_AF_INET6) {
 		s->have_conn = true;
-		inet_ntop(af, ev->laddr, s->local.ip, sizeof(s->local.ip));
-		inet_ntop(af, ev->raddr, s->remote.ip, sizeof(s->remote.ip));
+		format_ip(af, ev->laddr, s->local.ip, sizeof(s->local.ip));
+		format_ip(af, ev->raddr, s->remote.ip, sizeof(s->remote.ip));
 		s->local.port = ev->lport;
 		s->remote.port = ev->rport;
 	}

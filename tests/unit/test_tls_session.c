@@ -538,6 +538,38 @@ static void test_closed_without_data(void **state)
 	assert_int_equal(cs.n, 1);
 }
 
+/* A dual-stack socket's peer reached by an IPv4 address: ::ffff:10.1.2.3 is
+ * reported as 10.1.2.3; a real IPv6 address stays as it is. */
+static void test_ipv4_mapped_address(void **state)
+{
+	struct calls cs;
+	struct tls_sessions *t = table(16, &cs);
+	struct idt_tls_conn ev = { 0 };
+
+	hdr(&ev.hdr, IDT_EV_TLS_CONN, PID, 1);
+	ev.session = SESS;
+	ev.start_ns = START;
+	ev.lib = IDT_TLS_OPENSSL;
+	ev.fd = 5;
+	ev.family = IDT_AF_INET6;
+	ev.lport = 40000;
+	ev.rport = 443;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", ev.laddr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.2.3", ev.raddr), 1);
+	tls_sessions_conn(t, &ev);
+	ev.session = SESS + 1;
+	assert_int_equal(inet_pton(AF_INET6, "::1", ev.laddr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::ffff:a01:203", ev.raddr), 1);
+	tls_sessions_conn(t, &ev);
+	tls_sessions_free(t, 9);
+	assert_int_equal(cs.n, 2);
+	assert_string_equal(cs.c[0].local.ip, "127.0.0.1");
+	assert_string_equal(cs.c[0].remote.ip, "10.1.2.3");
+	assert_string_equal(cs.c[1].local.ip, "::1");
+	assert_string_equal(cs.c[1].remote.ip, "2001:db8::ffff:a01:203");
+	(void)state;
+}
+
 /* A session that never reached a socket nor wrote: its connect failed
  * (nghttp -n to a port nothing listens on), after its server name was set.
  * No call was made: nothing is reported. */
@@ -908,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_closed_without_data),
 		cmocka_unit_test(test_not_http_ended_once),
 		cmocka_unit_test(test_never_connected_not_reported),
+		cmocka_unit_test(test_ipv4_mapped_address),
 		cmocka_unit_test(test_end_pid),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_pid_reuse),
