@@ -681,6 +681,30 @@ def rootfs_skeleton(rootfs, *dirs):
             os.symlink(os.readlink("/" + link), os.path.join(rootfs, link))
 
 
+@contextlib.contextmanager
+def tmpfs_dir(path, label):
+    """A directory on a tmpfs of its own (kubelet's volumes, a host directory
+    beside an overlay root: another file system than the container's root),
+    unmounted after the block."""
+    os.makedirs(path)
+    run(["mount", "-t", "tmpfs", "-o", "size=1m", label, path])
+    try:
+        yield path
+    finally:
+        run(["umount", "-l", path])
+
+
+def pod_rootfs_var_run(c):
+    """An image whose /var/run links to /run (Debian's base and most others),
+    with the pod's token mount point at /run/secrets/kubernetes.io/
+    serviceaccount/token as a runtime makes it (an empty file)."""
+    rootfs = os.path.join(c.dir, "rootfs")
+    rootfs_skeleton(rootfs, "run/secrets/kubernetes.io/serviceaccount", "var")
+    os.symlink("/run", os.path.join(rootfs, "var/run"))
+    c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), "", 0o644)
+    return rootfs
+
+
 def make_rootfs(c, name, secret, akid="AKIARECYCLED00000001"):
     """A container image: the root's AWS file with its own secret."""
     rootfs = os.path.join(c.dir, name)
@@ -1012,17 +1036,11 @@ def test_cred_container_var_run_link_mounted_token(d, c):
     host's) and after the scan (by inode): both reads named alike, by the
     path the scan gives it, /run/secrets/..."""
     cid = secrets.token_hex(32)
-    vol = os.path.join(c.dir, "kubelet-vol")
-    os.makedirs(vol)
-    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-sa", vol])
-    try:
+    with tmpfs_dir(os.path.join(c.dir, "kubelet-vol"), "idt-sa") as vol:
         jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "canary": c.secret,
                         "sub": "system:serviceaccount:ci:first"})
         c.write(os.path.join(vol, "token"), jwt + "\n", 0o644)
-        rootfs = os.path.join(c.dir, "rootfs")
-        rootfs_skeleton(rootfs, "run/secrets/kubernetes.io/serviceaccount", "var")
-        os.symlink("/run", os.path.join(rootfs, "var/run"))
-        c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), "", 0o644)
+        rootfs = pod_rootfs_var_run(c)
         tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
         with docker_cgroup(cid) as cg:
             p = container_sh(cg, rootfs, "cat %s; sleep 1.5; exec cat %s" % (tok, tok),
@@ -1044,9 +1062,6 @@ def test_cred_container_var_run_link_mounted_token(d, c):
             eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
         d.stop()
         check(c.secret.encode() not in d.raw(), "the canary never appears")
-    finally:
-        d.kill()
-        run(["umount", "-l", vol])
 
 
 @with_creds
@@ -1100,10 +1115,7 @@ def test_cred_container_projected_token_dir_mounted(d, c):
     directory named in the path as given (by a bpf_loop over it). Reported,
     then a later read by inode."""
     cid = secrets.token_hex(32)
-    vol = os.path.join(c.dir, "kube-api-access-x7k2p")
-    os.makedirs(vol)
-    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-proj", vol])
-    try:
+    with tmpfs_dir(os.path.join(c.dir, "kube-api-access-x7k2p"), "idt-proj") as vol:
         jwt = fake_jwt({"iss": "https://oidc.example.test", "canary": c.secret,
                         "sub": "system:serviceaccount:ci:vault-mounted", "aud": "vault"})
         name = "vault-token-%s" % secrets.token_hex(3)
@@ -1131,9 +1143,6 @@ def test_cred_container_projected_token_dir_mounted(d, c):
             eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
         d.stop()
         check(c.secret.encode() not in d.raw(), "the canary never appears")
-    finally:
-        d.kill()
-        run(["umount", "-l", vol])
 
 
 @with_creds
@@ -1290,10 +1299,7 @@ def test_cred_container_mounted_file_after_exit(d, c):
     daemon handles the read. The daemon held the file open since its scan,
     so the read still has the file's fingerprint."""
     cid, secret = secrets.token_hex(32), canary()
-    vol = os.path.join(c.dir, "vol")
-    os.makedirs(vol)
-    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-vol", vol])
-    try:
+    with tmpfs_dir(os.path.join(c.dir, "vol"), "idt-vol") as vol:
         c.write(os.path.join(vol, "credentials"),
                 "[default]\naws_access_key_id = AKIAMOUNTEDVOLUME001\naws_secret_access_key = %s\n"
                 % secret)
@@ -1321,9 +1327,6 @@ def test_cred_container_mounted_file_after_exit(d, c):
            "the fingerprint, read through the file held since the scan")
         d.stop()
         check(secret.encode() not in d.raw(), "the secret never appears")
-    finally:
-        d.kill()
-        run(["umount", "-l", vol])
 
 
 @with_creds
@@ -1335,18 +1338,11 @@ def test_cred_container_mounted_token_via_link_after_exit(d, c):
     point beneath, which is not a replacement of the watched file. Every
     read is reported, by inode, under the real path."""
     cid = secrets.token_hex(32)
-    vol = os.path.join(c.dir, "kubelet-vol")
-    os.makedirs(vol)
-    run(["mount", "-t", "tmpfs", "-o", "size=1m", "idt-sa", vol])
-    try:
+    with tmpfs_dir(os.path.join(c.dir, "kubelet-vol"), "idt-sa") as vol:
         jwt = fake_jwt({"iss": "https://kubernetes.default.svc", "canary": c.secret,
                         "sub": "system:serviceaccount:ci:mounted"})
         c.write(os.path.join(vol, "token"), jwt + "\n", 0o644)
-        rootfs = os.path.join(c.dir, "rootfs")
-        rootfs_skeleton(rootfs, "run/secrets/kubernetes.io/serviceaccount", "var")
-        os.symlink("/run", os.path.join(rootfs, "var/run"))
-        c.write(os.path.join(rootfs, "run/secrets/kubernetes.io/serviceaccount/token"), "",
-                0o644)  # the mount point, as a runtime makes it
+        rootfs = pod_rootfs_var_run(c)
         tok = "/var/run/secrets/kubernetes.io/serviceaccount/token"
         with docker_cgroup(cid) as cg:
             p = container_sh(cg, rootfs, "read go; cat %s; cat %s; exec cat %s" % (tok, tok, tok),
@@ -1372,9 +1368,6 @@ def test_cred_container_mounted_token_via_link_after_exit(d, c):
             eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
         d.stop()
         check(c.secret.encode() not in d.raw(), "the canary never appears")
-    finally:
-        d.kill()
-        run(["umount", "-l", vol])
 
 
 def test_cred_kubelet_token_rotation(_):
