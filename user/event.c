@@ -19,7 +19,7 @@ json_t *event_new(const struct event_ctx *ctx, const char *type, __u64 ts)
 			 "boot_id", ctx->host.boot_id);
 }
 
-#define ARGS_SECRET_VALUES 64
+#define ARGS_SECRET_VALUES 512
 
 /* The secret environment values of p's lineage (its own exec's and its
  * ancestors'), each once, into v (at most max). */
@@ -67,6 +67,8 @@ static json_t *args_json(const struct proc *p, bool *truncated)
 			if (clear)
 				clear_len = strlen(REDACTED);
 		}
+		/* the kernel's capture ended inside the last element */
+		st.cut = !nul && (p->flags & PROC_F_ARGS_TRUNC);
 		/* redact_argv_next keeps a pointer to the element it was given
 		 * until the next call */
 		if (clear)

@@ -30,7 +30,7 @@ void proc_track_note_ci_env(struct proc_tracker *tr, const struct proc *p, const
 
 /* Secret values rec's environment env (len bytes) holds that none of its
  * ancestors' brought: kept (as hashes) for its and its descendants' argv. */
-#define PROC_SECRET_VALUES_MAX 16
+#define PROC_SECRET_VALUES_MAX 128
 void proc_track_note_secret_values(struct proc *rec, const char *env, size_t len);
 
 /* Apply an exec record. On success *out is the new image (borrowed from the

@@ -18,6 +18,10 @@ struct ctx {
 	size_t n;
 	unsigned char *mark;
 	size_t pair_next; /* where an option's value is itself a pair (--env=KEY=V), or 0 */
+	/* the element is a shell's command string (after -c): a pair at its
+	 * start ends with its shell word, not with the element */
+	bool shell;
+	bool cut; /* the element was cut short: see redact_argv.cut */
 };
 
 enum prev_kind { PREV_NONE, PREV_SECRET, PREV_P, PREV_USER, PREV_HEADER };
@@ -112,7 +116,8 @@ static void name_split(const char *s, size_t n, struct name_words *w)
  * the entropy rule), --account-key and AccountKey= (Azure storage). */
 static const char *const key_kinds[] = {
 	"api", "access", "private", "secret", "account", "master", "encryption", "shared",
-	"license", "session", "storage", NULL,
+	"license", "session", "storage", "deploy", "hmac", "app", "ssh", "stripe", "mailgun",
+	"sendgrid", "twilio", NULL,
 };
 
 /* Word k of the name is a secret word. Words ending in password, pass, token, secret,
@@ -248,7 +253,7 @@ bool redact_secret_key(const char *s, size_t n)
 	    name_find(s, n, 0, "netrc_username") < n || key_words_secret(s, n))
 		return true;
 	if (name_eq(s, n, "pass") || name_has_suffix(s, n, "_pass") ||
-	    name_has_suffix(s, n, "_pwd"))
+	    name_has_suffix(s, n, "_pwd") || name_has_suffix(s, n, "_pw"))
 		return true;
 	for (p = words; *p; p++)
 		if (name_find(s, n, 0, *p) < n)
@@ -700,7 +705,7 @@ static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 			v = sep;
 			if (v < c->n && is_quote(s[v]))
 				quote = s[v++];
-			e = value_end(c, v, quote, i == 0, false);
+			e = value_end(c, v, quote, i == 0 && !c->shell, false);
 			mark(c, v, e);
 			return e > v ? e : v;
 		}
@@ -721,7 +726,7 @@ static size_t pair_at(struct ctx *c, size_t i, const struct url_query *uq)
 	} else {
 		if (v < c->n && is_quote(s[v]))
 			quote = s[v++];
-		e = value_end(c, v, quote, i == 0, query);
+		e = value_end(c, v, quote, i == 0 && !c->shell, query);
 	}
 	mark(c, v, e);
 	return e > v ? e : v;
@@ -809,7 +814,15 @@ static void redact_userinfo(struct ctx *c)
 				break;
 			}
 		}
-		if (has_colon && colon + 1 < at)
+		if (!has_at && c->cut && e == c->n) {
+			/* cut inside the userinfo: what follows a ':' may be a
+			 * password's start (a port's digits go too) */
+			for (size_t k = a; k < e; k++)
+				if (s[k] == ':') {
+					mark(c, k + 1, e);
+					break;
+				}
+		} else if (has_colon && colon + 1 < at)
 			mark(c, colon + 1, at);
 		else if (has_colon && colon > a)
 			mark(c, a, colon); /* "KEY:@": an empty password, the user name is the key */
@@ -1326,17 +1339,30 @@ static char *render(const struct ctx *c)
 	return out;
 }
 
+/* A shell's option whose value is a command string: -c, and -c among
+ * bundled flags (bash -lc, sh -ec). */
+static bool is_shell_command_opt(const char *p, size_t n)
+{
+	if (n < 2 || p[0] != '-' || p[1] == '-' || p[n - 1] != 'c')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!is_lower(p[i]))
+			return false;
+	return true;
+}
+
 /* redact_arg, and [ctx_from, ctx_to) too (ctx_from NO_MARK: nothing) by the argv's
  * context; p_flag: a bare "-p" in prev is its program's flag (redact_argv_p_is_flag). */
 static char *redact_one(const char *prev, size_t prev_len, const char *arg, size_t len,
-			size_t ctx_from, size_t ctx_to, bool p_flag)
+			size_t ctx_from, size_t ctx_to, bool p_flag, bool cut)
 {
 	enum prev_kind pk = classify_prev(prev, prev_len);
-	struct ctx c = { .s = arg, .n = arg ? len : 0 };
+	struct ctx c = { .s = arg, .n = arg ? len : 0, .cut = cut };
 	char *out;
 
 	if (!c.n)
 		return dup_bytes("", 0);
+	c.shell = prev && is_shell_command_opt(prev, prev_len);
 	if (has_private_key(c.s, c.n) || pk == PREV_SECRET || (ctx_from == 0 && ctx_to == c.n) ||
 	    (pk == PREV_P && !p_flag && !p_value_benign(c.s, c.n)))
 		return dup_bytes(REDACTED, strlen(REDACTED));
@@ -1365,7 +1391,7 @@ static char *redact_one(const char *prev, size_t prev_len, const char *arg, size
 
 char *redact_arg(const char *prev, size_t prev_len, const char *arg, size_t len)
 {
-	return redact_one(prev, prev_len, arg, len, NO_MARK, 0, false);
+	return redact_one(prev, prev_len, arg, len, NO_MARK, 0, false, false);
 }
 
 char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len)
@@ -1373,7 +1399,7 @@ char *redact_argv_next(struct redact_argv *st, const char *arg, size_t len)
 	size_t n = arg ? len : 0, to;
 	bool p_flag = redact_argv_p_is_flag(st); /* before st takes arg */
 	size_t from = redact_argv_secret(st, st->prev, st->prev_len, arg, n, &to);
-	char *out = redact_one(st->prev, st->prev_len, arg, n, from, to, p_flag);
+	char *out = redact_one(st->prev, st->prev_len, arg, n, from, to, p_flag, st->cut);
 
 	st->prev = arg;
 	st->prev_len = n;

@@ -162,6 +162,10 @@ struct redact_argv {
 	unsigned int operand_progs;	/* bit i: operand_rules[i]'s program was named */
 	unsigned int operand;	/* the operand rule in force (index + 1) and operands seen */
 	unsigned int p_flag;	/* P_FLAG_*: a program whose bare "-p" takes no password */
+	/* set by the caller: the next element was cut short (the argv's capture
+	 * ended inside it), so a secret may end with it unterminated
+	 * ("postgres://user:PARTIAL" with no '@') */
+	bool cut;
 };
 
 /* redact_arg for the next element of an argv walked from argv[0] with st: also the rules

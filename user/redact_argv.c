@@ -400,7 +400,9 @@ size_t redact_argv_secret(struct redact_argv *st, const char *prev, size_t pn, c
 		from = f < from ? f : from;
 	}
 
-	if ((st->seen & SEEN_CONFIG) && config_secret_key(prev, pn))
+	/* config set KEY VALUE; not an option after the key (gh secret set KEY
+	 * --body VALUE: the value follows the option) */
+	if ((st->seen & SEEN_CONFIG) && config_secret_key(prev, pn) && !(n > 1 && s[0] == '-'))
 		from = 0;
 	if ((st->seen & SEEN_STORE) == SEEN_STORE && (f = store_secret(prev, pn, s, n)) < from)
 		from = f;

@@ -98,8 +98,17 @@ int redact_values_from_env(const char *env, size_t len, struct redact_value *out
 	return n;
 }
 
+static int cmp_value(const void *a, const void *b)
+{
+	const struct redact_value *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
 /* Mark in cut (one byte per byte of s) every window of length len whose
- * hash is one of v's of that length. */
+ * hash is one of v[0..nv), all of that length, sorted by hash. */
 static void mark_length(const struct redact_value *v, int nv, uint32_t len, const char *s,
 			size_t n, unsigned char *cut)
 {
@@ -113,11 +122,10 @@ static void mark_length(const struct redact_value *v, int nv, uint32_t len, cons
 	for (i = 0; i < len; i++)
 		h = addmod(mulmod(h, base), digit(s[i]));
 	for (i = 0;; i++) {
-		for (int k = 0; k < nv; k++)
-			if (v[k].len == len && v[k].hash == h) {
-				memset(cut + i, 1, len);
-				break;
-			}
+		struct redact_value key = { .len = len, .hash = h };
+
+		if (bsearch(&key, v, (size_t)nv, sizeof(*v), cmp_value))
+			memset(cut + i, 1, len);
 		if (i + len >= n)
 			break;
 		/* drop s[i], take s[i + len] */
@@ -130,6 +138,7 @@ char *redact_values_apply(const struct redact_value *v, int nv, const char *s, s
 			  size_t *out_len)
 {
 	const size_t rlen = sizeof(REDACTED) - 1;
+	struct redact_value *sorted;
 	unsigned char *cut;
 	size_t i, o = 0, runs = 0;
 	char *out;
@@ -139,18 +148,22 @@ char *redact_values_apply(const struct redact_value *v, int nv, const char *s, s
 		return NULL;
 	pthread_once(&base_once, base_pick);
 	cut = calloc(n, 1);
-	if (!cut) {
+	sorted = malloc((size_t)nv * sizeof(*sorted));
+	if (!cut || !sorted) {
+		free(cut);
+		free(sorted);
 		*out_len = SIZE_MAX;
 		return NULL;
 	}
-	for (int k = 0; k < nv; k++) {
-		bool seen = false;
-
-		for (int j = 0; j < k && !seen; j++)
-			seen = v[j].len == v[k].len;
-		if (!seen)
-			mark_length(v, nv, v[k].len, s, n, cut);
+	/* one pass over s per length, each window looked up among that length's */
+	memcpy(sorted, v, (size_t)nv * sizeof(*sorted));
+	qsort(sorted, (size_t)nv, sizeof(*sorted), cmp_value);
+	for (int k = 0, end; k < nv; k = end) {
+		for (end = k + 1; end < nv && sorted[end].len == sorted[k].len; end++)
+			;
+		mark_length(sorted + k, end - k, sorted[k].len, s, n, cut);
 	}
+	free(sorted);
 	for (i = 0; i < n; i++)
 		runs += cut[i] && (i == 0 || !cut[i - 1]);
 	if (!runs) {

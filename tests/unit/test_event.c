@@ -109,11 +109,68 @@ static void test_event_args_lineage_secret_values(void **state)
 	(void)state;
 }
 
+/* An argv the kernel's 4 KiB capture cut inside a URL's password: the part
+ * kept has no '@', yet what follows the user's ':' is the password's start.
+ * An element that was not cut keeps a host's port. */
+static void test_event_args_cut_inside_password(void **state)
+{
+	static const char cut[] = "/bin/true\0aaaa\0postgres://user:469dd0add7fc02b92e";
+	static const char whole[] = "/bin/true\0https://host:8443";
+	struct proc p = { .pid = 1, .exe = "/bin/true", .flags = PROC_F_ARGS_TRUNC,
+			  .args = (char *)cut, .args_len = sizeof(cut) - 1 };
+	char *got = args_json_of(&p);
+
+	assert_string_equal(got, "[\"/bin/true\",\"aaaa\",\"postgres://user:[REDACTED]\"]");
+	free(got);
+	p.flags = 0;
+	p.args = (char *)whole;
+	p.args_len = sizeof(whole);
+	got = args_json_of(&p);
+	assert_string_equal(got, "[\"/bin/true\",\"https://host:8443\"]");
+	free(got);
+	(void)state;
+}
+
+/* A CI job with many secret variables (40, as jobs with many integrations
+ * carry): every value is cut, in the job's own argv and in a descendant
+ * whose environment was scrubbed, none past a fixed first few. */
+static void test_event_args_many_secret_values(void **state)
+{
+	char env[4096], args[4096], val[32];
+	size_t e = 0, a = 0;
+	struct proc job = { .pid = 1, .exe = "/bin/sh" }, child = { .pid = 2, .exe = "/bin/echo" };
+	char *got;
+
+	a += (size_t)snprintf(args + a, sizeof(args) - a, "echo") + 1;
+	for (int i = 0; i < 40; i++) {
+		snprintf(val, sizeof(val), "Zq%02dq7canaryXy%04d", i, i * 37);
+		e += (size_t)snprintf(env + e, sizeof(env) - e, "S%02d_TOKEN=%s", i, val) + 1;
+		a += (size_t)snprintf(args + a, sizeof(args) - a, "%s", val) + 1;
+	}
+	proc_track_note_secret_values(&job, env, e);
+	assert_int_equal(job.n_secret_values, 40);
+	job.args = args;
+	job.args_len = a;
+	got = args_json_of(&job);
+	assert_null(strstr(got, "q7canary"));
+	free(got);
+	child.parent = &job;
+	child.args = args;
+	child.args_len = a;
+	got = args_json_of(&child);
+	assert_null(strstr(got, "q7canary"));
+	free(got);
+	free(job.secret_values);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_args_argv_context),
 		cmocka_unit_test(test_event_args_lineage_secret_values),
+		cmocka_unit_test(test_event_args_many_secret_values),
+		cmocka_unit_test(test_event_args_cut_inside_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -683,6 +683,15 @@ static void test_shell_value_forms(void **state)
 		free(r);
 	}
 	KEPT("echo $(date) `hostname` $'a\\tb'");
+	/* a pair that starts a shell string ends with its word: the command stays */
+	expect_after("-c", "X_TOKEN=QfakeXt1 /bin/true hidden-cmd-1",
+		     "X_TOKEN=" REDACTED " /bin/true hidden-cmd-1");
+	expect_after("-c", "X_TOKEN=QfakeXt2; /bin/true hidden-cmd-2",
+		     "X_TOKEN=" REDACTED "; /bin/true hidden-cmd-2");
+	expect_after("-lc", "API_TOKEN='Qfake Xt3' curl https://api.example.com/x",
+		     "API_TOKEN='" REDACTED "' curl https://api.example.com/x");
+	/* an element that is no shell string keeps its value whole (env 'PASSWORD=a b') */
+	expect_after("env", "PASSWORD=correct horse battery", "PASSWORD=" REDACTED);
 	(void)state;
 }
 
@@ -692,7 +701,8 @@ static void test_pairs_key_words(void **state)
 		"passphrase", "GPG_PASSPHRASE", "SSH_PASSPHRASE", "privateKey", "accessKey",
 		"ACCOUNT_KEY", "AccountKey", "SharedAccessKey", "MASTER_KEY", "ENCRYPTION_KEY",
 		"signing_key", "JWT_SIGNING_KEY", "AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT_KEY",
-		"SSHPASS",
+		"SSHPASS", "DEPLOY_KEY", "SSH_KEY", "STRIPE_KEY", "MAILGUN_KEY", "SENDGRID_KEY",
+		"HMAC_KEY", "APP_KEY", "ADMIN_PW", "DB_PW",
 	};
 	char in[128], want[128];
 
