@@ -133,7 +133,7 @@ static bool name_secret_word(const char *s, const struct name_words *w, size_t k
 	};
 	static const char *const not_words[] = {
 		"bypass", "compass", "encompass", "surpass", "overpass", "underpass", "trespass",
-		NULL,
+		"passthrough", NULL,
 	};
 	static const char *const last_only[] = {
 		"auth", "authorization", "bearer", "otp", "pin", "cookie", "cookies", "pw", "pwd",
@@ -146,6 +146,10 @@ static bool name_secret_word(const char *s, const struct name_words *w, size_t k
 	const char *const *e;
 
 	if (in_list(p, n, not_words))
+		return false;
+	/* pass-through (gcc's -plugin-opt=-pass-through=-lgcc) */
+	if (name_eq(p, n, "pass") && k + 1 < w->count &&
+	    name_eq(s + w->at[k + 1], w->len[k + 1], "through"))
 		return false;
 	for (e = ends; *e; e++)
 		if (name_has_suffix(p, n, *e))

@@ -734,6 +734,8 @@ static void test_option_value_pairs(void **state)
 	KEPT("--env=HOME=/root");
 	KEPT("--set=image.tag=v1.2");
 	KEPT("--define=x=y");
+	KEPT("-plugin-opt=-pass-through=-lgcc"); /* every gcc link */
+	KEPT("--passthrough=1");
 	/* --pwd is a password where it names an option's value */
 	expect_after("--pwd", "keparta1yc", REDACTED);
 	(void)state;
