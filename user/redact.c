@@ -322,7 +322,9 @@ static void redact_userpass(struct ctx *c, size_t at)
 	const char *colon = memchr(c->s + at, ':', c->n - at);
 	size_t from, i;
 
-	if (!colon)
+	/* a URL (redis-cli -u redis://user:PW@host:6379): its userinfo rule
+	 * takes the password and keeps the host */
+	if (!colon || (colon + 2 < c->s + c->n && colon[1] == '/' && colon[2] == '/'))
 		return;
 	/* a token as the user name (TOKEN:x-oauth-basic), judged alone: in "-uTOKEN" no
 	 * boundary precedes it for the token rules */

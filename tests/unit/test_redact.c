@@ -547,6 +547,9 @@ static void test_curl_user(void **state)
 	EXPECT("-u09fb8c1d2e3f4a5b6c7d8e9f0a1b2c3d:", "-u" REDACTED ":");
 	EXPECT("--user=ko0a1B2c3D4e5F6g7H8i9J0k1L2m:", "--user=" REDACTED ":");
 	KEPT_AFTER("-u", "1000:");	/* uid, no group */
+	/* redis-cli -u URL: the URL's password only, its host kept */
+	expect_after("-u", "redis://default:q7canaryPw@r.example:6379",
+		     "redis://default:" REDACTED "@r.example:6379");
 	/* curl's proxy credentials, and its OAuth 2 bearer token */
 	expect_after("-U", "proxy:pr0xy-pw", "proxy:" REDACTED);
 	expect_after("--proxy-user", "proxy:pr0xy-pw", "proxy:" REDACTED);
