@@ -114,8 +114,13 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 
 	bool exists = root_path_stat(path, &st) == 0;
 	int gone = errno;
+	/* changed since the open: replaced, or rewritten in place (vim
+	 * truncates the file it read and writes it again) */
+	bool changed = ino && ctime_ns &&
+		       (!exists || st.st_ino != ino || cred_kdev(st.st_dev) != kdev ||
+			stat_ctime_ns(&st) != ctime_ns);
 
-	if (ino && ctime_ns && (!exists || st.st_ino != ino || cred_kdev(st.st_dev) != kdev)) {
+	if (changed) {
 		for (unsigned int i = 0; i < CRED_CACHE; i++)
 			if (cc->cache[i].facts && cc->cache[i].ino == ino &&
 			    cc->cache[i].kdev == kdev && cc->cache[i].ctime_ns == ctime_ns &&
@@ -160,6 +165,8 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 		cc->cache[slot].mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
 		cc->cache[slot].ctime_ns = stat_ctime_ns(&st);
 	} /* else ino 0: never a hit */
+	if (changed && !ci.fingerprint[0] && exists)
+		snprintf(ci.error, sizeof(ci.error), "the file changed after the process opened it");
 	memcpy(cc->cache[slot].fingerprint, ci.fingerprint, sizeof(ci.fingerprint));
 	memcpy(cc->cache[slot].error, ci.error, sizeof(ci.error));
 	cc->cache[slot].facts = ci.facts;

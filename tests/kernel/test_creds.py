@@ -15,7 +15,7 @@ import time
 import uuid
 
 from harness import (CGROUP2, ROOT, UNSET, Daemon, TestFailure, canary, check, eq, execs_with,
-                     github_env, hop, marker, rmdir_cgroup, run)
+                     github_env, hop, marker, rmdir_cgroup, run, spawn)
 
 HELPERS = os.path.join(ROOT, ".output", "tests", "helpers")
 CAT = "/usr/bin/cat"
@@ -1500,6 +1500,39 @@ def test_cred_host_dir_mounted_into_two_containers(d, c):
         run(["umount", "-l", vol])
 
 
+IN_PLACE_PY = r"""
+import sys, time
+path, new = sys.argv[1], sys.stdin.read()
+open(path).read()          # the first read: the daemon reads the file at once
+time.sleep(0.3)
+for _ in range(3):         # vim reads it again...
+    open(path).read()
+with open(path, "r+") as f:  # ...then rewrites it in place: truncate, write
+    f.truncate(0)
+    f.write(new)
+"""
+
+
+@with_creds
+def test_cred_rewritten_in_place_after_reads(d, c):
+    """vim's edit: a process reads the file, reads it again, then truncates
+    it and writes it anew in place (same inode). Its later reads, handled
+    after the rewrite, get the fingerprint of the file as it was when they
+    opened it (known by its change time), not the new content's."""
+    new_secret = canary()
+    p = spawn(["/usr/bin/python3", "-c", IN_PLACE_PY, c.aws], env={}, stdin=subprocess.PIPE)
+    p.communicate(("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                   % (c.akid, new_secret)).encode(), timeout=30)
+    eq(p.returncode, 0, "the editor's run")
+    evs = reads(d, p.pid, c.aws, count=5)
+    eq([e["file"]["flags"][0] for e in evs], ["O_RDONLY"] * 4 + ["O_RDWR"], "four reads, one rewrite")
+    for e in evs[:4]:
+        eq(e["credential"].get("fingerprint"), c.fingerprint(c.secret),
+           "a read's fingerprint: the secret it read, not the new one (%r)" % e.get("enrichment"))
+    d.stop()
+    check(new_secret.encode() not in d.raw(), "the new secret never appears")
+
+
 @with_creds
 def test_cred_replaced_after_relative_read(d, c):
     """The pattern of sed -i and of copy-and-rename edits, by relative paths:
@@ -2117,6 +2150,7 @@ CASES = [
     test_cred_host_dir_mounted_into_two_containers,
     test_cred_kubelet_token_rotation,
     test_cred_read_then_replaced_at_once,
+    test_cred_rewritten_in_place_after_reads,
     test_cred_replaced_after_relative_read,
     test_cred_new_home_spelled_otherwise,
     test_cred_new_home_read_at_once,
