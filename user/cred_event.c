@@ -271,11 +271,23 @@ static const char *file_path(struct cred_ctx *cc, const struct wire_open *w, cha
 	*resolved = cred_event_resolve(cc->proc_root, ev->hdr.pid, ev->dfd, w->path.p, w->path.len,
 				       buf, n) == 0;
 	if (*resolved) {
-		/* through symlinks where the file exists */
-		char target[PATH_MAX];
+		/* through symlinks where the file exists; for a failed open, its
+		 * directory's (a home that is a link: /home/u -> /srv/u) */
+		char target[PATH_MAX], *slash = strrchr(buf, '/');
 
-		if (realpath(buf, target))
+		if (realpath(buf, target)) {
 			snprintf(buf, n, "%s", target);
+		} else if (errno == ENOENT && slash && slash > buf) {
+			*slash = '\0';
+			if (realpath(buf, target) && strlen(target) + strlen(slash + 1) + 2 <= n) {
+				char name[NAME_MAX + 1];
+
+				snprintf(name, sizeof(name), "%s", slash + 1);
+				snprintf(buf, n, "%s/%s", strcmp(target, "/") ? target : "", name);
+			} else {
+				*slash = '/';
+			}
+		}
 	}
 	return buf;
 }

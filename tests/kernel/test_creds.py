@@ -1534,6 +1534,23 @@ def test_cred_rewritten_in_place_after_reads(d, c):
 
 
 @with_creds
+def test_cred_failed_open_through_linked_home(d, c):
+    """A home that is a symlink (/home/u -> /srv/u): a missing credential
+    opened by the home's link path is reported, under the real path (its
+    directory resolved), as a read through the link of a file that exists
+    is."""
+    link = os.path.join(c.dir, "linked-home")
+    os.symlink(c.home, link)
+    missing = os.path.join(link, ".vault-token")
+    p = run([CAT, missing], env={}, stderr=subprocess.DEVNULL)
+    ev = reads(d, p.pid)[0]
+    eq(ev["file"]["path"], os.path.join(c.home, ".vault-token"), "file.path: the real one")
+    eq(ev["file"]["path_as_given"], missing, "path as given: through the link")
+    eq(ev["file"]["result"], "ENOENT", "result")
+    eq(ev["credential"], {"type": "vault", "source": "file"}, "credential")
+
+
+@with_creds
 def test_cred_replaced_after_relative_read(d, c):
     """The pattern of sed -i and of copy-and-rename edits, by relative paths:
     from the home, cp -p .aws/credentials .aws/new, cat .aws/credentials,
@@ -2163,6 +2180,7 @@ CASES = [
     test_cred_o_path_not_reported,
     test_cred_pod_token_seen_from_node,
     test_cred_failed_open,
+    test_cred_failed_open_through_linked_home,
     test_cred_home_of_user_added_later,
     test_cred_home_churn_no_rescan,
     test_cred_replaced_before_read,
