@@ -373,18 +373,37 @@ static json_t *ocsf_lineage(const json_t *ancestors, const json_t *exe)
 	return out;
 }
 
-/* parent_process {pid, uid, file, name, user}: pid and uid from our ppid and
- * parent_exec_id; the rest from the chain's nearest ancestor, and only when
- * it is that same image (its exec_id is parent_exec_id). */
+/* The pid an exec_id ("<boot>-<pid>-<image_ns>") names, or -1. */
+static json_int_t exec_id_pid(const json_t *exec_id)
+{
+	const char *s = json_string_value(exec_id), *a, *b;
+	json_int_t pid = 0;
+
+	if (!s || !(a = strchr(s, '-')) || !(b = strchr(a + 1, '-')) || b == a + 1)
+		return -1;
+	for (const char *c = a + 1; c < b; c++) {
+		if (*c < '0' || *c > '9' || pid > 99999999)
+			return -1;
+		pid = pid * 10 + (*c - '0');
+	}
+	return pid;
+}
+
+/* parent_process {pid, uid, file, name, user}: one process, the lineage's
+ * parent image: uid is parent_exec_id and pid the pid it names (our ppid
+ * but for a process that exec'd without a fork, whose parent image is its
+ * own earlier one, and for clone(CLONE_PARENT)); the rest from the chain's
+ * nearest ancestor, and only when it is that same image. */
 static json_t *ocsf_parent(json_t *p, const json_t *ancestors, const struct ocsf_human *hu)
 {
 	json_t *out = json_object(), *pexec = ocsf_take_str(p, "parent_exec_id");
 	const json_t *a = json_array_get(ancestors, 0);
-	json_int_t v;
+	json_int_t v, ppid;
 	bool has_pid = false;
 
 	if (ocsf_take_int(p, "ppid", &v)) {
-		ocsf_set(out, "pid", json_integer(v));
+		ppid = exec_id_pid(pexec);
+		ocsf_set(out, "pid", json_integer(ppid >= 0 ? ppid : v));
 		has_pid = true;
 	}
 	if (pexec && json_is_object(a) && json_equal(json_object_get(a, "exec_id"), pexec)) {

@@ -609,6 +609,20 @@ static void test_ocsf_partial_input(void **state)
 	assert_int_at(o, "actor.process.pid", 8);
 	json_decref(in);
 	json_decref(o);
+
+	/* su's shell exec'd cat without a fork: cat's parent image is the shell's
+	 * earlier one, pid 30028, not its ppid (su, 30027): one process, not two */
+	o = convert("{\"type\":\"credential.read\",\"process\":{\"pid\":30028,"
+		    "\"ppid\":30027,\"exec_id\":\"d6-30028-900\",\"parent_exec_id\":"
+		    "\"d6-30028-700\",\"exe\":\"/usr/bin/cat\"},\"chain\":[{\"kind\":"
+		    "\"process\",\"exec_id\":\"d6-30028-900\",\"ancestors\":[{\"exe\":"
+		    "\"/bin/bash\",\"pid\":30028,\"exec_id\":\"d6-30028-700\"}]}]}", &in);
+	assert_non_null(o);
+	assert_int_at(o, "actor.process.parent_process.pid", 30028);
+	assert_str_at(o, "actor.process.parent_process.uid", "d6-30028-700");
+	assert_str_at(o, "actor.process.parent_process.name", "bash");
+	json_decref(in);
+	json_decref(o);
 }
 
 /* Every top-level field of a real event, in turn replaced by values of
