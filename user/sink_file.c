@@ -593,6 +593,34 @@ static void sink_file_stats(void *st, json_t *obj)
 	json_object_set_new(obj, "file_size", json_integer(f->size));
 }
 
+/* At stop: the lines accepted but still buffered when the last write
+ * failed (a full disk) go back to the runner, which spools them for the
+ * next run; the lines count is then only of those written or kept. */
+static size_t sink_file_take_unsent(void *st,
+				    void (*cb)(const char *line, size_t len, const char *type,
+					       void *arg),
+				    void *arg)
+{
+	struct sink_file *f = st;
+	size_t n = 0, off = 0;
+
+	if (!f || !f->len || !sink_file_drain(f))
+		return 0;
+	while (off < f->len) {
+		const char *nl = memchr(f->buf + off, '\n', f->len - off);
+		size_t len = nl ? (size_t)(nl - (f->buf + off)) : f->len - off;
+
+		cb(f->buf + off, len, NULL, arg);
+		n++;
+		off += len + 1;
+	}
+	f->len = 0;
+	f->lines = f->lines > n ? f->lines - n : 0;
+	log_warn("sink '%s': %zu events could not be written to %s at exit; handed back to be "
+		 "kept for the next run", f->uri, n, f->path);
+	return n;
+}
+
 static void sink_file_destroy(void *st)
 {
 	struct sink_file *f = st;
@@ -618,6 +646,7 @@ const struct sink_ops sink_file_ops = {
 	.send = sink_file_send,
 	.flush = sink_file_flush,
 	.disconnect = sink_file_disconnect,
+	.take_unsent = sink_file_take_unsent,
 	.reopen = sink_file_reopen,
 	.stats = sink_file_stats,
 	.destroy = sink_file_destroy,

@@ -581,6 +581,64 @@ static void test_write_error(void **state)
 	free(all);
 }
 
+/* take_unsent's callback: the lines handed back, joined with '\n'. */
+static void collect_unsent(const char *line, size_t len, const char *type, void *arg)
+{
+	char *out = arg;
+
+	(void)type;
+	strncat(out, line, len);
+	strcat(out, "\n");
+}
+
+/* At stop with the disk full: the lines accepted but still buffered are
+ * handed back (the runner spools them for the next run), none lost, none
+ * twice; what was written stays. */
+static void test_take_unsent_when_full(void **state)
+{
+	struct fx *fx = *state;
+	void *st = make_connected(fx, "max_size_mb=0");
+	struct rlimit old, lim;
+	char line[400], *all, *back, *got;
+	size_t len = 0, got_len;
+	int i, l;
+
+	all = calloc(1, 400 * 400);
+	back = calloc(1, 400 * 400);
+	assert_non_null(all);
+	assert_non_null(back);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 10000;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (i = 0; i < 400; i++) { /* past the limit: a send fails */
+		l = make_line(line, sizeof(line), i);
+		if (ops->send(st, line, l, "test"))
+			break;
+		memcpy(all + len, line, l);
+		all[len + l] = '\n';
+		len += l + 1;
+	}
+	assert_true(ops->take_unsent(st, collect_unsent, back) > 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	got = slurp(fx->path, false, &got_len);
+	assert_true(got_len > 0 && got_len < len);
+	/* the file, then what came back, are every line accepted, in order */
+	assert_memory_equal(got, all, got_len);
+	assert_int_equal(strlen(back), len - got_len);
+	assert_memory_equal(back, all + got_len, len - got_len);
+	assert_int_equal(stat_of(st, "buffered_bytes"), 0);
+	/* nothing left to hand back, nor to write */
+	back[0] = '\0';
+	assert_int_equal(ops->take_unsent(st, collect_unsent, back), 0);
+	ops->destroy(st);
+	signal(SIGXFSZ, SIG_DFL);
+	free(got);
+	free(all);
+	free(back);
+}
+
 static void test_stats_keys(void **state)
 {
 	struct fx *fx = *state;
@@ -779,6 +837,7 @@ int main(void)
 		T(test_rotate_age),
 		T(test_reopen_after_rename),
 		T(test_write_error),
+		T(test_take_unsent_when_full),
 		T(test_stats_keys),
 		T(test_refuse_relative_path),
 		T(test_refuse_missing_dir),
