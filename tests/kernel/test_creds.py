@@ -1433,24 +1433,27 @@ test_cred_kubelet_token_rotation.no_daemon = True
 @with_creds
 def test_cred_read_then_replaced_at_once(d, c):
     """git's credential store, sed -i, editors: a process reads its
-    credential file and replaces it by rename a few ms later. The read wakes
-    the daemon at once, which reads the file for its fingerprint before the
-    rename; a batched record would be handled up to 50 ms later, when the
-    file read is gone. Four rounds, each file new (a new inode)."""
+    credential file and replaces it by rename at once. Its read is handled
+    after the rename (batched: the file's first read, which woke the
+    daemon, came just before), when the file it read is gone from its
+    path: it is known by its inode and change time from that first read,
+    and keeps its fingerprint. Four rounds, each file new (a new inode)."""
     new = c.aws + ".new"
-    cats = []
     for n in range(4):
         shutil.copy2(c.aws, new)
-        sh = run(["/bin/sh", "-c", 'cat "$1" >/dev/null; sleep 0.02; mv "$2" "$1"', "sh",
-                  c.aws, new], env={"PATH": "/usr/bin:/bin"})
+        first = run([CAT, c.aws], env={}, stdout=subprocess.DEVNULL)
+        ev = reads(d, first.pid, c.aws)[0]
+        eq(ev["credential"].get("fingerprint"), c.fingerprint(c.secret),
+           "round %d: the first read's fingerprint" % n)
+        sh = run(["/bin/sh", "-c", 'cat "$1" >/dev/null; mv "$2" "$1"', "sh", c.aws, new],
+                 env={"PATH": "/usr/bin:/bin"})
         eq(sh.returncode, 0, "round %d" % n)
-        cats.append(sh.pid)
-    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
-                     and e["process"]["exe"] == CAT and e["file"]["path"] == c.aws, count=4)
-    for e in evs:
-        eq(e["credential"].get("fingerprint"), c.fingerprint(c.secret),
-           "the fingerprint of the file cat read: %r" % e.get("enrichment"))
-        eq(e["credential"].get("aws_access_key_id"), c.akid, "the key id")
+        ev = d.wait_for(lambda e: e.get("type") == "credential.read"
+                        and e["process"]["exe"] == CAT and e["file"]["path"] == c.aws
+                        and e["process"]["ppid"] == sh.pid)[0]
+        eq(ev["credential"].get("fingerprint"), c.fingerprint(c.secret),
+           "round %d: the fingerprint of the file cat read: %r" % (n, ev.get("enrichment")))
+        eq(ev["credential"].get("aws_access_key_id"), c.akid, "the key id")
 
 
 @with_creds
@@ -1501,10 +1504,11 @@ def test_cred_host_dir_mounted_into_two_containers(d, c):
 
 
 IN_PLACE_PY = r"""
-import sys, time
-path, new = sys.argv[1], sys.stdin.read()
+import sys
+path = sys.argv[1]
 open(path).read()          # the first read: the daemon reads the file at once
-time.sleep(0.3)
+print("read", flush=True)
+new = sys.stdin.read()     # (once the test saw that read reported)
 for _ in range(3):         # vim reads it again...
     open(path).read()
 with open(path, "r+") as f:  # ...then rewrites it in place: truncate, write
@@ -1520,7 +1524,10 @@ def test_cred_rewritten_in_place_after_reads(d, c):
     after the rewrite, get the fingerprint of the file as it was when they
     opened it (known by its change time), not the new content's."""
     new_secret = canary()
-    p = spawn(["/usr/bin/python3", "-c", IN_PLACE_PY, c.aws], env={}, stdin=subprocess.PIPE)
+    p = spawn(["/usr/bin/python3", "-c", IN_PLACE_PY, c.aws], env={}, stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE)
+    eq(p.stdout.readline().strip(), b"read", "the first read")
+    reads(d, p.pid, c.aws)
     p.communicate(("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
                    % (c.akid, new_secret)).encode(), timeout=30)
     eq(p.returncode, 0, "the editor's run")
