@@ -1053,8 +1053,12 @@ def test_cred_container_var_run_link_mounted_token(d, c):
         evs = d.wait_for(lambda e: e.get("type") == "credential.read"
                          and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
                          timeout=10)
-        eq([e["file"]["match"] for e in evs], ["container_name", "inode"],
-           "matched by name first, then by inode once the container is watched")
+        # (a scan that beats the first cat to its open, under load, matches it by
+        # inode: either way both are named alike, which is what this checks)
+        check(evs[0]["file"]["match"] in ("container_name", "inode") and
+              evs[1]["file"]["match"] == "inode",
+              "matched by name first (or by inode when the scan came first), then by inode: "
+              "%r" % [e["file"]["match"] for e in evs])
         eq([e["file"]["path"] for e in evs],
            ["/run/secrets/kubernetes.io/serviceaccount/token"] * 2, "file.path, alike")
         for e in evs:
