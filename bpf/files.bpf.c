@@ -780,12 +780,14 @@ static __always_inline bool check_watched(struct task_struct *task, __u32 sys, l
 	key.ino = ff->ino;
 	s->ev.dev = key.dev;
 	s->ev.ino = key.ino;
-	s->ev.ctime_ns = inode_ctime_ns(inode);
 	s->ev.dir_dev = 0;
 	s->ev.dir_ino = 0;
 	w = ino_maybe ? bpf_map_lookup_elem(&watch_inodes, &key) : NULL;
 	file = ff->file;
+	/* (the change time only for a record sent: a bloom hit in a watched
+	 * directory is most often another file) */
 	if (w) {
+		s->ev.ctime_ns = inode_ctime_ns(inode);
 		s->ev.flags = BPF_CORE_READ(file, f_flags);
 		fill_and_send(s, task, IDT_MATCH_INODE, w->cred_type, fd,
 			      kpath ?: user_path(s, task, path_arg), kpath, 0);
@@ -806,6 +808,7 @@ static __always_inline bool check_watched(struct task_struct *task, __u32 sys, l
 		return false;
 	s->ev.dir_dev = key.dev;
 	s->ev.dir_ino = key.ino;
+	s->ev.ctime_ns = inode_ctime_ns(inode);
 	s->ev.flags = BPF_CORE_READ(file, f_flags);
 	fill_and_send(s, task, IDT_MATCH_DIR, type, fd, kpath ?: user_path(s, task, path_arg), kpath,
 		      len);
