@@ -51,6 +51,7 @@ static json_t *args_json(const struct proc *p, bool *truncated)
 	int n_values = lineage_secret_values(p, values, ARGS_SECRET_VALUES);
 	char *prev_clear = NULL; /* the element before, as redact_argv_next took it */
 
+	redact_values_sort(values, n_values);
 	if (!a)
 		return arr;
 	while (a < end) {

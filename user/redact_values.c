@@ -134,11 +134,16 @@ static void mark_length(const struct redact_value *v, int nv, uint32_t len, cons
 	}
 }
 
+void redact_values_sort(struct redact_value *v, int nv)
+{
+	if (nv > 1)
+		qsort(v, (size_t)nv, sizeof(*v), cmp_value);
+}
+
 char *redact_values_apply(const struct redact_value *v, int nv, const char *s, size_t n,
 			  size_t *out_len)
 {
 	const size_t rlen = sizeof(REDACTED) - 1;
-	struct redact_value *sorted;
 	unsigned char *cut;
 	size_t i, o = 0, runs = 0;
 	char *out;
@@ -148,22 +153,16 @@ char *redact_values_apply(const struct redact_value *v, int nv, const char *s, s
 		return NULL;
 	pthread_once(&base_once, base_pick);
 	cut = calloc(n, 1);
-	sorted = malloc((size_t)nv * sizeof(*sorted));
-	if (!cut || !sorted) {
-		free(cut);
-		free(sorted);
+	if (!cut) {
 		*out_len = SIZE_MAX;
 		return NULL;
 	}
 	/* one pass over s per length, each window looked up among that length's */
-	memcpy(sorted, v, (size_t)nv * sizeof(*sorted));
-	qsort(sorted, (size_t)nv, sizeof(*sorted), cmp_value);
 	for (int k = 0, end; k < nv; k = end) {
-		for (end = k + 1; end < nv && sorted[end].len == sorted[k].len; end++)
+		for (end = k + 1; end < nv && v[end].len == v[k].len; end++)
 			;
-		mark_length(sorted + k, end - k, sorted[k].len, s, n, cut);
+		mark_length(v + k, end - k, v[k].len, s, n, cut);
 	}
-	free(sorted);
 	for (i = 0; i < n; i++)
 		runs += cut[i] && (i == 0 || !cut[i - 1]);
 	if (!runs) {

@@ -35,7 +35,12 @@ struct redact_value {
 int redact_values_from_env(const char *env, size_t len, struct redact_value *out, int max,
 			   int (*known)(const struct redact_value *v, void *arg), void *arg);
 
-/* s[0..n) with every occurrence of a value in v[0..nv) replaced by
+/* Order v[0..nv) by length, then hash, as redact_values_apply needs it:
+ * once per set of values, not per string searched. */
+void redact_values_sort(struct redact_value *v, int nv);
+
+/* s[0..n) with every occurrence of a value in v[0..nv) (sorted by
+ * redact_values_sort) replaced by
  * "[REDACTED]" (overlapping ones merged), as a new NUL-terminated string
  * with its length in *out_len; NULL when none occurs (or on ENOMEM, after
  * which the caller must not emit s: *out_len is then SIZE_MAX). */

@@ -16,10 +16,17 @@ static struct redact_value value_of(const char *s)
 				      .hash = redact_values_hash(s, strlen(s)) };
 }
 
-static void expect_apply(const struct redact_value *v, int n, const char *in, const char *want)
+static void expect_apply(const struct redact_value *values, int n, const char *in,
+			 const char *want)
 {
+	struct redact_value v[8];
 	size_t len;
-	char *out = redact_values_apply(v, n, in, strlen(in), &len);
+	char *out;
+
+	assert_true(n <= 8);
+	memcpy(v, values, (size_t)n * sizeof(*v));
+	redact_values_sort(v, n);
+	out = redact_values_apply(v, n, in, strlen(in), &len);
 
 	if (!want) {
 		assert_null(out);
