@@ -1191,23 +1191,28 @@ const char *cred_watch_inode_path(const struct cred_watch *w, uint32_t kdev, uin
 	return e->path;
 }
 
+/* The container root an entry is reached through, or NULL (the host's). */
+static const struct watch_root *entry_root(const struct cred_watch *w, const struct inode_entry *e)
+{
+	for (int i = 0; e->real && i < w->n_roots; i++) {
+		size_t n = strlen(w->roots[i].prefix);
+
+		if (!strncmp(e->real, w->roots[i].prefix, n) && e->real[n] == '/')
+			return &w->roots[i];
+	}
+	return NULL;
+}
+
 bool cred_watch_inode_root_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
 			      uint64_t *mntns)
 {
 	struct idt_file_key key = { .dev = kdev, .ino = ino };
 	const struct inode_entry *e = first_inode(w, &key);
+	const struct watch_root *r = e ? entry_root(w, e) : NULL;
 
-	if (!e || !e->real)
-		return false;
-	for (int i = 0; i < w->n_roots; i++) {
-		size_t n = strlen(w->roots[i].prefix);
-
-		if (!strncmp(e->real, w->roots[i].prefix, n) && e->real[n] == '/') {
-			*mntns = w->roots[i].mntns;
-			return true;
-		}
-	}
-	return false;
+	if (r)
+		*mntns = r->mntns;
+	return r != NULL;
 }
 
 const char *cred_watch_inode_in_ns(const struct cred_watch *w, uint32_t kdev, uint64_t ino,
@@ -1218,15 +1223,10 @@ const char *cred_watch_inode_in_ns(const struct cred_watch *w, uint32_t kdev, ui
 				 *end = (const struct inode_entry *)w->inodes.v + w->inodes.n;
 
 	for (; e && e < end && !cmp_file_key(e, &key); e++) {
-		if (!e->real)
-			continue;
-		for (int i = 0; i < w->n_roots; i++) {
-			size_t n = strlen(w->roots[i].prefix);
+		const struct watch_root *r = entry_root(w, e);
 
-			if (w->roots[i].mntns == mntns && !strncmp(e->real, w->roots[i].prefix, n) &&
-			    e->real[n] == '/')
-				return e->path;
-		}
+		if (r && r->mntns == mntns)
+			return e->path;
 	}
 	return NULL;
 }
