@@ -93,9 +93,9 @@ int cred_event_resolve(const char *proc_root, uint32_t pid, int dfd, const char 
 	return 0;
 }
 
-static int64_t stat_ctime_ns(const struct stat *st)
+static int64_t timespec_ns(const struct timespec *t)
 {
-	return st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+	return t->tv_sec * 1000000000ll + t->tv_nsec;
 }
 
 /* Fingerprint and facts of the file at path, which the process opened as
@@ -118,7 +118,7 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 	 * truncates the file it read and writes it again) */
 	bool changed = ino && ctime_ns &&
 		       (!exists || st.st_ino != ino || cred_kdev(st.st_dev) != kdev ||
-			stat_ctime_ns(&st) != ctime_ns);
+			timespec_ns(&st.st_ctim) != ctime_ns);
 
 	if (changed) {
 		for (unsigned int i = 0; i < CRED_CACHE; i++)
@@ -134,9 +134,9 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 			if (cc->cache[i].facts && cc->cache[i].ino == st.st_ino &&
 			    cc->cache[i].kdev == cred_kdev(st.st_dev) &&
 			    cc->cache[i].size == st.st_size &&
-			    cc->cache[i].mtime_ns == st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec &&
+			    cc->cache[i].mtime_ns == timespec_ns(&st.st_mtim) &&
 			    /* a copy that kept the mtime (cp -p) at a reused inode number */
-			    cc->cache[i].ctime_ns == stat_ctime_ns(&st))
+			    cc->cache[i].ctime_ns == timespec_ns(&st.st_ctim))
 				return i;
 		}
 	}
@@ -162,8 +162,8 @@ static int inspect_cached(struct cred_ctx *cc, const char *type, const char *pat
 		cc->cache[slot].kdev = cred_kdev(st.st_dev);
 		cc->cache[slot].ino = st.st_ino;
 		cc->cache[slot].size = st.st_size;
-		cc->cache[slot].mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-		cc->cache[slot].ctime_ns = stat_ctime_ns(&st);
+		cc->cache[slot].mtime_ns = timespec_ns(&st.st_mtim);
+		cc->cache[slot].ctime_ns = timespec_ns(&st.st_ctim);
 	} /* else ino 0: never a hit */
 	if (changed && !ci.fingerprint[0] && exists)
 		snprintf(ci.error, sizeof(ci.error), "the file changed after the process opened it");
