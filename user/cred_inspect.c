@@ -155,11 +155,44 @@ static bool json_secret(const char *buf, size_t len, json_t **root, const char *
 	return true;
 }
 
+/* The next secret of a file that holds one per host or user, in buf from
+ * *off on (moved past it): .netrc's and .pypirc's passwords, the lines of
+ * .git-credentials, a kubeconfig's users' tokens. */
+static bool next_secret(const char *type, const char *buf, size_t len, size_t *off,
+			const char **val, size_t *vlen)
+{
+	while (*off < len) {
+		const char *p = buf + *off, *eol;
+		size_t n = len - *off;
+		bool found;
+
+		if (!strcmp(type, "git")) {
+			eol = memchr(p, '\n', n);
+			n = eol ? (size_t)(eol - p) : n;
+			*off += n + 1;
+			if (url_password(p, n, val, vlen))
+				return true;
+			continue;
+		}
+		if (!strcmp(type, "kubeconfig"))
+			found = yaml_value(p, n, "token", val, vlen);
+		else if (!strcmp(type, "netrc") || !strcmp(type, "pypi"))
+			found = value_after(p, n, "password", val, vlen);
+		else
+			return false;
+		if (!found)
+			return false;
+		*off = (size_t)(*val + *vlen - buf);
+		return true;
+	}
+	return false;
+}
+
 void cred_inspect_secret(const char *type, const char *buf, size_t len, const char **secret,
 			 size_t *secret_len)
 {
 	const char *v = buf;
-	size_t n = len;
+	size_t n = len, off = 0;
 
 	if (!strcmp(type, "aws") && len && buf[0] != '{' &&
 	    aws_creds_secret_span(buf, len, NULL, &v, &n) == 0)
@@ -168,13 +201,8 @@ void cred_inspect_secret(const char *type, const char *buf, size_t len, const ch
 		goto out;
 	if (!strcmp(type, "npm") && value_after(buf, len, "_authToken", &v, &n))
 		goto out;
-	if (!strcmp(type, "netrc") && value_after(buf, len, "password", &v, &n))
-		goto out;
-	if (!strcmp(type, "git") && url_password(buf, len, &v, &n))
-		goto out;
-	if (!strcmp(type, "kubeconfig") && yaml_value(buf, len, "token", &v, &n))
-		goto out;
-	if (!strcmp(type, "pypi") && value_after(buf, len, "password", &v, &n))
+	/* .netrc, .git-credentials, a kubeconfig, .pypirc: the first of theirs */
+	if (next_secret(type, buf, len, &off, &v, &n))
 		goto out;
 	v = buf;
 	n = len;
@@ -290,39 +318,6 @@ out:
 }
 
 #define CRED_OTHER_FINGERPRINTS 8
-
-/* The next secret of a file that holds one per host or user, in buf from
- * *off on (moved past it): .netrc's and .pypirc's passwords, the lines of
- * .git-credentials, a kubeconfig's users' tokens. */
-static bool next_secret(const char *type, const char *buf, size_t len, size_t *off,
-			const char **val, size_t *vlen)
-{
-	while (*off < len) {
-		const char *p = buf + *off, *eol;
-		size_t n = len - *off;
-		bool found;
-
-		if (!strcmp(type, "git")) {
-			eol = memchr(p, '\n', n);
-			n = eol ? (size_t)(eol - p) : n;
-			*off += n + 1;
-			if (url_password(p, n, val, vlen))
-				return true;
-			continue;
-		}
-		if (!strcmp(type, "kubeconfig"))
-			found = yaml_value(p, n, "token", val, vlen);
-		else if (!strcmp(type, "netrc") || !strcmp(type, "pypi"))
-			found = value_after(p, n, "password", val, vlen);
-		else
-			return false;
-		if (!found)
-			return false;
-		*off = (size_t)(*val + *vlen - buf);
-		return true;
-	}
-	return false;
-}
 
 /* Add the fingerprint of secret (n bytes) to list unless it is first or
  * there already, up to CRED_OTHER_FINGERPRINTS. */
