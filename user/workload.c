@@ -194,24 +194,23 @@ static const struct sa_entry *service_account(struct workload_ctx *w, struct pro
 					      const char *pod_uid)
 {
 	struct sa_entry *e;
+	unsigned int i;
 
 	if (!p->mntns)
 		p->mntns = proc_file_mntns(w->proc_root, p->pid);
 	if (!p->mntns)
 		return NULL; /* gone */
-	for (unsigned int i = 0; i < SA_CACHE; i++) {
-		e = &w->sa[i];
-		if (e->mntns != p->mntns || strcmp(e->pod_uid, pod_uid))
-			continue;
-		if (e->err && (e->err_pid != p->pid || e->err_image_ns != p->image_ns))
-			goto read;
+	for (e = NULL, i = 0; i < SA_CACHE && !e; i++)
+		if (w->sa[i].mntns == p->mntns && !strcmp(w->sa[i].pod_uid, pod_uid))
+			e = &w->sa[i];
+	if (e && !(e->err && (e->err_pid != p->pid || e->err_image_ns != p->image_ns)))
 		return e;
+	if (!e) {
+		e = &w->sa[w->sa_next++ % SA_CACHE];
+		memset(e, 0, sizeof(*e));
+		e->mntns = p->mntns;
+		snprintf(e->pod_uid, sizeof(e->pod_uid), "%s", pod_uid);
 	}
-	e = &w->sa[w->sa_next++ % SA_CACHE];
-	memset(e, 0, sizeof(*e));
-	e->mntns = p->mntns;
-	snprintf(e->pod_uid, sizeof(e->pod_uid), "%s", pod_uid);
-read:
 	read_service_account(w, p, e);
 	e->err_pid = e->err ? p->pid : 0;
 	e->err_image_ns = e->err ? p->image_ns : 0;
