@@ -348,7 +348,6 @@ int BPF_PROG(idt_fork, struct task_struct *parent, struct task_struct *child)
 	ev->ppid = BPF_CORE_READ(child, real_parent, tgid);
 	ev->uid = BPF_CORE_READ(child, cred, uid.val);
 	ev->start_ns = BPF_CORE_READ(child, start_boottime);
-	ev->parent_start_ns = BPF_CORE_READ(child, real_parent, group_leader, start_boottime);
 	ev->creator = BPF_CORE_READ(parent, tgid);
 	ev->_pad = 0;
 	ev->creator_start_ns = BPF_CORE_READ(parent, group_leader, start_boottime);

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define IDT_WIRE_VERSION 11
+#define IDT_WIRE_VERSION 12
 
 /* Record types (idt_hdr.type). */
 #define IDT_EV_EXEC 1
@@ -110,9 +110,9 @@ struct idt_fork {
 	__u32 ppid;
 	__u32 uid;
 	__u64 start_ns;        /* child's start, CLOCK_BOOTTIME ns */
-	__u64 parent_start_ns; /* parent's start */
-	/* The process that called fork/clone. Its real parent unless the call
-	 * asked for a sibling (CLONE_PARENT): lineage follows the creator. */
+	/* The process that called fork/clone (ppid: the real parent, which it
+	 * is unless the call asked for a sibling, CLONE_PARENT): lineage
+	 * follows the creator. */
 	__u32 creator;
 	__u32 _pad;
 	__u64 creator_start_ns;

@@ -217,8 +217,7 @@ int proc_track_fork(struct proc_tracker *tr, const struct idt_fork *ev)
 	/* Lineage follows the process that made the child, not its real
 	 * parent: clone(CLONE_PARENT) makes a sibling of the caller, which must
 	 * not shed the caller's CI job or lineage that way. */
-	struct proc *parent = ev->creator ? find_parent(tr, ev->creator, ev->creator_start_ns)
-					  : find_parent(tr, ev->ppid, ev->parent_start_ns);
+	struct proc *parent = find_parent(tr, ev->creator, ev->creator_start_ns);
 	struct proc *rec = proc_new(ev->hdr.pid);
 
 	if (!rec)

@@ -5,7 +5,7 @@
 
 _Static_assert(sizeof(struct idt_hdr) == 24, "wire header layout");
 _Static_assert(sizeof(struct idt_exec) % 8 == 0, "exec record is 8-byte aligned");
-_Static_assert(sizeof(struct idt_fork) == 64, "fork record layout");
+_Static_assert(sizeof(struct idt_fork) == 56, "fork record layout");
 _Static_assert(sizeof(struct idt_exit) == 40, "exit record layout");
 _Static_assert(sizeof(struct idt_tls_data) == 56, "TLS data record layout");
 _Static_assert(sizeof(struct idt_tls_conn) == 88, "TLS conn record layout");
