@@ -813,27 +813,27 @@ static void redact_userinfo(struct ctx *c)
 				has_at = true;
 			}
 		}
-		for (size_t k = a; has_at && k < at; k++) {
+		/* the user's ':' (before the '@'; without one, of an element cut
+		 * inside its userinfo) */
+		for (size_t k = a; k < (has_at ? at : e); k++) {
 			if (s[k] == ':') {
 				colon = k;
 				has_colon = true;
 				break;
 			}
 		}
-		if (!has_at && c->cut && e == c->n) {
+		if (!has_at) {
 			/* cut inside the userinfo: what follows a ':' may be a
 			 * password's start (a port's digits go too) */
-			for (size_t k = a; k < e; k++)
-				if (s[k] == ':') {
-					mark(c, k + 1, e);
-					break;
-				}
-		} else if (has_colon && colon + 1 < at)
+			if (c->cut && e == c->n && has_colon)
+				mark(c, colon + 1, e);
+		} else if (has_colon && colon + 1 < at) {
 			mark(c, colon + 1, at);
-		else if (has_colon && colon > a)
+		} else if (has_colon && colon > a) {
 			mark(c, a, colon); /* "KEY:@": an empty password, the user name is the key */
-		else if (has_at && at > a && redact_url_segment_secret(s + a, at - a))
+		} else if (at > a && redact_url_segment_secret(s + a, at - a)) {
 			mark(c, a, at); /* "https://TOKEN@host" (git's form): a token-like user */
+		}
 		from = e > a ? e : a;
 	}
 }
