@@ -592,6 +592,42 @@ static void test_span_overflow(void **state)
 	nghttp2_hd_deflate_del(def);
 }
 
+/* A GET of path whose 24 KB Authorization fills a HEADERS frame and a
+ * CONTINUATION on stream 1 of w, written together (as Go writes a large
+ * header block's frames in one call). */
+static void big_auth_request(nghttp2_hd_deflater *def, struct wire *w, const char *path)
+{
+	const size_t big = 24000;
+	char *auth = malloc(big);
+	nghttp2_nv nv[] = {
+		NV(":method", "GET"),
+		{ (uint8_t *)":path", (uint8_t *)path, 5, strlen(path), NGHTTP2_NV_FLAG_NONE },
+		NV(":authority", "o.example"),
+		{ (uint8_t *)"authorization", (uint8_t *)auth, 13, big, NGHTTP2_NV_FLAG_NO_INDEX },
+	};
+	uint8_t *b;
+	size_t n;
+
+	assert_non_null(auth);
+	memcpy(auth, "Bearer ", 7);
+	memset(auth + 7, 'q', big - 7);
+	n = hd_deflate(def, nv, 4, &b);
+	frame(w, F_HEADERS, 0, 1, b, 16384);
+	frame(w, F_CONTINUATION, END_HEADERS, 1, b + 16384, n - 16384);
+	free(b);
+	free(auth);
+}
+
+/* req2 as a HEADERS frame of its own on stream id of w. */
+static void small_request(nghttp2_hd_deflater *def, struct wire *w, uint32_t id)
+{
+	uint8_t *b;
+	size_t n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
+
+	frame(w, F_HEADERS, END_HEADERS | END_STREAM, id, b, n);
+	free(b);
+}
+
 /* A write whose middle was not captured, inside a header block and across
  * its frames (Go writes a 24 KB header block's HEADERS and CONTINUATION in
  * one call): the block's request is reported with what was decoded and
@@ -600,32 +636,16 @@ static void test_span_overflow(void **state)
  * headers. A next write that does not start with a frame poisons it. */
 static void test_gap_inside_header_block(void **state)
 {
-	size_t big = 24000, n, head, tail = 64;
+	size_t head, tail = 64;
 	nghttp2_hd_deflater *def;
-	char *auth = malloc(big + 1);
 	struct recs rs;
 	struct wire w, next = { 0 };
 	struct h2_conn *c;
-	uint8_t *b;
-	nghttp2_nv nv[] = {
-		NV(":method", "GET"),
-		NV(":path", "/gob/big"),
-		NV(":authority", "o.example"),
-		{ (uint8_t *)"authorization", (uint8_t *)auth, 13, big, NGHTTP2_NV_FLAG_NO_INDEX },
-	};
 
-	assert_non_null(auth);
-	memcpy(auth, "Bearer ", 7);
-	memset(auth + 7, 'q', big - 7);
 	assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
 	start(&w);
-	n = hd_deflate(def, nv, 4, &b);
-	frame(&w, F_HEADERS, 0, 1, b, 16384);
-	frame(&w, F_CONTINUATION, END_HEADERS, 1, b + 16384, n - 16384);
-	free(b);
-	n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
-	frame(&next, F_HEADERS, END_HEADERS | END_STREAM, 3, b, n);
-	free(b);
+	big_auth_request(def, &w, "/gob/big");
+	small_request(def, &next, 3);
 	c = h2_conn_new();
 	memset(&rs, 0, sizeof(rs));
 	/* the write as captured: its first 16 KB, a gap, its last 64 bytes */
@@ -653,7 +673,6 @@ static void test_gap_inside_header_block(void **state)
 	assert_int_equal(h2_conn_skip(c, 10, collect, &rs), -EPROTO);
 	assert_int_equal(rs.n, 2);
 	h2_conn_free(c);
-	free(auth);
 	free(w.d);
 	free(next.d);
 	nghttp2_hd_deflate_del(def);
@@ -666,36 +685,18 @@ static void test_gap_inside_header_block(void **state)
  * without its headers: one event per request, none silently lost. */
 static void test_gap_loses_whole_requests(void **state)
 {
-	size_t big = 24000, n, head = 16384;
+	size_t head = 16384;
 	nghttp2_hd_deflater *def;
-	char *auth = malloc(big + 1);
 	struct recs rs;
 	struct wire w, next = { 0 };
 	struct h2_conn *c;
-	uint8_t *b;
-	nghttp2_nv nv[] = {
-		NV(":method", "GET"),
-		NV(":path", "/item/1"),
-		{ (uint8_t *)"authorization", (uint8_t *)auth, 13, big, NGHTTP2_NV_FLAG_NO_INDEX },
-	};
 
-	assert_non_null(auth);
-	memcpy(auth, "Bearer ", 7);
-	memset(auth + 7, 'q', big - 7);
 	assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
 	start(&w);
-	n = hd_deflate(def, nv, 3, &b);
-	frame(&w, F_HEADERS, 0, 1, b, 16384);
-	frame(&w, F_CONTINUATION, END_HEADERS, 1, b + 16384, n - 16384);
-	free(b);
-	for (uint32_t id = 3; id <= 5; id += 2) {
-		n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
-		frame(&w, F_HEADERS, END_HEADERS | END_STREAM, id, b, n);
-		free(b);
-	}
-	n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
-	frame(&next, F_HEADERS, END_HEADERS | END_STREAM, 7, b, n);
-	free(b);
+	big_auth_request(def, &w, "/item/1");
+	small_request(def, &w, 3);
+	small_request(def, &w, 5);
+	small_request(def, &next, 7);
 	c = h2_conn_new();
 	memset(&rs, 0, sizeof(rs));
 	assert_int_equal(h2_conn_feed(c, w.d, head, collect, &rs), 0);
@@ -711,16 +712,13 @@ static void test_gap_loses_whole_requests(void **state)
 	for (int i = 1; i < 4; i++)
 		assert_true(rs.r[i].req.headers_unknown);
 	/* a later stream right after: no gap, one report */
-	n = hd_deflate(def, req2, sizeof(req2) / sizeof(req2[0]), &b);
 	free(next.d);
 	memset(&next, 0, sizeof(next));
-	frame(&next, F_HEADERS, END_HEADERS | END_STREAM, 9, b, n);
-	free(b);
+	small_request(def, &next, 9);
 	h2_conn_write_end(c);
 	assert_int_equal(h2_conn_feed(c, next.d, next.n, collect, &rs), 0);
 	assert_int_equal(rs.n, 5);
 	h2_conn_free(c);
-	free(auth);
 	free(w.d);
 	free(next.d);
 	nghttp2_hd_deflate_del(def);
