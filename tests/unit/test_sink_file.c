@@ -524,6 +524,19 @@ static void test_reopen_after_rename(void **state)
 	free(got);
 }
 
+/* Files of this process may grow to 10000 bytes (a full disk, as a write
+ * sees it: EFBIG part-way, SIGXFSZ ignored); *old: the limit to restore. */
+static void limit_file_size(struct rlimit *old)
+{
+	struct rlimit lim;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	lim = *old;
+	lim.rlim_cur = 10000;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
 /* A write error: send fails with -errno once the buffer cannot drain,
  * nothing acknowledged is lost, no line is split, and a reconnect writes the
  * rest. RLIMIT_FSIZE makes write() fail with EFBIG part-way. */
@@ -531,18 +544,14 @@ static void test_write_error(void **state)
 {
 	struct fx *fx = *state;
 	void *st = make_connected(fx, "max_size_mb=0");
-	struct rlimit old, lim;
+	struct rlimit old;
 	char line[400], err[512], *all, *got;
 	size_t len = 0, got_len;
 	int i, rc = 0, l;
 
 	all = malloc(4000 * 400);
 	assert_non_null(all);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = 10000;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_file_size(&old);
 	for (i = 0; i < 4000; i++) {
 		l = make_line(line, sizeof(line), i);
 		rc = ops->send(st, line, l, "test");
@@ -598,7 +607,7 @@ static void test_take_unsent_when_full(void **state)
 {
 	struct fx *fx = *state;
 	void *st = make_connected(fx, "max_size_mb=0");
-	struct rlimit old, lim;
+	struct rlimit old;
 	char line[400], *all, *back, *got;
 	size_t len = 0, got_len;
 	int i, l;
@@ -607,11 +616,7 @@ static void test_take_unsent_when_full(void **state)
 	back = calloc(1, 400 * 400);
 	assert_non_null(all);
 	assert_non_null(back);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = 10000;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_file_size(&old);
 	for (i = 0; i < 400; i++) { /* past the limit: a send fails */
 		l = make_line(line, sizeof(line), i);
 		if (ops->send(st, line, l, "test"))
