@@ -705,6 +705,22 @@ def pod_rootfs_var_run(c):
     return rootfs
 
 
+def first_read_and_next(d, cid):
+    """The two reads of a container whose first process reads at once, then
+    again once it is scanned: the first matched by name (or by inode, when
+    the daemon's scan beat it to the open under load: either way it is
+    reported, which without the fix under test it is not), the second by
+    inode."""
+    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
+                     and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
+                     timeout=10)
+    check(evs[0]["file"]["match"] in ("container_name", "inode") and
+          evs[1]["file"]["match"] == "inode",
+          "the first read by name (or by inode when the scan came first), then by inode: %r"
+          % [e["file"]["match"] for e in evs])
+    return evs
+
+
 def make_rootfs(c, name, secret, akid="AKIARECYCLED00000001"):
     """A container image: the root's AWS file with its own secret."""
     rootfs = os.path.join(c.dir, name)
@@ -1050,15 +1066,7 @@ def test_cred_container_var_run_link_mounted_token(d, c):
             out = p.communicate(timeout=30)[0]
             eq(p.returncode, 0, "the container's run")
             eq(out, (jwt + "\n") * 2, "the container read its token twice")
-        evs = d.wait_for(lambda e: e.get("type") == "credential.read"
-                         and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
-                         timeout=10)
-        # (a scan that beats the first cat to its open, under load, matches it by
-        # inode: either way both are named alike, which is what this checks)
-        check(evs[0]["file"]["match"] in ("container_name", "inode") and
-              evs[1]["file"]["match"] == "inode",
-              "matched by name first (or by inode when the scan came first), then by inode: "
-              "%r" % [e["file"]["match"] for e in evs])
+        evs = first_read_and_next(d, cid)
         eq([e["file"]["path"] for e in evs],
            ["/run/secrets/kubernetes.io/serviceaccount/token"] * 2, "file.path, alike")
         for e in evs:
@@ -1090,16 +1098,8 @@ def test_cred_container_projected_token_first_read(d, c):
         out = p.communicate(timeout=30)[0]
         eq(p.returncode, 0, "the container's run")
         eq(out, "not a secret\n" + (jwt + "\n") * 2, "the container read its files")
-    evs = d.wait_for(lambda e: e.get("type") == "credential.read"
-                     and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
-                     timeout=10)
+    evs = first_read_and_next(d, cid)
     eq([e["file"]["path"] for e in evs], [tok] * 2, "file.path")
-    # (a scan that beats the first cat to its open, under load, matches it by inode:
-    # either way the read is reported, which without the directory's name it is not)
-    check(evs[0]["file"]["match"] in ("container_name", "inode") and
-          evs[1]["file"]["match"] == "inode",
-          "matched by its directory's name first (or by inode when the scan came first), "
-          "then by inode: %r" % [e["file"]["match"] for e in evs])
     for e in evs:
         eq(e["credential"]["type"], "k8s_service_account", "credential.type")
         eq(e["credential"]["claims"]["sub"], "system:serviceaccount:ci:vault-auth", "claims.sub")
@@ -1134,14 +1134,8 @@ def test_cred_container_projected_token_dir_mounted(d, c):
             out = p.communicate(timeout=30)[0]
             eq(p.returncode, 0, "the container's run")
             eq(out, (jwt + "\n") * 2, "the container read its token twice")
-        evs = d.wait_for(lambda e: e.get("type") == "credential.read"
-                         and (hop(e, "workload") or {}).get("container_id") == cid, count=2,
-                         timeout=10)
+        evs = first_read_and_next(d, cid)
         eq([e["file"]["path"] for e in evs], [tok] * 2, "file.path")
-        check(evs[0]["file"]["match"] in ("container_name", "inode") and
-              evs[1]["file"]["match"] == "inode",
-              "the first read by its directory's name (or by inode when the scan came "
-              "first), then by inode: %r" % [e["file"]["match"] for e in evs])
         for e in evs:
             eq(e["credential"]["type"], "k8s_service_account", "credential.type")
             eq(e["credential"].get("fingerprint"), c.fingerprint(jwt), "the token's fingerprint")
